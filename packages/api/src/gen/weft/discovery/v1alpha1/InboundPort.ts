@@ -1,0 +1,19 @@
+// Original file: weft/discovery/v1alpha1/discovery.proto
+
+import type { Protocol as _weft_discovery_v1alpha1_Protocol, Protocol__Output as _weft_discovery_v1alpha1_Protocol__Output } from '../../../weft/discovery/v1alpha1/Protocol.js';
+
+/**
+ * A service port this workload serves.
+ */
+export interface InboundPort {
+  'port'?: (number);
+  'protocol'?: (_weft_discovery_v1alpha1_Protocol);
+}
+
+/**
+ * A service port this workload serves.
+ */
+export interface InboundPort__Output {
+  'port': (number);
+  'protocol': (_weft_discovery_v1alpha1_Protocol__Output);
+}

@@ -1,0 +1,65 @@
+// Original file: weft/discovery/v1alpha1/discovery.proto
+
+import type { InboundPort as _weft_discovery_v1alpha1_InboundPort, InboundPort__Output as _weft_discovery_v1alpha1_InboundPort__Output } from '../../../weft/discovery/v1alpha1/InboundPort.js';
+
+/**
+ * Who the proxy is. Its identity comes from its client certificate, not from here.
+ */
+export interface Node {
+  /**
+   * The workload (pod) name.
+   */
+  'workload'?: (string);
+  'namespace'?: (string);
+  'serviceAccount'?: (string);
+  /**
+   * Local mode: the service this workload serves; registered as an endpoint of it.
+   */
+  'service'?: (string);
+  /**
+   * The address other proxies reach this proxy's inbound listener on.
+   */
+  'address'?: (string);
+  /**
+   * The port of this proxy's inbound listener (7143 unless overridden).
+   */
+  'inboundListenerPort'?: (number);
+  'inboundPorts'?: (_weft_discovery_v1alpha1_InboundPort)[];
+  'labels'?: ({[key: string]: string});
+  'proxyVersion'?: (string);
+  /**
+   * Zone (topology) of the workload, if known.
+   */
+  'zone'?: (string);
+}
+
+/**
+ * Who the proxy is. Its identity comes from its client certificate, not from here.
+ */
+export interface Node__Output {
+  /**
+   * The workload (pod) name.
+   */
+  'workload': (string);
+  'namespace': (string);
+  'serviceAccount': (string);
+  /**
+   * Local mode: the service this workload serves; registered as an endpoint of it.
+   */
+  'service': (string);
+  /**
+   * The address other proxies reach this proxy's inbound listener on.
+   */
+  'address': (string);
+  /**
+   * The port of this proxy's inbound listener (7143 unless overridden).
+   */
+  'inboundListenerPort': (number);
+  'inboundPorts': (_weft_discovery_v1alpha1_InboundPort__Output)[];
+  'labels': ({[key: string]: string});
+  'proxyVersion': (string);
+  /**
+   * Zone (topology) of the workload, if known.
+   */
+  'zone': (string);
+}

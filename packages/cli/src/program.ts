@@ -1,0 +1,32 @@
+/** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerUp } from './commands/up.js';
+
+/** The CLI package's version (all weft packages share one version). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Where a command writes its output; injected so tests can capture it. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Creates the program. Commands set `process.exitCode` or throw a CliExit. */
+export function createProgram(io: CliIo = processIo): Command {
+  const program = new Command('weft')
+    .description('weft: a sidecar service mesh. Local mode by default; Kubernetes when asked.')
+    .version(VERSION, '-V, --version', 'print the weft version')
+    .showHelpAfterError('(run "weft --help" for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  registerUp(program, io);
+  return program;
+}

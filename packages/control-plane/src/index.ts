@@ -1,0 +1,2 @@
+/** @weft/control-plane. */
+export {};

@@ -1,0 +1,2 @@
+/** @weft/pki. */
+export {};

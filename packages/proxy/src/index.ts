@@ -1,0 +1,2 @@
+/** @weft/proxy. */
+export {};
