@@ -23,7 +23,7 @@ export {
   type ProxyOptions,
   type UpstreamListener,
 } from './options.js';
-export { type ListeningPorts, Sidecar, type ProxyDeps } from './proxy.js';
+export { type ListeningPorts, type ProxyDeps, Sidecar } from './proxy.js';
 export {
   type CertificateMaterial,
   type CertificateSource,

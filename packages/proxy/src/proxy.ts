@@ -17,7 +17,7 @@ import { balance } from './layers/balance.js';
 import { resolveDestination } from './layers/resolve-destination.js';
 import { routeBackend } from './layers/route-backend.js';
 import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
-import { handleInbound } from './listeners/inbound.js';
+import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
@@ -156,7 +156,10 @@ export class Sidecar {
   async start(): Promise<ListeningPorts> {
     const o = this.options;
     const rt = this.runtime;
-    const inbound = await this.listen('inbound', o.listenHost, o.inboundPort, (s) => handleInbound(rt, s));
+    const mtls = new InboundTls(rt);
+    const inbound = await this.listen('inbound', o.listenHost, o.inboundPort, (s) =>
+      handleInbound(rt, mtls, s),
+    );
     const outbound = await this.listen('outbound', o.listenHost, o.outboundPort, (s) =>
       handleTransparent(rt, s),
     );

@@ -4,7 +4,7 @@
  * in permissive mode, plaintext told apart by its first bytes and marked unauthenticated.
  */
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { decideAuthz } from '../authz/decide.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { upstreamTarget } from '../layers/types.js';
@@ -12,6 +12,7 @@ import { classify, detectionDone } from '../net/detect.js';
 import { decodePreamble, type MeshProtocol, PREAMBLE_LENGTH } from '../net/preamble.js';
 import { readPrefix } from '../net/read-prefix.js';
 import { relay } from '../tcp/relay.js';
+import type { CertificateMaterial } from '../tls/certificate-source.js';
 import { peerIdentity } from '../tls/spiffe-peer.js';
 import { MESH_ALPN } from '../tls/tls-contexts.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -74,44 +75,75 @@ function serve(
   );
 }
 
-function serveMtls(rt: ProxyRuntime, socket: Socket, initial: Buffer): void {
-  const context = rt.tls.server();
-  if (context === undefined) {
-    refuse(rt, socket, 'no-certificate');
-    return;
+/**
+ * The TLS server that inbound mTLS connections are handed to (after their first bytes were
+ * read for detection and unshifted back). Created with the first certificate; rotated in place.
+ */
+export class InboundTls {
+  private server: TlsServer | undefined;
+
+  constructor(private readonly rt: ProxyRuntime) {
+    rt.tls.onRotate((m) => this.server?.setSecureContext(this.secureOptions(m)));
   }
-  socket.unshift(initial);
-  const tlsSocket = new TLSSocket(socket, {
-    isServer: true,
-    secureContext: context,
-    requestCert: true,
-    rejectUnauthorized: true,
-    ALPNProtocols: [MESH_ALPN],
-  });
-  const timer = setTimeout(() => refuse(rt, tlsSocket, 'handshake-timeout'), rt.options.connectTimeoutMs);
-  tlsSocket.on('error', () => {
-    clearTimeout(timer);
-    refuse(rt, tlsSocket, 'handshake');
-  });
-  tlsSocket.once('secure', () => {
-    clearTimeout(timer);
-    const identity = peerIdentity(tlsSocket);
-    if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
-      refuse(rt, tlsSocket, identity === undefined ? 'no-identity' : 'alpn');
+
+  private secureOptions(m: CertificateMaterial) {
+    return { key: m.key, cert: m.certChain, ca: m.trustBundle, minVersion: 'TLSv1.3' as const };
+  }
+
+  private ensure(): TlsServer | undefined {
+    if (this.server !== undefined) return this.server;
+    const m = this.rt.tls.material();
+    if (m === undefined) return undefined;
+    const rt = this.rt;
+    const server = createTlsServer({
+      ...this.secureOptions(m),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: [MESH_ALPN],
+      allowHalfOpen: true,
+      handshakeTimeout: rt.options.connectTimeoutMs,
+    });
+    server.on('tlsClientError', (_err, socket) => refuse(rt, socket, 'handshake'));
+    server.on('secureConnection', (tlsSocket: TLSSocket) => {
+      tlsSocket.on('error', () => tlsSocket.destroy());
+      const identity = peerIdentity(tlsSocket);
+      if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
+        refuse(rt, tlsSocket, identity === undefined ? 'no-identity' : 'alpn');
+        return;
+      }
+      readPrefix(tlsSocket, (d) => d.length >= PREAMBLE_LENGTH, rt.options.detectTimeoutMs).then(
+        ({ data }) => {
+          const r = decodePreamble(data);
+          if (r.type === 'invalid') {
+            refuse(rt, tlsSocket, 'preamble');
+            return;
+          }
+          serve(
+            rt,
+            tlsSocket,
+            r.preamble.protocol,
+            r.preamble.port,
+            identity,
+            data.subarray(PREAMBLE_LENGTH),
+          );
+        },
+        () => tlsSocket.destroy(),
+      );
+    });
+    this.server = server;
+    return server;
+  }
+
+  /** Hands `socket` (first bytes in `initial`) to the TLS server. */
+  accept(socket: Socket, initial: Buffer): void {
+    const server = this.ensure();
+    if (server === undefined) {
+      refuse(this.rt, socket, 'no-certificate');
       return;
     }
-    readPrefix(tlsSocket, (d) => d.length >= PREAMBLE_LENGTH, rt.options.detectTimeoutMs).then(
-      ({ data }) => {
-        const r = decodePreamble(data);
-        if (r.type === 'invalid') {
-          refuse(rt, tlsSocket, 'preamble');
-          return;
-        }
-        serve(rt, tlsSocket, r.preamble.protocol, r.preamble.port, identity, data.subarray(PREAMBLE_LENGTH));
-      },
-      () => tlsSocket.destroy(),
-    );
-  });
+    socket.unshift(initial);
+    server.emit('connection', socket);
+  }
 }
 
 function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timedOut: boolean): void {
@@ -133,12 +165,12 @@ function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timed
 }
 
 /** Handles one inbound connection (paused, nothing read yet). */
-export function handleInbound(rt: ProxyRuntime, socket: Socket): void {
+export function handleInbound(rt: ProxyRuntime, mtls: InboundTls, socket: Socket): void {
   socket.on('error', () => socket.destroy());
   readPrefix(socket, (d) => d[0] === 0x16 || detectionDone(d), rt.options.detectTimeoutMs).then(
     ({ data, reason }) => {
       if (socket.destroyed) return;
-      if (data.length > 0 && data[0] === 0x16) serveMtls(rt, socket, data);
+      if (data.length > 0 && data[0] === 0x16) mtls.accept(socket, data);
       else if (data.length === 0 && reason === 'end') socket.destroy();
       else servePlaintext(rt, socket, data, reason !== 'enough');
     },

@@ -11,6 +11,8 @@ export const MESH_ALPN = 'weft.1';
  */
 export class TlsContexts {
   private serverContext: SecureContext | undefined;
+  private currentMaterial: CertificateMaterial | undefined;
+  private readonly listeners = new Set<(m: CertificateMaterial) => void>();
   private clientContext: SecureContext | undefined;
   private readonly unsubscribe: () => void;
   /** Bumped on every rotation, so pools can retire connections made with an older certificate. */
@@ -25,6 +27,16 @@ export class TlsContexts {
   /** True once a certificate is held. */
   get ready(): boolean {
     return this.serverContext !== undefined;
+  }
+
+  /** The material the contexts were built from. */
+  material(): CertificateMaterial | undefined {
+    return this.currentMaterial;
+  }
+
+  /** Runs `listener` after each rotation. */
+  onRotate(listener: (m: CertificateMaterial) => void): void {
+    this.listeners.add(listener);
   }
 
   /** The context for the inbound TLS server; undefined until a certificate is held. */
@@ -51,5 +63,7 @@ export class TlsContexts {
     this.serverContext = createSecureContext(common);
     this.clientContext = createSecureContext(common);
     this.generation++;
+    this.currentMaterial = material;
+    for (const l of this.listeners) l(material);
   }
 }
