@@ -128,8 +128,9 @@ export class MeshConnector implements Connector {
         clearTimeout(timer);
         socket.off('error', onError);
         socket.setNoDelay(true);
-        socket.write(encodePreamble({ protocol, port: target.port }));
-        resolve(socket);
+        // Resolve once the preamble is flushed: HTTP/2 takes over the native handle and must
+        // not find a JS write still in progress on it.
+        socket.write(encodePreamble({ protocol, port: target.port }), () => resolve(socket));
       });
     });
   }
