@@ -1,6 +1,7 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerProxy } from './commands/proxy.js';
 import { registerUp } from './commands/up.js';
 
 /** The CLI package's version (all weft packages share one version). */
@@ -28,5 +29,6 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerUp(program, io);
+  registerProxy(program, io);
   return program;
 }

@@ -13,6 +13,8 @@ export type {
   WaitResult,
 } from './discovery/resolver.js';
 export { type ApplyResult, DiscoveryState } from './discovery/state.js';
+export { type DiscoveryClientOptions, DiscoveryStreamClient } from './discovery/stream-client.js';
+export type { OriginalDstReader } from './listeners/runtime.js';
 export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 export {
   DEFAULT_HARDENING,
@@ -24,6 +26,13 @@ export {
   type UpstreamListener,
 } from './options.js';
 export { type ListeningPorts, type ProxyDeps, Sidecar } from './proxy.js';
+export {
+  loadOriginalDstReader,
+  PROXY_VERSION,
+  type RunningSidecar,
+  type RunSidecarOptions,
+  runSidecar,
+} from './run.js';
 export {
   type CertificateMaterial,
   type CertificateSource,

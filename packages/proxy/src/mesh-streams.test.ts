@@ -11,8 +11,24 @@ afterEach(async () => {
 
 const id = (b: Buffer) => b;
 const service: grpc.ServiceDefinition = {
-  unary: { path: '/test.Echo/Unary', requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id },
-  chat: { path: '/test.Echo/Chat', requestStream: true, responseStream: true, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id },
+  unary: {
+    path: '/test.Echo/Unary',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: id,
+    requestDeserialize: id,
+    responseSerialize: id,
+    responseDeserialize: id,
+  },
+  chat: {
+    path: '/test.Echo/Chat',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: id,
+    requestDeserialize: id,
+    responseSerialize: id,
+    responseDeserialize: id,
+  },
 };
 
 async function pair(appPort: number): Promise<MeshPair> {
@@ -40,24 +56,33 @@ describe('HTTP/2, gRPC and WebSocket through two sidecars', () => {
       },
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
     closers.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
     const p = await pair(port);
     p.pushDestination({ protocol: 'PROTOCOL_GRPC' });
     const Client = grpc.makeGenericClientConstructor(service, 'Echo');
-    const client = new Client(`127.0.0.1:${p.upstreamPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+    const client = new Client(
+      `127.0.0.1:${p.upstreamPort}`,
+      grpc.credentials.createInsecure(),
+    ) as grpc.Client & Record<string, any>;
     closers.push(() => client.close());
 
     const trailers: grpc.Metadata[] = [];
     const reply = await new Promise<Buffer>((resolve, reject) => {
-      const call = client.unary(Buffer.from('hi'), (err: Error | null, res: Buffer) => (err ? reject(err) : resolve(res)));
+      const call = client.unary(Buffer.from('hi'), (err: Error | null, res: Buffer) =>
+        err ? reject(err) : resolve(res),
+      );
       call.on('status', (s: grpc.StatusObject) => trailers.push(s.metadata));
     });
     expect(reply.toString()).toBe('echo:hi');
     expect(trailers[0]?.get('x-trailer')).toEqual(['kept']);
 
-    const err = await new Promise<grpc.ServiceError>((resolve) => client.unary(Buffer.from('fail'), (e: grpc.ServiceError) => resolve(e)));
+    const err = await new Promise<grpc.ServiceError>((resolve) =>
+      client.unary(Buffer.from('fail'), (e: grpc.ServiceError) => resolve(e)),
+    );
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toBe('no such thing');
 

@@ -19,14 +19,21 @@ async function fakeServer(answer: (name: string) => DiscoveryResponse['resources
         received.push(req);
         if (req.kind === 'subscribe') {
           n++;
-          call.write({ versionInfo: String(n), nonce: `n${n}`, resources: req.subscribe!.names.flatMap(answer), removedNames: [] });
+          call.write({
+            versionInfo: String(n),
+            nonce: `n${n}`,
+            resources: req.subscribe!.names.flatMap(answer),
+            removedNames: [],
+          });
         }
       });
       call.on('error', () => {});
     },
   });
   const bound = await new Promise<number>((res, rej) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? rej(e) : res(p),
+    ),
   );
   return {
     port: bound,
@@ -100,11 +107,23 @@ describe('DiscoveryStreamClient', () => {
     srv.push({
       versionInfo: '9',
       nonce: 'bad',
-      resources: [{ name: 'b:80', destination: { authority: 'b:80', backends: [{ name: 'x', endpoints: [{ address: '', port: 80 }] }] } }],
+      resources: [
+        {
+          name: 'b:80',
+          destination: {
+            authority: 'b:80',
+            backends: [{ name: 'x', endpoints: [{ address: '', port: 80 }] }],
+          },
+        },
+      ],
     });
-    await expect.poll(() => srv.received.find((m) => m.kind === 'nack')?.nack?.errorDetail).toContain('empty address');
+    await expect
+      .poll(() => srv.received.find((m) => m.kind === 'nack')?.nack?.errorDetail)
+      .toContain('empty address');
     const kept = state.lookup('b:80');
-    expect(kept?.type === 'destination' && kept.destination.backends[0]!.endpoints[0]!.address).toBe('10.0.0.1');
+    expect(kept?.type === 'destination' && kept.destination.backends[0]!.endpoints[0]!.address).toBe(
+      '10.0.0.1',
+    );
   });
 
   it('keeps serving its last config while the control plane is away, then reconnects and re-subscribes', async () => {
@@ -117,7 +136,9 @@ describe('DiscoveryStreamClient', () => {
     expect(state.lookup('b:80')?.type).toBe('destination');
     const again = await fakeServer((name) => destination(name, '10.0.0.2'), srv.port);
     cleanups.push(again.stop);
-    await expect.poll(() => again.received.find((m) => m.kind === 'subscribe')?.subscribe?.names, { timeout: 10_000 }).toEqual(['b:80']);
+    await expect
+      .poll(() => again.received.find((m) => m.kind === 'subscribe')?.subscribe?.names, { timeout: 10_000 })
+      .toEqual(['b:80']);
     await expect
       .poll(() => {
         const r = state.lookup('b:80');

@@ -12,7 +12,14 @@ import {
   loadDiscoveryProto,
   type Node,
 } from '@weft/api';
-import { type Clock, describeError, type Logger, type Random, systemClock, type TimerHandle } from '@weft/core';
+import {
+  type Clock,
+  describeError,
+  type Logger,
+  type Random,
+  systemClock,
+  type TimerHandle,
+} from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { Backoff } from './backoff.js';
 import type { DiscoveryState } from './state.js';
@@ -112,7 +119,10 @@ export class DiscoveryStreamClient {
       this.send({ ack: { versionInfo: r.versionInfo, nonce: r.nonce } });
     } else {
       this.options.metrics.discovery.inc({ event: 'nack' });
-      this.options.logger.warn({ version: r.versionInfo, reason: result.reason }, 'discovery response rejected');
+      this.options.logger.warn(
+        { version: r.versionInfo, reason: result.reason },
+        'discovery response rejected',
+      );
       this.send({ nack: { versionInfo: r.versionInfo, nonce: r.nonce, errorDetail: result.reason } });
     }
   }
@@ -127,7 +137,10 @@ export class DiscoveryStreamClient {
     stream.cancel();
     if (this.closed) return;
     const delay = this.backoff.next();
-    this.options.logger.warn({ reason, retryInMs: Math.round(delay) }, 'discovery stream lost; keeping last config');
+    this.options.logger.warn(
+      { reason, retryInMs: Math.round(delay) },
+      'discovery stream lost; keeping last config',
+    );
     this.retry = this.clock.setTimeout(() => this.open(), delay);
   }
 
