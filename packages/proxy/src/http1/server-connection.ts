@@ -264,6 +264,7 @@ export class Http1ServerConnection {
     if (req !== undefined) this.ctx.metrics.requestLatency.observe(performance.now() - req.startedAt);
     this.request = undefined;
     this.bodyTarget = undefined;
+    this.responseStarted = false;
     if (this.closeAfterResponse || !this.bodyDone) {
       this.state = ConnState.Closed;
       this.socket.end();
