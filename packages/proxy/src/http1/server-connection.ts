@@ -317,7 +317,8 @@ export class Http1ServerConnection {
   }
 
   private countStatus(status: number): void {
-    this.ctx.metrics.requests.inc({ direction: this.ctx.direction, class: `${Math.floor(status / 100)}xx` });
+    const c = this.ctx.metrics.statusCounters[this.ctx.direction];
+    (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }
 

@@ -39,6 +39,7 @@ export class UpstreamConnection implements BodyTarget {
   private untilClose = false;
   /** Exchanges carried so far. */
   uses = 0;
+  private readonly abortBound = () => this.abort();
   private readonly dechunkWrite = (b: Buffer, s: number, e: number) => {
     this.request?.conn.writeBody(b.subarray(s, e));
   };
@@ -69,7 +70,7 @@ export class UpstreamConnection implements BodyTarget {
     this.responseBytes = 0;
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
-    req.abortUpstream = () => this.abort();
+    req.abortUpstream = this.abortBound;
     this.socket.cork();
     this.socket.write(serializeRequestHead(req.head, ''), 'latin1');
     req.conn.attachBody(this);
