@@ -71,6 +71,7 @@ export function createTrustAnchor(options: CreateCaCertificateOptions): CaKeyPai
         basicConstraints({ ca: true }),
         keyUsage(['keyCertSign', 'cRLSign']),
         subjectKeyIdentifier(keyId),
+        subjectAltName({ uris: [`spiffe://${options.trustDomain}`] }, false),
       ],
     },
     { privateKey, algorithm: signatureAlgorithmFor(privateKey) },
@@ -103,6 +104,7 @@ export function createIssuer(
         keyUsage(['keyCertSign', 'cRLSign']),
         subjectKeyIdentifier(keyIdentifierOf(spki)),
         authorityKeyIdentifier(anchorInfo.subjectKeyId ?? keyIdentifierOf(anchorInfo.subjectPublicKeyInfo)),
+        subjectAltName({ uris: [`spiffe://${options.trustDomain}`] }, false),
       ],
     },
     { privateKey: options.anchor.privateKey, algorithm: signatureAlgorithmFor(options.anchor.privateKey) },
@@ -179,6 +181,13 @@ export class CertificateAuthority {
       throw new PkiError('INVALID_CONFIG', `leaf lifetime must be at least ${MIN_LIFETIME_MS} ms`);
     }
     this.issuerInfo = parseCertificate(options.issuer.certificate);
+    const named = trustDomainOf(this.issuerInfo);
+    if (named !== undefined && named !== options.trustDomain) {
+      throw new PkiError(
+        'INVALID_CONFIG',
+        `the issuer is for trust domain ${named}, not ${options.trustDomain}`,
+      );
+    }
     checkIssuer(this.issuerInfo, options.issuer.privateKey, options.trustAnchors);
     this.signer = {
       privateKey: options.issuer.privateKey,
@@ -277,6 +286,15 @@ export class CertificateAuthority {
       notAfter: Math.floor(notAfter / 1000) * 1000,
     };
   }
+}
+
+/** The trust domain a weft CA certificate names in its URI SAN (`spiffe://<td>`), if any. */
+export function trustDomainOf(info: CertificateInfo): string | undefined {
+  for (const uri of info.uris) {
+    const parsed = parseSpiffeId(uri);
+    if (parsed.type === 'ok' && parsed.id.path === '') return parsed.id.trustDomain;
+  }
+  return undefined;
 }
 
 function checkTrustDomain(trustDomain: string): void {
