@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, parseSpiffeId, systemClock } from '@weft/core';
 import { type Asn1, fromDer, name } from './asn1.js';
-import { type CertificateInfo, parseCertificate } from './certificate.js';
+import { type CertificateInfo, parseCertificate, serialToHex } from './certificate.js';
 import { randomSerial, type Signer, signCertificate } from './certificate-builder.js';
 import { type CsrRejection, verifyCsr } from './csr.js';
 import { PkiError } from './errors.js';
@@ -281,7 +281,7 @@ export class CertificateAuthority {
       certificate,
       chain: [certificate, this.issuer.certificate],
       identity,
-      serialHex: serial.toString('hex'),
+      serialHex: serialToHex(serial),
       notBefore: Math.floor(notBefore / 1000) * 1000,
       notAfter: Math.floor(notAfter / 1000) * 1000,
     };

@@ -11,6 +11,7 @@ export interface CertificateInfo {
   readonly tbs: Buffer;
   readonly signatureAlgorithmOid: string;
   readonly signature: Buffer;
+  /** Lowercase hex of the serial's magnitude, without leading zero bytes (as node:tls reports it). */
   readonly serialHex: string;
   /** The issuer and subject Names, as DER (compared byte for byte when building paths). */
   readonly issuerName: Buffer;
@@ -77,7 +78,7 @@ function parse(der: Buffer): CertificateInfo {
     tbs: slice(der, tbsTlv),
     signatureAlgorithmOid: outerAlg,
     signature: signatureBits.subarray(1),
-    serialHex: contents(der, serial).toString('hex'),
+    serialHex: serialToHex(contents(der, serial)),
     issuerName: slice(der, issuer),
     subjectName: slice(der, subject),
     notBefore: readTime(der, nb),
@@ -182,4 +183,11 @@ function readExtension(id: string, value: Buffer, critical: boolean, info: Mutab
     default:
       if (critical) info.unknownCritical = [...info.unknownCritical, id];
   }
+}
+
+/** Hex of a serial number's magnitude without leading zero bytes (keeps one byte for zero). */
+export function serialToHex(bytes: Uint8Array): string {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return Buffer.from(bytes.subarray(i)).toString('hex');
 }
