@@ -9,3 +9,11 @@ export {
 } from './errors.js';
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
 export { jitter, type Random, seededRandom, systemRandom } from './random.js';
+export {
+  formatSpiffeId,
+  parseSpiffeId,
+  type SpiffeId,
+  type SpiffeIdError,
+  type SpiffeIdResult,
+  spiffeIdToString,
+} from './spiffe-id.js';
