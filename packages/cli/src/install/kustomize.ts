@@ -125,12 +125,26 @@ function generateSecret(
     const eq = spec.indexOf('=');
     const key = eq < 0 ? spec.slice(spec.lastIndexOf('/') + 1) : spec.slice(0, eq);
     const path = resolve(dir, eq < 0 ? spec : spec.slice(eq + 1));
-    data[key] = reader.read(path).toString('base64');
+    data[key] = kustomizeBase64(reader.read(path));
   }
   const metadata: KubeObject['metadata'] = { name: gen.name };
   if (options.labels !== undefined) metadata.labels = { ...options.labels };
   if (gen.namespace !== undefined) metadata.namespace = gen.namespace;
   return { apiVersion: 'v1', kind: 'Secret', metadata, type: gen.type ?? 'Opaque', data };
+}
+
+/**
+ * Base64 as kustomize writes Secret data: lines of 70 characters, each ending in a newline once
+ * there is more than one line (the API server's decoder skips the newlines). Matching it keeps
+ * `weft install` and `kubectl apply -k` byte-identical.
+ */
+export function kustomizeBase64(bytes: Buffer): string {
+  const encoded = bytes.toString('base64');
+  const lineLength = 70;
+  if (Math.floor(encoded.length / lineLength) + 1 <= 1) return encoded;
+  let out = '';
+  for (let i = 0; i < encoded.length; i += lineLength) out += `${encoded.slice(i, i + lineLength)}\n`;
+  return out;
 }
 
 function applyReplacement(objects: KubeObject[], r: Replacement, file: string): void {
