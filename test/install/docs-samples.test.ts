@@ -24,7 +24,7 @@ interface Sample {
 }
 
 /** The ```yaml blocks of a markdown text, with their line numbers. */
-export function yamlBlocks(markdown: string): { line: number; text: string }[] {
+function yamlBlocks(markdown: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
