@@ -1,2 +1,23 @@
-/** @weft/injector. */
-export {};
+/** @weft/injector: the sidecar injector — pure patch logic, the offline manifest walker, the webhook. */
+export {
+  ANNOTATION_INJECT,
+  ANNOTATION_INJECTED_REASON,
+  ANNOTATION_INJECTED_VERSION,
+  CONFIG_ANNOTATIONS,
+  INIT_CONTAINER_NAME,
+  PORTS,
+  PROXY_CONTAINER_NAME,
+  PROXY_ENV,
+  PROXY_UID,
+} from './constants.js';
+export type { DecideOptions, Decision, InjectReasonCode, Reason, SkipReasonCode } from './decide.js';
+export { type InjectResult, injectPod } from './inject-pod.js';
+export { escapePointerToken, type PatchOperation, pointer } from './json-patch.js';
+export type { NamespaceInfo } from './pod.js';
+export { type ProxyOptions, resolveProxyOptions } from './proxy-options.js';
+export {
+  INJECTOR_VERSION,
+  type InjectorConfig,
+  injectorSettingsSchema,
+  parseInjectorConfig,
+} from './settings.js';
