@@ -108,8 +108,10 @@ export function readSavedState(save: string): SavedState {
     const rule = /^-A (\S+) (.*)$/.exec(line);
     if (!rule) continue;
     const [, chain = '', spec = ''] = rule;
-    if (chain.startsWith('WEFT_')) (chains[chain] ??= []).push(spec);
-    else if (/-j WEFT_\S+$/.test(spec)) jumps[chain] = (jumps[chain] ?? 0) + 1;
+    if (chain.startsWith('WEFT_')) {
+      chains[chain] ??= [];
+      chains[chain].push(spec);
+    } else if (/-j WEFT_\S+$/.test(spec)) jumps[chain] = (jumps[chain] ?? 0) + 1;
   }
   return { chains, jumps };
 }
