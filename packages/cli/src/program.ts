@@ -1,6 +1,9 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerInit } from './commands/init.js';
+import { registerInject } from './commands/inject.js';
+import { registerInjector } from './commands/injector.js';
 import { registerUp } from './commands/up.js';
 
 /** The CLI package's version (all weft packages share one version). */
@@ -28,5 +31,8 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerUp(program, io);
+  registerInit(program, io);
+  registerInject(program, io);
+  registerInjector(program, io);
   return program;
 }

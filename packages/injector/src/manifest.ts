@@ -79,7 +79,12 @@ export function injectManifest(
   const meta = isRecord(object.metadata) ? object.metadata : {};
   const namespace =
     typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : options.defaultNamespace;
-  const name = typeof meta.name === 'string' ? meta.name : '';
+  const name =
+    typeof meta.name === 'string'
+      ? meta.name
+      : typeof meta.generateName === 'string'
+        ? `${meta.generateName}*`
+        : '';
   const result = injectPod(
     template,
     { name: namespace, annotations: options.namespaceAnnotations ?? {} },

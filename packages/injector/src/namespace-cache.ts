@@ -1,5 +1,5 @@
 /** Namespaces from a client-node informer cache (a namespaceSelector cannot match annotations). */
-import { CoreV1Api, type KubeConfig, makeInformer, type V1Namespace } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, makeInformer, type V1Namespace } from '@kubernetes/client-node';
 import {
   type Clock,
   describeError,
@@ -140,4 +140,13 @@ export class NamespaceCache implements NamespaceLookup {
     this.timer?.cancel();
     await this.informer.stop();
   }
+}
+
+/** Where the injector finds its API server: a kubeconfig file, the pod's service account, or the usual lookup. */
+export function loadKubeConfig(source: { kubeconfig?: string; inCluster?: boolean }): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.inCluster === true) kc.loadFromCluster();
+  else if (source.kubeconfig !== undefined) kc.loadFromFile(source.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
 }
