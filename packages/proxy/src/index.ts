@@ -1,2 +1,2 @@
 /** @weft/proxy. */
-export {};
+export { ensureOriginalDstAddon, getOriginalDst, type OriginalDst } from './original-dst.js';
