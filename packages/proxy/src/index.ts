@@ -21,3 +21,4 @@ export {
   type SvidRequestResult,
   writeSvid,
 } from './identity/svid.js';
+export { ensureOriginalDstAddon, getOriginalDst, type OriginalDst } from './original-dst.js';
