@@ -36,7 +36,12 @@ function shares(b: Balancer<string>, n: number): Map<string, number> {
 function simulate(
   b: Balancer<string>,
   clock: ManualClock,
-  opts: { requests: number; intervalMs: number; latencyOf: (k: string) => number; resultOf?: (k: string) => 'success' | 'failure' },
+  opts: {
+    requests: number;
+    intervalMs: number;
+    latencyOf: (k: string) => number;
+    resultOf?: (k: string) => 'success' | 'failure';
+  },
 ): Map<string, number> {
   const out = new Map<string, number>();
   for (let i = 0; i < opts.requests; i++) {
@@ -52,7 +57,11 @@ function simulate(
   return out;
 }
 
-function make(algorithm: BalancerAlgorithm, seed = 1, extra: Partial<ConstructorParameters<typeof Balancer>[0]> = {}) {
+function make(
+  algorithm: BalancerAlgorithm,
+  seed = 1,
+  extra: Partial<ConstructorParameters<typeof Balancer>[0]> = {},
+) {
   const clock = new ManualClock();
   const balancer = new Balancer<string>({ algorithm, clock, random: seededRandom(seed), ...extra });
   return { clock, balancer };
@@ -105,7 +114,9 @@ describe('Balancer basics (every algorithm)', () => {
     if (first.type !== 'pick') throw new Error('no pick');
     balancer.start(first.endpoint);
     balancer.update(endpoints('a', 'b', 'c'));
-    const again = [...Array(200)].map(() => balancer.pick()).find((r) => r.type === 'pick' && r.endpoint.key === first.endpoint.key);
+    const again = [...Array(200)]
+      .map(() => balancer.pick())
+      .find((r) => r.type === 'pick' && r.endpoint.key === first.endpoint.key);
     expect(again?.type === 'pick' && again.endpoint.load.inflight).toBe(1);
   });
 
@@ -150,7 +161,11 @@ describe('Peak-EWMA P2C', () => {
   it('least request sends less to the endpoint with the longest queue', () => {
     const { balancer, clock } = make('LeastRequest', 6);
     balancer.update(endpoints('a', 'b', 'slow'));
-    const c = simulate(balancer, clock, { requests: 5000, intervalMs: 1, latencyOf: (k) => (k === 'slow' ? 200 : 5) });
+    const c = simulate(balancer, clock, {
+      requests: 5000,
+      intervalMs: 1,
+      latencyOf: (k) => (k === 'slow' ? 200 : 5),
+    });
     expect((c.get('slow') ?? 0) / 5000).toBeLessThan(0.2);
   });
 });
@@ -182,14 +197,24 @@ describe('slow start', () => {
 describe('outlier detection in the balancer', () => {
   function setup(maxEjectionPercent = 50) {
     const clock = new ManualClock();
-    const detector = new OutlierDetector({ consecutiveFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionPercent }, clock);
-    const balancer = new Balancer<string>({ algorithm: 'RoundRobin', clock, random: seededRandom(2), outlierDetector: detector });
+    const detector = new OutlierDetector(
+      { consecutiveFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionPercent },
+      clock,
+    );
+    const balancer = new Balancer<string>({
+      algorithm: 'RoundRobin',
+      clock,
+      random: seededRandom(2),
+      outlierDetector: detector,
+    });
     return { clock, detector, balancer };
   }
 
   function fail(b: Balancer<string>, key: string, times: number): void {
     for (let i = 0; i < times; i++) {
-      const endpoint = [...Array(50)].map(() => b.pick()).find((r) => r.type === 'pick' && r.endpoint.key === key);
+      const endpoint = [...Array(50)]
+        .map(() => b.pick())
+        .find((r) => r.type === 'pick' && r.endpoint.key === key);
       if (endpoint?.type !== 'pick') throw new Error(`${key} not picked`);
       b.start(endpoint.endpoint).end('failure');
     }
@@ -224,7 +249,11 @@ describe('outlier detection in the balancer', () => {
     const { clock, balancer } = setup(100);
     balancer.update(endpoints('only'));
     fail(balancer, 'only', 5);
-    expect(balancer.pick()).toMatchObject({ type: 'fail', reason: 'all-ejected', message: 'all 1 endpoints are ejected' });
+    expect(balancer.pick()).toMatchObject({
+      type: 'fail',
+      reason: 'all-ejected',
+      message: 'all 1 endpoints are ejected',
+    });
     clock.advance(30_000);
     expect(balancer.pick().type).toBe('pick');
   });

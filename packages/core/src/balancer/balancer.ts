@@ -7,7 +7,13 @@ import { type AttemptResult, EndpointLoad, type PeakEwmaOptions } from './endpoi
 import { leastRequestCost, P2cPicker, peakEwmaCost } from './p2c.js';
 import type { BalancedEndpoint, Picker, PickerContext, PickResult, SnapshotEndpoint } from './picker.js';
 import { RoundRobinPicker } from './round-robin.js';
-import { nextWarmUpStep, resolveSlowStart, type SlowStart, type SlowStartOptions, warmUpFactor } from './slow-start.js';
+import {
+  nextWarmUpStep,
+  resolveSlowStart,
+  type SlowStart,
+  type SlowStartOptions,
+  warmUpFactor,
+} from './slow-start.js';
 
 /** Load balancing algorithms (TrafficPolicy `loadBalancer.type`). */
 export type BalancerAlgorithm = 'PeakEWMA' | 'RoundRobin' | 'LeastRequest';
@@ -77,7 +83,10 @@ export class Balancer<T> {
     endpoints.forEach((input, i) => {
       const weight = input.weight ?? 1;
       if (!Number.isFinite(weight) || weight < 0) {
-        throw new WeftError('INVALID_CONFIG', `endpoints[${i}].weight: must be a finite number >= 0 (got ${weight})`);
+        throw new WeftError(
+          'INVALID_CONFIG',
+          `endpoints[${i}].weight: must be a finite number >= 0 (got ${weight})`,
+        );
       }
       if (weight === 0) return;
       const old = this.members.get(input.key);
@@ -97,7 +106,8 @@ export class Balancer<T> {
   pick(exclude?: ReadonlySet<string>): PickResult<T> {
     const now = this.options.clock.monotonic();
     const detector = this.options.outlierDetector;
-    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion)) this.rebuild(now);
+    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
+      this.rebuild(now);
     if (this.picker === undefined) return this.pickerFailure as PickResult<T>;
     return { type: 'pick', endpoint: this.picker.pick(exclude) };
   }
@@ -136,7 +146,11 @@ export class Balancer<T> {
       this.pickerFailure =
         this.members.size === 0
           ? { type: 'fail', reason: 'no-endpoints', message: 'no endpoints available' }
-          : { type: 'fail', reason: 'all-ejected', message: `all ${this.members.size} endpoints are ejected` };
+          : {
+              type: 'fail',
+              reason: 'all-ejected',
+              message: `all ${this.members.size} endpoints are ejected`,
+            };
       return;
     }
     const context: PickerContext = { random: this.options.random, cursor: this.cursor };

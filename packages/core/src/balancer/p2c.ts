@@ -57,7 +57,10 @@ export class P2cPicker<T> implements Picker<T> {
     let index = -1;
     for (let i = 0; i < DRAWS; i++) {
       index = this.sampler.draw();
-      if (index !== other && (avoid === undefined || !avoid.has((this.endpoints[index] as BalancedEndpoint<T>).key))) {
+      if (
+        index !== other &&
+        (avoid === undefined || !avoid.has((this.endpoints[index] as BalancedEndpoint<T>).key))
+      ) {
         return index;
       }
     }
@@ -66,7 +69,8 @@ export class P2cPicker<T> implements Picker<T> {
     const start = Math.floor(this.context.random.next() * n);
     for (let i = 0; i < n; i++) {
       const j = (start + i) % n;
-      if (j !== other && (avoid === undefined || !avoid.has((this.endpoints[j] as BalancedEndpoint<T>).key))) return j;
+      if (j !== other && (avoid === undefined || !avoid.has((this.endpoints[j] as BalancedEndpoint<T>).key)))
+        return j;
     }
     return index;
   }

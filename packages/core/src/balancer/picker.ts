@@ -41,7 +41,10 @@ export interface Picker<T> {
 }
 
 /** A picker algorithm: builds a picker for a non-empty snapshot. */
-export type PickerFactory = <T>(endpoints: readonly SnapshotEndpoint<T>[], options: PickerContext) => Picker<T>;
+export type PickerFactory = <T>(
+  endpoints: readonly SnapshotEndpoint<T>[],
+  options: PickerContext,
+) => Picker<T>;
 
 /** What picker factories may use. */
 export interface PickerContext {

@@ -50,7 +50,8 @@ export class RoundRobinPicker<T> implements Picker<T> {
 
   private next(): BalancedEndpoint<T> {
     const c = this.cursor++;
-    if (this.cumulative === undefined) return this.endpoints[c % this.endpoints.length] as BalancedEndpoint<T>;
+    if (this.cumulative === undefined)
+      return this.endpoints[c % this.endpoints.length] as BalancedEndpoint<T>;
     const u = (c * GOLDEN) % 1;
     return this.endpoints[indexAt(this.cumulative, u * this.total)] as BalancedEndpoint<T>;
   }

@@ -11,7 +11,9 @@ describe('RequestLimiter', () => {
     expect(limiter.pending).toBe(1);
     const rejected = await limiter.acquire();
     expect(rejected).toMatchObject({ type: 'rejected', reason: 'queue-full' });
-    expect(rejected.type === 'rejected' && rejected.message).toMatch(/2 requests active and 1 pending \(limits 2\/1\)/);
+    expect(rejected.type === 'rejected' && rejected.message).toMatch(
+      /2 requests active and 1 pending \(limits 2\/1\)/,
+    );
     expect(limiter.rejected).toBe(1);
     if (a.type === 'admitted') a.permit.release();
     const c = await queued;

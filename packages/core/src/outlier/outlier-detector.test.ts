@@ -5,7 +5,12 @@ import { OutlierDetector } from './outlier-detector.js';
 function setup(maxEjectionPercent = 50, maxEjectionTimeMs?: number) {
   const clock = new ManualClock();
   const detector = new OutlierDetector(
-    { consecutiveFailures: 3, baseEjectionTimeMs: 1000, maxEjectionPercent, ...(maxEjectionTimeMs ? { maxEjectionTimeMs } : {}) },
+    {
+      consecutiveFailures: 3,
+      baseEjectionTimeMs: 1000,
+      maxEjectionPercent,
+      ...(maxEjectionTimeMs ? { maxEjectionTimeMs } : {}),
+    },
     clock,
   );
   return { clock, detector };
@@ -72,11 +77,19 @@ describe('OutlierDetector', () => {
   });
 
   it('rejects invalid settings with the field name', () => {
-    expect(() => new OutlierDetector({ consecutiveFailures: 0, baseEjectionTimeMs: 1, maxEjectionPercent: 1 }, new ManualClock())).toThrow(
-      /outlierDetection\.consecutiveFailures/,
-    );
-    expect(() => new OutlierDetector({ consecutiveFailures: 1, baseEjectionTimeMs: 1, maxEjectionPercent: 101 }, new ManualClock())).toThrow(
-      /outlierDetection\.maxEjectionPercent/,
-    );
+    expect(
+      () =>
+        new OutlierDetector(
+          { consecutiveFailures: 0, baseEjectionTimeMs: 1, maxEjectionPercent: 1 },
+          new ManualClock(),
+        ),
+    ).toThrow(/outlierDetection\.consecutiveFailures/);
+    expect(
+      () =>
+        new OutlierDetector(
+          { consecutiveFailures: 1, baseEjectionTimeMs: 1, maxEjectionPercent: 101 },
+          new ManualClock(),
+        ),
+    ).toThrow(/outlierDetection\.maxEjectionPercent/);
   });
 });

@@ -107,7 +107,10 @@ export class OutlierDetector {
       return { type: 'ejection-skipped', key, reason: 'max-ejection-percent' };
     }
     s.ejections++;
-    const duration = Math.min(this.maxEjectionTimeMs, this.options.baseEjectionTimeMs * 2 ** (s.ejections - 1));
+    const duration = Math.min(
+      this.maxEjectionTimeMs,
+      this.options.baseEjectionTimeMs * 2 ** (s.ejections - 1),
+    );
     s.ejectedUntil = now + duration;
     s.consecutive = 0;
     s.probing = false;
@@ -132,7 +135,8 @@ export class OutlierDetector {
   /** When the earliest current ejection ends (monotonic ms), or Infinity. */
   nextExpiry(now = this.clock.monotonic()): number {
     let next = Number.POSITIVE_INFINITY;
-    for (const s of this.states.values()) if (s.ejectedUntil > now && s.ejectedUntil < next) next = s.ejectedUntil;
+    for (const s of this.states.values())
+      if (s.ejectedUntil > now && s.ejectedUntil < next) next = s.ejectedUntil;
     return next;
   }
 

@@ -44,7 +44,9 @@ describe('RetryBudget', () => {
   });
 
   it('rejects a window outside 1-60 s', () => {
-    expect(() => new RetryBudget({ ratio: 0.2, minPerSecond: 10, ttlMs: 100 }, new ManualClock())).toThrow(/retry\.budget\.ttl/);
+    expect(() => new RetryBudget({ ratio: 0.2, minPerSecond: 10, ttlMs: 100 }, new ManualClock())).toThrow(
+      /retry\.budget\.ttl/,
+    );
   });
 });
 
@@ -63,7 +65,9 @@ describe('backoffDelayMs', () => {
 
   it('jitters: 1,000 delays are spread over the range, mean near 3/4 of the ceiling', () => {
     const random = seededRandom(4);
-    const delays = Array.from({ length: 1000 }, () => backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 1, random));
+    const delays = Array.from({ length: 1000 }, () =>
+      backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 1, random),
+    );
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
     // sd of one delay is ~14.4; of the mean of 1,000 ~0.46: a margin of 3 is over 6 sd.
     expect(Math.abs(mean - 75)).toBeLessThan(3);
@@ -88,8 +92,16 @@ describe('attemptTimer', () => {
   it('arms the binding timeout and names it', () => {
     expect(attemptTimer({ now: 0 })).toEqual({ type: 'none' });
     expect(attemptTimer({ now: 0, perTryMs: 100 })).toEqual({ type: 'timer', ms: 100, kind: 'per-try' });
-    expect(attemptTimer({ now: 0, perTryMs: 100, requestDeadline: 50 })).toEqual({ type: 'timer', ms: 50, kind: 'request' });
-    expect(attemptTimer({ now: 900, perTryMs: 100, requestDeadline: 1500 })).toEqual({ type: 'timer', ms: 100, kind: 'per-try' });
+    expect(attemptTimer({ now: 0, perTryMs: 100, requestDeadline: 50 })).toEqual({
+      type: 'timer',
+      ms: 50,
+      kind: 'request',
+    });
+    expect(attemptTimer({ now: 900, perTryMs: 100, requestDeadline: 1500 })).toEqual({
+      type: 'timer',
+      ms: 100,
+      kind: 'per-try',
+    });
     expect(attemptTimer({ now: 1500, requestDeadline: 1500 })).toEqual({ type: 'expired' });
     expect(timeoutMessage('per-try', 100)).toMatch(/per-try timeout of 100 ms/);
     expect(timeoutMessage('request', 2000)).toMatch(/request timeout of 2000 ms/);

@@ -39,7 +39,8 @@ export class RetryBudget {
     if (!(options.ratio >= 0 && options.ratio <= 1000)) {
       throw new WeftError('INVALID_CONFIG', 'retry.budget.ratio: must be a number >= 0');
     }
-    if (!(options.minPerSecond >= 0)) throw new WeftError('INVALID_CONFIG', 'retry.budget.minPerSecond: must be >= 0');
+    if (!(options.minPerSecond >= 0))
+      throw new WeftError('INVALID_CONFIG', 'retry.budget.minPerSecond: must be >= 0');
     if (!(options.ttlMs >= 1000 && options.ttlMs <= 60_000)) {
       throw new WeftError('INVALID_CONFIG', 'retry.budget.ttl: must be between 1s and 60s');
     }
@@ -51,7 +52,8 @@ export class RetryBudget {
   /** Records an original (first-attempt) request: it earns `ratio` of a retry. */
   deposit(): void {
     this.roll();
-    this.requests[this.epoch % BUCKETS]++;
+    const b = this.epoch % BUCKETS;
+    this.requests[b] = (this.requests[b] as number) + 1;
   }
 
   /** Takes one retry from the budget; false (and counted) when the budget is spent. */
@@ -67,7 +69,8 @@ export class RetryBudget {
       this.exhausted++;
       return false;
     }
-    this.retries[this.epoch % BUCKETS]++;
+    const b = this.epoch % BUCKETS;
+    this.retries[b] = (this.retries[b] as number) + 1;
     return true;
   }
 

@@ -69,7 +69,9 @@ describe('retry conditions', () => {
       }
       return 'accepted';
     };
-    expect(err(config({ on: ['5xx', 'sometimes'] }))).toBe('routes[0].retry.on[1]: unknown retry condition "sometimes"');
+    expect(err(config({ on: ['5xx', 'sometimes'] }))).toBe(
+      'routes[0].retry.on[1]: unknown retry condition "sometimes"',
+    );
     expect(err(config({ on: ['grpc:bogus'] }))).toMatch(/on\[0\]: unknown retry condition/);
     expect(err(config({ attempts: 0 }))).toMatch(/^routes\[0\]\.retry\.attempts/);
     expect(err(config({ backoff: { baseMs: 100, maxMs: 10 } }))).toMatch(/backoff/);
@@ -92,8 +94,14 @@ describe('decideRetry', () => {
   });
 
   it('stops when attempts are exhausted', () => {
-    expect(decide(config(), { ...GET, attempt: 3 }, { type: 'reset' })).toEqual({ type: 'stop', reason: 'attempts-exhausted' });
-    expect(decide(config({ attempts: 1 }), GET, { type: 'reset' })).toEqual({ type: 'stop', reason: 'attempts-exhausted' });
+    expect(decide(config(), { ...GET, attempt: 3 }, { type: 'reset' })).toEqual({
+      type: 'stop',
+      reason: 'attempts-exhausted',
+    });
+    expect(decide(config({ attempts: 1 }), GET, { type: 'reset' })).toEqual({
+      type: 'stop',
+      reason: 'attempts-exhausted',
+    });
   });
 
   it('does not retry a POST once sent, but does after a connect failure or refused stream', () => {
@@ -109,12 +117,18 @@ describe('decideRetry', () => {
 
   it('does not retry a body over 64 KiB, even after a connect failure', () => {
     const big = { ...GET, method: 'PUT', bodyBytes: 100 * 1024, bodyReplayable: false, sent: false };
-    expect(decide(config(), big, { type: 'connect-failure' })).toEqual({ type: 'stop', reason: 'body-too-large' });
+    expect(decide(config(), big, { type: 'connect-failure' })).toEqual({
+      type: 'stop',
+      reason: 'body-too-large',
+    });
     expect(decide(config(), { ...GET, bodyBytes: 64 * 1024 }, { type: 'reset' }).type).toBe('retry');
   });
 
   it('does not retry when the backoff would outlast the request deadline', () => {
-    expect(decide(config(), { ...GET, remainingMs: 5 }, { type: 'reset' })).toEqual({ type: 'stop', reason: 'deadline' });
+    expect(decide(config(), { ...GET, remainingMs: 5 }, { type: 'reset' })).toEqual({
+      type: 'stop',
+      reason: 'deadline',
+    });
   });
 
   it('stops when the budget is spent and withdraws only for real retries', () => {

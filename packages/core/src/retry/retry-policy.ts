@@ -3,9 +3,9 @@ import type { RetryConfig } from '@weft/api';
 import { WeftError } from '../errors.js';
 import type { Random } from '../random.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
+import { MAX_RETRY_BODY_BYTES } from './replay-buffer.js';
 import type { RetryBudget, RetryBudgetOptions } from './retry-budget.js';
 import { DEFAULT_RETRY_BUDGET } from './retry-budget.js';
-import { MAX_RETRY_BODY_BYTES } from './replay-buffer.js';
 
 /** The request header telling the upstream which attempt it receives (1 = first). */
 export const ATTEMPT_HEADER = 'x-weft-attempt';
@@ -90,11 +90,20 @@ export type RetryDecision =
  */
 export function compileRetryPolicy(config: RetryConfig, where = 'retry'): RetryPolicy {
   if (!Number.isInteger(config.attempts) || config.attempts < 1 || config.attempts > 10) {
-    throw new WeftError('INVALID_CONFIG', `${where}.attempts: must be an integer within 1-10 (got ${config.attempts})`);
+    throw new WeftError(
+      'INVALID_CONFIG',
+      `${where}.attempts: must be an integer within 1-10 (got ${config.attempts})`,
+    );
   }
   const statusCodes = new Set<number>();
   const grpcCodes = new Set<number>();
-  const flags = { connectFailure: false, refusedStream: false, reset: false, any5xx: false, gatewayError: false };
+  const flags = {
+    connectFailure: false,
+    refusedStream: false,
+    reset: false,
+    any5xx: false,
+    gatewayError: false,
+  };
   config.on.forEach((condition, i) => {
     if (condition === 'connect-failure') flags.connectFailure = true;
     else if (condition === 'refused-stream') flags.refusedStream = true;
@@ -105,7 +114,10 @@ export function compileRetryPolicy(config: RetryConfig, where = 'retry'): RetryP
     else if (condition.startsWith('grpc:') && GRPC_CODES[condition.slice(5)] !== undefined) {
       grpcCodes.add(GRPC_CODES[condition.slice(5)] as number);
     } else {
-      throw new WeftError('INVALID_CONFIG', `${where}.on[${i}]: unknown retry condition ${JSON.stringify(condition)}`);
+      throw new WeftError(
+        'INVALID_CONFIG',
+        `${where}.on[${i}]: unknown retry condition ${JSON.stringify(condition)}`,
+      );
     }
   });
   const backoff = config.backoff ?? DEFAULT_BACKOFF;

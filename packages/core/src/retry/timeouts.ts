@@ -13,7 +13,11 @@ export type AttemptTimer =
  * The timer to arm for an attempt starting at `now`: the shorter of the per-try timeout and
  * the time left before the request deadline (monotonic ms), named for the one that binds.
  */
-export function attemptTimer(options: { now: number; requestDeadline?: number; perTryMs?: number }): AttemptTimer {
+export function attemptTimer(options: {
+  now: number;
+  requestDeadline?: number;
+  perTryMs?: number;
+}): AttemptTimer {
   const remaining = options.requestDeadline === undefined ? undefined : options.requestDeadline - options.now;
   if (remaining !== undefined && remaining <= 0) return { type: 'expired' };
   if (options.perTryMs !== undefined && (remaining === undefined || options.perTryMs < remaining)) {

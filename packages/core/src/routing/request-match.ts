@@ -91,11 +91,15 @@ export interface CompiledMatch {
 export function compileMatch(match: RouteMatch, where: string): CompiledMatch {
   const path: PathMatch = match.path ?? { type: 'prefix', value: '/' };
   if (path.type !== 'regex' && !path.value.startsWith('/')) {
-    throw new WeftError('INVALID_CONFIG', `${where}.path.value: must start with "/" (got ${JSON.stringify(path.value)})`);
+    throw new WeftError(
+      'INVALID_CONFIG',
+      `${where}.path.value: must start with "/" (got ${JSON.stringify(path.value)})`,
+    );
   }
   let pathRegex: RegExp | undefined;
   if (path.type === 'regex') pathRegex = compileOrThrow(path.value, `${where}.path.value`);
-  const normalizedPath = path.type === 'prefix' && path.value.length > 1 ? path.value.replace(/\/+$/, '') || '/' : path.value;
+  const normalizedPath =
+    path.type === 'prefix' && path.value.length > 1 ? path.value.replace(/\/+$/, '') || '/' : path.value;
   return {
     pathKind: path.type,
     pathValue: path.value,
@@ -111,7 +115,8 @@ function compileOrThrow(pattern: string, where: string): RegExp {
   try {
     return compileSafeRegex(pattern);
   } catch (err) {
-    if (err instanceof UnsafeRegexError) throw new WeftError('INVALID_CONFIG', `${where}: ${err.message}`, { cause: err });
+    if (err instanceof UnsafeRegexError)
+      throw new WeftError('INVALID_CONFIG', `${where}: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -57,7 +57,10 @@ describe('RouteTable path semantics', () => {
   });
 
   it('treats a route without matches as PathPrefix "/"', () => {
-    const t = new RouteTable([route('specific', { path: { type: 'exact', value: '/a' } }), route('catch-all')]);
+    const t = new RouteTable([
+      route('specific', { path: { type: 'exact', value: '/a' } }),
+      route('catch-all'),
+    ]);
     expect(pick(t, req('/a'))).toBe('specific');
     expect(pick(t, req('/anything'))).toBe('catch-all');
     expect(t.match(req('/zzz'))).toMatchObject({ type: 'route', matchIndex: -1 });
@@ -118,8 +121,14 @@ describe('RouteTable precedence (Gateway API)', () => {
     const t = new RouteTable([
       route('first', { path: { type: 'prefix', value: '/p' } }),
       route('second', { path: { type: 'prefix', value: '/p' } }),
-      route('query', { path: { type: 'prefix', value: '/p' }, queryParams: [{ name: 'q', type: 'exact', value: '1' }] }),
-      route('header', { path: { type: 'prefix', value: '/p' }, headers: [{ name: 'h', type: 'exact', value: '1' }] }),
+      route('query', {
+        path: { type: 'prefix', value: '/p' },
+        queryParams: [{ name: 'q', type: 'exact', value: '1' }],
+      }),
+      route('header', {
+        path: { type: 'prefix', value: '/p' },
+        headers: [{ name: 'h', type: 'exact', value: '1' }],
+      }),
       route('method', { path: { type: 'prefix', value: '/p' }, method: 'GET' }),
     ]);
     expect(pick(t, req('/p?q=1', 'GET', { h: '1' }))).toBe('method');
@@ -150,14 +159,18 @@ describe('RouteTable configuration errors', () => {
   }
 
   it('names the field of an unsafe path regex', () => {
-    const msg = errorOf(() => new RouteTable([route('ok'), route('bad', {}, { path: { type: 'regex', value: '(a+)+$' } })]));
-    expect(msg).toMatch(/^routes\[1\]\.matches\[1\]\.path\.value: regular expression rejected: repeated group/);
+    const msg = errorOf(
+      () => new RouteTable([route('ok'), route('bad', {}, { path: { type: 'regex', value: '(a+)+$' } })]),
+    );
+    expect(msg).toMatch(
+      /^routes\[1\]\.matches\[1\]\.path\.value: regular expression rejected: repeated group/,
+    );
   });
 
   it('names the field of an invalid header regex and of a relative path', () => {
-    expect(errorOf(() => new RouteTable([route('r', { headers: [{ name: 'a', type: 'regex', value: '[' }] })]))).toMatch(
-      /^routes\[0\]\.matches\[0\]\.headers\[0\]\.value: regular expression rejected/,
-    );
+    expect(
+      errorOf(() => new RouteTable([route('r', { headers: [{ name: 'a', type: 'regex', value: '[' }] })])),
+    ).toMatch(/^routes\[0\]\.matches\[0\]\.headers\[0\]\.value: regular expression rejected/);
     expect(errorOf(() => new RouteTable([route('r', { path: { type: 'prefix', value: 'api' } })]))).toMatch(
       /^routes\[0\]\.matches\[0\]\.path\.value: must start with "\/"/,
     );
@@ -173,12 +186,17 @@ describe('RouteTable agrees with a linear scan in precedence order', () => {
     const routes: Route[] = [];
     for (let i = 0; i < 300; i++) {
       const r = random.next();
-      const m: Partial<RouteMatch> = {};
+      const m: { -readonly [K in keyof RouteMatch]?: RouteMatch[K] } = {};
       if (r < 0.3) m.path = { type: 'exact', value: randomPath(1 + Math.floor(random.next() * 3)) };
       else if (r < 0.4) m.path = { type: 'regex', value: `/${seg()}/[a-c]+.*` };
-      else if (r < 0.95) m.path = { type: 'prefix', value: randomPath(Math.floor(random.next() * 3)) + (random.next() < 0.2 ? '/' : '') };
+      else if (r < 0.95)
+        m.path = {
+          type: 'prefix',
+          value: randomPath(Math.floor(random.next() * 3)) + (random.next() < 0.2 ? '/' : ''),
+        };
       if (random.next() < 0.3) m.method = random.next() < 0.5 ? 'GET' : 'POST';
-      if (random.next() < 0.3) m.headers = [{ name: 'x-v', type: 'exact', value: random.next() < 0.5 ? '1' : '2' }];
+      if (random.next() < 0.3)
+        m.headers = [{ name: 'x-v', type: 'exact', value: random.next() < 0.5 ? '1' : '2' }];
       if (random.next() < 0.2) m.queryParams = [{ name: 'q', type: 'exact', value: '1' }];
       routes.push(route(`r${i}`, m));
     }
@@ -188,7 +206,11 @@ describe('RouteTable agrees with a linear scan in precedence order', () => {
     for (let i = 0; i < 3000; i++) {
       const headers = random.next() < 0.5 ? { 'x-v': random.next() < 0.5 ? '1' : '2' } : {};
       const query = random.next() < 0.3 ? '?q=1' : '';
-      const r = req(randomPath(Math.floor(random.next() * 4)) + query, random.next() < 0.5 ? 'GET' : 'POST', headers);
+      const r = req(
+        randomPath(Math.floor(random.next() * 4)) + query,
+        random.next() < 0.5 ? 'GET' : 'POST',
+        headers,
+      );
       const fast = table.match(r);
       expect(fast).toEqual(matchLinear(entries, r));
       if (fast.type === 'route') routed++;

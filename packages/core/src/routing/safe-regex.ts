@@ -31,7 +31,10 @@ interface GroupFrame {
 }
 
 /** The last atom before a quantifier: a group (with what it contains) or a single item. */
-type Atom = { type: 'none' } | { type: 'single' } | { type: 'group'; quantified: boolean; alternation: boolean };
+type Atom =
+  | { type: 'none' }
+  | { type: 'single' }
+  | { type: 'group'; quantified: boolean; alternation: boolean };
 
 const QUANTIFIER = /^\{(\d+)(,(\d*))?\}/;
 

@@ -23,7 +23,10 @@ export class WeightedChoice<T> {
     let total = 0;
     options.forEach((o, i) => {
       if (!Number.isFinite(o.weight) || o.weight < 0) {
-        throw new WeftError('INVALID_CONFIG', `backends[${i}].weight: must be a finite number >= 0 (got ${o.weight})`);
+        throw new WeftError(
+          'INVALID_CONFIG',
+          `backends[${i}].weight: must be a finite number >= 0 (got ${o.weight})`,
+        );
       }
       if (o.weight === 0) return;
       total += o.weight;
