@@ -45,6 +45,13 @@ export { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './retry/ba
 export { MAX_RETRY_BODY_BYTES, ReplayBuffer } from './retry/replay-buffer.js';
 export { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry/retry-budget.js';
 export {
+  attemptResultOf,
+  type RetryLoopOptions,
+  type RetryLoopResult,
+  runWithRetries,
+  type SentAttempt,
+} from './retry/retry-loop.js';
+export {
   ATTEMPT_HEADER,
   type AttemptOutcome,
   compileRetryPolicy,

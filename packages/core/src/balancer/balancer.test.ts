@@ -158,6 +158,40 @@ describe('Peak-EWMA P2C', () => {
     expect((c.get('failing') ?? 0) / 5000).toBeLessThan(0.05);
   });
 
+  it('probes an endpoint starved by its failures, at most once per interval, until it is ejected', () => {
+    const clock = new ManualClock();
+    const detector = new OutlierDetector(
+      { consecutiveFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50 },
+      clock,
+    );
+    const balancer = new Balancer<string>({
+      algorithm: 'PeakEWMA',
+      clock,
+      random: seededRandom(8),
+      outlierDetector: detector,
+    });
+    balancer.update(endpoints('a', 'b', 'dead'));
+    let deadAttempts = 0;
+    let ejectedAt: number | undefined;
+    // 1,000 requests/s; 'dead' refuses connections at once (the SIGKILL case).
+    for (let ms = 0; ms < 5000; ms++) {
+      const r = balancer.pick();
+      if (r.type !== 'pick') throw new Error(r.message);
+      const attempt = balancer.start(r.endpoint);
+      if (r.endpoint.key === 'dead') {
+        deadAttempts++;
+        attempt.end('failure');
+        if (detector.isEjected('dead') && ejectedAt === undefined) ejectedAt = clock.monotonic();
+      } else {
+        clock.setTimeout(() => attempt.end('success'), 2);
+      }
+      clock.advance(1);
+    }
+    expect(ejectedAt).toBeDefined();
+    expect(ejectedAt as number).toBeLessThan(1500);
+    expect(deadAttempts).toBeLessThan(15);
+  });
+
   it('least request sends less to the endpoint with the longest queue', () => {
     const { balancer, clock } = make('LeastRequest', 6);
     balancer.update(endpoints('a', 'b', 'slow'));
@@ -206,6 +240,7 @@ describe('outlier detection in the balancer', () => {
       clock,
       random: seededRandom(2),
       outlierDetector: detector,
+      probeIntervalMs: 0, // exact shares below; probes have their own test
     });
     return { clock, detector, balancer };
   }

@@ -35,6 +35,12 @@ export interface BalancerOptions {
   readonly outlierDetector?: OutlierDetector;
   readonly slowStart?: SlowStartOptions;
   readonly peakEwma?: PeakEwmaOptions;
+  /**
+   * At most one probe per this many ms goes to an endpoint whose last attempt failed. Failures
+   * count as slow, so P2C starves a failing endpoint of traffic; probes give outlier detection
+   * the evidence to eject it (or see it recover). Default 200 ms; 0 disables probes.
+   */
+  readonly probeIntervalMs?: number;
 }
 
 interface Member<T> {
@@ -62,10 +68,15 @@ export class Balancer<T> {
   private updated = false;
   private cursor: number;
   private readonly slowStart: SlowStart;
+  /** Keys whose last attempt failed, in the order they are next probed. */
+  private readonly suspects = new Set<string>();
+  private nextProbeAt = Number.NEGATIVE_INFINITY;
+  private readonly probeIntervalMs: number;
 
   constructor(private readonly options: BalancerOptions) {
     this.slowStart = resolveSlowStart(options.slowStart);
     this.cursor = Math.floor(options.random.next() * 0x7fffffff);
+    this.probeIntervalMs = options.probeIntervalMs ?? 200;
   }
 
   /** Number of endpoints (ejected or not). */
@@ -109,7 +120,35 @@ export class Balancer<T> {
     if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
       this.rebuild(now);
     if (this.picker === undefined) return this.pickerFailure as PickResult<T>;
+    if (this.suspects.size > 0 && this.probeIntervalMs > 0 && now >= this.nextProbeAt) {
+      const probe = this.findProbe(now, exclude);
+      if (probe !== undefined) {
+        this.nextProbeAt = now + this.probeIntervalMs;
+        return { type: 'pick', endpoint: probe };
+      }
+    }
     return { type: 'pick', endpoint: this.picker.pick(exclude) };
+  }
+
+  /** A suspect that is in rotation, idle and not excluded; it moves to the back of the line. */
+  private findProbe(now: number, exclude: ReadonlySet<string> | undefined): BalancedEndpoint<T> | undefined {
+    for (const key of this.suspects) {
+      const m = this.members.get(key);
+      if (m === undefined) {
+        this.suspects.delete(key);
+        continue;
+      }
+      if (
+        m.endpoint.load.inflight > 0 ||
+        exclude?.has(key) ||
+        this.options.outlierDetector?.isEjected(key, now)
+      )
+        continue;
+      this.suspects.delete(key);
+      this.suspects.add(key);
+      return m.endpoint;
+    }
+    return undefined;
   }
 
   /** Starts an attempt on a picked endpoint: counts it in flight; `end` feeds load and outlier detection. */
@@ -121,9 +160,10 @@ export class Balancer<T> {
         if (ended) return;
         ended = true;
         endpoint.load.finish(startedAt, result);
-        if (result !== 'cancelled' && this.members.get(endpoint.key)?.endpoint === endpoint) {
-          this.options.outlierDetector?.record(endpoint.key, result, this.members.size);
-        }
+        if (result === 'cancelled' || this.members.get(endpoint.key)?.endpoint !== endpoint) return;
+        if (result === 'failure') this.suspects.add(endpoint.key);
+        else this.suspects.delete(endpoint.key);
+        this.options.outlierDetector?.record(endpoint.key, result, this.members.size);
       },
     };
   }

@@ -45,7 +45,8 @@ describe('RequestLimiter', () => {
     expect(order).toEqual(['w2:rejected', 'w1:admitted']);
     expect(limiter.inflight).toBe(1);
     expect(limiter.pending).toBe(1);
-    void w3;
+    const held = await Promise.race([w3, Promise.resolve('still queued')]);
+    expect(held).toBe('still queued');
   });
 
   it('rejects at once with no queue (maxPendingRequests 0)', () => {

@@ -47,7 +47,8 @@ describe('retry conditions', () => {
     expect(isRetryableOutcome(c(['reset']), { type: 'reset' })).toBe(true);
     expect(isRetryableOutcome(c(['5xx']), resp(500))).toBe(true);
     expect(isRetryableOutcome(c(['5xx']), { type: 'reset' })).toBe(true);
-    expect(isRetryableOutcome(c(['5xx']), { type: 'per-try-timeout' })).toBe(true);
+    expect(isRetryableOutcome(c(['5xx']), { type: 'timeout', kind: 'per-try' })).toBe(true);
+    expect(isRetryableOutcome(c(['5xx', 'gateway-error']), { type: 'timeout', kind: 'request' })).toBe(false);
     expect(isRetryableOutcome(c(['5xx']), resp(404))).toBe(false);
     expect(isRetryableOutcome(c(['gateway-error']), resp(503))).toBe(true);
     expect(isRetryableOutcome(c(['gateway-error']), resp(500))).toBe(false);

@@ -6,6 +6,7 @@ import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.
 import { MAX_RETRY_BODY_BYTES } from './replay-buffer.js';
 import type { RetryBudget, RetryBudgetOptions } from './retry-budget.js';
 import { DEFAULT_RETRY_BUDGET } from './retry-budget.js';
+import type { TimeoutKind } from './timeouts.js';
 
 /** The request header telling the upstream which attempt it receives (1 = first). */
 export const ATTEMPT_HEADER = 'x-weft-attempt';
@@ -53,7 +54,8 @@ export type AttemptOutcome =
   | { readonly type: 'connect-failure' }
   | { readonly type: 'refused-stream' }
   | { readonly type: 'reset' }
-  | { readonly type: 'per-try-timeout' }
+  /** A timer fired: per-try (retryable under 5xx and gateway-error) or the whole request's (final). */
+  | { readonly type: 'timeout'; readonly kind: TimeoutKind }
   | { readonly type: 'response'; readonly status: number; readonly grpcStatus?: number };
 
 /** The request being retried. */
@@ -146,8 +148,8 @@ export function isRetryableOutcome(c: RetryConditions, outcome: AttemptOutcome):
       return c.refusedStream || c.any5xx;
     case 'reset':
       return c.reset || c.any5xx;
-    case 'per-try-timeout':
-      return c.any5xx || c.gatewayError;
+    case 'timeout':
+      return outcome.kind === 'per-try' && (c.any5xx || c.gatewayError);
     case 'response': {
       const s = outcome.status;
       if (outcome.grpcStatus !== undefined && c.grpcCodes.has(outcome.grpcStatus)) return true;
