@@ -35,6 +35,8 @@ export interface RetryLoopOptions<T, R> {
   discard(value: R): void;
   /** Waits `ms` between attempts (the clock's timer in production; immediate in simulations). */
   sleep(ms: number): Promise<void>;
+  /** The client went away: make no further attempt. */
+  readonly signal?: AbortSignal;
 }
 
 /** How the request ended. */
@@ -52,7 +54,8 @@ export type RetryLoopResult<R> =
       readonly message: string;
       readonly attempts: number;
     }
-  | { readonly type: 'deadline'; readonly attempts: number };
+  | { readonly type: 'deadline'; readonly attempts: number }
+  | { readonly type: 'aborted'; readonly attempts: number };
 
 /**
  * What an attempt's outcome means for load and outlier accounting: 5xx responses, connect
@@ -71,6 +74,7 @@ export async function runWithRetries<T, R>(o: RetryLoopOptions<T, R>): Promise<R
   o.budget.deposit();
   const tried = new Set<string>();
   for (let attempt = 1; ; attempt++) {
+    if (o.signal?.aborted) return { type: 'aborted', attempts: attempt - 1 };
     const picked = o.balancer.pick(tried);
     if (picked.type === 'fail')
       return { type: 'unavailable', reason: picked.reason, message: picked.message, attempts: attempt - 1 };
