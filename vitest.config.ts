@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Tests import workspace packages from their TypeScript sources (the `weft-source`
 // export condition), so a unit test never needs a build; tests that spawn the `weft`
 // binary use dist/, which `npm test` builds first.
-const conditions = ['weft-source', 'node', 'import', 'module', 'default'];
+const conditions = ['weft-source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
