@@ -1,6 +1,8 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerIdentity } from './commands/identity.js';
+import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 
 /** The CLI package's version (all weft packages share one version). */
@@ -28,5 +30,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerUp(program, io);
+  registerIdentity(program, io);
+  registerToken(program, io);
   return program;
 }

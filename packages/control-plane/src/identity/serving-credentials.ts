@@ -15,6 +15,7 @@ import {
 } from '@weft/core';
 import {
   type CertificateAuthority,
+  CONTROL_PLANE_SERVER_NAME,
   derToPem,
   generateKeyPair,
   privateKeyToPem,
@@ -59,7 +60,7 @@ export const DEFAULT_CONTROL_PLANE_DNS_NAMES = [
   'localhost',
   'weft-control-plane',
   'weft-control-plane.weft',
-  'weft-control-plane.weft.svc',
+  CONTROL_PLANE_SERVER_NAME,
   'weft-control-plane.weft.svc.cluster.local',
 ];
 
