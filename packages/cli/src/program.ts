@@ -2,8 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerIdentity } from './commands/identity.js';
+import { registerInit } from './commands/init.js';
+import { registerInject } from './commands/inject.js';
+import { registerInjector } from './commands/injector.js';
+import { registerInstall } from './commands/install.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
+import { pkiIssuer } from './install/pki-issuer.js';
 
 /** The CLI package's version (all weft packages share one version). */
 export const VERSION: string = (
@@ -30,6 +36,11 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerUp(program, io);
+  registerInstall(program, io, pkiIssuer);
+  registerInit(program, io);
+  registerInject(program, io);
+  registerInjector(program, io);
+  registerProxy(program, io);
   registerIdentity(program, io);
   registerToken(program, io);
   return program;
