@@ -52,5 +52,14 @@ export {
 export { generateKeyPair, type KeyAlgorithm, privateKeyFromPem, privateKeyToPem, spkiOf } from './keys.js';
 export { CONTROL_PLANE_SERVER_NAME } from './names.js';
 export { type RotationInput, rotationDelayMs } from './rotation.js';
-export { type SvidPolicy, type SvidRejection, type SvidResult, validateSvid } from './svid.js';
+export {
+  type PeerCertificateLink,
+  peerCertificateChain,
+  type SvidLeafPolicy,
+  type SvidPolicy,
+  type SvidRejection,
+  type SvidResult,
+  validateSvid,
+  validateSvidLeaf,
+} from './svid.js';
 export { type TrustAnchor, TrustBundle } from './trust-bundle.js';
