@@ -17,8 +17,8 @@ export { createIdentityMetrics, type IdentityMetrics } from './identity/metrics.
 export { type CallWithAuthContext, type PeerIdentityPolicy, peerIdentity } from './identity/peer-identity.js';
 export type { RateLimitOptions } from './identity/rate-limiter.js';
 export {
+  controlPlaneDnsNames,
   createIdentityServerCredentials,
-  DEFAULT_CONTROL_PLANE_DNS_NAMES,
   type ServingCredentials,
   type ServingCredentialsOptions,
 } from './identity/serving-credentials.js';

@@ -50,7 +50,11 @@ export {
   verifyJoinToken,
 } from './join-token.js';
 export { generateKeyPair, type KeyAlgorithm, privateKeyFromPem, privateKeyToPem, spkiOf } from './keys.js';
-export { CONTROL_PLANE_SERVER_NAME } from './names.js';
+export {
+  CONTROL_PLANE_NAMESPACE,
+  CONTROL_PLANE_SERVER_NAME,
+  CONTROL_PLANE_SERVICE_ACCOUNT,
+} from './names.js';
 export { type RotationInput, rotationDelayMs } from './rotation.js';
 export {
   type PeerCertificateLink,
