@@ -6,6 +6,11 @@ export {
   type CertifyOutcome,
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
+export {
+  type ControlPlaneIdentity,
+  type ControlPlaneIdentityOptions,
+  loadControlPlaneIdentity,
+} from './identity/control-plane-identity.js';
 export { addIdentityService, type IdentityServiceOptions } from './identity/identity-service.js';
 export { type JoinTokenValidatorOptions, joinTokenValidator } from './identity/join-token-validator.js';
 export {
