@@ -56,6 +56,17 @@ export {
   type TrafficPolicyConfig,
   type ValueMatch,
 } from './model/mesh.js';
+export {
+  type EndpointSliceResource,
+  endpointSliceResourceSchema,
+  type NamespaceResource,
+  namespaceResourceSchema,
+  type PodResource,
+  podResourceSchema,
+  SERVICE_NAME_LABEL,
+  type ServiceResource,
+  serviceResourceSchema,
+} from './model/kubernetes.js';
 export { defaultMeshConfig, type MeshConfig, meshConfigSchema } from './model/mesh-config.js';
 export {
   DNS_LABEL,
@@ -84,4 +95,11 @@ export {
   WEFT_API_VERSION,
   WEFT_GROUP,
 } from './model/weft-policy.js';
+export {
+  type MeshConfigResource,
+  meshConfigResourceSchema,
+  type StaticEndpointsResource,
+  staticEndpointSchema,
+  staticEndpointsSchema,
+} from './model/weft-local.js';
 export { loadDiscoveryProto, loadIdentityProto, PROTO_DIR, PROTO_LOADER_OPTIONS } from './proto.js';
