@@ -10,6 +10,10 @@ import {
   TOKEN_FILE_NAME,
   TOKEN_MOUNT_PATH,
   TOKEN_VOLUME_NAME,
+  TRUST_ANCHORS_CONFIGMAP,
+  TRUST_ANCHORS_KEY,
+  TRUST_ANCHORS_MOUNT_PATH,
+  TRUST_ANCHORS_VOLUME_NAME,
   XTABLES_VOLUME_NAME,
 } from './constants.js';
 import type { ProxyOptions } from './proxy-options.js';
@@ -21,6 +25,8 @@ export interface SidecarInput {
   readonly options: ProxyOptions;
   /** The app containers' TCP ports, sorted, for the proxy's inbound listener. */
   readonly inboundPorts: readonly number[];
+  /** The service the workload serves (from its labels). */
+  readonly service: string;
 }
 
 /** The `weft-init` init container: runs `weft init` with NET_ADMIN and NET_RAW only. */
@@ -83,21 +89,24 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
       { name: 'weft-admin', containerPort: PORTS.admin, protocol: 'TCP' },
     ],
     env: [
-      fieldEnv(PROXY_ENV.podName, 'metadata.name'),
-      fieldEnv(PROXY_ENV.podNamespace, 'metadata.namespace'),
-      fieldEnv(PROXY_ENV.podIp, 'status.podIP'),
+      fieldEnv(PROXY_ENV.workload, 'metadata.name'),
+      fieldEnv(PROXY_ENV.namespace, 'metadata.namespace'),
+      fieldEnv(PROXY_ENV.advertiseAddress, 'status.podIP'),
       fieldEnv(PROXY_ENV.serviceAccount, 'spec.serviceAccountName'),
-      { name: PROXY_ENV.controlPlaneAddress, value: config.injector.controlPlaneAddress },
-      { name: PROXY_ENV.trustDomain, value: config.mesh.trustDomain },
+      { name: PROXY_ENV.service, value: input.service },
+      { name: PROXY_ENV.controlPlane, value: config.injector.controlPlaneAddress },
+      { name: PROXY_ENV.caFile, value: `${TRUST_ANCHORS_MOUNT_PATH}/${TRUST_ANCHORS_KEY}` },
       { name: PROXY_ENV.tokenFile, value: `${TOKEN_MOUNT_PATH}/${TOKEN_FILE_NAME}` },
-      { name: PROXY_ENV.inboundPorts, value: input.inboundPorts.join(',') },
       { name: PROXY_ENV.opaquePorts, value: options.opaquePorts },
+      { name: PROXY_ENV.mtlsMode, value: config.mesh.mtls },
       { name: PROXY_ENV.inboundPolicy, value: options.inboundPolicy },
-      { name: PROXY_ENV.inboundListen, value: `0.0.0.0:${PORTS.inbound}` },
-      { name: PROXY_ENV.outboundListen, value: `127.0.0.1:${PORTS.outbound}` },
-      { name: PROXY_ENV.adminListen, value: `0.0.0.0:${PORTS.admin}` },
+      { name: PROXY_ENV.inboundPort, value: String(PORTS.inbound) },
+      { name: PROXY_ENV.outboundPort, value: String(PORTS.outbound) },
+      { name: PROXY_ENV.adminPort, value: String(PORTS.admin) },
       { name: PROXY_ENV.logLevel, value: config.mesh.proxy.logLevel },
-    ],
+    ].concat(
+      input.inboundPorts.length > 0 ? [{ name: PROXY_ENV.inbound, value: input.inboundPorts.join(',') }] : [],
+    ),
     resources: {
       requests: { cpu: options.cpu, memory: options.memory },
       limits: { memory: options.memory },
@@ -120,14 +129,21 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
       timeoutSeconds: 1,
       failureThreshold: 3,
     },
-    volumeMounts: [{ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }],
+    volumeMounts: [
+      { name: TOKEN_VOLUME_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
+      { name: TRUST_ANCHORS_VOLUME_NAME, mountPath: TRUST_ANCHORS_MOUNT_PATH, readOnly: true },
+    ],
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
   if (config.injector.nativeSidecar) container.restartPolicy = 'Always';
   return container;
 }
 
-/** The volumes both containers mount: the projected token (audience weft, 1 h) and the xtables lock dir. */
+/**
+ * The volumes the containers mount: the projected token (audience weft, 1 h), the trust anchors
+ * (optional, so a pod still starts before the control plane has published them), and the
+ * xtables lock directory of weft-init.
+ */
 export function sidecarVolumes(): Record<string, unknown>[] {
   return [
     {
@@ -142,6 +158,14 @@ export function sidecarVolumes(): Record<string, unknown>[] {
             },
           },
         ],
+      },
+    },
+    {
+      name: TRUST_ANCHORS_VOLUME_NAME,
+      configMap: {
+        name: TRUST_ANCHORS_CONFIGMAP,
+        optional: true,
+        items: [{ key: TRUST_ANCHORS_KEY, path: TRUST_ANCHORS_KEY }],
       },
     },
     { name: XTABLES_VOLUME_NAME, emptyDir: {} },

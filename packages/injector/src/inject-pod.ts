@@ -78,7 +78,14 @@ export function injectPod(
         .map((p) => p.containerPort),
     ),
   ].sort((a, b) => a - b);
-  const input = { config, options: resolved.options, inboundPorts };
+  const labels = pod.metadata?.labels ?? {};
+  const service =
+    labels['app.kubernetes.io/name'] ??
+    labels.app ??
+    pod.spec.serviceAccountName ??
+    pod.spec.containers[0]?.name ??
+    'default';
+  const input = { config, options: resolved.options, inboundPorts, service };
   const init = initContainer(input);
   const proxy = proxyContainer(input);
   const hasInit = Array.isArray(pod.spec.initContainers);
