@@ -46,10 +46,13 @@ export const PROXY_UID = 7102;
 /** Namespaces never injected, whatever their annotations say. */
 export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
 
-/** The ConfigMap (one per meshed namespace, published by the control plane, as Istio does with
- * istio-ca-root-cert) holding the trust anchors the proxy checks the control plane against. */
-export const TRUST_ANCHORS_CONFIGMAP = 'weft-trust-anchors';
-export const TRUST_ANCHORS_KEY = 'ca.crt';
+/**
+ * The trust anchors (PEM) the proxy checks the control plane against travel in this pod
+ * annotation and reach the proxy as a file through a downward API volume: no per-namespace
+ * ConfigMap or Secret is needed. (Rotating the anchors takes a pod restart, as with Linkerd.)
+ */
+export const ANNOTATION_TRUST_ANCHORS = 'weft.dev/trust-anchors';
+export const TRUST_ANCHORS_FILE_NAME = 'ca.crt';
 export const TRUST_ANCHORS_VOLUME_NAME = 'weft-trust-anchors';
 export const TRUST_ANCHORS_MOUNT_PATH = '/var/run/weft/trust-anchors';
 
