@@ -11,8 +11,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeMtlsCerts } from './certs.mjs';
-import { measureHttp, measureTcp } from './measure.mjs';
-import { killAllSync, stop, stopAll } from './processes.mjs';
+import { measureHttpRows, measureTcpRows } from './measure.mjs';
+import { killAllSync, setNiceness, stop, stopAll } from './processes.mjs';
 import { headline, httpTable, tcpTable } from './report.mjs';
 import * as alt from './targets.mjs';
 import { checkTools, versions } from './tools.mjs';
@@ -25,6 +25,10 @@ const outIndex = argv.indexOf('--out');
 const outFile = resolve(root, outIndex >= 0 ? argv[outIndex + 1] : 'docs/benchmarks.md');
 // --only KEY,KEY (development): run just these rows (keys: direct, weft-outbound, weft-mesh,
 // haproxy, haproxy-mtls, nginx, node-http-proxy, direct-tcp, weft-tcp, weft-mesh-tcp, haproxy-tcp).
+// --nice N: run the proxies, origins and load generators at nice N (and autogroup nice N), so
+// that other work on a shared machine disturbs the measurement less (negative needs root).
+const niceIndex = argv.indexOf('--nice');
+const nice = niceIndex >= 0 ? Number(argv[niceIndex + 1]) : 0;
 const onlyIndex = argv.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined;
 
@@ -55,30 +59,37 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function runRow(row, start, measure) {
-  if (only && !only.has(row.key)) row.skipped = 'excluded by --only';
-  if (row.skipped) {
-    log(`${row.label}: not run (${row.skipped})`);
-    return row;
+/** Starts every row's target (rows that fail to start are marked and left out). */
+async function startRows(rows) {
+  for (const row of rows) {
+    if (only && !only.has(row.key)) row.skipped = 'excluded by --only';
+    if (row.skipped) {
+      log(`${row.label}: not run (${row.skipped})`);
+      continue;
+    }
+    try {
+      row.target = await row.start();
+      started.push(row.target);
+    } catch (err) {
+      // One line for the table: the process's last complaint is the useful part.
+      const lines = (err instanceof Error ? err.message : String(err))
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      const text = lines.length > 1 ? `${lines[0]} … ${lines[lines.length - 1]}` : (lines[0] ?? 'failed');
+      row.error = text.replace(/\s+/g, ' ').replace(/\|/g, '/');
+      log(`${row.label}: FAILED to start: ${row.error}`);
+    }
   }
-  log(`${row.label}: starting`);
-  let target;
-  try {
-    target = await start();
-    row.result = await measure(target);
-    log(`${row.label}: ${JSON.stringify(row.result)}`);
-  } catch (err) {
-    // One line for the table: the process's last complaint is the useful part.
-    const text = err instanceof Error ? err.message : String(err);
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    row.error = lines.length > 1 ? `${lines[0]} … ${lines[lines.length - 1]}` : text;
-    row.error = row.error.replace(/\s+/g, ' ').replace(/\|/g, '/');
-    log(`${row.label}: FAILED: ${row.error}`);
-  } finally {
-    for (const proc of target?.procs ?? []) await stop(proc);
-    await target?.cleanup?.();
+}
+
+/** Everything startRows started, stopped (by PID) at the end. */
+const started = [];
+
+async function stopTargets() {
+  for (const target of started.splice(0)) {
+    for (const proc of target.procs) await stop(proc);
+    await target.cleanup?.();
   }
-  return row;
 }
 
 async function main() {
@@ -86,79 +97,52 @@ async function main() {
   if (ncpu < 2) log(`warning: ${ncpu} CPU core; the proxy and the load generator share it`);
   // The benchmark's own sampling stays off the proxy core.
   execFileSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
+  if (nice !== 0) setNiceness(nice);
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-proxy-'));
   const loadBefore = loadavg();
   const weft = weftAvailability(root);
   const skipWeft = weft.ok ? undefined : weft.reason;
-  const ctx = { core: proxyCore, dir };
+  const origins = [];
   try {
     const certs = makeMtlsCerts(dir);
     const origin = await alt.startHttpOrigin({ core: loadCore, dir });
     const tcpOrigin = await alt.startTcpOrigin({ core: loadCore });
-    const o = { ...ctx, originPort: origin.port, tcpOriginPort: tcpOrigin.port, certs };
-    const http = (r) => measureHttp(r, plan);
-    const tcp = (r) => measureTcp(r, plan);
-    const httpRows = [];
-    const row = (key, label, skipped) => ({ key, label, skipped });
-    httpRows.push(
-      await runRow(
-        row('direct', 'direct (no proxy)'),
-        async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] }),
-        http,
-      ),
-    );
-    httpRows.push(
-      await runRow(
-        row('weft-outbound', 'weft, outbound only (plaintext)', skipWeft),
-        () => startWeftOutbound(root, o),
-        http,
-      ),
-    );
-    httpRows.push(
-      await runRow(
-        row('weft-mesh', 'weft, two sidecars, mTLS', skipWeft),
-        () => startWeftMesh(root, o),
-        http,
-      ),
-    );
-    httpRows.push(await runRow(row('haproxy', 'HAProxy (nbthread 1)'), () => alt.startHaproxyHttp(o), http));
-    httpRows.push(
-      await runRow(row('haproxy-mtls', 'HAProxy pair, mTLS'), () => alt.startHaproxyMtlsPair(o), http),
-    );
-    httpRows.push(
-      await runRow(row('nginx', 'nginx (1 worker, upstream keepalive)'), () => alt.startNginxProxy(o), http),
-    );
-    httpRows.push(
-      await runRow(
-        row('node-http-proxy', 'node-http-proxy (keep-alive agent)'),
-        () => alt.startNodeHttpProxy(o),
-        http,
-      ),
-    );
+    origins.push(origin, tcpOrigin);
+    const o = { core: proxyCore, dir, originPort: origin.port, tcpOriginPort: tcpOrigin.port, certs };
+    const row = (key, label, start, skipped) => ({ key, label, start, skipped, runs: {} });
+    const direct = async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] });
+    const httpRows = [
+      row('direct', 'direct (no proxy)', direct),
+      row('weft-outbound', 'weft, outbound only (plaintext)', () => startWeftOutbound(root, o), skipWeft),
+      row('weft-mesh', 'weft, two sidecars, mTLS', () => startWeftMesh(root, o), skipWeft),
+      row('haproxy', 'HAProxy (nbthread 1)', () => alt.startHaproxyHttp(o)),
+      row('haproxy-mtls', 'HAProxy pair, mTLS', () => alt.startHaproxyMtlsPair(o)),
+      row('nginx', 'nginx (1 worker, upstream keepalive)', () => alt.startNginxProxy(o)),
+      row('node-http-proxy', 'node-http-proxy (keep-alive agent)', () => alt.startNodeHttpProxy(o)),
+    ];
+    await startRows(httpRows);
+    await measureHttpRows(httpRows, plan);
+    await stopTargets();
 
-    const tcpRows = [];
-    tcpRows.push(
-      await runRow(
-        row('direct-tcp', 'direct (no proxy)'),
-        async () => ({ port: tcpOrigin.port, procs: [] }),
-        tcp,
-      ),
-    );
-    tcpRows.push(
-      await runRow(
-        row('weft-tcp', 'weft, outbound only (opaque TCP)', skipWeft),
+    const tcpRows = [
+      row('direct-tcp', 'direct (no proxy)', async () => ({ port: tcpOrigin.port, procs: [] })),
+      row(
+        'weft-tcp',
+        'weft, outbound only (opaque TCP)',
         () => startWeftOutbound(root, { ...o, tcp: true }),
-        tcp,
+        skipWeft,
       ),
-    );
-    tcpRows.push(
-      await runRow(
-        row('weft-mesh-tcp', 'weft, two sidecars, mTLS (opaque TCP)', skipWeft),
+      row(
+        'weft-mesh-tcp',
+        'weft, two sidecars, mTLS (opaque TCP)',
         () => startWeftMesh(root, { ...o, tcp: true }),
-        tcp,
+        skipWeft,
       ),
-    );
-    tcpRows.push(await runRow(row('haproxy-tcp', 'HAProxy mode tcp'), () => alt.startHaproxyTcp(o), tcp));
+      row('haproxy-tcp', 'HAProxy mode tcp', () => alt.startHaproxyTcp(o)),
+    ];
+    await startRows(tcpRows);
+    await measureTcpRows(tcpRows, plan);
+    await stopTargets();
 
     const summary = headline(httpRows, tcpRows);
     const failed = [...httpRows, ...tcpRows].filter((r) => r.error);
@@ -173,13 +157,15 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
+    await stopTargets();
+    for (const origin of origins) for (const proc of origin.procs) await stop(proc);
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
-  const command = `npm run bench:proxy${quick ? ' -- --quick' : ''}`;
+  const command = `npm run bench:proxy${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const v = versions();
   const text = `# Benchmarks
 
