@@ -5,17 +5,37 @@ export type { ProtoGrpcType as IdentityProto } from './gen/identity.js';
 export type { Ack, Ack__Output } from './gen/weft/discovery/v1alpha1/Ack.js';
 export type { Destination, Destination__Output } from './gen/weft/discovery/v1alpha1/Destination.js';
 export type { DiscoveryClient, DiscoveryHandlers } from './gen/weft/discovery/v1alpha1/Discovery.js';
-export type { DiscoveryRequest, DiscoveryRequest__Output } from './gen/weft/discovery/v1alpha1/DiscoveryRequest.js';
-export type { DiscoveryResponse, DiscoveryResponse__Output } from './gen/weft/discovery/v1alpha1/DiscoveryResponse.js';
-export type { Endpoint as EndpointMessage, Endpoint__Output as EndpointMessage__Output } from './gen/weft/discovery/v1alpha1/Endpoint.js';
-export type { InboundPolicy as InboundPolicyMessage, InboundPolicy__Output as InboundPolicyMessage__Output } from './gen/weft/discovery/v1alpha1/InboundPolicy.js';
+export type {
+  DiscoveryRequest,
+  DiscoveryRequest__Output,
+} from './gen/weft/discovery/v1alpha1/DiscoveryRequest.js';
+export type {
+  DiscoveryResponse,
+  DiscoveryResponse__Output,
+} from './gen/weft/discovery/v1alpha1/DiscoveryResponse.js';
+export type {
+  Endpoint as EndpointMessage,
+  Endpoint__Output as EndpointMessage__Output,
+} from './gen/weft/discovery/v1alpha1/Endpoint.js';
+export type {
+  InboundPolicy as InboundPolicyMessage,
+  InboundPolicy__Output as InboundPolicyMessage__Output,
+} from './gen/weft/discovery/v1alpha1/InboundPolicy.js';
 export type { Node, Node__Output } from './gen/weft/discovery/v1alpha1/Node.js';
 export type { Resource, Resource__Output } from './gen/weft/discovery/v1alpha1/Resource.js';
 export type { CertifyRequest, CertifyRequest__Output } from './gen/weft/identity/v1alpha1/CertifyRequest.js';
-export type { CertifyResponse, CertifyResponse__Output } from './gen/weft/identity/v1alpha1/CertifyResponse.js';
+export type {
+  CertifyResponse,
+  CertifyResponse__Output,
+} from './gen/weft/identity/v1alpha1/CertifyResponse.js';
 export type { IdentityClient, IdentityHandlers } from './gen/weft/identity/v1alpha1/Identity.js';
 export { durationSchema, formatDurationMs, parseDurationMs } from './model/duration.js';
-export { GATEWAY_GROUP, type HttpRouteResource, httpRouteMatchSchema, httpRouteSchema } from './model/gateway.js';
+export {
+  GATEWAY_GROUP,
+  type HttpRouteResource,
+  httpRouteMatchSchema,
+  httpRouteSchema,
+} from './model/gateway.js';
 export {
   type AuthorizationAction,
   type AuthorizationRule,
@@ -31,8 +51,8 @@ export {
   type RouteMatch,
   type Service,
   type ServicePort,
-  serviceSchema,
   servicePortSchema,
+  serviceSchema,
   type TrafficPolicyConfig,
   type ValueMatch,
 } from './model/mesh.js';
@@ -49,7 +69,12 @@ export {
   targetRefSchema,
 } from './model/meta.js';
 export { ConfigError, type ConfigIssue, formatPath, parseConfig } from './model/parse.js';
-export { SMI_SPLIT_GROUP, SMI_SPLIT_VERSIONS, type TrafficSplitResource, trafficSplitSchema } from './model/smi.js';
+export {
+  SMI_SPLIT_GROUP,
+  SMI_SPLIT_VERSIONS,
+  type TrafficSplitResource,
+  trafficSplitSchema,
+} from './model/smi.js';
 export {
   type AuthorizationPolicyResource,
   authorizationPolicySchema,

@@ -37,7 +37,10 @@ export function formatDurationMs(ms: number): string {
 export const durationSchema = z.string().transform((text, ctx) => {
   const ms = parseDurationMs(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (expected e.g. 250ms, 10s, 5m, 1h)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration "${text}" (expected e.g. 250ms, 10s, 5m, 1h)`,
+    });
     return z.NEVER;
   }
   return ms;

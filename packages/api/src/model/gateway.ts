@@ -53,7 +53,9 @@ export const httpRouteSchema = z.looseObject({
           name: z.string().optional(),
           matches: z.array(httpRouteMatchSchema).max(64).optional(),
           backendRefs: z.array(backendRefSchema).optional(),
-          timeouts: z.looseObject({ request: durationSchema.optional(), backendRequest: durationSchema.optional() }).optional(),
+          timeouts: z
+            .looseObject({ request: durationSchema.optional(), backendRequest: durationSchema.optional() })
+            .optional(),
           retry: z
             .looseObject({
               codes: z.array(z.number().int().min(400).max(599)).optional(),

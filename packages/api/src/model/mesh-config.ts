@@ -15,7 +15,9 @@ export const proxyDefaultsSchema = z.strictObject({
   /** Protocol detection timeout. */
   detectTimeout: durationSchema.default(1000),
   /** Ports treated as opaque TCP without detection (server-speaks-first protocols). */
-  opaquePorts: z.array(z.number().int().min(1).max(65535)).default([25, 587, 3306, 4444, 5432, 6379, 9300, 11211]),
+  opaquePorts: z
+    .array(z.number().int().min(1).max(65535))
+    .default([25, 587, 3306, 4444, 5432, 6379, 9300, 11211]),
   /** Log level of proxies. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });

@@ -93,7 +93,11 @@ export interface TrafficPolicyConfig {
     readonly baseEjectionTimeMs: number;
     readonly maxEjectionPercent: number;
   };
-  readonly limits: { readonly maxConnections?: number; readonly maxPendingRequests?: number; readonly maxRequests?: number };
+  readonly limits: {
+    readonly maxConnections?: number;
+    readonly maxPendingRequests?: number;
+    readonly maxRequests?: number;
+  };
 }
 
 export type AuthorizationAction = 'Allow' | 'Deny';
@@ -102,8 +106,16 @@ export interface AuthorizationRule {
   /** `<namespace>/<name>` of the AuthorizationPolicy, named in denials. */
   readonly name: string;
   readonly action: AuthorizationAction;
-  readonly from: readonly { identities?: readonly string[]; namespaces?: readonly string[]; unauthenticated?: boolean }[];
-  readonly to: readonly { ports?: readonly number[]; methods?: readonly string[]; paths?: readonly string[] }[];
+  readonly from: readonly {
+    identities?: readonly string[];
+    namespaces?: readonly string[];
+    unauthenticated?: boolean;
+  }[];
+  readonly to: readonly {
+    ports?: readonly number[];
+    methods?: readonly string[];
+    paths?: readonly string[];
+  }[];
 }
 
 /** How one workload's proxy treats inbound traffic. */

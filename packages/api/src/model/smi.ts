@@ -12,7 +12,10 @@ export const SMI_SPLIT_VERSIONS = ['v1alpha1', 'v1alpha2', 'v1alpha3', 'v1alpha4
 const quantityWeight = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const n = typeof value === 'number' ? value : parseQuantity(value);
   if (n === undefined || !Number.isFinite(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `weight must be a non-negative number, got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `weight must be a non-negative number, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return n;
@@ -26,7 +29,11 @@ function parseQuantity(text: string): number | undefined {
 
 const backendSchema = z.looseObject({
   service: nameSchema,
-  weight: quantityWeight,
+  /**
+   * Omitted means 0: Flagger's v1alpha1/v1alpha2 types mark weight `omitempty`, so a canary
+   * backend at weight 0 arrives without the field.
+   */
+  weight: quantityWeight.default(0),
 });
 
 export const trafficSplitSchema = z.looseObject({

@@ -1,0 +1,80 @@
+/** Starts child processes for local mode and stops every one of them, by PID, on shutdown. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '@weft/core';
+
+export interface ChildSpec {
+  /** A short name for logs, e.g. "proxy/web". */
+  name: string;
+  command: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Called with each line the child prints on standard output. */
+  onLine?: (line: string) => void;
+}
+
+/** Owns the children it started; `stopAll` ends them all within a deadline. */
+export class Supervisor {
+  private readonly children = new Map<number, { name: string; proc: ChildProcess; exited: Promise<void> }>();
+  private stopping = false;
+
+  constructor(private readonly log: Logger) {}
+
+  /** Spawns a child. An unexpected exit is logged and reported to `onExit`. */
+  start(
+    spec: ChildSpec,
+    onExit?: (code: number | null, signal: NodeJS.Signals | null) => void,
+  ): ChildProcess {
+    const proc = spawn(spec.command, [...spec.args], {
+      env: spec.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = proc.pid;
+    if (pid === undefined) throw new Error(`could not start ${spec.name}`);
+    const exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.children.delete(pid);
+        if (!this.stopping) {
+          this.log.warn({ child: spec.name, code, signal }, 'child exited');
+          onExit?.(code, signal);
+        }
+        resolve();
+      });
+    });
+    this.children.set(pid, { name: spec.name, proc, exited });
+    if (proc.stdout !== null) {
+      createInterface({ input: proc.stdout }).on('line', (line) => spec.onLine?.(line));
+    }
+    if (proc.stderr !== null) {
+      createInterface({ input: proc.stderr }).on('line', (line) =>
+        this.log.debug({ child: spec.name }, line),
+      );
+    }
+    return proc;
+  }
+
+  /** PIDs of the children still running. */
+  get pids(): number[] {
+    return [...this.children.keys()];
+  }
+
+  /** SIGTERM to every child, then SIGKILL to those still running after `graceMs`. */
+  async stopAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const all = [...this.children.values()];
+    for (const c of all) c.proc.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const result = await Promise.race([Promise.all(all.map((c) => c.exited)), deadline]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      for (const c of this.children.values()) {
+        this.log.warn({ child: c.name }, 'child did not stop in time; killing');
+        c.proc.kill('SIGKILL');
+      }
+      await Promise.all([...this.children.values()].map((c) => c.exited));
+    }
+  }
+}
