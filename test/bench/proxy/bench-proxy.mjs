@@ -24,7 +24,8 @@ const quick = argv.includes('--quick');
 const outIndex = argv.indexOf('--out');
 const outFile = resolve(root, outIndex >= 0 ? argv[outIndex + 1] : 'docs/benchmarks.md');
 // --only KEY,KEY (development): run just these rows (keys: direct, weft-outbound, weft-mesh,
-// haproxy, haproxy-mtls, nginx, node-http-proxy, direct-tcp, weft-tcp, weft-mesh-tcp, haproxy-tcp).
+// haproxy, haproxy-mtls, nginx, node-http-proxy, direct-tcp, weft-tcp, weft-mesh-tcp, haproxy-tcp,
+// haproxy-tcp-mtls).
 // --nice N: run the proxies, origins and load generators at nice N (and autogroup nice N), so
 // that other work on a shared machine disturbs the measurement less (negative needs root).
 const niceIndex = argv.indexOf('--nice');
@@ -101,7 +102,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-proxy-'));
   const loadBefore = loadavg();
   const weft = weftAvailability(root);
-  const skipWeft = weft.ok ? undefined : weft.reason;
+  const skipOutbound = weft.outbound.ok ? undefined : weft.outbound.reason;
+  const skipMesh = weft.mesh.ok ? undefined : weft.mesh.reason;
   const origins = [];
   try {
     const certs = makeMtlsCerts(dir);
@@ -113,8 +115,8 @@ async function main() {
     const direct = async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] });
     const httpRows = [
       row('direct', 'direct (no proxy)', direct),
-      row('weft-outbound', 'weft, outbound only (plaintext)', () => startWeftOutbound(root, o), skipWeft),
-      row('weft-mesh', 'weft, two sidecars, mTLS', () => startWeftMesh(root, o), skipWeft),
+      row('weft-outbound', 'weft, outbound only (plaintext)', () => startWeftOutbound(root, o), skipOutbound),
+      row('weft-mesh', 'weft, two sidecars, mTLS', () => startWeftMesh(root, o), skipMesh),
       row('haproxy', 'HAProxy (nbthread 1)', () => alt.startHaproxyHttp(o)),
       row('haproxy-mtls', 'HAProxy pair, mTLS', () => alt.startHaproxyMtlsPair(o)),
       row('nginx', 'nginx (1 worker, upstream keepalive)', () => alt.startNginxProxy(o)),
@@ -130,15 +132,16 @@ async function main() {
         'weft-tcp',
         'weft, outbound only (opaque TCP)',
         () => startWeftOutbound(root, { ...o, tcp: true }),
-        skipWeft,
+        skipOutbound,
       ),
       row(
         'weft-mesh-tcp',
         'weft, two sidecars, mTLS (opaque TCP)',
         () => startWeftMesh(root, { ...o, tcp: true }),
-        skipWeft,
+        skipMesh,
       ),
       row('haproxy-tcp', 'HAProxy mode tcp', () => alt.startHaproxyTcp(o)),
+      row('haproxy-tcp-mtls', 'HAProxy pair, mode tcp, mTLS', () => alt.startHaproxyTcpMtlsPair(o)),
     ];
     await startRows(tcpRows);
     await measureTcpRows(tcpRows, plan);
@@ -148,10 +151,10 @@ async function main() {
     const failed = [...httpRows, ...tcpRows].filter((r) => r.error);
     writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter: loadavg() });
     log(`wrote ${relative(root, outFile)}`);
-    process.stdout.write(`${httpTable(httpRows, { loadCore, proxyCore })}\n\n${tcpTable(tcpRows)}\n`);
     process.stdout.write(
-      `${JSON.stringify({ ...summary, quick, weft: weft.ok ? 'measured' : `not run: ${weft.reason}` })}\n`,
+      `${httpTable(httpRows, { loadCore, proxyCore })}\n\n${tcpTable(tcpRows, { loadCore, proxyCore })}\n`,
     );
+    process.stdout.write(`${JSON.stringify({ ...summary, quick, weft_rows: weftRows(weft) })}\n`);
     if (failed.length > 0) {
       log(`failed rows: ${failed.map((r) => r.label).join(', ')}`);
       process.exitCode = 1;
@@ -162,6 +165,12 @@ async function main() {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** How the weft rows went, for the JSON line: measured, or exactly why not. */
+function weftRows(weft) {
+  const say = (a) => (a.ok ? 'measured' : `not run: ${a.reason}`);
+  return { outbound: say(weft.outbound), mesh: say(weft.mesh) };
 }
 
 function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
@@ -189,7 +198,7 @@ ${httpTable(httpRows, { loadCore, proxyCore })}
 
 ### Opaque TCP throughput
 
-${tcpTable(tcpRows)}
+${tcpTable(tcpRows, { loadCore, proxyCore })}
 
 ### Headline
 

@@ -38,19 +38,22 @@ export function httpTable(rows, { loadCore, proxyCore }) {
 }
 
 /** The opaque-TCP table: Gbit/s, ratios against HAProxy `mode tcp` and direct. */
-export function tcpTable(rows) {
+export function tcpTable(rows, { loadCore, proxyCore }) {
   const haproxy = rows.find((r) => r.key === 'haproxy-tcp')?.result;
   const direct = rows.find((r) => r.key === 'direct-tcp')?.result;
-  const lines = ['| target | Gbit/s | × HAProxy tcp | × direct | proxy CPU |', '|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| target | Gbit/s | × HAProxy tcp | × direct | proxy CPU | busy: load core / proxy core |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const row of rows) {
     const r = row.result;
     if (!r) {
-      lines.push(`| ${row.label} | not run: ${row.skipped ?? row.error} ||||`);
+      lines.push(`| ${row.label} | not run: ${row.skipped ?? row.error} |||||`);
       continue;
     }
     const cpu = row.key === 'direct-tcp' ? '—' : `${fmt(r.cpu * 100)}%`;
     lines.push(
-      `| ${row.label} | ${fmt(r.gbps, 2)} | ${fmt(ratio(r.gbps, haproxy?.gbps), 2)} | ${fmt(ratio(r.gbps, direct?.gbps), 2)} | ${cpu} |`,
+      `| ${row.label} | ${fmt(r.gbps, 2)} | ${fmt(ratio(r.gbps, haproxy?.gbps), 2)} | ${fmt(ratio(r.gbps, direct?.gbps), 2)} | ${cpu} | ${fmt(r.cores[loadCore] * 100)}% / ${fmt(r.cores[proxyCore] * 100)}% |`,
     );
   }
   return lines.join('\n');
