@@ -154,7 +154,9 @@ async function main() {
     process.stdout.write(
       `${httpTable(httpRows, { loadCore, proxyCore })}\n\n${tcpTable(tcpRows, { loadCore, proxyCore })}\n`,
     );
-    process.stdout.write(`${JSON.stringify({ ...summary, quick, weft_rows: weftRows(weft) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, quick, weft_rows: weftRows([...httpRows, ...tcpRows]) })}\n`,
+    );
     if (failed.length > 0) {
       log(`failed rows: ${failed.map((r) => r.label).join(', ')}`);
       process.exitCode = 1;
@@ -168,9 +170,12 @@ async function main() {
 }
 
 /** How the weft rows went, for the JSON line: measured, or exactly why not. */
-function weftRows(weft) {
-  const say = (a) => (a.ok ? 'measured' : `not run: ${a.reason}`);
-  return { outbound: say(weft.outbound), mesh: say(weft.mesh) };
+function weftRows(rows) {
+  const out = {};
+  for (const row of rows.filter((r) => r.key.startsWith('weft'))) {
+    out[row.key] = row.result ? 'measured' : row.error ? `failed: ${row.error}` : `not run: ${row.skipped}`;
+  }
+  return out;
 }
 
 function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
@@ -183,14 +188,21 @@ function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
 Measured ${new Date().toISOString()} by \`${command}\` (script: \`test/bench/proxy/bench-proxy.mjs\`)${quick ? ' in **quick mode** (short runs: development numbers only)' : ''}.
 
 Machine: ${ncpu} × ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; ${v}.
-Load average before/after: ${loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${loadAfter.map((x) => x.toFixed(2)).join(' ')} (the machine is shared; rows are run one after another).
+Load average before/after: ${loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${loadAfter.map((x) => x.toFixed(2)).join(' ')}.
+The machine is shared with other work: every phase runs over all targets in turn (interleaved), so noise falls
+on all of them alike${nice !== 0 ? `, and the measured processes run at nice ${nice} in their own scheduler autogroups` : ''}; the "busy" columns show how loaded each core was.
 
 How: each proxy is pinned with \`taskset\` to core ${proxyCore} (the two sidecars of a pair share it); the origin
-(nginx, one worker, \`return 200\` with a 1 KiB body), the load generators and this script are pinned to core ${loadCore}.
-- **max req/s**: \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up; "proxy CPU at max" is the proxy's CPU use during that run (100% = the proxy core is saturated, so the proxy is the bottleneck).
-- **p50/p99 @1k**: \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up; percentiles from h2load's per-request log; the run with the median p99 of ${plan.latencyRuns} is kept (p99 of each run in the JSON below).
-- **RSS MB @1k**: peak resident memory of the proxy processes during that run (both sidecars together for a pair; nginx master + worker); **CPU per 1k req/s**: the proxy processes' CPU time during the run divided by the rate.
-- **opaque TCP**: \`iperf3\` (one stream, ${plan.tcpSeconds} s, best of ${plan.rounds}) through the proxy to an \`iperf3 -s\` origin.
+(nginx, one worker, \`return 200\` with a 1 KiB body; \`iperf3 -s\` for TCP), the load generators and this script are
+pinned to core ${loadCore}. All traffic is on 127.0.0.1.
+- **p50/p99 @1k** (first, on freshly started proxies): \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each
+  sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread, open loop), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up;
+  percentiles from h2load's per-request log; of ${plan.latencyRuns} run(s) the one with the median p99 is reported.
+- **RSS MB @1k**: peak resident memory of the proxy processes during that run (a pair: both sidecars together;
+  nginx: master + worker); **CPU per 1k req/s**: the proxy processes' CPU time over the run divided by the rate.
+- **max req/s** (after the fixed-rate runs): \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up;
+  "proxy CPU at max" is the proxy processes' CPU use during that run (100% = one core's worth).
+- **opaque TCP**: \`iperf3 -Z\` (one stream, ${plan.tcpSeconds} s, best of ${plan.rounds}) through the proxy to \`iperf3 -s\`.
 
 ### HTTP/1.1, 1 KiB responses
 

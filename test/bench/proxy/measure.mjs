@@ -60,16 +60,14 @@ async function interleave(rows, times, label, measure) {
 const roots = (row) => row.target.procs.map((p) => p.pid);
 
 /**
- * HTTP rows: a warm-up, the best of `rounds` wrk runs (max req/s, with the proxy's CPU
- * share and core use), then `latencyRuns` fixed-rate runs (the run with the median p99 is
- * reported) with RSS and CPU sampled over each. Sets row.result.
+ * HTTP rows: `latencyRuns` fixed-rate runs (the run with the median p99 is reported) with
+ * RSS and CPU sampled over each, then a warm-up and the best of `rounds` wrk runs (max
+ * req/s, with the proxy's CPU share and core use). Sets row.result.
  */
 export async function measureHttpRows(rows, plan) {
   const { loadCore } = plan;
   const wrk = (row, seconds) =>
     maxThroughput({ core: loadCore, url: row.target.url, connections: plan.connections, seconds });
-  await interleave(rows, 1, 'warm-up', async (row) => ({ value: await wrk(row, plan.warmupSeconds) }));
-  await interleave(rows, plan.rounds, 'max', (row) => sampled(roots(row), () => wrk(row, plan.maxSeconds)));
   const latency = (row) =>
     fixedRateLatency({
       core: loadCore,
@@ -79,7 +77,11 @@ export async function measureHttpRows(rows, plan) {
       seconds: plan.latencySeconds,
       warmupSeconds: plan.latencyWarmupSeconds,
     });
+  // Fixed rate first, on fresh processes: the RSS at 1k req/s is not inflated by the heap a
+  // garbage-collected proxy grew during the maximum-throughput runs.
   await interleave(rows, plan.latencyRuns, 'latency', (row) => sampled(roots(row), () => latency(row)));
+  await interleave(rows, 1, 'warm-up', async (row) => ({ value: await wrk(row, plan.warmupSeconds) }));
+  await interleave(rows, plan.rounds, 'max', (row) => sampled(roots(row), () => wrk(row, plan.maxSeconds)));
   for (const row of rows) {
     if (row.error || !row.target) continue;
     const best = row.runs.max.reduce((a, b) => (b.value > a.value ? b : a));

@@ -16,7 +16,10 @@ function help(root, args) {
     encoding: 'utf8',
     timeout: 20_000,
   });
-  return result.status === 0 ? result.stdout : undefined;
+  // An unknown subcommand prints the top-level help (exit 0): require the command's own usage.
+  return result.status === 0 && result.stdout.includes(`Usage: weft ${args.join(' ')}`)
+    ? result.stdout
+    : undefined;
 }
 
 /** What the weft rows can run on this checkout: `outbound` and `mesh`, each ok or why not. */
