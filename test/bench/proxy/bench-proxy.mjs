@@ -6,17 +6,18 @@
 // the proxy core, the origin and the load generators to the load core. Writes the tables
 // to docs/benchmarks.md; the last stdout line is a JSON object with the headline figures.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeMtlsCerts } from './certs.mjs';
+import { topSelfTime } from './cpu-profile.mjs';
 import { measureHttpRows, measureTcpRows } from './measure.mjs';
 import { killAllSync, setNiceness, stop, stopAll } from './processes.mjs';
 import { headline, httpTable, tcpTable } from './report.mjs';
 import * as alt from './targets.mjs';
 import { checkTools, versions } from './tools.mjs';
-import { startWeftMesh, startWeftOutbound, weftAvailability } from './weft.mjs';
+import { setWeftProfileDir, startWeftMesh, startWeftOutbound, weftAvailability } from './weft.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const argv = process.argv.slice(2);
@@ -30,6 +31,9 @@ const outFile = resolve(root, outIndex >= 0 ? argv[outIndex + 1] : 'docs/benchma
 // that other work on a shared machine disturbs the measurement less (negative needs root).
 const niceIndex = argv.indexOf('--nice');
 const nice = niceIndex >= 0 ? Number(argv[niceIndex + 1]) : 0;
+// --cpu-prof DIR: write a V8 CPU profile of every weft process to DIR (open in Chrome DevTools).
+const profIndex = argv.indexOf('--cpu-prof');
+const profDir = profIndex >= 0 ? resolve(argv[profIndex + 1]) : undefined;
 const onlyIndex = argv.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined;
 
@@ -99,6 +103,7 @@ async function main() {
   // The benchmark's own sampling stays off the proxy core.
   execFileSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
   if (nice !== 0) setNiceness(nice);
+  if (profDir !== undefined) setWeftProfileDir(profDir);
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-proxy-'));
   const loadBefore = loadavg();
   const weft = weftAvailability(root);
@@ -147,6 +152,7 @@ async function main() {
     await measureTcpRows(tcpRows, plan);
     await stopTargets();
 
+    if (profDir !== undefined) reportProfiles(profDir);
     const summary = headline(httpRows, tcpRows);
     const failed = [...httpRows, ...tcpRows].filter((r) => r.error);
     writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter: loadavg() });
@@ -166,6 +172,16 @@ async function main() {
     for (const origin of origins) for (const proc of origin.procs) await stop(proc);
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints the top self-time functions of each profile written by `--cpu-prof`. */
+function reportProfiles(dir) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    log(`\n${file} (self time, share of busy time):`);
+    for (const row of topSelfTime(join(dir, file), 15)) {
+      log(`${(row.share * 100).toFixed(1).padStart(5)}%  ${row.name}  ${row.where}`);
+    }
   }
 }
 

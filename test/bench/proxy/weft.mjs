@@ -75,10 +75,22 @@ const LOCAL = [
   '0',
 ];
 
+/** Where `--cpu-prof DIR` asked for V8 CPU profiles of the weft processes (undefined: none). */
+let profileDir;
+
+/** Sets the folder for `node --cpu-prof` profiles of every weft process started from now on. */
+export function setWeftProfileDir(dir) {
+  profileDir = dir;
+}
+
 function startWeft(root, name, core, args) {
-  // info-level logs go to stderr per event, not per request; warn keeps the run quiet.
+  // warn keeps the run quiet (info logs per event, never per request, but still noise).
   const env = { ...process.env, WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'warn' };
-  return startPinned(name, core, process.execPath, [weftBin(root), 'proxy', ...args], { env });
+  const node =
+    profileDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+  return startPinned(name, core, process.execPath, [...node, weftBin(root), ...args], { env });
 }
 
 /**
@@ -93,7 +105,7 @@ export async function startWeftOutbound(root, { core, originPort, tcpOriginPort,
   args.push('--upstream', `127.0.0.1:${target}=127.0.0.1:${port}`);
   // Like HAProxy `mode tcp`, the TCP row declares its port opaque (no protocol sniffing).
   if (tcp) args.push('--opaque-ports', String(target));
-  const proc = startWeft(root, tcp ? 'weft-outbound-tcp' : 'weft-outbound', core, args);
+  const proc = startWeft(root, tcp ? 'weft-outbound-tcp' : 'weft-outbound', core, ['proxy', ...args]);
   await listening(proc);
   await waitForPort(proc, port);
   return tcp ? { port, procs: [proc] } : { url: `http://127.0.0.1:${port}/`, procs: [proc] };
