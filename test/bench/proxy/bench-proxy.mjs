@@ -214,7 +214,7 @@ pinned to core ${loadCore}. All traffic is on 127.0.0.1.
 - **p50/p99 @1k** (first, on freshly started proxies): \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each
   sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread, open loop), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up;
   percentiles from h2load's per-request log; of ${plan.latencyRuns} run(s) the one with the median p99 is reported.
-- **RSS MB @1k**: peak resident memory of the proxy processes during that run (a pair: both sidecars together;
+- **RSS MB idle → @1k**: resident memory of the proxy processes just after start, and their peak during that run (a pair: both sidecars together;
   nginx: master + worker); **CPU per 1k req/s**: the proxy processes' CPU time over the run divided by the rate.
 - **max req/s** (after the fixed-rate runs): \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up;
   "proxy CPU at max" is the proxy processes' CPU use during that run (100% = one core's worth).

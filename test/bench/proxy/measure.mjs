@@ -32,7 +32,14 @@ async function sampled(roots, fn) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     tick();
     const cores = coreBusy(coresBefore, coreTimes());
-    return { value, cpu: (after.cpuSeconds - before.cpuSeconds) / seconds, peakRss, peakEach, cores };
+    return {
+      value,
+      cpu: (after.cpuSeconds - before.cpuSeconds) / seconds,
+      rssBefore: before.rssMb,
+      peakRss,
+      peakEach,
+      cores,
+    };
   } finally {
     clearInterval(timer);
   }
@@ -94,6 +101,7 @@ export async function measureHttpRows(rows, plan) {
       coresAtMax: best.cores,
       latency: kept.value,
       p99Runs: p99s,
+      rssIdleMb: row.runs.latency[0].rssBefore,
       rssMb: kept.peakRss,
       rssMbPerProcess: kept.peakEach.length > 0 ? Math.max(...kept.peakEach) : undefined,
       cpuPer1k: kept.cpu / (kept.value.achievedRate / 1000),

@@ -9,7 +9,7 @@ export function httpTable(rows, { loadCore, proxyCore }) {
   const haproxy = rows.find((r) => r.key === 'haproxy')?.result;
   const direct = rows.find((r) => r.key === 'direct')?.result;
   const lines = [
-    '| target | max req/s | × HAProxy | × direct | proxy CPU at max | busy at max: load core / proxy core | p50 ms @1k | p99 ms @1k | p99 added vs direct (ms) | RSS MB @1k | CPU % of a core per 1k req/s |',
+    '| target | max req/s | × HAProxy | × direct | proxy CPU at max | busy at max: load core / proxy core | p50 ms @1k | p99 ms @1k | p99 added vs direct (ms) | RSS MB idle → @1k | CPU % of a core per 1k req/s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
@@ -29,7 +29,7 @@ export function httpTable(rows, { loadCore, proxyCore }) {
       fmt(r.latency.p50, 3),
       fmt(r.latency.p99, 3),
       isDirect || !direct ? '—' : fmt(r.latency.p99 - direct.latency.p99, 3),
-      isDirect ? '—' : fmt(r.rssMb, 1),
+      isDirect ? '—' : `${fmt(r.rssIdleMb, 1)} → ${fmt(r.rssMb, 1)}`,
       isDirect ? '—' : fmt(r.cpuPer1k * 100, 1),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
