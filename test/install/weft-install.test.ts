@@ -1,5 +1,6 @@
 // `weft install` through the CLI entry point: one YAML stream holding every object of install/
 // exactly once, safe for kubectl's YAML 1.1 parser; the flags; and clear errors.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,19 @@ describe('weft install', () => {
     expect(
       Object.keys(tp.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.retry.properties),
     ).toContain('on');
+  });
+
+  it('the built binary finds the manifests from its own location', async () => {
+    const bin = join(REPO, 'packages', 'cli', 'bin', 'weft.js');
+    const r = spawnSync(process.execPath, [bin, 'install', '--identity-dir', identity.dir], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const inProcess = await weft('install', '--identity-dir', identity.dir);
+    expect(objectsOf(r.stdout)).toEqual(objectsOf(inProcess.stdout));
   });
 
   it('--ha prints the HA profile; --webhook-failure-policy overrides the webhook', async () => {
