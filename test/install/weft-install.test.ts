@@ -127,7 +127,7 @@ describe('weft install', () => {
     try {
       const r = await weft('install', '--identity-dir', dir);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key');
+      expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key, token.key');
       expect(r.stderr).toContain(`weft identity create-ca --out ${dir}`);
       expect(r.stdout).toBe('');
     } finally {
