@@ -32,6 +32,7 @@ const noIssuer: IdentityIssuer = {
   createCa: () => {
     throw new Error('no CA expected');
   },
+  check: () => ({}),
   issueServing: () => {
     throw new Error('no CA expected');
   },

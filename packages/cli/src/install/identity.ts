@@ -47,6 +47,11 @@ export interface CaFiles {
 export interface IdentityIssuer {
   /** A new trust anchor, issuer and join-token key for `trustDomain` (the anchor key is dropped). */
   createCa(options: { trustDomain: string }): CaFiles;
+  /**
+   * Checks CA files read from a folder: the issuer key matches its certificate, which chains to
+   * the trust anchor. Returns the trust domain issuer.crt names, if any. Throws on a problem.
+   */
+  check(ca: CaFiles): { trustDomain?: string };
   /** A TLS serving certificate for `dnsNames` (chain: leaf, then issuer) and its key. */
   issueServing(options: {
     ca: CaFiles;
@@ -116,6 +121,19 @@ export function resolveIdentity(options: {
   issuer: IdentityIssuer;
 }): IdentityFiles {
   const fromDir = options.dir === undefined ? undefined : readIdentityDir(options.dir);
+  if (fromDir !== undefined) {
+    let named: string | undefined;
+    try {
+      named = options.issuer.check(fromDir.ca).trustDomain;
+    } catch (err) {
+      throw new IdentityDirError(`${options.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (named !== undefined && named !== options.trustDomain) {
+      throw new IdentityDirError(
+        `${options.dir} holds a CA for trust domain ${named}, but the mesh config says ${options.trustDomain}`,
+      );
+    }
+  }
   const ca = fromDir?.ca ?? options.issuer.createCa({ trustDomain: options.trustDomain });
   const injector =
     fromDir?.injector ??
