@@ -58,7 +58,8 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   meshConfigOf(objects); // the final config must still parse
   const seen = new Set<string>();
   for (const o of objects) {
-    if (seen.has(objectKey(o))) throw new KustomizeError(`${objectKey(o)} is defined twice (an addon repeats it?)`);
+    if (seen.has(objectKey(o)))
+      throw new KustomizeError(`${objectKey(o)} is defined twice (an addon repeats it?)`);
     seen.add(objectKey(o));
   }
   return sortForApply(objects);
