@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Node__Output } from '@weft/api';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createTestCa, type TestCa } from '../../packages/proxy/testing/certs.js';
@@ -150,7 +151,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'weft-e2e-proxy-'));
   ca = createTestCa();
   writeFileSync(join(dir, 'ca.pem'), ca.certPem);
-  const cp = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', ['127.0.0.1']);
+  const cp = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', [
+    'IP:127.0.0.1',
+    `DNS:${CONTROL_PLANE_SERVER_NAME}`,
+  ]);
   cpTls = { key: cp.key, cert: cp.certChain, ca: ca.certPem };
   discovery = await startFakeDiscovery({ answer, tls: cpTls, nodes });
   await startApps();

@@ -2,17 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger } from '@weft/core';
-import {
-  DEFAULT_HARDENING,
-  DEFAULT_OPAQUE_PORTS,
-  defaultProxyOptions,
-  type IdentitySource,
-  type InboundMapping,
-  loadOriginalDstReader,
-  runSidecar,
-  StaticCertificateSource,
-  type UpstreamListener,
-} from '@weft/proxy';
+// Only the options module is loaded up front; the proxy itself is imported when the command
+// runs, so other commands never pay for it (and it loads only what its flags need).
+import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
+import { DEFAULT_HARDENING, DEFAULT_OPAQUE_PORTS, defaultProxyOptions } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 
@@ -247,7 +240,8 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .action(async (flags: ProxyFlags, command: Command) => {
-      const identity = identitySource(flags, command);
+      const { loadOriginalDstReader, runSidecar, StaticCertificateSource } = await import('@weft/proxy/run');
+      const identity = identitySource(flags, command, StaticCertificateSource);
       const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
       const options = defaultProxyOptions({
         namespace: flags.namespace,
@@ -299,7 +293,11 @@ export function registerProxy(program: Command, io: CliIo): void {
     });
 }
 
-function identitySource(flags: ProxyFlags, command: Command): IdentitySource {
+function identitySource(
+  flags: ProxyFlags,
+  command: Command,
+  StaticCertificateSource: typeof import('@weft/proxy/run').StaticCertificateSource,
+): IdentitySource {
   if (flags.certFile !== undefined || flags.keyFile !== undefined) {
     if (flags.certFile === undefined || flags.keyFile === undefined || flags.caFile === undefined) {
       command.error('--cert-file needs --key-file and --ca-file (the trust bundle)', { exitCode: 2 });
