@@ -48,7 +48,7 @@ async function startControlPlane(port = 0): Promise<{ port: number; stop(): Prom
     trustDomain: TD,
     issuer,
     trustAnchors: bundle,
-    defaultLifetimeMs: 3000,
+    defaultLifetimeMs: 4000,
   });
   const server = new Server();
   const serving = createIdentityServerCredentials({ ca });
