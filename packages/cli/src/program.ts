@@ -1,6 +1,7 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerControlPlane } from './commands/control-plane.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
@@ -39,5 +40,6 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerControlPlane(program, io);
   return program;
 }
