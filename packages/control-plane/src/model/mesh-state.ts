@@ -172,8 +172,10 @@ export class MeshState implements EndpointInputs {
       }
     }
     if (all) this.reloadMeshConfig();
-    for (const svc of all ? new Set([...rebuildSvc, ...this.services.keys()]) : rebuildSvc)
+    for (const svc of all ? new Set([...rebuildSvc, ...this.services.keys()]) : rebuildSvc) {
       this.rebuildService(svc, dirty);
+      dirtySvc.add(svc);
+    }
     if (all) for (const key of this.attachedKeys()) dirtySvc.add(key);
     // Apexes routing to a changed service change too (one level: backends are not followed further).
     for (const svc of [...dirtySvc]) {
