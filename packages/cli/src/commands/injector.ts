@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CliIo } from '../program.js';
 
 interface InjectorFlags extends SettingsFlags {
+  meshConfig?: string;
   listen: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -15,7 +16,6 @@ interface InjectorFlags extends SettingsFlags {
   dnsName?: string[];
   kubeconfig?: string;
   inCluster?: boolean;
-  meshConfig?: string;
 }
 
 /** Splits `host:port` or `[v6]:port`. */
@@ -81,10 +81,7 @@ export function registerInjector(program: Command, io: CliIo): void {
     }
     let config: InjectorConfig;
     try {
-      const mesh =
-        flags.meshConfig === undefined
-          ? undefined
-          : (parseYaml(await readFile(flags.meshConfig, 'utf8')) ?? {});
+      const mesh = await readMeshConfig(flags.meshConfig);
       config = parseInjectorConfig(
         { mesh, injector: await injectorSettingsFromFlags(flags) },
         'weft injector',
@@ -157,6 +154,12 @@ async function servingCertificate(
     onRenew: (r) => metrics.tlsReloads.inc({ result: r.ok ? 'ok' : 'error' }),
   });
   return { initial: issued.initial.material, attach: (s) => (sink = s), close: () => issued.close() };
+}
+
+/** Reads a mesh config file (YAML or JSON); undefined keeps the defaults. */
+export async function readMeshConfig(file: string | undefined): Promise<unknown> {
+  if (file === undefined) return undefined;
+  return parseYaml(await readFile(file, 'utf8')) ?? {};
 }
 
 export interface SettingsFlags {
