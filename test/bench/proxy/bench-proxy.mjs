@@ -115,7 +115,14 @@ async function main() {
     const origin = await alt.startHttpOrigin({ core: loadCore, dir });
     const tcpOrigin = await alt.startTcpOrigin({ core: loadCore });
     origins.push(origin, tcpOrigin);
-    const o = { core: proxyCore, dir, originPort: origin.port, tcpOriginPort: tcpOrigin.port, certs };
+    const o = {
+      core: proxyCore,
+      loadCore,
+      dir,
+      originPort: origin.port,
+      tcpOriginPort: tcpOrigin.port,
+      certs,
+    };
     const row = (key, label, start, skipped) => ({ key, label, start, skipped, runs: {} });
     const direct = async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] });
     const httpRows = [
