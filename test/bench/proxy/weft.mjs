@@ -199,12 +199,11 @@ export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcp
   };
   writeFileSync(join(config, 'origin.yaml'), originService(tcp));
   const procs = [];
-  const cpPort = await freePort();
   const cpArgs = ['control-plane', '--config-dir', config, '--identity-dir', identity];
-  cpArgs.push('--grpc-address', `127.0.0.1:${cpPort}`, '--admin-port', '0');
+  cpArgs.push('--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0');
   const cp = startWeft(root, tcp ? 'weft-control-plane-tcp' : 'weft-control-plane', loadCore, cpArgs);
   try {
-    await waitForPort(cp, cpPort, 30_000);
+    const cpPort = (await listening(cp, 30_000)).grpc;
     const common = [
       '--control-plane',
       `127.0.0.1:${cpPort}`,
