@@ -105,7 +105,8 @@ export function readYamlObjects(path: string, reader: FileReader = diskReader): 
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value))
       throw new KustomizeError(`${path}: a document is not a mapping`);
-    out.push(value as KubeObject);
+    // Aliases resolve to shared objects; copy so that a patch changes one place only.
+    out.push(structuredClone(value) as KubeObject);
   }
   return out;
 }

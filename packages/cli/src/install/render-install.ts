@@ -129,7 +129,9 @@ function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
 
 /** One YAML stream, safe for YAML 1.1 parsers (kubectl): `on`, `yes`, `0755` and such are quoted. */
 export function toYamlStream(objects: readonly KubeObject[], header: string): string {
-  const docs = objects.map((o) => stringify(o, { version: '1.1', lineWidth: 0 }));
+  const docs = objects.map((o) =>
+    stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false }),
+  );
   return `${header
     .split('\n')
     .map((l) => `# ${l}`.trimEnd())
