@@ -28,6 +28,10 @@ export interface InstallOptions {
   readonly identityDir?: string;
   /** Overrides the webhook's failurePolicy (default: what the manifests say). */
   readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
+  /** Now, in ms since the epoch (default: the system clock). */
+  readonly now?: number;
+  /** Told about problems that do not stop the installation (default: ignored). */
+  readonly warn?: (message: string) => void;
 }
 
 const MESH_CONFIG = { kind: 'ConfigMap', name: 'weft-mesh-config', key: 'config.yaml' } as const;
@@ -45,7 +49,13 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   const placeholder = overlay(identityDir, undefined);
   const trustDomain = meshConfigOf(renderKustomization(kustomization, placeholder)).trustDomain;
 
-  const identity = resolveIdentity({ dir: options.identityDir, trustDomain, issuer });
+  const identity = resolveIdentity({
+    dir: options.identityDir,
+    trustDomain,
+    issuer,
+    now: options.now ?? Date.now(),
+    warn: options.warn ?? (() => {}),
+  });
   const objects = renderKustomization(kustomization, overlay(identityDir, identity));
 
   if (options.webhookFailurePolicy !== undefined) {
