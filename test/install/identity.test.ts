@@ -158,7 +158,7 @@ describe('weft install --identity-dir', () => {
     try {
       const material = createIdentityMaterial({
         trustDomain: 'cluster.local',
-        anchorValidityMs: 86_400_000 * 30,
+        anchorValidityMs: 86_400_000 * 365,
         issuerValidityMs: 86_400_000 * 90,
       });
       await writeIdentityDir(dir, material);
