@@ -75,6 +75,14 @@ export {
   safeRegexTest,
   UnsafeRegexError,
 } from './routing/safe-regex.js';
+export {
+  formatSpiffeId,
+  parseSpiffeId,
+  type SpiffeId,
+  type SpiffeIdError,
+  type SpiffeIdResult,
+  spiffeIdToString,
+} from './spiffe-id.js';
 export { type Weighted, WeightedChoice } from './split/weighted-choice.js';
 export {
   backendName,
