@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerUp } from './commands/up.js';
 import { pkiIssuer } from './install/pki-issuer.js';
 
@@ -37,5 +38,6 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInit(program, io);
   registerInject(program, io);
   registerInjector(program, io);
+  registerProxy(program, io);
   return program;
 }

@@ -1,5 +1,21 @@
 /** @weft/proxy. */
 
+/** @weft/proxy: the sidecar proxy. */
+export { AdminServer, type AdminSource } from './admin/admin-server.js';
+export { type AuthzDecision, type AuthzSubject, decideAuthz } from './authz/decide.js';
+export { noControlPlane } from './discovery/no-control-plane.js';
+export type {
+  Destination,
+  DestinationBackend,
+  DestinationEndpoint,
+  DestinationResolver,
+  InboundPolicy,
+  InboundPolicySource,
+  Resolution,
+  WaitResult,
+} from './discovery/resolver.js';
+export { type ApplyResult, DiscoveryState } from './discovery/state.js';
+export { type DiscoveryClientOptions, DiscoveryStreamClient } from './discovery/stream-client.js';
 export {
   type CertificateClient,
   type CertifyClientResult,
@@ -21,3 +37,74 @@ export {
   type SvidRequestResult,
   writeSvid,
 } from './identity/svid.js';
+export type { OriginalDstReader } from './listeners/runtime.js';
+export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
+export {
+  DEFAULT_HARDENING,
+  DEFAULT_OPAQUE_PORTS,
+  defaultProxyOptions,
+  type HardeningOptions,
+  type InboundMapping,
+  type ProxyOptions,
+  type UpstreamListener,
+} from './options.js';
+export { ensureOriginalDstAddon, getOriginalDst, type OriginalDst } from './original-dst.js';
+export { type ListeningPorts, type ProxyDeps, Sidecar } from './proxy.js';
+export {
+  loadOriginalDstReader,
+  PROXY_VERSION,
+  type RunningSidecar,
+  type RunSidecarOptions,
+  runSidecar,
+} from './run.js';
+export {
+  b3EncodingOf,
+  clearB3,
+  type IncomingHeaders,
+  incomingHeadersGetter,
+  MeshPropagator,
+  type OutgoingHeaders,
+  outgoingHeadersSetter,
+  TRACE_HEADERS,
+} from './telemetry/propagation.js';
+export {
+  type AttemptSpan,
+  DISABLED_REQUEST_TRACING,
+  NOOP_REQUEST_SPAN,
+  type RequestSpan,
+  RequestTracer,
+  type RequestTracerOptions,
+  type RequestTracing,
+} from './telemetry/request-tracing.js';
+export type {
+  AttemptInfo,
+  Direction,
+  RouteInfo,
+  TracedConnection,
+  TracedRequest,
+} from './telemetry/span-attributes.js';
+export type { SpanExportStats } from './telemetry/span-export-stats.js';
+export {
+  DEFAULT_OTLP_PROTOCOL,
+  type ExplicitTracingSettings,
+  type MeshTracingSettings,
+  type OtlpProtocol,
+  otlpUrl,
+  parseOtlpProtocol,
+  parseSamplingRatio,
+  resolveTracingConfig,
+  type TracingConfig,
+} from './telemetry/tracing-config.js';
+export { TracingController, type TracingControllerOptions } from './telemetry/tracing-controller.js';
+export {
+  createTracingPipeline,
+  type TracingPipeline,
+  type TracingPipelineOptions,
+  type TracingResourceInfo,
+  tracingResource,
+} from './telemetry/tracing-pipeline.js';
+export {
+  type CertificateMaterial,
+  type CertificateSource,
+  StaticCertificateSource,
+} from './tls/certificate-source.js';

@@ -1,0 +1,250 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OutgoingHeaders } from './propagation.js';
+import { DISABLED_REQUEST_TRACING, NOOP_REQUEST_SPAN, RequestTracer } from './request-tracing.js';
+import type { TracedConnection, TracedRequest } from './span-attributes.js';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN = '00f067aa0ba902b7';
+
+const providers: TracerProvider[] = [];
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+});
+
+function setup(ratio = 1) {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  });
+  providers.push(provider);
+  const tracing = new RequestTracer({ tracer: provider.getTracer('test') });
+  const finished = async (): Promise<ReadableSpan[]> => {
+    await provider.forceFlush();
+    return memory.getFinishedSpans();
+  };
+  return { tracing, finished };
+}
+
+const outbound: TracedConnection = {
+  direction: 'outbound',
+  mtls: false,
+  peerAddress: '127.0.0.1',
+  peerPort: 40000,
+};
+const inbound: TracedConnection = {
+  direction: 'inbound',
+  mtls: true,
+  peerIdentity: 'spiffe://cluster.local/ns/shop/sa/web',
+  peerAddress: '10.0.0.7',
+};
+const request = (headers: Record<string, string> = {}): TracedRequest => ({
+  method: 'GET',
+  url: '/reviews/1?full=1',
+  httpVersion: '1.1',
+  headers: { host: 'reviews.shop:9080', 'user-agent': 'curl/8', ...headers },
+});
+const endpoint = {
+  address: '10.0.0.9',
+  port: 7143,
+  mtls: true,
+  identity: 'spiffe://cluster.local/ns/shop/sa/reviews',
+};
+
+describe('RequestTracer', () => {
+  it('starts a server span for a new trace and a client span per attempt, injecting the attempt', async () => {
+    const { tracing, finished } = setup(1);
+    const span = tracing.startRequest(request(), outbound);
+    expect(span.recording).toBe(true);
+    span.setRoute({ route: 'default', backend: 'reviews-v2' });
+    const headers: OutgoingHeaders = { host: 'reviews.shop:9080' };
+    const attempt = span.startAttempt({ attempt: 1, ...endpoint }, headers);
+    attempt.end(200);
+    span.end(200);
+
+    const spans = await finished();
+    expect(spans).toHaveLength(2);
+    const client = spans.find((s) => s.kind === SpanKind.CLIENT);
+    const server = spans.find((s) => s.kind === SpanKind.SERVER);
+    if (!client || !server) throw new Error('missing spans');
+    expect(server.parentSpanContext).toBeUndefined();
+    expect(client.spanContext().traceId).toBe(server.spanContext().traceId);
+    expect(client.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    expect(headers.traceparent).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
+    expect(server.name).toBe('GET');
+    expect(server.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/reviews/1',
+      'url.scheme': 'http',
+      'server.address': 'reviews.shop',
+      'server.port': 9080,
+      'network.protocol.version': '1.1',
+      'user_agent.original': 'curl/8',
+      'client.address': '127.0.0.1',
+      'client.port': 40000,
+      'http.response.status_code': 200,
+      'weft.direction': 'outbound',
+      'weft.mtls': false,
+      'weft.route': 'default',
+      'weft.backend.service': 'reviews-v2',
+    });
+    expect(client.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'server.address': 'reviews.shop',
+      'server.port': 9080,
+      'url.full': 'http://reviews.shop:9080/reviews/1?full=1',
+      'network.peer.address': '10.0.0.9',
+      'network.peer.port': 7143,
+      'http.response.status_code': 200,
+      'weft.attempt': 1,
+      'weft.endpoint': '10.0.0.9:7143',
+      'weft.mtls': true,
+      'weft.peer.identity': 'spiffe://cluster.local/ns/shop/sa/reviews',
+      'weft.route': 'default',
+      'weft.backend.service': 'reviews-v2',
+    });
+    expect(client.attributes['http.request.resend_count']).toBeUndefined();
+    expect(server.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('continues a sampled W3C parent on the inbound side and records the peer identity', async () => {
+    const { tracing, finished } = setup(0);
+    const span = tracing.startRequest(request({ traceparent: `00-${TRACE}-${SPAN}-01` }), inbound);
+    expect(span.recording).toBe(true);
+    span.end(204);
+    const [server] = await finished();
+    expect(server?.spanContext().traceId).toBe(TRACE);
+    expect(server?.parentSpanContext?.spanId).toBe(SPAN);
+    expect(server?.attributes['weft.peer.identity']).toBe('spiffe://cluster.local/ns/shop/sa/web');
+    expect(server?.attributes['weft.mtls']).toBe(true);
+  });
+
+  it('records each retry as its own client span and marks failures', async () => {
+    const { tracing, finished } = setup(1);
+    const span = tracing.startRequest(request(), outbound);
+    const headers: OutgoingHeaders = {};
+    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(503);
+    const first = headers.traceparent;
+    span
+      .startAttempt({ attempt: 2, ...endpoint, address: '10.0.0.10' }, headers)
+      .fail('connect_error', 'ECONNREFUSED');
+    const second = headers.traceparent;
+    span.startAttempt({ attempt: 3, ...endpoint }, headers).end(200);
+    span.end(200);
+    expect(first).not.toBe(second);
+
+    const spans = await finished();
+    const attempts = spans.filter((s) => s.kind === SpanKind.CLIENT);
+    expect(attempts.map((s) => s.attributes['weft.attempt'])).toEqual([1, 2, 3]);
+    expect(attempts.map((s) => s.attributes['http.request.resend_count'])).toEqual([undefined, 1, 2]);
+    expect(attempts[0]?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(attempts[0]?.attributes['error.type']).toBe('503');
+    expect(attempts[1]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'ECONNREFUSED' });
+    expect(attempts[1]?.attributes['error.type']).toBe('connect_error');
+    expect(attempts[2]?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(spans.find((s) => s.kind === SpanKind.SERVER)?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('marks a server span failed on 5xx and on fail(), but not on 4xx', async () => {
+    const { tracing, finished } = setup(1);
+    tracing.startRequest(request(), outbound).end(404);
+    tracing.startRequest(request(), outbound).end(502);
+    tracing.startRequest(request(), outbound).fail('no_endpoints', 'service has no ready endpoints', 503);
+    const [notFound, badGateway, unavailable] = await finished();
+    expect(notFound?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(badGateway?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(badGateway?.attributes['error.type']).toBe('502');
+    expect(unavailable?.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'service has no ready endpoints',
+    });
+    expect(unavailable?.attributes).toMatchObject({
+      'error.type': 'no_endpoints',
+      'http.response.status_code': 503,
+    });
+  });
+
+  it('does nothing for an unsampled parent and leaves the headers as they came', async () => {
+    const { tracing, finished } = setup(1);
+    const incoming = { traceparent: `00-${TRACE}-${SPAN}-00` };
+    const span = tracing.startRequest(request(incoming), inbound);
+    expect(span).toBe(NOOP_REQUEST_SPAN);
+    const headers: OutgoingHeaders = { ...incoming };
+    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    span.end(200);
+    expect(headers).toEqual(incoming);
+    expect(await finished()).toHaveLength(0);
+  });
+
+  it('propagates an unsampled root decision so that later hops agree', async () => {
+    const { tracing, finished } = setup(0);
+    const span = tracing.startRequest(request(), outbound);
+    expect(span.recording).toBe(false);
+    const headers: OutgoingHeaders = {};
+    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    span.end(200);
+    expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(await finished()).toHaveLength(0);
+  });
+
+  it('joins B3-only callers and forwards B3 in their encoding without stale headers', async () => {
+    const { tracing, finished } = setup(0);
+    const incoming = {
+      'x-b3-traceid': TRACE,
+      'x-b3-spanid': SPAN,
+      'x-b3-parentspanid': 'aaaaaaaaaaaaaaaa',
+      'x-b3-sampled': '1',
+    };
+    const span = tracing.startRequest(request(incoming), outbound);
+    expect(span.recording).toBe(true);
+    const headers: OutgoingHeaders = { ...incoming };
+    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    span.end(200);
+    const client = (await finished()).find((s) => s.kind === SpanKind.CLIENT);
+    const id = client?.spanContext().spanId;
+    expect(client?.spanContext().traceId).toBe(TRACE);
+    expect(headers).toEqual({
+      traceparent: `00-${TRACE}-${id}-01`,
+      'x-b3-traceid': TRACE,
+      'x-b3-spanid': id,
+      'x-b3-sampled': '1',
+    });
+  });
+
+  it('reads nothing at all when tracing is disabled', () => {
+    const trap = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('headers were read');
+        },
+      },
+    ) as TracedRequest;
+    const span = DISABLED_REQUEST_TRACING.startRequest(trap, outbound);
+    expect(span.recording).toBe(false);
+    const headers: OutgoingHeaders = {};
+    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    expect(headers).toEqual({});
+  });
+
+  it('names spans of unknown methods HTTP and records the original method', async () => {
+    const { tracing, finished } = setup(1);
+    tracing.startRequest({ ...request(), method: 'PURGE', httpVersion: '2.0' }, outbound).end(200);
+    const [server] = await finished();
+    expect(server?.name).toBe('HTTP');
+    expect(server?.attributes).toMatchObject({
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'PURGE',
+      'network.protocol.version': '2',
+    });
+  });
+});

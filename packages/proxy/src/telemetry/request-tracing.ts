@@ -1,0 +1,206 @@
+/**
+ * Spans of the request path, with @opentelemetry/api only: a server span per request the
+ * proxy receives and a client span per attempt to forward it. Unsampled requests cost one
+ * header parse: no span, no attributes, and their headers are forwarded untouched.
+ */
+import {
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import {
+  clearB3,
+  type IncomingHeaders,
+  incomingHeadersGetter,
+  MeshPropagator,
+  type OutgoingHeaders,
+  outgoingHeadersSetter,
+} from './propagation.js';
+import {
+  ATTR_WEFT_BACKEND_SERVICE,
+  ATTR_WEFT_ROUTE,
+  type AttemptInfo,
+  clientSpanAttributes,
+  type RouteInfo,
+  serverSpanAttributes,
+  spanName,
+  type TracedConnection,
+  type TracedRequest,
+} from './span-attributes.js';
+
+/** The span of one attempt to forward a request. */
+export interface AttemptSpan {
+  /** Ends the attempt with the upstream's response status (4xx and 5xx mark it failed). */
+  end(status: number): void;
+  /** Ends the attempt without a response: `errorType` is a short stable code (`connect_error`, `timeout`). */
+  fail(errorType: string, message: string): void;
+}
+
+/**
+ * The span of one request through the proxy. Created by {@link RequestTracing.startRequest};
+ * the layer that owns the request ends it exactly once.
+ */
+export interface RequestSpan {
+  /** False for unsampled requests: callers may skip building anything only a span would read. */
+  readonly recording: boolean;
+  /** Records the route and backend the request was sent to. */
+  setRoute(route: RouteInfo): void;
+  /**
+   * Starts the span of one attempt and writes the trace context to `headers` (the forwarded
+   * request's). For an unsampled request whose parent came in the headers, writes nothing.
+   */
+  startAttempt(attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan;
+  /** Ends with the status sent to the client (5xx marks it failed). */
+  end(status: number): void;
+  /** Ends a request the proxy could not complete; `status` is what the client got, if anything. */
+  fail(errorType: string, message: string, status?: number): void;
+}
+
+/** Starts request spans; one per proxy, swapped when the tracing config changes. */
+export interface RequestTracing {
+  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan;
+}
+
+const NOOP_ATTEMPT: AttemptSpan = { end() {}, fail() {} };
+
+/** The span of a request that is not traced: every method does nothing. */
+export const NOOP_REQUEST_SPAN: RequestSpan = {
+  recording: false,
+  setRoute() {},
+  startAttempt: () => NOOP_ATTEMPT,
+  end() {},
+  fail() {},
+};
+
+/** Tracing switched off: not even the headers are read. */
+export const DISABLED_REQUEST_TRACING: RequestTracing = { startRequest: () => NOOP_REQUEST_SPAN };
+
+class RecordingAttempt implements AttemptSpan {
+  constructor(private readonly span: Span) {}
+
+  end(status: number): void {
+    this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (status >= 400) {
+      this.span.setAttribute(ATTR_ERROR_TYPE, String(status));
+      this.span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    this.span.end();
+  }
+
+  fail(errorType: string, message: string): void {
+    this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    this.span.end();
+  }
+}
+
+/** A new trace the sampler declined: nothing is recorded, but the decision travels downstream. */
+class UnsampledRoot implements RequestSpan {
+  readonly recording = false;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly propagator: TextMapPropagator,
+  ) {}
+
+  setRoute(): void {}
+
+  startAttempt(_attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan {
+    this.propagator.inject(this.ctx, headers, outgoingHeadersSetter);
+    return NOOP_ATTEMPT;
+  }
+
+  end(): void {}
+  fail(): void {}
+}
+
+class RecordingRequest implements RequestSpan {
+  readonly recording = true;
+  private route: RouteInfo | undefined;
+  private readonly ctx: Context;
+
+  constructor(
+    private readonly span: Span,
+    parent: Context,
+    private readonly request: TracedRequest,
+    private readonly tracer: Tracer,
+    private readonly propagator: TextMapPropagator,
+  ) {
+    this.ctx = trace.setSpan(parent, span);
+  }
+
+  setRoute(route: RouteInfo): void {
+    this.route = route;
+    this.span.setAttribute(ATTR_WEFT_ROUTE, route.route);
+    this.span.setAttribute(ATTR_WEFT_BACKEND_SERVICE, route.backend);
+  }
+
+  startAttempt(attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan {
+    const span = this.tracer.startSpan(
+      spanName(this.request.method),
+      { kind: SpanKind.CLIENT, attributes: clientSpanAttributes(this.request, attempt, this.route) },
+      this.ctx,
+    );
+    clearB3(headers);
+    this.propagator.inject(trace.setSpan(this.ctx, span), headers, outgoingHeadersSetter);
+    return new RecordingAttempt(span);
+  }
+
+  end(status: number): void {
+    this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (status >= 500) {
+      this.span.setAttribute(ATTR_ERROR_TYPE, String(status));
+      this.span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    this.span.end();
+  }
+
+  fail(errorType: string, message: string, status?: number): void {
+    if (status !== undefined) this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    this.span.end();
+  }
+}
+
+/** Options of {@link RequestTracer}. */
+export interface RequestTracerOptions {
+  /** The tracer of the binary's tracing pipeline. */
+  readonly tracer: Tracer;
+  /** Defaults to {@link MeshPropagator} (W3C + B3). */
+  readonly propagator?: TextMapPropagator;
+}
+
+/** Request tracing with a live tracer. */
+export class RequestTracer implements RequestTracing {
+  private readonly tracer: Tracer;
+  private readonly propagator: TextMapPropagator;
+
+  constructor(options: RequestTracerOptions) {
+    this.tracer = options.tracer;
+    this.propagator = options.propagator ?? new MeshPropagator();
+  }
+
+  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan {
+    const parent = this.propagator.extract(
+      ROOT_CONTEXT,
+      request.headers as IncomingHeaders,
+      incomingHeadersGetter,
+    );
+    const parentSpan = trace.getSpanContext(parent);
+    // Parent-based sampling: an unsampled parent decides for us, and its headers go on as they came.
+    if (parentSpan !== undefined && (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0)
+      return NOOP_REQUEST_SPAN;
+    const span = this.tracer.startSpan(spanName(request.method), { kind: SpanKind.SERVER }, parent);
+    if (!span.isRecording()) return new UnsampledRoot(trace.setSpan(parent, span), this.propagator);
+    span.setAttributes(serverSpanAttributes(request, connection));
+    return new RecordingRequest(span, parent, request, this.tracer, this.propagator);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The OpenTelemetry SDK for one binary: a tracer provider with parent-based ratio sampling,
+ * a bounded batch span processor and an OTLP exporter (gRPC or HTTP/protobuf). Nothing is
+ * registered globally: the binary passes the pipeline's tracer to whatever needs one.
+ */
+import type { Attributes, Tracer } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  defaultResource,
+  envDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { describeError, type Logger, silentLogger } from '@weft/core';
+import { SpanExportCounter, type SpanExportStats } from './span-export-stats.js';
+import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
+
+/** Resource attribute keys of the Kubernetes semantic conventions (still "incubating" upstream). */
+export const ATTR_K8S_NAMESPACE_NAME = 'k8s.namespace.name';
+export const ATTR_K8S_POD_NAME = 'k8s.pod.name';
+
+/** Who emits the spans: becomes the resource of every span. */
+export interface TracingResourceInfo {
+  /** `service.name`: the workload's service for a proxy, `weft-control-plane` for the control plane. */
+  readonly serviceName: string;
+  /** `k8s.namespace.name`. */
+  readonly namespace?: string | undefined;
+  /** `k8s.pod.name` (in local mode, the process's name for itself). */
+  readonly podName?: string | undefined;
+  /** `service.version`. */
+  readonly version?: string | undefined;
+  /** More resource attributes (e.g. `weft.component`). */
+  readonly attributes?: Attributes;
+}
+
+/** Knobs of the export queue; the defaults suit a sidecar. */
+export interface TracingPipelineOptions {
+  /** Spans held while the collector is slow or down; more are dropped and counted. Default 2048. */
+  readonly maxQueueSize?: number;
+  /** Spans per export request. Default 512. */
+  readonly maxExportBatchSize?: number;
+  /** Longest wait before a partial batch is sent (ms). Default 1000. */
+  readonly scheduledDelayMillis?: number;
+  /** Time limit of one export, retries included (ms). Default 10000. */
+  readonly exportTimeoutMillis?: number;
+  /** Instrumentation scope name of the tracer. Default `weft`. */
+  readonly scopeName?: string;
+  /** Replaces the OTLP exporter (tests). */
+  readonly exporter?: SpanExporter;
+  /** Where export failures and recoveries are logged (once per transition). */
+  readonly logger?: Logger;
+}
+
+/** A running tracing pipeline. `shutdown()` flushes what is queued, then stops. */
+export interface TracingPipeline {
+  /** The tracer request-path code starts spans with. */
+  readonly tracer: Tracer;
+  /** The exporter's URL and protocol. */
+  readonly url: string;
+  readonly protocol: OtlpProtocol;
+  readonly sampling: number;
+  /** Span accounting (exported, dropped, failed, queued). */
+  stats(): SpanExportStats;
+  /** Exports everything queued now. */
+  forceFlush(): Promise<void>;
+  /** Flushes and releases the exporter's connections. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Builds the resource: SDK defaults < OTEL_RESOURCE_ATTRIBUTES/OTEL_SERVICE_NAME < weft's own. */
+export function tracingResource(info: TracingResourceInfo): Resource {
+  const own: Attributes = { [ATTR_SERVICE_NAME]: info.serviceName };
+  if (info.namespace) own[ATTR_K8S_NAMESPACE_NAME] = info.namespace;
+  if (info.podName) own[ATTR_K8S_POD_NAME] = info.podName;
+  if (info.version) own[ATTR_SERVICE_VERSION] = info.version;
+  const fromEnv = envDetector.detect().attributes ?? {};
+  return defaultResource()
+    .merge(resourceFromAttributes(fromEnv))
+    .merge(resourceFromAttributes({ ...info.attributes, ...own }));
+}
+
+function createOtlpExporter(url: string, protocol: OtlpProtocol, timeoutMillis: number): SpanExporter {
+  // Headers, TLS files and compression still come from OTEL_EXPORTER_OTLP_* (the exporters read them).
+  return protocol === 'grpc'
+    ? new GrpcTraceExporter({ url, timeoutMillis })
+    : new ProtoTraceExporter({ url, timeoutMillis });
+}
+
+/** Logs when exports start failing and when they recover: once per transition, never per batch. */
+class TransitionLoggingExporter implements SpanExporter {
+  private failing = false;
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        if (this.failing) this.logger.info({ url: this.url }, 'span export recovered');
+        this.failing = false;
+      } else if (!this.failing) {
+        this.failing = true;
+        this.logger.warn(
+          { url: this.url, err: describeError(result.error) },
+          'span export failing; spans are dropped once the queue is full',
+        );
+      }
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/** Starts a pipeline for an enabled tracing config. */
+export function createTracingPipeline(
+  config: Extract<TracingConfig, { enabled: true }>,
+  resource: TracingResourceInfo,
+  options: TracingPipelineOptions = {},
+): TracingPipeline {
+  const maxQueueSize = options.maxQueueSize ?? 2048;
+  const exportTimeoutMillis = options.exportTimeoutMillis ?? 10_000;
+  const logger = options.logger ?? silentLogger();
+  const counter = new SpanExportCounter(maxQueueSize);
+  const exporter = new TransitionLoggingExporter(
+    options.exporter ?? createOtlpExporter(config.url, config.protocol, exportTimeoutMillis),
+    config.url,
+    logger,
+  );
+  const processor = new BatchSpanProcessor({
+    exporter,
+    maxQueueSize,
+    maxExportBatchSize: Math.min(options.maxExportBatchSize ?? 512, maxQueueSize),
+    scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
+    exportTimeoutMillis,
+    selfObsMeterProvider: counter,
+  });
+  const provider = new TracerProvider({
+    resource: tracingResource(resource),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampling) }),
+    spanProcessors: [processor],
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    tracer: provider.getTracer(options.scopeName ?? 'weft', resource.version),
+    url: config.url,
+    protocol: config.protocol,
+    sampling: config.sampling,
+    stats: () => counter.stats(),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => {
+      stopped ??= provider.shutdown().catch((err: unknown) => {
+        logger.warn({ err: describeError(err) }, 'tracing shutdown did not flush every span');
+      });
+      return stopped;
+    },
+  };
+}
