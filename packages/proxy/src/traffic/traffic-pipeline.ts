@@ -9,6 +9,7 @@ import {
   type AttemptTimer,
   type Clock,
   type Random,
+  type RetryDecision,
   type RetryLoopResult,
   type RouteRequest,
   runWithRetries,
@@ -33,13 +34,17 @@ export interface AttemptResponse {
   /** False when nothing reached the upstream (connect failure, refused stream). */
   readonly sent: boolean;
   /**
-   * Sends this attempt's response to the client (only for `response` outcomes); resolves
-   * when the response has been relayed or the client went away. Never rejects.
+   * Sends this attempt's response to the client (only for `response` outcomes; a protocol
+   * that relayed it already when `judge` said so just waits); resolves when the response has
+   * been relayed or the client went away. Never rejects.
    */
   relay(): Promise<void>;
   /** Drops this attempt's response (it will be retried). */
   discard(): void;
 }
+
+/** Tells a protocol, at the moment it knows an attempt's outcome, whether the attempt is final. */
+export type AttemptJudge = (outcome: AttemptOutcome, sent: boolean) => RetryDecision;
 
 /**
  * One request as a protocol (HTTP/1, HTTP/2) exposes it to the traffic path. The protocol
@@ -49,9 +54,15 @@ export interface Exchange {
   readonly request: RouteRequest;
   /**
    * Sends attempt `attempt` (1-based; set in the {@link ATTEMPT_HEADER} header) to `endpoint`,
-   * arming `timer`. Resolves when the response head arrives or the attempt fails; never rejects.
+   * arming `timer` until the response head. Resolves when the response head arrives or the
+   * attempt fails; never rejects. May call `judge` at that moment (see {@link AttemptJudge}).
    */
-  attempt(endpoint: EndpointMessage, attempt: number, timer: AttemptTimer): Promise<AttemptResponse>;
+  attempt(
+    endpoint: EndpointMessage,
+    attempt: number,
+    timer: AttemptTimer,
+    judge: AttemptJudge,
+  ): Promise<AttemptResponse>;
   /** Body bytes seen so far and whether all are held for a replay. */
   body(): { readonly bytes: number; readonly replayable: boolean };
   /** Set when the client went away: no further attempts are made. */
@@ -125,8 +136,8 @@ export async function sendThroughTraffic(
       method: req.method,
       ...(timeoutMs === undefined ? {} : { requestDeadline: startedAt + timeoutMs }),
       body: () => exchange.body(),
-      send: async (endpoint, attempt, timer) => {
-        const response = await exchange.attempt(endpoint.value, attempt, timer);
+      send: async (endpoint, attempt, timer, judge) => {
+        const response = await exchange.attempt(endpoint.value, attempt, timer, judge);
         return { outcome: response.outcome, sent: response.sent, value: response };
       },
       discard: (response) => response.discard(),
