@@ -128,6 +128,11 @@ export async function runWithRetries<T, R>(o: RetryLoopOptions<T, R>): Promise<R
       return decision;
     };
     const result = await o.send(picked.endpoint, attempt, timer, judge);
+    if (o.signal?.aborted && decision === undefined) {
+      // The client left mid-attempt: the endpoint is not to blame, and nothing is relayed.
+      inflight.end('cancelled');
+      return { type: 'aborted', attempts: attempt };
+    }
     inflight.end(attemptResultOf(result.outcome));
     const final = judge(result.outcome, result.sent);
     if (final.type === 'stop')

@@ -33,6 +33,8 @@ export interface AttemptResponse {
   readonly outcome: AttemptOutcome;
   /** False when nothing reached the upstream (connect failure, refused stream). */
   readonly sent: boolean;
+  /** Why the attempt failed without a response (the dial or stream error), for the client's error body. */
+  readonly detail?: string;
   /**
    * Sends this attempt's response to the client (only for `response` outcomes; a protocol
    * that relayed it already when `judge` said so just waits); resolves when the response has
@@ -186,6 +188,8 @@ function failure(
   }
   const outcome = result.last.outcome;
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  const detail = result.last.value.detail === undefined ? '' : `: ${result.last.value.detail}`;
+  const fail = (error: WeftError): TrafficResult => ({ type: 'failed', error, backend, attempts });
   switch (outcome.type) {
     case 'response':
       throw new Error('a response outcome is relayed, not failed');
@@ -194,26 +198,15 @@ function failure(
       return { type: 'failed', error: new TimeoutError(timeoutMessage(outcome.kind, ms)), backend, attempts };
     }
     case 'connect-failure':
-      return {
-        type: 'failed',
-        error: new UnavailableError(`${backend}: connection failed (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(new UnavailableError(`${backend}: connection failed (${tries})${detail}`));
+    case 'rejected':
+      return fail(new UnavailableError(`${backend}${detail || ': connection refused by the proxy'}`));
     case 'refused-stream':
-      return {
-        type: 'failed',
-        error: new UnavailableError(`${backend}: stream refused (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(new UnavailableError(`${backend}: stream refused (${tries})${detail}`));
     case 'reset':
-      return {
-        type: 'failed',
-        error: new UpstreamFailedError(`${backend}: connection reset before a response (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(
+        new UpstreamFailedError(`${backend}: connection reset before a response (${tries})${detail}`),
+      );
   }
 }
 
