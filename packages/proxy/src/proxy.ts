@@ -25,6 +25,7 @@ import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 import { TrafficRegistry } from './traffic/destination-traffic.js';
 import { trafficLayer } from './traffic/traffic-layer.js';
+import { createTrafficMetrics } from './traffic/traffic-metrics.js';
 
 /** What the proxy is given besides its options. */
 export interface ProxyDeps {
@@ -95,16 +96,20 @@ export class Sidecar {
     };
     const random = deps.random ?? systemRandom;
     const clock = deps.clock ?? systemClock;
+    const trafficMetrics = createTrafficMetrics(this.metrics.registry);
     const traffic = new TrafficRegistry({
       clock,
       random,
-      onRejected: (authority, err) =>
-        this.logger.warn({ authority, err }, 'traffic config rejected; keeping the last good one'),
+      metrics: trafficMetrics,
+      onRejected: (authority, err) => {
+        trafficMetrics.configRejected.inc({ authority });
+        this.logger.warn({ authority, err }, 'traffic config rejected; keeping the last good one');
+      },
     });
     const outboundHandler: Handler = chain(
       [
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
-        trafficLayer({ registry: traffic, clock, random }),
+        trafficLayer({ registry: traffic, clock, random, metrics: trafficMetrics }),
       ],
       forwardToUpstream,
     );

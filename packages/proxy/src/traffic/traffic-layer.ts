@@ -10,12 +10,14 @@ import type { Layer, ProxyRequest } from '../layers/types.js';
 import type { DestinationTraffic, TrafficRegistry } from './destination-traffic.js';
 import { NoBackendError, NoRouteError, UnavailableError, UpstreamFailedError } from './errors.js';
 import { endpointTarget, Http1Exchange } from './http1-exchange.js';
+import type { TrafficMetrics } from './traffic-metrics.js';
 import { sendThroughTraffic } from './traffic-pipeline.js';
 
 export interface TrafficLayerOptions {
   readonly registry: TrafficRegistry;
   readonly clock: Clock;
   readonly random: Random;
+  readonly metrics?: TrafficMetrics;
 }
 
 /** Builds the layer. It is terminal for requests with a destination. */

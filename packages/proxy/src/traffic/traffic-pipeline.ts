@@ -25,6 +25,7 @@ import {
   UnavailableError,
   UpstreamFailedError,
 } from './errors.js';
+import type { TrafficMetrics } from './traffic-metrics.js';
 
 export { ATTEMPT_HEADER };
 
@@ -84,6 +85,7 @@ export type TrafficResult =
 export interface TrafficPathDeps {
   readonly clock: Clock;
   readonly random: Random;
+  readonly metrics?: TrafficMetrics;
 }
 
 /** Runs the traffic path for one request on `traffic` (the destination's state). Never rejects. */
@@ -140,12 +142,19 @@ export async function sendThroughTraffic(
       body: () => exchange.body(),
       send: async (endpoint, attempt, timer, judge) => {
         const response = await exchange.attempt(endpoint.value, attempt, timer, judge);
+        deps.metrics?.attempts.inc({ backend, outcome: outcomeLabel(response.outcome) });
         return { outcome: response.outcome, sent: response.sent, value: response };
       },
       discard: (response) => response.discard(),
       sleep: (ms) => sleep(deps.clock, ms, exchange.signal),
       ...(exchange.signal === undefined ? {} : { signal: exchange.signal }),
     });
+    const metrics = deps.metrics;
+    if (metrics !== undefined) {
+      if (result.attempts > 1) metrics.retries.inc({ backend }, result.attempts - 1);
+      if (result.type === 'response' && result.stop !== 'success')
+        metrics.retryStops.inc({ backend, reason: result.stop });
+    }
     if (result.type === 'response' && result.last.outcome.type === 'response') {
       // The request stays active (counted by the limiter) until its response is relayed.
       release = false;
@@ -156,6 +165,11 @@ export async function sendThroughTraffic(
   } finally {
     if (release) admitted.permit.release();
   }
+}
+
+/** A metrics label for an attempt's outcome: the status class, or the failure kind. */
+function outcomeLabel(outcome: AttemptOutcome): string {
+  return outcome.type === 'response' ? `${Math.floor(outcome.status / 100)}xx` : outcome.type;
 }
 
 /** The error a request ends with when no response is relayed. */
