@@ -10,6 +10,7 @@ import {
   type AttemptOutcome,
   type AttemptTimer,
   type Clock,
+  MAX_RETRY_BODY_BYTES,
   ReplayBuffer,
   type RouteRequest,
   type TimerHandle,
@@ -87,7 +88,13 @@ export class Http1Exchange implements Exchange {
     };
   }
 
+  /**
+   * The body as far as retries care: a declared Content-Length over 64 KiB is never replayable
+   * (it is streamed once, not buffered), even before a byte of it was read.
+   */
   body(): { bytes: number; replayable: boolean } {
+    const f = this.client.head.framing;
+    if (f.kind === 'length' && f.length > MAX_RETRY_BODY_BYTES) return { bytes: f.length, replayable: false };
     return { bytes: this.replay.bytes, replayable: this.replay.replayable };
   }
 
@@ -126,7 +133,7 @@ export class Http1Exchange implements Exchange {
 
   /** True when every body byte seen is held (a fresh-connection resend is possible). */
   get replayable(): boolean {
-    return this.replay.replayable;
+    return this.body().replayable;
   }
 }
 
