@@ -56,6 +56,7 @@ describe('traffic splits through a weft proxy', () => {
     );
     const r = await load({ port: proxy.upstreamPort, total: 10_000, concurrency: 16 });
     expect(r.byStatus).toEqual({ 200: 10_000 });
+    console.log(`[traffic e2e] 90/10: v2 got ${r.byBackend.v2 ?? 0}/10000`);
     // Binomial sd at p=0.1, n=10,000 is 0.3 points: 2 points is over 6 sd.
     expect(Math.abs((r.byBackend.v2 ?? 0) / 10_000 - 0.1)).toBeLessThanOrEqual(0.02);
   });
@@ -78,6 +79,7 @@ describe('traffic splits through a weft proxy', () => {
     );
     const r = await load({ port: proxy.upstreamPort, total: 10_000, concurrency: 16 });
     expect(r.byStatus).toEqual({ 200: 10_000 });
+    console.log(`[traffic e2e] 50/30/20: ${JSON.stringify(r.byBackend)}`);
     expect(Math.abs((r.byBackend.a ?? 0) / 10_000 - 0.5)).toBeLessThanOrEqual(0.02);
     expect(Math.abs((r.byBackend.b ?? 0) / 10_000 - 0.3)).toBeLessThanOrEqual(0.02);
     expect(Math.abs((r.byBackend.c ?? 0) / 10_000 - 0.2)).toBeLessThanOrEqual(0.02);
