@@ -13,7 +13,6 @@ import {
   destinationOf,
   load,
   type ProxyProcess,
-  send,
   startBackend,
   startControlPlane,
   startProxy,
