@@ -34,7 +34,6 @@ export class Http1Pool implements ConnectionHome {
       while (list !== undefined && list.length > 0) {
         const conn = list.pop()!;
         if (conn.idle && !conn.socket.destroyed) {
-          conn.socket.setTimeout(0);
           conn.send(req);
           return;
         }
@@ -49,6 +48,8 @@ export class Http1Pool implements ConnectionHome {
           this.options.limits,
           this.options.metrics,
         );
+        // One idle timer per connection, refreshed by socket activity: it only closes idle ones.
+        socket.setTimeout(this.options.idleTimeoutMs);
         socket.on('timeout', () => {
           if (conn.idle) conn.close();
         });
@@ -79,7 +80,6 @@ export class Http1Pool implements ConnectionHome {
       conn.close();
       return;
     }
-    conn.socket.setTimeout(this.options.idleTimeoutMs);
     list.push(conn);
   }
 

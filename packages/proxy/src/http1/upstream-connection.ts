@@ -10,6 +10,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { relay } from '../tcp/relay.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
+import { headWithBody } from './coalesce.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { ClientBodyMode } from './serialize.js';
 import { serializeRequestHead } from './serialize.js';
@@ -34,6 +35,8 @@ export interface ResponseSink {
   attachBody(target: BodyTarget): void;
   writeInterim(head: MessageHead): void;
   writeHead(head: MessageHead): void;
+  /** Writes a held response head (called after each upstream read). */
+  flushHead(): void;
   writeBody(chunk: Buffer): boolean;
   endResponse(): void;
   takeOver(): { socket: Socket; pending: Buffer };
@@ -68,6 +71,9 @@ export class UpstreamConnection implements BodyTarget {
   private untilClose = false;
   /** Exchanges carried so far. */
   uses = 0;
+  /** The request head not yet written: sent together with the first body bytes. */
+  private pendingHead: string | undefined;
+  private readonly abortBound = () => this.abort();
   private readonly dechunkWrite = (b: Buffer, s: number, e: number) => {
     this.request?.conn.writeBody(b.subarray(s, e));
   };
@@ -98,18 +104,29 @@ export class UpstreamConnection implements BodyTarget {
     this.responseBytes = 0;
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
-    req.abortUpstream = () => this.abort();
-    this.socket.cork();
-    this.socket.write(serializeRequestHead(req.head, ''), 'latin1');
+    req.abortUpstream = this.abortBound;
+    this.pendingHead = serializeRequestHead(req.head, '');
     req.conn.attachBody(this);
-    this.socket.uncork();
+    if (this.pendingHead !== undefined) this.flushHead();
+  }
+
+  private flushHead(): void {
+    if (this.pendingHead === undefined) return;
+    this.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = undefined;
   }
 
   write(chunk: Buffer): boolean {
+    if (this.pendingHead !== undefined) {
+      const out = headWithBody(this.pendingHead, chunk);
+      this.pendingHead = undefined;
+      return this.socket.write(out);
+    }
     return this.socket.write(chunk);
   }
 
   end(): void {
+    this.flushHead();
     this.requestBodyDone = true;
     if (this.state === UpState.Idle) this.finish();
   }
@@ -126,14 +143,9 @@ export class UpstreamConnection implements BodyTarget {
       return;
     }
     this.responseBytes += chunk.length;
-    const client = req.conn.socket;
-    client.cork();
-    try {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      this.process(req);
-    } finally {
-      client.uncork();
-    }
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.process(req);
+    req.conn.flushHead();
   }
 
   private process(req: UpstreamExchange): void {

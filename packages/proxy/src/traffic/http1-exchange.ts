@@ -255,6 +255,10 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
     this.settle(outcome, true, 'dropping');
   }
 
+  flushHead(): void {
+    if (this.state === 'relaying') this.exchange.client.conn.flushHead();
+  }
+
   writeBody(chunk: Buffer): boolean {
     return this.state === 'relaying' ? this.exchange.client.conn.writeBody(chunk) : true;
   }
