@@ -230,6 +230,14 @@ describe('weft proxy processes: app -> A -> mTLS -> B -> app', () => {
     expect(Object.keys(config.destinations)).toContain(name(80));
   });
 
+  it('stops through POST /shutdown (loopback only) with exit code 0', async () => {
+    const exited = once(b.child, 'exit');
+    const res = await fetch(`http://127.0.0.1:${b.ports.admin}/shutdown`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     const code = await a.stop();
     expect(code).toBe(0);
