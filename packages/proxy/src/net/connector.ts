@@ -1,5 +1,5 @@
 /** Opens upstream connections: plain TCP to apps and egress, mTLS with identity checks to other proxies. */
-import { connect as netConnect, type Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import {
   type ConnectionOptions,
   type PeerCertificate,
@@ -12,6 +12,9 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
+
+/** See SOCKET_HWM in proxy.ts (kept here to avoid an import cycle). */
+const SOCKET_HWM = 256 * 1024;
 
 /** A dial error with the reason counted in metrics. */
 export class DialError extends WeftError {
@@ -47,12 +50,15 @@ export class MeshConnector implements Connector {
 
   private connectPlain(target: UpstreamTarget): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({
+      // highWaterMark reaches the Socket's stream options at runtime; @types/node omits it.
+      const options: NetConnectOpts & { highWaterMark: number } = {
         host: target.address,
         port: target.port,
         allowHalfOpen: true,
         noDelay: true,
-      });
+        highWaterMark: SOCKET_HWM,
+      };
+      const socket = netConnect(options);
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
@@ -83,13 +89,14 @@ export class MeshConnector implements Connector {
     const expected = target.identity;
     let mismatch: string | undefined;
     return new Promise((resolve, reject) => {
-      const tlsOptions: ConnectionOptions & { allowHalfOpen: boolean } = {
+      const tlsOptions: ConnectionOptions & { allowHalfOpen: boolean; highWaterMark: number } = {
         host: target.address,
         port: target.meshedPort,
         secureContext: context,
         ALPNProtocols: [MESH_ALPN],
         rejectUnauthorized: true,
         allowHalfOpen: true,
+        highWaterMark: SOCKET_HWM,
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
           const actual = spiffeIdOf(cert);
           if (actual === expected) return undefined;
@@ -97,7 +104,7 @@ export class MeshConnector implements Connector {
           return new Error(`server identity ${mismatch} is not the expected ${expected}`);
         },
       };
-      // allowHalfOpen is honoured by tls.connect (it reaches the TLSSocket) but missing from its types.
+      // allowHalfOpen and highWaterMark are honoured by tls.connect but missing from its types.
       const socket: TLSSocket = tlsConnect(tlsOptions);
       const timer = setTimeout(() => {
         socket.destroy();
