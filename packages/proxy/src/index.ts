@@ -25,6 +25,7 @@ export type {
   TracedConnection,
   TracedRequest,
 } from './telemetry/span-attributes.js';
+export { isRootSampled, markRootSampled, unsampledTraceparent } from './telemetry/root-sampling.js';
 export type { SpanExportStats } from './telemetry/span-export-stats.js';
 export {
   DEFAULT_OTLP_PROTOCOL,
@@ -44,4 +45,5 @@ export {
   type TracingPipelineOptions,
   type TracingResourceInfo,
   tracingResource,
+  WeftRootSampler,
 } from './telemetry/tracing-pipeline.js';

@@ -4,13 +4,14 @@ import {
   ParentBasedSampler,
   type ReadableSpan,
   SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { seededRandom } from '@weft/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutgoingHeaders } from './propagation.js';
 import { DISABLED_REQUEST_TRACING, NOOP_REQUEST_SPAN, RequestTracer } from './request-tracing.js';
 import type { TracedConnection, TracedRequest } from './span-attributes.js';
+import { WeftRootSampler } from './tracing-pipeline.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -23,16 +24,17 @@ afterEach(async () => {
 function setup(ratio = 1) {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    sampler: new ParentBasedSampler({ root: new WeftRootSampler(ratio) }),
     spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   providers.push(provider);
-  const tracing = new RequestTracer({ tracer: provider.getTracer('test') });
+  const tracer = provider.getTracer('test');
+  const tracing = new RequestTracer({ tracer, sampling: ratio, random: seededRandom(7) });
   const finished = async (): Promise<ReadableSpan[]> => {
     await provider.forceFlush();
     return memory.getFinishedSpans();
   };
-  return { tracing, finished };
+  return { tracing, tracer, finished };
 }
 
 const outbound: TracedConnection = {
@@ -218,6 +220,23 @@ describe('RequestTracer', () => {
       'x-b3-spanid': id,
       'x-b3-sampled': '1',
     });
+  });
+
+  it('samples that fraction of new traces, and the pipeline sampler applies the ratio to other roots', async () => {
+    const { tracing, finished } = setup(0.25);
+    let recording = 0;
+    for (let i = 0; i < 4000; i++) {
+      const span = tracing.startRequest(request(), outbound);
+      if (span.recording) recording++;
+      span.end(200);
+    }
+    expect(recording).toBeGreaterThan(900);
+    expect(recording).toBeLessThan(1100);
+    expect(await finished()).toHaveLength(recording);
+
+    const { tracer: never, finished: none } = setup(0);
+    never.startSpan('push').end();
+    expect(await none()).toHaveLength(0);
   });
 
   it('reads nothing at all when tracing is disabled', () => {

@@ -14,7 +14,9 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { parseTraceParent } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import { type Random, systemRandom } from '@weft/core';
 import {
   clearB3,
   type IncomingHeaders,
@@ -23,6 +25,7 @@ import {
   type OutgoingHeaders,
   outgoingHeadersSetter,
 } from './propagation.js';
+import { markRootSampled, unsampledTraceparent } from './root-sampling.js';
 import {
   ATTR_WEFT_BACKEND_SERVICE,
   ATTR_WEFT_ROUTE,
@@ -104,16 +107,13 @@ class RecordingAttempt implements AttemptSpan {
 /** A new trace the sampler declined: nothing is recorded, but the decision travels downstream. */
 class UnsampledRoot implements RequestSpan {
   readonly recording = false;
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly propagator: TextMapPropagator,
-  ) {}
+  private traceparent: string | undefined;
 
   setRoute(): void {}
 
   startAttempt(_attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan {
-    this.propagator.inject(this.ctx, headers, outgoingHeadersSetter);
+    this.traceparent ??= unsampledTraceparent();
+    headers.traceparent = this.traceparent;
     return NOOP_ATTEMPT;
   }
 
@@ -172,34 +172,61 @@ class RecordingRequest implements RequestSpan {
 
 /** Options of {@link RequestTracer}. */
 export interface RequestTracerOptions {
-  /** The tracer of the binary's tracing pipeline. */
+  /**
+   * The tracer of the binary's tracing pipeline. Its sampler must record roots marked with
+   * `markRootSampled` (the pipeline's sampler does); parents decide for their children.
+   */
   readonly tracer: Tracer;
+  /** Fraction (0..1) of requests without a trace context that start a sampled trace. */
+  readonly sampling: number;
+  /** Draws the root sampling decisions. Default: Math.random. */
+  readonly random?: Random;
   /** Defaults to {@link MeshPropagator} (W3C + B3). */
   readonly propagator?: TextMapPropagator;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Request tracing with a live tracer. */
 export class RequestTracer implements RequestTracing {
   private readonly tracer: Tracer;
+  private readonly sampling: number;
+  private readonly random: Random;
   private readonly propagator: TextMapPropagator;
 
   constructor(options: RequestTracerOptions) {
     this.tracer = options.tracer;
+    this.sampling = options.sampling;
+    this.random = options.random ?? systemRandom;
     this.propagator = options.propagator ?? new MeshPropagator();
   }
 
   startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan {
-    const parent = this.propagator.extract(
-      ROOT_CONTEXT,
-      request.headers as IncomingHeaders,
-      incomingHeadersGetter,
-    );
+    const headers = request.headers as IncomingHeaders;
+    // Fast path: a valid unsampled traceparent (which wins over B3) decides with one parse.
+    const traceparent = firstValue(headers.traceparent);
+    if (traceparent !== undefined) {
+      const parsed = parseTraceParent(traceparent);
+      if (parsed !== null && (parsed.traceFlags & TraceFlags.SAMPLED) === 0) return NOOP_REQUEST_SPAN;
+    }
+    const parent = this.propagator.extract(ROOT_CONTEXT, headers, incomingHeadersGetter);
     const parentSpan = trace.getSpanContext(parent);
-    // Parent-based sampling: an unsampled parent decides for us, and its headers go on as they came.
-    if (parentSpan !== undefined && (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0)
-      return NOOP_REQUEST_SPAN;
-    const span = this.tracer.startSpan(spanName(request.method), { kind: SpanKind.SERVER }, parent);
-    if (!span.isRecording()) return new UnsampledRoot(trace.setSpan(parent, span), this.propagator);
+    let span: Span;
+    if (parentSpan !== undefined) {
+      // Parent-based sampling: an unsampled parent decides for us, and its headers go on as they came.
+      if ((parentSpan.traceFlags & TraceFlags.SAMPLED) === 0) return NOOP_REQUEST_SPAN;
+      span = this.tracer.startSpan(spanName(request.method), { kind: SpanKind.SERVER }, parent);
+    } else {
+      if (this.random.next() >= this.sampling) return new UnsampledRoot();
+      span = this.tracer.startSpan(
+        spanName(request.method),
+        { kind: SpanKind.SERVER },
+        markRootSampled(parent),
+      );
+    }
+    if (!span.isRecording()) return NOOP_REQUEST_SPAN;
     span.setAttributes(serverSpanAttributes(request, connection));
     return new RecordingRequest(span, parent, request, this.tracer, this.propagator);
   }

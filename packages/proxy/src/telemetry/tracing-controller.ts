@@ -124,7 +124,7 @@ export class TracingController implements RequestTracing {
       ...this.options.pipeline,
       logger: this.options.pipeline?.logger ?? this.logger,
     });
-    this.requests = new RequestTracer({ tracer: this.pipeline.tracer });
+    this.requests = new RequestTracer({ tracer: this.pipeline.tracer, sampling: config.sampling });
     this.logger.info(
       { url: config.url, protocol: config.protocol, sampling: config.sampling, source: config.source },
       'tracing enabled',
