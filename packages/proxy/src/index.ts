@@ -18,6 +18,7 @@ export {
   type RequestTracerOptions,
   type RequestTracing,
 } from './telemetry/request-tracing.js';
+export { isRootSampled, markRootSampled, unsampledTraceparent } from './telemetry/root-sampling.js';
 export type {
   AttemptInfo,
   Direction,
@@ -25,7 +26,6 @@ export type {
   TracedConnection,
   TracedRequest,
 } from './telemetry/span-attributes.js';
-export { isRootSampled, markRootSampled, unsampledTraceparent } from './telemetry/root-sampling.js';
 export type { SpanExportStats } from './telemetry/span-export-stats.js';
 export {
   DEFAULT_OTLP_PROTOCOL,
