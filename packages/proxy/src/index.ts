@@ -1,13 +1,13 @@
 /** @weft/proxy. */
 export {
   b3EncodingOf,
-  clearB3,
-  type IncomingHeaders,
-  incomingHeadersGetter,
+  type HeaderSource,
+  headerSourceGetter,
   MeshPropagator,
-  type OutgoingHeaders,
-  outgoingHeadersSetter,
+  replaceTraceHeaders,
+  replaceTraceHeadersIn,
   TRACE_HEADERS,
+  type TraceHeaders,
 } from './telemetry/propagation.js';
 export {
   type AttemptSpan,
@@ -23,7 +23,7 @@ export type {
   AttemptInfo,
   Direction,
   RouteInfo,
-  TracedConnection,
+  TracedPeer,
   TracedRequest,
 } from './telemetry/span-attributes.js';
 export type { SpanExportStats } from './telemetry/span-export-stats.js';

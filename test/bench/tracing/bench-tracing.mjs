@@ -22,10 +22,10 @@ import {
 import {
   createTracingPipeline,
   DISABLED_REQUEST_TRACING,
-  incomingHeadersGetter,
+  headerSourceGetter,
   MeshPropagator,
-  outgoingHeadersSetter,
   RequestTracer,
+  replaceTraceHeaders,
 } from '@weft/proxy';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200000' } } });
@@ -37,20 +37,31 @@ const discard = {
   export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }),
   shutdown: async () => {},
 };
-const connection = { direction: 'outbound', mtls: false, peerAddress: '127.0.0.1', peerPort: 40000 };
 const endpoint = {
   address: '10.0.0.9',
   port: 7143,
   mtls: true,
   identity: 'spiffe://cluster.local/ns/shop/sa/reviews',
 };
-const baseHeaders = { host: 'reviews.shop:9080', 'user-agent': 'wrk', accept: '*/*' };
-const request = (extra) => ({
-  method: 'GET',
-  url: '/reviews/1',
-  httpVersion: '1.1',
-  headers: { ...baseHeaders, ...extra },
-});
+const baseHeaders = ['host', 'reviews.shop:9080', 'user-agent', 'wrk', 'accept', '*/*'];
+
+/** A request shaped like the proxy's: a flat header list read by lowercase name. */
+function request(extra) {
+  const headers = [...baseHeaders, ...Object.entries(extra).flat()];
+  return {
+    protocol: 'http1',
+    method: 'GET',
+    path: '/reviews/1',
+    authority: 'reviews.shop:9080',
+    direction: 'outbound',
+    peer: { identity: undefined, address: '127.0.0.1' },
+    headers,
+    header(lower) {
+      for (let i = 0; i < headers.length; i += 2) if (headers[i] === lower) return headers[i + 1];
+      return undefined;
+    },
+  };
+}
 
 function pipeline(sampling) {
   return createTracingPipeline(
@@ -66,26 +77,28 @@ function pipeline(sampling) {
   );
 }
 
-/** One request through the proxy's tracing calls. */
+/** One request through the proxy's tracing calls, including rewriting the forwarded header list. */
 function weftRequest(tracing, req) {
-  const span = tracing.startRequest(req, connection);
-  const out = {};
-  span.startAttempt({ attempt: 1, ...endpoint }, out).end(200);
+  const span = tracing.startRequest(req);
+  const attempt = span.startAttempt({ attempt: 1, ...endpoint });
+  const forwarded =
+    attempt.traceHeaders === undefined ? req.headers : replaceTraceHeaders(req.headers, attempt.traceHeaders);
+  attempt.end(200);
   span.end(200);
-  return out;
+  return forwarded;
 }
 
 /** The textbook alternative: a span object for every request, attributes built up front. */
 function naiveRequest(tracer, propagator, req) {
-  const parent = propagator.extract(ROOT_CONTEXT, req.headers, incomingHeadersGetter);
+  const parent = propagator.extract(ROOT_CONTEXT, req, headerSourceGetter);
   const server = tracer.startSpan(
     'GET',
     {
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': req.method,
-        'url.path': req.url,
-        'server.address': req.headers.host,
+        'url.path': req.path,
+        'server.address': req.authority,
       },
     },
     parent,
@@ -97,12 +110,17 @@ function naiveRequest(tracer, propagator, req) {
     ctx,
   );
   const out = {};
-  propagator.inject(trace.setSpan(ctx, client), out, outgoingHeadersSetter);
+  propagator.inject(trace.setSpan(ctx, client), out, {
+    set: (c, k, v) => {
+      c[k] = v;
+    },
+  });
+  const forwarded = replaceTraceHeaders(req.headers, out);
   client.setAttribute('http.response.status_code', 200);
   client.end();
   server.setAttribute('http.response.status_code', 200);
   server.end();
-  return out;
+  return forwarded;
 }
 
 /** ns per request for `iterations` requests (after a warm-up), yielding every CHUNK requests. */
@@ -110,7 +128,7 @@ async function run(fn, reqs, iterations) {
   let sink = 0;
   const start = performance.now();
   for (let i = 0; i < iterations; i += CHUNK) {
-    for (let j = 0; j < CHUNK; j++) sink += Object.keys(fn(reqs[j % reqs.length])).length;
+    for (let j = 0; j < CHUNK; j++) sink += fn(reqs[j % reqs.length]).length;
     await new Promise((r) => setImmediate(r));
   }
   const ns = ((performance.now() - start) * 1e6) / iterations;

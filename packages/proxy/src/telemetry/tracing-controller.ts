@@ -10,7 +10,7 @@ import {
   RequestTracer,
   type RequestTracing,
 } from './request-tracing.js';
-import type { TracedConnection, TracedRequest } from './span-attributes.js';
+import type { TracedRequest } from './span-attributes.js';
 import type { SpanExportStats } from './span-export-stats.js';
 import {
   type ExplicitTracingSettings,
@@ -74,8 +74,8 @@ export class TracingController implements RequestTracing {
     return this.pipeline?.tracer ?? DISABLED_TRACER;
   }
 
-  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan {
-    return this.requests.startRequest(request, connection);
+  startRequest(request: TracedRequest): RequestSpan {
+    return this.requests.startRequest(request);
   }
 
   /**
