@@ -1,7 +1,13 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerInit } from './commands/init.js';
+import { registerInject } from './commands/inject.js';
+import { registerInjector } from './commands/injector.js';
+import { registerInstall } from './commands/install.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerUp } from './commands/up.js';
+import { pkiIssuer } from './install/pki-issuer.js';
 
 /** The CLI package's version (all weft packages share one version). */
 export const VERSION: string = (
@@ -28,5 +34,10 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerUp(program, io);
+  registerInstall(program, io, pkiIssuer);
+  registerInit(program, io);
+  registerInject(program, io);
+  registerInjector(program, io);
+  registerProxy(program, io);
   return program;
 }

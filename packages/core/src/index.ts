@@ -1,4 +1,31 @@
 /** @weft/core: pure logic shared by every weft component. */
+
+export {
+  type Attempt,
+  Balancer,
+  type BalancerAlgorithm,
+  type BalancerOptions,
+  type EndpointInput,
+} from './balancer/balancer.js';
+export { type AttemptResult, EndpointLoad, type PeakEwmaOptions } from './balancer/endpoint-load.js';
+export { type CostFn, leastRequestCost, P2cPicker, peakEwmaCost } from './balancer/p2c.js';
+export type {
+  BalancedEndpoint,
+  Picker,
+  PickerContext,
+  PickFailure,
+  PickResult,
+  SnapshotEndpoint,
+} from './balancer/picker.js';
+export { RoundRobinPicker } from './balancer/round-robin.js';
+export { type SlowStartOptions, warmUpFactor } from './balancer/slow-start.js';
+export {
+  type AcquireResult,
+  type LimitRejection,
+  type Permit,
+  RequestLimiter,
+  type RequestLimits,
+} from './circuit/request-limiter.js';
 export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
 export {
   describeError,
@@ -8,4 +35,68 @@ export {
   type WeftErrorOptions,
 } from './errors.js';
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
+export {
+  type OutlierDetectionOptions,
+  OutlierDetector,
+  type OutlierEvent,
+} from './outlier/outlier-detector.js';
 export { jitter, type Random, seededRandom, systemRandom } from './random.js';
+export { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './retry/backoff.js';
+export { MAX_RETRY_BODY_BYTES, ReplayBuffer } from './retry/replay-buffer.js';
+export { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry/retry-budget.js';
+export {
+  attemptResultOf,
+  type RetryLoopOptions,
+  type RetryLoopResult,
+  runWithRetries,
+  type SentAttempt,
+} from './retry/retry-loop.js';
+export {
+  ATTEMPT_HEADER,
+  type AttemptOutcome,
+  compileRetryPolicy,
+  decideRetry,
+  isIdempotent,
+  isRetryableOutcome,
+  type RetryConditions,
+  type RetryDecision,
+  type RetryPolicy,
+  type RetryRequest,
+  type RetryStopReason,
+} from './retry/retry-policy.js';
+export { type AttemptTimer, attemptTimer, type TimeoutKind, timeoutMessage } from './retry/timeouts.js';
+export { ParsedRequest, type RouteRequest } from './routing/request-match.js';
+export { matchLinear, type RouteDecision, RouteTable } from './routing/route-table.js';
+export {
+  checkRegexComplexity,
+  compileSafeRegex,
+  MAX_REGEX_INPUT,
+  MAX_REGEX_LENGTH,
+  safeRegexTest,
+  UnsafeRegexError,
+} from './routing/safe-regex.js';
+export {
+  formatSpiffeId,
+  parseSpiffeId,
+  type SpiffeId,
+  type SpiffeIdError,
+  type SpiffeIdResult,
+  spiffeIdToString,
+} from './spiffe-id.js';
+export { type Weighted, WeightedChoice } from './split/weighted-choice.js';
+export {
+  backendName,
+  DEFAULT_RETRY,
+  DEFAULT_TRAFFIC_POLICY,
+  durationMs,
+  type ResolvedTrafficPolicy,
+  retryFromProto,
+  routesFromDestination,
+  trafficPolicyFromProto,
+} from './traffic/destination-config.js';
+export {
+  type DestinationPlan,
+  type PlannedRoute,
+  planDestination,
+  type Selection,
+} from './traffic/destination-plan.js';

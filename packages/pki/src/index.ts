@@ -1,2 +1,55 @@
-/** @weft/pki. */
-export {};
+/** @weft/pki: the certificate authority, CSRs, SPIFFE X.509-SVID validation and trust bundles. */
+export {
+  type CaKeyPair,
+  CertificateAuthority,
+  type CertificateAuthorityOptions,
+  CLOCK_SKEW_ALLOWANCE_MS,
+  type CreateCaCertificateOptions,
+  createIssuer,
+  createTrustAnchor,
+  DEFAULT_LEAF_LIFETIME_MS,
+  type IssuedCertificate,
+  type IssueForKeyRequest,
+  type IssueResult,
+  trustDomainOf,
+} from './ca.js';
+export { type CertificateInfo, parseCertificate } from './certificate.js';
+export {
+  type CreateCsrOptions,
+  type CsrRejection,
+  type CsrResult,
+  createCsr,
+  MAX_CSR_BYTES,
+  type VerifiedCsr,
+  verifyCsr,
+} from './csr.js';
+export { derToPem, pemToDer, pemToDers } from './der.js';
+export { MalformedError, PkiError } from './errors.js';
+export { EKU, type KeyUsage } from './extensions.js';
+export {
+  type CreateIdentityOptions,
+  createIdentityMaterial,
+  IDENTITY_FILES,
+  type IdentityMaterial,
+  type LoadedIdentity,
+  type LoadIdentityOptions,
+  loadIdentityDir,
+  loadTokenKey,
+  writeIdentityDir,
+} from './identity-dir.js';
+export {
+  type CreateJoinTokenOptions,
+  createJoinToken,
+  generateTokenKey,
+  type JoinTokenClaims,
+  type JoinTokenPolicy,
+  type JoinTokenRejection,
+  type JoinTokenResult,
+  MAX_TOKEN_LENGTH,
+  TOKEN_AUDIENCE,
+  verifyJoinToken,
+} from './join-token.js';
+export { generateKeyPair, type KeyAlgorithm, privateKeyFromPem, privateKeyToPem, spkiOf } from './keys.js';
+export { type RotationInput, rotationDelayMs } from './rotation.js';
+export { type SvidPolicy, type SvidRejection, type SvidResult, validateSvid } from './svid.js';
+export { type TrustAnchor, TrustBundle } from './trust-bundle.js';

@@ -153,6 +153,23 @@ describe('TrafficSplit', () => {
     expect(ts.spec.backends.map((b) => b.weight)).toEqual([90, 10]);
   });
 
+  it('reads an omitted weight as 0 (Flagger v1alpha2 omits a zero weight)', () => {
+    const ts = parseConfig(
+      trafficSplitSchema,
+      {
+        apiVersion: 'split.smi-spec.io/v1alpha2',
+        kind: 'TrafficSplit',
+        metadata: { name: 'podinfo', namespace: 'test' },
+        spec: {
+          service: 'podinfo',
+          backends: [{ service: 'podinfo-canary' }, { service: 'podinfo-primary', weight: 100 }],
+        },
+      },
+      'x',
+    );
+    expect(ts.spec.backends.map((b) => b.weight)).toEqual([0, 100]);
+  });
+
   it('reads v1alpha1 quantity weights', () => {
     const ts = parseConfig(
       trafficSplitSchema,

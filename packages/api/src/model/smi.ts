@@ -29,7 +29,11 @@ function parseQuantity(text: string): number | undefined {
 
 const backendSchema = z.looseObject({
   service: nameSchema,
-  weight: quantityWeight,
+  /**
+   * Omitted means 0: Flagger's v1alpha1/v1alpha2 types mark weight `omitempty`, so a canary
+   * backend at weight 0 arrives without the field.
+   */
+  weight: quantityWeight.default(0),
 });
 
 export const trafficSplitSchema = z.looseObject({

@@ -19,7 +19,13 @@ describe('renderView', () => {
       uptimeSeconds: 12.7,
       rows: [
         { service: 'web', requestsPerSecond: 20, successRate: 1, p50Ms: 3.25, p99Ms: 41 },
-        { service: 'store', requestsPerSecond: 0, successRate: undefined, p50Ms: undefined, p99Ms: undefined },
+        {
+          service: 'store',
+          requestsPerSecond: 0,
+          successRate: undefined,
+          p50Ms: undefined,
+          p99Ms: undefined,
+        },
       ],
       split: new Map([
         ['api-v2', 10],

@@ -1,0 +1,181 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fixtures/injector/fake-kube-api.js';
+import { parseListen } from './injector.js';
+
+const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+let dir: string;
+let api: FakeKubeApi;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-injector-cli-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=weft-injector',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  api = await startFakeKubeApi([{ name: 'shop', annotations: { 'weft.dev/inject': 'enabled' } }]);
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'fake',
+      clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'u' } }],
+    }),
+  );
+});
+
+afterAll(async () => {
+  if (child?.exitCode === null) child.kill('SIGKILL');
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function post(port: number, body: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/inject',
+        ca: readFileSync(join(dir, 'tls.crt')),
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('weft injector', () => {
+  it('parses --listen', () => {
+    expect(parseListen('0.0.0.0:8443')).toEqual({ host: '0.0.0.0', port: 8443 });
+    expect(parseListen('[::]:8443')).toEqual({ host: '::', port: 8443 });
+    expect(parseListen(':8443')).toEqual({ host: '0.0.0.0', port: 8443 });
+    expect(parseListen('8443')).toBeUndefined();
+    expect(parseListen('a:99999')).toBeUndefined();
+  });
+
+  it.each([
+    [['--tls-key-file', 'k'], "required option '--tls-cert-file <file>' not specified"],
+    [
+      ['--tls-cert-file', 'c', '--tls-key-file', 'k', '--listen', 'nowhere'],
+      '--listen: "nowhere" is not host:port',
+    ],
+    [['--tls-cert-file', 'c', '--tls-key-file', 'k', '--kubeconfig', 'x', '--in-cluster'], 'not both'],
+    [['--tls-cert-file', 'c', '--tls-key-file', 'k', '--proxy-memory', 'much'], 'proxyMemory'],
+  ])('exits 2 on bad flags %j', (args, message) => {
+    const r = spawnSync(process.execPath, [bin, 'injector', ...args], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('exits 1 with a clear message when the certificate files cannot be read', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'injector',
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert-file',
+        join(dir, 'nope.crt'),
+        '--tls-key-file',
+        join(dir, 'tls.key'),
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('cannot read TLS files');
+  });
+
+  it('serves reviews over HTTPS until SIGTERM', async () => {
+    child = spawn(
+      process.execPath,
+      [
+        bin,
+        'injector',
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert-file',
+        join(dir, 'tls.crt'),
+        '--tls-key-file',
+        join(dir, 'tls.key'),
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--image',
+        'weft:cli',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const proc = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      proc.stderr!.on('data', (c) => {
+        err += c;
+        const m = /serving https:\/\/127\.0\.0\.1:(\d+)\/inject/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const r = await post(
+      port,
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u-1',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          namespace: 'shop',
+          operation: 'CREATE',
+          object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app' }] } },
+        },
+      }),
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.response.warnings).toBeUndefined();
+    const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
+    expect(patch[0].value[1].image).toBe('weft:cli');
+    expect(api.counts.lists).toBeGreaterThanOrEqual(1);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,140 @@
+/** `weft injector`: the mutating admission webhook server (HTTPS, POST /inject, /healthz, /metrics). */
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '@weft/api';
+import { createLogger, systemClock } from '@weft/core';
+import type { InjectorConfig } from '@weft/injector';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { CliIo } from '../program.js';
+
+interface InjectorFlags extends SettingsFlags {
+  listen: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
+  meshConfig?: string;
+}
+
+/** Splits `host:port` or `[v6]:port`. */
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || !(port >= 0 && port <= 65535)) return undefined;
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0')), port };
+}
+
+/** Resolves when the process is asked to stop. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function registerInjector(program: Command, io: CliIo): void {
+  const command = program
+    .command('injector')
+    .description('run the sidecar injector: the Kubernetes mutating admission webhook')
+    .option('--listen <host:port>', 'where to serve HTTPS', '0.0.0.0:8443')
+    .requiredOption('--tls-cert-file <file>', 'serving certificate chain (PEM); reloaded when it changes')
+    .requiredOption('--tls-key-file <file>', 'serving key (PEM); reloaded when it changes')
+    .option('--kubeconfig <path>', 'kubeconfig for reading namespaces (default: the usual lookup)')
+    .option('--in-cluster', 'use the pod service account to read namespaces')
+    .option('--mesh-config <file>', 'the mesh config (YAML or JSON)');
+  settingsOptions(command).action(async (flags: InjectorFlags, cmd: Command) => {
+    const usage = (message: string): never =>
+      cmd.error(`weft injector: ${message}`, { exitCode: 2, code: 'weft.usage' });
+    const {
+      createReviewHandler,
+      InjectorMetrics,
+      loadKubeConfig,
+      NamespaceCache,
+      parseInjectorConfig,
+      readTlsFiles,
+      startWebhookServer,
+      watchTlsFiles,
+    } = await import('@weft/injector');
+    const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
+    if (flags.kubeconfig !== undefined && flags.inCluster === true)
+      usage('give --kubeconfig or --in-cluster, not both');
+    let config: InjectorConfig;
+    try {
+      const mesh =
+        flags.meshConfig === undefined
+          ? undefined
+          : (parseYaml(await readFile(flags.meshConfig, 'utf8')) ?? {});
+      config = parseInjectorConfig({ mesh, injector: injectorSettingsFromFlags(flags) }, 'weft injector');
+    } catch (err) {
+      if (err instanceof ConfigError) usage(err.message);
+      throw err;
+    }
+
+    const logger = createLogger({ component: 'injector' });
+    const metrics = new InjectorMetrics();
+    const kubeConfig = loadKubeConfig(flags);
+
+    const tls = await readTlsFiles(flags.tlsCertFile, flags.tlsKeyFile);
+    const namespaces = new NamespaceCache({ kubeConfig, clock: systemClock, logger, metrics });
+    const handler = createReviewHandler({ config, namespaces, metrics, logger, clock: systemClock });
+    const server = await startWebhookServer({
+      handler,
+      metrics,
+      logger,
+      tls,
+      host: listen.host,
+      port: listen.port,
+      ready: () => namespaces.synced,
+    });
+    const watcher = watchTlsFiles({
+      certFile: flags.tlsCertFile,
+      keyFile: flags.tlsKeyFile,
+      logger,
+      onChange: (material) => server.setCertificate(material),
+      onReload: (r) => metrics.tlsReloads.inc({ result: r.ok ? 'ok' : 'error' }),
+    });
+    await namespaces.start();
+    io.stderr(`weft injector: serving https://${listen.host}:${server.address.port}/inject\n`);
+    const signal = await untilSignal();
+    logger.info({ signal }, 'stopping');
+    watcher.close();
+    await namespaces.close();
+    await server.close();
+  });
+}
+
+export interface SettingsFlags {
+  image?: string;
+  meshNamespace?: string;
+  controlPlaneAddress?: string;
+  nativeSidecar: boolean;
+  proxyCpu?: string;
+  proxyMemory?: string;
+}
+
+/** Adds the sidecar-shaping options to a command. */
+export function settingsOptions(command: Command): Command {
+  return command
+    .option('--image <image>', 'the weft image for weft-init and weft-proxy')
+    .option('--mesh-namespace <ns>', "the mesh's own namespace (never injected)")
+    .option('--control-plane-address <host:port>', 'where proxies reach the control plane')
+    .option('--no-native-sidecar', 'inject the proxy as the first regular container (Kubernetes < 1.29)')
+    .option('--proxy-cpu <quantity>', 'default CPU request of the proxy')
+    .option('--proxy-memory <quantity>', 'default memory request and limit of the proxy');
+}
+
+/** The injector settings object from flags (undefined flags keep the defaults). */
+export function injectorSettingsFromFlags(flags: SettingsFlags): Record<string, unknown> {
+  const settings: Record<string, unknown> = { nativeSidecar: flags.nativeSidecar };
+  if (flags.image !== undefined) settings.image = flags.image;
+  if (flags.meshNamespace !== undefined) settings.meshNamespace = flags.meshNamespace;
+  if (flags.controlPlaneAddress !== undefined) settings.controlPlaneAddress = flags.controlPlaneAddress;
+  if (flags.proxyCpu !== undefined) settings.proxyCpu = flags.proxyCpu;
+  if (flags.proxyMemory !== undefined) settings.proxyMemory = flags.proxyMemory;
+  return settings;
+}

@@ -1,0 +1,317 @@
+/** `weft proxy`: the sidecar. Flags mirror WEFT_* environment variables (the injector sets those). */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createLogger } from '@weft/core';
+import {
+  type CertificateSource,
+  DEFAULT_HARDENING,
+  DEFAULT_OPAQUE_PORTS,
+  defaultProxyOptions,
+  type InboundMapping,
+  loadOriginalDstReader,
+  runSidecar,
+  StaticCertificateSource,
+  type UpstreamListener,
+} from '@weft/proxy';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { CliIo } from '../program.js';
+
+function port(value: string, allowZero = true): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535 || (!allowZero && n === 0)) {
+    throw new InvalidArgumentError(`"${value}" is not a port (0-65535)`);
+  }
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
+function hostPort(value: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:=]+)):(\d+)$/.exec(value);
+  if (m === null) throw new InvalidArgumentError(`${what} "${value}" is not HOST:PORT`);
+  return { host: (m[1] ?? m[2])!, port: port(m[3]!) };
+}
+
+/** `80` or `80=127.0.0.1:34567`; repeatable, and comma-separated in WEFT_INBOUND. */
+export function parseInbound(value: string, previous: InboundMapping[] = []): InboundMapping[] {
+  const out = [...previous];
+  for (const item of value.split(',').filter((s) => s !== '')) {
+    const [svc, app] = item.split('=', 2) as [string, string | undefined];
+    const servicePort = port(svc, false);
+    if (app === undefined) out.push({ servicePort, appHost: '127.0.0.1', appPort: servicePort });
+    else {
+      const hp = hostPort(app, '--inbound app address');
+      out.push({ servicePort, appHost: hp.host, appPort: hp.port });
+    }
+  }
+  return out;
+}
+
+/** `reviews.default:9080=127.0.0.1:19080`; repeatable, and comma-separated in WEFT_UPSTREAM. */
+export function parseUpstream(value: string, previous: UpstreamListener[] = []): UpstreamListener[] {
+  const out = [...previous];
+  for (const item of value.split(',').filter((s) => s !== '')) {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--upstream "${item}" is not AUTHORITY=HOST:PORT`);
+    const authority = item.slice(0, eq);
+    hostPort(authority, '--upstream authority');
+    const listen = hostPort(item.slice(eq + 1), '--upstream listen address');
+    out.push({ authority, host: listen.host, port: listen.port });
+  }
+  return out;
+}
+
+function ports(value: string): number[] {
+  return value
+    .split(',')
+    .filter((s) => s !== '')
+    .map((p) => port(p, false));
+}
+
+interface ProxyFlags {
+  controlPlane?: string;
+  caFile?: string;
+  tokenFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  namespace: string;
+  service: string;
+  serviceAccount: string;
+  workload?: string;
+  inbound?: InboundMapping[];
+  upstream?: UpstreamListener[];
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  listenHost: string;
+  adminHost: string;
+  advertiseAddress: string;
+  detectTimeout: number;
+  opaquePorts: number[];
+  discoveryWait: number;
+  drainTimeout: number;
+  mtlsMode: 'strict' | 'permissive';
+  maxConnections: number;
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  transparent: boolean;
+}
+
+export function registerProxy(program: Command, io: CliIo): void {
+  program
+    .command('proxy')
+    .description('run the sidecar proxy (inbound mTLS, outbound, admin)')
+    .addOption(
+      new Option(
+        '--control-plane <host:port>',
+        'control plane gRPC address (none: pass everything through)',
+      ).env('WEFT_CONTROL_PLANE'),
+    )
+    .addOption(
+      new Option('--ca-file <file>', "PEM of the CA that signed the control plane's certificate").env(
+        'WEFT_CA_FILE',
+      ),
+    )
+    .addOption(
+      new Option('--token-file <file>', 'token for Certify (join token or ServiceAccount token)').env(
+        'WEFT_TOKEN_FILE',
+      ),
+    )
+    .addOption(
+      new Option('--cert-file <file>', 'a fixed workload certificate chain (PEM) instead of Certify').env(
+        'WEFT_CERT_FILE',
+      ),
+    )
+    .addOption(new Option('--key-file <file>', 'the private key for --cert-file').env('WEFT_KEY_FILE'))
+    .addOption(
+      new Option('--namespace <ns>', 'namespace of this workload')
+        .env('WEFT_NAMESPACE')
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--service <name>', 'service this workload serves')
+        .env('WEFT_SERVICE')
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--service-account <sa>', 'service account (identity)')
+        .env('WEFT_SERVICE_ACCOUNT')
+        .default('default'),
+    )
+    .addOption(new Option('--workload <name>', 'workload (pod) name').env('WEFT_WORKLOAD'))
+    .addOption(
+      new Option(
+        '--inbound <port[=host:port]>',
+        'a service port served here, and where its app listens (repeatable)',
+      )
+        .env('WEFT_INBOUND')
+        .argParser(parseInbound),
+    )
+    .addOption(
+      new Option(
+        '--upstream <authority=host:port>',
+        'a local listener carrying traffic to authority (repeatable)',
+      )
+        .env('WEFT_UPSTREAM')
+        .argParser(parseUpstream),
+    )
+    .addOption(
+      new Option('--inbound-port <port>', 'inbound listener port (0 = any)')
+        .env('WEFT_INBOUND_PORT')
+        .default(7143)
+        .argParser((v) => port(v)),
+    )
+    .addOption(
+      new Option('--outbound-port <port>', 'transparent outbound listener port (0 = any)')
+        .env('WEFT_OUTBOUND_PORT')
+        .default(7140)
+        .argParser((v) => port(v)),
+    )
+    .addOption(
+      new Option('--admin-port <port>', 'admin listener port (0 = any)')
+        .env('WEFT_ADMIN_PORT')
+        .default(7191)
+        .argParser((v) => port(v)),
+    )
+    .addOption(
+      new Option('--listen-host <ip>', 'address the inbound and outbound listeners bind')
+        .env('WEFT_LISTEN_HOST')
+        .default('0.0.0.0'),
+    )
+    .addOption(
+      new Option('--admin-host <ip>', 'address the admin listener binds')
+        .env('WEFT_ADMIN_HOST')
+        .default('0.0.0.0'),
+    )
+    .addOption(
+      new Option('--advertise-address <ip>', 'address other proxies reach this one on')
+        .env('WEFT_ADVERTISE_ADDRESS')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--detect-timeout <ms>', 'protocol detection timeout')
+        .env('WEFT_DETECT_TIMEOUT_MS')
+        .default(1000)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--opaque-ports <ports>', 'comma-separated ports never sniffed')
+        .env('WEFT_OPAQUE_PORTS')
+        .default(DEFAULT_OPAQUE_PORTS)
+        .argParser(ports),
+    )
+    .addOption(
+      new Option('--discovery-wait <ms>', 'how long a request waits for a new destination')
+        .env('WEFT_DISCOVERY_WAIT_MS')
+        .default(3000)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--drain-timeout <ms>', 'SIGTERM drain deadline')
+        .env('WEFT_DRAIN_TIMEOUT_MS')
+        .default(10_000)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--mtls-mode <mode>', 'inbound mTLS mode until the control plane says otherwise')
+        .env('WEFT_MTLS_MODE')
+        .choices(['strict', 'permissive'])
+        .default('permissive'),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'connections per listener')
+        .env('WEFT_MAX_CONNECTIONS')
+        .default(DEFAULT_HARDENING.maxConnections)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--max-header-bytes <n>', 'largest request head')
+        .env('WEFT_MAX_HEADER_BYTES')
+        .default(DEFAULT_HARDENING.maxHeadBytes)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--max-headers <n>', 'most header fields per request')
+        .env('WEFT_MAX_HEADERS')
+        .default(DEFAULT_HARDENING.maxHeaders)
+        .argParser(positive),
+    )
+    .action(async (flags: ProxyFlags, command: Command) => {
+      const certificates = loadCertificates(flags, command);
+      const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
+      const options = defaultProxyOptions({
+        namespace: flags.namespace,
+        service: flags.service,
+        serviceAccount: flags.serviceAccount,
+        workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
+        inbound: flags.inbound ?? [],
+        upstreams: flags.upstream ?? [],
+        listenHost: flags.listenHost,
+        adminHost: flags.adminHost,
+        advertiseAddress: flags.advertiseAddress,
+        inboundPort: flags.inboundPort,
+        outboundPort: flags.outboundPort,
+        adminPort: flags.adminPort,
+        detectTimeoutMs: flags.detectTimeout,
+        opaquePorts: new Set(flags.opaquePorts),
+        discoveryWaitMs: flags.discoveryWait,
+        drainTimeoutMs: flags.drainTimeout,
+        defaultMtlsMode: flags.mtlsMode,
+        hardening: {
+          ...DEFAULT_HARDENING,
+          maxConnections: flags.maxConnections,
+          maxHeadBytes: flags.maxHeaderBytes,
+          maxHeaders: flags.maxHeaders,
+        },
+      });
+      const logger = createLogger({ component: 'proxy' });
+      const running = await runSidecar({
+        options,
+        certificates,
+        controlPlane: flags.controlPlane,
+        controlPlaneCa,
+        originalDst: await loadOriginalDstReader(),
+        logger,
+      });
+      io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (why: string) => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ why }, 'draining');
+          running.stop().then(resolve, resolve);
+        };
+        running.sidecar.onShutdownRequest = () => stop('/shutdown');
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}
+
+function loadCertificates(flags: ProxyFlags, command: Command): CertificateSource {
+  if (flags.certFile !== undefined || flags.keyFile !== undefined) {
+    if (flags.certFile === undefined || flags.keyFile === undefined || flags.caFile === undefined) {
+      command.error('--cert-file needs --key-file and --ca-file (the trust bundle)', { exitCode: 2 });
+    }
+    return new StaticCertificateSource({
+      certChain: readFileSync(flags.certFile!, 'utf8'),
+      key: readFileSync(flags.keyFile!, 'utf8'),
+      trustBundle: readFileSync(flags.caFile!, 'utf8'),
+    });
+  }
+  if (flags.tokenFile !== undefined) {
+    command.error(
+      'this build cannot obtain a certificate through Certify yet: pass --cert-file and --key-file',
+      {
+        exitCode: 1,
+      },
+    );
+  }
+  // No identity at all: plaintext only (outbound passthrough, permissive inbound).
+  return new StaticCertificateSource();
+}

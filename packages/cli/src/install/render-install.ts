@@ -1,0 +1,131 @@
+/**
+ * The objects of a weft installation: the kustomization in install/ (or install/ha) rendered
+ * with the identity Secrets filled in, plus the options kustomize users set by patching.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { meshConfigSchema, parseConfig } from '@weft/api';
+import { parseDocument, stringify } from 'yaml';
+import { IDENTITY_FILE_NAMES, type IdentityFiles, type IdentityIssuer, resolveIdentity } from './identity.js';
+import {
+  diskReader,
+  type FileReader,
+  KustomizeError,
+  readYamlObjects,
+  renderKustomization,
+} from './kustomize.js';
+import { type KubeObject, sortForApply } from './objects.js';
+
+/** What `weft install` was asked for. */
+export interface InstallOptions {
+  /** The install/ folder (holding kustomization.yaml, base/, identity/, ha/). */
+  readonly manifestsDir: string;
+  /** Render install/ha instead of install/. */
+  readonly ha: boolean;
+  /** Add install/addons/jaeger.yaml and point the mesh's tracing at it. */
+  readonly jaeger: boolean;
+  /** Read the CA from here (the layout `weft identity create-ca` writes) instead of generating it. */
+  readonly identityDir?: string;
+  /** Overrides the webhook's failurePolicy (default: what the manifests say). */
+  readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
+}
+
+const MESH_CONFIG = { kind: 'ConfigMap', name: 'weft-mesh-config', key: 'config.yaml' } as const;
+const WEBHOOK = { kind: 'MutatingWebhookConfiguration', name: 'weft-injector' } as const;
+/** The OTLP/HTTP port the Jaeger addon's collector Service must expose. */
+const OTLP_HTTP_PORT = 4318;
+
+/** Renders the installation, sorted for `kubectl apply -f`. */
+export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): KubeObject[] {
+  const root = resolve(options.manifestsDir);
+  const kustomization = options.ha ? join(root, 'ha') : root;
+  const identityDir = join(root, 'identity');
+
+  // First pass with empty certificates: only to learn the trust domain from the mesh config.
+  const placeholder = overlay(identityDir, undefined);
+  const trustDomain = meshConfigOf(renderKustomization(kustomization, placeholder)).trustDomain;
+
+  const identity = resolveIdentity({ dir: options.identityDir, trustDomain, issuer });
+  const objects = renderKustomization(kustomization, overlay(identityDir, identity));
+
+  if (options.webhookFailurePolicy !== undefined) {
+    const webhook = find(objects, WEBHOOK.kind, WEBHOOK.name);
+    for (const hook of (webhook.webhooks ?? []) as Record<string, unknown>[]) {
+      hook.failurePolicy = options.webhookFailurePolicy;
+    }
+  }
+  if (options.jaeger) objects.push(...addJaeger(root, objects));
+  meshConfigOf(objects); // the final config must still parse
+  return sortForApply(objects);
+}
+
+/** Serves the identity folder's files from memory (all empty when `files` is undefined). */
+function overlay(identityDir: string, files: IdentityFiles | undefined): FileReader {
+  return {
+    read(path: string): Buffer {
+      const name = basename(path);
+      if (dirname(resolve(path)) !== identityDir || !IDENTITY_FILE_NAMES.includes(name))
+        return diskReader.read(path);
+      return files === undefined ? Buffer.alloc(0) : Buffer.from(files[name as keyof IdentityFiles]);
+    },
+  };
+}
+
+function find(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  if (found === undefined) throw new KustomizeError(`the manifests have no ${kind} ${name}`);
+  return found;
+}
+
+function meshConfigOf(objects: readonly KubeObject[]) {
+  const cm = find(objects, MESH_CONFIG.kind, MESH_CONFIG.name);
+  const text = (cm.data as Record<string, string> | undefined)?.[MESH_CONFIG.key];
+  if (text === undefined) throw new KustomizeError(`ConfigMap ${MESH_CONFIG.name} has no ${MESH_CONFIG.key}`);
+  return parseConfig(
+    meshConfigSchema,
+    parseDocument(text).toJS(),
+    `ConfigMap ${MESH_CONFIG.name} ${MESH_CONFIG.key}`,
+  );
+}
+
+/**
+ * The Jaeger addon's objects; the mesh config's tracing endpoint is pointed at the addon's
+ * Service that exposes OTLP/HTTP (4318), unless an endpoint is already set.
+ */
+function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
+  const file = join(root, 'addons', 'jaeger.yaml');
+  if (!existsSync(file)) {
+    throw new KustomizeError(
+      `the Jaeger addon is not in this build (${file.split(sep).slice(-3).join('/')} is missing)`,
+    );
+  }
+  const addon = readYamlObjects(file);
+  const collector = addon.find(
+    (o) =>
+      o.kind === 'Service' &&
+      ((o.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []).some(
+        (p) => p.port === OTLP_HTTP_PORT,
+      ),
+  );
+  if (collector === undefined)
+    throw new KustomizeError(`${file} has no Service exposing OTLP/HTTP on ${OTLP_HTTP_PORT}`);
+  const endpoint = `http://${collector.metadata.name}.${collector.metadata.namespace ?? 'weft-system'}.svc:${OTLP_HTTP_PORT}`;
+  const cm = find(objects, MESH_CONFIG.kind, MESH_CONFIG.name);
+  const data = cm.data as Record<string, string>;
+  const doc = parseDocument(data[MESH_CONFIG.key] ?? '');
+  if (!doc.getIn(['tracing', 'endpoint'])) {
+    doc.setIn(['tracing', 'endpoint'], endpoint);
+    doc.setIn(['tracing', 'protocol'], 'http/protobuf');
+    data[MESH_CONFIG.key] = doc.toString();
+  }
+  return addon;
+}
+
+/** One YAML stream, safe for YAML 1.1 parsers (kubectl): `on`, `yes`, `0755` and such are quoted. */
+export function toYamlStream(objects: readonly KubeObject[], header: string): string {
+  const docs = objects.map((o) => stringify(o, { version: '1.1', lineWidth: 0 }));
+  return `${header
+    .split('\n')
+    .map((l) => `# ${l}`.trimEnd())
+    .join('\n')}\n---\n${docs.join('---\n')}`;
+}

@@ -1,0 +1,92 @@
+/** The gRPC Identity service (Certify) on the control plane's grpc.Server. */
+import { Metadata, type Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  type CertifyRequest__Output,
+  type CertifyResponse,
+  type IdentityHandlers,
+  loadIdentityProto,
+} from '@weft/api';
+import { type Clock, type Logger, systemClock } from '@weft/core';
+import type { CertificateAuthority } from '@weft/pki';
+import type { Registry } from 'prom-client';
+import { Certifier } from './certifier.js';
+import { grpcStatusOf } from './grpc-status.js';
+import { createIdentityMetrics } from './metrics.js';
+import type { RateLimitOptions } from './rate-limiter.js';
+import type { TokenValidator } from './token-validator.js';
+
+/** Options for {@link addIdentityService}. */
+export interface IdentityServiceOptions {
+  readonly ca: CertificateAuthority;
+  readonly validator: TokenValidator;
+  /** Where the identity metrics are registered (the control plane's admin /metrics registry). */
+  readonly registry?: Registry;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly rateLimit?: RateLimitOptions;
+}
+
+/** Registers Identity.Certify on `server` and returns the Certifier (for issuer rotation). */
+export function addIdentityService(server: Server, options: IdentityServiceOptions): Certifier {
+  const clock = options.clock ?? systemClock;
+  const certifier: Certifier = new Certifier({
+    ca: options.ca,
+    validator: options.validator,
+    clock,
+    logger: options.logger?.child({ service: 'identity' }),
+    rateLimit: options.rateLimit,
+    metrics: options.registry
+      ? createIdentityMetrics({
+          registry: options.registry,
+          clock,
+          issuerNotAfter: () => certifier.authority.issuerNotAfter,
+        })
+      : undefined,
+  });
+  const service = loadIdentityProto().weft.identity.v1alpha1.Identity.service;
+  const handlers: IdentityHandlers = {
+    Certify(
+      call: ServerUnaryCall<CertifyRequest__Output, CertifyResponse>,
+      callback: sendUnaryData<CertifyResponse>,
+    ) {
+      const token = bearerToken(call.request.token, call.metadata);
+      certifier.certify({ token, csr: call.request.csr ?? Buffer.alloc(0) }).then(
+        (outcome) => {
+          if (outcome.type === 'failed') {
+            callback({
+              code: grpcStatusOf(outcome.code),
+              details: outcome.message,
+              metadata: reasonMetadata(outcome.reason),
+            });
+            return;
+          }
+          const { certificate, trustAnchors } = outcome;
+          callback(null, {
+            leafCertificate: certificate.certificate,
+            intermediateCertificates: certificate.chain.slice(1),
+            validUntil: { seconds: String(Math.floor(certificate.notAfter / 1000)), nanos: 0 },
+            identity: certificate.identity,
+            trustAnchors: [...trustAnchors],
+          });
+        },
+        (err: unknown) => callback({ code: grpcStatusOf('INTERNAL'), details: String(err) }),
+      );
+    },
+  };
+  server.addService(service, handlers);
+  return certifier;
+}
+
+/** The token from the request body, or else from `authorization: Bearer …` metadata. */
+function bearerToken(bodyToken: string, metadata: Metadata): string {
+  if (bodyToken) return bodyToken;
+  const header = metadata.get('authorization')[0];
+  return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
+}
+
+/** Trailing metadata `weft-reason: <reason>` so that clients can tell failures apart. */
+function reasonMetadata(reason: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('weft-reason', reason);
+  return metadata;
+}

@@ -1,0 +1,209 @@
+/** The Balancer: owns an endpoint set, its load and outlier state, and swaps immutable pickers as they change. */
+import type { Clock } from '../clock.js';
+import { WeftError } from '../errors.js';
+import type { OutlierDetector } from '../outlier/outlier-detector.js';
+import type { Random } from '../random.js';
+import { type AttemptResult, EndpointLoad, type PeakEwmaOptions } from './endpoint-load.js';
+import { leastRequestCost, P2cPicker, peakEwmaCost } from './p2c.js';
+import type { BalancedEndpoint, Picker, PickerContext, PickResult, SnapshotEndpoint } from './picker.js';
+import { RoundRobinPicker } from './round-robin.js';
+import {
+  nextWarmUpStep,
+  resolveSlowStart,
+  type SlowStart,
+  type SlowStartOptions,
+  warmUpFactor,
+} from './slow-start.js';
+
+/** Load balancing algorithms (TrafficPolicy `loadBalancer.type`). */
+export type BalancerAlgorithm = 'PeakEWMA' | 'RoundRobin' | 'LeastRequest';
+
+/** An endpoint as given to {@link Balancer.update}. */
+export interface EndpointInput<T> {
+  readonly key: string;
+  readonly value: T;
+  /** 0 removes the endpoint from rotation; default 1. */
+  readonly weight?: number;
+}
+
+/** Balancer settings. */
+export interface BalancerOptions {
+  readonly algorithm: BalancerAlgorithm;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Ejects failing endpoints; absent means no outlier detection. */
+  readonly outlierDetector?: OutlierDetector;
+  readonly slowStart?: SlowStartOptions;
+  readonly peakEwma?: PeakEwmaOptions;
+  /**
+   * At most one probe per this many ms goes to an endpoint whose last attempt failed. Failures
+   * count as slow, so P2C starves a failing endpoint of traffic; probes give outlier detection
+   * the evidence to eject it (or see it recover). Default 200 ms; 0 disables probes.
+   */
+  readonly probeIntervalMs?: number;
+}
+
+interface Member<T> {
+  readonly endpoint: BalancedEndpoint<T>;
+  /** Monotonic ms when it joined; -Infinity for the first set (no warm-up at start). */
+  readonly addedAt: number;
+}
+
+/** An attempt in flight on a picked endpoint; `end` must be called exactly once. */
+export interface Attempt {
+  end(result: AttemptResult): void;
+}
+
+/**
+ * One balancer per backend (service port), used from one event loop. `update` swaps the
+ * member set; `pick` uses the current picker, rebuilding it first when
+ * outlier state changed or a warm-up step or ejection expiry has passed (lazy, no timers).
+ */
+export class Balancer<T> {
+  private members = new Map<string, Member<T>>();
+  private picker: Picker<T> | undefined;
+  private pickerFailure: PickResult<T> | undefined;
+  private validUntil = Number.NEGATIVE_INFINITY;
+  private builtVersion = -1;
+  private updated = false;
+  private cursor: number;
+  private readonly slowStart: SlowStart;
+  /** Keys whose last attempt failed, in the order they are next probed. */
+  private readonly suspects = new Set<string>();
+  private nextProbeAt = Number.NEGATIVE_INFINITY;
+  private readonly probeIntervalMs: number;
+
+  constructor(private readonly options: BalancerOptions) {
+    this.slowStart = resolveSlowStart(options.slowStart);
+    this.cursor = Math.floor(options.random.next() * 0x7fffffff);
+    this.probeIntervalMs = options.probeIntervalMs ?? 200;
+  }
+
+  /** Number of endpoints (ejected or not). */
+  get size(): number {
+    return this.members.size;
+  }
+
+  /**
+   * Replaces the endpoint set. Endpoints whose key stays keep their load; new ones warm
+   * up (except in the very first set). Throws WeftError INVALID_CONFIG for a bad weight.
+   */
+  update(endpoints: readonly EndpointInput<T>[]): void {
+    const now = this.options.clock.monotonic();
+    const next = new Map<string, Member<T>>();
+    endpoints.forEach((input, i) => {
+      const weight = input.weight ?? 1;
+      if (!Number.isFinite(weight) || weight < 0) {
+        throw new WeftError(
+          'INVALID_CONFIG',
+          `endpoints[${i}].weight: must be a finite number >= 0 (got ${weight})`,
+        );
+      }
+      if (weight === 0) return;
+      const old = this.members.get(input.key);
+      const load = old?.endpoint.load ?? new EndpointLoad(this.options.clock, this.options.peakEwma);
+      const addedAt = old?.addedAt ?? (this.updated ? now : Number.NEGATIVE_INFINITY);
+      next.set(input.key, { endpoint: { key: input.key, value: input.value, weight, load }, addedAt });
+    });
+    this.members = next;
+    this.updated = true;
+    if (this.picker instanceof RoundRobinPicker) this.cursor = this.picker.position;
+    this.options.outlierDetector?.retain(new Set(next.keys()));
+    this.picker = undefined;
+    this.validUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Picks an endpoint (see {@link Picker.pick}) or says why none can be picked. */
+  pick(exclude?: ReadonlySet<string>): PickResult<T> {
+    const now = this.options.clock.monotonic();
+    const detector = this.options.outlierDetector;
+    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
+      this.rebuild(now);
+    if (this.picker === undefined) return this.pickerFailure as PickResult<T>;
+    if (this.suspects.size > 0 && this.probeIntervalMs > 0 && now >= this.nextProbeAt) {
+      const probe = this.findProbe(now, exclude);
+      if (probe !== undefined) {
+        this.nextProbeAt = now + this.probeIntervalMs;
+        return { type: 'pick', endpoint: probe };
+      }
+    }
+    return { type: 'pick', endpoint: this.picker.pick(exclude) };
+  }
+
+  /** A suspect that is in rotation, idle and not excluded; it moves to the back of the line. */
+  private findProbe(now: number, exclude: ReadonlySet<string> | undefined): BalancedEndpoint<T> | undefined {
+    for (const key of this.suspects) {
+      const m = this.members.get(key);
+      if (m === undefined) {
+        this.suspects.delete(key);
+        continue;
+      }
+      if (
+        m.endpoint.load.inflight > 0 ||
+        exclude?.has(key) ||
+        this.options.outlierDetector?.isEjected(key, now)
+      )
+        continue;
+      this.suspects.delete(key);
+      this.suspects.add(key);
+      return m.endpoint;
+    }
+    return undefined;
+  }
+
+  /** Starts an attempt on a picked endpoint: counts it in flight; `end` feeds load and outlier detection. */
+  start(endpoint: BalancedEndpoint<T>): Attempt {
+    const startedAt = endpoint.load.start();
+    let ended = false;
+    return {
+      end: (result) => {
+        if (ended) return;
+        ended = true;
+        endpoint.load.finish(startedAt, result);
+        if (result === 'cancelled' || this.members.get(endpoint.key)?.endpoint !== endpoint) return;
+        if (result === 'failure') this.suspects.add(endpoint.key);
+        else this.suspects.delete(endpoint.key);
+        this.options.outlierDetector?.record(endpoint.key, result, this.members.size);
+      },
+    };
+  }
+
+  private rebuild(now: number): void {
+    const detector = this.options.outlierDetector;
+    this.builtVersion = detector?.version ?? -1;
+    let validUntil = detector?.nextExpiry(now) ?? Number.POSITIVE_INFINITY;
+    const snapshot: SnapshotEndpoint<T>[] = [];
+    for (const m of this.members.values()) {
+      if (detector?.isEjected(m.endpoint.key, now)) continue;
+      const factor = warmUpFactor(this.slowStart, now - m.addedAt);
+      validUntil = Math.min(validUntil, nextWarmUpStep(this.slowStart, m.addedAt, now));
+      snapshot.push({ endpoint: m.endpoint, effectiveWeight: m.endpoint.weight * factor });
+    }
+    this.validUntil = validUntil;
+    if (this.picker instanceof RoundRobinPicker) this.cursor = this.picker.position;
+    if (snapshot.length === 0) {
+      this.picker = undefined;
+      this.pickerFailure =
+        this.members.size === 0
+          ? { type: 'fail', reason: 'no-endpoints', message: 'no endpoints available' }
+          : {
+              type: 'fail',
+              reason: 'all-ejected',
+              message: `all ${this.members.size} endpoints are ejected`,
+            };
+      return;
+    }
+    const context: PickerContext = { random: this.options.random, cursor: this.cursor };
+    switch (this.options.algorithm) {
+      case 'PeakEWMA':
+        this.picker = new P2cPicker(snapshot, context, peakEwmaCost);
+        break;
+      case 'LeastRequest':
+        this.picker = new P2cPicker(snapshot, context, leastRequestCost);
+        break;
+      case 'RoundRobin':
+        this.picker = new RoundRobinPicker(snapshot, context);
+        break;
+    }
+  }
+}

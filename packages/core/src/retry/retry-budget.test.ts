@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
+import { seededRandom } from '../random.js';
+import { backoffDelayMs } from './backoff.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { RetryBudget } from './retry-budget.js';
+import { attemptTimer, timeoutMessage } from './timeouts.js';
+
+describe('RetryBudget', () => {
+  it('allows the floor (minPerSecond x ttl) with no traffic, then refuses', () => {
+    const clock = new ManualClock();
+    const budget = new RetryBudget({ ratio: 0.2, minPerSecond: 10, ttlMs: 10_000 }, clock);
+    let granted = 0;
+    for (let i = 0; i < 1000; i++) if (budget.tryWithdraw()) granted++;
+    expect(granted).toBe(100);
+    expect(budget.exhausted).toBe(900);
+  });
+
+  it('caps retries at ratio x requests + floor when every request fails, over a long run', () => {
+    const clock = new ManualClock();
+    const budget = new RetryBudget({ ratio: 0.2, minPerSecond: 10, ttlMs: 10_000 }, clock);
+    let requests = 0;
+    let retries = 0;
+    // 60 s at 1,000 requests/s, every attempt failing, up to 2 retries each.
+    for (let ms = 0; ms < 60_000; ms++) {
+      budget.deposit();
+      requests++;
+      for (let r = 0; r < 2 && budget.tryWithdraw(); r++) retries++;
+      clock.advance(1);
+    }
+    // The window holds at most ratio*window + floor; over 60 s that is <= 0.2*requests + 10/s*(60 s + ttl).
+    expect(retries).toBeLessThanOrEqual(0.2 * requests + 10 * 70);
+    expect(retries).toBeGreaterThan(0.19 * requests);
+  });
+
+  it('forgets requests older than the window', () => {
+    const clock = new ManualClock();
+    const budget = new RetryBudget({ ratio: 1, minPerSecond: 0, ttlMs: 1000 }, clock);
+    for (let i = 0; i < 50; i++) budget.deposit();
+    clock.advance(1100);
+    expect(budget.tryWithdraw()).toBe(false);
+    budget.deposit();
+    expect(budget.tryWithdraw()).toBe(true);
+  });
+
+  it('rejects a window outside 1-60 s', () => {
+    expect(() => new RetryBudget({ ratio: 0.2, minPerSecond: 10, ttlMs: 100 }, new ManualClock())).toThrow(
+      /retry\.budget\.ttl/,
+    );
+  });
+});
+
+describe('backoffDelayMs', () => {
+  it('grows exponentially within [ceiling/2, ceiling] and never exceeds max', () => {
+    const random = seededRandom(3);
+    for (let retry = 1; retry <= 12; retry++) {
+      const ceiling = Math.min(250, 25 * 2 ** (retry - 1));
+      for (let i = 0; i < 200; i++) {
+        const d = backoffDelayMs({ baseMs: 25, maxMs: 250 }, retry, random);
+        expect(d).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(d).toBeLessThanOrEqual(ceiling);
+      }
+    }
+  });
+
+  it('jitters: 1,000 delays are spread over the range, mean near 3/4 of the ceiling', () => {
+    const random = seededRandom(4);
+    const delays = Array.from({ length: 1000 }, () =>
+      backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 1, random),
+    );
+    const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+    // sd of one delay is ~14.4; of the mean of 1,000 ~0.46: a margin of 3 is over 6 sd.
+    expect(Math.abs(mean - 75)).toBeLessThan(3);
+    expect(new Set(delays.map((d) => Math.floor(d / 10))).size).toBe(5);
+  });
+});
+
+describe('ReplayBuffer', () => {
+  it('holds bodies up to 64 KiB and gives up for good beyond', () => {
+    const b = new ReplayBuffer();
+    expect(b.push(new Uint8Array(64 * 1024))).toBe(true);
+    expect(b.body).toHaveLength(1);
+    expect(b.push(new Uint8Array(1))).toBe(false);
+    expect(b.replayable).toBe(false);
+    expect(b.body).toHaveLength(0);
+    expect(b.push(new Uint8Array(1))).toBe(false);
+    expect(b.bytes).toBe(64 * 1024 + 2);
+  });
+});
+
+describe('attemptTimer', () => {
+  it('arms the binding timeout and names it', () => {
+    expect(attemptTimer({ now: 0 })).toEqual({ type: 'none' });
+    expect(attemptTimer({ now: 0, perTryMs: 100 })).toEqual({ type: 'timer', ms: 100, kind: 'per-try' });
+    expect(attemptTimer({ now: 0, perTryMs: 100, requestDeadline: 50 })).toEqual({
+      type: 'timer',
+      ms: 50,
+      kind: 'request',
+    });
+    expect(attemptTimer({ now: 900, perTryMs: 100, requestDeadline: 1500 })).toEqual({
+      type: 'timer',
+      ms: 100,
+      kind: 'per-try',
+    });
+    expect(attemptTimer({ now: 1500, requestDeadline: 1500 })).toEqual({ type: 'expired' });
+    expect(timeoutMessage('per-try', 100)).toMatch(/per-try timeout of 100 ms/);
+    expect(timeoutMessage('request', 2000)).toMatch(/request timeout of 2000 ms/);
+  });
+});

@@ -1,0 +1,149 @@
+/** The containers and volumes the injector adds: `weft-init`, `weft-proxy`, and their volumes. */
+import {
+  INIT_CONTAINER_NAME,
+  PORTS,
+  PROXY_CONTAINER_NAME,
+  PROXY_ENV,
+  PROXY_UID,
+  TOKEN_AUDIENCE,
+  TOKEN_EXPIRATION_SECONDS,
+  TOKEN_FILE_NAME,
+  TOKEN_MOUNT_PATH,
+  TOKEN_VOLUME_NAME,
+  XTABLES_VOLUME_NAME,
+} from './constants.js';
+import type { ProxyOptions } from './proxy-options.js';
+import type { InjectorConfig } from './settings.js';
+
+/** What the containers are built from. */
+export interface SidecarInput {
+  readonly config: InjectorConfig;
+  readonly options: ProxyOptions;
+  /** The app containers' TCP ports, sorted, for the proxy's inbound listener. */
+  readonly inboundPorts: readonly number[];
+}
+
+/** The `weft-init` init container: runs `weft init` with NET_ADMIN and NET_RAW only. */
+export function initContainer(input: SidecarInput): Record<string, unknown> {
+  const { options } = input;
+  const skipInbound = [String(PORTS.admin), options.skipInboundPorts].filter((s) => s !== '').join(',');
+  const args = [
+    'init',
+    '--inbound-port',
+    String(PORTS.inbound),
+    '--outbound-port',
+    String(PORTS.outbound),
+    '--proxy-uid',
+    String(PROXY_UID),
+    '--skip-inbound-ports',
+    skipInbound,
+  ];
+  if (options.skipOutboundPorts !== '') args.push('--skip-outbound-ports', options.skipOutboundPorts);
+  if (options.skipOutboundCidrs !== '') args.push('--skip-outbound-cidrs', options.skipOutboundCidrs);
+  return {
+    name: INIT_CONTAINER_NAME,
+    image: input.config.injector.image,
+    imagePullPolicy: input.config.injector.imagePullPolicy,
+    args,
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+    securityContext: {
+      // iptables needs root inside the pod's network namespace, and nothing but these two capabilities.
+      runAsUser: 0,
+      runAsNonRoot: false,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    // iptables takes its lock in /run; the root filesystem is read-only.
+    volumeMounts: [{ name: XTABLES_VOLUME_NAME, mountPath: '/run' }],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/**
+ * The `weft-proxy` container. As a native sidecar it carries `restartPolicy: Always`, and its
+ * startupProbe on /ready holds the app containers until the proxy is ready.
+ */
+export function proxyContainer(input: SidecarInput): Record<string, unknown> {
+  const { config, options } = input;
+  const ready = { httpGet: { path: '/ready', port: PORTS.admin } };
+  const container: Record<string, unknown> = {
+    name: PROXY_CONTAINER_NAME,
+    image: config.injector.image,
+    imagePullPolicy: config.injector.imagePullPolicy,
+    args: ['proxy'],
+    ports: [
+      { name: 'weft-inbound', containerPort: PORTS.inbound, protocol: 'TCP' },
+      { name: 'weft-admin', containerPort: PORTS.admin, protocol: 'TCP' },
+    ],
+    env: [
+      fieldEnv(PROXY_ENV.podName, 'metadata.name'),
+      fieldEnv(PROXY_ENV.podNamespace, 'metadata.namespace'),
+      fieldEnv(PROXY_ENV.podIp, 'status.podIP'),
+      fieldEnv(PROXY_ENV.serviceAccount, 'spec.serviceAccountName'),
+      { name: PROXY_ENV.controlPlaneAddress, value: config.injector.controlPlaneAddress },
+      { name: PROXY_ENV.trustDomain, value: config.mesh.trustDomain },
+      { name: PROXY_ENV.tokenFile, value: `${TOKEN_MOUNT_PATH}/${TOKEN_FILE_NAME}` },
+      { name: PROXY_ENV.inboundPorts, value: input.inboundPorts.join(',') },
+      { name: PROXY_ENV.opaquePorts, value: options.opaquePorts },
+      { name: PROXY_ENV.inboundPolicy, value: options.inboundPolicy },
+      { name: PROXY_ENV.inboundListen, value: `0.0.0.0:${PORTS.inbound}` },
+      { name: PROXY_ENV.outboundListen, value: `127.0.0.1:${PORTS.outbound}` },
+      { name: PROXY_ENV.adminListen, value: `0.0.0.0:${PORTS.admin}` },
+      { name: PROXY_ENV.logLevel, value: config.mesh.proxy.logLevel },
+    ],
+    resources: {
+      requests: { cpu: options.cpu, memory: options.memory },
+      limits: { memory: options.memory },
+    },
+    securityContext: {
+      runAsUser: PROXY_UID,
+      runAsGroup: PROXY_UID,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    startupProbe: { ...ready, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 120 },
+    readinessProbe: { ...ready, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 },
+    livenessProbe: {
+      httpGet: { path: '/live', port: PORTS.admin },
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+    },
+    volumeMounts: [{ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  if (config.injector.nativeSidecar) container.restartPolicy = 'Always';
+  return container;
+}
+
+/** The volumes both containers mount: the projected token (audience weft, 1 h) and the xtables lock dir. */
+export function sidecarVolumes(): Record<string, unknown>[] {
+  return [
+    {
+      name: TOKEN_VOLUME_NAME,
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: TOKEN_AUDIENCE,
+              expirationSeconds: TOKEN_EXPIRATION_SECONDS,
+              path: TOKEN_FILE_NAME,
+            },
+          },
+        ],
+      },
+    },
+    { name: XTABLES_VOLUME_NAME, emptyDir: {} },
+  ];
+}

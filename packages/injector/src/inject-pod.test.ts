@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import jsonPatch from 'fast-json-patch';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
+import { Pod } from 'kubernetes-models/v1';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { injectPod } from './inject-pod.js';
+import { parseInjectorConfig } from './settings.js';
+
+const FIXTURES = new URL('../../../test/fixtures/injector/', import.meta.url);
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const native = parseInjectorConfig({ injector: { image: 'ghcr.io/weft-mesh/weft:test', version: 'test' } });
+const fallback = parseInjectorConfig({
+  injector: { image: 'ghcr.io/weft-mesh/weft:test', version: 'test', nativeSidecar: false },
+});
+const enabledNs = (name: string) => ({ name, annotations: { 'weft.dev/inject': 'enabled' } });
+
+type Obj = Record<string, any>;
+const TEMPLATE: Record<string, (o: Obj) => Obj> = {
+  Pod: (o) => o,
+  Deployment: (o) => o.spec.template,
+  StatefulSet: (o) => o.spec.template,
+  Job: (o) => o.spec.template,
+  CronJob: (o) => o.spec.jobTemplate.spec.template,
+};
+const MODEL: Record<string, (o: Obj) => { validate(): void }> = {
+  Pod: (o) => new Pod(o as any),
+  Deployment: (o) => new Deployment(o as any),
+  StatefulSet: (o) => new StatefulSet(o as any),
+  Job: (o) => new Job(o as any),
+  CronJob: (o) => new CronJob(o as any),
+};
+
+function load(file: string): Obj {
+  const [doc] = parseAllDocuments(readFileSync(new URL(file, FIXTURES), 'utf8'));
+  return doc!.toJS() as Obj;
+}
+
+function golden(name: string, value: unknown): void {
+  const url = new URL(name, FIXTURES);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (UPDATE) writeFileSync(url, text);
+  expect(text).toBe(readFileSync(url, 'utf8'));
+}
+
+const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'));
+
+describe.each([
+  ['native', native, ''],
+  ['fallback', fallback, '.fallback'],
+] as const)('injectPod golden patches (%s sidecar)', (_mode, config, suffix) => {
+  it.each(fixtures)('%s', (file) => {
+    const object = load(file);
+    const kind = object.kind as string;
+    const template = TEMPLATE[kind]!(object);
+    const ns = object.metadata.namespace as string;
+    const before = structuredClone(template);
+    const result = injectPod(template, enabledNs(ns), config);
+    expect(template).toEqual(before); // the input is not mutated
+    if (result.type !== 'inject') throw new Error(`not injected: ${result.reason.message}`);
+    golden(file.replace(/\.yaml$/, `${suffix}.patch.json`), result.patch);
+
+    // The patch applies with a JSON Patch library (operations validated) ...
+    const patched = structuredClone(object);
+    jsonPatch.applyPatch(TEMPLATE[kind]!(patched), structuredClone([...result.patch]) as any, true, true);
+    // ... and the result is a valid Kubernetes object, its pod a valid Pod.
+    MODEL[kind]!(patched).validate();
+    const pod = TEMPLATE[kind]!(patched);
+    new Pod({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata ?? {}, spec: pod.spec }).validate();
+
+    // The app containers are untouched; the sidecar sits where it should.
+    const spec = pod.spec;
+    const inits = spec.initContainers.map((c: Obj) => c.name);
+    if (config.injector.nativeSidecar) {
+      expect(spec.containers).toEqual(before.spec.containers);
+      expect(inits.slice(0, 2)).toEqual(['weft-init', 'weft-proxy']);
+      expect(spec.initContainers[1].restartPolicy).toBe('Always');
+      expect(spec.initContainers[1].startupProbe.httpGet).toEqual({ path: '/ready', port: 7191 });
+    } else {
+      expect(spec.containers.slice(1)).toEqual(before.spec.containers);
+      expect(spec.containers[0].name).toBe('weft-proxy');
+      expect(spec.containers[0].restartPolicy).toBeUndefined();
+      expect(inits[0]).toBe('weft-init');
+    }
+    const ours = config.injector.nativeSidecar ? 2 : 1;
+    expect(spec.initContainers.slice(ours)).toEqual(before.spec.initContainers ?? []);
+    expect(spec.volumes.slice(0, before.spec.volumes?.length ?? 0)).toEqual(before.spec.volumes ?? []);
+    expect(pod.metadata.annotations).toMatchObject({
+      ...(before.metadata?.annotations ?? {}),
+      'weft.dev/injected-version': 'test',
+    });
+
+    // Idempotent: the injected pod is not injected again.
+    const again = injectPod(pod, enabledNs(ns), config);
+    expect(again).toMatchObject({ type: 'skip', reason: { code: 'already-injected' } });
+  });
+});

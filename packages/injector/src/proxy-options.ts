@@ -1,0 +1,123 @@
+/** The per-pod proxy options: mesh defaults, then namespace annotations, then pod annotations. */
+import { isIP } from 'node:net';
+import type { MeshConfig } from '@weft/api';
+import { CONFIG_ANNOTATIONS } from './constants.js';
+
+/** A Kubernetes resource quantity (`100m`, `0.5`, `128Mi`, `1e3`). */
+export const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E|[eE][+-]?\d+)?$/;
+
+export type InboundPolicyName = MeshConfig['defaultInboundPolicy'];
+const INBOUND_POLICIES: readonly InboundPolicyName[] = ['allow-all', 'allow-authenticated', 'deny'];
+
+/** The options that shape the injected containers for one pod. Port lists are normalized text. */
+export interface ProxyOptions {
+  readonly cpu: string;
+  readonly memory: string;
+  /** e.g. `22,8000-8100`; empty for none. */
+  readonly skipInboundPorts: string;
+  readonly skipOutboundPorts: string;
+  /** e.g. `10.0.0.0/8,fd00::/8`; empty for none. */
+  readonly skipOutboundCidrs: string;
+  readonly opaquePorts: string;
+  readonly inboundPolicy: InboundPolicyName;
+}
+
+export type ProxyOptionsResult =
+  | { readonly type: 'ok'; readonly options: ProxyOptions }
+  | {
+      readonly type: 'invalid';
+      readonly annotation: string;
+      readonly value: string;
+      readonly message: string;
+    };
+
+/** Normalizes a list like `" 22, 8000-8100 "` to `22,8000-8100`, or returns an error message. */
+export function normalizePortList(
+  value: string,
+): { ok: true; value: string } | { ok: false; message: string } {
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const part of parts) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    const lo = m ? Number(m[1]) : Number.NaN;
+    const hi = m?.[2] === undefined ? lo : Number(m[2]);
+    if (!(lo >= 1 && hi <= 65535 && lo <= hi)) {
+      return { ok: false, message: `"${part}" is not a port (1-65535) or a range lo-hi` };
+    }
+  }
+  return { ok: true, value: parts.join(',') };
+}
+
+/** Normalizes a list of IPv4/IPv6 CIDRs, or returns an error message. */
+export function normalizeCidrList(
+  value: string,
+): { ok: true; value: string } | { ok: false; message: string } {
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const part of parts) {
+    const [address = '', prefix, extra] = part.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const bits = prefix === undefined ? max : Number(prefix);
+    const prefixOk = prefix === undefined || /^\d{1,3}$/.test(prefix);
+    if (family === 0 || extra !== undefined || !prefixOk || !(bits >= 0 && bits <= max)) {
+      return { ok: false, message: `"${part}" is not an IPv4 or IPv6 CIDR` };
+    }
+  }
+  return { ok: true, value: parts.join(',') };
+}
+
+/**
+ * Resolves the proxy options for a pod. Each annotation is looked up on the pod first, then on
+ * the namespace, then falls back to the defaults. The first invalid value found is reported.
+ */
+export function resolveProxyOptions(
+  podAnnotations: Readonly<Record<string, string>>,
+  namespaceAnnotations: Readonly<Record<string, string>>,
+  defaults: { mesh: MeshConfig; cpu: string; memory: string },
+): ProxyOptionsResult {
+  let invalid: Extract<ProxyOptionsResult, { type: 'invalid' }> | undefined;
+  const pick = (
+    key: string,
+    fallback: string,
+    check: (v: string) => { ok: true; value: string } | { ok: false; message: string },
+  ): string => {
+    const value = podAnnotations[key] ?? namespaceAnnotations[key];
+    if (value === undefined) return fallback;
+    const result = check(value);
+    if (result.ok) return result.value;
+    invalid ??= { type: 'invalid', annotation: key, value, message: result.message };
+    return fallback;
+  };
+  const quantity = (v: string) =>
+    QUANTITY.test(v.trim())
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({ ok: false, message: `"${v}" is not a Kubernetes quantity such as 100m or 128Mi` } as const);
+  const policy = (v: string) =>
+    (INBOUND_POLICIES as readonly string[]).includes(v.trim())
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({ ok: false, message: `"${v}" is not one of ${INBOUND_POLICIES.join(', ')}` } as const);
+
+  const options: ProxyOptions = {
+    cpu: pick(CONFIG_ANNOTATIONS.proxyCpu, defaults.cpu, quantity),
+    memory: pick(CONFIG_ANNOTATIONS.proxyMemory, defaults.memory, quantity),
+    skipInboundPorts: pick(CONFIG_ANNOTATIONS.skipInboundPorts, '', normalizePortList),
+    skipOutboundPorts: pick(CONFIG_ANNOTATIONS.skipOutboundPorts, '', normalizePortList),
+    skipOutboundCidrs: pick(CONFIG_ANNOTATIONS.skipOutboundCidrs, '', normalizeCidrList),
+    opaquePorts: pick(
+      CONFIG_ANNOTATIONS.opaquePorts,
+      defaults.mesh.proxy.opaquePorts.join(','),
+      normalizePortList,
+    ),
+    inboundPolicy: pick(
+      CONFIG_ANNOTATIONS.inboundPolicy,
+      defaults.mesh.defaultInboundPolicy,
+      policy,
+    ) as InboundPolicyName,
+  };
+  return invalid ?? { type: 'ok', options };
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseInitOptions } from './options.js';
+import { buildRules, planRestore, readSavedState } from './rules.js';
+
+const options = parseInitOptions({
+  skipInboundPorts: '7191, 22',
+  skipOutboundPorts: '3306,11211-11212',
+  skipOutboundCidrs: '169.254.169.254,fd00::/8',
+});
+
+describe('rule generation', () => {
+  it('builds the inbound and outbound chains for IPv4', () => {
+    expect(planRestore(buildRules(options, 'ipv4'))).toBe(
+      [
+        '*nat',
+        ':WEFT_INBOUND - [0:0]',
+        ':WEFT_OUTBOUND - [0:0]',
+        '-A WEFT_INBOUND -p tcp -m tcp --dport 7191 -j RETURN',
+        '-A WEFT_INBOUND -p tcp -m tcp --dport 22 -j RETURN',
+        '-A WEFT_INBOUND -p tcp -j REDIRECT --to-ports 7143',
+        '-A WEFT_OUTBOUND -m owner --uid-owner 7102 -j RETURN',
+        '-A WEFT_OUTBOUND -d 127.0.0.0/8 -j RETURN',
+        '-A WEFT_OUTBOUND -p tcp -m tcp --dport 3306 -j RETURN',
+        '-A WEFT_OUTBOUND -p tcp -m tcp --dport 11211:11212 -j RETURN',
+        '-A WEFT_OUTBOUND -d 169.254.169.254/32 -j RETURN',
+        '-A WEFT_OUTBOUND -p tcp -j REDIRECT --to-ports 7140',
+        '-I PREROUTING 1 -p tcp -m comment --comment weft-inbound -j WEFT_INBOUND',
+        '-I OUTPUT 1 -p tcp -m comment --comment weft-outbound -j WEFT_OUTBOUND',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('uses the IPv6 loopback and only IPv6 CIDRs for ip6tables', () => {
+    const outbound = buildRules(options, 'ipv6').chains[1]!.rules;
+    expect(outbound).toContain('-d ::1/128 -j RETURN');
+    expect(outbound).toContain('-d fd00::/8 -j RETURN');
+    expect(outbound.join('\n')).not.toContain('169.254');
+  });
+
+  it('deletes existing jumps into weft chains and leaves other rules alone', () => {
+    const save = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      '-A PREROUTING -p tcp -m comment --comment weft-inbound -j WEFT_INBOUND',
+      '-A PREROUTING -p tcp -m comment --comment "an older weft" -j WEFT_INBOUND',
+      '-A OUTPUT -d 192.0.2.1/32 -j RETURN',
+      '-A OUTPUT -p tcp -m comment --comment weft-outbound -j WEFT_OUTBOUND',
+      '-A WEFT_OUTBOUND -p tcp -j REDIRECT --to-ports 7140',
+      'COMMIT',
+    ].join('\n');
+    const plan = planRestore(buildRules(options, 'ipv4'), save).split('\n');
+    expect(plan.filter((l) => l.startsWith('-D'))).toEqual([
+      '-D PREROUTING -p tcp -m comment --comment weft-inbound -j WEFT_INBOUND',
+      '-D PREROUTING -p tcp -m comment --comment "an older weft" -j WEFT_INBOUND',
+      '-D OUTPUT -p tcp -m comment --comment weft-outbound -j WEFT_OUTBOUND',
+    ]);
+    expect(plan.join('\n')).not.toContain('192.0.2.1');
+    expect(readSavedState(save)).toEqual({
+      chains: { WEFT_OUTBOUND: ['-p tcp -j REDIRECT --to-ports 7140'] },
+      jumps: { PREROUTING: 2, OUTPUT: 1 },
+    });
+  });
+});
+
+describe('options', () => {
+  it('defaults to the fixed weft ports, skipping the admin port inbound', () => {
+    expect(parseInitOptions({})).toEqual({
+      inboundPort: 7143,
+      outboundPort: 7140,
+      proxyUid: 7102,
+      skipInboundPorts: [{ from: 7191, to: 7191 }],
+      skipOutboundPorts: [],
+      skipOutboundCidrs: [],
+    });
+  });
+
+  it.each([
+    [{ inboundPort: '0' }, '--inbound-port: "0" must be an integer from 1 to 65535'],
+    [{ outboundPort: 'http' }, '--outbound-port: "http" must be an integer'],
+    [{ inboundPort: 7000, outboundPort: 7000 }, '--outbound-port: must differ'],
+    [{ proxyUid: '-1' }, '--proxy-uid'],
+    [{ skipInboundPorts: '22,99999' }, '--skip-inbound-ports: "99999" is not a port'],
+    [{ skipOutboundPorts: '90-80' }, '--skip-outbound-ports: "90-80"'],
+    [
+      { skipOutboundCidrs: '10.0.0.0/40' },
+      '--skip-outbound-cidrs: "10.0.0.0/40" is not an IPv4 or IPv6 CIDR',
+    ],
+    [{ skipOutboundCidrs: 'example.com' }, '--skip-outbound-cidrs: "example.com"'],
+  ])('rejects %j naming the flag', (raw, message) => {
+    expect(() => parseInitOptions(raw)).toThrow(message);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The discovery client: one bidirectional stream to the control plane. Sends the node first,
+ * subscribes on demand (batched per tick), ACKs valid responses and NACKs invalid ones with
+ * the reason (the state keeps its last good config), and reconnects with jittered backoff,
+ * re-subscribing to every name it holds. While disconnected, the proxy keeps serving what it had.
+ */
+import type { ChannelCredentials, ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  type DiscoveryClient,
+  type DiscoveryRequest,
+  type DiscoveryResponse__Output,
+  loadDiscoveryProto,
+  type Node,
+} from '@weft/api';
+import {
+  type Clock,
+  describeError,
+  type Logger,
+  type Random,
+  systemClock,
+  type TimerHandle,
+} from '@weft/core';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { Backoff } from './backoff.js';
+import type { DiscoveryState } from './state.js';
+
+export interface DiscoveryClientOptions {
+  /** host:port of the control plane's gRPC server. */
+  readonly address: string;
+  /** Called at every (re)connect, so a rotated client certificate is used. */
+  readonly credentials: () => ChannelCredentials;
+  /** The node sent first on every stream. */
+  readonly node: () => Node;
+  readonly state: DiscoveryState;
+  readonly metrics: ProxyMetrics;
+  readonly logger: Logger;
+  readonly random: Random;
+  readonly clock?: Clock;
+  readonly backoff?: { baseMs: number; maxMs: number };
+}
+
+type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
+
+export class DiscoveryStreamClient {
+  private client: DiscoveryClient | undefined;
+  private stream: Stream | undefined;
+  private readonly subscribed = new Set<string>();
+  private pending = new Set<string>();
+  private flushQueued = false;
+  private readonly backoff: Backoff;
+  private readonly clock: Clock;
+  private retry: TimerHandle | undefined;
+  private closed = false;
+  /** True while a stream is open and has delivered at least one response. */
+  connected = false;
+  /** Streams opened so far. */
+  streams = 0;
+
+  constructor(private readonly options: DiscoveryClientOptions) {
+    this.backoff = new Backoff(options.backoff ?? { baseMs: 250, maxMs: 10_000 }, options.random);
+    this.clock = options.clock ?? systemClock;
+    options.state.onUnknownName = (name) => this.subscribe(name);
+  }
+
+  /** Opens the stream (and keeps it open until close()). */
+  start(): void {
+    this.open();
+  }
+
+  /** Subscribes to `name` (once); batched with other names asked for in the same tick. */
+  subscribe(name: string): void {
+    if (this.subscribed.has(name)) return;
+    this.subscribed.add(name);
+    this.pending.add(name);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flushSubscriptions());
+  }
+
+  private flushSubscriptions(): void {
+    this.flushQueued = false;
+    if (this.stream === undefined || this.pending.size === 0) return;
+    const names = [...this.pending];
+    this.pending = new Set();
+    this.send({ subscribe: { names } });
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const { Discovery } = loadDiscoveryProto().weft.discovery.v1alpha1;
+    this.client?.close();
+    this.client = new Discovery(this.options.address, this.options.credentials(), {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+    }) as unknown as DiscoveryClient;
+    const stream = this.client.Stream();
+    this.stream = stream;
+    this.streams++;
+    stream.on('data', (r: DiscoveryResponse__Output) => this.onResponse(r));
+    stream.on('error', (err: Error) => this.onBroken(stream, describeError(err)));
+    stream.on('end', () => this.onBroken(stream, 'stream ended by the control plane'));
+    this.send({ node: this.options.node() });
+    // Re-subscribe to everything we hold or were asked for.
+    for (const n of this.options.state.names()) this.subscribed.add(n);
+    this.pending = new Set(this.subscribed);
+    this.flushSubscriptions();
+  }
+
+  private onResponse(r: DiscoveryResponse__Output): void {
+    if (!this.connected) {
+      this.connected = true;
+      this.backoff.reset();
+      this.options.metrics.discovery.inc({ event: 'connected' });
+      this.options.logger.info({ address: this.options.address }, 'discovery stream connected');
+    }
+    const result = this.options.state.apply(r);
+    if (result.type === 'ack') {
+      this.options.metrics.discovery.inc({ event: 'ack' });
+      this.send({ ack: { versionInfo: r.versionInfo, nonce: r.nonce } });
+    } else {
+      this.options.metrics.discovery.inc({ event: 'nack' });
+      this.options.logger.warn(
+        { version: r.versionInfo, reason: result.reason },
+        'discovery response rejected',
+      );
+      this.send({ nack: { versionInfo: r.versionInfo, nonce: r.nonce, errorDetail: result.reason } });
+    }
+  }
+
+  private onBroken(stream: Stream, reason: string): void {
+    if (stream !== this.stream) return;
+    this.stream = undefined;
+    if (this.connected) this.options.metrics.discovery.inc({ event: 'disconnected' });
+    this.connected = false;
+    stream.removeAllListeners('data');
+    stream.on('error', () => {});
+    stream.cancel();
+    if (this.closed) return;
+    const delay = this.backoff.next();
+    this.options.logger.warn(
+      { reason, retryInMs: Math.round(delay) },
+      'discovery stream lost; keeping last config',
+    );
+    this.retry = this.clock.setTimeout(() => this.open(), delay);
+  }
+
+  private send(msg: DiscoveryRequest): void {
+    this.stream?.write(msg);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.retry?.cancel();
+    const s = this.stream;
+    this.stream = undefined;
+    if (s !== undefined) {
+      s.on('error', () => {});
+      s.cancel();
+    }
+    this.client?.close();
+  }
+}

@@ -1,0 +1,71 @@
+/** Checks a pushed resource before it is applied; a problem is NACKed with this text. */
+import type { Resource__Output } from '@weft/api';
+
+const PORT_MAX = 65535;
+
+function badPort(p: number): boolean {
+  return !Number.isInteger(p) || p < 1 || p > PORT_MAX;
+}
+
+/** Undefined when `resource` can be applied, else why not. */
+export function validateResource(resource: Resource__Output): string | undefined {
+  if (resource.name === '') return 'empty name';
+  switch (resource.kind) {
+    case 'destination': {
+      const d = resource.destination;
+      if (d == null) return 'destination missing';
+      const backends = new Set<string>();
+      for (const b of d.backends) {
+        if (b.name === '') return 'backend with empty name';
+        backends.add(b.name);
+        for (const e of b.endpoints) {
+          if (e.address === '') return `backend ${b.name}: endpoint with empty address`;
+          if (badPort(e.port)) return `backend ${b.name}: endpoint ${e.address} has invalid port ${e.port}`;
+          if (e.meshed != null) {
+            if (badPort(e.meshed.inboundPort)) {
+              return `backend ${b.name}: endpoint ${e.address} has invalid meshed.inbound_port ${e.meshed.inboundPort}`;
+            }
+            if (!e.identity.startsWith('spiffe://')) {
+              return `backend ${b.name}: meshed endpoint ${e.address}:${e.port} has no SPIFFE identity`;
+            }
+          }
+        }
+      }
+      for (const r of d.routes) {
+        for (const wb of r.backends) {
+          if (!backends.has(wb.backend)) return `route ${r.name}: unknown backend "${wb.backend}"`;
+        }
+        for (const m of r.matches) {
+          const regexes = [
+            m.path?.kind === 'regex' ? m.path.regex : undefined,
+            ...m.headers.map((h) => (h.kind === 'regex' ? h.regex : undefined)),
+          ];
+          for (const re of regexes) {
+            if (re === undefined) continue;
+            try {
+              new RegExp(re);
+            } catch {
+              return `route ${r.name}: invalid regex ${JSON.stringify(re)}`;
+            }
+          }
+        }
+      }
+      return undefined;
+    }
+    case 'doesNotExist':
+      return undefined;
+    case 'inboundPolicy': {
+      const p = resource.inboundPolicy;
+      if (p == null) return 'inbound policy missing';
+      for (const rule of p.rules) {
+        if (rule.action === 'AUTHORIZATION_ACTION_UNSPECIFIED')
+          return `rule ${rule.name}: action unspecified`;
+      }
+      return undefined;
+    }
+    case 'meshConfig':
+      return undefined;
+    default:
+      return 'resource without a kind';
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * One persistent HTTP/1.1 connection from the proxy to an upstream (an app, another proxy,
+ * or an egress address). It carries one exchange at a time: writes the re-serialized
+ * request head, takes the body from the client connection, parses the response strictly
+ * and relays it; then goes back to its pool if the framing allows reuse.
+ */
+import type { Socket } from 'node:net';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { relay } from '../tcp/relay.js';
+import { BodyFramer } from './body-framer.js';
+import type { BodyTarget } from './body-target.js';
+import { type HeadLimits, parseHead } from './head-parser.js';
+import { serializeRequestHead } from './serialize.js';
+import { type Http1Request, UpstreamError } from './server-connection.js';
+
+const EMPTY = Buffer.alloc(0);
+
+enum UpState {
+  Idle = 0,
+  AwaitHead = 1,
+  Body = 2,
+  Closed = 3,
+}
+
+/** Gives connections back to their pool. */
+export interface ConnectionHome {
+  release(conn: UpstreamConnection): void;
+  remove(conn: UpstreamConnection): void;
+}
+
+export class UpstreamConnection implements BodyTarget {
+  private state = UpState.Idle;
+  private buf: Buffer = EMPTY;
+  private readonly framer = new BodyFramer();
+  private request: Http1Request | undefined;
+  private requestBodyDone = true;
+  private responseBytes = 0;
+  private reusable = true;
+  private untilClose = false;
+  /** Exchanges carried so far. */
+  uses = 0;
+  private readonly dechunkWrite = (b: Buffer, s: number, e: number) => {
+    this.request?.conn.writeBody(b.subarray(s, e));
+  };
+
+  constructor(
+    readonly socket: Socket,
+    readonly key: string,
+    private readonly home: ConnectionHome,
+    private readonly limits: HeadLimits,
+    private readonly metrics: ProxyMetrics,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.onBroken());
+    socket.on('close', () => this.onBroken());
+    socket.on('end', () => this.onBroken());
+  }
+
+  get idle(): boolean {
+    return this.state === UpState.Idle;
+  }
+
+  /** Starts an exchange: writes the head, then lets the client stream the body. */
+  send(req: Http1Request): void {
+    this.request = req;
+    this.state = UpState.AwaitHead;
+    this.buf = EMPTY;
+    this.responseBytes = 0;
+    this.requestBodyDone = req.head.framing.kind === 'none';
+    this.uses++;
+    req.abortUpstream = () => this.abort();
+    this.socket.cork();
+    this.socket.write(serializeRequestHead(req.head, ''), 'latin1');
+    req.conn.attachBody(this);
+    this.socket.uncork();
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+
+  end(): void {
+    this.requestBodyDone = true;
+    if (this.state === UpState.Idle) this.finish();
+  }
+
+  onDrain(resume: () => void): void {
+    this.socket.once('drain', resume);
+  }
+
+  private onData(chunk: Buffer): void {
+    const req = this.request;
+    if (req === undefined) {
+      // Bytes nobody asked for: the connection cannot be trusted any more.
+      this.close();
+      return;
+    }
+    this.responseBytes += chunk.length;
+    const client = req.conn.socket;
+    client.cork();
+    try {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.process(req);
+    } finally {
+      client.uncork();
+    }
+  }
+
+  private process(req: Http1Request): void {
+    while (this.state === UpState.AwaitHead) {
+      const r = parseHead(this.buf, false, this.limits, req.head.method);
+      if (r.type === 'incomplete') return;
+      if (r.type === 'error') {
+        this.metrics.requestErrors.inc({ direction: req.direction, reason: 'bad-upstream-response' });
+        this.reusable = false;
+        req.fail(new UpstreamError(`upstream sent an invalid response: ${r.reason}`));
+        this.close();
+        return;
+      }
+      const head = r.head;
+      this.buf = this.buf.length === r.length ? EMPTY : this.buf.subarray(r.length);
+      if (head.status === 101) {
+        if (req.head.upgrade === '') {
+          req.fail(new UpstreamError('upstream switched protocols without an upgrade request'));
+          this.close();
+          return;
+        }
+        this.switchProtocols(req, head);
+        return;
+      }
+      if (head.status < 200) {
+        req.conn.writeInterim(head);
+        continue;
+      }
+      if (head.close) this.reusable = false;
+      req.conn.writeHead(head);
+      this.framer.reset(head.framing);
+      this.untilClose = head.framing.kind === 'close';
+      this.framer.onPayload = req.conn.mode === 'dechunk' ? this.dechunkWrite : undefined;
+      this.state = UpState.Body;
+    }
+    if (this.state !== UpState.Body) return;
+    if (this.buf.length === 0) {
+      if (this.framer.complete) this.completeResponse(req);
+      return;
+    }
+    const r = this.framer.feed(this.buf, 0);
+    if (r.type === 'error') {
+      this.metrics.requestErrors.inc({ direction: req.direction, reason: 'bad-upstream-response' });
+      req.conn.destroy();
+      this.close();
+      return;
+    }
+    const mode = req.conn.mode;
+    if (r.used > 0 && mode !== 'dechunk') {
+      const body = r.used === this.buf.length ? this.buf : this.buf.subarray(0, r.used);
+      if (!req.conn.writeBody(body)) {
+        this.socket.pause();
+        req.conn.socket.once('drain', () => this.socket.resume());
+      }
+    }
+    if (r.used < this.buf.length) this.reusable = false;
+    this.buf = EMPTY;
+    if (r.type === 'done') this.completeResponse(req);
+  }
+
+  private completeResponse(req: Http1Request): void {
+    this.state = UpState.Idle;
+    this.request = undefined;
+    req.abortUpstream = noop;
+    req.conn.endResponse();
+    if (this.requestBodyDone) this.finish();
+    else this.reusable = false;
+  }
+
+  private finish(): void {
+    if (this.request !== undefined) return;
+    if (this.reusable && this.state === UpState.Idle) this.home.release(this);
+    else this.close();
+  }
+
+  private switchProtocols(req: Http1Request, head: Parameters<Http1Request['conn']['writeHead']>[0]): void {
+    this.state = UpState.Closed;
+    this.home.remove(this);
+    req.conn.writeHead(head);
+    const client = req.conn.takeOver();
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    this.socket.removeAllListeners('close');
+    this.socket.removeAllListeners('error');
+    if (this.buf.length > 0) client.socket.write(this.buf);
+    if (client.pending.length > 0) this.socket.write(client.pending);
+    this.buf = EMPTY;
+    relay(client.socket, this.socket);
+  }
+
+  /** The client went away mid-exchange. */
+  private abort(): void {
+    this.request = undefined;
+    this.close();
+  }
+
+  private onBroken(): void {
+    if (this.state === UpState.Closed) return;
+    const req = this.request;
+    const waiting = this.state === UpState.AwaitHead;
+    const body = this.state === UpState.Body;
+    this.state = UpState.Closed;
+    this.request = undefined;
+    this.home.remove(this);
+    this.socket.destroy();
+    if (req === undefined) return;
+    req.abortUpstream = noop;
+    if (waiting && this.responseBytes === 0 && this.uses > 1 && req.retryOnFreshConnection()) return;
+    if (waiting) req.fail(new UpstreamError('upstream closed the connection before responding'));
+    else if (body) {
+      if (this.untilClose || this.framer.complete) req.conn.endResponse();
+      else req.conn.destroy();
+    }
+  }
+
+  /** Closes the connection and takes it out of its pool. */
+  close(): void {
+    if (this.state === UpState.Closed) return;
+    this.state = UpState.Closed;
+    this.home.remove(this);
+    this.socket.destroy();
+  }
+}
+
+function noop(): void {}

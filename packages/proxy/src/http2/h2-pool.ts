@@ -1,0 +1,59 @@
+/**
+ * Multiplexed HTTP/2 upstream sessions, one per target: to other proxies inside mTLS (after
+ * the weft preamble) and to apps as h2c with prior knowledge. Sessions that go away are
+ * dropped and the next request opens a new one.
+ */
+import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import type { UpstreamTarget } from '../layers/types.js';
+import type { Connector } from '../net/connector.js';
+
+export class H2Pool {
+  private readonly sessions = new Map<string, Promise<ClientHttp2Session>>();
+  private closed = false;
+
+  constructor(private readonly connector: Connector) {}
+
+  /** An open session to `target`, reusing the current one. */
+  session(target: UpstreamTarget): Promise<ClientHttp2Session> {
+    const existing = this.sessions.get(target.key);
+    if (existing !== undefined) return existing;
+    const created = this.connector.connect(target, 'h2').then(
+      (socket) =>
+        new Promise<ClientHttp2Session>((resolve, reject) => {
+          const session = h2connect(`http://${target.address}:${target.port}`, {
+            createConnection: () => socket,
+            settings: { enablePush: false },
+          });
+          const drop = () => {
+            if (this.sessions.get(target.key) === created) this.sessions.delete(target.key);
+          };
+          session.once('connect', () => resolve(session));
+          session.once('error', (err) => {
+            drop();
+            reject(err);
+          });
+          session.on('error', drop);
+          session.once('goaway', drop);
+          session.once('close', drop);
+          if (this.closed) session.close();
+        }),
+    );
+    created.catch(() => {
+      if (this.sessions.get(target.key) === created) this.sessions.delete(target.key);
+    });
+    this.sessions.set(target.key, created);
+    return created;
+  }
+
+  /** Closes every session gracefully (in-flight streams finish). */
+  close(): void {
+    this.closed = true;
+    for (const s of this.sessions.values()) {
+      s.then(
+        (session) => session.close(),
+        () => {},
+      );
+    }
+    this.sessions.clear();
+  }
+}

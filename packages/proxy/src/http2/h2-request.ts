@@ -1,0 +1,185 @@
+/**
+ * One HTTP/2 stream (gRPC or plain h2) as the layers see it, and its forwarding over a pooled
+ * upstream session with headers, body and trailers relayed as they come.
+ */
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { WeftError } from '@weft/core';
+import type { Destination, DestinationBackend } from '../discovery/resolver.js';
+import { type PeerInfo, type ProxyRequest, statusForError, type UpstreamTarget } from '../layers/types.js';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { H2Pool } from './h2-pool.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Headers to forward: pseudo-headers kept, hop-by-hop removed. */
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    if (HOP_BY_HOP.has(name)) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}
+
+/** gRPC status codes for proxy errors. */
+function grpcStatusFor(httpStatus: number): number {
+  switch (httpStatus) {
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 504:
+      return 4; // DEADLINE_EXCEEDED
+    default:
+      return 14; // UNAVAILABLE
+  }
+}
+
+/** Per connection facts for HTTP/2 streams. */
+export interface H2ConnectionInfo {
+  readonly peer: PeerInfo;
+  readonly name: string;
+  readonly port: number;
+  readonly egress: UpstreamTarget | undefined;
+  readonly direction: 'outbound' | 'inbound';
+}
+
+export class H2Request implements ProxyRequest {
+  readonly protocol = 'h2' as const;
+  destination: Destination | undefined;
+  backend: DestinationBackend | undefined;
+  upstream: UpstreamTarget | undefined;
+  readonly startedAt = performance.now();
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly info: H2ConnectionInfo,
+    private readonly pool: H2Pool,
+    private readonly metrics: ProxyMetrics,
+  ) {}
+
+  get method(): string {
+    return (this.headers[':method'] as string | undefined) ?? 'GET';
+  }
+  get path(): string {
+    return (this.headers[':path'] as string | undefined) ?? '/';
+  }
+  get authority(): string {
+    return (this.headers[':authority'] as string | undefined) ?? '';
+  }
+  get peer(): PeerInfo {
+    return this.info.peer;
+  }
+  get direction(): 'outbound' | 'inbound' {
+    return this.info.direction;
+  }
+  get name(): string {
+    return this.info.name;
+  }
+  get port(): number {
+    return this.info.port;
+  }
+  get egress(): UpstreamTarget | undefined {
+    return this.info.egress;
+  }
+
+  header(lower: string): string | undefined {
+    const v = this.headers[lower];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  forward(upstream: UpstreamTarget): void {
+    this.upstream = upstream;
+    this.pool.session(upstream).then(
+      (session) => this.relay(session),
+      (err: unknown) =>
+        this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`)),
+    );
+  }
+
+  private relay(session: import('node:http2').ClientHttp2Session): void {
+    const down = this.stream;
+    if (down.destroyed) return;
+    const up = session.request(forwardable(this.headers), { endStream: false });
+    let trailers: OutgoingHttpHeaders | undefined;
+    up.on('response', (headers, flags) => {
+      if (down.destroyed) return;
+      const status = Number(headers[':status'] ?? 502);
+      this.count(status);
+      const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      if (endStream) {
+        down.respond(forwardable(headers), { endStream: true });
+        return;
+      }
+      down.respond(forwardable(headers), { waitForTrailers: true });
+      up.pipe(down);
+    });
+    up.on('trailers', (t) => {
+      trailers = forwardable(t);
+    });
+    down.on('wantTrailers', () => {
+      if (trailers !== undefined) down.sendTrailers(trailers);
+      else down.close();
+    });
+    up.on('error', () => this.reset());
+    up.on('close', () => {
+      if (!down.headersSent)
+        this.fail(new WeftError('UNAVAILABLE', 'upstream stream closed before responding'));
+      else if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
+    });
+    down.on('close', () => {
+      if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
+    });
+    this.stream.pipe(up);
+  }
+
+  private reset(): void {
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  fail(error: WeftError, extraHeaders: readonly string[] = []): void {
+    const down = this.stream;
+    if (down.destroyed || down.headersSent) {
+      this.reset();
+      return;
+    }
+    const status = statusForError(error);
+    this.count(status);
+    this.metrics.requestErrors.inc({ direction: this.info.direction, reason: error.code.toLowerCase() });
+    const extra: OutgoingHttpHeaders = {};
+    for (let i = 0; i < extraHeaders.length; i += 2) extra[extraHeaders[i]!] = extraHeaders[i + 1];
+    const ct = this.header('content-type') ?? '';
+    if (ct.startsWith('application/grpc')) {
+      down.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(grpcStatusFor(status)),
+          'grpc-message': encodeURIComponent(error.message),
+          ...extra,
+        },
+        { endStream: true },
+      );
+      return;
+    }
+    down.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', ...extra });
+    down.end(`${error.message}\n`);
+  }
+
+  private count(status: number): void {
+    this.metrics.requests.inc({ direction: this.info.direction, class: `${Math.floor(status / 100)}xx` });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Inbound connections: mTLS from other proxies (TLS 1.3, client certificate required; the
+ * peer identity is its SPIFFE ID; an 8-byte preamble names the app port and protocol) or,
+ * in permissive mode, plaintext told apart by its first bytes and marked unauthenticated.
+ */
+import type { Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { decideAuthz } from '../authz/decide.js';
+import { Http1ServerConnection } from '../http1/server-connection.js';
+import { upstreamTarget } from '../layers/types.js';
+import { classify, detectionDone } from '../net/detect.js';
+import { decodePreamble, type MeshProtocol, PREAMBLE_LENGTH } from '../net/preamble.js';
+import { readPrefix } from '../net/read-prefix.js';
+import { relay } from '../tcp/relay.js';
+import type { CertificateMaterial } from '../tls/certificate-source.js';
+import { peerIdentity } from '../tls/spiffe-peer.js';
+import { MESH_ALPN } from '../tls/tls-contexts.js';
+import type { ProxyRuntime } from './runtime.js';
+
+function refuse(rt: ProxyRuntime, socket: Socket, reason: string): void {
+  rt.metrics.connectionsRefused.inc({ listener: 'inbound', reason });
+  socket.destroy();
+}
+
+/** The app address for a service port: the --inbound mapping, else 127.0.0.1 at that port. */
+function appFor(rt: ProxyRuntime, port: number): { host: string; port: number } {
+  const m = rt.options.inbound.find((i) => i.servicePort === port);
+  return m === undefined ? { host: '127.0.0.1', port } : { host: m.appHost, port: m.appPort };
+}
+
+function mtlsMode(rt: ProxyRuntime): 'strict' | 'permissive' {
+  const mode = rt.policies.inboundPolicy()?.mtlsMode;
+  if (mode === 'MTLS_MODE_STRICT') return 'strict';
+  if (mode === 'MTLS_MODE_PERMISSIVE') return 'permissive';
+  return rt.options.defaultMtlsMode;
+}
+
+/** Hands a connection whose target port, protocol and peer are known to the right server. */
+function serve(
+  rt: ProxyRuntime,
+  socket: Socket,
+  protocol: MeshProtocol,
+  port: number,
+  identity: string | undefined,
+  initial: Buffer,
+): void {
+  const app = appFor(rt, port);
+  const egress = upstreamTarget(app.host, app.port);
+  const peer = { identity, address: socket.remoteAddress ?? '' };
+  if (protocol === 'http1') {
+    new Http1ServerConnection(socket, rt.inbound.http1, { peer, name: '', port, egress }).start(initial);
+    return;
+  }
+  if (protocol === 'h2') {
+    if (initial.length > 0) socket.unshift(initial);
+    rt.inbound.h2.serve(socket, { peer, name: '', port, egress, direction: 'inbound' });
+    return;
+  }
+  const decision = decideAuthz(rt.policies.inboundPolicy(), { identity, port });
+  if (decision.type === 'deny') {
+    rt.metrics.authzDenied.inc({ direction: 'inbound', policy: decision.policy });
+    refuse(rt, socket, 'authz');
+    return;
+  }
+  rt.connector.connect(egress, 'opaque').then(
+    (upstream) => {
+      if (socket.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      if (initial.length > 0) upstream.write(initial);
+      relay(socket, upstream);
+    },
+    () => socket.destroy(),
+  );
+}
+
+/**
+ * The TLS server that inbound mTLS connections are handed to (after their first bytes were
+ * read for detection and unshifted back). Created with the first certificate; rotated in place.
+ */
+export class InboundTls {
+  private server: TlsServer | undefined;
+
+  constructor(private readonly rt: ProxyRuntime) {
+    rt.tls.onRotate((m) => this.server?.setSecureContext(this.secureOptions(m)));
+  }
+
+  private secureOptions(m: CertificateMaterial) {
+    return { key: m.key, cert: m.certChain, ca: m.trustBundle, minVersion: 'TLSv1.3' as const };
+  }
+
+  private ensure(): TlsServer | undefined {
+    if (this.server !== undefined) return this.server;
+    const m = this.rt.tls.material();
+    if (m === undefined) return undefined;
+    const rt = this.rt;
+    const server = createTlsServer({
+      ...this.secureOptions(m),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: [MESH_ALPN],
+      allowHalfOpen: true,
+      handshakeTimeout: rt.options.connectTimeoutMs,
+    });
+    server.on('tlsClientError', (_err, socket) => refuse(rt, socket, 'handshake'));
+    server.on('secureConnection', (tlsSocket: TLSSocket) => {
+      tlsSocket.on('error', () => tlsSocket.destroy());
+      const identity = peerIdentity(tlsSocket);
+      if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
+        refuse(rt, tlsSocket, identity === undefined ? 'no-identity' : 'alpn');
+        return;
+      }
+      readPrefix(tlsSocket, (d) => d.length >= PREAMBLE_LENGTH, rt.options.detectTimeoutMs).then(
+        ({ data }) => {
+          const r = decodePreamble(data);
+          if (r.type === 'invalid') {
+            refuse(rt, tlsSocket, 'preamble');
+            return;
+          }
+          serve(
+            rt,
+            tlsSocket,
+            r.preamble.protocol,
+            r.preamble.port,
+            identity,
+            data.subarray(PREAMBLE_LENGTH),
+          );
+        },
+        () => tlsSocket.destroy(),
+      );
+    });
+    this.server = server;
+    return server;
+  }
+
+  /** Hands `socket` (first bytes in `initial`) to the TLS server. */
+  accept(socket: Socket, initial: Buffer): void {
+    const server = this.ensure();
+    if (server === undefined) {
+      refuse(this.rt, socket, 'no-certificate');
+      return;
+    }
+    socket.unshift(initial);
+    server.emit('connection', socket);
+  }
+}
+
+function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timedOut: boolean): void {
+  if (mtlsMode(rt) === 'strict') {
+    refuse(rt, socket, 'plaintext-strict');
+    return;
+  }
+  let port: number | undefined;
+  const dst = rt.originalDst?.(socket);
+  if (dst !== undefined && dst.port !== socket.localPort) port = dst.port;
+  else if (rt.options.inbound.length === 1) port = rt.options.inbound[0]!.servicePort;
+  if (port === undefined) {
+    refuse(rt, socket, 'unknown-target-port');
+    return;
+  }
+  const kind = timedOut ? 'opaque' : classify(initial);
+  const protocol: MeshProtocol = kind === 'http1' ? 'http1' : kind === 'h2' ? 'h2' : 'opaque';
+  serve(rt, socket, protocol, port, undefined, initial);
+}
+
+/** Handles one inbound connection (paused, nothing read yet). */
+export function handleInbound(rt: ProxyRuntime, mtls: InboundTls, socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  readPrefix(socket, (d) => d[0] === 0x16 || detectionDone(d), rt.options.detectTimeoutMs).then(
+    ({ data, reason }) => {
+      if (socket.destroyed) return;
+      if (data.length > 0 && data[0] === 0x16) mtls.accept(socket, data);
+      else if (data.length === 0 && reason === 'end') socket.destroy();
+      else servePlaintext(rt, socket, data, reason !== 'enough');
+    },
+    () => socket.destroy(),
+  );
+}

@@ -1,0 +1,68 @@
+/** The proxy's named metrics, created once per proxy and passed to every component. */
+import { type Counter, type Histogram, MetricsRegistry } from './registry.js';
+
+export interface ProxyMetrics {
+  readonly registry: MetricsRegistry;
+  /** Accepted connections by listener (inbound, outbound, upstream). */
+  readonly connections: Counter;
+  /** Connections refused by listener and reason (max-connections, plaintext-strict, handshake, preamble, authz). */
+  readonly connectionsRefused: Counter;
+  /** HTTP requests by direction and status class. */
+  readonly requests: Counter;
+  /** Requests rejected before forwarding, by reason (bad-request, header-too-large, unavailable ...). */
+  readonly requestErrors: Counter;
+  /** Authorization denials by direction and policy. */
+  readonly authzDenied: Counter;
+  /** Dials to other proxies refused because the server's identity was not the expected one. */
+  readonly identityMismatch: Counter;
+  /** Upstream dial failures by reason. */
+  readonly dialFailures: Counter;
+  /** Discovery stream events: connected, disconnected, ack, nack. */
+  readonly discovery: Counter;
+  /** Round-trip latency of proxied HTTP requests (ms). */
+  readonly requestLatency: Histogram;
+}
+
+/** Creates the proxy metrics plus process gauges, with `open` reading the current open connection count. */
+export function createProxyMetrics(open: () => number): ProxyMetrics {
+  const registry = new MetricsRegistry();
+  const metrics: ProxyMetrics = {
+    registry,
+    connections: registry.counter('weft_proxy_connections_total', 'Accepted connections by listener.'),
+    connectionsRefused: registry.counter(
+      'weft_proxy_connections_refused_total',
+      'Connections refused by listener and reason.',
+    ),
+    requests: registry.counter('weft_proxy_requests_total', 'HTTP requests by direction and status class.'),
+    requestErrors: registry.counter(
+      'weft_proxy_request_errors_total',
+      'Requests answered by the proxy itself, by direction and reason.',
+    ),
+    authzDenied: registry.counter(
+      'weft_proxy_authz_denied_total',
+      'Authorization denials by direction and policy.',
+    ),
+    identityMismatch: registry.counter(
+      'weft_proxy_identity_mismatch_total',
+      'Dials refused because the peer certificate carried an unexpected identity.',
+    ),
+    dialFailures: registry.counter(
+      'weft_proxy_dial_failures_total',
+      'Upstream connection failures by reason.',
+    ),
+    discovery: registry.counter('weft_proxy_discovery_events_total', 'Discovery stream events by kind.'),
+    requestLatency: registry.histogram(
+      'weft_proxy_request_duration_ms',
+      'Proxied HTTP request latency (ms).',
+    ),
+  };
+  registry.gauge('weft_proxy_open_connections', 'Currently open client connections.', open);
+  registry.gauge('process_resident_memory_bytes', 'Resident set size in bytes.', () =>
+    process.memoryUsage.rss(),
+  );
+  registry.gauge('process_cpu_seconds_total', 'CPU time used (user + system) in seconds.', () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  });
+  return metrics;
+}

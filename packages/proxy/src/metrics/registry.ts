@@ -1,0 +1,144 @@
+/**
+ * Cheap metrics for the hot path: counters, gauges and histograms whose labelled children
+ * are resolved once and then updated with a field increment; rendered as Prometheus text.
+ */
+
+type Labels = Readonly<Record<string, string>>;
+
+function labelKey(labels: Labels): string {
+  const names = Object.keys(labels).sort();
+  if (names.length === 0) return '';
+  return `{${names.map((n) => `${n}="${escapeLabel(labels[n] ?? '')}"`).join(',')}}`;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** One labelled counter series. */
+export interface CounterChild {
+  inc(by?: number): void;
+  readonly value: number;
+}
+
+class CounterSeries implements CounterChild {
+  value = 0;
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
+/** A monotonically increasing count. */
+export class Counter {
+  private readonly series = new Map<string, CounterSeries>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  /** The series for `labels`; keep the result to update it without a lookup. */
+  labels(labels: Labels = {}): CounterChild {
+    const key = labelKey(labels);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = new CounterSeries();
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  inc(labels: Labels = {}, by = 1): void {
+    this.labels(labels).inc(by);
+  }
+
+  get(labels: Labels = {}): number {
+    return this.series.get(labelKey(labels))?.value ?? 0;
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    for (const [key, s] of this.series) out += `${this.name}${key} ${s.value}\n`;
+    return out;
+  }
+}
+
+/** A value that goes up and down, read when rendered. */
+export class Gauge {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+  ) {}
+
+  render(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${this.read()}\n`;
+  }
+}
+
+const DEFAULT_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/** A latency histogram in milliseconds with fixed buckets. */
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[] = DEFAULT_BUCKETS_MS,
+  ) {
+    this.counts = new Array<number>(buckets.length).fill(0);
+  }
+
+  observe(ms: number): void {
+    this.sum += ms;
+    this.count++;
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) {
+      if (ms <= b[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    let cumulative = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      cumulative += this.counts[i]!;
+      out += `${this.name}_bucket{le="${this.buckets[i]}"} ${cumulative}\n`;
+    }
+    out += `${this.name}_bucket{le="+Inf"} ${this.count}\n${this.name}_sum ${this.sum}\n${this.name}_count ${this.count}\n`;
+    return out;
+  }
+}
+
+type Metric = Counter | Gauge | Histogram;
+
+/** Holds every metric of one proxy; one registry per proxy instance, never global. */
+export class MetricsRegistry {
+  private readonly metrics: Metric[] = [];
+
+  counter(name: string, help: string): Counter {
+    return this.add(new Counter(name, help));
+  }
+
+  gauge(name: string, help: string, read: () => number): Gauge {
+    return this.add(new Gauge(name, help, read));
+  }
+
+  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, buckets));
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  render(): string {
+    return this.metrics.map((m) => m.render()).join('');
+  }
+
+  private add<M extends Metric>(metric: M): M {
+    this.metrics.push(metric);
+    return metric;
+  }
+}

@@ -1,0 +1,99 @@
+/** The proxy's settings, parsed once at the edge (CLI flags / WEFT_* env) into this readonly shape. */
+
+/** A service port this workload serves and where its app listens. */
+export interface InboundMapping {
+  /** The service (target) port other proxies name in their preamble. */
+  readonly servicePort: number;
+  readonly appHost: string;
+  readonly appPort: number;
+}
+
+/** An explicit upstream: a local listener that carries traffic to one authority. */
+export interface UpstreamListener {
+  /** The destination name, e.g. `reviews.default:9080`. */
+  readonly authority: string;
+  readonly host: string;
+  /** 0 = pick a free port. */
+  readonly port: number;
+}
+
+/** Limits applied on every listener. */
+export interface HardeningOptions {
+  /** Largest request head (request line + headers) in bytes; larger gets 431. */
+  readonly maxHeadBytes: number;
+  /** Most header fields in a request; more gets 431. */
+  readonly maxHeaders: number;
+  /** Most concurrent connections per listener; more are closed at accept. */
+  readonly maxConnections: number;
+  /** Time to receive a complete request head (408 after). */
+  readonly headersTimeoutMs: number;
+  /** Idle time after which a connection is closed. */
+  readonly idleTimeoutMs: number;
+}
+
+export interface ProxyOptions {
+  readonly namespace: string;
+  readonly service: string;
+  readonly serviceAccount: string;
+  /** The workload (pod) name. */
+  readonly workload: string;
+  readonly inbound: readonly InboundMapping[];
+  readonly upstreams: readonly UpstreamListener[];
+  /** Address the inbound and outbound listeners bind. */
+  readonly listenHost: string;
+  /** The address other proxies reach this one on (registered with the control plane). */
+  readonly advertiseAddress: string;
+  readonly inboundPort: number;
+  readonly outboundPort: number;
+  readonly adminPort: number;
+  /** Admin listener bind address. */
+  readonly adminHost: string;
+  /** How long protocol detection waits for the client's first bytes before treating the connection as opaque. */
+  readonly detectTimeoutMs: number;
+  /** Destination ports never sniffed (server-speaks-first protocols). */
+  readonly opaquePorts: ReadonlySet<number>;
+  /** How long a request for a new name waits for the control plane's first answer. */
+  readonly discoveryWaitMs: number;
+  readonly connectTimeoutMs: number;
+  /** How long SIGTERM waits for in-flight work before exiting. */
+  readonly drainTimeoutMs: number;
+  /** mTLS mode until the control plane pushes the inbound policy. */
+  readonly defaultMtlsMode: 'strict' | 'permissive';
+  readonly hardening: HardeningOptions;
+}
+
+export const DEFAULT_OPAQUE_PORTS: readonly number[] = [25, 587, 3306, 4444, 5432, 6379, 9300, 11211];
+
+export const DEFAULT_HARDENING: HardeningOptions = {
+  maxHeadBytes: 16 * 1024,
+  maxHeaders: 100,
+  maxConnections: 10_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+};
+
+/** Defaults for everything but identity and mappings. */
+export function defaultProxyOptions(
+  partial: Partial<ProxyOptions> & Pick<ProxyOptions, 'namespace' | 'service'>,
+): ProxyOptions {
+  return {
+    serviceAccount: 'default',
+    workload: `${partial.service}-${process.pid}`,
+    inbound: [],
+    upstreams: [],
+    listenHost: '0.0.0.0',
+    advertiseAddress: '127.0.0.1',
+    inboundPort: 7143,
+    outboundPort: 7140,
+    adminPort: 7191,
+    adminHost: '0.0.0.0',
+    detectTimeoutMs: 1000,
+    opaquePorts: new Set(DEFAULT_OPAQUE_PORTS),
+    discoveryWaitMs: 3000,
+    connectTimeoutMs: 3000,
+    drainTimeoutMs: 10_000,
+    defaultMtlsMode: 'permissive',
+    hardening: DEFAULT_HARDENING,
+    ...partial,
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The sidecar: wires listeners (inbound mTLS/permissive, transparent outbound, explicit
+ * upstreams), the HTTP/1 and HTTP/2 machinery with their layer chains, pools, and the admin
+ * server. Discovery and certificates are injected (interfaces), so tests and local mode
+ * can supply their own.
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type Logger, type Random, silentLogger, systemRandom } from '@weft/core';
+import { AdminServer } from './admin/admin-server.js';
+import type { DestinationResolver, InboundPolicySource } from './discovery/resolver.js';
+import { Http1Pool } from './http1/pool.js';
+import type { Http1ListenerContext } from './http1/server-connection.js';
+import { H2Pool } from './http2/h2-pool.js';
+import { H2Server } from './http2/h2-server.js';
+import { authorize } from './layers/authorize.js';
+import { balance } from './layers/balance.js';
+import { resolveDestination } from './layers/resolve-destination.js';
+import { routeBackend } from './layers/route-backend.js';
+import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
+import { handleInbound, InboundTls } from './listeners/inbound.js';
+import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
+import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
+import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
+import { type Connector, MeshConnector } from './net/connector.js';
+import type { ProxyOptions } from './options.js';
+import type { CertificateSource } from './tls/certificate-source.js';
+import { TlsContexts } from './tls/tls-contexts.js';
+
+/** What the proxy is given besides its options. */
+export interface ProxyDeps {
+  readonly certificates: CertificateSource;
+  readonly resolver: DestinationResolver;
+  readonly policies: InboundPolicySource;
+  /** Undefined when discovery has delivered its first config (or there is no control plane). */
+  readonly configPending?: () => string | undefined;
+  /** /config contents. */
+  readonly configSnapshot?: () => unknown;
+  readonly originalDst?: OriginalDstReader;
+  readonly logger?: Logger;
+  readonly random?: Random;
+  /** Replaces the dialer (tests). */
+  readonly connector?: Connector;
+}
+
+/** The ports the proxy actually listens on (after port 0 was resolved). */
+export interface ListeningPorts {
+  readonly inbound: number;
+  readonly outbound: number;
+  readonly admin: number;
+  /** Explicit upstream listeners by authority. */
+  readonly upstreams: Readonly<Record<string, number>>;
+}
+
+const fixedUpstream: Layer = (next) => (req) => {
+  req.upstream = req.egress;
+  next(req);
+};
+
+export class Sidecar {
+  readonly metrics: ProxyMetrics;
+  private readonly runtime: ProxyRuntime;
+  private readonly tls: TlsContexts;
+  private readonly pools: { outbound: Http1Pool; inbound: Http1Pool; h2: H2Pool };
+  private readonly servers: Server[] = [];
+  private readonly admin: AdminServer;
+  private readonly logger: Logger;
+  private draining: Promise<void> | undefined;
+  /** Called when /shutdown is requested (the CLI exits after drain). */
+  onShutdownRequest: () => void = () => {};
+
+  constructor(
+    readonly options: ProxyOptions,
+    private readonly deps: ProxyDeps,
+  ) {
+    this.logger = deps.logger ?? silentLogger();
+    const sockets = new Set<Socket>();
+    this.metrics = createProxyMetrics(() => sockets.size);
+    this.tls = new TlsContexts(deps.certificates);
+    const connector =
+      deps.connector ??
+      new MeshConnector({ tls: this.tls, metrics: this.metrics, connectTimeoutMs: options.connectTimeoutMs });
+    const limits = { maxHeadBytes: options.hardening.maxHeadBytes, maxHeaders: options.hardening.maxHeaders };
+    const poolOptions = {
+      connector,
+      limits: { maxHeadBytes: 64 * 1024, maxHeaders: 256 },
+      metrics: this.metrics,
+      maxIdlePerTarget: 256,
+      idleTimeoutMs: 60_000,
+    };
+    this.pools = {
+      outbound: new Http1Pool(poolOptions),
+      inbound: new Http1Pool(poolOptions),
+      h2: new H2Pool(connector),
+    };
+    const random = deps.random ?? systemRandom;
+    const outboundHandler: Handler = chain(
+      [
+        resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
+        routeBackend(random),
+        balance(),
+      ],
+      forwardToUpstream,
+    );
+    const inboundHandler: Handler = chain(
+      [authorize(deps.policies, this.metrics), fixedUpstream],
+      forwardToUpstream,
+    );
+    const side = (direction: 'outbound' | 'inbound', handler: Handler, pool: Http1Pool) => {
+      const http1: Http1ListenerContext = {
+        limits,
+        handler,
+        pool,
+        direction,
+        metrics: this.metrics,
+        headersTimeoutMs: options.hardening.headersTimeoutMs,
+        idleTimeoutMs: options.hardening.idleTimeoutMs,
+        live: new Set(),
+      };
+      const h2 = new H2Server({
+        handler,
+        pool: this.pools.h2,
+        metrics: this.metrics,
+        maxHeaderListSize: options.hardening.maxHeadBytes,
+      });
+      return { http1, h2 };
+    };
+    this.runtime = {
+      options,
+      metrics: this.metrics,
+      tls: this.tls,
+      connector,
+      resolver: deps.resolver,
+      policies: deps.policies,
+      random,
+      outbound: side('outbound', outboundHandler, this.pools.outbound),
+      inbound: side('inbound', inboundHandler, this.pools.inbound),
+      originalDst: deps.originalDst,
+      sockets,
+    };
+    this.admin = new AdminServer({
+      notReadyReason: () => this.notReadyReason(),
+      metrics: () => this.metrics.registry.render(),
+      config: () => deps.configSnapshot?.() ?? {},
+      shutdown: () => this.onShutdownRequest(),
+    });
+  }
+
+  /** Why the proxy is not ready yet, or undefined. */
+  notReadyReason(): string | undefined {
+    if (this.draining !== undefined) return 'draining';
+    if (!this.tls.ready) return 'no workload certificate yet';
+    return this.deps.configPending?.();
+  }
+
+  /** Binds every listener; resolves with the ports actually bound. */
+  async start(): Promise<ListeningPorts> {
+    const o = this.options;
+    const rt = this.runtime;
+    const mtls = new InboundTls(rt);
+    const inbound = await this.listen('inbound', o.listenHost, o.inboundPort, (s) =>
+      handleInbound(rt, mtls, s),
+    );
+    const outbound = await this.listen('outbound', o.listenHost, o.outboundPort, (s) =>
+      handleTransparent(rt, s),
+    );
+    const upstreams: Record<string, number> = {};
+    for (const u of o.upstreams) {
+      const target = upstreamListenerTarget(u.authority);
+      upstreams[u.authority] = await this.listen('upstream', u.host, u.port, (s) =>
+        handleOutbound(rt, s, target),
+      );
+    }
+    const admin = await this.admin.listen(o.adminHost, o.adminPort);
+    this.logger.info({ inbound, outbound, admin, upstreams }, 'proxy listening');
+    return { inbound, outbound, admin, upstreams };
+  }
+
+  private listen(
+    listener: string,
+    host: string,
+    port: number,
+    onSocket: (s: Socket) => void,
+  ): Promise<number> {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
+      this.metrics.connections.inc({ listener });
+      track(this.runtime, socket);
+      onSocket(socket);
+    });
+    server.maxConnections = this.options.hardening.maxConnections;
+    server.on('drop', () => this.metrics.connectionsRefused.inc({ listener, reason: 'max-connections' }));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests and tunnels finish up to `deadlineMs`, then
+   * closes whatever is left. Idempotent.
+   */
+  drain(deadlineMs = this.options.drainTimeoutMs): Promise<void> {
+    this.draining ??= this.doDrain(deadlineMs);
+    return this.draining;
+  }
+
+  private async doDrain(deadlineMs: number): Promise<void> {
+    for (const s of this.servers) s.close();
+    this.runtime.outbound.h2.drain();
+    this.runtime.inbound.h2.drain();
+    this.pools.outbound.close();
+    this.pools.inbound.close();
+    // Idle keep-alive connections close now; busy ones close after their response.
+    for (const conn of this.runtime.outbound.http1.live) conn.drain();
+    for (const conn of this.runtime.inbound.http1.live) conn.drain();
+    const start = Date.now();
+    while (this.runtime.sockets.size > 0 && Date.now() - start < deadlineMs) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const socket of this.runtime.sockets) socket.destroy();
+    this.pools.h2.close();
+    this.tls.close();
+    await this.admin.close();
+  }
+
+  /** Aborts everything now. */
+  async close(): Promise<void> {
+    await this.drain(0);
+  }
+}

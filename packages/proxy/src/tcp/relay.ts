@@ -1,0 +1,48 @@
+/**
+ * Relays bytes both ways between two sockets with half-close: when one side finishes
+ * sending, the other side's write half is ended and the opposite direction keeps flowing.
+ * Both sockets are destroyed when both directions are done or either errors.
+ */
+import type { Socket } from 'node:net';
+
+/** Connects `a` and `b`; `onDone` runs once when both are closed. */
+export function relay(a: Socket, b: Socket, onDone?: () => void): void {
+  let finished = false;
+  let aEnded = false;
+  let bEnded = false;
+  const done = () => {
+    if (finished) return;
+    finished = true;
+    a.destroy();
+    b.destroy();
+    onDone?.();
+  };
+  const fail = () => done();
+  a.on('error', fail);
+  b.on('error', fail);
+  a.on('close', fail);
+  b.on('close', fail);
+  a.on('end', () => {
+    aEnded = true;
+    if (bEnded) done();
+  });
+  b.on('end', () => {
+    bEnded = true;
+    if (aEnded) done();
+  });
+  a.setTimeout(0);
+  b.setTimeout(0);
+  // pipe() applies backpressure both ways and ends the destination when the source ends
+  // (a FIN for TCP, close_notify then FIN for TLS): that is the half-close.
+  // A side that already finished sending (seen during detection) is half-closed at once.
+  if (a.readableEnded) {
+    aEnded = true;
+    b.end();
+  } else a.pipe(b);
+  if (b.readableEnded) {
+    bEnded = true;
+    a.end();
+  } else b.pipe(a);
+  a.resume();
+  b.resume();
+}

@@ -1,0 +1,223 @@
+/**
+ * The outbound traffic path of one HTTP request: route -> split -> limits -> (balance ->
+ * attempt -> outlier accounting -> retry decision -> backoff)* -> relay or fail. Protocol
+ * code plugs in through {@link Exchange}; decisions come from @weft/core.
+ */
+import {
+  ATTEMPT_HEADER,
+  type AttemptOutcome,
+  type AttemptTimer,
+  type Clock,
+  type Random,
+  type RetryLoopResult,
+  type RouteRequest,
+  runWithRetries,
+  timeoutMessage,
+  type WeftError,
+} from '@weft/core';
+import type { DestinationTraffic, EndpointMessage } from './destination-traffic.js';
+import {
+  ClientGoneError,
+  NoBackendError,
+  NoRouteError,
+  TimeoutError,
+  UnavailableError,
+  UpstreamFailedError,
+} from './errors.js';
+
+export { ATTEMPT_HEADER };
+
+/** How one attempt ended, with a way to relay or drop its response. */
+export interface AttemptResponse {
+  readonly outcome: AttemptOutcome;
+  /** False when nothing reached the upstream (connect failure, refused stream). */
+  readonly sent: boolean;
+  /**
+   * Sends this attempt's response to the client (only for `response` outcomes); resolves
+   * when the response has been relayed or the client went away. Never rejects.
+   */
+  relay(): Promise<void>;
+  /** Drops this attempt's response (it will be retried). */
+  discard(): void;
+}
+
+/**
+ * One request as a protocol (HTTP/1, HTTP/2) exposes it to the traffic path. The protocol
+ * buffers the body for replay (up to 64 KiB) and holds each response until told to relay it.
+ */
+export interface Exchange {
+  readonly request: RouteRequest;
+  /**
+   * Sends attempt `attempt` (1-based; set in the {@link ATTEMPT_HEADER} header) to `endpoint`,
+   * arming `timer`. Resolves when the response head arrives or the attempt fails; never rejects.
+   */
+  attempt(endpoint: EndpointMessage, attempt: number, timer: AttemptTimer): Promise<AttemptResponse>;
+  /** Body bytes seen so far and whether all are held for a replay. */
+  body(): { readonly bytes: number; readonly replayable: boolean };
+  /** Set when the client went away: no further attempts are made. */
+  readonly signal?: AbortSignal;
+}
+
+/** How the traffic path ended. */
+export type TrafficResult =
+  | { readonly type: 'relayed'; readonly backend: string; readonly attempts: number }
+  | {
+      readonly type: 'failed';
+      readonly error: WeftError;
+      readonly backend?: string;
+      readonly attempts: number;
+    };
+
+export interface TrafficPathDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+/** Runs the traffic path for one request on `traffic` (the destination's state). Never rejects. */
+export async function sendThroughTraffic(
+  traffic: DestinationTraffic,
+  exchange: Exchange,
+  deps: TrafficPathDeps,
+  startedAt = deps.clock.monotonic(),
+): Promise<TrafficResult> {
+  const plan = traffic.plan;
+  const req = exchange.request;
+  const selection = plan.select(req, deps.random);
+  if (selection.type === 'no-route') {
+    return { type: 'failed', error: new NoRouteError(plan.authority, req.method, req.path), attempts: 0 };
+  }
+  const routeName = selection.route.route.name;
+  if (selection.type === 'no-backend') {
+    return {
+      type: 'failed',
+      error: new NoBackendError(`every backend of route ${routeName} has weight 0`),
+      attempts: 0,
+    };
+  }
+  const backend = selection.backend;
+  const balancer = traffic.balancer(backend);
+  if (balancer === undefined) {
+    return {
+      type: 'failed',
+      error: new NoBackendError(`route ${routeName}: unknown backend ${backend}`),
+      backend,
+      attempts: 0,
+    };
+  }
+  const admitted = await traffic.limiter.acquire(exchange.signal);
+  if (admitted.type === 'rejected') {
+    return {
+      type: 'failed',
+      error: new UnavailableError(`${backend}: ${admitted.message}`),
+      backend,
+      attempts: 0,
+    };
+  }
+  let release = true;
+  try {
+    const timeoutMs = selection.route.timeoutMs;
+    const result = await runWithRetries<EndpointMessage, AttemptResponse>({
+      balancer,
+      policy: selection.route.retry,
+      budget: traffic.budget,
+      clock: deps.clock,
+      random: deps.random,
+      method: req.method,
+      ...(timeoutMs === undefined ? {} : { requestDeadline: startedAt + timeoutMs }),
+      body: () => exchange.body(),
+      send: async (endpoint, attempt, timer) => {
+        const response = await exchange.attempt(endpoint.value, attempt, timer);
+        return { outcome: response.outcome, sent: response.sent, value: response };
+      },
+      discard: (response) => response.discard(),
+      sleep: (ms) => sleep(deps.clock, ms, exchange.signal),
+      ...(exchange.signal === undefined ? {} : { signal: exchange.signal }),
+    });
+    if (result.type === 'response' && result.last.outcome.type === 'response') {
+      // The request stays active (counted by the limiter) until its response is relayed.
+      release = false;
+      void result.last.value.relay().finally(() => admitted.permit.release());
+      return { type: 'relayed', backend, attempts: result.attempts };
+    }
+    return failure(result, backend, selection.route.retry.perTryTimeoutMs, timeoutMs);
+  } finally {
+    if (release) admitted.permit.release();
+  }
+}
+
+/** The error a request ends with when no response is relayed. */
+function failure(
+  result: RetryLoopResult<AttemptResponse>,
+  backend: string,
+  perTryMs: number | undefined,
+  requestMs: number | undefined,
+): TrafficResult {
+  const attempts = result.attempts;
+  switch (result.type) {
+    case 'unavailable':
+      return {
+        type: 'failed',
+        error: new UnavailableError(`${backend}: ${result.message}`),
+        backend,
+        attempts,
+      };
+    case 'deadline':
+      return {
+        type: 'failed',
+        error: new TimeoutError(timeoutMessage('request', requestMs ?? 0)),
+        backend,
+        attempts,
+      };
+    case 'aborted':
+      return { type: 'failed', error: new ClientGoneError(), backend, attempts };
+    case 'response':
+      break;
+  }
+  const outcome = result.last.outcome;
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  switch (outcome.type) {
+    case 'response':
+      throw new Error('a response outcome is relayed, not failed');
+    case 'timeout': {
+      const ms = outcome.kind === 'per-try' ? (perTryMs ?? 0) : (requestMs ?? 0);
+      return { type: 'failed', error: new TimeoutError(timeoutMessage(outcome.kind, ms)), backend, attempts };
+    }
+    case 'connect-failure':
+      return {
+        type: 'failed',
+        error: new UnavailableError(`${backend}: connection failed (${tries})`),
+        backend,
+        attempts,
+      };
+    case 'refused-stream':
+      return {
+        type: 'failed',
+        error: new UnavailableError(`${backend}: stream refused (${tries})`),
+        backend,
+        attempts,
+      };
+    case 'reset':
+      return {
+        type: 'failed',
+        error: new UpstreamFailedError(`${backend}: connection reset before a response (${tries})`),
+        backend,
+        attempts,
+      };
+  }
+}
+
+/** Waits `ms` on the injected clock; ends early when the client goes away. */
+function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      timer.cancel();
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
