@@ -2,8 +2,8 @@
  * install/addons/jaeger.yaml: the mesh config it carries is valid, differs from the base mesh
  * config only in `tracing`, and points at the Service and port the Jaeger container listens on.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { defaultMeshConfig, meshConfigSchema, parseConfig } from '@weft/api';
+import { readFileSync } from 'node:fs';
+import { meshConfigSchema, parseConfig } from '@weft/api';
 import { resolveTracingConfig } from '@weft/proxy';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -76,20 +76,16 @@ describe('install/addons/jaeger.yaml', () => {
   });
 
   it('leaves every other mesh setting as the base install has it', () => {
-    const basePath = new URL('install/base/mesh-config.yaml', root);
-    const base = existsSync(basePath)
-      ? parseConfig(
-          meshConfigSchema,
-          parseAllDocuments(
-            (
-              parseAllDocuments(readFileSync(basePath, 'utf8'))[0]?.toJS() as {
-                data: { 'config.yaml': string };
-              }
-            ).data['config.yaml'],
-          )[0]?.toJS(),
-          'install/base/mesh-config.yaml',
-        )
-      : defaultMeshConfig();
+    const baseMap = parseAllDocuments(readFileSync(new URL('install/base/mesh-config.yaml', root), 'utf8'))
+      .map((d) => d.toJS() as { kind?: string; data?: { 'config.yaml'?: string } })
+      .find((d) => d.kind === 'ConfigMap');
+    const baseYaml = baseMap?.data?.['config.yaml'];
+    expect(baseYaml).toBeDefined();
+    const base = parseConfig(
+      meshConfigSchema,
+      parseAllDocuments(baseYaml ?? '')[0]?.toJS(),
+      'install/base/mesh-config.yaml',
+    );
     const { tracing: _a, ...rest } = mesh;
     const { tracing: _b, ...baseRest } = base;
     expect(rest).toEqual(baseRest);
