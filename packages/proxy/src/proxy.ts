@@ -23,6 +23,9 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
+import { RequestMetrics } from './telemetry/request-metrics.js';
+import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
+import { DISABLED_REQUEST_TRACING, type RequestTracing } from './telemetry/request-tracing.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 
@@ -40,6 +43,8 @@ export interface ProxyDeps {
   readonly random?: Random;
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
+  /** Starts request spans (the binary's TracingController); tracing is off without it. */
+  readonly tracing?: RequestTracing;
 }
 
 /** The ports the proxy actually listens on (after port 0 was resolved). */
@@ -93,16 +98,22 @@ export class Sidecar {
       h2: new H2Pool(connector),
     };
     const random = deps.random ?? systemRandom;
+    const telemetry = telemetryLayer({
+      tracing: deps.tracing ?? DISABLED_REQUEST_TRACING,
+      metrics: this.metrics.registry.register(new RequestMetrics()),
+    });
     const outboundHandler: Handler = chain(
       [
+        telemetry,
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
         routeBackend(random),
         balance(),
+        forwardAttemptLayer,
       ],
       forwardToUpstream,
     );
     const inboundHandler: Handler = chain(
-      [authorize(deps.policies, this.metrics), fixedUpstream],
+      [telemetry, authorize(deps.policies, this.metrics), fixedUpstream, forwardAttemptLayer],
       forwardToUpstream,
     );
     const side = (direction: 'outbound' | 'inbound', handler: Handler, pool: Http1Pool) => {

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { relay } from '../tcp/relay.js';
+import { replaceTraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { type HeadLimits, parseHead } from './head-parser.js';
@@ -71,7 +72,10 @@ export class UpstreamConnection implements BodyTarget {
     this.uses++;
     req.abortUpstream = () => this.abort();
     this.socket.cork();
-    this.socket.write(serializeRequestHead(req.head, ''), 'latin1');
+    const trace = req.traceHeaders;
+    const head =
+      trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
+    this.socket.write(serializeRequestHead(head, ''), 'latin1');
     req.conn.attachBody(this);
     this.socket.uncork();
   }
