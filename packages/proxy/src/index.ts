@@ -56,6 +56,14 @@ export {
   runSidecar,
 } from './run.js';
 export {
+  histogramBuckets,
+  histogramQuantile,
+  labelsMatch,
+  parsePrometheusText,
+  type Sample,
+  sumSamples,
+} from './telemetry/prometheus-text.js';
+export {
   b3EncodingOf,
   type HeaderSource,
   headerSourceGetter,
@@ -65,6 +73,21 @@ export {
   TRACE_HEADERS,
   type TraceHeaders,
 } from './telemetry/propagation.js';
+export {
+  isFailureStatus,
+  LATENCY_BUCKETS_MS,
+  type RequestLabels,
+  RequestMetrics,
+  type RequestMetricsOptions,
+  RequestSeries,
+} from './telemetry/request-metrics.js';
+export {
+  forwardAttemptLayer,
+  type RequestObserver,
+  RequestTelemetry,
+  type TelemetryDeps,
+  telemetryLayer,
+} from './telemetry/request-telemetry.js';
 export {
   type AttemptSpan,
   DISABLED_REQUEST_TRACING,
@@ -95,6 +118,7 @@ export {
   type TracingConfig,
 } from './telemetry/tracing-config.js';
 export { TracingController, type TracingControllerOptions } from './telemetry/tracing-controller.js';
+export { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 export {
   createTracingPipeline,
   type TracingPipeline,

@@ -25,7 +25,8 @@ import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
 import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
-import { DISABLED_REQUEST_TRACING, type RequestTracing } from './telemetry/request-tracing.js';
+import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
+import { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 
@@ -43,8 +44,8 @@ export interface ProxyDeps {
   readonly random?: Random;
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
-  /** Starts request spans (the binary's TracingController); tracing is off without it. */
-  readonly tracing?: RequestTracing;
+  /** Request tracing and its accounting (the binary's TracingController); off without it. */
+  readonly tracing?: ProxyTracing;
 }
 
 /** The ports the proxy actually listens on (after port 0 was resolved). */
@@ -98,6 +99,8 @@ export class Sidecar {
       h2: new H2Pool(connector),
     };
     const random = deps.random ?? systemRandom;
+    const tracing = deps.tracing;
+    if (tracing !== undefined) this.metrics.registry.register(new TracingMetrics(() => tracing.stats()));
     const telemetry = telemetryLayer({
       tracing: deps.tracing ?? DISABLED_REQUEST_TRACING,
       metrics: this.metrics.registry.register(new RequestMetrics()),
