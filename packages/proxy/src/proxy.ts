@@ -23,6 +23,7 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
+import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
 import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
 import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
@@ -82,6 +83,7 @@ export class Sidecar {
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
     this.tls = new TlsContexts(deps.certificates);
+    this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
       deps.connector ??
       new MeshConnector({ tls: this.tls, metrics: this.metrics, connectTimeoutMs: options.connectTimeoutMs });
@@ -197,6 +199,7 @@ export class Sidecar {
   ): Promise<number> {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
       this.metrics.connections.inc({ listener });
+      this.metrics.transport.accepted(listener, socket);
       track(this.runtime, socket);
       onSocket(socket);
     });
