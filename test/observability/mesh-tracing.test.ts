@@ -78,7 +78,7 @@ async function tracedPair(
     env: {},
     explicit: { endpoint: a.endpoint ?? receiver.httpEndpoint, protocol: 'http/protobuf', sampling: 1 },
     resource: { serviceName: 'a', namespace: 'default', podName: 'a-1' },
-    pipeline: { maxQueueSize: a.maxQueueSize ?? 2048, exportTimeoutMillis: 1000 },
+    pipeline: { maxQueueSize: a.maxQueueSize ?? 2048, exportTimeoutMillis: 60_000 },
   });
   const bTracing = new TracingController({
     env: {},
@@ -272,6 +272,8 @@ describe('collector down', () => {
     closers.push(() => hung.close());
     hung.setMode('hang');
     const t = await tracedPair(backend.port, { endpoint: hung.httpEndpoint, maxQueueSize: 32 });
+    // Before the pipelines flush on close: fail the held export so nothing waits for it.
+    closers.push(() => hung.setMode('accept'));
     const requests = 60;
     const statuses: number[] = [];
     for (let i = 0; i < requests; i++) statuses.push(await get(t.pair.upstreamPort, `/r/${i}`));

@@ -37,6 +37,17 @@ export {
   httpRouteSchema,
 } from './model/gateway.js';
 export {
+  type EndpointSliceResource,
+  endpointSliceResourceSchema,
+  type NamespaceResource,
+  namespaceResourceSchema,
+  type PodResource,
+  podResourceSchema,
+  SERVICE_NAME_LABEL,
+  type ServiceResource,
+  serviceResourceSchema,
+} from './model/kubernetes.js';
+export {
   type AuthorizationAction,
   type AuthorizationRule,
   type Backend,
@@ -75,6 +86,13 @@ export {
   type TrafficSplitResource,
   trafficSplitSchema,
 } from './model/smi.js';
+export {
+  type MeshConfigResource,
+  meshConfigResourceSchema,
+  type StaticEndpointsResource,
+  staticEndpointSchema,
+  staticEndpointsSchema,
+} from './model/weft-local.js';
 export {
   type AuthorizationPolicyResource,
   authorizationPolicySchema,

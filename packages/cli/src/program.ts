@@ -1,11 +1,13 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { pkiIssuer } from './install/pki-issuer.js';
 
@@ -39,5 +41,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerIdentity(program, io);
+  registerToken(program, io);
   return program;
 }

@@ -1,11 +1,35 @@
-/** @weft/control-plane. */
-
+/** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
+export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
+export {
+  ControlPlane,
+  type ControlPlaneAddresses,
+  type ControlPlaneOptions,
+  type GrpcService,
+} from './control-plane.js';
+export {
+  DiscoveryService,
+  type DiscoveryServiceOptions,
+  peerAddress,
+  type Registrar,
+} from './discovery/discovery-service.js';
+export {
+  type AuthenticatedCall,
+  certificateIdentity,
+  type PeerIdentity,
+  parseWorkloadId,
+  type WorkloadIdentity,
+} from './discovery/peer-identity.js';
 export {
   Certifier,
   type CertifierOptions,
   type CertifyOutcome,
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
+export {
+  type ControlPlaneIdentity,
+  type ControlPlaneIdentityOptions,
+  loadControlPlaneIdentity,
+} from './identity/control-plane-identity.js';
 export { addIdentityService, type IdentityServiceOptions } from './identity/identity-service.js';
 export { type JoinTokenValidatorOptions, joinTokenValidator } from './identity/join-token-validator.js';
 export {
@@ -17,8 +41,8 @@ export { createIdentityMetrics, type IdentityMetrics } from './identity/metrics.
 export { type CallWithAuthContext, type PeerIdentityPolicy, peerIdentity } from './identity/peer-identity.js';
 export type { RateLimitOptions } from './identity/rate-limiter.js';
 export {
+  controlPlaneDnsNames,
   createIdentityServerCredentials,
-  DEFAULT_CONTROL_PLANE_DNS_NAMES,
   type ServingCredentials,
   type ServingCredentialsOptions,
 } from './identity/serving-credentials.js';
@@ -29,3 +53,30 @@ export {
   type TokenValidation,
   type TokenValidator,
 } from './identity/token-validator.js';
+export { ControlPlaneMetrics } from './metrics.js';
+export type { WorkloadRef } from './model/inbound.js';
+export {
+  type ChangeSet,
+  type ConditionChange,
+  MeshState,
+  type MeshStateOptions,
+  type StoredResource,
+} from './model/mesh-state.js';
+export { type ParsedName, parseName } from './model/resolve.js';
+export { type DestinationResult, type Resolution, ResourceBuilder } from './model/resource-builder.js';
+export type { Condition } from './model/routing.js';
+export {
+  type ConfigSource,
+  type EventSink,
+  formatRef,
+  type Origin,
+  RESOURCE_KINDS,
+  type Registration,
+  type ResourceKind,
+  type ResourceRef,
+  refKey,
+  type SourceEvent,
+} from './sources/config-source.js';
+export { type FolderError, FolderSource, type FolderSourceOptions } from './sources/folder-source.js';
+export { RegistrationSource, type RegistrationSourceOptions } from './sources/registration-source.js';
+export { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';

@@ -63,7 +63,7 @@ export function registerInject(program: Command, io: CliIo): void {
     const { parseInjectorConfig } = await import('@weft/injector');
     let config: InjectorConfig;
     try {
-      config = parseInjectorConfig({ injector: injectorSettingsFromFlags(flags) }, 'weft inject');
+      config = parseInjectorConfig({ injector: await injectorSettingsFromFlags(flags) }, 'weft inject');
     } catch (err) {
       if (err instanceof ConfigError) cmd.error(err.message, { exitCode: 2, code: 'weft.usage' });
       throw err;

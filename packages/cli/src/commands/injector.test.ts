@@ -38,6 +38,10 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    'trustDomain: cluster.local\nmtls: strict\nproxy:\n  detectTimeout: 1s\n',
+  );
   api = await startFakeKubeApi([{ name: 'shop', annotations: { 'weft.dev/inject': 'enabled' } }]);
   writeFileSync(
     join(dir, 'kubeconfig'),
@@ -143,7 +147,16 @@ describe('weft injector', () => {
         '--image',
         'weft:cli',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        // As install/base/injector.yaml sets them.
+        env: {
+          ...process.env,
+          WEFT_POD_NAMESPACE: 'mesh-home',
+          WEFT_MESH_CONFIG: join(dir, 'config.yaml'),
+          WEFT_TRUST_ANCHORS_FILE: join(dir, 'tls.crt'),
+        },
+      },
     );
     const proc = child;
     const port = await new Promise<number>((resolve, reject) => {
@@ -172,7 +185,34 @@ describe('weft injector', () => {
     expect(r.status).toBe(200);
     expect(r.json.response.warnings).toBeUndefined();
     const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
-    expect(patch[0].value[1].image).toBe('weft:cli');
+    const proxy = patch[0].value[1];
+    expect(proxy.image).toBe('weft:cli');
+    expect(proxy.env).toContainEqual({ name: 'WEFT_MTLS_MODE', value: 'strict' });
+    expect(proxy.env).toContainEqual({ name: 'WEFT_CA_FILE', value: '/var/run/weft/trust-anchors/ca.crt' });
+    const annotations = patch.at(-1).value;
+    expect(annotations['weft.dev/trust-anchors']).toBe(readFileSync(join(dir, 'tls.crt'), 'utf8'));
+    // The injector's own namespace (WEFT_POD_NAMESPACE) is never injected.
+    const own = await post(
+      port,
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u-2',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          namespace: 'mesh-home',
+          operation: 'CREATE',
+          object: {
+            metadata: { name: 'p', annotations: { 'weft.dev/inject': 'enabled' } },
+            spec: { containers: [{ name: 'app', image: 'app' }] },
+          },
+        },
+      }),
+    );
+    expect(own.json.response.auditAnnotations).toEqual({
+      'inject-result': 'skipped',
+      'inject-reason': 'system-namespace',
+    });
     expect(api.counts.lists).toBeGreaterThanOrEqual(1);
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');

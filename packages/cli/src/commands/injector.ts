@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@weft/api';
 import { createLogger, systemClock } from '@weft/core';
 import type { InjectorConfig } from '@weft/injector';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { CliIo } from '../program.js';
 
@@ -46,8 +46,8 @@ export function registerInjector(program: Command, io: CliIo): void {
     .requiredOption('--tls-key-file <file>', 'serving key (PEM); reloaded when it changes')
     .option('--kubeconfig <path>', 'kubeconfig for reading namespaces (default: the usual lookup)')
     .option('--in-cluster', 'use the pod service account to read namespaces')
-    .option('--mesh-config <file>', 'the mesh config (YAML or JSON)');
-  settingsOptions(command).action(async (flags: InjectorFlags, cmd: Command) => {
+    .addOption(new Option('--mesh-config <file>', 'the mesh config (YAML or JSON)').env('WEFT_MESH_CONFIG'));
+  settingsOptions(command, true).action(async (flags: InjectorFlags, cmd: Command) => {
     const usage = (message: string): never =>
       cmd.error(`weft injector: ${message}`, { exitCode: 2, code: 'weft.usage' });
     const {
@@ -69,7 +69,10 @@ export function registerInjector(program: Command, io: CliIo): void {
         flags.meshConfig === undefined
           ? undefined
           : (parseYaml(await readFile(flags.meshConfig, 'utf8')) ?? {});
-      config = parseInjectorConfig({ mesh, injector: injectorSettingsFromFlags(flags) }, 'weft injector');
+      config = parseInjectorConfig(
+        { mesh, injector: await injectorSettingsFromFlags(flags) },
+        'weft injector',
+      );
     } catch (err) {
       if (err instanceof ConfigError) usage(err.message);
       throw err;
@@ -112,29 +115,50 @@ export interface SettingsFlags {
   image?: string;
   meshNamespace?: string;
   controlPlaneAddress?: string;
+  trustAnchorsFile?: string;
   nativeSidecar: boolean;
   proxyCpu?: string;
   proxyMemory?: string;
 }
 
-/** Adds the sidecar-shaping options to a command. */
-export function settingsOptions(command: Command): Command {
+/**
+ * Adds the sidecar-shaping options to a command. With `env`, the options the install manifests
+ * set through the environment read it (WEFT_POD_NAMESPACE is the injector's own namespace).
+ */
+export function settingsOptions(command: Command, env = false): Command {
+  const withEnv = (option: Option, name: string) => (env ? option.env(name) : option);
   return command
     .option('--image <image>', 'the weft image for weft-init and weft-proxy')
-    .option('--mesh-namespace <ns>', "the mesh's own namespace (never injected)")
+    .addOption(
+      withEnv(
+        new Option('--mesh-namespace <ns>', "the mesh's own namespace (never injected)"),
+        'WEFT_POD_NAMESPACE',
+      ),
+    )
     .option('--control-plane-address <host:port>', 'where proxies reach the control plane')
+    .addOption(
+      withEnv(
+        new Option(
+          '--trust-anchors-file <file>',
+          'PEM trust anchors handed to proxies to verify the control plane',
+        ),
+        'WEFT_TRUST_ANCHORS_FILE',
+      ),
+    )
     .option('--no-native-sidecar', 'inject the proxy as the first regular container (Kubernetes < 1.29)')
     .option('--proxy-cpu <quantity>', 'default CPU request of the proxy')
     .option('--proxy-memory <quantity>', 'default memory request and limit of the proxy');
 }
 
-/** The injector settings object from flags (undefined flags keep the defaults). */
-export function injectorSettingsFromFlags(flags: SettingsFlags): Record<string, unknown> {
+/** The injector settings object from flags (undefined flags keep the defaults); reads the anchors file. */
+export async function injectorSettingsFromFlags(flags: SettingsFlags): Promise<Record<string, unknown>> {
   const settings: Record<string, unknown> = { nativeSidecar: flags.nativeSidecar };
   if (flags.image !== undefined) settings.image = flags.image;
   if (flags.meshNamespace !== undefined) settings.meshNamespace = flags.meshNamespace;
   if (flags.controlPlaneAddress !== undefined) settings.controlPlaneAddress = flags.controlPlaneAddress;
   if (flags.proxyCpu !== undefined) settings.proxyCpu = flags.proxyCpu;
   if (flags.proxyMemory !== undefined) settings.proxyMemory = flags.proxyMemory;
+  if (flags.trustAnchorsFile !== undefined)
+    settings.trustAnchorsPem = await readFile(flags.trustAnchorsFile, 'utf8');
   return settings;
 }

@@ -14,6 +14,8 @@ export interface IdentityFiles {
   readonly 'issuer.crt': string;
   /** The issuer's private key. */
   readonly 'issuer.key': string;
+  /** The key that signs join tokens (local mode; the control plane loads it with the rest). */
+  readonly 'token.key': string;
   /** The injector's serving certificate, then the issuer. */
   readonly 'injector.crt': string;
   /** The injector's private key. */
@@ -25,15 +27,17 @@ export const IDENTITY_FILE_NAMES: readonly string[] = [
   'ca.crt',
   'issuer.crt',
   'issuer.key',
+  'token.key',
   'injector.crt',
   'injector.key',
 ];
 
-/** A trust anchor certificate with an issuer certificate and key. */
+/** A trust anchor certificate, an issuer certificate and key, and a join-token key (PEM). */
 export interface CaFiles {
   readonly caCrt: string;
   readonly issuerCrt: string;
   readonly issuerKey: string;
+  readonly tokenKey: string;
 }
 
 /**
@@ -41,8 +45,13 @@ export interface CaFiles {
  * owns no certificate code of its own. Throws on CA-side problems (expired issuer, bad PEM).
  */
 export interface IdentityIssuer {
-  /** A new trust anchor and issuer for `trustDomain`. */
+  /** A new trust anchor, issuer and join-token key for `trustDomain` (the anchor key is dropped). */
   createCa(options: { trustDomain: string }): CaFiles;
+  /**
+   * Checks CA files read from a folder: the issuer key matches its certificate, which chains to
+   * the trust anchor. Returns the trust domain issuer.crt names, if any. Throws on a problem.
+   */
+  check(ca: CaFiles): { trustDomain?: string };
   /** A TLS serving certificate for `dnsNames` (chain: leaf, then issuer) and its key. */
   issueServing(options: {
     ca: CaFiles;
@@ -81,24 +90,17 @@ function readText(dir: string, name: string): string | undefined {
 }
 
 /**
- * Reads ca.crt, issuer.crt and issuer.key (required) and injector.crt + injector.key
- * (optional: issued from the issuer when absent) from `dir`.
+ * Reads ca.crt, issuer.crt, issuer.key and token.key (required: `weft identity create-ca` writes
+ * them) and injector.crt + injector.key (optional: issued from the issuer when absent) from `dir`.
  */
 export function readIdentityDir(dir: string): {
   ca: CaFiles;
   injector?: { chainPem: string; keyPem: string };
 } {
-  const caCrt = readText(dir, 'ca.crt');
-  const issuerCrt = readText(dir, 'issuer.crt');
-  const issuerKey = readText(dir, 'issuer.key');
-  const missing = [
-    ['ca.crt', caCrt],
-    ['issuer.crt', issuerCrt],
-    ['issuer.key', issuerKey],
-  ]
-    .filter(([, v]) => v === undefined)
-    .map(([n]) => n);
-  if (caCrt === undefined || issuerCrt === undefined || issuerKey === undefined) {
+  const required = ['ca.crt', 'issuer.crt', 'issuer.key', 'token.key'] as const;
+  const [caCrt, issuerCrt, issuerKey, tokenKey] = required.map((name) => readText(dir, name));
+  const missing = required.filter((_, i) => [caCrt, issuerCrt, issuerKey, tokenKey][i] === undefined);
+  if (caCrt === undefined || issuerCrt === undefined || issuerKey === undefined || tokenKey === undefined) {
     throw new IdentityDirError(
       `${dir} lacks ${missing.join(', ')} (create them with: weft identity create-ca --out ${dir})`,
     );
@@ -108,7 +110,7 @@ export function readIdentityDir(dir: string): {
   if ((chainPem === undefined) !== (keyPem === undefined)) {
     throw new IdentityDirError(`${dir} has only one of injector.crt and injector.key; give both or neither`);
   }
-  const ca = { caCrt, issuerCrt, issuerKey };
+  const ca = { caCrt, issuerCrt, issuerKey, tokenKey };
   return chainPem !== undefined && keyPem !== undefined ? { ca, injector: { chainPem, keyPem } } : { ca };
 }
 
@@ -119,6 +121,19 @@ export function resolveIdentity(options: {
   issuer: IdentityIssuer;
 }): IdentityFiles {
   const fromDir = options.dir === undefined ? undefined : readIdentityDir(options.dir);
+  if (fromDir !== undefined) {
+    let named: string | undefined;
+    try {
+      named = options.issuer.check(fromDir.ca).trustDomain;
+    } catch (err) {
+      throw new IdentityDirError(`${options.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (named !== undefined && named !== options.trustDomain) {
+      throw new IdentityDirError(
+        `${options.dir} holds a CA for trust domain ${named}, but the mesh config says ${options.trustDomain}`,
+      );
+    }
+  }
   const ca = fromDir?.ca ?? options.issuer.createCa({ trustDomain: options.trustDomain });
   const injector =
     fromDir?.injector ??
@@ -133,6 +148,7 @@ export function resolveIdentity(options: {
     'ca.crt': ca.caCrt,
     'issuer.crt': ca.issuerCrt,
     'issuer.key': ca.issuerKey,
+    'token.key': ca.tokenKey,
     'injector.crt': injector.chainPem,
     'injector.key': injector.keyPem,
   };

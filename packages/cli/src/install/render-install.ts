@@ -14,7 +14,7 @@ import {
   readYamlObjects,
   renderKustomization,
 } from './kustomize.js';
-import { type KubeObject, sortForApply } from './objects.js';
+import { type KubeObject, objectKey, sortForApply } from './objects.js';
 
 /** What `weft install` was asked for. */
 export interface InstallOptions {
@@ -56,6 +56,12 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   }
   if (options.jaeger) objects.push(...addJaeger(root, objects));
   meshConfigOf(objects); // the final config must still parse
+  const seen = new Set<string>();
+  for (const o of objects) {
+    if (seen.has(objectKey(o)))
+      throw new KustomizeError(`${objectKey(o)} is defined twice (an addon repeats it?)`);
+    seen.add(objectKey(o));
+  }
   return sortForApply(objects);
 }
 

@@ -72,7 +72,10 @@ export class Certifier {
       );
     } else {
       this.metrics?.failed(outcome.reason);
-      this.logger.info({ reason: outcome.reason, code: outcome.code }, `certify refused: ${outcome.message}`);
+      this.logger.debug(
+        { reason: outcome.reason, code: outcome.code },
+        `certify refused: ${outcome.message}`,
+      );
     }
     return outcome;
   }

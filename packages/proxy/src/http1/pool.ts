@@ -35,7 +35,6 @@ export class Http1Pool implements ConnectionHome {
       while (list !== undefined && list.length > 0) {
         const conn = list.pop()!;
         if (conn.idle && !conn.socket.destroyed) {
-          conn.socket.setTimeout(0);
           conn.send(req);
           return;
         }
@@ -50,6 +49,8 @@ export class Http1Pool implements ConnectionHome {
           this.options.limits,
           this.options.metrics,
         );
+        // One idle timer per connection, refreshed by socket activity: it only closes idle ones.
+        socket.setTimeout(this.options.idleTimeoutMs);
         socket.on('timeout', () => {
           if (conn.idle) conn.close();
         });
@@ -80,7 +81,6 @@ export class Http1Pool implements ConnectionHome {
       conn.close();
       return;
     }
-    conn.socket.setTimeout(this.options.idleTimeoutMs);
     list.push(conn);
   }
 

@@ -10,6 +10,7 @@ import { relay } from '../tcp/relay.js';
 import { replaceTraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
+import { headWithBody } from './coalesce.js';
 import { type HeadLimits, parseHead } from './head-parser.js';
 import { serializeRequestHead } from './serialize.js';
 import { type Http1Request, UpstreamError } from './server-connection.js';
@@ -40,6 +41,9 @@ export class UpstreamConnection implements BodyTarget {
   private untilClose = false;
   /** Exchanges carried so far. */
   uses = 0;
+  /** The request head not yet written: sent together with the first body bytes. */
+  private pendingHead: string | undefined;
+  private readonly abortBound = () => this.abort();
   private readonly dechunkWrite = (b: Buffer, s: number, e: number) => {
     this.request?.conn.writeBody(b.subarray(s, e));
   };
@@ -70,21 +74,32 @@ export class UpstreamConnection implements BodyTarget {
     this.responseBytes = 0;
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
-    req.abortUpstream = () => this.abort();
-    this.socket.cork();
+    req.abortUpstream = this.abortBound;
     const trace = req.traceHeaders;
     const head =
       trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
-    this.socket.write(serializeRequestHead(head, ''), 'latin1');
+    this.pendingHead = serializeRequestHead(head, '');
     req.conn.attachBody(this);
-    this.socket.uncork();
+    if (this.pendingHead !== undefined) this.flushHead();
+  }
+
+  private flushHead(): void {
+    if (this.pendingHead === undefined) return;
+    this.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = undefined;
   }
 
   write(chunk: Buffer): boolean {
+    if (this.pendingHead !== undefined) {
+      const out = headWithBody(this.pendingHead, chunk);
+      this.pendingHead = undefined;
+      return this.socket.write(out);
+    }
     return this.socket.write(chunk);
   }
 
   end(): void {
+    this.flushHead();
     this.requestBodyDone = true;
     if (this.state === UpState.Idle) this.finish();
   }
@@ -101,14 +116,9 @@ export class UpstreamConnection implements BodyTarget {
       return;
     }
     this.responseBytes += chunk.length;
-    const client = req.conn.socket;
-    client.cork();
-    try {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      this.process(req);
-    } finally {
-      client.uncork();
-    }
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.process(req);
+    req.conn.flushHead();
   }
 
   private process(req: Http1Request): void {

@@ -190,6 +190,7 @@ export class H2Request implements ProxyRequest {
   }
 
   private count(status: number): void {
-    this.metrics.requests.inc({ direction: this.info.direction, class: `${Math.floor(status / 100)}xx` });
+    const c = this.metrics.statusCounters[this.info.direction];
+    (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }

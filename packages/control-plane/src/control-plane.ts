@@ -1,0 +1,203 @@
+/**
+ * The control plane: sources -> MeshState -> Discovery (and Identity) on one gRPC server, plus
+ * the admin server. Thin wiring; every decision lives in the parts.
+ */
+import {
+  Server,
+  type ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { loadDiscoveryProto } from '@weft/api';
+import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
+import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
+import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
+import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
+import { ControlPlaneMetrics } from './metrics.js';
+import { type ChangeSet, MeshState } from './model/mesh-state.js';
+import { ResourceBuilder } from './model/resource-builder.js';
+import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
+import type { StatusReporter } from './status/status-reporter.js';
+
+/** A gRPC service to host beside Discovery (Identity). */
+export interface GrpcService {
+  readonly definition: ServiceDefinition;
+  readonly handlers: UntypedServiceImplementation;
+}
+
+export interface ControlPlaneOptions {
+  readonly sources: readonly ConfigSource[];
+  /** Receives proxies' registrations (usually also one of `sources`). */
+  readonly registrar?: Registrar;
+  readonly credentials: ServerCredentials;
+  /** host:port of the gRPC server, e.g. "0.0.0.0:7443" ("127.0.0.1:0" in tests). */
+  readonly grpcAddress: string;
+  /** Admin server; omitted, none runs. */
+  readonly admin?: { readonly host: string; readonly port: number };
+  readonly services?: readonly GrpcService[];
+  /** Adds more services to the gRPC server (e.g. `addIdentityService(server, …)`), before it binds. */
+  readonly configureServer?: (server: Server) => void;
+  readonly peerIdentity?: PeerIdentity;
+  readonly statusReporter?: StatusReporter;
+  /** Extra readiness checks (e.g. the CA is loaded). */
+  readonly readyChecks?: () => readonly ReadyCheck[];
+  readonly logger?: Logger;
+  readonly metrics?: ControlPlaneMetrics;
+  readonly clock?: Clock;
+  readonly clusterDomain?: string;
+  readonly maxBlockedRounds?: number;
+}
+
+/** Where the servers listen once started. */
+export interface ControlPlaneAddresses {
+  readonly grpcPort: number;
+  readonly adminPort: number | undefined;
+}
+
+export class ControlPlane {
+  readonly state: MeshState;
+  readonly builder: ResourceBuilder;
+  readonly discovery: DiscoveryService;
+  readonly metrics: ControlPlaneMetrics;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  private admin: AdminServer | undefined;
+  private readonly invalid = new Set<string>();
+  private started = false;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? new ControlPlaneMetrics();
+    this.state = new MeshState(
+      options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain },
+    );
+    this.builder = new ResourceBuilder(this.state);
+    this.discovery = new DiscoveryService({
+      state: this.state,
+      builder: this.builder,
+      peerIdentity: options.peerIdentity ?? certificateIdentity,
+      metrics: this.metrics,
+      logger: this.logger.child({ part: 'discovery' }),
+      clock: this.clock,
+      ...(options.registrar === undefined ? {} : { registrar: options.registrar }),
+      ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
+    });
+    this.server.addService(
+      loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service,
+      this.discovery.handlers(),
+    );
+    for (const s of options.services ?? []) this.server.addService(s.definition, s.handlers);
+    options.configureServer?.(this.server);
+  }
+
+  /**
+   * Starts the admin server, syncs every source, then serves gRPC (so no proxy is told
+   * "does not exist" about a service merely not read yet).
+   */
+  async start(): Promise<ControlPlaneAddresses> {
+    let adminPort: number | undefined;
+    if (this.options.admin !== undefined) {
+      this.admin = new AdminServer({
+        ...this.options.admin,
+        registry: this.metrics.registry,
+        ready: () => this.readiness(),
+        debugState: () => this.debugState(),
+        logger: this.logger,
+      });
+      adminPort = await this.admin.listen().catch((err: unknown) => {
+        throw new WeftError(
+          'UNAVAILABLE',
+          `admin server cannot listen on ${this.options.admin?.host}:${this.options.admin?.port}: ${describeError(err)}`,
+          { cause: err },
+        );
+      });
+    }
+    await Promise.all(this.options.sources.map((s) => s.start((events) => this.apply(events))));
+    const grpcPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(this.options.grpcAddress, this.options.credentials, (err, port) => {
+        if (err === null) resolve(port);
+        else
+          reject(
+            new WeftError(
+              'UNAVAILABLE',
+              `gRPC server cannot listen on ${this.options.grpcAddress}: ${err.message}`,
+              { cause: err },
+            ),
+          );
+      });
+    });
+    this.started = true;
+    this.logger.info({ grpcPort, adminPort }, 'control plane serving');
+    return { grpcPort, adminPort };
+  }
+
+  /** Applies a batch of source events and pushes what changed. */
+  apply(events: readonly SourceEvent[]): ChangeSet {
+    const at = this.clock.monotonic();
+    const change = this.state.apply(events);
+    this.builder.invalidate(change);
+    this.discovery.publish(change, at);
+    this.metrics.stateVersion.set(change.version);
+    if (change.conditions.length > 0) {
+      for (const c of change.conditions) {
+        if (c.condition?.status === 'rejected') this.invalid.add(refKey(c.ref));
+        else this.invalid.delete(refKey(c.ref));
+      }
+      this.metrics.invalidResources.set(this.invalid.size);
+      try {
+        this.options.statusReporter?.report(change.conditions);
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'status reporter failed');
+      }
+    }
+    return change;
+  }
+
+  /** Readiness: every source synced and the gRPC server serving, plus the extra checks. */
+  readiness(): ReadyCheck[] {
+    return [
+      ...this.options.sources.map((s) => ({
+        name: `source ${s.name}`,
+        ok: s.ready(),
+        ...(s.ready() ? {} : { detail: 'initial sync pending' }),
+      })),
+      { name: 'grpc', ok: this.started, ...(this.started ? {} : { detail: 'not serving yet' }) },
+      ...(this.options.readyChecks?.() ?? []),
+    ];
+  }
+
+  /** The model as JSON for /debug/state. */
+  debugState(): unknown {
+    const state = this.state;
+    return {
+      version: state.version,
+      meshConfig: state.meshConfig(),
+      services: state.resourcesOf('Service').length,
+      registrations: state.registrationCount(),
+      conditions: state
+        .allConditions()
+        .map((c) => ({ ref: c.ref, origin: c.origin, condition: c.condition })),
+      proxies: this.discovery.debug(),
+    };
+  }
+
+  /** Ends streams, stops the servers and sources. */
+  async close(): Promise<void> {
+    this.discovery.close();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await Promise.all(this.options.sources.map((s) => s.close()));
+    await this.admin?.close();
+  }
+}

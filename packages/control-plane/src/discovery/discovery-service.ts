@@ -1,0 +1,455 @@
+/**
+ * The Discovery gRPC service: one bidirectional stream per proxy, on-demand subscriptions,
+ * versioned responses with nonces, ACK/NACK, and deltas fanned out only to the subscribers of
+ * what changed.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ServerDuplexStream, status } from '@grpc/grpc-js';
+import type {
+  DiscoveryHandlers,
+  DiscoveryRequest__Output,
+  DiscoveryResponse,
+  Node__Output,
+  Resource,
+} from '@weft/api';
+import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import type { WorkloadRef } from '../model/inbound.js';
+import type { ChangeSet, MeshState } from '../model/mesh-state.js';
+import { MultiIndex } from '../model/multi-index.js';
+import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
+import type { PortProtocol } from '../model/service-model.js';
+import type { Registration } from '../sources/config-source.js';
+import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
+import { ProxySession } from './proxy-session.js';
+import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
+
+type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
+
+/** Receives proxies' workload announcements (the registrations source). */
+export interface Registrar {
+  register(registration: Registration): void;
+  /** The proxy disconnected; the registration may linger for a grace period. */
+  deregister(id: string): void;
+}
+
+export interface DiscoveryServiceOptions {
+  readonly state: MeshState;
+  readonly builder: ResourceBuilder;
+  readonly peerIdentity: PeerIdentity;
+  readonly metrics: ControlPlaneMetrics;
+  readonly registrar?: Registrar;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Subscriptions one stream may hold; default 10,000. */
+  readonly maxSubscriptions?: number;
+  /** Rounds of updates a blocked stream may fall behind before it is closed; default 64. */
+  readonly maxBlockedRounds?: number;
+}
+
+const INBOUND = 'inbound';
+const MESH = 'mesh';
+
+const PROTOCOLS: Readonly<Record<string, PortProtocol>> = {
+  PROTOCOL_HTTP: 'http',
+  PROTOCOL_HTTP2: 'http2',
+  PROTOCOL_GRPC: 'grpc',
+  PROTOCOL_TCP: 'tcp',
+};
+
+interface Connection {
+  readonly session: ProxySession;
+  readonly call: Call;
+  readonly queue: PushQueue;
+  /** Watch keys per name (including "inbound"). */
+  readonly watching: Map<string, readonly string[]>;
+  closed: boolean;
+}
+
+class StreamError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+export class DiscoveryService {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly connections = new Map<string, Connection>();
+  private readonly watchers = new MultiIndex<string>();
+  private readonly maxSubscriptions: number;
+
+  constructor(private readonly options: DiscoveryServiceOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock;
+    this.maxSubscriptions = options.maxSubscriptions ?? 10_000;
+  }
+
+  /** The grpc-js handlers of weft.discovery.v1alpha1.Discovery. */
+  handlers(): DiscoveryHandlers {
+    return { Stream: (call: Call) => this.open(call) };
+  }
+
+  /** Connected proxies. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Pushes what `change` affects to the subscribers of it. Call after `state.apply` and `builder.invalidate`. */
+  publish(change: ChangeSet, changedAt: number = this.clock.monotonic()): void {
+    const affected = new Map<string, Set<string>>();
+    if (change.all) {
+      for (const [id, conn] of this.connections) affected.set(id, new Set([MESH, ...conn.watching.keys()]));
+    } else {
+      for (const key of change.dirty) {
+        for (const w of this.watchers.get(key)) {
+          const cut = w.indexOf('\n');
+          const id = w.slice(0, cut);
+          let names = affected.get(id);
+          if (names === undefined) {
+            names = new Set();
+            affected.set(id, names);
+          }
+          names.add(w.slice(cut + 1));
+        }
+      }
+    }
+    for (const [id, names] of affected) {
+      const conn = this.connections.get(id);
+      if (conn !== undefined) this.refresh(conn, names, changedAt);
+    }
+  }
+
+  /** Ends every stream (the server is shutting down). */
+  close(): void {
+    for (const conn of [...this.connections.values()])
+      this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
+  }
+
+  /** Per-proxy state for /debug/state. */
+  debug(): unknown[] {
+    return [...this.connections.values()].map(({ session, queue }) => ({
+      id: session.id,
+      identity: session.identity.id,
+      workload: session.workload.workload,
+      proxyVersion: session.proxyVersion,
+      subscriptions: [...session.subscriptions.keys()],
+      acked: session.ackedVersions(),
+      rejected: session.rejectedVersions(),
+      lastNack: session.lastNack,
+      queued: queue.size,
+    }));
+  }
+
+  private open(call: Call): void {
+    const id = this.options.peerIdentity(call);
+    const identity = id === undefined ? undefined : parseWorkloadId(id);
+    if (identity === undefined) {
+      this.reject(
+        call,
+        id === undefined
+          ? new StreamError(
+              status.UNAUTHENTICATED,
+              'discovery requires a client certificate (an SVID from Identity.Certify)',
+              'no-certificate',
+            )
+          : new StreamError(
+              status.PERMISSION_DENIED,
+              `client certificate identity ${id} is not a workload identity`,
+              'bad-identity',
+            ),
+      );
+      return;
+    }
+    let conn: Connection | undefined;
+    call.on('data', (req: DiscoveryRequest__Output) => {
+      try {
+        if (conn === undefined) {
+          if (req.kind !== 'node' || req.node == null)
+            throw new StreamError(status.INVALID_ARGUMENT, 'the first message must be node', 'no-node');
+          conn = this.connect(call, identity, req.node);
+          return;
+        }
+        if (conn.closed) return;
+        this.handle(conn, req);
+      } catch (err) {
+        const e =
+          err instanceof StreamError ? err : new StreamError(status.INTERNAL, describeError(err), 'internal');
+        if (e.code === status.INTERNAL)
+          this.logger.error({ err: describeError(err) }, 'discovery stream failed');
+        if (conn === undefined) this.reject(call, e);
+        else this.fail(conn, e);
+      }
+    });
+    const done = () => {
+      if (conn !== undefined) this.disconnect(conn);
+    };
+    call.on('end', () => {
+      done();
+      call.end();
+    });
+    call.on('cancelled', done);
+    call.on('error', done);
+    call.on('close', done);
+  }
+
+  private connect(
+    call: Call,
+    identity: NonNullable<ReturnType<typeof parseWorkloadId>>,
+    node: Node__Output,
+  ): Connection {
+    if (node.namespace !== '' && node.namespace !== identity.namespace) {
+      throw new StreamError(
+        status.PERMISSION_DENIED,
+        `node.namespace "${node.namespace}" does not match the client certificate's namespace "${identity.namespace}"`,
+        'identity-mismatch',
+      );
+    }
+    if (node.serviceAccount !== '' && node.serviceAccount !== identity.serviceAccount) {
+      throw new StreamError(
+        status.PERMISSION_DENIED,
+        `node.service_account "${node.serviceAccount}" does not match the client certificate's "${identity.serviceAccount}"`,
+        'identity-mismatch',
+      );
+    }
+    const workload: WorkloadRef = {
+      namespace: identity.namespace,
+      workload: node.workload,
+      ...(node.service === '' ? {} : { service: node.service }),
+      labels: { ...node.labels },
+      inboundPorts: node.inboundPorts
+        .filter((p) => p.port > 0 && p.port < 65536)
+        .map((p) => ({ port: p.port, protocol: PROTOCOLS[p.protocol] ?? 'detect' })),
+    };
+    const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
+    const conn: Connection = {
+      session,
+      call,
+      queue: new PushQueue({
+        maxPendingNames: this.maxSubscriptions + 2,
+        maxBlockedRounds: this.options.maxBlockedRounds ?? 64,
+      }),
+      watching: new Map(),
+      closed: false,
+    };
+    this.connections.set(session.id, conn);
+    this.options.metrics.connectedProxies.set(this.connections.size);
+    call.on('drain', () => {
+      conn.queue.unblock();
+      this.flush(conn);
+    });
+    if (this.options.registrar !== undefined && node.workload !== '') {
+      this.options.registrar.register({
+        id: session.id,
+        identity: identity.id,
+        namespace: identity.namespace,
+        service: node.service,
+        workload: node.workload,
+        address: node.address !== '' ? node.address : peerAddress(call.getPeer()),
+        inboundListenerPort: node.inboundListenerPort > 0 ? node.inboundListenerPort : 7143,
+        ports: workload.inboundPorts.map((p) => ({
+          port: p.port,
+          protocol: p.protocol === 'detect' ? undefined : p.protocol,
+        })),
+        labels: workload.labels,
+        ...(node.zone === '' ? {} : { zone: node.zone }),
+      });
+    }
+    this.logger.debug(
+      { proxy: session.id, identity: identity.id, workload: node.workload },
+      'proxy connected',
+    );
+    this.refresh(conn, new Set([MESH, INBOUND]), this.clock.monotonic());
+    return conn;
+  }
+
+  private handle(conn: Connection, req: DiscoveryRequest__Output): void {
+    const { session } = conn;
+    switch (req.kind) {
+      case 'subscribe': {
+        const names = (req.subscribe?.names ?? []).filter(
+          (n) => n !== '' && n !== INBOUND && n !== MESH && !session.subscriptions.has(n),
+        );
+        if (session.subscriptions.size + names.length > this.maxSubscriptions) {
+          throw new StreamError(
+            status.RESOURCE_EXHAUSTED,
+            `more than ${this.maxSubscriptions} subscriptions on one stream`,
+            'too-many-subscriptions',
+          );
+        }
+        for (const name of names)
+          session.subscriptions.set(name, this.options.builder.resolve(name, session.identity.namespace));
+        this.options.metrics.subscriptions.inc(names.length);
+        if (names.length > 0) this.refresh(conn, new Set(names), this.clock.monotonic());
+        return;
+      }
+      case 'unsubscribe': {
+        const removals = new Map<string, QueuedUpdate>();
+        for (const name of req.unsubscribe?.names ?? []) {
+          if (!session.subscriptions.delete(name)) continue;
+          this.options.metrics.subscriptions.dec();
+          this.unwatch(conn, name);
+          const u = session.remove(name);
+          if (u !== undefined) removals.set(name, u);
+        }
+        this.push(conn, removals, this.clock.monotonic());
+        return;
+      }
+      case 'ack': {
+        const r = session.ack(req.ack?.nonce ?? '');
+        if (r.type === 'ok') this.options.metrics.acks.inc();
+        return;
+      }
+      case 'nack': {
+        const detail = (req.nack?.errorDetail ?? '').slice(0, 1024);
+        const r = session.nack(req.nack?.nonce ?? '', detail);
+        if (r.type !== 'ok') return;
+        this.options.metrics.nacks.inc();
+        this.logger.warn(
+          {
+            proxy: session.id,
+            identity: session.identity.id,
+            nonce: req.nack?.nonce,
+            names: r.names,
+            detail,
+          },
+          'proxy rejected a discovery response; it keeps its last acknowledged config',
+        );
+        return;
+      }
+      case 'node':
+        throw new StreamError(status.INVALID_ARGUMENT, 'node may be sent only once, first', 'node-twice');
+      default:
+        throw new StreamError(status.INVALID_ARGUMENT, 'empty discovery request', 'empty-request');
+    }
+  }
+
+  /** Recomputes `names` for one proxy and queues what differs from what it has. */
+  private refresh(conn: Connection, names: ReadonlySet<string>, changedAt: number): void {
+    const { session } = conn;
+    const { builder } = this.options;
+    const updates = new Map<string, QueuedUpdate>();
+    const add = (name: string, version: string, resource: Resource) => {
+      const u = session.upsert(name, version, resource);
+      if (u !== undefined) updates.set(name, u);
+    };
+    for (const name of names) {
+      if (name === MESH) {
+        const m = builder.meshConfig();
+        add(MESH, m.version, { name: MESH, version: m.version, meshConfig: m.message });
+        continue;
+      }
+      if (name === INBOUND) {
+        const inbound = builder.inbound(session.workload);
+        this.watch(conn, INBOUND, inbound.watch);
+        add(INBOUND, inbound.version, {
+          name: INBOUND,
+          version: inbound.version,
+          inboundPolicy: inbound.message,
+        });
+        continue;
+      }
+      if (!session.subscriptions.has(name)) continue;
+      const resolution = builder.resolve(name, session.identity.namespace);
+      session.subscriptions.set(name, resolution);
+      this.watch(conn, name, resolution.watch);
+      if (resolution.type === 'not-found') {
+        const version = contentVersion(resolution.reason);
+        add(name, version, { name, version, doesNotExist: { reason: resolution.reason } });
+        continue;
+      }
+      const d = builder.destination(resolution.namespace, resolution.service, resolution.port);
+      if (d.type === 'destination')
+        add(name, d.version, { name, version: d.version, destination: d.message });
+      else add(name, d.version, { name, version: d.version, doesNotExist: { reason: d.reason } });
+    }
+    this.push(conn, updates, changedAt);
+  }
+
+  private push(conn: Connection, updates: ReadonlyMap<string, QueuedUpdate>, changedAt: number): void {
+    if (updates.size === 0) return;
+    const result: EnqueueResult = conn.queue.enqueue(updates, changedAt);
+    if (result === 'overflow') {
+      this.options.metrics.streamOverflows.inc();
+      this.logger.warn(
+        { proxy: conn.session.id, identity: conn.session.identity.id },
+        'discovery stream cannot keep up; closing it',
+      );
+      this.fail(
+        conn,
+        new StreamError(
+          status.RESOURCE_EXHAUSTED,
+          'discovery stream cannot keep up with updates',
+          'overflow',
+        ),
+      );
+      return;
+    }
+    if (result === 'flush') this.flush(conn);
+  }
+
+  private flush(conn: Connection): void {
+    if (conn.closed) return;
+    const batch = conn.queue.take();
+    if (batch === undefined) return;
+    const nonce = conn.session.record(batch.resources, batch.removed);
+    const ok = conn.call.write({
+      versionInfo: String(this.options.state.version),
+      nonce,
+      resources: batch.resources,
+      removedNames: batch.removed,
+    });
+    this.options.metrics.pushes.inc({ reason: 'change' });
+    this.options.metrics.pushedResources.inc(batch.resources.length + batch.removed.length);
+    this.options.metrics.pushLatency.observe(Math.max(0, this.clock.monotonic() - batch.since) / 1000);
+    if (!ok) conn.queue.block();
+  }
+
+  private watch(conn: Connection, name: string, keys: readonly string[]): void {
+    const before = conn.watching.get(name);
+    if (before !== undefined && before.length === keys.length && before.every((k, i) => k === keys[i]))
+      return;
+    this.unwatch(conn, name);
+    const member = `${conn.session.id}\n${name}`;
+    for (const key of keys) this.watchers.add(key, member);
+    conn.watching.set(name, keys);
+  }
+
+  private unwatch(conn: Connection, name: string): void {
+    const member = `${conn.session.id}\n${name}`;
+    for (const key of conn.watching.get(name) ?? []) this.watchers.delete(key, member);
+    conn.watching.delete(name);
+  }
+
+  private disconnect(conn: Connection): void {
+    if (!this.connections.delete(conn.session.id)) return;
+    conn.closed = true;
+    for (const name of [...conn.watching.keys()]) this.unwatch(conn, name);
+    this.options.metrics.subscriptions.dec(conn.session.subscriptions.size);
+    this.options.metrics.connectedProxies.set(this.connections.size);
+    this.options.registrar?.deregister(conn.session.id);
+    this.logger.debug({ proxy: conn.session.id }, 'proxy disconnected');
+  }
+
+  private fail(conn: Connection, err: StreamError): void {
+    this.disconnect(conn);
+    this.reject(conn.call, err);
+  }
+
+  private reject(call: Call, err: StreamError): void {
+    this.options.metrics.streamErrors.inc({ reason: err.reason });
+    call.emit('error', { code: err.code, details: err.message });
+  }
+}
+
+/** The IP of a grpc-js peer string ("ipv4:127.0.0.1:5000", "[::1]:5000", "127.0.0.1:5000"). */
+export function peerAddress(peer: string): string {
+  const text = peer.replace(/^ipv[46]:/, '');
+  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
+  const colon = text.lastIndexOf(':');
+  return colon < 0 ? text : text.slice(0, colon);
+}

@@ -1,0 +1,161 @@
+/**
+ * Runs one client-node informer and keeps it running: client-node re-lists by itself after
+ * 410 Gone but stops on any other watch error, so every error restarts it after a jittered,
+ * exponential backoff. Events are batched per tick and handed on as source events.
+ */
+import { type KubeConfig, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
+import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import { refOf } from '../model/resource-parse.js';
+import type { SourceEvent } from '../sources/config-source.js';
+import { kubeRequest } from './kube-client.js';
+import { apiVersionOf, collectionPath, type WatchedKind } from './watched-kinds.js';
+
+export interface InformerRunnerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly watched: WatchedKind;
+  readonly version: string;
+  readonly onEvents: (events: SourceEvent[]) => void;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly metrics: ControlPlaneMetrics;
+  /** Backoff after the first error; doubles per consecutive error up to `maxBackoffMs`. */
+  readonly baseBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+interface ListObject {
+  metadata?: { resourceVersion?: string };
+  items?: Record<string, unknown>[];
+}
+
+export class InformerRunner {
+  private readonly informer;
+  private readonly apiVersion: string;
+  private pending: SourceEvent[] = [];
+  private flushScheduled = false;
+  private failures = 0;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+  private syncedFlag = false;
+  private syncWaiters: (() => void)[] = [];
+  /** Restarts after errors so far (for tests and /debug/state). */
+  restarts = 0;
+  lastError: string | undefined;
+
+  constructor(private readonly options: InformerRunnerOptions) {
+    const { watched, version, kubeConfig } = options;
+    this.apiVersion = apiVersionOf(watched.group, version);
+    const path = collectionPath(watched.group, version, watched.plural);
+    const list = async (): Promise<ListObject> => {
+      const body = (await kubeRequest(kubeConfig, { method: 'GET', path })) as ListObject;
+      // List items carry no apiVersion/kind; watch events do. Make them alike.
+      const items = (body.items ?? []).map((item) => ({
+        apiVersion: this.apiVersion,
+        kind: watched.kind,
+        ...item,
+      }));
+      setImmediate(() => this.listed());
+      return { ...body, items };
+    };
+    this.informer = makeInformer<KubernetesObject>(kubeConfig, path, list as never);
+    this.informer.on('add', (obj) => this.push('upsert', obj));
+    this.informer.on('update', (obj) => this.push('upsert', obj));
+    this.informer.on('delete', (obj) => this.push('delete', obj));
+    this.informer.on('error', (err: unknown) => this.failed(err));
+  }
+
+  get kind(): string {
+    return this.options.watched.kind;
+  }
+
+  /** True once the first list has been delivered. */
+  get synced(): boolean {
+    return this.syncedFlag;
+  }
+
+  /** Resolves after the first successful list has been delivered. */
+  whenSynced(): Promise<void> {
+    if (this.syncedFlag) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.informer.start().catch((err: unknown) => this.failed(err));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.informer.stop().catch(() => undefined);
+  }
+
+  private listed(): void {
+    this.flush();
+    this.failures = 0;
+    if (!this.syncedFlag) {
+      this.syncedFlag = true;
+      this.options.logger.info({ kind: this.kind, version: this.options.version }, 'informer synced');
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    this.flush();
+    this.lastError = describeError(err);
+    this.failures++;
+    const { baseBackoffMs = 500, maxBackoffMs = 30_000 } = this.options;
+    const delay = jitter(
+      Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(this.failures - 1, 16)),
+      0.2,
+      this.options.random,
+    );
+    this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'watch' });
+    this.options.logger.warn(
+      { kind: this.kind, err: this.lastError, retryInMs: Math.round(delay) },
+      'watch failed; restarting the informer',
+    );
+    this.timer?.cancel();
+    this.timer = this.options.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.restarts++;
+      this.start();
+    }, delay);
+  }
+
+  private push(type: 'upsert' | 'delete', obj: KubernetesObject): void {
+    const object = { apiVersion: this.apiVersion, kind: this.kind, ...obj } as Record<string, unknown>;
+    const r = refOf(object, 'default');
+    if (r.type !== 'ref') return;
+    if (type === 'delete') this.pending.push({ type: 'delete', ref: r.ref });
+    else {
+      const meta = obj.metadata ?? {};
+      this.pending.push({
+        type: 'upsert',
+        ref: r.ref,
+        object,
+        origin: {
+          source: 'kubernetes',
+          apiVersion: String(object.apiVersion),
+          ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }),
+          ...(meta.uid === undefined ? {} : { uid: meta.uid }),
+        },
+      });
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 || this.stopped) return;
+    const events = this.pending;
+    this.pending = [];
+    this.options.onEvents(events);
+  }
+}

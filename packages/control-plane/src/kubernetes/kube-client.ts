@@ -1,0 +1,106 @@
+/**
+ * Raw JSON requests to the Kubernetes API with a KubeConfig's credentials. Lists are read raw
+ * (not through client-node's typed deserializer) so that listed and watched objects have the
+ * same shape.
+ */
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { WeftError } from '@weft/core';
+
+/** A non-2xx answer from the API server. `statusCode` is what client-node's ListWatch looks at (410). */
+export class KubeApiError extends WeftError {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(
+      statusCode === 404
+        ? 'NOT_FOUND'
+        : statusCode === 403 || statusCode === 401
+          ? 'PERMISSION_DENIED'
+          : 'UNAVAILABLE',
+      message,
+    );
+    this.name = 'KubeApiError';
+  }
+
+  /** client-node reads `code` too; keep the HTTP status there as well for 410. */
+  get httpCode(): number {
+    return this.statusCode;
+  }
+}
+
+export interface KubeRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  readonly path: string;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly timeoutMs?: number;
+}
+
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** Sends one request; resolves with the parsed JSON body, rejects with a KubeApiError on non-2xx. */
+export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new WeftError('FAILED_PRECONDITION', 'the kubeconfig has no current cluster');
+  const url = new URL(cluster.server.replace(/\/$/, '') + req.path);
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+  const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  const headers: Record<string, string | string[] | number> = { accept: 'application/json' };
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = v;
+  if (body !== undefined) {
+    headers['content-type'] = req.contentType ?? 'application/json';
+    headers['content-length'] = String(body.length);
+  }
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = send(url, { ...opts, method: req.method, headers, timeout: req.timeoutMs ?? 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          res.destroy();
+          reject(
+            new KubeApiError(
+              0,
+              `${req.method} ${req.path}: response larger than ${MAX_RESPONSE_BYTES} bytes`,
+            ),
+          );
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          let detail = text.slice(0, 300);
+          try {
+            const parsed = JSON.parse(text) as { message?: string };
+            if (typeof parsed.message === 'string') detail = parsed.message;
+          } catch {
+            // not JSON; keep the text
+          }
+          reject(new KubeApiError(status, `${req.method} ${req.path}: ${status} ${detail}`));
+          return;
+        }
+        try {
+          resolve(text === '' ? {} : JSON.parse(text));
+        } catch (err) {
+          reject(new KubeApiError(status, `${req.method} ${req.path}: response is not JSON`));
+          void err;
+        }
+      });
+    });
+    r.on('timeout', () => r.destroy(new Error(`${req.method} ${req.path}: timed out`)));
+    r.on('error', (err) =>
+      reject(new KubeApiError(0, `${req.method} ${url.origin}${req.path}: ${err.message}`)),
+    );
+    r.end(body);
+  });
+}

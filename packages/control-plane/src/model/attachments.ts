@@ -1,0 +1,45 @@
+/** Which services a split, route or policy attaches to (its apex) and which it sends traffic to (its backends). */
+import type { ParsedResource } from './resource-parse.js';
+
+/** Service keys ("ns/name") a resource attaches to and routes to. */
+export interface Attachments {
+  readonly apexes: readonly string[];
+  readonly backends: readonly string[];
+}
+
+const NONE: Attachments = { apexes: [], backends: [] };
+
+/** The services a resource attaches to (apexes) and references as backends. */
+export function attachmentsOf(parsed: ParsedResource): Attachments {
+  switch (parsed.kind) {
+    case 'TrafficSplit': {
+      const ns = parsed.value.metadata.namespace ?? 'default';
+      return {
+        apexes: [`${ns}/${parsed.value.spec.service}`],
+        backends: parsed.value.spec.backends.map((b) => `${ns}/${b.service}`),
+      };
+    }
+    case 'HTTPRoute': {
+      const ns = parsed.value.metadata.namespace ?? 'default';
+      return {
+        apexes: parsed.value.spec.parentRefs
+          .filter((p) => p.kind === 'Service' && (p.group ?? '') in { '': 1, core: 1 })
+          .map((p) => `${p.namespace ?? ns}/${p.name}`),
+        backends: parsed.value.spec.rules.flatMap((r) =>
+          (r.backendRefs ?? []).map((b) => `${b.namespace ?? ns}/${b.name}`),
+        ),
+      };
+    }
+    case 'TrafficPolicy':
+    case 'AuthorizationPolicy': {
+      const ns = parsed.value.metadata.namespace ?? 'default';
+      return { apexes: [`${ns}/${parsed.value.spec.targetRef.name}`], backends: [] };
+    }
+    case 'StaticEndpoints': {
+      const ns = parsed.value.metadata.namespace ?? 'default';
+      return { apexes: [`${ns}/${parsed.value.spec.service}`], backends: [] };
+    }
+    default:
+      return NONE;
+  }
+}

@@ -1,0 +1,470 @@
+/**
+ * MeshState: the pure mesh model. It applies source events and answers what a proxy needs —
+ * destinations, inbound policies, the mesh config — and, for each batch, which watch keys
+ * changed, so that only the affected subscribers are recomputed.
+ */
+import {
+  defaultMeshConfig,
+  type EndpointSliceResource,
+  type MeshConfig,
+  type PodResource,
+  SERVICE_NAME_LABEL,
+  type StaticEndpointsResource,
+} from '@weft/api';
+import { describeError } from '@weft/core';
+import {
+  formatRef,
+  type Origin,
+  type Registration,
+  type ResourceRef,
+  refKey,
+  type SourceEvent,
+} from '../sources/config-source.js';
+import { attachmentsOf } from './attachments.js';
+import { type EndpointInputs, endpointsOf } from './endpoints.js';
+import { evaluateService, type ServiceEvaluation } from './evaluate.js';
+import { MultiIndex } from './multi-index.js';
+import { ConfigError, type ParsedResource, parseResource } from './resource-parse.js';
+import type { Condition } from './routing.js';
+import { type ServiceModel, serviceFromRegistrations, serviceFromResource } from './service-model.js';
+import { keys } from './watch-keys.js';
+
+/** A stored resource: its ref, where it came from, and its parsed form. */
+export interface StoredResource {
+  readonly ref: ResourceRef;
+  readonly origin: Origin;
+  readonly parsed: ParsedResource;
+}
+
+/** A resource's condition changed (the status writer or folder reporter acts on it). */
+export interface ConditionChange {
+  readonly ref: ResourceRef;
+  readonly origin: Origin;
+  /** undefined when the resource is gone. */
+  readonly condition: Condition | undefined;
+}
+
+/** What one batch changed. */
+export interface ChangeSet {
+  readonly version: number;
+  /** Watch keys (see watch-keys.ts) whose derived resources may differ now. */
+  readonly dirty: ReadonlySet<string>;
+  /** True when everything may differ (the mesh config changed). */
+  readonly all: boolean;
+  readonly conditions: readonly ConditionChange[];
+}
+
+export interface MeshStateOptions {
+  /** The DNS suffix of service authorities; default "cluster.local". */
+  readonly clusterDomain?: string;
+}
+
+/** The mesh model. Not thread-safe by design: one owner applies batches and reads between them. */
+export class MeshState implements EndpointInputs {
+  readonly clusterDomain: string;
+  private revision = 0;
+  readonly store = new Map<string, StoredResource>();
+  private readonly rejected = new Map<string, { ref: ResourceRef; origin: Origin; condition: Condition }>();
+  private readonly byKind = new MultiIndex<string>();
+  private readonly slicesBySvc = new MultiIndex<string>();
+  private readonly staticBySvc = new MultiIndex<string>();
+  private readonly slicesByPod = new MultiIndex<string>();
+  private readonly attached = new MultiIndex<string>();
+  private readonly backendOf = new MultiIndex<string>();
+  private readonly registrations = new Map<string, Registration>();
+  private readonly regsBySvc = new MultiIndex<string>();
+  private readonly regsByWorkload = new MultiIndex<string>();
+  private readonly services = new Map<string, ServiceModel>();
+  private readonly servicesByNs = new MultiIndex<string>();
+  private readonly clusterIps = new Map<string, string>();
+  private readonly evaluations = new Map<string, ServiceEvaluation>();
+  private readonly conditions = new Map<string, Map<string, Condition>>();
+  private mesh: MeshConfig = defaultMeshConfig();
+
+  constructor(options: MeshStateOptions = {}) {
+    this.clusterDomain = options.clusterDomain ?? 'cluster.local';
+  }
+
+  /** The version of the state; it grows with every batch that changed something. */
+  get version(): number {
+    return this.revision;
+  }
+
+  get trustDomain(): string {
+    return this.mesh.trustDomain;
+  }
+
+  meshConfig(): MeshConfig {
+    return this.mesh;
+  }
+
+  /** Applies a batch of events atomically and reports what changed. */
+  apply(events: readonly SourceEvent[]): ChangeSet {
+    const dirtySvc = new Set<string>();
+    const dirty = new Set<string>();
+    const rebuildSvc = new Set<string>();
+    const changedConditions: ConditionChange[] = [];
+    let all = false;
+    for (const event of events) {
+      switch (event.type) {
+        case 'upsert': {
+          const key = refKey(event.ref);
+          let parsed: ParsedResource;
+          try {
+            parsed = parseResource(event.ref, event.object, formatRef(event.ref));
+          } catch (err) {
+            const message =
+              err instanceof ConfigError
+                ? err.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')
+                : describeError(err);
+            const condition: Condition = { status: 'rejected', reason: 'Invalid', message };
+            this.rejected.set(key, { ref: event.ref, origin: event.origin, condition });
+            changedConditions.push({ ref: event.ref, origin: event.origin, condition });
+            break;
+          }
+          if (this.rejected.delete(key)) {
+            // Valid again: a kind with semantic conditions gets a fresh one from re-evaluation.
+            if (hasConditions(event.ref)) this.conditions.delete(key);
+            else
+              changedConditions.push({
+                ref: event.ref,
+                origin: event.origin,
+                condition: { status: 'accepted' },
+              });
+          }
+          const old = this.store.get(key);
+          if (old !== undefined) this.touch(old, dirtySvc, dirty, rebuildSvc, true);
+          const stored = { ref: event.ref, origin: event.origin, parsed };
+          this.store.set(key, stored);
+          this.touch(stored, dirtySvc, dirty, rebuildSvc, false);
+          if (parsed.kind === 'MeshConfig') all = true;
+          break;
+        }
+        case 'delete': {
+          const key = refKey(event.ref);
+          this.rejected.delete(key);
+          const old = this.store.get(key);
+          if (old === undefined) break;
+          this.store.delete(key);
+          this.touch(old, dirtySvc, dirty, rebuildSvc, true);
+          if (old.parsed.kind === 'MeshConfig') all = true;
+          if (this.conditions.delete(key))
+            changedConditions.push({ ref: old.ref, origin: old.origin, condition: undefined });
+          break;
+        }
+        case 'register':
+        case 'deregister': {
+          const reg = event.type === 'register' ? event.registration : this.registrations.get(event.id);
+          if (reg === undefined) break;
+          const old = this.registrations.get(reg.id);
+          if (old !== undefined) this.touchRegistration(old, dirtySvc, dirty, rebuildSvc, true);
+          if (event.type === 'register') {
+            this.registrations.set(reg.id, reg);
+            this.touchRegistration(reg, dirtySvc, dirty, rebuildSvc, false);
+          }
+          break;
+        }
+      }
+    }
+    if (all) this.reloadMeshConfig();
+    for (const svc of all ? new Set([...rebuildSvc, ...this.services.keys()]) : rebuildSvc)
+      this.rebuildService(svc, dirty);
+    if (all) for (const key of this.attachedKeys()) dirtySvc.add(key);
+    // Apexes routing to a changed service change too (one level: backends are not followed further).
+    for (const svc of [...dirtySvc]) {
+      for (const ref of this.backendOf.get(svc)) {
+        const s = this.store.get(ref);
+        if (s !== undefined) for (const apex of attachmentsOf(s.parsed).apexes) dirtySvc.add(apex);
+      }
+    }
+    for (const svc of dirtySvc) {
+      dirty.add(keys.service(svc));
+      this.reevaluate(svc, changedConditions);
+    }
+    const changed = all || dirty.size > 0 || changedConditions.length > 0;
+    if (changed) this.revision++;
+    return { version: this.revision, dirty, all, conditions: changedConditions };
+  }
+
+  private attachedKeys(): string[] {
+    return [...this.services.keys()];
+  }
+
+  /** Marks what a stored resource affects, and adds (or, with `remove`, drops) its index entries. */
+  private touch(
+    s: StoredResource,
+    dirtySvc: Set<string>,
+    dirty: Set<string>,
+    rebuild: Set<string>,
+    remove: boolean,
+  ): void {
+    const { ref, parsed } = s;
+    const key = refKey(ref);
+    const ns = ref.namespace;
+    const op = remove ? 'delete' : 'add';
+    this.byKind[op](ref.kind, key);
+    switch (parsed.kind) {
+      case 'Service':
+        rebuild.add(`${ns}/${ref.name}`);
+        break;
+      case 'EndpointSlice': {
+        const svc = parsed.value.metadata.labels?.[SERVICE_NAME_LABEL];
+        if (svc !== undefined) {
+          this.slicesBySvc[op](`${ns}/${svc}`, key);
+          dirtySvc.add(`${ns}/${svc}`);
+        }
+        for (const ep of parsed.value.endpoints ?? []) {
+          if (ep.targetRef?.kind === 'Pod' && ep.targetRef.name !== undefined) {
+            const pod = `${ep.targetRef.namespace ?? ns}/${ep.targetRef.name}`;
+            this.slicesByPod[op](pod, key);
+            dirty.add(keys.pod(pod));
+          }
+        }
+        break;
+      }
+      case 'Pod':
+        dirty.add(keys.pod(`${ns}/${ref.name}`));
+        for (const slice of this.slicesByPod.get(`${ns}/${ref.name}`)) {
+          const svc = this.store.get(slice)?.parsed.value.metadata.labels?.[SERVICE_NAME_LABEL];
+          if (svc !== undefined) dirtySvc.add(`${ns}/${svc}`);
+        }
+        break;
+      case 'Namespace':
+        dirty.add(keys.namespace(ref.name));
+        break;
+      case 'AuthorizationPolicy':
+        dirty.add(keys.authz(`${ns}/${parsed.value.spec.targetRef.name}`));
+        break;
+      case 'StaticEndpoints':
+        this.staticBySvc[op](`${ns}/${parsed.value.spec.service}`, key);
+        break;
+      default:
+        break;
+    }
+    const { apexes, backends } = attachmentsOf(parsed);
+    for (const apex of apexes) {
+      this.attached[op](apex, key);
+      dirtySvc.add(apex);
+    }
+    for (const b of backends) this.backendOf[op](b, key);
+  }
+
+  private touchRegistration(
+    r: Registration,
+    dirtySvc: Set<string>,
+    dirty: Set<string>,
+    rebuild: Set<string>,
+    remove: boolean,
+  ): void {
+    const svc = `${r.namespace}/${r.service}`;
+    const op = remove ? 'delete' : 'add';
+    if (r.service !== '') {
+      this.regsBySvc[op](svc, r.id);
+      rebuild.add(svc);
+      dirtySvc.add(svc);
+    }
+    const workload = `${r.namespace}/${r.workload}`;
+    this.regsByWorkload[op](workload, r.id);
+    dirty.add(keys.pod(workload));
+    for (const slice of this.slicesByPod.get(workload)) {
+      const name = this.store.get(slice)?.parsed.value.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (name !== undefined) dirtySvc.add(`${r.namespace}/${name}`);
+    }
+  }
+
+  private reloadMeshConfig(): void {
+    const configs = [...this.byKind.get('MeshConfig')].sort();
+    const first = configs[0] === undefined ? undefined : this.store.get(configs[0]);
+    this.mesh = first?.parsed.kind === 'MeshConfig' ? first.parsed.value.spec : defaultMeshConfig();
+  }
+
+  /** Recomputes the model of one service (from its manifest, else from registrations). */
+  private rebuildService(svc: string, dirty: Set<string>): void {
+    const [ns, name] = splitKey(svc);
+    const old = this.services.get(svc);
+    const manifest = this.store.get(refKey({ kind: 'Service', namespace: ns, name }));
+    const regs = [...this.regsBySvc.get(svc)].map((id) => this.registrations.get(id) as Registration);
+    const opaque = this.mesh.proxy.opaquePorts;
+    const next =
+      manifest?.parsed.kind === 'Service'
+        ? serviceFromResource(manifest.parsed.value, opaque)
+        : regs.length > 0
+          ? serviceFromRegistrations(ns, name, regs, opaque)
+          : undefined;
+    for (const ip of old?.clusterIPs ?? []) {
+      this.clusterIps.delete(ip);
+      dirty.add(keys.ip(ip));
+    }
+    if (next === undefined) {
+      this.services.delete(svc);
+      this.servicesByNs.delete(ns, svc);
+    } else {
+      this.services.set(svc, next);
+      this.servicesByNs.add(ns, svc);
+      for (const ip of next.clusterIPs) {
+        this.clusterIps.set(ip, svc);
+        dirty.add(keys.ip(ip));
+      }
+    }
+    dirty.add(keys.namespace(ns));
+    dirty.add(keys.service(svc));
+    dirty.add(keys.authz(svc));
+  }
+
+  private reevaluate(svc: string, changes: ConditionChange[]): void {
+    const [ns, name] = splitKey(svc);
+    const attached = [...this.attached.get(svc)].flatMap((k) => {
+      const s = this.store.get(k);
+      return s === undefined ? [] : [s.parsed];
+    });
+    if (attached.length === 0) {
+      this.evaluations.delete(svc);
+      return;
+    }
+    const evaluation = evaluateService(ns, name, this.services.get(svc), attached, (n, s) =>
+      this.service(n, s),
+    );
+    this.evaluations.set(svc, evaluation);
+    for (const [key, condition] of evaluation.conditions) {
+      const stored = this.store.get(key);
+      if (stored === undefined) continue;
+      let perSvc = this.conditions.get(key);
+      if (perSvc === undefined) {
+        perSvc = new Map();
+        this.conditions.set(key, perSvc);
+      }
+      const before = mergeConditions(perSvc);
+      perSvc.set(svc, condition);
+      for (const other of perSvc.keys())
+        if (!attachmentsOf(stored.parsed).apexes.includes(other)) perSvc.delete(other);
+      const after = mergeConditions(perSvc);
+      if (!sameCondition(before, after))
+        changes.push({ ref: stored.ref, origin: stored.origin, condition: after });
+    }
+  }
+
+  // ---- queries ----
+
+  service(namespace: string, name: string): ServiceModel | undefined {
+    return this.services.get(`${namespace}/${name}`);
+  }
+
+  /** The services of a namespace. */
+  servicesIn(namespace: string): ServiceModel[] {
+    return [...this.servicesByNs.get(namespace)].map((k) => this.services.get(k) as ServiceModel);
+  }
+
+  serviceByClusterIp(ip: string): ServiceModel | undefined {
+    const key = this.clusterIps.get(ip);
+    return key === undefined ? undefined : this.services.get(key);
+  }
+
+  evaluation(namespace: string, name: string): ServiceEvaluation | undefined {
+    return this.evaluations.get(`${namespace}/${name}`);
+  }
+
+  /** Stored resources of one kind. */
+  resourcesOf(kind: ResourceRef['kind']): StoredResource[] {
+    return [...this.byKind.get(kind)].map((k) => this.store.get(k) as StoredResource);
+  }
+
+  get(ref: ResourceRef): StoredResource | undefined {
+    return this.store.get(refKey(ref));
+  }
+
+  slicesOf(namespace: string, service: string): EndpointSliceResource[] {
+    return [...this.slicesBySvc.get(`${namespace}/${service}`)].flatMap((k) => {
+      const p = this.store.get(k)?.parsed;
+      return p?.kind === 'EndpointSlice' ? [p.value] : [];
+    });
+  }
+
+  staticOf(namespace: string, service: string): StaticEndpointsResource[] {
+    return [...this.staticBySvc.get(`${namespace}/${service}`)].flatMap((k) => {
+      const p = this.store.get(k)?.parsed;
+      return p?.kind === 'StaticEndpoints' ? [p.value] : [];
+    });
+  }
+
+  registrationsOf(namespace: string, service: string): Registration[] {
+    return [...this.regsBySvc.get(`${namespace}/${service}`)].map(
+      (id) => this.registrations.get(id) as Registration,
+    );
+  }
+
+  registrationOfWorkload(namespace: string, workload: string): Registration | undefined {
+    const [id] = this.regsByWorkload.get(`${namespace}/${workload}`);
+    return id === undefined ? undefined : this.registrations.get(id);
+  }
+
+  pod(namespace: string, name: string): PodResource | undefined {
+    const p = this.store.get(refKey({ kind: 'Pod', namespace, name }))?.parsed;
+    return p?.kind === 'Pod' ? p.value : undefined;
+  }
+
+  /** Services whose EndpointSlices name the pod. */
+  servicesOfPod(namespace: string, pod: string): string[] {
+    const out = new Set<string>();
+    for (const slice of this.slicesByPod.get(`${namespace}/${pod}`)) {
+      const name = this.store.get(slice)?.parsed.value.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (name !== undefined) out.add(name);
+    }
+    return [...out];
+  }
+
+  namespaceAnnotations(namespace: string): Readonly<Record<string, string>> {
+    const p = this.store.get(refKey({ kind: 'Namespace', namespace: '', name: namespace }))?.parsed;
+    return p?.kind === 'Namespace' ? (p.value.metadata.annotations ?? {}) : {};
+  }
+
+  /** Every resource's current condition (accepted or why not), including ones that failed validation. */
+  allConditions(): { ref: ResourceRef; origin: Origin; condition: Condition }[] {
+    const out: { ref: ResourceRef; origin: Origin; condition: Condition }[] = [];
+    for (const [key, perSvc] of this.conditions) {
+      const s = this.store.get(key);
+      const c = mergeConditions(perSvc);
+      if (s !== undefined && c !== undefined && !this.rejected.has(key))
+        out.push({ ref: s.ref, origin: s.origin, condition: c });
+    }
+    for (const r of this.rejected.values()) out.push(r);
+    return out;
+  }
+
+  /** Endpoints of one service port (all sources merged). */
+  endpoints(svc: ServiceModel, port: number) {
+    const sp = svc.ports.find((p) => p.port === port);
+    return sp === undefined ? [] : endpointsOf(this, svc, sp);
+  }
+
+  registrationCount(): number {
+    return this.registrations.size;
+  }
+}
+
+function hasConditions(ref: ResourceRef): boolean {
+  return ['TrafficSplit', 'HTTPRoute', 'TrafficPolicy', 'AuthorizationPolicy', 'StaticEndpoints'].includes(
+    ref.kind,
+  );
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+function mergeConditions(perSvc: ReadonlyMap<string, Condition>): Condition | undefined {
+  let out: Condition | undefined;
+  for (const c of perSvc.values()) {
+    if (c.status === 'rejected') return c;
+    out = c;
+  }
+  return out;
+}
+
+function sameCondition(a: Condition | undefined, b: Condition | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.status !== b.status) return false;
+  return (
+    a.status === 'accepted' || (b.status === 'rejected' && a.reason === b.reason && a.message === b.message)
+  );
+}

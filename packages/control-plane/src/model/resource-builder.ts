@@ -1,0 +1,188 @@
+/**
+ * Builds the wire resources a proxy receives — destinations, its inbound policy, the mesh config —
+ * from the mesh state, with a per-service cache dropped when a batch makes that service dirty.
+ */
+import { createHash } from 'node:crypto';
+import type { Destination, InboundPolicyMessage, Resource } from '@weft/api';
+import { type InboundInputs, inboundPolicy, protocolMessage, selects, type WorkloadRef } from './inbound.js';
+import type { ChangeSet, MeshState } from './mesh-state.js';
+import { trafficPolicyMessage } from './policy.js';
+import { authorityOf, parseName } from './resolve.js';
+import { backendName } from './routing.js';
+import { keys } from './watch-keys.js';
+
+export type MeshConfigMessage = NonNullable<Resource['meshConfig']>;
+
+/** What a subscription name refers to now, and the watch keys that could change the answer. */
+export type Resolution =
+  | {
+      readonly type: 'service';
+      readonly namespace: string;
+      readonly service: string;
+      readonly port: number;
+      readonly watch: readonly string[];
+    }
+  | { readonly type: 'not-found'; readonly reason: string; readonly watch: readonly string[] };
+
+/** A destination, or why there is none. `version` is a hash of the content. */
+export type DestinationResult =
+  | { readonly type: 'destination'; readonly message: Destination; readonly version: string }
+  | { readonly type: 'does-not-exist'; readonly reason: string; readonly version: string };
+
+/** A content hash used as a resource version: equal content, equal version. */
+export function contentVersion(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 16);
+}
+
+export class ResourceBuilder {
+  private readonly destinations = new Map<string, Map<number, DestinationResult>>();
+
+  constructor(private readonly state: MeshState) {}
+
+  /** Drops cached results the change set may have made stale. */
+  invalidate(change: ChangeSet): void {
+    if (change.all) {
+      this.destinations.clear();
+      return;
+    }
+    for (const key of change.dirty) {
+      if (key.startsWith('svc:')) this.destinations.delete(key.slice(4));
+    }
+  }
+
+  /** Resolves a subscription name for a proxy in `proxyNamespace`. */
+  resolve(name: string, proxyNamespace: string): Resolution {
+    const parsed = parseName(name, proxyNamespace, this.state.clusterDomain);
+    switch (parsed.type) {
+      case 'invalid':
+        return { type: 'not-found', reason: parsed.reason, watch: [] };
+      case 'ip': {
+        const svc = this.state.serviceByClusterIp(parsed.ip);
+        if (svc === undefined)
+          return {
+            type: 'not-found',
+            reason: `no service has ClusterIP ${parsed.ip}`,
+            watch: [keys.ip(parsed.ip)],
+          };
+        const svcKey = `${svc.namespace}/${svc.name}`;
+        return {
+          type: 'service',
+          namespace: svc.namespace,
+          service: svc.name,
+          port: parsed.port,
+          watch: [keys.ip(parsed.ip), keys.service(svcKey)],
+        };
+      }
+      case 'authority':
+        return {
+          type: 'service',
+          namespace: parsed.namespace,
+          service: parsed.service,
+          port: parsed.port,
+          watch: [keys.service(`${parsed.namespace}/${parsed.service}`)],
+        };
+    }
+  }
+
+  /** The destination of one service port (cached until the service is dirty). */
+  destination(namespace: string, service: string, port: number): DestinationResult {
+    const svcKey = `${namespace}/${service}`;
+    let perPort = this.destinations.get(svcKey);
+    const cached = perPort?.get(port);
+    if (cached !== undefined) return cached;
+    const result = this.build(namespace, service, port);
+    if (perPort === undefined) {
+      perPort = new Map();
+      this.destinations.set(svcKey, perPort);
+    }
+    perPort.set(port, result);
+    return result;
+  }
+
+  private build(namespace: string, service: string, port: number): DestinationResult {
+    const svc = this.state.service(namespace, service);
+    if (svc === undefined) return notFound(`Service ${namespace}/${service} does not exist`);
+    const sp = svc.ports.find((p) => p.port === port);
+    if (sp === undefined) return notFound(`Service ${namespace}/${service} has no port ${port}`);
+    const evaluation = this.state.evaluation(namespace, service);
+    const routing = evaluation?.routing?.byPort.get(port);
+    const refs = routing?.backends ?? [{ service, namespace, port }];
+    const backends = refs.map((ref) => {
+      const model = this.state.service(ref.namespace, ref.service);
+      return {
+        name: backendName(ref),
+        service: ref.service,
+        namespace: ref.namespace,
+        port: ref.port,
+        endpoints: model === undefined ? [] : this.state.endpoints(model, ref.port),
+      };
+    });
+    const policy = evaluation?.trafficPolicies.get(port) ?? evaluation?.trafficPolicies.get(0);
+    const message: Destination = {
+      authority: authorityOf(service, namespace, port, this.state.clusterDomain),
+      service,
+      namespace,
+      port,
+      protocol: protocolMessage(sp.protocol),
+      routes: routing?.routes ?? [],
+      backends,
+      ...(policy === undefined ? {} : { policy: trafficPolicyMessage(policy) }),
+    };
+    return { type: 'destination', message, version: contentVersion(message) };
+  }
+
+  /** The inbound policy of a proxy's workload and the watch keys it depends on. */
+  inbound(workload: WorkloadRef): { message: InboundPolicyMessage; version: string; watch: string[] } {
+    const ns = workload.namespace;
+    const pod = this.state.pod(ns, workload.workload);
+    const labels = pod?.metadata.labels ?? workload.labels;
+    const names = new Set<string>(this.state.servicesOfPod(ns, workload.workload));
+    if (workload.service !== undefined && workload.service !== '') names.add(workload.service);
+    for (const svc of this.state.servicesIn(ns)) if (selects(svc.selector, labels)) names.add(svc.name);
+    const services = [...names].flatMap((n) => {
+      const s = this.state.service(ns, n);
+      return s === undefined ? [] : [s];
+    });
+    const policies = this.state
+      .resourcesOf('AuthorizationPolicy')
+      .flatMap((r) =>
+        r.parsed.kind === 'AuthorizationPolicy' &&
+        r.ref.namespace === ns &&
+        names.has(r.parsed.value.spec.targetRef.name)
+          ? [r.parsed.value]
+          : [],
+      );
+    const inputs: InboundInputs = {
+      mesh: this.state.meshConfig(),
+      services,
+      policies,
+      namespaceAnnotations: this.state.namespaceAnnotations(ns),
+      podAnnotations: pod?.metadata.annotations ?? {},
+    };
+    const message = inboundPolicy(workload, inputs);
+    const watch = [
+      keys.namespace(ns),
+      keys.pod(`${ns}/${workload.workload}`),
+      ...[...names].map((n) => keys.authz(`${ns}/${n}`)),
+    ];
+    return { message, version: contentVersion(message), watch };
+  }
+
+  /** The mesh config in wire form. */
+  meshConfig(): { message: MeshConfigMessage; version: string } {
+    const mesh = this.state.meshConfig();
+    const message: MeshConfigMessage = {
+      trustDomain: mesh.trustDomain,
+      tracing: {
+        endpoint: mesh.tracing.endpoint,
+        protocol: mesh.tracing.protocol,
+        sampling: mesh.tracing.sampling,
+      },
+    };
+    return { message, version: contentVersion(message) };
+  }
+}
+
+function notFound(reason: string): DestinationResult {
+  return { type: 'does-not-exist', reason, version: contentVersion(reason) };
+}

@@ -1,0 +1,219 @@
+/**
+ * The folder source (local mode): a directory of YAML manifests, reloaded (debounced) when it
+ * changes. A file that cannot be read is reported with its path and line, and the resources it
+ * held before keep serving.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import {
+  type Clock,
+  describeError,
+  type Logger,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+  WeftError,
+} from '@weft/core';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import { refOf } from '../model/resource-parse.js';
+import type { ConfigSource, EventSink, Origin, ResourceRef, SourceEvent } from './config-source.js';
+import { refKey } from './config-source.js';
+import { checkManifestSize, parseManifestText } from './manifest-file.js';
+
+/** A problem in one file of the folder. */
+export interface FolderError {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface FolderSourceOptions {
+  readonly dir: string;
+  readonly logger?: Logger;
+  readonly metrics?: ControlPlaneMetrics;
+  readonly clock?: Clock;
+  /** Quiet time after the last change before reloading; default 100 ms. */
+  readonly debounceMs?: number;
+  /** Watch the folder for changes; default true. Without it, call `reload()`. */
+  readonly watch?: boolean;
+}
+
+interface Entry {
+  readonly ref: ResourceRef;
+  readonly object: unknown;
+  readonly json: string;
+  readonly origin: Origin;
+}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+export class FolderSource implements ConfigSource {
+  readonly name = 'folder';
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly lastGood = new Map<string, Entry[]>();
+  private current = new Map<string, Entry>();
+  private problems: FolderError[] = [];
+  private sink: EventSink | undefined;
+  private watcher: FSWatcher | undefined;
+  private timer: TimerHandle | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private synced = false;
+  private closed = false;
+
+  constructor(private readonly options: FolderSourceOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async start(sink: EventSink): Promise<void> {
+    const info = await stat(this.options.dir).catch((err: unknown) => {
+      throw new WeftError('FAILED_PRECONDITION', `config dir ${this.options.dir}: ${describeError(err)}`, {
+        cause: err,
+      });
+    });
+    if (!info.isDirectory())
+      throw new WeftError('FAILED_PRECONDITION', `config dir ${this.options.dir} is not a directory`);
+    this.sink = sink;
+    await this.reload();
+    this.synced = true;
+    if (this.options.watch ?? true) {
+      this.watcher = watch(this.options.dir, { recursive: true, persistent: false }, () => this.schedule());
+      this.watcher.on('error', (err) => {
+        this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'watch' });
+        this.logger.warn(
+          { err: describeError(err), dir: this.options.dir },
+          'folder watch failed; reload on demand only',
+        );
+      });
+    }
+  }
+
+  ready(): boolean {
+    return this.synced;
+  }
+
+  /** The problems found by the last reload. */
+  errors(): readonly FolderError[] {
+    return this.problems;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timer?.cancel();
+    this.watcher?.close();
+    await this.chain;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer?.cancel();
+    this.timer = this.clock.setTimeout(() => {
+      this.reload().catch((err: unknown) =>
+        this.logger.error({ err: describeError(err) }, 'folder reload failed'),
+      );
+    }, this.options.debounceMs ?? 100);
+  }
+
+  /** Re-reads the folder and emits what changed. Reloads never overlap. */
+  reload(): Promise<void> {
+    this.chain = this.chain.then(() => (this.closed ? undefined : this.reloadNow()));
+    return this.chain;
+  }
+
+  private async reloadNow(): Promise<void> {
+    const dir = this.options.dir;
+    const problems: FolderError[] = [];
+    let names: string[];
+    try {
+      names = (await readdir(dir, { recursive: true }))
+        .filter((n) => MANIFEST.test(n) && !n.split('/').some((p) => p.startsWith('.')))
+        .sort();
+    } catch (err) {
+      this.report([{ file: dir, line: 0, message: describeError(err) }]);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const name of names) {
+      const file = join(dir, name);
+      seen.add(file);
+      const entries = await this.readFileEntries(file, problems);
+      if (entries !== undefined) this.lastGood.set(file, entries);
+    }
+    for (const file of [...this.lastGood.keys()]) if (!seen.has(file)) this.lastGood.delete(file);
+
+    const next = new Map<string, Entry>();
+    for (const [file, entries] of this.lastGood) {
+      for (const e of entries) {
+        const key = refKey(e.ref);
+        const first = next.get(key);
+        if (first !== undefined) {
+          problems.push({
+            file,
+            line: e.origin.line ?? 0,
+            message: `${e.ref.kind} ${e.ref.namespace}/${e.ref.name} is already defined at ${first.origin.file}:${first.origin.line}; this copy is ignored`,
+          });
+          continue;
+        }
+        next.set(key, e);
+      }
+    }
+    const events: SourceEvent[] = [];
+    for (const [key, e] of next) {
+      if (this.current.get(key)?.json !== e.json)
+        events.push({ type: 'upsert', ref: e.ref, object: e.object, origin: e.origin });
+    }
+    for (const [key, e] of this.current) if (!next.has(key)) events.push({ type: 'delete', ref: e.ref });
+    this.current = next;
+    this.report(problems);
+    if (events.length > 0 && !this.closed) this.sink?.(events);
+  }
+
+  /** The entries of one file, or undefined when the file is bad (its last good entries stay). */
+  private async readFileEntries(file: string, problems: FolderError[]): Promise<Entry[] | undefined> {
+    const display = relative(process.cwd(), file) || file;
+    let result: ReturnType<typeof parseManifestText>;
+    try {
+      const info = await stat(file);
+      result = checkManifestSize(info.size) ?? parseManifestText(await readFile(file, 'utf8'));
+    } catch (err) {
+      problems.push({ file: display, line: 0, message: describeError(err) });
+      return undefined;
+    }
+    if (result.type === 'error') {
+      problems.push({
+        file: display,
+        line: result.line,
+        message: `${result.message}; the file's previous resources keep serving`,
+      });
+      return undefined;
+    }
+    const entries: Entry[] = [];
+    for (const doc of result.documents) {
+      const r = refOf(doc.object, 'default');
+      if (r.type === 'ignored') continue;
+      if (r.type === 'error') {
+        problems.push({ file: display, line: doc.line, message: r.message });
+        continue;
+      }
+      entries.push({
+        ref: r.ref,
+        object: doc.object,
+        json: JSON.stringify(doc.object),
+        origin: { source: 'folder', file: display, line: doc.line },
+      });
+    }
+    return entries;
+  }
+
+  private report(problems: FolderError[]): void {
+    const before = new Set(this.problems.map((p) => `${p.file}:${p.line}:${p.message}`));
+    for (const p of problems) {
+      if (before.has(`${p.file}:${p.line}:${p.message}`)) continue;
+      this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'file' });
+      this.logger.error({ file: p.file, line: p.line }, `${p.file}:${p.line}: ${p.message}`);
+    }
+    this.problems = problems;
+  }
+}

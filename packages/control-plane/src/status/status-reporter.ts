@@ -1,0 +1,34 @@
+/** Where resource conditions go: written back to Kubernetes, or logged in folder mode. */
+import type { Logger } from '@weft/core';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import type { ConditionChange } from '../model/mesh-state.js';
+import { formatRef } from '../sources/config-source.js';
+
+/** Receives every change of a resource's condition. Implementations must not throw. */
+export interface StatusReporter {
+  report(changes: readonly ConditionChange[]): void;
+}
+
+/** Folder mode: one log line and a metric per rejected resource. */
+export class LogStatusReporter implements StatusReporter {
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: ControlPlaneMetrics,
+  ) {}
+
+  report(changes: readonly ConditionChange[]): void {
+    for (const { ref, origin, condition } of changes) {
+      const where =
+        origin.file === undefined ? formatRef(ref) : `${origin.file}:${origin.line ?? 0}: ${formatRef(ref)}`;
+      if (condition?.status === 'rejected') {
+        this.metrics.sourceErrors.inc({ source: origin.source, reason: condition.reason });
+        this.logger.error(
+          { resource: formatRef(ref), file: origin.file, line: origin.line, reason: condition.reason },
+          `${where}: ${condition.message}`,
+        );
+      } else if (condition?.status === 'accepted') {
+        this.logger.info({ resource: formatRef(ref) }, `${where}: accepted`);
+      }
+    }
+  }
+}

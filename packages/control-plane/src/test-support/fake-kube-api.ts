@@ -1,0 +1,270 @@
+/**
+ * A fake Kubernetes API server speaking the real wire format, so client-node's real informers
+ * run against it: lists carry a resourceVersion, `?watch=true` answers a chunked stream of JSON
+ * events, compacted history answers 410 Gone (an ERROR event with a Status), and tests can drop
+ * watch connections, end them cleanly, or fail them with an HTTP status.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+
+type Obj = Record<string, unknown> & {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+};
+
+interface Collection {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly kind: string;
+  readonly objects: Map<string, Obj>;
+  readonly history: { rv: number; type: string; object: Obj }[];
+  compactedRv: number;
+  readonly watchers: Set<ServerResponse>;
+  lists: number;
+  watches: number;
+}
+
+export interface RecordedWrite {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly contentType: string | undefined;
+}
+
+const CORE: Record<string, string> = { Namespace: 'namespaces', Pod: 'pods', Service: 'services' };
+
+export class FakeKubeApi {
+  private readonly server: Server;
+  private readonly collections = new Map<string, Collection>();
+  private rv = 100;
+  private failNext: number[] = [];
+  readonly writes: RecordedWrite[] = [];
+  port = 0;
+
+  constructor() {
+    this.server = createServer((req, res) => this.handle(req, res));
+    for (const [kind, plural] of Object.entries(CORE)) this.serve('', 'v1', plural, kind);
+    this.serve('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice');
+  }
+
+  /** Serves a collection (a CRD "installed"). */
+  serve(group: string, version: string, plural: string, kind: string): void {
+    this.collections.set(`${group}/${version}/${plural}`, {
+      group,
+      version,
+      plural,
+      kind,
+      objects: new Map(),
+      history: [],
+      compactedRv: 0,
+      watchers: new Set(),
+      lists: 0,
+      watches: 0,
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.collections.values()) for (const w of c.watchers) w.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
+      users: [{ name: 'fake', token: 'test-token' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+      currentContext: 'fake',
+    });
+    return kc;
+  }
+
+  private collectionOf(apiVersion: string, kind: string): Collection {
+    for (const c of this.collections.values()) {
+      const av = c.group === '' ? c.version : `${c.group}/${c.version}`;
+      if (c.kind === kind && av === apiVersion) return c;
+    }
+    throw new Error(`fake API: ${apiVersion} ${kind} is not served`);
+  }
+
+  /** Creates or replaces an object; watchers get ADDED or MODIFIED. */
+  apply(object: Record<string, unknown>): void {
+    const obj = structuredClone(object) as Obj;
+    const c = this.collectionOf(String(obj.apiVersion), String(obj.kind));
+    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const type = c.objects.has(key) ? 'MODIFIED' : 'ADDED';
+    obj.metadata.resourceVersion = String(++this.rv);
+    c.objects.set(key, obj);
+    this.publish(c, type, obj);
+  }
+
+  /** Deletes an object; watchers get DELETED. */
+  remove(apiVersion: string, kind: string, namespace: string, name: string): void {
+    const c = this.collectionOf(apiVersion, kind);
+    const key = `${namespace}/${name}`;
+    const obj = c.objects.get(key);
+    if (obj === undefined) return;
+    c.objects.delete(key);
+    const gone = structuredClone(obj);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.publish(c, 'DELETED', gone);
+  }
+
+  /** Forgets history: a watch from an older resourceVersion now gets 410 Gone. */
+  compact(): void {
+    for (const c of this.collections.values()) {
+      c.compactedRv = this.rv;
+      c.history.length = 0;
+    }
+  }
+
+  /** Destroys every open watch connection (a network drop). */
+  dropWatches(): void {
+    for (const c of this.collections.values()) for (const w of c.watchers) w.socket?.destroy();
+  }
+
+  /** Ends every open watch cleanly (the server's watch timeout). */
+  endWatches(): void {
+    for (const c of this.collections.values()) {
+      for (const w of c.watchers) w.end();
+      c.watchers.clear();
+    }
+  }
+
+  /** The next `count` watch requests are answered with HTTP `status`. */
+  failWatches(count: number, status: number): void {
+    for (let i = 0; i < count; i++) this.failNext.push(status);
+  }
+
+  /** How many lists and watches a collection has served. */
+  stats(group: string, version: string, plural: string): { lists: number; watches: number; open: number } {
+    const c = this.collections.get(`${group}/${version}/${plural}`);
+    return { lists: c?.lists ?? 0, watches: c?.watches ?? 0, open: c?.watchers.size ?? 0 };
+  }
+
+  private publish(c: Collection, type: string, object: Obj): void {
+    c.history.push({ rv: this.rv, type, object });
+    const line = `${JSON.stringify({ type, object })}\n`;
+    for (const w of c.watchers) w.write(line);
+  }
+
+  private route(path: string): { c: Collection; rest: string[] } | undefined {
+    const parts = path.split('/').filter((p) => p !== '');
+    let group: string;
+    let rest: string[];
+    if (parts[0] === 'api') {
+      group = '';
+      rest = parts.slice(1);
+    } else if (parts[0] === 'apis') {
+      group = parts[1] ?? '';
+      rest = parts.slice(2);
+    } else return undefined;
+    const version = rest[0] ?? '';
+    // Collection: /<version>/<plural>; object: /<version>/namespaces/<ns>/<plural>/<name>[/status]
+    if (rest.length === 2) {
+      const c = this.collections.get(`${group}/${version}/${rest[1]}`);
+      return c === undefined ? undefined : { c, rest: [] };
+    }
+    if (rest[1] === 'namespaces' && rest.length >= 4) {
+      const c = this.collections.get(`${group}/${version}/${rest[3]}`);
+      return c === undefined ? undefined : { c, rest: [rest[2] as string, ...rest.slice(4)] };
+    }
+    return undefined;
+  }
+
+  private status(res: ServerResponse, code: number, reason: string, message: string): void {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason,
+        code,
+      }),
+    );
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method !== 'GET') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        this.writes.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          body: text === '' ? undefined : JSON.parse(text),
+          contentType: req.headers['content-type'],
+        });
+        res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+        res.end(text === '' ? '{}' : text);
+      });
+      return;
+    }
+    if (req.headers.authorization !== 'Bearer test-token') {
+      this.status(res, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    const routed = this.route(url.pathname);
+    if (routed === undefined || routed.rest.length > 0) {
+      this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
+      return;
+    }
+    const { c } = routed;
+    if (url.searchParams.get('watch') === 'true') {
+      c.watches++;
+      const failure = this.failNext.shift();
+      if (failure !== undefined) {
+        this.status(res, failure, 'InternalError', 'injected watch failure');
+        return;
+      }
+      const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      if (from < c.compactedRv) {
+        const gone = {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `too old resource version: ${from} (${c.compactedRv})`,
+          reason: 'Expired',
+          code: 410,
+        };
+        res.end(`${JSON.stringify({ type: 'ERROR', object: gone })}\n`);
+        return;
+      }
+      for (const e of c.history)
+        if (e.rv > from) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+      c.watchers.add(res);
+      res.on('close', () => c.watchers.delete(res));
+      return;
+    }
+    c.lists++;
+    const core = c.group === '';
+    const items = [...c.objects.values()].map((o) => {
+      if (!core) return o;
+      const { apiVersion: _a, kind: _k, ...rest } = o;
+      return rest;
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        apiVersion: core ? c.version : `${c.group}/${c.version}`,
+        kind: `${c.kind}List`,
+        metadata: { resourceVersion: String(this.rv) },
+        items,
+      }),
+    );
+  }
+}
