@@ -133,6 +133,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       service: o.service,
       address: o.advertiseAddress,
       inboundListenerPort: ports.inbound,
+      adminPort: ports.admin,
       inboundPorts: o.inbound.map((i) => ({
         port: i.servicePort,
         protocol: 'PROTOCOL_UNSPECIFIED' as const,
