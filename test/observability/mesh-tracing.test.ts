@@ -170,25 +170,64 @@ describe('tracing across two sidecars', () => {
     expect(bServer.resource['service.name']).toBe('b');
   });
 
-  it('marks failures: an app 503 on every hop, and an unreachable endpoint on A', async () => {
+  it('marks failures, records each retry as its own client span, and an unreachable endpoint', async () => {
     const backend = await app();
     const t = await tracedPair(backend.port);
-    expect(await get(t.pair.upstreamPort, '/status/503')).toBe(503);
+    expect(await get(t.pair.upstreamPort, '/status/500')).toBe(500);
     await flush(t);
     const first = await t.receiver.waitFor((s) => s.length >= 4);
     const traceId = first[0]?.traceId ?? '';
     const { aServer, aClient, bServer, bClient } = hops(first, traceId);
     for (const span of [aServer, aClient, bServer, bClient]) {
       expect(span.status.code, `${span.resource['service.name']} ${span.kind}`).toBe('error');
-      expect(span.attributes['error.type']).toBe('503');
-      expect(span.attributes['http.response.status_code']).toBe(503);
+      expect(span.attributes['error.type']).toBe('500');
+      expect(span.attributes['http.response.status_code']).toBe(500);
     }
+    expect(aClient.attributes['weft.route']).toBeDefined();
+    expect(aServer.attributes['weft.backend.service']).toBe('b.default:80');
+
+    // A gateway error is retried (3 attempts by default): one client span per attempt.
+    expect(await get(t.pair.upstreamPort, '/status/503')).toBe(503);
+    await flush(t);
+    const isRetried = (x: ReceivedSpan) =>
+      x.resource['service.name'] === 'a' && x.kind === 'server' && x.attributes['url.path'] === '/status/503';
+    const retried = await t.receiver.waitFor((s) => {
+      const server = s.find(isRetried);
+      return server !== undefined && s.filter((x) => x.parentSpanId === server.spanId).length === 3;
+    });
+    const retryServer = retried.find(isRetried) as ReceivedSpan;
+    const attempts = retried
+      .filter((x) => x.parentSpanId === retryServer.spanId)
+      .sort((x, y) => Number(x.attributes['weft.attempt']) - Number(y.attributes['weft.attempt']));
+    expect(attempts.map((x) => x.kind)).toEqual(['client', 'client', 'client']);
+    expect(attempts.map((x) => x.attributes['weft.attempt'])).toEqual([1, 2, 3]);
+    expect(attempts.map((x) => x.attributes['http.request.resend_count'])).toEqual([undefined, 1, 2]);
+    expect(attempts.every((x) => x.status.code === 'error' && x.attributes['error.type'] === '503')).toBe(
+      true,
+    );
+    expect(retryServer.status.code).toBe('error');
+    const bServers = await t.receiver.waitFor(
+      (s) => s.filter((x) => attempts.some((a) => a.spanId === x.parentSpanId)).length === 3,
+    );
+    expect(
+      bServers.filter((x) => attempts.some((a) => a.spanId === x.parentSpanId)).map((x) => x.kind),
+    ).toEqual(['server', 'server', 'server']);
 
     // A 4xx fails the client spans only.
     expect(await get(t.pair.upstreamPort, '/status/404')).toBe(404);
     await flush(t);
-    const second = await t.receiver.waitFor((s) => s.length >= 8);
-    const notFound = hops(second, second.find((s) => s.traceId !== traceId)?.traceId ?? '');
+    const second = await t.receiver.waitFor((s) =>
+      s.some(
+        (x) =>
+          x.kind === 'server' &&
+          x.attributes['url.path'] === '/status/404' &&
+          x.resource['service.name'] === 'b',
+      ),
+    );
+    const notFoundTrace = second.find(
+      (x) => x.kind === 'server' && x.attributes['url.path'] === '/status/404',
+    )?.traceId;
+    const notFound = hops(second, notFoundTrace ?? '');
     expect(notFound.aServer.status.code).toBe('unset');
     expect(notFound.aClient.status.code).toBe('error');
 
@@ -215,6 +254,7 @@ describe('tracing across two sidecars', () => {
     expect(typeof down.attributes['error.type']).toBe('string');
     expect(down.status.message).not.toBe('');
     expect(downClient.status.code).toBe('error');
+    expect(downClient.attributes['error.type']).toBe('connect_error');
   });
 
   it('lets B3-only clients join, in their encoding, and starts a trace for requests without headers', async () => {

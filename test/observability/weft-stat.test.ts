@@ -58,14 +58,14 @@ async function weft(...args: string[]): Promise<{ status: number | null; stdout:
 describe('weft stat', () => {
   it('reports per-service success rate, rate and latency gathered from the proxies', async () => {
     const appPort = await listen((req, res) => {
-      res.statusCode = req.url === '/fail' ? 503 : 200;
+      res.statusCode = req.url === '/fail' ? 500 : 200;
       res.end('ok');
     });
     const pair = await startMeshPair(appPort);
     closers.push(() => pair.close());
     pair.pushDestination();
     for (let i = 0; i < 8; i++) expect(await get(pair.upstreamPort, '/ok')).toBe(200);
-    for (let i = 0; i < 2; i++) expect(await get(pair.upstreamPort, '/fail')).toBe(503);
+    for (let i = 0; i < 2; i++) expect(await get(pair.upstreamPort, '/fail')).toBe(500);
 
     // The control plane's gather endpoint, as it answers for these proxies.
     const scrape = async (admin: number) => (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();

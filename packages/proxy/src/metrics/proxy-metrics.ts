@@ -77,7 +77,11 @@ export function createProxyMetrics(open: () => number): ProxyMetrics {
   };
   registry.gauge('weft_proxy_open_connections', 'Currently open client connections.', open);
   const startSeconds = Math.floor(Date.now() / 1000 - process.uptime());
-  registry.gauge('process_start_time_seconds', 'When the process started (Unix seconds).', () => startSeconds);
+  registry.gauge(
+    'process_start_time_seconds',
+    'When the process started (Unix seconds).',
+    () => startSeconds,
+  );
   registry.gauge('process_resident_memory_bytes', 'Resident set size in bytes.', () =>
     process.memoryUsage.rss(),
   );

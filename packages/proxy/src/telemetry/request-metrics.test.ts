@@ -20,7 +20,6 @@ describe('RequestMetrics', () => {
     s.record(200, 7);
     s.record(503, 120);
     m.series({ ...labels, direction: 'inbound' }).record(0, 1);
-    m.retry(labels.authority, 'default');
     const samples = parsePrometheusText(m.render());
     const match = { direction: 'outbound', authority: labels.authority, tls: 'true' };
     expect(sumSamples(samples, 'weft_requests_total', match)).toBe(3);
@@ -52,7 +51,6 @@ describe('RequestMetrics', () => {
       [10000, 3],
       [Number.POSITIVE_INFINITY, 3],
     ]);
-    expect(sumSamples(samples, 'weft_retries_total', { route: 'default' })).toBe(1);
   });
 
   it('folds label values past a cap into _other and counts the overflow', () => {

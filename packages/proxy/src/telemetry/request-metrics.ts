@@ -1,6 +1,6 @@
 /**
- * The golden request metrics of a proxy: requests, responses by status code, latency
- * histograms and retries, by direction, authority, route, peer identity and mTLS. Series are
+ * The golden request metrics of a proxy: requests, responses by status code and latency
+ * histograms, by direction, authority, route, peer identity and mTLS. Series are
  * found with a few map lookups of strings the request already holds and updated with field
  * increments; label text is built once per series, when it is created.
  */
@@ -118,7 +118,6 @@ type AuthorityNode = LabelNode<CappedIndex<RouteNode>>;
 export class RequestMetrics implements Renderable {
   private readonly byDirection: Record<'inbound' | 'outbound', CappedIndex<AuthorityNode>>;
   private readonly all: RequestSeries[] = [];
-  private readonly retries = new Map<string, number>();
   /** Label values folded into `_other` because a cap was reached. */
   overflows = 0;
 
@@ -164,12 +163,6 @@ export class RequestMetrics implements Renderable {
     return s;
   }
 
-  /** Counts one retry (an attempt after the first) toward `authority` on `route`. */
-  retry(authority: string, route: string): void {
-    const key = `authority="${escapeLabelValue(authority)}",route="${escapeLabelValue(route)}"`;
-    this.retries.set(key, (this.retries.get(key) ?? 0) + 1);
-  }
-
   render(): string {
     let requests =
       '# HELP weft_requests_total Requests finished, by direction, authority, route, peer identity and mTLS.\n# TYPE weft_requests_total counter\n';
@@ -193,11 +186,7 @@ export class RequestMetrics implements Renderable {
       latency += `weft_response_latency_ms_sum{${s.labels}} ${s.latencySum}\n`;
       latency += `weft_response_latency_ms_count{${s.labels}} ${s.latencyCount}\n`;
     }
-    let retries =
-      '# HELP weft_retries_total Attempts after the first, by authority and route.\n# TYPE weft_retries_total counter\n';
-    for (const [key, count] of this.retries)
-      retries += `weft_retries_total{direction="outbound",${key}} ${count}\n`;
     const overflow = `# HELP weft_metric_label_overflows_total Label values folded into "${OVERFLOW_LABEL}" because a cap was reached.\n# TYPE weft_metric_label_overflows_total counter\nweft_metric_label_overflows_total ${this.overflows}\n`;
-    return requests + responses + latency + retries + overflow;
+    return requests + responses + latency + overflow;
   }
 }

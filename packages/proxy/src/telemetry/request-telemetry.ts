@@ -4,7 +4,7 @@
  * reports the response (`responded`) and the end (`finished`), and reads `traceHeaders` when
  * it writes the request upstream.
  */
-import type { WeftError } from '@weft/core';
+import type { AttemptOutcome, WeftError } from '@weft/core';
 import type { Layer, ProxyRequest, UpstreamTarget } from '../layers/types.js';
 import type { TraceHeaders } from './propagation.js';
 import type { RequestMetrics } from './request-metrics.js';
@@ -69,7 +69,6 @@ export class RequestTelemetry implements RequestObserver {
   attemptStarted(upstream: UpstreamTarget, attempt: number): void {
     this.closeAttempt();
     this.attemptUpstream = upstream;
-    if (attempt > 1) this.deps.metrics.retry(this.authority(), this.route);
     this.attempt = this.span.startAttempt({
       attempt,
       address: upstream.address,
@@ -83,6 +82,23 @@ export class RequestTelemetry implements RequestObserver {
   attemptResponded(status: number): void {
     this.attempt?.end(status);
     this.attempt = undefined;
+  }
+
+  /** The current attempt ended as the traffic path judged it (a response, or why none came). */
+  attemptEnded(outcome: AttemptOutcome, detail?: string): void {
+    switch (outcome.type) {
+      case 'response':
+        this.attemptResponded(outcome.status);
+        return;
+      case 'timeout':
+        this.attemptFailed('timeout', detail ?? `${outcome.kind} timeout`);
+        return;
+      case 'connect-failure':
+        this.attemptFailed('connect_error', detail ?? 'connection failed');
+        return;
+      default:
+        this.attemptFailed(outcome.type.replace(/-/g, '_'), detail ?? outcome.type);
+    }
   }
 
   /** The current attempt ended without a response. */
