@@ -289,15 +289,15 @@ describe('the rendered installation', () => {
       for (const c of get(objects, 'Deployment', name).spec.template.spec.containers) {
         const [sub, ...args] = c.args as string[];
         const command = program.commands.find((x) => x.name() === sub);
-        if (command === undefined) continue; // that command has not landed in this build yet
+        expect(command, `weft ${sub}`).toBeDefined();
+        if (command === undefined) continue;
         const known = new Set(command.options.map((o) => o.long));
         for (const a of args.filter((x) => x.startsWith('--')))
           expect(known.has(a.split('=')[0]), `${sub} ${a}`).toBe(true);
         checked++;
       }
     }
-    // The injector's command has landed; the control plane's is checked once it registers.
-    expect(checked).toBeGreaterThanOrEqual(1);
+    expect(checked).toBe(2);
   });
 
   it('the HA profile has 3 replicas spread over nodes, larger requests and a webhook that fails closed', () => {
