@@ -180,6 +180,23 @@ describe('the rendered installation', () => {
     }
   });
 
+  it('hands the trust anchor to the injector, which passes it to every proxy', () => {
+    const pod = get(objects, 'Deployment', 'weft-injector').spec.template.spec;
+    const args: string[] = pod.containers[0].args;
+    const file = args[args.indexOf('--trust-anchors-file') + 1] as string;
+    const mount = pod.containers[0].volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v: any) => v.name === mount.name);
+    expect(volume.secret.secretName).toBe('weft-trust-anchor');
+    expect(volume.secret.items).toEqual([{ key: 'ca.crt', path: file.slice(mount.mountPath.length + 1) }]);
+    // The control plane's identity folder holds the same anchor.
+    const cp = get(objects, 'Deployment', 'weft-control-plane').spec.template.spec;
+    const sources = cp.volumes.find((v: any) => v.name === 'identity').projected.sources;
+    expect(sources[0].secret).toEqual({
+      name: 'weft-trust-anchor',
+      items: [{ key: 'ca.crt', path: 'ca.crt' }],
+    });
+  });
+
   it('gives the control plane exactly the documented permissions', () => {
     const rules = get(objects, 'ClusterRole', 'weft-control-plane').rules as {
       apiGroups: string[];
