@@ -12,6 +12,7 @@ import {
   PROXY_UID,
   parseInjectorConfig,
 } from '@weft/injector';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICE_ACCOUNT } from '@weft/pki';
 import { describe, expect, it } from 'vitest';
 import { readYamlObjects } from '../../packages/cli/src/install/kustomize.js';
 import type { KubeObject } from '../../packages/cli/src/install/objects.js';
@@ -71,6 +72,20 @@ describe('ports and identity', () => {
       `${service.metadata.name}.${service.metadata.namespace}.svc:${service.spec.ports[0].port}`,
     );
     expect(config.injector.meshNamespace).toBe('weft-system');
+  });
+});
+
+describe('the control plane names @weft/pki certifies', () => {
+  it('match the Service, ServiceAccount and namespace of the manifests', () => {
+    const objects = readYamlObjects(join(INSTALL_DIR, 'base', 'control-plane.yaml'));
+    const service = objects.find((o) => o.kind === 'Service');
+    expect(service?.metadata).toMatchObject({
+      name: CONTROL_PLANE_SERVICE_ACCOUNT,
+      namespace: CONTROL_PLANE_NAMESPACE,
+    });
+    expect(deployment('control-plane.yaml').spec.template.spec.serviceAccountName).toBe(
+      CONTROL_PLANE_SERVICE_ACCOUNT,
+    );
   });
 });
 
