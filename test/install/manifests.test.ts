@@ -4,7 +4,7 @@
 // privilege RBAC, a webhook configured as documented, a mesh config weft parses, and container
 // arguments the weft CLI accepts.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeshConfig, meshConfigSchema } from '@weft/api';
@@ -162,6 +162,33 @@ describe('the rendered installation', () => {
       expect(get(objects, 'ServiceAccount', pod.serviceAccountName)).toBeDefined();
     },
   );
+
+  it('every pod in weft-system (addons included, when present) passes Pod Security "restricted"', () => {
+    const ns = get(objects, 'Namespace', 'weft-system');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const withAddons = existsSync(join(INSTALL_DIR, 'addons', 'jaeger.yaml'))
+      ? renderInstall(
+          { manifestsDir: INSTALL_DIR, ha: false, jaeger: true, identityDir: identity.dir },
+          noIssuer,
+        )
+      : objects;
+    const pods = withAddons
+      .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind))
+      .map((o) => [objectKey(o), (o as Record<string, any>).spec.template.spec] as const);
+    expect(pods.length).toBeGreaterThanOrEqual(2);
+    for (const [key, pod] of pods) {
+      expect(pod.hostNetwork ?? false, key).toBe(false);
+      expect(pod.securityContext?.runAsNonRoot, key).toBe(true);
+      expect(pod.securityContext?.seccompProfile?.type, key).toBe('RuntimeDefault');
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+        expect(c.securityContext?.allowPrivilegeEscalation, `${key} ${c.name}`).toBe(false);
+        expect(c.securityContext?.capabilities?.drop, `${key} ${c.name}`).toEqual(['ALL']);
+        expect(c.securityContext?.capabilities?.add ?? [], `${key} ${c.name}`).toEqual([]);
+        expect(c.securityContext?.privileged ?? false, `${key} ${c.name}`).toBe(false);
+      }
+      for (const v of pod.volumes ?? []) expect(v.hostPath, `${key} ${v.name}`).toBeUndefined();
+    }
+  });
 
   it('mounts only Secret keys and ConfigMaps that exist in the installation', () => {
     for (const name of ['weft-control-plane', 'weft-injector']) {
