@@ -37,6 +37,17 @@ export {
   httpRouteSchema,
 } from './model/gateway.js';
 export {
+  type EndpointSliceResource,
+  endpointSliceResourceSchema,
+  type NamespaceResource,
+  namespaceResourceSchema,
+  type PodResource,
+  podResourceSchema,
+  SERVICE_NAME_LABEL,
+  type ServiceResource,
+  serviceResourceSchema,
+} from './model/kubernetes.js';
+export {
   type AuthorizationAction,
   type AuthorizationRule,
   type Backend,
@@ -56,17 +67,6 @@ export {
   type TrafficPolicyConfig,
   type ValueMatch,
 } from './model/mesh.js';
-export {
-  type EndpointSliceResource,
-  endpointSliceResourceSchema,
-  type NamespaceResource,
-  namespaceResourceSchema,
-  type PodResource,
-  podResourceSchema,
-  SERVICE_NAME_LABEL,
-  type ServiceResource,
-  serviceResourceSchema,
-} from './model/kubernetes.js';
 export { defaultMeshConfig, type MeshConfig, meshConfigSchema } from './model/mesh-config.js';
 export {
   DNS_LABEL,
@@ -87,6 +87,13 @@ export {
   trafficSplitSchema,
 } from './model/smi.js';
 export {
+  type MeshConfigResource,
+  meshConfigResourceSchema,
+  type StaticEndpointsResource,
+  staticEndpointSchema,
+  staticEndpointsSchema,
+} from './model/weft-local.js';
+export {
   type AuthorizationPolicyResource,
   authorizationPolicySchema,
   RETRY_CONDITION,
@@ -95,11 +102,4 @@ export {
   WEFT_API_VERSION,
   WEFT_GROUP,
 } from './model/weft-policy.js';
-export {
-  type MeshConfigResource,
-  meshConfigResourceSchema,
-  type StaticEndpointsResource,
-  staticEndpointSchema,
-  staticEndpointsSchema,
-} from './model/weft-local.js';
 export { loadDiscoveryProto, loadIdentityProto, PROTO_DIR, PROTO_LOADER_OPTIONS } from './proto.js';

@@ -11,10 +11,17 @@
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { ControlPlane, createIdentityServerCredentials, ResourceBuilder } from '@weft/control-plane';
 import { loadDiscoveryProto } from '@weft/api';
+import { ControlPlane, createIdentityServerCredentials, ResourceBuilder } from '@weft/control-plane';
 import { silentLogger } from '@weft/core';
-import { CertificateAuthority, createIdentityMaterial, derToPem, generateKeyPair, privateKeyToPem, TrustBundle } from '@weft/pki';
+import {
+  CertificateAuthority,
+  createIdentityMaterial,
+  derToPem,
+  generateKeyPair,
+  privateKeyToPem,
+  TrustBundle,
+} from '@weft/pki';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -48,7 +55,12 @@ const r2 = (x) => Math.round(x * 100) / 100;
 // ---- the mesh, as Kubernetes objects --------------------------------------------------------
 const nsOf = (i) => `ns-${i % NAMESPACES}`;
 function serviceObj(name, ns) {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  };
 }
 function sliceObj(name, ns, seed, marker) {
   return {
@@ -58,7 +70,9 @@ function sliceObj(name, ns, seed, marker) {
     addressType: 'IPv4',
     ports: [{ name: 'http', port: 8080 }],
     endpoints: Array.from({ length: PER_SERVICE }, (_, k) => ({
-      addresses: [`10.${(seed >> 8) & 255}.${seed & 255}.${k === 0 && marker !== undefined ? 100 + (marker % 100) : k + 1}`],
+      addresses: [
+        `10.${(seed >> 8) & 255}.${seed & 255}.${k === 0 && marker !== undefined ? 100 + (marker % 100) : k + 1}`,
+      ],
       conditions: { ready: true },
       zone: k === 0 && marker !== undefined ? `chg-${marker}` : 'z1',
     })),
@@ -74,12 +88,25 @@ const upsert = (obj) => ({
 const source = { name: 'bench', start: async () => {}, ready: () => true, close: async () => {} };
 
 // ---- identity -------------------------------------------------------------------------------
-const material = createIdentityMaterial({ trustDomain: 'cluster.local', anchorValidityMs: 86_400_000, issuerValidityMs: 86_400_000 });
+const material = createIdentityMaterial({
+  trustDomain: 'cluster.local',
+  anchorValidityMs: 86_400_000,
+  issuerValidityMs: 86_400_000,
+});
 const anchors = TrustBundle.fromDer([material.anchor.certificate]);
-const ca = new CertificateAuthority({ trustDomain: 'cluster.local', issuer: material.issuer, trustAnchors: anchors });
+const ca = new CertificateAuthority({
+  trustDomain: 'cluster.local',
+  issuer: material.issuer,
+  trustAnchors: anchors,
+});
 const serving = createIdentityServerCredentials({ ca, logger: silentLogger() });
 
-const cp = new ControlPlane({ sources: [source], credentials: serving.credentials, grpcAddress: '127.0.0.1:0', logger: silentLogger() });
+const cp = new ControlPlane({
+  sources: [source],
+  credentials: serving.credentials,
+  grpcAddress: '127.0.0.1:0',
+  logger: silentLogger(),
+});
 const { grpcPort } = await cp.start();
 const rssEmpty = rssMb();
 
@@ -88,7 +115,8 @@ const events = [];
 for (let i = 0; i < SERVICES; i++) {
   events.push(upsert(serviceObj(`svc-${i}`, nsOf(i))), upsert(sliceObj(`svc-${i}`, nsOf(i), i)));
 }
-for (const n of FANOUTS) events.push(upsert(serviceObj(`hot-${n}`, 'ns-0')), upsert(sliceObj(`hot-${n}`, 'ns-0', 60_000 + n)));
+for (const n of FANOUTS)
+  events.push(upsert(serviceObj(`hot-${n}`, 'ns-0')), upsert(sliceObj(`hot-${n}`, 'ns-0', 60_000 + n)));
 cp.apply(events);
 const rssMesh = rssMb();
 
@@ -121,7 +149,9 @@ for (let j = 0; j < PROXIES; j++) {
   });
 }
 
-const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const waiting = new Map(); // change id -> { need, got, last, resolve }
 let subscribedResolve;
 const subscribed = new Promise((resolve) => {
@@ -196,7 +226,11 @@ for (const n of FANOUTS) {
     if (!r.timeout) prop.push(r.propagationMs);
     apply.push(r.applyMs);
   }
-  fanout[n] = { apply_ms_p50: r2(pct(apply, 50)), push_p50_ms: r2(pct(prop, 50)), push_p99_ms: r2(pct(prop, 99)) };
+  fanout[n] = {
+    apply_ms_p50: r2(pct(apply, 50)),
+    push_p50_ms: r2(pct(prop, 50)),
+    push_p99_ms: r2(pct(prop, 99)),
+  };
 }
 
 // The same 1-subscriber change after the mesh grows tenfold with services nobody subscribes to.
@@ -272,13 +306,27 @@ const result = {
 };
 
 console.log('');
-console.log(`control plane, ${PROXIES} proxies / ${SERVICES} services / ${endpoints} endpoints (${quick ? 'quick' : 'full'} mode)`);
-console.log(`  change -> every subscribed proxy has it: p50 ${result.push_p50_ms} ms, p99 ${result.push_p99_ms} ms, max ${result.push_max_ms} ms (${timeouts} timeouts)`);
-console.log(`  RSS: ${result.rss_mb_empty} MB empty, ${result.rss_mb_mesh} MB with the mesh, ${result.rss_mb_connected} MB connected -> ${result.rss_mb_per_proxy} MB per proxy`);
-console.log(`  CPU per change (incl. ACK handling): ${result.cpu_ms_per_change} ms; apply+fan-out (sync) p50 ${result.apply_ms_p50} ms`);
+console.log(
+  `control plane, ${PROXIES} proxies / ${SERVICES} services / ${endpoints} endpoints (${quick ? 'quick' : 'full'} mode)`,
+);
+console.log(
+  `  change -> every subscribed proxy has it: p50 ${result.push_p50_ms} ms, p99 ${result.push_p99_ms} ms, max ${result.push_max_ms} ms (${timeouts} timeouts)`,
+);
+console.log(
+  `  RSS: ${result.rss_mb_empty} MB empty, ${result.rss_mb_mesh} MB with the mesh, ${result.rss_mb_connected} MB connected -> ${result.rss_mb_per_proxy} MB per proxy`,
+);
+console.log(
+  `  CPU per change (incl. ACK handling): ${result.cpu_ms_per_change} ms; apply+fan-out (sync) p50 ${result.apply_ms_p50} ms`,
+);
 for (const [n, f] of Object.entries(fanout)) {
-  console.log(`  fan-out ${String(n).padStart(3)} subscribers: apply p50 ${f.apply_ms_p50} ms, push p50 ${f.push_p50_ms} ms, p99 ${f.push_p99_ms} ms`);
+  console.log(
+    `  fan-out ${String(n).padStart(3)} subscribers: apply p50 ${f.apply_ms_p50} ms, push p50 ${f.push_p50_ms} ms, p99 ${f.push_p99_ms} ms`,
+  );
 }
-console.log(`  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`);
-console.log(`  naive full recompute per change: ${result.naive_full_recompute_ms} ms = ${result.naive_vs_delta_ratio}x the delta push`);
+console.log(
+  `  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`,
+);
+console.log(
+  `  naive full recompute per change: ${result.naive_full_recompute_ms} ms = ${result.naive_vs_delta_ratio}x the delta push`,
+);
 console.log(JSON.stringify(result));

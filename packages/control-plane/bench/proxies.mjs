@@ -25,10 +25,14 @@ function start({ port, ca, proxies }) {
   let subscribed = 0;
   const seen = proxies.map(() => new Map());
   proxies.forEach((p, index) => {
-    const client = new Discovery(`127.0.0.1:${port}`, credentials.createSsl(Buffer.from(ca), Buffer.from(p.key), Buffer.from(p.chain)), {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    const client = new Discovery(
+      `127.0.0.1:${port}`,
+      credentials.createSsl(Buffer.from(ca), Buffer.from(p.key), Buffer.from(p.chain)),
+      {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      },
+    );
     clients.push(client);
     const call = client.Stream();
     let first = true;
@@ -60,7 +64,9 @@ function start({ port, ca, proxies }) {
         if (++subscribed === proxies.length) process.send({ type: 'subscribed' });
       }
     });
-    call.on('error', (err) => process.send({ type: 'error', proxy: index, message: err.details ?? err.message }));
+    call.on('error', (err) =>
+      process.send({ type: 'error', proxy: index, message: err.details ?? err.message }),
+    );
     call.write({ node: { workload: p.workload, namespace: p.namespace, proxyVersion: 'bench' } });
   });
 }
