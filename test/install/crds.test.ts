@@ -294,3 +294,34 @@ describe('CRD validation', () => {
     ).toEqual([]);
   });
 });
+
+describe('status', () => {
+  it('accepts the condition the control plane writes and rejects a malformed one', () => {
+    const condition = {
+      type: 'Accepted',
+      status: 'False',
+      reason: 'TargetNotFound',
+      message: 'spec.targetRef.name: Service shop/api does not exist',
+      lastTransitionTime: '2026-11-26T07:00:00Z',
+      observedGeneration: 3,
+    };
+    for (const [apiVersion, kind, spec] of [
+      ['weft.dev/v1alpha1', 'TrafficPolicy', { targetRef: { kind: 'Service', name: 'api' } }],
+      ['weft.dev/v1alpha1', 'AuthorizationPolicy', { targetRef: { kind: 'Service', name: 'api' } }],
+      ['split.smi-spec.io/v1alpha2', 'TrafficSplit', { service: 'a', backends: [{ service: 'b' }] }],
+    ] as const) {
+      const base = { apiVersion, kind, metadata: { name: 'x', namespace: 'n' }, spec };
+      expect(
+        validateResource({ ...base, status: { observedGeneration: 3, conditions: [condition] } }),
+        kind,
+      ).toEqual([]);
+      const bad = validateResource({
+        ...base,
+        status: { conditions: [{ ...condition, reason: 'target not found' }, condition] },
+      });
+      expect(bad.join('\n'), kind).toContain('pattern');
+      const dup = validateResource({ ...base, status: { conditions: [condition, condition] } });
+      expect(dup.join('\n'), kind).toContain('x-kubernetes-list-type');
+    }
+  });
+});

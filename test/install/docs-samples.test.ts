@@ -77,6 +77,26 @@ describe('docs samples', () => {
     },
   );
 
+  const builtin = samples.filter(
+    (s) => ZOD[s.resource.kind] === undefined && typeof s.resource.apiVersion === 'string',
+  );
+  it.each(builtin.map((s) => [`${s.where} ${s.resource.kind} ${s.resource.metadata?.name}`, s]))(
+    '%s validates against the Kubernetes API schema',
+    async (_name, s) => {
+      const mod = (await import(/* @vite-ignore */ `kubernetes-models/${s.resource.apiVersion}`)) as Record<
+        string,
+        new (
+          data: unknown,
+        ) => { validate(): void }
+      >;
+      const Model = mod[s.resource.kind];
+      expect(Model).toBeDefined();
+      expect(() =>
+        new (Model as new (data: unknown) => { validate(): void })(structuredClone(s.resource)).validate(),
+      ).not.toThrow();
+    },
+  );
+
   it('covers every kind, and TrafficSplit exactly as Flagger writes it', () => {
     const kinds = new Set(crdSamples.map((s) => `${s.resource.apiVersion} ${s.resource.kind}`));
     for (const k of [

@@ -10,7 +10,7 @@ import { REPO } from './crd-validator.js';
 export { REPO };
 export const INSTALL_DIR = join(REPO, 'install');
 
-/** A temporary folder with ca.crt, ca.key, issuer.crt, issuer.key made by openssl. */
+/** A temporary folder with ca.crt, ca.key, issuer.crt, issuer.key, token.key made by openssl. */
 export function opensslIdentityDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'weft-identity-'));
   const run = (...args: string[]) =>
@@ -45,6 +45,7 @@ export function opensslIdentityDir(): { dir: string; cleanup: () => void } {
     join(dir, 'ext.cnf'),
     'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n',
   );
+  run('genpkey', '-algorithm', 'ed25519', '-out', 'token.key');
   run(
     'x509',
     '-req',
@@ -57,7 +58,7 @@ export function opensslIdentityDir(): { dir: string; cleanup: () => void } {
     '-set_serial',
     '7',
     '-days',
-    '30',
+    '365',
     '-extfile',
     'ext.cnf',
     '-out',

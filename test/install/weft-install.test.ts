@@ -1,5 +1,6 @@
 // `weft install` through the CLI entry point: one YAML stream holding every object of install/
 // exactly once, safe for kubectl's YAML 1.1 parser; the flags; and clear errors.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ const noIssuer: IdentityIssuer = {
   createCa: () => {
     throw new Error('no CA expected');
   },
+  check: () => ({ issuerNotAfter: Date.now() + 10 * 365 * 86_400_000 }),
   issueServing: () => {
     throw new Error('no CA expected');
   },
@@ -70,11 +72,26 @@ describe('weft install', () => {
     const idx = (kind: string) => objects.findIndex((o) => o.kind === kind);
     expect(idx('CustomResourceDefinition')).toBeLessThan(idx('Deployment'));
     expect(objects.at(-1)?.kind).toBe('MutatingWebhookConfiguration');
+    // No anchors or aliases: every object is spelled out.
+    expect(r.stdout).not.toMatch(/(: |- )[&*]a\d+/);
     // The TrafficPolicy CRD's `on` field survives a YAML 1.1 reader as "on", not true.
     const tp = objects.find((o) => o.metadata.name === 'trafficpolicies.weft.dev') as any;
     expect(
       Object.keys(tp.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.retry.properties),
     ).toContain('on');
+  });
+
+  it('the built binary finds the manifests from its own location', async () => {
+    const bin = join(REPO, 'packages', 'cli', 'bin', 'weft.js');
+    const r = spawnSync(process.execPath, [bin, 'install', '--identity-dir', identity.dir], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const inProcess = await weft('install', '--identity-dir', identity.dir);
+    expect(objectsOf(r.stdout)).toEqual(objectsOf(inProcess.stdout));
   });
 
   it('--ha prints the HA profile; --webhook-failure-policy overrides the webhook', async () => {
@@ -113,7 +130,7 @@ describe('weft install', () => {
     try {
       const r = await weft('install', '--identity-dir', dir);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key');
+      expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key, token.key');
       expect(r.stderr).toContain(`weft identity create-ca --out ${dir}`);
       expect(r.stdout).toBe('');
     } finally {

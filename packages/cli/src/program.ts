@@ -2,11 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerControlPlane } from './commands/control-plane.js';
+import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { pkiIssuer } from './install/pki-issuer.js';
 
@@ -40,6 +42,8 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerIdentity(program, io);
+  registerToken(program, io);
   registerControlPlane(program, io);
   return program;
 }

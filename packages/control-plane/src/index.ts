@@ -25,6 +25,11 @@ export {
   type CertifyOutcome,
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
+export {
+  type ControlPlaneIdentity,
+  type ControlPlaneIdentityOptions,
+  loadControlPlaneIdentity,
+} from './identity/control-plane-identity.js';
 export { addIdentityService, type IdentityServiceOptions } from './identity/identity-service.js';
 export { type JoinTokenValidatorOptions, joinTokenValidator } from './identity/join-token-validator.js';
 export {
@@ -36,8 +41,8 @@ export { createIdentityMetrics, type IdentityMetrics } from './identity/metrics.
 export { type CallWithAuthContext, type PeerIdentityPolicy, peerIdentity } from './identity/peer-identity.js';
 export type { RateLimitOptions } from './identity/rate-limiter.js';
 export {
+  controlPlaneDnsNames,
   createIdentityServerCredentials,
-  DEFAULT_CONTROL_PLANE_DNS_NAMES,
   type ServingCredentials,
   type ServingCredentialsOptions,
 } from './identity/serving-credentials.js';

@@ -47,22 +47,41 @@ export const PROXY_UID = 7102;
 export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
- * The environment variables the proxy reads (set by the injector on the `weft-proxy` container).
- * The proxy's own configuration loader is the other half of this contract.
+ * The trust anchors (PEM) the proxy checks the control plane against travel in this pod
+ * annotation and reach the proxy as a file through a downward API volume: no per-namespace
+ * ConfigMap or Secret is needed. (Rotating the anchors takes a pod restart, as with Linkerd.)
+ */
+export const ANNOTATION_TRUST_ANCHORS = 'weft.dev/trust-anchors';
+export const TRUST_ANCHORS_FILE_NAME = 'ca.crt';
+export const TRUST_ANCHORS_VOLUME_NAME = 'weft-trust-anchors';
+export const TRUST_ANCHORS_MOUNT_PATH = '/var/run/weft/trust-anchors';
+
+/**
+ * The environment variables `weft proxy` reads (its flags mirror them); the injector sets these
+ * on the `weft-proxy` container.
  */
 export const PROXY_ENV = {
-  podName: 'WEFT_POD_NAME',
-  podNamespace: 'WEFT_POD_NAMESPACE',
-  podIp: 'WEFT_POD_IP',
+  /** The pod name (downward API). */
+  workload: 'WEFT_WORKLOAD',
+  /** The pod namespace (downward API). */
+  namespace: 'WEFT_NAMESPACE',
+  /** The pod IP, where other proxies reach this one (downward API). */
+  advertiseAddress: 'WEFT_ADVERTISE_ADDRESS',
+  /** The pod's service account, its identity (downward API). */
   serviceAccount: 'WEFT_SERVICE_ACCOUNT',
-  controlPlaneAddress: 'WEFT_CONTROL_PLANE_ADDRESS',
-  trustDomain: 'WEFT_TRUST_DOMAIN',
-  tokenFile: 'WEFT_IDENTITY_TOKEN_FILE',
-  inboundPorts: 'WEFT_INBOUND_PORTS',
+  /** The service the workload serves (from its labels). */
+  service: 'WEFT_SERVICE',
+  controlPlane: 'WEFT_CONTROL_PLANE',
+  caFile: 'WEFT_CA_FILE',
+  tokenFile: 'WEFT_TOKEN_FILE',
+  /** The app's TCP ports, comma-separated. */
+  inbound: 'WEFT_INBOUND',
   opaquePorts: 'WEFT_OPAQUE_PORTS',
+  mtlsMode: 'WEFT_MTLS_MODE',
+  /** The inbound policy from annotations (or the mesh default). */
   inboundPolicy: 'WEFT_INBOUND_POLICY',
-  inboundListen: 'WEFT_INBOUND_LISTEN',
-  outboundListen: 'WEFT_OUTBOUND_LISTEN',
-  adminListen: 'WEFT_ADMIN_LISTEN',
+  inboundPort: 'WEFT_INBOUND_PORT',
+  outboundPort: 'WEFT_OUTBOUND_PORT',
+  adminPort: 'WEFT_ADMIN_PORT',
   logLevel: 'WEFT_LOG_LEVEL',
 } as const;

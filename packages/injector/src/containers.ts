@@ -1,5 +1,6 @@
 /** The containers and volumes the injector adds: `weft-init`, `weft-proxy`, and their volumes. */
 import {
+  ANNOTATION_TRUST_ANCHORS,
   INIT_CONTAINER_NAME,
   PORTS,
   PROXY_CONTAINER_NAME,
@@ -10,6 +11,9 @@ import {
   TOKEN_FILE_NAME,
   TOKEN_MOUNT_PATH,
   TOKEN_VOLUME_NAME,
+  TRUST_ANCHORS_FILE_NAME,
+  TRUST_ANCHORS_MOUNT_PATH,
+  TRUST_ANCHORS_VOLUME_NAME,
   XTABLES_VOLUME_NAME,
 } from './constants.js';
 import type { ProxyOptions } from './proxy-options.js';
@@ -21,6 +25,8 @@ export interface SidecarInput {
   readonly options: ProxyOptions;
   /** The app containers' TCP ports, sorted, for the proxy's inbound listener. */
   readonly inboundPorts: readonly number[];
+  /** The service the workload serves (from its labels). */
+  readonly service: string;
 }
 
 /** The `weft-init` init container: runs `weft init` with NET_ADMIN and NET_RAW only. */
@@ -73,6 +79,30 @@ function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
 export function proxyContainer(input: SidecarInput): Record<string, unknown> {
   const { config, options } = input;
   const ready = { httpGet: { path: '/ready', port: PORTS.admin } };
+  const hasAnchors = config.injector.trustAnchorsPem !== undefined;
+  const env: Record<string, unknown>[] = [
+    fieldEnv(PROXY_ENV.workload, 'metadata.name'),
+    fieldEnv(PROXY_ENV.namespace, 'metadata.namespace'),
+    fieldEnv(PROXY_ENV.advertiseAddress, 'status.podIP'),
+    fieldEnv(PROXY_ENV.serviceAccount, 'spec.serviceAccountName'),
+    { name: PROXY_ENV.service, value: input.service },
+    { name: PROXY_ENV.controlPlane, value: config.injector.controlPlaneAddress },
+    { name: PROXY_ENV.tokenFile, value: `${TOKEN_MOUNT_PATH}/${TOKEN_FILE_NAME}` },
+    { name: PROXY_ENV.opaquePorts, value: options.opaquePorts },
+    { name: PROXY_ENV.mtlsMode, value: config.mesh.mtls },
+    { name: PROXY_ENV.inboundPolicy, value: options.inboundPolicy },
+    { name: PROXY_ENV.inboundPort, value: String(PORTS.inbound) },
+    { name: PROXY_ENV.outboundPort, value: String(PORTS.outbound) },
+    { name: PROXY_ENV.adminPort, value: String(PORTS.admin) },
+    { name: PROXY_ENV.logLevel, value: config.mesh.proxy.logLevel },
+  ];
+  if (input.inboundPorts.length > 0) {
+    env.push({ name: PROXY_ENV.inbound, value: input.inboundPorts.join(',') });
+  }
+  if (hasAnchors) {
+    const caFile = `${TRUST_ANCHORS_MOUNT_PATH}/${TRUST_ANCHORS_FILE_NAME}`;
+    env.push({ name: PROXY_ENV.caFile, value: caFile });
+  }
   const container: Record<string, unknown> = {
     name: PROXY_CONTAINER_NAME,
     image: config.injector.image,
@@ -82,22 +112,7 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
       { name: 'weft-inbound', containerPort: PORTS.inbound, protocol: 'TCP' },
       { name: 'weft-admin', containerPort: PORTS.admin, protocol: 'TCP' },
     ],
-    env: [
-      fieldEnv(PROXY_ENV.podName, 'metadata.name'),
-      fieldEnv(PROXY_ENV.podNamespace, 'metadata.namespace'),
-      fieldEnv(PROXY_ENV.podIp, 'status.podIP'),
-      fieldEnv(PROXY_ENV.serviceAccount, 'spec.serviceAccountName'),
-      { name: PROXY_ENV.controlPlaneAddress, value: config.injector.controlPlaneAddress },
-      { name: PROXY_ENV.trustDomain, value: config.mesh.trustDomain },
-      { name: PROXY_ENV.tokenFile, value: `${TOKEN_MOUNT_PATH}/${TOKEN_FILE_NAME}` },
-      { name: PROXY_ENV.inboundPorts, value: input.inboundPorts.join(',') },
-      { name: PROXY_ENV.opaquePorts, value: options.opaquePorts },
-      { name: PROXY_ENV.inboundPolicy, value: options.inboundPolicy },
-      { name: PROXY_ENV.inboundListen, value: `0.0.0.0:${PORTS.inbound}` },
-      { name: PROXY_ENV.outboundListen, value: `127.0.0.1:${PORTS.outbound}` },
-      { name: PROXY_ENV.adminListen, value: `0.0.0.0:${PORTS.admin}` },
-      { name: PROXY_ENV.logLevel, value: config.mesh.proxy.logLevel },
-    ],
+    env,
     resources: {
       requests: { cpu: options.cpu, memory: options.memory },
       limits: { memory: options.memory },
@@ -120,16 +135,24 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
       timeoutSeconds: 1,
       failureThreshold: 3,
     },
-    volumeMounts: [{ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }],
+    volumeMounts: [{ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true }].concat(
+      hasAnchors
+        ? [{ name: TRUST_ANCHORS_VOLUME_NAME, mountPath: TRUST_ANCHORS_MOUNT_PATH, readOnly: true }]
+        : [],
+    ),
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
   if (config.injector.nativeSidecar) container.restartPolicy = 'Always';
   return container;
 }
 
-/** The volumes both containers mount: the projected token (audience weft, 1 h) and the xtables lock dir. */
-export function sidecarVolumes(): Record<string, unknown>[] {
-  return [
+/**
+ * The volumes the containers mount: the projected token (audience weft, 1 h), the trust
+ * anchors (from the pod's own annotation, when the injector has them), and the xtables lock
+ * directory of weft-init.
+ */
+export function sidecarVolumes(config: InjectorConfig): Record<string, unknown>[] {
+  const volumes: Record<string, unknown>[] = [
     {
       name: TOKEN_VOLUME_NAME,
       projected: {
@@ -144,6 +167,20 @@ export function sidecarVolumes(): Record<string, unknown>[] {
         ],
       },
     },
-    { name: XTABLES_VOLUME_NAME, emptyDir: {} },
   ];
+  if (config.injector.trustAnchorsPem !== undefined) {
+    volumes.push({
+      name: TRUST_ANCHORS_VOLUME_NAME,
+      downwardAPI: {
+        items: [
+          {
+            path: TRUST_ANCHORS_FILE_NAME,
+            fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION_TRUST_ANCHORS}']` },
+          },
+        ],
+      },
+    });
+  }
+  volumes.push({ name: XTABLES_VOLUME_NAME, emptyDir: {} });
+  return volumes;
 }

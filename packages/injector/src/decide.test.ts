@@ -140,6 +140,34 @@ describe('when to inject', () => {
     expect(r.optedIn).toBe(optedIn);
   });
 
+  it('expands opaque port ranges for the proxy, within a limit', () => {
+    const ok = injectPod(
+      pod({ annotations: { 'weft.dev/opaque-ports': '5432, 9000-9002' } }),
+      { name: 'shop', annotations: enabled },
+      config,
+    );
+    if (ok.type !== 'inject') throw new Error('expected inject');
+    const proxy = (ok.patch[0]!.value as Record<string, any>[])[1]!;
+    expect(proxy.env).toContainEqual({ name: 'WEFT_OPAQUE_PORTS', value: '5432,9000,9001,9002' });
+    const tooMany = injectPod(
+      pod({ annotations: { 'weft.dev/opaque-ports': '1-2000' } }),
+      { name: 'shop', annotations: enabled },
+      config,
+    );
+    expect(tooMany).toMatchObject({ type: 'skip', reason: { code: 'invalid-annotation' } });
+  });
+
+  it('lets apps use ports of other weft components (8443, 7443), only the proxy ports conflict', () => {
+    const https = pod({
+      spec: { containers: [{ name: 'a', ports: [{ containerPort: 8443 }, { containerPort: 7443 }] }] },
+    });
+    expect(injectPod(https, { name: 'shop', annotations: enabled }, config).type).toBe('inject');
+    const admin = pod({ spec: { containers: [{ name: 'a', ports: [{ containerPort: 7191 }] }] } });
+    expect(injectPod(admin, { name: 'shop', annotations: enabled }, config)).toMatchObject({
+      reason: { code: 'port-conflict' },
+    });
+  });
+
   it('names the bad annotation and value in the reason', () => {
     const r = injectPod(
       pod({ annotations: { 'weft.dev/opaque-ports': '0' } }),
@@ -167,7 +195,7 @@ describe('when to inject', () => {
       name: 'WEFT_OPAQUE_PORTS',
       value: '25,587,3306,4444,5432,6379,9300,11211',
     });
-    expect(proxy.env).toContainEqual({ name: 'WEFT_INBOUND_PORTS', value: '8080' });
+    expect(proxy.env).toContainEqual({ name: 'WEFT_INBOUND', value: '8080' });
   });
 
   it('treats null metadata, annotations and arrays as absent', () => {

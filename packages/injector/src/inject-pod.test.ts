@@ -10,7 +10,10 @@ import { parseInjectorConfig } from './settings.js';
 
 const FIXTURES = new URL('../../../test/fixtures/injector/', import.meta.url);
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
-const native = parseInjectorConfig({ injector: { image: 'ghcr.io/weft-mesh/weft:test', version: 'test' } });
+const trustAnchorsPem = readFileSync(new URL('trust-anchors.pem', FIXTURES), 'utf8');
+const native = parseInjectorConfig({
+  injector: { image: 'ghcr.io/weft-mesh/weft:test', version: 'test', trustAnchorsPem },
+});
 const fallback = parseInjectorConfig({
   injector: { image: 'ghcr.io/weft-mesh/weft:test', version: 'test', nativeSidecar: false },
 });
@@ -89,6 +92,23 @@ describe.each([
     expect(pod.metadata.annotations).toMatchObject({
       ...(before.metadata?.annotations ?? {}),
       'weft.dev/injected-version': 'test',
+    });
+
+    // The trust anchors travel in an annotation, mounted into the proxy by the downward API.
+    const anchors = spec.volumes.find((v: Obj) => v.name === 'weft-trust-anchors');
+    const proxy = [...spec.initContainers, ...spec.containers].find((c: Obj) => c.name === 'weft-proxy');
+    if (config.injector.trustAnchorsPem === undefined) {
+      expect(anchors).toBeUndefined();
+      expect(proxy.env.map((e: Obj) => e.name)).not.toContain('WEFT_CA_FILE');
+    } else {
+      expect(pod.metadata.annotations['weft.dev/trust-anchors']).toBe(trustAnchorsPem);
+      expect(anchors.downwardAPI.items[0].fieldRef.fieldPath).toBe(
+        "metadata.annotations['weft.dev/trust-anchors']",
+      );
+      expect(proxy.env).toContainEqual({ name: 'WEFT_CA_FILE', value: '/var/run/weft/trust-anchors/ca.crt' });
+    }
+    expect(spec.volumes.find((v: Obj) => v.name === 'weft-identity-token').projected.sources[0]).toEqual({
+      serviceAccountToken: { audience: 'weft', expirationSeconds: 3600, path: 'weft-token' },
     });
 
     // Idempotent: the injected pod is not injected again.

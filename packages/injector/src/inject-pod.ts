@@ -3,6 +3,7 @@ import {
   ANNOTATION_DEFAULT_CONTAINER,
   ANNOTATION_INJECTED_REASON,
   ANNOTATION_INJECTED_VERSION,
+  ANNOTATION_TRUST_ANCHORS,
 } from './constants.js';
 import { initContainer, proxyContainer, sidecarVolumes } from './containers.js';
 import {
@@ -78,7 +79,14 @@ export function injectPod(
         .map((p) => p.containerPort),
     ),
   ].sort((a, b) => a - b);
-  const input = { config, options: resolved.options, inboundPorts };
+  const labels = pod.metadata?.labels ?? {};
+  const service =
+    labels['app.kubernetes.io/name'] ??
+    labels.app ??
+    pod.spec.serviceAccountName ??
+    pod.spec.containers[0]?.name ??
+    'default';
+  const input = { config, options: resolved.options, inboundPorts, service };
   const init = initContainer(input);
   const proxy = proxyContainer(input);
   const hasInit = Array.isArray(pod.spec.initContainers);
@@ -92,12 +100,15 @@ export function injectPod(
     patch.push(...prependOps(['spec', 'initContainers'], [init], hasInit));
     patch.push(...prependOps(['spec', 'containers'], [proxy], true));
   }
-  patch.push(...appendOps(['spec', 'volumes'], sidecarVolumes(), Array.isArray(pod.spec.volumes)));
+  patch.push(...appendOps(['spec', 'volumes'], sidecarVolumes(config), Array.isArray(pod.spec.volumes)));
 
   const annotations: Record<string, string> = {
     [ANNOTATION_INJECTED_VERSION]: config.injector.version,
     [ANNOTATION_INJECTED_REASON]: decision.reason.code,
   };
+  if (config.injector.trustAnchorsPem !== undefined) {
+    annotations[ANNOTATION_TRUST_ANCHORS] = config.injector.trustAnchorsPem;
+  }
   const firstApp = pod.spec.containers[0]?.name;
   if (podAnnotations[ANNOTATION_DEFAULT_CONTAINER] === undefined && firstApp !== undefined) {
     annotations[ANNOTATION_DEFAULT_CONTAINER] = firstApp;

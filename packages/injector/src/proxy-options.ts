@@ -18,6 +18,7 @@ export interface ProxyOptions {
   readonly skipOutboundPorts: string;
   /** e.g. `10.0.0.0/8,fd00::/8`; empty for none. */
   readonly skipOutboundCidrs: string;
+  /** Single ports (ranges expanded), e.g. `5432,6379`. */
   readonly opaquePorts: string;
   readonly inboundPolicy: InboundPolicyName;
 }
@@ -48,6 +49,24 @@ export function normalizePortList(
     }
   }
   return { ok: true, value: parts.join(',') };
+}
+
+/** The most ports an opaque-ports annotation may expand to. */
+export const MAX_OPAQUE_PORTS = 1024;
+
+/** Normalizes a port list and expands its ranges (the proxy takes single ports). */
+export function expandPortList(value: string): { ok: true; value: string } | { ok: false; message: string } {
+  const normalized = normalizePortList(value);
+  if (!normalized.ok) return normalized;
+  const ports = new Set<number>();
+  for (const part of normalized.value.split(',').filter((p) => p !== '')) {
+    const [lo, hi = lo] = part.split('-').map(Number) as [number, number?];
+    if (ports.size + (hi - lo + 1) > MAX_OPAQUE_PORTS) {
+      return { ok: false, message: `expands to more than ${MAX_OPAQUE_PORTS} ports` };
+    }
+    for (let p = lo; p <= hi; p++) ports.add(p);
+  }
+  return { ok: true, value: [...ports].sort((a, b) => a - b).join(',') };
 }
 
 /** Normalizes a list of IPv4/IPv6 CIDRs, or returns an error message. */
@@ -111,7 +130,7 @@ export function resolveProxyOptions(
     opaquePorts: pick(
       CONFIG_ANNOTATIONS.opaquePorts,
       defaults.mesh.proxy.opaquePorts.join(','),
-      normalizePortList,
+      expandPortList,
     ),
     inboundPolicy: pick(
       CONFIG_ANNOTATIONS.inboundPolicy,

@@ -27,6 +27,15 @@ export const injectorSettingsSchema = z.strictObject({
    * 1.29+). false: the proxy is the first regular container, for older clusters.
    */
   nativeSidecar: z.boolean().default(true),
+  /**
+   * The trust anchors (PEM certificates) proxies verify the control plane with; recorded in
+   * the pod and mounted as a file. Without them the proxy gets no CA file.
+   */
+  trustAnchorsPem: z
+    .string()
+    .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must hold PEM certificates')
+    .max(64 * 1024, 'is too large for a pod annotation')
+    .optional(),
   /** The proxy's CPU request when no `weft.dev/proxy-cpu` annotation says otherwise. */
   proxyCpu: quantity.default('100m'),
   /** The proxy's memory request and limit when no `weft.dev/proxy-memory` annotation says otherwise. */

@@ -167,7 +167,7 @@ export class CertificateAuthority {
   private readonly maxLifetimeMs: number;
   private readonly signer: Signer;
   private readonly issuerName: Asn1;
-  private readonly fixedExtensions: { rsa: Extension[]; ec: Extension[] };
+  private readonly fixedExtensions: { rsa: readonly Extension[]; ec: readonly Extension[] };
 
   constructor(options: CertificateAuthorityOptions) {
     checkTrustDomain(options.trustDomain);

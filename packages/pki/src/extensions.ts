@@ -40,12 +40,21 @@ export interface Extension {
   readonly value: Asn1;
 }
 
-/** Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }. */
+const encoded = new WeakMap<Extension, Asn1>();
+
+/**
+ * Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }. Memoized per
+ * Extension object, so a CA's fixed extensions are encoded once, not per certificate.
+ */
 export function extensionToAsn1(ext: Extension): Asn1 {
+  const cached = encoded.get(ext);
+  if (cached) return cached;
   const parts = [oid(ext.oid)];
   if (ext.critical) parts.push(bool(true));
   parts.push(octetString(toDer(ext.value)));
-  return seq(parts);
+  const node = seq(parts);
+  encoded.set(ext, node);
+  return node;
 }
 
 export function basicConstraints(options: { ca: boolean; pathLength?: number }): Extension {

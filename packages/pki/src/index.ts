@@ -35,6 +35,8 @@ export {
   type LoadIdentityOptions,
   loadIdentityDir,
   loadTokenKey,
+  type RotateIssuerOptions,
+  rotateIssuer,
   writeIdentityDir,
 } from './identity-dir.js';
 export {
@@ -50,6 +52,20 @@ export {
   verifyJoinToken,
 } from './join-token.js';
 export { generateKeyPair, type KeyAlgorithm, privateKeyFromPem, privateKeyToPem, spkiOf } from './keys.js';
+export {
+  CONTROL_PLANE_NAMESPACE,
+  CONTROL_PLANE_SERVER_NAME,
+  CONTROL_PLANE_SERVICE_ACCOUNT,
+} from './names.js';
 export { type RotationInput, rotationDelayMs } from './rotation.js';
-export { type SvidPolicy, type SvidRejection, type SvidResult, validateSvid } from './svid.js';
+export {
+  type PeerCertificateLink,
+  peerCertificateChain,
+  type SvidLeafPolicy,
+  type SvidPolicy,
+  type SvidRejection,
+  type SvidResult,
+  validateSvid,
+  validateSvidLeaf,
+} from './svid.js';
 export { type TrustAnchor, TrustBundle } from './trust-bundle.js';

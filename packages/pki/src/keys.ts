@@ -3,10 +3,12 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  type JsonWebKey,
   type KeyObject,
   sign,
   verify,
 } from 'node:crypto';
+import { children, contents, decodeOid, readRoot, TAG } from './der.js';
 import { MalformedError } from './errors.js';
 
 /** The key types weft issues and accepts. `ecdsa-p256` is the default (smaller, faster handshakes). */
@@ -109,17 +111,69 @@ export function verifyData(
   }
 }
 
-/** Parses a SubjectPublicKeyInfo (DER); throws MalformedError. */
+/**
+ * Parses a SubjectPublicKeyInfo (DER); throws MalformedError. RSA and uncompressed P-256/P-384
+ * keys go through JWK import, which skips OpenSSL 3's slow DER decoder (~20x faster for RSA).
+ */
 export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
+  const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
+  let jwk: JsonWebKey | undefined;
   try {
-    return createPublicKey({
-      key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
-      format: 'der',
-      type: 'spki',
-    });
+    jwk = spkiToJwk(der);
+  } catch {
+    jwk = undefined;
+  }
+  try {
+    return jwk
+      ? createPublicKey({ key: jwk, format: 'jwk' })
+      : createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (err) {
     throw new MalformedError('SubjectPublicKeyInfo is not a valid public key', { cause: err });
   }
+}
+
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+const EC_CURVES: Record<string, { crv: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { crv: 'P-384', size: 48 },
+};
+
+/** The JWK of an RSA or uncompressed EC SubjectPublicKeyInfo, or undefined for anything else. */
+function spkiToJwk(der: Buffer): JsonWebKey | undefined {
+  const root = readRoot(der, TAG.SEQUENCE, 'SubjectPublicKeyInfo');
+  const [alg, bits, extra] = children(der, root);
+  if (!alg || !bits || extra || alg.tag !== TAG.SEQUENCE || bits.tag !== TAG.BIT_STRING) return undefined;
+  const [algOid, params] = children(der, alg);
+  if (!algOid || algOid.tag !== TAG.OID) return undefined;
+  const key = contents(der, bits);
+  if (key[0] !== 0) return undefined;
+  const oid = decodeOid(contents(der, algOid));
+  if (oid === OID_RSA) {
+    const body = key.subarray(1);
+    const seq = readRoot(body, TAG.SEQUENCE, 'RSAPublicKey');
+    const [n, e, more] = children(body, seq);
+    if (!n || !e || more || n.tag !== TAG.INTEGER || e.tag !== TAG.INTEGER) return undefined;
+    return { kty: 'RSA', n: unsigned(contents(body, n)), e: unsigned(contents(body, e)) };
+  }
+  if (oid === OID_EC && params?.tag === TAG.OID) {
+    const curve = EC_CURVES[decodeOid(contents(der, params))];
+    const point = key.subarray(1);
+    if (!curve || point.length !== 1 + 2 * curve.size || point[0] !== 0x04) return undefined;
+    return {
+      kty: 'EC',
+      crv: curve.crv,
+      x: point.subarray(1, 1 + curve.size).toString('base64url'),
+      y: point.subarray(1 + curve.size).toString('base64url'),
+    };
+  }
+  return undefined;
+}
+
+function unsigned(bytes: Buffer): string {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return bytes.subarray(i).toString('base64url');
 }
 
 /** Parses a PEM private key (PKCS#8, SEC1 or PKCS#1); throws MalformedError. */

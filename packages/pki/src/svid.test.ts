@@ -16,7 +16,7 @@ import {
   subjectAltName,
 } from './extensions.js';
 import { generateKeyPair, signatureAlgorithmFor, spkiOf } from './keys.js';
-import { validateSvid } from './svid.js';
+import { validateSvid, validateSvidLeaf } from './svid.js';
 import { TrustBundle } from './trust-bundle.js';
 
 const HOUR = 3600_000;
@@ -174,6 +174,18 @@ describe('validateSvid', () => {
     const result = validateSvid(chain(), policy);
     expect(result).toMatchObject({ type: 'invalid', reason });
     if (result.type === 'invalid') expect(result.message).toMatch(message);
+  });
+
+  it.each(cases.filter(([, , reason]) => !['unknown-authority', 'empty-chain'].includes(reason)))(
+    'validateSvidLeaf (leaf rules only) also rejects %s',
+    (_label, chain, reason) => {
+      const leaf = chain()[0] as Uint8Array;
+      expect(validateSvidLeaf(leaf, policy)).toMatchObject({ type: 'invalid', reason });
+    },
+  );
+
+  it('validateSvidLeaf accepts a good leaf without looking at signatures', () => {
+    expect(validateSvidLeaf(issue(foreign.ca)[0]!, policy)).toMatchObject({ type: 'valid', identity: ID });
   });
 
   it('rejects a leaf whose intermediate is missing from the chain', () => {

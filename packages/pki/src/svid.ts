@@ -63,7 +63,48 @@ export function validateSvid(chain: readonly Uint8Array[], policy: SvidPolicy): 
   return path ?? leafCheck;
 }
 
-function checkLeaf(leaf: CertificateInfo, policy: SvidPolicy): SvidResult {
+/** What {@link validateSvidLeaf} checks the leaf against. */
+export type SvidLeafPolicy = Pick<SvidPolicy, 'trustDomain' | 'now' | 'expectedIdentity'>;
+
+/**
+ * Applies only the SPIFFE leaf rules (validity, CA=false, key usage, one spiffe URI SAN, trust
+ * domain, expected identity) to a leaf, without checking signatures. For TLS peers whose chain
+ * node:tls already verified against the same trust bundle (`socket.authorized`): ~20x cheaper
+ * than {@link validateSvid} per handshake.
+ */
+export function validateSvidLeaf(leafDer: Uint8Array, policy: SvidLeafPolicy): SvidResult {
+  let leaf: CertificateInfo;
+  try {
+    leaf = parseCertificate(Buffer.from(leafDer.buffer, leafDer.byteOffset, leafDer.byteLength));
+  } catch (err) {
+    return invalid('malformed', err instanceof MalformedError ? err.message : 'certificate: not valid DER');
+  }
+  return checkLeaf(leaf, policy);
+}
+
+/**
+ * The DER chain node:tls reports for a peer (`socket.getPeerCertificate(true)`), leaf first,
+ * following `issuerCertificate` links until a self-signed certificate repeats.
+ */
+export function peerCertificateChain(peer: PeerCertificateLink | undefined): Buffer[] {
+  const chain: Buffer[] = [];
+  const seen = new Set<PeerCertificateLink>();
+  let at = peer;
+  while (at?.raw !== undefined && !seen.has(at)) {
+    seen.add(at);
+    chain.push(at.raw);
+    at = at.issuerCertificate;
+  }
+  return chain;
+}
+
+/** The fields of node:tls's DetailedPeerCertificate that {@link peerCertificateChain} follows. */
+export interface PeerCertificateLink {
+  readonly raw?: Buffer;
+  readonly issuerCertificate?: PeerCertificateLink;
+}
+
+function checkLeaf(leaf: CertificateInfo, policy: SvidLeafPolicy): SvidResult {
   const time = checkTime(leaf, policy.now, 'leaf');
   if (time) return time;
   if (leaf.isCa) return invalid('leaf-is-ca', 'leaf has basicConstraints CA=true');
@@ -147,9 +188,19 @@ function checkPath(
   return invalid('chain-too-long', `more than ${maxIntermediates} intermediates`);
 }
 
+/** Parsed intermediate keys by SPKI: the same few issuers sign every leaf a proxy sees. */
+const keyCache = new Map<string, ReturnType<typeof publicKeyFromSpki>>();
+const KEY_CACHE_SIZE = 64;
+
 function keyOf(info: CertificateInfo) {
+  const id = info.subjectPublicKeyInfo.toString('base64');
+  const cached = keyCache.get(id);
+  if (cached) return cached;
   try {
-    return publicKeyFromSpki(info.subjectPublicKeyInfo);
+    const key = publicKeyFromSpki(info.subjectPublicKeyInfo);
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(id, key);
+    return key;
   } catch {
     return undefined;
   }

@@ -50,6 +50,7 @@ export {
 } from './options.js';
 export { ensureOriginalDstAddon, getOriginalDst, type OriginalDst } from './original-dst.js';
 export { type ListeningPorts, type ProxyDeps, Sidecar } from './proxy.js';
+export type { IdentitySource } from './run.js';
 export {
   loadOriginalDstReader,
   PROXY_VERSION,
@@ -108,3 +109,4 @@ export {
   type CertificateSource,
   StaticCertificateSource,
 } from './tls/certificate-source.js';
+export { certificateSourceFrom } from './tls/managed-certificate-source.js';

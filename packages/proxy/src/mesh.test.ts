@@ -201,3 +201,35 @@ describe('two sidecars over mTLS', () => {
     expect(r.body).toContain(`no answer from the control plane for "${B_AUTHORITY}"`);
   });
 });
+
+describe('drain', () => {
+  it('finishes an in-flight request, then closes', async () => {
+    let release: () => void = () => {};
+    let onArrive: () => void = () => {};
+    const arrived = new Promise<void>((r) => {
+      onArrive = r;
+    });
+    const slow = http.createServer((_req, res) => {
+      release = () => res.end('late but delivered');
+      onArrive();
+    });
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          slow.closeAllConnections();
+          slow.close(() => r());
+        }),
+    );
+    const p = await pair((slow.address() as AddressInfo).port);
+    p.pushDestination();
+    const pending = request(p.upstreamPort, { path: '/slow' });
+    await arrived;
+    const draining = p.a.drain(10_000);
+    expect(p.a.notReadyReason()).toBe('draining');
+    release();
+    expect(await pending).toMatchObject({ status: 200, body: 'late but delivered' });
+    await draining;
+  });
+});

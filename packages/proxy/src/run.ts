@@ -3,22 +3,34 @@
  * discovery stream registering this workload with those ports. The CLI's `weft proxy` is a
  * thin layer over this.
  */
+
+import { readFile } from 'node:fs/promises';
 import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { Node } from '@weft/api';
-import { type Logger, type Random, silentLogger, systemRandom } from '@weft/core';
+import { type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import { DiscoveryStreamClient } from './discovery/stream-client.js';
+import { grpcCertificateClient } from './identity/certificate-client.js';
+import { CertificateManager } from './identity/certificate-manager.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
+import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
 import type { CertificateSource } from './tls/certificate-source.js';
+import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 
 export const PROXY_VERSION = '0.1.0';
 
+/** Where the workload certificate comes from. */
+export type IdentitySource =
+  | { readonly type: 'static'; readonly certificates: CertificateSource }
+  /** Certify with a token at the control plane, renewed at ~50% of the lifetime. */
+  | { readonly type: 'certify'; readonly tokenFile: string; readonly trustDomain: string };
+
 export interface RunSidecarOptions {
   readonly options: ProxyOptions;
-  readonly certificates: CertificateSource;
+  readonly identity: IdentitySource;
   /** host:port of the control plane; undefined runs without one (every name passes through). */
   readonly controlPlane: string | undefined;
   /** PEM of the CA that signed the control plane's serving certificate; undefined = plaintext (tests). */
@@ -37,22 +49,23 @@ export interface RunningSidecar {
 }
 
 /**
- * The SO_ORIGINAL_DST reader from the native addon (src/original-dst.ts), or undefined when
- * the addon is not built: then the transparent listener refuses connections (and counts
- * them) while explicit upstream listeners keep working.
+ * The SO_ORIGINAL_DST reader from the native addon, or undefined when the addon is not
+ * built: then the transparent listener refuses connections (and counts them) while
+ * explicit upstream listeners keep working.
  */
-export async function loadOriginalDstReader(): Promise<OriginalDstReader | undefined> {
-  const specifier = './original-dst.js';
+export function loadOriginalDstReader(): OriginalDstReader | undefined {
   try {
-    const mod = (await import(specifier)) as {
-      getOriginalDst?: OriginalDstReader;
-      ensureOriginalDstAddon?: () => void;
-    };
-    mod.ensureOriginalDstAddon?.();
-    return mod.getOriginalDst;
+    ensureOriginalDstAddon();
   } catch {
     return undefined;
   }
+  return (socket) => {
+    try {
+      return getOriginalDst(socket);
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar> {
@@ -60,8 +73,29 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const logger = run.logger ?? silentLogger();
   const random = run.random ?? systemRandom;
   const state = run.controlPlane === undefined ? undefined : new DiscoveryState();
+  let manager: CertificateManager | undefined;
+  let certificates: CertificateSource;
+  if (run.identity.type === 'static') certificates = run.identity.certificates;
+  else {
+    if (run.controlPlane === undefined || run.controlPlaneCa === undefined) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'a certificate through Certify needs --control-plane and --ca-file',
+      );
+    }
+    const tokenFile = run.identity.tokenFile;
+    manager = new CertificateManager({
+      client: grpcCertificateClient({ address: run.controlPlane, trustAnchorsPem: run.controlPlaneCa }),
+      token: async () => (await readFile(tokenFile, 'utf8')).trim(),
+      trustDomain: run.identity.trustDomain,
+      logger,
+      random,
+    });
+    certificates = certificateSourceFrom(manager);
+    manager.start().catch(() => {});
+  }
   const sidecar = new Sidecar(o, {
-    certificates: run.certificates,
+    certificates,
     resolver: state ?? noControlPlane,
     policies: state ?? noControlPlane,
     configPending: () =>
@@ -92,7 +126,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     });
     const credentials = (): ChannelCredentials => {
       if (run.controlPlaneCa === undefined) return grpcCredentials.createInsecure();
-      const m = run.certificates.current();
+      const m = certificates.current();
       const ca = Buffer.from(run.controlPlaneCa);
       return m === undefined
         ? grpcCredentials.createSsl(ca)
@@ -107,7 +141,15 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       logger,
       random,
     });
-    client.start();
+    // Discovery wants a client certificate: open the stream once the first one is held.
+    const c = client;
+    if (certificates.current() !== undefined) c.start();
+    else {
+      const off = certificates.onChange(() => {
+        off();
+        c.start();
+      });
+    }
   }
   return {
     sidecar,
@@ -115,6 +157,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     async stop(deadlineMs) {
       await sidecar.drain(deadlineMs);
       client?.close();
+      manager?.close();
     },
   };
 }

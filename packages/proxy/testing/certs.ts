@@ -10,8 +10,8 @@ import { join } from 'node:path';
 export interface TestCa {
   readonly certPem: string;
   readonly keyPem: string;
-  /** Issues a leaf whose URI SAN is `spiffeId`. */
-  issue(spiffeId: string): { key: string; certChain: string; trustBundle: string };
+  /** Issues a leaf whose URI SAN is `spiffeId` (plus IP SANs, for servers dialed by address). */
+  issue(spiffeId: string, ips?: readonly string[]): { key: string; certChain: string; trustBundle: string };
   cleanup(): void;
 }
 
@@ -49,7 +49,7 @@ export function createTestCa(name = 'weft-test-root'): TestCa {
   return {
     certPem,
     keyPem,
-    issue(spiffeId) {
+    issue(spiffeId, ips = []) {
       const n = ++seq;
       openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `l${n}.key`], dir);
       openssl(['req', '-new', '-key', `l${n}.key`, '-subj', '/O=weft', '-out', `l${n}.csr`], dir);
@@ -59,7 +59,7 @@ export function createTestCa(name = 'weft-test-root'): TestCa {
           'basicConstraints=critical,CA:FALSE',
           'keyUsage=critical,digitalSignature,keyEncipherment',
           'extendedKeyUsage=serverAuth,clientAuth',
-          `subjectAltName=URI:${spiffeId}`,
+          `subjectAltName=URI:${spiffeId}${ips.map((ip) => `,IP:${ip}`).join('')}`,
         ].join('\n'),
       );
       openssl(

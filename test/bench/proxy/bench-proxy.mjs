@@ -1,22 +1,24 @@
 #!/usr/bin/env node
-// npm run bench:proxy [-- --quick] [-- --out FILE]
+// npm run bench:proxy [-- --quick] [--nice N] [--out FILE] [--only KEYS] [--cpu-prof DIR]
+//                       [--load-core N] [--proxy-core N]
 //
 // Side by side on one machine: direct, weft (outbound only; full two-sidecar mTLS path),
 // HAProxy (HTTP; an mTLS pair; mode tcp), nginx, node-http-proxy. Each proxy is pinned to
 // the proxy core, the origin and the load generators to the load core. Writes the tables
 // to docs/benchmarks.md; the last stdout line is a JSON object with the headline figures.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeMtlsCerts } from './certs.mjs';
-import { measureHttp, measureTcp } from './measure.mjs';
-import { killAllSync, stop, stopAll } from './processes.mjs';
+import { topSelfTime } from './cpu-profile.mjs';
+import { measureHttpRows, measureTcpRows } from './measure.mjs';
+import { killAllSync, setNiceness, stop, stopAll } from './processes.mjs';
 import { headline, httpTable, tcpTable } from './report.mjs';
 import * as alt from './targets.mjs';
 import { checkTools, versions } from './tools.mjs';
-import { startWeftMesh, startWeftOutbound, weftAvailability } from './weft.mjs';
+import { setWeftProfileDir, startWeftMesh, startWeftOutbound, weftAvailability } from './weft.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const argv = process.argv.slice(2);
@@ -24,15 +26,25 @@ const quick = argv.includes('--quick');
 const outIndex = argv.indexOf('--out');
 const outFile = resolve(root, outIndex >= 0 ? argv[outIndex + 1] : 'docs/benchmarks.md');
 // --only KEY,KEY (development): run just these rows (keys: direct, weft-outbound, weft-mesh,
-// haproxy, haproxy-mtls, nginx, node-http-proxy, direct-tcp, weft-tcp, weft-mesh-tcp, haproxy-tcp).
+// haproxy, haproxy-mtls, nginx, node-http-proxy, direct-tcp, weft-tcp, weft-mesh-tcp, haproxy-tcp,
+// haproxy-tcp-mtls).
+// --nice N: run the proxies, origins and load generators at nice N (and autogroup nice N), so
+// that other work on a shared machine disturbs the measurement less (negative needs root).
+const niceIndex = argv.indexOf('--nice');
+const nice = niceIndex >= 0 ? Number(argv[niceIndex + 1]) : 0;
+// --cpu-prof DIR: write a V8 CPU profile of every weft process to DIR (open in Chrome DevTools).
+const profIndex = argv.indexOf('--cpu-prof');
+const profDir = profIndex >= 0 ? resolve(argv[profIndex + 1]) : undefined;
 const onlyIndex = argv.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const ncpu = cpus().length;
-const loadCore = 0;
-const proxyCore = ncpu > 1 ? 1 : 0;
+// --load-core N / --proxy-core N: which cores (defaults 0 and 1).
+const coreFlag = (name, fallback) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
+const loadCore = coreFlag('--load-core', 0);
+const proxyCore = coreFlag('--proxy-core', ncpu > 1 ? 1 : 0);
 const plan = {
   loadCore,
   connections: 64,
@@ -55,30 +67,37 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function runRow(row, start, measure) {
-  if (only && !only.has(row.key)) row.skipped = 'excluded by --only';
-  if (row.skipped) {
-    log(`${row.label}: not run (${row.skipped})`);
-    return row;
+/** Starts every row's target (rows that fail to start are marked and left out). */
+async function startRows(rows) {
+  for (const row of rows) {
+    if (only && !only.has(row.key)) row.skipped = 'excluded by --only';
+    if (row.skipped) {
+      log(`${row.label}: not run (${row.skipped})`);
+      continue;
+    }
+    try {
+      row.target = await row.start();
+      started.push(row.target);
+    } catch (err) {
+      // One line for the table: the process's last complaint is the useful part.
+      const lines = (err instanceof Error ? err.message : String(err))
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      const text = lines.length > 1 ? `${lines[0]} … ${lines[lines.length - 1]}` : (lines[0] ?? 'failed');
+      row.error = text.replace(/\s+/g, ' ').replace(/\|/g, '/');
+      log(`${row.label}: FAILED to start: ${row.error}`);
+    }
   }
-  log(`${row.label}: starting`);
-  let target;
-  try {
-    target = await start();
-    row.result = await measure(target);
-    log(`${row.label}: ${JSON.stringify(row.result)}`);
-  } catch (err) {
-    // One line for the table: the process's last complaint is the useful part.
-    const text = err instanceof Error ? err.message : String(err);
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    row.error = lines.length > 1 ? `${lines[0]} … ${lines[lines.length - 1]}` : text;
-    row.error = row.error.replace(/\s+/g, ' ').replace(/\|/g, '/');
-    log(`${row.label}: FAILED: ${row.error}`);
-  } finally {
-    for (const proc of target?.procs ?? []) await stop(proc);
-    await target?.cleanup?.();
+}
+
+/** Everything startRows started, stopped (by PID) at the end. */
+const started = [];
+
+async function stopTargets() {
+  for (const target of started.splice(0)) {
+    for (const proc of target.procs) await stop(proc);
+    await target.cleanup?.();
   }
-  return row;
 }
 
 async function main() {
@@ -86,100 +105,107 @@ async function main() {
   if (ncpu < 2) log(`warning: ${ncpu} CPU core; the proxy and the load generator share it`);
   // The benchmark's own sampling stays off the proxy core.
   execFileSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
+  if (nice !== 0) setNiceness(nice);
+  if (profDir !== undefined) setWeftProfileDir(profDir);
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-proxy-'));
   const loadBefore = loadavg();
   const weft = weftAvailability(root);
-  const skipWeft = weft.ok ? undefined : weft.reason;
-  const ctx = { core: proxyCore, dir };
+  const skipOutbound = weft.outbound.ok ? undefined : weft.outbound.reason;
+  const skipMesh = weft.mesh.ok ? undefined : weft.mesh.reason;
+  const origins = [];
   try {
     const certs = makeMtlsCerts(dir);
     const origin = await alt.startHttpOrigin({ core: loadCore, dir });
     const tcpOrigin = await alt.startTcpOrigin({ core: loadCore });
-    const o = { ...ctx, originPort: origin.port, tcpOriginPort: tcpOrigin.port, certs };
-    const http = (r) => measureHttp(r, plan);
-    const tcp = (r) => measureTcp(r, plan);
-    const httpRows = [];
-    const row = (key, label, skipped) => ({ key, label, skipped });
-    httpRows.push(
-      await runRow(
-        row('direct', 'direct (no proxy)'),
-        async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] }),
-        http,
-      ),
-    );
-    httpRows.push(
-      await runRow(
-        row('weft-outbound', 'weft, outbound only (plaintext)', skipWeft),
-        () => startWeftOutbound(root, o),
-        http,
-      ),
-    );
-    httpRows.push(
-      await runRow(
-        row('weft-mesh', 'weft, two sidecars, mTLS', skipWeft),
-        () => startWeftMesh(root, o),
-        http,
-      ),
-    );
-    httpRows.push(await runRow(row('haproxy', 'HAProxy (nbthread 1)'), () => alt.startHaproxyHttp(o), http));
-    httpRows.push(
-      await runRow(row('haproxy-mtls', 'HAProxy pair, mTLS'), () => alt.startHaproxyMtlsPair(o), http),
-    );
-    httpRows.push(
-      await runRow(row('nginx', 'nginx (1 worker, upstream keepalive)'), () => alt.startNginxProxy(o), http),
-    );
-    httpRows.push(
-      await runRow(
-        row('node-http-proxy', 'node-http-proxy (keep-alive agent)'),
-        () => alt.startNodeHttpProxy(o),
-        http,
-      ),
-    );
+    origins.push(origin, tcpOrigin);
+    const o = {
+      core: proxyCore,
+      loadCore,
+      dir,
+      originPort: origin.port,
+      tcpOriginPort: tcpOrigin.port,
+      certs,
+    };
+    const row = (key, label, start, skipped) => ({ key, label, start, skipped, runs: {} });
+    const direct = async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] });
+    const httpRows = [
+      row('direct', 'direct (no proxy)', direct),
+      row('weft-outbound', 'weft, outbound only (plaintext)', () => startWeftOutbound(root, o), skipOutbound),
+      row('weft-mesh', 'weft, two sidecars, mTLS', () => startWeftMesh(root, o), skipMesh),
+      row('haproxy', 'HAProxy (nbthread 1)', () => alt.startHaproxyHttp(o)),
+      row('haproxy-mtls', 'HAProxy pair, mTLS', () => alt.startHaproxyMtlsPair(o)),
+      row('nginx', 'nginx (1 worker, upstream keepalive)', () => alt.startNginxProxy(o)),
+      row('node-http-proxy', 'node-http-proxy (keep-alive agent)', () => alt.startNodeHttpProxy(o)),
+    ];
+    await startRows(httpRows);
+    await measureHttpRows(httpRows, plan);
+    await stopTargets();
 
-    const tcpRows = [];
-    tcpRows.push(
-      await runRow(
-        row('direct-tcp', 'direct (no proxy)'),
-        async () => ({ port: tcpOrigin.port, procs: [] }),
-        tcp,
-      ),
-    );
-    tcpRows.push(
-      await runRow(
-        row('weft-tcp', 'weft, outbound only (opaque TCP)', skipWeft),
+    const tcpRows = [
+      row('direct-tcp', 'direct (no proxy)', async () => ({ port: tcpOrigin.port, procs: [] })),
+      row(
+        'weft-tcp',
+        'weft, outbound only (opaque TCP)',
         () => startWeftOutbound(root, { ...o, tcp: true }),
-        tcp,
+        skipOutbound,
       ),
-    );
-    tcpRows.push(
-      await runRow(
-        row('weft-mesh-tcp', 'weft, two sidecars, mTLS (opaque TCP)', skipWeft),
+      row(
+        'weft-mesh-tcp',
+        'weft, two sidecars, mTLS (opaque TCP)',
         () => startWeftMesh(root, { ...o, tcp: true }),
-        tcp,
+        skipMesh,
       ),
-    );
-    tcpRows.push(await runRow(row('haproxy-tcp', 'HAProxy mode tcp'), () => alt.startHaproxyTcp(o), tcp));
+      row('haproxy-tcp', 'HAProxy mode tcp', () => alt.startHaproxyTcp(o)),
+      row('haproxy-tcp-mtls', 'HAProxy pair, mode tcp, mTLS', () => alt.startHaproxyTcpMtlsPair(o)),
+    ];
+    await startRows(tcpRows);
+    await measureTcpRows(tcpRows, plan);
+    await stopTargets();
 
+    if (profDir !== undefined) reportProfiles(profDir);
     const summary = headline(httpRows, tcpRows);
     const failed = [...httpRows, ...tcpRows].filter((r) => r.error);
     writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter: loadavg() });
     log(`wrote ${relative(root, outFile)}`);
-    process.stdout.write(`${httpTable(httpRows, { loadCore, proxyCore })}\n\n${tcpTable(tcpRows)}\n`);
     process.stdout.write(
-      `${JSON.stringify({ ...summary, quick, weft: weft.ok ? 'measured' : `not run: ${weft.reason}` })}\n`,
+      `${httpTable(httpRows, { loadCore, proxyCore })}\n\n${tcpTable(tcpRows, { loadCore, proxyCore })}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, quick, weft_rows: weftRows([...httpRows, ...tcpRows]) })}\n`,
     );
     if (failed.length > 0) {
       log(`failed rows: ${failed.map((r) => r.label).join(', ')}`);
       process.exitCode = 1;
     }
   } finally {
+    await stopTargets();
+    for (const origin of origins) for (const proc of origin.procs) await stop(proc);
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Prints the top self-time functions of each profile written by `--cpu-prof`. */
+function reportProfiles(dir) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    log(`\n${file} (self time, share of busy time):`);
+    for (const row of topSelfTime(join(dir, file), 15)) {
+      log(`${(row.share * 100).toFixed(1).padStart(5)}%  ${row.name}  ${row.where}`);
+    }
+  }
+}
+
+/** How the weft rows went, for the JSON line: measured, or exactly why not. */
+function weftRows(rows) {
+  const out = {};
+  for (const row of rows.filter((r) => r.key.startsWith('weft'))) {
+    out[row.key] = row.result ? 'measured' : row.error ? `failed: ${row.error}` : `not run: ${row.skipped}`;
+  }
+  return out;
+}
+
 function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
-  const command = `npm run bench:proxy${quick ? ' -- --quick' : ''}`;
+  const command = `npm run bench:proxy${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const v = versions();
   const text = `# Benchmarks
 
@@ -188,14 +214,24 @@ function writeReport({ httpRows, tcpRows, summary, loadBefore, loadAfter }) {
 Measured ${new Date().toISOString()} by \`${command}\` (script: \`test/bench/proxy/bench-proxy.mjs\`)${quick ? ' in **quick mode** (short runs: development numbers only)' : ''}.
 
 Machine: ${ncpu} × ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; ${v}.
-Load average before/after: ${loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${loadAfter.map((x) => x.toFixed(2)).join(' ')} (the machine is shared; rows are run one after another).
+Load average before/after: ${loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${loadAfter.map((x) => x.toFixed(2)).join(' ')}.
+The machine is shared with other work: every phase runs over all targets in turn (interleaved), so noise falls
+on all of them alike${nice !== 0 ? `, and the measured processes run at nice ${nice} in their own scheduler autogroups` : ''}; the "busy" columns show how loaded each core was.
 
 How: each proxy is pinned with \`taskset\` to core ${proxyCore} (the two sidecars of a pair share it); the origin
-(nginx, one worker, \`return 200\` with a 1 KiB body), the load generators and this script are pinned to core ${loadCore}.
-- **max req/s**: \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up; "proxy CPU at max" is the proxy's CPU use during that run (100% = the proxy core is saturated, so the proxy is the bottleneck).
-- **p50/p99 @1k**: \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up; percentiles from h2load's per-request log; the run with the median p99 of ${plan.latencyRuns} is kept (p99 of each run in the JSON below).
-- **RSS MB @1k**: peak resident memory of the proxy processes during that run (both sidecars together for a pair; nginx master + worker); **CPU per 1k req/s**: the proxy processes' CPU time during the run divided by the rate.
-- **opaque TCP**: \`iperf3\` (one stream, ${plan.tcpSeconds} s, best of ${plan.rounds}) through the proxy to an \`iperf3 -s\` origin.
+(nginx, one worker, \`return 200\` with a 1 KiB body; \`iperf3 -s\` for TCP), the load generators and this script are
+pinned to core ${loadCore}. All traffic is on 127.0.0.1.
+- **p50/p99 @1k** (first, on freshly started proxies): \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each
+  sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread, open loop), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up;
+  percentiles from h2load's per-request log; of ${plan.latencyRuns} run(s) the one with the median p99 is reported.
+- **RSS MB idle → @1k**: resident memory of the proxy processes just after start, and their peak during that run (a pair: both sidecars together;
+  nginx: master + worker); **CPU per 1k req/s**: the proxy processes' CPU time over the run divided by the rate.
+- **max req/s** (after the fixed-rate runs): \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up;
+  "proxy CPU at max" is the proxy processes' CPU use during that run (100% = one core's worth).
+- **opaque TCP**: \`iperf3 -Z\` (one stream, ${plan.tcpSeconds} s, best of ${plan.rounds}) through the proxy to \`iperf3 -s\`.
+- Caveats: the kernel's loopback packet processing (softirq) is not charged to any process, so "proxy CPU" under-counts
+  a saturated proxy (HAProxy at "60%" can be holding its core); "busy" counts everything on a core, including other
+  tenants' work. Compare rows of one run, not runs on different days.
 
 ### HTTP/1.1, 1 KiB responses
 
@@ -203,7 +239,7 @@ ${httpTable(httpRows, { loadCore, proxyCore })}
 
 ### Opaque TCP throughput
 
-${tcpTable(tcpRows)}
+${tcpTable(tcpRows, { loadCore, proxyCore })}
 
 ### Headline
 

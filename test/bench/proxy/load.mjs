@@ -68,9 +68,9 @@ export async function fixedRateLatency({ core, url, rate, connections, seconds, 
   }
 }
 
-/** Opaque TCP throughput in Gbit/s: iperf3 client -> port (one stream, client sends). */
+/** Opaque TCP throughput in Gbit/s: iperf3 client -> port (one stream, client sends with sendfile). */
 export async function tcpThroughput({ core, port, seconds }) {
-  const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', '-A', String(core)];
+  const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', '-Z', '-A', String(core)];
   const out = await runPinned('iperf3', core, 'iperf3', args, (seconds + 30) * 1000);
   const json = JSON.parse(out);
   if (json.error) throw new Error(`iperf3: ${json.error}`);

@@ -11,12 +11,35 @@ const PAGE_KB = 4;
 /** Every process the benchmark started and has not yet seen exit, by PID. */
 const running = new Map();
 
+/** The nice value for every pinned process (0 = unchanged; negative needs root). */
+let niceness = 0;
+
+/** Sets the nice value of the processes started from now on (the `--nice` flag). */
+export function setNiceness(value) {
+  niceness = value;
+}
+
 /**
- * Starts `command args` pinned to `core` (taskset execs, so the PID is the program's).
+ * Starts `command args` pinned to `core` (setsid, sh, taskset and nice all exec, so the PID is the program's).
  * Output is kept (last 8 KiB) for error messages.
  */
 export function startPinned(name, core, command, args, options = {}) {
-  const child = spawn('taskset', ['-c', String(core), command, ...args], {
+  const pinned = ['taskset', '-c', String(core), command, ...args];
+  // With scheduler autogroups (the default), nice only ranks processes of one session:
+  // a niced child gets its own session and sets that session's autogroup nice itself
+  // (after setsid, so the benchmark's own session is untouched), then execs.
+  const argv =
+    niceness === 0
+      ? pinned
+      : [
+          'setsid',
+          'sh',
+          '-c',
+          `echo ${niceness} > /proc/self/autogroup 2>/dev/null; exec nice -n ${niceness} "$@"`,
+          'sh',
+          ...pinned,
+        ];
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
     cwd: options.cwd,

@@ -9,7 +9,7 @@ export function httpTable(rows, { loadCore, proxyCore }) {
   const haproxy = rows.find((r) => r.key === 'haproxy')?.result;
   const direct = rows.find((r) => r.key === 'direct')?.result;
   const lines = [
-    '| target | max req/s | × HAProxy | × direct | proxy CPU at max | busy at max: load core / proxy core | p50 ms @1k | p99 ms @1k | p99 added vs direct (ms) | RSS MB @1k | CPU % of a core per 1k req/s |',
+    '| target | max req/s | × HAProxy | × direct | proxy CPU at max | busy at max: load core / proxy core | p50 ms @1k | p99 ms @1k | p99 added vs direct (ms) | RSS MB idle → @1k | CPU % of a core per 1k req/s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
@@ -29,7 +29,7 @@ export function httpTable(rows, { loadCore, proxyCore }) {
       fmt(r.latency.p50, 3),
       fmt(r.latency.p99, 3),
       isDirect || !direct ? '—' : fmt(r.latency.p99 - direct.latency.p99, 3),
-      isDirect ? '—' : fmt(r.rssMb, 1),
+      isDirect ? '—' : `${fmt(r.rssIdleMb, 1)} → ${fmt(r.rssMb, 1)}`,
       isDirect ? '—' : fmt(r.cpuPer1k * 100, 1),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -38,19 +38,22 @@ export function httpTable(rows, { loadCore, proxyCore }) {
 }
 
 /** The opaque-TCP table: Gbit/s, ratios against HAProxy `mode tcp` and direct. */
-export function tcpTable(rows) {
+export function tcpTable(rows, { loadCore, proxyCore }) {
   const haproxy = rows.find((r) => r.key === 'haproxy-tcp')?.result;
   const direct = rows.find((r) => r.key === 'direct-tcp')?.result;
-  const lines = ['| target | Gbit/s | × HAProxy tcp | × direct | proxy CPU |', '|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| target | Gbit/s | × HAProxy tcp | × direct | proxy CPU | busy: load core / proxy core |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const row of rows) {
     const r = row.result;
     if (!r) {
-      lines.push(`| ${row.label} | not run: ${row.skipped ?? row.error} ||||`);
+      lines.push(`| ${row.label} | not run: ${row.skipped ?? row.error} |||||`);
       continue;
     }
     const cpu = row.key === 'direct-tcp' ? '—' : `${fmt(r.cpu * 100)}%`;
     lines.push(
-      `| ${row.label} | ${fmt(r.gbps, 2)} | ${fmt(ratio(r.gbps, haproxy?.gbps), 2)} | ${fmt(ratio(r.gbps, direct?.gbps), 2)} | ${cpu} |`,
+      `| ${row.label} | ${fmt(r.gbps, 2)} | ${fmt(ratio(r.gbps, haproxy?.gbps), 2)} | ${fmt(ratio(r.gbps, direct?.gbps), 2)} | ${cpu} | ${fmt(r.cores[loadCore] * 100)}% / ${fmt(r.cores[proxyCore] * 100)}% |`,
     );
   }
   return lines.join('\n');

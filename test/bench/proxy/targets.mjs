@@ -168,3 +168,25 @@ export async function startNodeHttpProxy({ core, originPort }) {
   await waitForPort(proc, port);
   return { url: `http://127.0.0.1:${port}/`, procs: [proc] };
 }
+
+/** Two HAProxy instances in `mode tcp` with mTLS between them (the opaque mesh hop). */
+export async function startHaproxyTcpMtlsPair({ core, dir, tcpOriginPort, certs }) {
+  const port = await freePort();
+  const hop = await freePort();
+  const server = `frontend inbound
+  bind 127.0.0.1:${hop} ssl crt ${certs.server} ca-file ${certs.ca} verify required
+  default_backend origin
+backend origin
+  server origin 127.0.0.1:${tcpOriginPort}
+`;
+  const client = `frontend outbound
+  bind 127.0.0.1:${port}
+  default_backend peer
+backend peer
+  server peer 127.0.0.1:${hop} ssl crt ${certs.client} ca-file ${certs.ca} verify required sni str(server)
+`;
+  const d = join(dir, 'haproxy-tcp-mtls');
+  const inbound = await startHaproxy('haproxy-tcp-mtls-inbound', core, d, server, hop, 'tcp');
+  const outbound = await startHaproxy('haproxy-tcp-mtls-outbound', core, d, client, port, 'tcp');
+  return { port, procs: [outbound, inbound] };
+}

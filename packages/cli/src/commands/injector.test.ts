@@ -38,6 +38,10 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    'trustDomain: cluster.local\nmtls: strict\nproxy:\n  detectTimeout: 1s\n',
+  );
   api = await startFakeKubeApi([{ name: 'shop', annotations: { 'weft.dev/inject': 'enabled' } }]);
   writeFileSync(
     join(dir, 'kubeconfig'),
@@ -92,7 +96,9 @@ describe('weft injector', () => {
   });
 
   it.each([
-    [['--tls-key-file', 'k'], "required option '--tls-cert-file <file>' not specified"],
+    [['--tls-key-file', 'k'], '--tls-cert-file and --tls-key-file go together'],
+    [[], 'give --tls-cert-file and --tls-key-file, or --identity-dir'],
+    [['--tls-cert-file', 'c', '--tls-key-file', 'k', '--identity-dir', 'd'], 'or --identity-dir'],
     [
       ['--tls-cert-file', 'c', '--tls-key-file', 'k', '--listen', 'nowhere'],
       '--listen: "nowhere" is not host:port',
@@ -143,7 +149,16 @@ describe('weft injector', () => {
         '--image',
         'weft:cli',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        // As install/base/injector.yaml sets them.
+        env: {
+          ...process.env,
+          WEFT_POD_NAMESPACE: 'mesh-home',
+          WEFT_MESH_CONFIG: join(dir, 'config.yaml'),
+          WEFT_TRUST_ANCHORS_FILE: join(dir, 'tls.crt'),
+        },
+      },
     );
     const proc = child;
     const port = await new Promise<number>((resolve, reject) => {
@@ -172,8 +187,97 @@ describe('weft injector', () => {
     expect(r.status).toBe(200);
     expect(r.json.response.warnings).toBeUndefined();
     const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
-    expect(patch[0].value[1].image).toBe('weft:cli');
+    const proxy = patch[0].value[1];
+    expect(proxy.image).toBe('weft:cli');
+    expect(proxy.env).toContainEqual({ name: 'WEFT_MTLS_MODE', value: 'strict' });
+    expect(proxy.env).toContainEqual({ name: 'WEFT_CA_FILE', value: '/var/run/weft/trust-anchors/ca.crt' });
+    const annotations = patch.at(-1).value;
+    expect(annotations['weft.dev/trust-anchors']).toBe(readFileSync(join(dir, 'tls.crt'), 'utf8'));
+    // The injector's own namespace (WEFT_POD_NAMESPACE) is never injected.
+    const own = await post(
+      port,
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u-2',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          namespace: 'mesh-home',
+          operation: 'CREATE',
+          object: {
+            metadata: { name: 'p', annotations: { 'weft.dev/inject': 'enabled' } },
+            spec: { containers: [{ name: 'app', image: 'app' }] },
+          },
+        },
+      }),
+    );
+    expect(own.json.response.auditAnnotations).toEqual({
+      'inject-result': 'skipped',
+      'inject-reason': 'system-namespace',
+    });
     expect(api.counts.lists).toBeGreaterThanOrEqual(1);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('issues its serving certificate from the weft issuer with --identity-dir', async () => {
+    const { createIdentityMaterial, writeIdentityDir } = await import('@weft/pki');
+    const identityDir = join(dir, 'identity');
+    await writeIdentityDir(
+      identityDir,
+      createIdentityMaterial({
+        trustDomain: 'cluster.local',
+        anchorValidityMs: 86_400_000 * 30,
+        issuerValidityMs: 86_400_000 * 7,
+      }),
+    );
+    const proc = spawn(
+      process.execPath,
+      [
+        bin,
+        'injector',
+        '--listen',
+        '127.0.0.1:0',
+        '--identity-dir',
+        identityDir,
+        '--dns-name',
+        'localhost',
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      proc.stderr!.on('data', (c) => {
+        err += c;
+        const m = /serving https:\/\/127\.0\.0\.1:(\d+)\/inject/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const peer = await new Promise<any>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/healthz',
+          ca: readFileSync(join(identityDir, 'ca.crt')),
+          servername: 'localhost',
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve((res.socket as any).getPeerCertificate());
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(peer.subjectaltname).toContain('DNS:localhost');
+    expect(peer.subjectaltname).toContain('URI:spiffe://cluster.local/ns/weft-system/sa/weft-injector');
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -28,7 +28,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
     .option('--jaeger', 'also install the Jaeger addon and send traces to it')
     .option(
       '--identity-dir <dir>',
-      'use ca.crt, issuer.crt and issuer.key from this folder (weft identity create-ca --out DIR); ' +
+      'use ca.crt, issuer.crt, issuer.key and token.key from this folder (weft identity create-ca --out DIR); ' +
         'injector.crt and injector.key too when present',
     )
     .addOption(
@@ -56,6 +56,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
           jaeger: flags.jaeger === true,
           identityDir: flags.identityDir,
           webhookFailurePolicy: flags.webhookFailurePolicy,
+          warn: (message) => io.stderr(`weft install: warning: ${message}\n`),
         },
         issuer,
       );

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger } from '@weft/core';
 import {
-  type CertificateSource,
   DEFAULT_HARDENING,
   DEFAULT_OPAQUE_PORTS,
   defaultProxyOptions,
+  type IdentitySource,
   type InboundMapping,
   loadOriginalDstReader,
   runSidecar,
@@ -79,6 +79,7 @@ interface ProxyFlags {
   certFile?: string;
   keyFile?: string;
   namespace: string;
+  trustDomain: string;
   service: string;
   serviceAccount: string;
   workload?: string;
@@ -141,6 +142,11 @@ export function registerProxy(program: Command, io: CliIo): void {
       new Option('--service-account <sa>', 'service account (identity)')
         .env('WEFT_SERVICE_ACCOUNT')
         .default('default'),
+    )
+    .addOption(
+      new Option('--trust-domain <domain>', 'trust domain of the SVID')
+        .env('WEFT_TRUST_DOMAIN')
+        .default('cluster.local'),
     )
     .addOption(new Option('--workload <name>', 'workload (pod) name').env('WEFT_WORKLOAD'))
     .addOption(
@@ -241,7 +247,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .action(async (flags: ProxyFlags, command: Command) => {
-      const certificates = loadCertificates(flags, command);
+      const identity = identitySource(flags, command);
       const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
       const options = defaultProxyOptions({
         namespace: flags.namespace,
@@ -271,10 +277,10 @@ export function registerProxy(program: Command, io: CliIo): void {
       const logger = createLogger({ component: 'proxy' });
       const running = await runSidecar({
         options,
-        certificates,
+        identity,
         controlPlane: flags.controlPlane,
         controlPlaneCa,
-        originalDst: await loadOriginalDstReader(),
+        originalDst: loadOriginalDstReader(),
         logger,
       });
       io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
@@ -293,25 +299,26 @@ export function registerProxy(program: Command, io: CliIo): void {
     });
 }
 
-function loadCertificates(flags: ProxyFlags, command: Command): CertificateSource {
+function identitySource(flags: ProxyFlags, command: Command): IdentitySource {
   if (flags.certFile !== undefined || flags.keyFile !== undefined) {
     if (flags.certFile === undefined || flags.keyFile === undefined || flags.caFile === undefined) {
       command.error('--cert-file needs --key-file and --ca-file (the trust bundle)', { exitCode: 2 });
     }
-    return new StaticCertificateSource({
-      certChain: readFileSync(flags.certFile!, 'utf8'),
-      key: readFileSync(flags.keyFile!, 'utf8'),
-      trustBundle: readFileSync(flags.caFile!, 'utf8'),
-    });
+    return {
+      type: 'static',
+      certificates: new StaticCertificateSource({
+        certChain: readFileSync(flags.certFile!, 'utf8'),
+        key: readFileSync(flags.keyFile!, 'utf8'),
+        trustBundle: readFileSync(flags.caFile!, 'utf8'),
+      }),
+    };
   }
   if (flags.tokenFile !== undefined) {
-    command.error(
-      'this build cannot obtain a certificate through Certify yet: pass --cert-file and --key-file',
-      {
-        exitCode: 1,
-      },
-    );
+    if (flags.controlPlane === undefined || flags.caFile === undefined) {
+      command.error('--token-file needs --control-plane and --ca-file', { exitCode: 2 });
+    }
+    return { type: 'certify', tokenFile: flags.tokenFile, trustDomain: flags.trustDomain };
   }
   // No identity at all: plaintext only (outbound passthrough, permissive inbound).
-  return new StaticCertificateSource();
+  return { type: 'static', certificates: new StaticCertificateSource() };
 }

@@ -14,6 +14,8 @@ export interface IdentityFiles {
   readonly 'issuer.crt': string;
   /** The issuer's private key. */
   readonly 'issuer.key': string;
+  /** The key that signs join tokens (local mode; the control plane loads it with the rest). */
+  readonly 'token.key': string;
   /** The injector's serving certificate, then the issuer. */
   readonly 'injector.crt': string;
   /** The injector's private key. */
@@ -25,15 +27,17 @@ export const IDENTITY_FILE_NAMES: readonly string[] = [
   'ca.crt',
   'issuer.crt',
   'issuer.key',
+  'token.key',
   'injector.crt',
   'injector.key',
 ];
 
-/** A trust anchor certificate with an issuer certificate and key. */
+/** A trust anchor certificate, an issuer certificate and key, and a join-token key (PEM). */
 export interface CaFiles {
   readonly caCrt: string;
   readonly issuerCrt: string;
   readonly issuerKey: string;
+  readonly tokenKey: string;
 }
 
 /**
@@ -41,8 +45,14 @@ export interface CaFiles {
  * owns no certificate code of its own. Throws on CA-side problems (expired issuer, bad PEM).
  */
 export interface IdentityIssuer {
-  /** A new trust anchor and issuer for `trustDomain`. */
+  /** A new trust anchor, issuer and join-token key for `trustDomain` (the anchor key is dropped). */
   createCa(options: { trustDomain: string }): CaFiles;
+  /**
+   * Checks CA files read from a folder: the issuer key matches its certificate, which chains to
+   * the trust anchor. Returns the trust domain issuer.crt names, if any, and when the issuer
+   * expires (ms since the epoch). Throws on a problem.
+   */
+  check(ca: CaFiles): { trustDomain?: string; issuerNotAfter: number };
   /** A TLS serving certificate for `dnsNames` (chain: leaf, then issuer) and its key. */
   issueServing(options: {
     ca: CaFiles;
@@ -59,6 +69,8 @@ export const INJECTOR_DNS_NAMES = [
   'weft-injector.weft-system.svc',
   'weft-injector.weft-system.svc.cluster.local',
 ];
+/** `weft install` warns when the issuer it installs expires sooner than this. */
+export const ISSUER_EXPIRY_WARNING_MS = 30 * 86_400_000;
 /** The injector's serving certificate lives a year (capped by the issuer). */
 export const INJECTOR_CERT_LIFETIME_MS = 365 * 86_400_000;
 
@@ -81,24 +93,17 @@ function readText(dir: string, name: string): string | undefined {
 }
 
 /**
- * Reads ca.crt, issuer.crt and issuer.key (required) and injector.crt + injector.key
- * (optional: issued from the issuer when absent) from `dir`.
+ * Reads ca.crt, issuer.crt, issuer.key and token.key (required: `weft identity create-ca` writes
+ * them) and injector.crt + injector.key (optional: issued from the issuer when absent) from `dir`.
  */
 export function readIdentityDir(dir: string): {
   ca: CaFiles;
   injector?: { chainPem: string; keyPem: string };
 } {
-  const caCrt = readText(dir, 'ca.crt');
-  const issuerCrt = readText(dir, 'issuer.crt');
-  const issuerKey = readText(dir, 'issuer.key');
-  const missing = [
-    ['ca.crt', caCrt],
-    ['issuer.crt', issuerCrt],
-    ['issuer.key', issuerKey],
-  ]
-    .filter(([, v]) => v === undefined)
-    .map(([n]) => n);
-  if (caCrt === undefined || issuerCrt === undefined || issuerKey === undefined) {
+  const required = ['ca.crt', 'issuer.crt', 'issuer.key', 'token.key'] as const;
+  const [caCrt, issuerCrt, issuerKey, tokenKey] = required.map((name) => readText(dir, name));
+  const missing = required.filter((_, i) => [caCrt, issuerCrt, issuerKey, tokenKey][i] === undefined);
+  if (caCrt === undefined || issuerCrt === undefined || issuerKey === undefined || tokenKey === undefined) {
     throw new IdentityDirError(
       `${dir} lacks ${missing.join(', ')} (create them with: weft identity create-ca --out ${dir})`,
     );
@@ -108,7 +113,7 @@ export function readIdentityDir(dir: string): {
   if ((chainPem === undefined) !== (keyPem === undefined)) {
     throw new IdentityDirError(`${dir} has only one of injector.crt and injector.key; give both or neither`);
   }
-  const ca = { caCrt, issuerCrt, issuerKey };
+  const ca = { caCrt, issuerCrt, issuerKey, tokenKey };
   return chainPem !== undefined && keyPem !== undefined ? { ca, injector: { chainPem, keyPem } } : { ca };
 }
 
@@ -117,8 +122,37 @@ export function resolveIdentity(options: {
   dir?: string;
   trustDomain: string;
   issuer: IdentityIssuer;
+  /** Now, in ms since the epoch (injected for tests). */
+  now: number;
+  /** Told about an issuer that expires soon. */
+  warn: (message: string) => void;
 }): IdentityFiles {
   const fromDir = options.dir === undefined ? undefined : readIdentityDir(options.dir);
+  if (fromDir !== undefined) {
+    let checked: { trustDomain?: string; issuerNotAfter: number };
+    try {
+      checked = options.issuer.check(fromDir.ca);
+    } catch (err) {
+      throw new IdentityDirError(`${options.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (checked.trustDomain !== undefined && checked.trustDomain !== options.trustDomain) {
+      throw new IdentityDirError(
+        `${options.dir} holds a CA for trust domain ${checked.trustDomain}, but the mesh config says ${options.trustDomain}`,
+      );
+    }
+    const left = checked.issuerNotAfter - options.now;
+    const expires = () => new Date(checked.issuerNotAfter).toISOString();
+    if (left <= 0) {
+      throw new IdentityDirError(
+        `${options.dir}/issuer.crt expired at ${expires()}; sign a new issuer with the trust anchor`,
+      );
+    }
+    if (left < ISSUER_EXPIRY_WARNING_MS) {
+      options.warn(
+        `${options.dir}/issuer.crt expires at ${expires()}, in ${Math.ceil(left / 86_400_000)} days`,
+      );
+    }
+  }
   const ca = fromDir?.ca ?? options.issuer.createCa({ trustDomain: options.trustDomain });
   const injector =
     fromDir?.injector ??
@@ -133,6 +167,7 @@ export function resolveIdentity(options: {
     'ca.crt': ca.caCrt,
     'issuer.crt': ca.issuerCrt,
     'issuer.key': ca.issuerKey,
+    'token.key': ca.tokenKey,
     'injector.crt': injector.chainPem,
     'injector.key': injector.keyPem,
   };

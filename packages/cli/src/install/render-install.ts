@@ -14,7 +14,7 @@ import {
   readYamlObjects,
   renderKustomization,
 } from './kustomize.js';
-import { type KubeObject, sortForApply } from './objects.js';
+import { type KubeObject, objectKey, sortForApply } from './objects.js';
 
 /** What `weft install` was asked for. */
 export interface InstallOptions {
@@ -28,6 +28,10 @@ export interface InstallOptions {
   readonly identityDir?: string;
   /** Overrides the webhook's failurePolicy (default: what the manifests say). */
   readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
+  /** Now, in ms since the epoch (default: the system clock). */
+  readonly now?: number;
+  /** Told about problems that do not stop the installation (default: ignored). */
+  readonly warn?: (message: string) => void;
 }
 
 const MESH_CONFIG = { kind: 'ConfigMap', name: 'weft-mesh-config', key: 'config.yaml' } as const;
@@ -45,7 +49,13 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   const placeholder = overlay(identityDir, undefined);
   const trustDomain = meshConfigOf(renderKustomization(kustomization, placeholder)).trustDomain;
 
-  const identity = resolveIdentity({ dir: options.identityDir, trustDomain, issuer });
+  const identity = resolveIdentity({
+    dir: options.identityDir,
+    trustDomain,
+    issuer,
+    now: options.now ?? Date.now(),
+    warn: options.warn ?? (() => {}),
+  });
   const objects = renderKustomization(kustomization, overlay(identityDir, identity));
 
   if (options.webhookFailurePolicy !== undefined) {
@@ -56,6 +66,12 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   }
   if (options.jaeger) objects.push(...addJaeger(root, objects));
   meshConfigOf(objects); // the final config must still parse
+  const seen = new Set<string>();
+  for (const o of objects) {
+    if (seen.has(objectKey(o)))
+      throw new KustomizeError(`${objectKey(o)} is defined twice (an addon repeats it?)`);
+    seen.add(objectKey(o));
+  }
   return sortForApply(objects);
 }
 
@@ -123,7 +139,9 @@ function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
 
 /** One YAML stream, safe for YAML 1.1 parsers (kubectl): `on`, `yes`, `0755` and such are quoted. */
 export function toYamlStream(objects: readonly KubeObject[], header: string): string {
-  const docs = objects.map((o) => stringify(o, { version: '1.1', lineWidth: 0 }));
+  const docs = objects.map((o) =>
+    stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false }),
+  );
   return `${header
     .split('\n')
     .map((l) => `# ${l}`.trimEnd())

@@ -161,7 +161,7 @@ describe('Identity.Certify over gRPC with TLS', () => {
   it('serves a certificate from the issuer with the control plane identity', () => {
     const [leaf] = serving.current();
     expect(validateSvid(serving.current(), { bundle, trustDomain: TD, now: Date.now() })).toMatchObject({
-      identity: 'spiffe://cluster.local/ns/weft/sa/weft-control-plane',
+      identity: 'spiffe://cluster.local/ns/weft-system/sa/weft-control-plane',
     });
     expect(parseCertificate(leaf as Buffer).dnsNames).toContain('localhost');
   });

@@ -15,6 +15,9 @@ import {
 } from '@weft/core';
 import {
   type CertificateAuthority,
+  CONTROL_PLANE_NAMESPACE,
+  CONTROL_PLANE_SERVER_NAME,
+  CONTROL_PLANE_SERVICE_ACCOUNT,
   derToPem,
   generateKeyPair,
   privateKeyToPem,
@@ -30,9 +33,11 @@ type IdentityListener = experimental.IdentityCertificateUpdateListener;
 export interface ServingCredentialsOptions {
   /** The authority; a function so that issuer rotation is picked up on the next renewal. */
   readonly ca: CertificateAuthority | (() => CertificateAuthority);
-  /** The control plane's SPIFFE ID (default `spiffe://<td>/ns/weft/sa/weft-control-plane`). */
+  /** The control plane's namespace (default `weft-system`): names its SPIFFE ID and DNS names. */
+  readonly namespace?: string;
+  /** The control plane's SPIFFE ID (default `spiffe://<td>/ns/<namespace>/sa/weft-control-plane`). */
   readonly identity?: string;
-  /** DNS names clients dial (default: localhost and the in-cluster service names). */
+  /** DNS names clients dial (default: localhost and the in-cluster service names, see {@link controlPlaneDnsNames}). */
   readonly dnsNames?: readonly string[];
   /** IP addresses clients dial (default 127.0.0.1 and ::1). */
   readonly ipAddresses?: readonly string[];
@@ -54,14 +59,23 @@ export interface ServingCredentials {
   close(): void;
 }
 
-/** Default DNS names of the control plane's serving certificate. */
-export const DEFAULT_CONTROL_PLANE_DNS_NAMES = [
-  'localhost',
-  'weft-control-plane',
-  'weft-control-plane.weft',
-  'weft-control-plane.weft.svc',
-  'weft-control-plane.weft.svc.cluster.local',
-];
+/**
+ * Default DNS names of the control plane's serving certificate: localhost, the Service's names in
+ * `namespace`, and {@link CONTROL_PLANE_SERVER_NAME} (what workloads check when dialing an IP).
+ */
+export function controlPlaneDnsNames(namespace = CONTROL_PLANE_NAMESPACE): string[] {
+  const svc = `${CONTROL_PLANE_SERVICE_ACCOUNT}.${namespace}.svc`;
+  return [
+    ...new Set([
+      'localhost',
+      CONTROL_PLANE_SERVICE_ACCOUNT,
+      `${CONTROL_PLANE_SERVICE_ACCOUNT}.${namespace}`,
+      svc,
+      `${svc}.cluster.local`,
+      CONTROL_PLANE_SERVER_NAME,
+    ]),
+  ];
+}
 
 /**
  * Builds grpc-js credentials with `createCertificateProviderServerCredentials(provider, provider,
@@ -86,8 +100,10 @@ export function createIdentityServerCredentials(options: ServingCredentialsOptio
     const { privateKey, publicKey } = generateKeyPair();
     const issued = ca.issueForKey({
       publicKey,
-      identity: options.identity ?? `spiffe://${ca.trustDomain}/ns/weft/sa/weft-control-plane`,
-      dnsNames: options.dnsNames ?? DEFAULT_CONTROL_PLANE_DNS_NAMES,
+      identity:
+        options.identity ??
+        `spiffe://${ca.trustDomain}/ns/${options.namespace ?? CONTROL_PLANE_NAMESPACE}/sa/${CONTROL_PLANE_SERVICE_ACCOUNT}`,
+      dnsNames: options.dnsNames ?? controlPlaneDnsNames(options.namespace),
       ipAddresses: options.ipAddresses ?? ['127.0.0.1', '::1'],
       lifetimeMs: options.lifetimeMs,
     });

@@ -8,8 +8,7 @@ import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
 import type { HeadLimits } from './head-parser.js';
-import type { Http1Request } from './server-connection.js';
-import { type ConnectionHome, UpstreamConnection } from './upstream-connection.js';
+import { type ConnectionHome, UpstreamConnection, type UpstreamExchange } from './upstream-connection.js';
 
 export interface Http1PoolOptions {
   readonly connector: Connector;
@@ -29,13 +28,12 @@ export class Http1Pool implements ConnectionHome {
   constructor(private readonly options: Http1PoolOptions) {}
 
   /** Sends `req` to `target` on an idle connection, or on a new one (`fresh` forces new). */
-  forward(req: Http1Request, target: UpstreamTarget, fresh: boolean): void {
+  forward(req: UpstreamExchange, target: UpstreamTarget, fresh: boolean): void {
     if (!fresh) {
       const list = this.idle.get(target.key);
       while (list !== undefined && list.length > 0) {
         const conn = list.pop()!;
         if (conn.idle && !conn.socket.destroyed) {
-          conn.socket.setTimeout(0);
           conn.send(req);
           return;
         }
@@ -50,6 +48,8 @@ export class Http1Pool implements ConnectionHome {
           this.options.limits,
           this.options.metrics,
         );
+        // One idle timer per connection, refreshed by socket activity: it only closes idle ones.
+        socket.setTimeout(this.options.idleTimeoutMs);
         socket.on('timeout', () => {
           if (conn.idle) conn.close();
         });
@@ -80,7 +80,6 @@ export class Http1Pool implements ConnectionHome {
       conn.close();
       return;
     }
-    conn.socket.setTimeout(this.options.idleTimeoutMs);
     list.push(conn);
   }
 

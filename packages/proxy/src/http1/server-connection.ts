@@ -12,6 +12,7 @@ import { statusForError } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
+import { headWithBody } from './coalesce.js';
 import { type HeadLimits, headerValue, type MessageHead, parseHead } from './head-parser.js';
 import type { Http1Pool } from './pool.js';
 import { type ClientBodyMode, serializeLocalResponse, serializeResponseHead } from './serialize.js';
@@ -60,6 +61,8 @@ export class Http1ServerConnection {
   /** How the current response body is written to the client. */
   mode: ClientBodyMode = 'raw';
   private headTimer: NodeJS.Timeout | undefined;
+  /** A response head not yet written: sent together with the first body bytes. */
+  private pendingHead: string | undefined;
   private readonly onDrainResume = () => this.resumeBody();
 
   constructor(
@@ -173,6 +176,7 @@ export class Http1ServerConnection {
 
   /** Writes an interim (1xx) response. */
   writeInterim(head: MessageHead): void {
+    this.flushHead();
     if (this.request?.head.version === 11)
       this.socket.write(serializeResponseHead(head, 11, 'none', false), 'latin1');
   }
@@ -192,11 +196,24 @@ export class Http1ServerConnection {
     this.mode = mode;
     this.responseStarted = true;
     this.countStatus(head.status);
-    this.socket.write(serializeResponseHead(head, v, mode, this.closeAfterResponse), 'latin1');
+    this.pendingHead = serializeResponseHead(head, v, mode, this.closeAfterResponse);
+  }
+
+  /** Writes a held response head (called after each upstream read, so heads never wait for a body). */
+  flushHead(): void {
+    if (this.pendingHead === undefined) return;
+    this.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = undefined;
   }
 
   /** Writes response body bytes (already in the chosen mode's framing, except rechunk). */
   writeBody(chunk: Buffer): boolean {
+    if (this.pendingHead !== undefined && this.mode === 'raw') {
+      const out = headWithBody(this.pendingHead, chunk);
+      this.pendingHead = undefined;
+      return this.socket.write(out);
+    }
+    this.flushHead();
     if (this.mode === 'rechunk') {
       this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
       this.socket.write(chunk);
@@ -207,12 +224,14 @@ export class Http1ServerConnection {
 
   /** The response is complete. */
   endResponse(): void {
+    this.flushHead();
     if (this.mode === 'rechunk') this.socket.write('0\r\n\r\n', 'latin1');
     this.finishExchange();
   }
 
   /** The upstream switched protocols: from now on bytes are relayed both ways. */
   takeOver(): { socket: Socket; pending: Buffer } {
+    this.flushHead();
     this.state = ConnState.Tunnel;
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('end');
@@ -317,7 +336,8 @@ export class Http1ServerConnection {
   }
 
   private countStatus(status: number): void {
-    this.ctx.metrics.requests.inc({ direction: this.ctx.direction, class: `${Math.floor(status / 100)}xx` });
+    const c = this.ctx.metrics.statusCounters[this.ctx.direction];
+    (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }
 

@@ -131,8 +131,8 @@ export class H2Request implements ProxyRequest {
       trailers = forwardable(t);
     });
     down.on('wantTrailers', () => {
-      if (trailers !== undefined) down.sendTrailers(trailers);
-      else down.close();
+      // An empty trailer section ends the stream cleanly when the upstream sent none.
+      down.sendTrailers(trailers ?? {});
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
@@ -180,6 +180,7 @@ export class H2Request implements ProxyRequest {
   }
 
   private count(status: number): void {
-    this.metrics.requests.inc({ direction: this.info.direction, class: `${Math.floor(status / 100)}xx` });
+    const c = this.metrics.statusCounters[this.info.direction];
+    (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }

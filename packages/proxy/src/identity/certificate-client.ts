@@ -1,6 +1,9 @@
 /** The workload side of Identity.Certify: send a token and a CSR, get a chain back. */
+
+import { isIP } from 'node:net';
 import { type ChannelCredentials, credentials, type ServiceError } from '@grpc/grpc-js';
 import { type CertifyResponse__Output, type IdentityClient, loadIdentityProto } from '@weft/api';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
 
 /** What Certify returned, DER throughout. */
 export interface CertifyReply {
@@ -32,7 +35,10 @@ export interface GrpcCertificateClientOptions {
   readonly trustAnchorsPem: string;
   /** Per-call deadline (default 10s). */
   readonly deadlineMs?: number;
-  /** Overrides the TLS server name checked against the serving certificate. */
+  /**
+   * The TLS server name checked against the serving certificate. Defaults to the address's host
+   * name, or to `weft-control-plane.weft.svc` when the address is an IP literal.
+   */
   readonly serverName?: string;
   /** Longest wait between reconnection attempts after the control plane went away (default 10s). */
   readonly maxReconnectBackoffMs?: number;
@@ -47,7 +53,9 @@ export function grpcCertificateClient(options: GrpcCertificateClientOptions): Ce
     'grpc.initial_reconnect_backoff_ms': Math.min(1000, maxBackoff),
     'grpc.max_reconnect_backoff_ms': maxBackoff,
   };
-  if (options.serverName) channelOptions['grpc.ssl_target_name_override'] = options.serverName;
+  const serverName =
+    options.serverName ?? (isIP(hostOf(options.address)) ? CONTROL_PLANE_SERVER_NAME : undefined);
+  if (serverName) channelOptions['grpc.ssl_target_name_override'] = serverName;
   const client: IdentityClient = new Identity(options.address, creds, channelOptions);
   return {
     certify(request) {
@@ -77,4 +85,12 @@ export function grpcCertificateClient(options: GrpcCertificateClientOptions): Ce
     },
     close: () => client.close(),
   };
+}
+
+/** The host part of `host:port` or `[v6]:port`. */
+function hostOf(address: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (v6) return v6[1] as string;
+  const colon = address.lastIndexOf(':');
+  return colon === -1 || address.indexOf(':') !== colon ? address : address.slice(0, colon);
 }

@@ -35,6 +35,13 @@ function mtlsMode(rt: ProxyRuntime): 'strict' | 'permissive' {
   return rt.options.defaultMtlsMode;
 }
 
+/** True when `port` is configured opaque or the inbound policy says it carries TCP. */
+function isOpaqueInbound(rt: ProxyRuntime, port: number): boolean {
+  if (rt.options.opaquePorts.has(port)) return true;
+  const p = rt.policies.inboundPolicy()?.ports.find((x) => x.port === port);
+  return p?.protocol === 'PROTOCOL_TCP';
+}
+
 /** Hands a connection whose target port, protocol and peer are known to the right server. */
 function serve(
   rt: ProxyRuntime,
@@ -159,7 +166,7 @@ function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timed
     refuse(rt, socket, 'unknown-target-port');
     return;
   }
-  const kind = timedOut ? 'opaque' : classify(initial);
+  const kind = timedOut || isOpaqueInbound(rt, port) ? 'opaque' : classify(initial);
   const protocol: MeshProtocol = kind === 'http1' ? 'http1' : kind === 'h2' ? 'h2' : 'opaque';
   serve(rt, socket, protocol, port, undefined, initial);
 }
@@ -167,6 +174,13 @@ function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timed
 /** Handles one inbound connection (paused, nothing read yet). */
 export function handleInbound(rt: ProxyRuntime, mtls: InboundTls, socket: Socket): void {
   socket.on('error', () => socket.destroy());
+  // Intercepted plaintext for an opaque port (server-speaks-first): never wait for bytes.
+  const dst = rt.originalDst?.(socket);
+  if (dst !== undefined && dst.port !== socket.localPort && isOpaqueInbound(rt, dst.port)) {
+    if (mtlsMode(rt) === 'strict') refuse(rt, socket, 'plaintext-strict');
+    else serve(rt, socket, 'opaque', dst.port, undefined, Buffer.alloc(0));
+    return;
+  }
   readPrefix(socket, (d) => d[0] === 0x16 || detectionDone(d), rt.options.detectTimeoutMs).then(
     ({ data, reason }) => {
       if (socket.destroyed) return;

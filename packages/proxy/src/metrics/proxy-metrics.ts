@@ -1,7 +1,15 @@
 /** The proxy's named metrics, created once per proxy and passed to every component. */
-import { type Counter, type Histogram, MetricsRegistry } from './registry.js';
+import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './registry.js';
+
+/** Pre-resolved request counters by status class (index = status / 100), one array per direction. */
+export interface StatusCounters {
+  readonly outbound: readonly CounterChild[];
+  readonly inbound: readonly CounterChild[];
+}
 
 export interface ProxyMetrics {
+  /** Hot-path view of `requests`: `statusCounters[direction][Math.floor(status / 100)]`. */
+  readonly statusCounters: StatusCounters;
   readonly registry: MetricsRegistry;
   /** Accepted connections by listener (inbound, outbound, upstream). */
   readonly connections: Counter;
@@ -26,14 +34,21 @@ export interface ProxyMetrics {
 /** Creates the proxy metrics plus process gauges, with `open` reading the current open connection count. */
 export function createProxyMetrics(open: () => number): ProxyMetrics {
   const registry = new MetricsRegistry();
+  const requests = registry.counter(
+    'weft_proxy_requests_total',
+    'HTTP requests by direction and status class.',
+  );
+  const classes = (direction: string) =>
+    [0, 1, 2, 3, 4, 5].map((c) => requests.labels({ direction, class: c === 0 ? 'other' : `${c}xx` }));
   const metrics: ProxyMetrics = {
     registry,
+    statusCounters: { outbound: classes('outbound'), inbound: classes('inbound') },
     connections: registry.counter('weft_proxy_connections_total', 'Accepted connections by listener.'),
     connectionsRefused: registry.counter(
       'weft_proxy_connections_refused_total',
       'Connections refused by listener and reason.',
     ),
-    requests: registry.counter('weft_proxy_requests_total', 'HTTP requests by direction and status class.'),
+    requests,
     requestErrors: registry.counter(
       'weft_proxy_request_errors_total',
       'Requests answered by the proxy itself, by direction and reason.',

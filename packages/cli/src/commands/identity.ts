@@ -1,0 +1,149 @@
+/** `weft identity create-ca` and `weft identity issue`: make a mesh CA; fetch an SVID for a non-proxy workload. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDurationMs } from '@weft/api';
+import {
+  createIdentityMaterial,
+  type KeyAlgorithm,
+  parseCertificate,
+  rotateIssuer,
+  TrustBundle,
+  trustDomainOf,
+  writeIdentityDir,
+} from '@weft/pki';
+import { grpcCertificateClient, requestSvid, SVID_FILES, writeSvid } from '@weft/proxy';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CliIo } from '../program.js';
+
+/** commander parser for "10y"-style durations (usage error on anything else). */
+export function durationOption(text: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError(`not a duration: ${JSON.stringify(text)} (e.g. 24h, 1y)`);
+  return ms;
+}
+
+function keyAlgorithmOption(text: string): KeyAlgorithm {
+  if (text === 'ecdsa-p256' || text === 'rsa-2048') return text;
+  throw new InvalidArgumentError('must be ecdsa-p256 or rsa-2048');
+}
+
+function trustDomainOption(text: string): string {
+  if (!/^[a-z0-9._-]{1,255}$/.test(text))
+    throw new InvalidArgumentError(`not a trust domain: ${JSON.stringify(text)}`);
+  return text;
+}
+
+export function registerIdentity(program: Command, io: CliIo): void {
+  const identity = program
+    .command('identity')
+    .description('mesh certificate authority and workload certificates');
+
+  identity
+    .command('create-ca')
+    .description(
+      'create a trust anchor, an issuer and a join-token key (ca.crt, ca.key, issuer.crt, issuer.key, token.key)',
+    )
+    .requiredOption('--out <dir>', 'folder to write (created if missing)')
+    .option('--trust-domain <domain>', 'SPIFFE trust domain', trustDomainOption, 'cluster.local')
+    .option('--anchor-validity <duration>', 'trust anchor lifetime', durationOption, durationOption('10y'))
+    .option(
+      '--issuer-validity <duration>',
+      'issuer (intermediate) lifetime',
+      durationOption,
+      durationOption('1y'),
+    )
+    .option('--key-algorithm <alg>', 'ecdsa-p256 or rsa-2048', keyAlgorithmOption, 'ecdsa-p256')
+    .option('--force', 'overwrite existing files')
+    .action(
+      async (opts: {
+        out: string;
+        trustDomain: string;
+        anchorValidity: number;
+        issuerValidity: number;
+        keyAlgorithm: KeyAlgorithm;
+        force?: boolean;
+      }) => {
+        const material = createIdentityMaterial({
+          trustDomain: opts.trustDomain,
+          anchorValidityMs: opts.anchorValidity,
+          issuerValidityMs: opts.issuerValidity,
+          keyAlgorithm: opts.keyAlgorithm,
+        });
+        await writeIdentityDir(opts.out, material, { force: opts.force === true });
+        const issuer = parseCertificate(material.issuer.certificate);
+        io.stdout(
+          `created a ${opts.keyAlgorithm} CA for trust domain ${opts.trustDomain} in ${opts.out}\n` +
+            `  ca.crt      trust anchor (distribute to workloads)\n` +
+            `  issuer.crt  issuer, valid until ${new Date(issuer.notAfter).toISOString()}\n` +
+            `  ca.key, issuer.key, token.key  private keys (mode 0600)\n`,
+        );
+      },
+    );
+
+  identity
+    .command('rotate-issuer')
+    .description('replace issuer.crt/issuer.key with a new issuer under the same trust anchor (ca.key)')
+    .requiredOption('--dir <dir>', 'folder written by "weft identity create-ca"')
+    .option('--issuer-validity <duration>', 'new issuer lifetime', durationOption, durationOption('1y'))
+    .option('--key-algorithm <alg>', 'ecdsa-p256 or rsa-2048', keyAlgorithmOption, 'ecdsa-p256')
+    .action(async (opts: { dir: string; issuerValidity: number; keyAlgorithm: KeyAlgorithm }) => {
+      const notAfter = await rotateIssuer(opts.dir, {
+        validityMs: opts.issuerValidity,
+        keyAlgorithm: opts.keyAlgorithm,
+      });
+      io.stdout(
+        `new issuer in ${opts.dir}, valid until ${new Date(notAfter).toISOString()}; ` +
+          'restart the control plane to sign with it (existing certificates stay valid)\n',
+      );
+    });
+
+  identity
+    .command('issue')
+    .description('fetch an SVID for a workload without a proxy (writes cert.pem, key.pem, bundle.pem)')
+    .requiredOption('--control-plane <host:port>', 'control plane gRPC address (port 7443)')
+    .requiredOption('--ca-file <file>', 'PEM trust anchors that sign the control plane certificate')
+    .requiredOption('--token-file <file>', 'join token or projected ServiceAccount token')
+    .requiredOption('--out <dir>', 'folder to write')
+    .option(
+      '--trust-domain <domain>',
+      'trust domain (default: the one named in the CA file)',
+      trustDomainOption,
+    )
+    .option('--server-name <name>', 'TLS name to check on the control plane certificate')
+    .action(
+      async (opts: {
+        controlPlane: string;
+        caFile: string;
+        tokenFile: string;
+        out: string;
+        trustDomain?: string;
+        serverName?: string;
+      }) => {
+        const caPem = await readFile(opts.caFile, 'utf8');
+        const anchors = TrustBundle.fromPem(caPem);
+        const token = (await readFile(opts.tokenFile, 'utf8')).trim();
+        const trustDomain =
+          opts.trustDomain ??
+          anchors.anchors.map((a) => trustDomainOf(a.info)).find((d) => d !== undefined) ??
+          'cluster.local';
+        const client = grpcCertificateClient({
+          address: opts.controlPlane,
+          trustAnchorsPem: caPem,
+          serverName: opts.serverName,
+        });
+        try {
+          const result = await requestSvid({ client, token, trustDomain, now: Date.now() });
+          if (result.type === 'failed')
+            throw new Error(`certificate request failed (${result.reason}): ${result.message}`);
+          await writeSvid(opts.out, result.svid);
+          io.stdout(
+            `${result.svid.identity} valid until ${new Date(result.svid.notAfter).toISOString()}\n` +
+              `wrote ${[SVID_FILES.cert, SVID_FILES.key, SVID_FILES.bundle].map((f) => join(opts.out, f)).join(', ')}\n`,
+          );
+        } finally {
+          client.close();
+        }
+      },
+    );
+}

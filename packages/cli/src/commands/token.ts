@@ -1,0 +1,41 @@
+/** `weft token create`: a join token for local mode, signed with the identity folder's token.key. */
+import { DNS_LABEL, DNS_SUBDOMAIN } from '@weft/api';
+import { createJoinToken, loadTokenKey } from '@weft/pki';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CliIo } from '../program.js';
+import { durationOption } from './identity.js';
+
+function pattern(re: RegExp, what: string) {
+  return (text: string): string => {
+    if (!re.test(text)) throw new InvalidArgumentError(`not a valid ${what}: ${JSON.stringify(text)}`);
+    return text;
+  };
+}
+
+export function registerToken(program: Command, io: CliIo): void {
+  const token = program.command('token').description('join tokens for local mode');
+  token
+    .command('create')
+    .description('print a join token for a namespace and service account (revoke all by rotating token.key)')
+    .requiredOption('--identity-dir <dir>', 'folder written by "weft identity create-ca"')
+    .requiredOption('--namespace <ns>', 'namespace of the workload', pattern(DNS_LABEL, 'namespace'))
+    .requiredOption(
+      '--service-account <sa>',
+      'service account of the workload',
+      pattern(DNS_SUBDOMAIN, 'service account'),
+    )
+    .option('--ttl <duration>', 'how long the token is valid', durationOption, durationOption('24h'))
+    .action(async (opts: { identityDir: string; namespace: string; serviceAccount: string; ttl: number }) => {
+      const { key, trustDomain } = await loadTokenKey(opts.identityDir);
+      io.stdout(
+        `${createJoinToken({
+          key,
+          trustDomain,
+          namespace: opts.namespace,
+          serviceAccount: opts.serviceAccount,
+          ttlMs: opts.ttl,
+          now: Date.now(),
+        })}\n`,
+      );
+    });
+}
