@@ -9,9 +9,9 @@ export {
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,
-  peerAddress,
   type Registrar,
 } from './discovery/discovery-service.js';
+export { peerAddress } from './discovery/node-workload.js';
 export {
   type AuthenticatedCall,
   certificateIdentity,

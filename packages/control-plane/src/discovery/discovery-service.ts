@@ -14,12 +14,11 @@ import type {
 } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
-import type { WorkloadRef } from '../model/inbound.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import { MultiIndex } from '../model/multi-index.js';
 import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
-import type { PortProtocol } from '../model/service-model.js';
 import type { Registration } from '../sources/config-source.js';
+import { registrationOf, workloadOf } from './node-workload.js';
 import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
@@ -49,13 +48,6 @@ export interface DiscoveryServiceOptions {
 
 const INBOUND = 'inbound';
 const MESH = 'mesh';
-
-const PROTOCOLS: Readonly<Record<string, PortProtocol>> = {
-  PROTOCOL_HTTP: 'http',
-  PROTOCOL_HTTP2: 'http2',
-  PROTOCOL_GRPC: 'grpc',
-  PROTOCOL_TCP: 'tcp',
-};
 
 interface Connection {
   readonly session: ProxySession;
@@ -216,15 +208,7 @@ export class DiscoveryService {
         'identity-mismatch',
       );
     }
-    const workload: WorkloadRef = {
-      namespace: identity.namespace,
-      workload: node.workload,
-      ...(node.service === '' ? {} : { service: node.service }),
-      labels: { ...node.labels },
-      inboundPorts: node.inboundPorts
-        .filter((p) => p.port > 0 && p.port < 65536)
-        .map((p) => ({ port: p.port, protocol: PROTOCOLS[p.protocol] ?? 'detect' })),
-    };
+    const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
     const conn: Connection = {
       session,
@@ -243,21 +227,7 @@ export class DiscoveryService {
       this.flush(conn);
     });
     if (this.options.registrar !== undefined && node.workload !== '') {
-      this.options.registrar.register({
-        id: session.id,
-        identity: identity.id,
-        namespace: identity.namespace,
-        service: node.service,
-        workload: node.workload,
-        address: node.address !== '' ? node.address : peerAddress(call.getPeer()),
-        inboundListenerPort: node.inboundListenerPort > 0 ? node.inboundListenerPort : 7143,
-        ports: workload.inboundPorts.map((p) => ({
-          port: p.port,
-          protocol: p.protocol === 'detect' ? undefined : p.protocol,
-        })),
-        labels: workload.labels,
-        ...(node.zone === '' ? {} : { zone: node.zone }),
-      });
+      this.options.registrar.register(registrationOf(session.id, identity, node, workload, call.getPeer()));
     }
     this.logger.debug(
       { proxy: session.id, identity: identity.id, workload: node.workload },
@@ -444,12 +414,4 @@ export class DiscoveryService {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
     call.emit('error', { code: err.code, details: err.message });
   }
-}
-
-/** The IP of a grpc-js peer string ("ipv4:127.0.0.1:5000", "[::1]:5000", "127.0.0.1:5000"). */
-export function peerAddress(peer: string): string {
-  const text = peer.replace(/^ipv[46]:/, '');
-  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
-  const colon = text.lastIndexOf(':');
-  return colon < 0 ? text : text.slice(0, colon);
 }
