@@ -172,15 +172,11 @@ export class ControlPlane {
 
   /** The model as JSON for /debug/state. */
   debugState(): unknown {
-    const state = this.state;
     return {
-      version: state.version,
-      meshConfig: state.meshConfig(),
-      services: state.resourcesOf('Service').length,
-      registrations: state.registrationCount(),
-      conditions: state
-        .allConditions()
-        .map((c) => ({ ref: c.ref, origin: c.origin, condition: c.condition })),
+      ...(this.state.snapshot() as object),
+      sources: Object.fromEntries(
+        this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
+      ),
       proxies: this.discovery.debug(),
     };
   }

@@ -94,7 +94,12 @@ describe('startControlPlane', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('weft_control_plane_connected_proxies');
     expect(metrics).toContain('weft_identity_certificates_issued_total');
-    const state = (await (await fetch(`${base}/debug/state`)).json()) as { services: number };
-    expect(state.services).toBe(5);
+    const state = (await (await fetch(`${base}/debug/state`)).json()) as {
+      services: { name: string; endpoints: Record<string, number> }[];
+      sources: Record<string, { ready: boolean }>;
+    };
+    expect(state.services.map((s) => s.name).sort()).toEqual(['api', 'api-v1', 'api-v2', 'store', 'web']);
+    expect(state.services.find((s) => s.name === 'api-v1')?.endpoints).toEqual({ 80: 2 });
+    expect(state.sources.folder?.ready).toBe(true);
   });
 });

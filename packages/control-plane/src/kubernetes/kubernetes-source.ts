@@ -99,6 +99,10 @@ export class KubernetesSource implements ConfigSource {
     }));
   }
 
+  debug(): unknown {
+    return { informers: this.informers() };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.probeTimer?.cancel();

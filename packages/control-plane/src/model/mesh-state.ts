@@ -436,6 +436,31 @@ export class MeshState implements EndpointInputs {
   registrationCount(): number {
     return this.registrations.size;
   }
+
+  /** The model as plain data, for /debug/state. */
+  snapshot(): unknown {
+    return {
+      version: this.revision,
+      meshConfig: this.mesh,
+      services: [...this.services.values()].map((s) => ({
+        ...s,
+        endpoints: Object.fromEntries(s.ports.map((p) => [p.port, this.endpoints(s, p.port).length])),
+        routed: this.evaluations.get(`${s.namespace}/${s.name}`)?.routing !== undefined,
+      })),
+      registrations: [...this.registrations.values()].map((r) => ({
+        identity: r.identity,
+        service: r.service,
+        workload: r.workload,
+        address: r.address,
+        ports: r.ports.map((p) => p.port),
+      })),
+      conditions: this.allConditions().map((c) => ({
+        resource: formatRef(c.ref),
+        origin: c.origin,
+        ...c.condition,
+      })),
+    };
+  }
 }
 
 function splitKey(key: string): [string, string] {
