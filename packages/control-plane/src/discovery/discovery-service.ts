@@ -4,13 +4,14 @@
  * what changed.
  */
 import { randomUUID } from 'node:crypto';
-import { type ServerDuplexStream, status } from '@grpc/grpc-js';
-import type {
-  DiscoveryHandlers,
-  DiscoveryRequest__Output,
-  DiscoveryResponse,
-  Node__Output,
-  Resource,
+import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import {
+  type DiscoveryRequest__Output,
+  type DiscoveryResponse,
+  loadDiscoveryProto,
+  type Node__Output,
+  type Resource,
 } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
@@ -22,8 +23,10 @@ import { registrationOf, workloadOf } from './node-workload.js';
 import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
+import { passThroughBuffers, ResponseEncoder } from './wire.js';
 
-type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
+/** Responses are written pre-encoded (see wire.ts); the registered definition passes Buffers through. */
+type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse | Buffer>;
 
 /** Receives proxies' workload announcements (the registrations source). */
 export interface Registrar {
@@ -74,6 +77,9 @@ export class DiscoveryService {
   private readonly connections = new Map<string, Connection>();
   private readonly watchers = new MultiIndex<string>();
   private readonly maxSubscriptions: number;
+  private readonly encoder = new ResponseEncoder((v) =>
+    loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service.Stream.responseSerialize(v),
+  );
 
   constructor(private readonly options: DiscoveryServiceOptions) {
     this.logger = options.logger ?? silentLogger();
@@ -81,9 +87,20 @@ export class DiscoveryService {
     this.maxSubscriptions = options.maxSubscriptions ?? 10_000;
   }
 
-  /** The grpc-js handlers of weft.discovery.v1alpha1.Discovery. */
-  handlers(): DiscoveryHandlers {
-    return { Stream: (call: Call) => this.open(call) };
+  /**
+   * Adds weft.discovery.v1alpha1.Discovery to `server`, with a response serializer that lets the
+   * pre-encoded responses through.
+   */
+  register(server: Server): void {
+    const service = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service;
+    const definition = {
+      ...service,
+      Stream: {
+        ...service.Stream,
+        responseSerialize: passThroughBuffers((v) => service.Stream.responseSerialize(v)),
+      },
+    };
+    server.addService(definition, { Stream: (call: Call) => this.open(call) });
   }
 
   /** Connected proxies. */
@@ -367,12 +384,9 @@ export class DiscoveryService {
     const batch = conn.queue.take();
     if (batch === undefined) return;
     const nonce = conn.session.record(batch.resources, batch.removed);
-    const ok = conn.call.write({
-      versionInfo: String(this.options.state.version),
-      nonce,
-      resources: batch.resources,
-      removedNames: batch.removed,
-    });
+    const ok = conn.call.write(
+      this.encoder.encode(String(this.options.state.version), nonce, batch.resources, batch.removed),
+    );
     this.options.metrics.pushes.inc({ reason: 'change' });
     this.options.metrics.pushedResources.inc(batch.resources.length + batch.removed.length);
     this.options.metrics.pushLatency.observe(Math.max(0, this.clock.monotonic() - batch.since) / 1000);
