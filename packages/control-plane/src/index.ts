@@ -19,6 +19,7 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
   type CertifierOptions,
