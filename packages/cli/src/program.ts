@@ -1,6 +1,7 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerControlPlane } from './commands/control-plane.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
@@ -43,5 +44,6 @@ export function createProgram(io: CliIo = processIo): Command {
   registerProxy(program, io);
   registerIdentity(program, io);
   registerToken(program, io);
+  registerControlPlane(program, io);
   return program;
 }

@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
   readonly metrics?: ControlPlaneMetrics;
   readonly clock?: Clock;
   readonly clusterDomain?: string;
+  /** The CA's trust domain (the default when no mesh config names one). */
+  readonly trustDomain?: string;
   readonly maxBlockedRounds?: number;
 }
 

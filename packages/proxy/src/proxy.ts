@@ -5,7 +5,7 @@
  * can supply their own.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type Logger, type Random, silentLogger, systemRandom } from '@weft/core';
+import { type Clock, type Logger, type Random, silentLogger, systemClock, systemRandom } from '@weft/core';
 import { AdminServer } from './admin/admin-server.js';
 import type { DestinationResolver, InboundPolicySource } from './discovery/resolver.js';
 import { Http1Pool } from './http1/pool.js';
@@ -13,9 +13,7 @@ import type { Http1ListenerContext } from './http1/server-connection.js';
 import { H2Pool } from './http2/h2-pool.js';
 import { H2Server } from './http2/h2-server.js';
 import { authorize } from './layers/authorize.js';
-import { balance } from './layers/balance.js';
 import { resolveDestination } from './layers/resolve-destination.js';
-import { routeBackend } from './layers/route-backend.js';
 import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
@@ -25,6 +23,9 @@ import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
+import { TrafficRegistry } from './traffic/destination-traffic.js';
+import { trafficLayer } from './traffic/traffic-layer.js';
+import { createTrafficMetrics } from './traffic/traffic-metrics.js';
 
 /** What the proxy is given besides its options. */
 export interface ProxyDeps {
@@ -38,6 +39,7 @@ export interface ProxyDeps {
   readonly originalDst?: OriginalDstReader;
   readonly logger?: Logger;
   readonly random?: Random;
+  readonly clock?: Clock;
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
 }
@@ -93,11 +95,21 @@ export class Sidecar {
       h2: new H2Pool(connector),
     };
     const random = deps.random ?? systemRandom;
+    const clock = deps.clock ?? systemClock;
+    const trafficMetrics = createTrafficMetrics(this.metrics.registry);
+    const traffic = new TrafficRegistry({
+      clock,
+      random,
+      metrics: trafficMetrics,
+      onRejected: (authority, err) => {
+        trafficMetrics.configRejected.inc({ authority });
+        this.logger.warn({ authority, err }, 'traffic config rejected; keeping the last good one');
+      },
+    });
     const outboundHandler: Handler = chain(
       [
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
-        routeBackend(random),
-        balance(),
+        trafficLayer({ registry: traffic, clock, random, metrics: trafficMetrics }),
       ],
       forwardToUpstream,
     );
@@ -132,6 +144,7 @@ export class Sidecar {
       resolver: deps.resolver,
       policies: deps.policies,
       random,
+      traffic,
       outbound: side('outbound', outboundHandler, this.pools.outbound),
       inbound: side('inbound', inboundHandler, this.pools.inbound),
       originalDst: deps.originalDst,

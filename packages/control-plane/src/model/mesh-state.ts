@@ -57,6 +57,8 @@ export interface ChangeSet {
 export interface MeshStateOptions {
   /** The DNS suffix of service authorities; default "cluster.local". */
   readonly clusterDomain?: string;
+  /** The trust domain while no MeshConfig names one (the CA's); default "cluster.local". */
+  readonly trustDomain?: string;
 }
 
 /** The mesh model. Not thread-safe by design: one owner applies batches and reads between them. */
@@ -79,10 +81,13 @@ export class MeshState implements EndpointInputs {
   private readonly clusterIps = new Map<string, string>();
   private readonly evaluations = new Map<string, ServiceEvaluation>();
   private readonly conditions = new Map<string, Map<string, Condition>>();
-  private mesh: MeshConfig = defaultMeshConfig();
+  private readonly defaults: MeshConfig;
+  private mesh: MeshConfig;
 
   constructor(options: MeshStateOptions = {}) {
     this.clusterDomain = options.clusterDomain ?? 'cluster.local';
+    this.defaults = { ...defaultMeshConfig(), trustDomain: options.trustDomain ?? 'cluster.local' };
+    this.mesh = this.defaults;
   }
 
   /** The version of the state; it grows with every batch that changed something. */
@@ -167,8 +172,10 @@ export class MeshState implements EndpointInputs {
       }
     }
     if (all) this.reloadMeshConfig();
-    for (const svc of all ? new Set([...rebuildSvc, ...this.services.keys()]) : rebuildSvc)
+    for (const svc of all ? new Set([...rebuildSvc, ...this.services.keys()]) : rebuildSvc) {
       this.rebuildService(svc, dirty);
+      dirtySvc.add(svc);
+    }
     if (all) for (const key of this.attachedKeys()) dirtySvc.add(key);
     // Apexes routing to a changed service change too (one level: backends are not followed further).
     for (const svc of [...dirtySvc]) {
@@ -275,7 +282,7 @@ export class MeshState implements EndpointInputs {
   private reloadMeshConfig(): void {
     const configs = [...this.byKind.get('MeshConfig')].sort();
     const first = configs[0] === undefined ? undefined : this.store.get(configs[0]);
-    this.mesh = first?.parsed.kind === 'MeshConfig' ? first.parsed.value.spec : defaultMeshConfig();
+    this.mesh = first?.parsed.kind === 'MeshConfig' ? first.parsed.value.spec : this.defaults;
   }
 
   /** Recomputes the model of one service (from its manifest, else from registrations). */

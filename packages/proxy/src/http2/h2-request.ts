@@ -131,8 +131,8 @@ export class H2Request implements ProxyRequest {
       trailers = forwardable(t);
     });
     down.on('wantTrailers', () => {
-      if (trailers !== undefined) down.sendTrailers(trailers);
-      else down.close();
+      // An empty trailer section ends the stream cleanly when the upstream sent none.
+      down.sendTrailers(trailers ?? {});
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
