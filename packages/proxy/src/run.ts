@@ -4,13 +4,14 @@
  * thin layer over this.
  */
 
-import { type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
+import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
+import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 
 export const PROXY_VERSION = '0.1.0';
@@ -33,6 +34,8 @@ export interface RunSidecarOptions {
   readonly originalDst?: OriginalDstReader;
   readonly logger?: Logger;
   readonly random?: Random;
+  /** The binary's tracing; it follows the mesh config the control plane pushes. Closed on stop. */
+  readonly tracing?: TracingController;
 }
 
 /** A running sidecar. */
@@ -102,7 +105,20 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     originalDst: run.originalDst,
     logger,
     random,
+    ...(run.tracing === undefined ? {} : { tracing: run.tracing }),
   });
+  const tracing = run.tracing;
+  if (state !== undefined && tracing !== undefined) {
+    state.onMeshConfig = (mesh) => {
+      if (mesh.tracing == null) return;
+      try {
+        tracing.applyMeshConfig(mesh.tracing);
+      } catch (err) {
+        // Validated before the response was ACKed; kept as a guard.
+        logger.warn({ err: describeError(err) }, 'mesh tracing config not applied');
+      }
+    };
+  }
   const ports = await sidecar.start();
   if (link !== undefined && state !== undefined && run.controlPlane !== undefined) {
     const discovery = link.startDiscovery({
@@ -116,6 +132,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
         service: o.service,
         address: o.advertiseAddress,
         inboundListenerPort: ports.inbound,
+        adminPort: ports.admin,
         inboundPorts: o.inbound.map((i) => ({
           port: i.servicePort,
           protocol: 'PROTOCOL_UNSPECIFIED' as const,
@@ -136,6 +153,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     async stop(deadlineMs) {
       await sidecar.drain(deadlineMs);
       for (const c of closers) c();
+      await run.tracing?.close();
     },
   };
 }

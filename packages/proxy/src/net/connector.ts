@@ -67,6 +67,7 @@ export class MeshConnector implements Connector {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        this.options.metrics.transport.dialed(false, socket);
         resolve(socket);
       });
       const onError = (err: Error) => {
@@ -106,13 +107,22 @@ export class MeshConnector implements Connector {
       };
       // allowHalfOpen and highWaterMark are honoured by tls.connect but missing from its types.
       const socket: TLSSocket = tlsConnect(tlsOptions);
+      let tcpConnected = false;
+      socket.once('connect', () => {
+        tcpConnected = true;
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
+        if (tcpConnected) this.options.metrics.transport.tlsHandshake('client', 'failure', 'timeout');
         reject(new DialError('timeout', `mTLS connect to ${target.address}:${target.meshedPort} timed out`));
       }, this.options.connectTimeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
+        if (tcpConnected) {
+          const reason = mismatch !== undefined ? 'identity-mismatch' : 'tls';
+          this.options.metrics.transport.tlsHandshake('client', 'failure', reason);
+        }
         if (mismatch !== undefined) {
           this.options.metrics.identityMismatch.inc({ expected });
           this.count('identity-mismatch');
@@ -134,6 +144,8 @@ export class MeshConnector implements Connector {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        this.options.metrics.transport.tlsHandshake('client', 'ok');
+        this.options.metrics.transport.dialed(true, socket);
         socket.setNoDelay(true);
         // Resolve once the preamble is flushed: HTTP/2 takes over the native handle and must
         // not find a JS write still in progress on it.
