@@ -149,6 +149,7 @@ export class Sidecar {
         metrics: this.metrics,
         headersTimeoutMs: options.hardening.headersTimeoutMs,
         idleTimeoutMs: options.hardening.idleTimeoutMs,
+        requestTimeoutMs: options.hardening.requestTimeoutMs,
         live: new Set(),
       };
       const h2 = new H2Server({

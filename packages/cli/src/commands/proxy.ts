@@ -93,6 +93,9 @@ interface ProxyFlags extends TracingFlags {
   maxConnections: number;
   maxHeaderBytes: number;
   maxHeaders: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  idleTimeout: number;
   transparent: boolean;
 }
 
@@ -239,6 +242,24 @@ export function registerProxy(program: Command, io: CliIo): void {
         .env('WEFT_MAX_HEADERS')
         .default(DEFAULT_HARDENING.maxHeaders)
         .argParser(positive),
+    )
+    .addOption(
+      new Option('--headers-timeout <ms>', 'time to receive a request head (408 after)')
+        .env('WEFT_HEADERS_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.headersTimeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--request-timeout <ms>', 'time to receive a request body once its head arrived (408 after)')
+        .env('WEFT_REQUEST_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.requestTimeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--idle-timeout <ms>', 'close client connections idle this long')
+        .env('WEFT_IDLE_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.idleTimeoutMs)
+        .argParser(positive),
     );
   addTracingOptions(command).action(async (flags: ProxyFlags, command: Command) => {
     const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
@@ -269,6 +290,9 @@ export function registerProxy(program: Command, io: CliIo): void {
         maxConnections: flags.maxConnections,
         maxHeadBytes: flags.maxHeaderBytes,
         maxHeaders: flags.maxHeaders,
+        headersTimeoutMs: flags.headersTimeout,
+        requestTimeoutMs: flags.requestTimeout,
+        idleTimeoutMs: flags.idleTimeout,
       },
     });
     const logger = createLogger({ component: 'proxy' });

@@ -12,7 +12,10 @@ let sidecar: Sidecar;
 let port: number;
 
 beforeAll(async () => {
-  app = http.createServer((_req, res) => res.end('ok'));
+  app = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
   app.listen(0, '127.0.0.1');
   await once(app, 'listening');
   const authority = `127.0.0.1:${(app.address() as AddressInfo).port}`;
@@ -32,6 +35,7 @@ beforeAll(async () => {
         maxConnections: 2,
         headersTimeoutMs: 150,
         idleTimeoutMs: 300,
+        requestTimeoutMs: 200,
       },
     }),
     { certificates: new StaticCertificateSource(), resolver: noControlPlane, policies: noControlPlane },
@@ -59,6 +63,14 @@ describe('listener hardening', () => {
     const reply = await collect(s);
     expect(reply.startsWith('HTTP/1.1 408 ')).toBe(true);
     expect(sidecar.metrics.requestErrors.get({ direction: 'outbound', reason: 'headers-timeout' })).toBe(1);
+  });
+
+  it('answers 408 and closes when a request body stalls', async () => {
+    const s = connect(port, '127.0.0.1');
+    s.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc');
+    const reply = await collect(s);
+    expect(reply.startsWith('HTTP/1.1 408 ')).toBe(true);
+    expect(sidecar.metrics.requestErrors.get({ direction: 'outbound', reason: 'request-timeout' })).toBe(1);
   });
 
   it('closes a keep-alive connection that stays idle', async () => {

@@ -56,6 +56,7 @@ beforeAll(async () => {
         maxConnections: 100,
         headersTimeoutMs: 2000,
         idleTimeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
       },
     }),
     { certificates: new StaticCertificateSource(), resolver: noControlPlane, policies: noControlPlane },
