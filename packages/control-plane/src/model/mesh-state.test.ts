@@ -191,3 +191,29 @@ describe('MeshState', () => {
     expect(state.service('shop', 'cart')).toBeUndefined();
   });
 });
+
+describe('Service protocols', () => {
+  it('treats ports named in weft.dev/opaque-ports (by port or target port) as opaque TCP', () => {
+    const state = new MeshState();
+    state.apply([
+      obj('Service', 'v1', 'db', {
+        metadata: { annotations: { 'weft.dev/opaque-ports': '5432, 9000-9001' } },
+        spec: {
+          ports: [
+            { name: 'http-admin', port: 80, targetPort: 9001 },
+            { name: 'http', port: 5432 },
+            { name: 'http-web', port: 8080 },
+            { port: 6379 },
+            { port: 53, protocol: 'UDP' },
+          ],
+        },
+      }),
+    ]);
+    expect(state.service('shop', 'db')?.ports.map((p) => `${p.port}:${p.protocol}`)).toEqual([
+      '80:tcp',
+      '5432:tcp',
+      '8080:http',
+      '6379:tcp',
+    ]);
+  });
+});
