@@ -1,3 +1,4 @@
+import { ManualClock } from '@weft/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlaneMetrics } from '../metrics.js';
 import { MeshState } from '../model/mesh-state.js';
@@ -132,5 +133,36 @@ describe('KubernetesStatusWriter', () => {
         },
       },
     });
+  });
+});
+
+describe('KubernetesStatusWriter retries', () => {
+  it('retries a failed status write with backoff', async () => {
+    const clock = new ManualClock();
+    const retrying = new KubernetesStatusWriter({
+      kubeConfig: api.kubeConfig(),
+      metrics: new ControlPlaneMetrics(),
+      clock,
+    });
+    api.failWrites(1, 500);
+    const before = api.writes.length;
+    retrying.report([
+      {
+        ref: { kind: 'TrafficPolicy', namespace: 'test', name: 'p' },
+        origin: { source: 'kubernetes', apiVersion: 'weft.dev/v1alpha1' },
+        condition: { status: 'accepted' },
+      },
+    ]);
+    await retrying.idle();
+    expect(api.writes.length - before).toBe(1);
+    expect(clock.pending).toBe(1);
+    clock.advance(1000);
+    await expect.poll(() => api.writes.length - before).toBe(2);
+    await retrying.idle();
+    expect(api.writes.at(-1)).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/weft.dev/v1alpha1/namespaces/test/trafficpolicies/p/status',
+    });
+    expect(clock.pending).toBe(0);
   });
 });

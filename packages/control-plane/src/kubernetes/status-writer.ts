@@ -10,8 +10,11 @@ import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
 import { formatRef, refKey } from '../sources/config-source.js';
 import type { StatusReporter } from '../status/status-reporter.js';
-import { kubeRequest } from './kube-client.js';
+import { KubeApiError, kubeRequest } from './kube-client.js';
 import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
+
+/** Writes of one resource's status tried before giving up (until its condition changes again). */
+const MAX_ATTEMPTS = 5;
 
 /** The controller name weft writes in HTTPRoute parent statuses. */
 export const CONTROLLER_NAME = 'weft.dev/mesh';
@@ -29,6 +32,7 @@ export interface KubernetesStatusWriterOptions {
 
 export class KubernetesStatusWriter implements StatusReporter {
   private readonly queue = new Map<string, ConditionChange>();
+  private readonly attempts = new Map<string, number>();
   private running = false;
   private idleWaiters: (() => void)[] = [];
   private readonly logger: Logger;
@@ -60,12 +64,25 @@ export class KubernetesStatusWriter implements StatusReporter {
       this.queue.delete(key);
       try {
         await this.write(change);
+        this.attempts.delete(key);
       } catch (err) {
         this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'status-write' });
+        const attempt = (this.attempts.get(key) ?? 0) + 1;
+        const retry = attempt < MAX_ATTEMPTS && !(err instanceof KubeApiError && err.statusCode === 404);
         this.logger.warn(
-          { resource: formatRef(change.ref), err: describeError(err) },
+          { resource: formatRef(change.ref), err: describeError(err), attempt, retry },
           'writing status back failed',
         );
+        if (retry) {
+          this.attempts.set(key, attempt);
+          // Retry later unless a newer condition for the resource is queued by then.
+          this.clock.setTimeout(
+            () => {
+              if (!this.queue.has(key)) this.report([change]);
+            },
+            1000 * 2 ** (attempt - 1),
+          );
+        } else this.attempts.delete(key);
       }
     }
     this.running = false;

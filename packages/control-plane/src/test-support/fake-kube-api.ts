@@ -39,6 +39,7 @@ export class FakeKubeApi {
   private readonly collections = new Map<string, Collection>();
   private rv = 100;
   private failNext: number[] = [];
+  private failWritesNext: number[] = [];
   readonly writes: RecordedWrite[] = [];
   port = 0;
 
@@ -138,6 +139,11 @@ export class FakeKubeApi {
     }
   }
 
+  /** The next `count` writes (PATCH, POST) are answered with HTTP `status` (and still recorded). */
+  failWrites(count: number, status: number): void {
+    for (let i = 0; i < count; i++) this.failWritesNext.push(status);
+  }
+
   /** The next `count` watch requests are answered with HTTP `status`. */
   failWatches(count: number, status: number): void {
     for (let i = 0; i < count; i++) this.failNext.push(status);
@@ -207,6 +213,11 @@ export class FakeKubeApi {
           body: text === '' ? undefined : JSON.parse(text),
           contentType: req.headers['content-type'],
         });
+        const failure = this.failWritesNext.shift();
+        if (failure !== undefined) {
+          this.status(res, failure, 'InternalError', 'injected write failure');
+          return;
+        }
         res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
         res.end(text === '' ? '{}' : text);
       });
