@@ -99,6 +99,25 @@ describe('MeshState', () => {
     ]);
   });
 
+  it('accepts the FQDN form of a split root service (SMI v1alpha4)', () => {
+    const state = new MeshState();
+    state.apply([
+      svc('api'),
+      svc('a'),
+      svc('b'),
+      split('api', 'api.shop.svc.cluster.local', [
+        ['a', 9],
+        ['b.shop', 1],
+      ]),
+    ]);
+    expect(state.allConditions()[0]?.condition).toEqual({ status: 'accepted' });
+    const d = new ResourceBuilder(state).destination('shop', 'api', 80);
+    expect(d.type === 'destination' ? d.message.routes?.[0]?.backends : undefined).toEqual([
+      { backend: 'a.shop:80', weight: 9 },
+      { backend: 'b.shop:80', weight: 1 },
+    ]);
+  });
+
   it('prefers an HTTPRoute over a TrafficSplit on the same port', () => {
     const state = new MeshState();
     state.apply([
