@@ -236,3 +236,23 @@ describe('Service protocols', () => {
     ]);
   });
 });
+
+describe('updates weft does not read', () => {
+  it('a status-only update changes nothing; a fix after a rejection re-accepts even when equal to the last good version', () => {
+    const state = new MeshState();
+    const good = split('api', 'api', [['a', 1]]);
+    state.apply([svc('api'), svc('a'), good]);
+    const withStatus = split('api', 'api', [['a', 1]]);
+    (withStatus as { object: Record<string, unknown> }).object.status = {
+      conditions: [{ type: 'Accepted', status: 'True' }],
+    };
+    const quiet = state.apply([withStatus]);
+    expect(quiet.dirty.size).toBe(0);
+    expect(quiet.conditions).toEqual([]);
+
+    const bad = state.apply([split('api', 'api', [['a', -1]])]);
+    expect(bad.conditions[0]?.condition).toMatchObject({ reason: 'Invalid' });
+    const fixed = state.apply([good]);
+    expect(fixed.conditions).toEqual([expect.objectContaining({ condition: { status: 'accepted' } })]);
+  });
+});

@@ -22,7 +22,7 @@ import {
 } from '../sources/config-source.js';
 import { attachmentsOf } from './attachments.js';
 import { ConditionTracker, EVALUATED_KINDS } from './condition-tracker.js';
-import { type EndpointInputs, endpointsOf } from './endpoints.js';
+import { type EndpointInputs, endpointsOf, runsProxy } from './endpoints.js';
 import { evaluateService, type ServiceEvaluation } from './evaluate.js';
 import { MultiIndex } from './multi-index.js';
 import { ConfigError, type ParsedResource, parseResource } from './resource-parse.js';
@@ -128,7 +128,8 @@ export class MeshState implements EndpointInputs {
             changedConditions.push({ ref: event.ref, origin: event.origin, condition });
             break;
           }
-          if (this.rejected.delete(key)) {
+          const wasRejected = this.rejected.delete(key);
+          if (wasRejected) {
             // Valid again: a kind with semantic conditions gets a fresh one from re-evaluation.
             if (EVALUATED_KINDS.has(event.ref.kind)) this.conditions.delete(key);
             else
@@ -139,8 +140,13 @@ export class MeshState implements EndpointInputs {
               });
           }
           const old = this.store.get(key);
-          if (old !== undefined) this.touch(old, dirtySvc, dirty, rebuildSvc, true);
           const stored = { ref: event.ref, origin: event.origin, parsed };
+          if (old !== undefined && !wasRejected && sameMeshView(old.parsed, parsed)) {
+            // Status or other churn weft does not read (pod phase, conditions): nothing to recompute.
+            this.store.set(key, stored);
+            break;
+          }
+          if (old !== undefined) this.touch(old, dirtySvc, dirty, rebuildSvc, true);
           this.store.set(key, stored);
           this.touch(stored, dirtySvc, dirty, rebuildSvc, false);
           if (parsed.kind === 'MeshConfig') all = true;
@@ -461,6 +467,28 @@ export class MeshState implements EndpointInputs {
       })),
     };
   }
+}
+
+/** The parts of an object the mesh reads; an update that changes none of them changes nothing. */
+function meshView(p: ParsedResource): unknown {
+  const { metadata, ...rest } = p.value as { metadata: Record<string, unknown> } & Record<string, unknown>;
+  const meta = {
+    name: metadata.name,
+    namespace: metadata.namespace,
+    labels: metadata.labels,
+    annotations: metadata.annotations,
+    creationTimestamp: metadata.creationTimestamp,
+  };
+  if (p.kind === 'Pod') {
+    return [meta, p.value.spec.serviceAccountName, runsProxy(p.value)];
+  }
+  // Status is written by weft itself (and others); it never feeds the model.
+  const { status: _status, ...spec } = rest;
+  return [meta, spec];
+}
+
+function sameMeshView(a: ParsedResource, b: ParsedResource): boolean {
+  return a.kind === b.kind && JSON.stringify(meshView(a)) === JSON.stringify(meshView(b));
 }
 
 function splitKey(key: string): [string, string] {
