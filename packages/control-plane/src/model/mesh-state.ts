@@ -22,8 +22,9 @@ import {
 } from '../sources/config-source.js';
 import { attachmentsOf } from './attachments.js';
 import { ConditionTracker, EVALUATED_KINDS } from './condition-tracker.js';
-import { type EndpointInputs, endpointsOf, runsProxy } from './endpoints.js';
+import { type EndpointInputs, endpointsOf } from './endpoints.js';
 import { evaluateService, type ServiceEvaluation } from './evaluate.js';
+import { sameMeshView } from './mesh-view.js';
 import { MultiIndex } from './multi-index.js';
 import { ConfigError, type ParsedResource, parseResource } from './resource-parse.js';
 import type { Condition } from './routing.js';
@@ -443,52 +444,15 @@ export class MeshState implements EndpointInputs {
     return this.registrations.size;
   }
 
-  /** The model as plain data, for /debug/state. */
-  snapshot(): unknown {
-    return {
-      version: this.revision,
-      meshConfig: this.mesh,
-      services: [...this.services.values()].map((s) => ({
-        ...s,
-        endpoints: Object.fromEntries(s.ports.map((p) => [p.port, this.endpoints(s, p.port).length])),
-        routed: this.evaluations.get(`${s.namespace}/${s.name}`)?.routing !== undefined,
-      })),
-      registrations: [...this.registrations.values()].map((r) => ({
-        identity: r.identity,
-        service: r.service,
-        workload: r.workload,
-        address: r.address,
-        ports: r.ports.map((p) => p.port),
-      })),
-      conditions: this.allConditions().map((c) => ({
-        resource: formatRef(c.ref),
-        origin: c.origin,
-        ...c.condition,
-      })),
-    };
+  /** Every service (manifests and implied by registrations). */
+  allServices(): ServiceModel[] {
+    return [...this.services.values()];
   }
-}
 
-/** The parts of an object the mesh reads; an update that changes none of them changes nothing. */
-function meshView(p: ParsedResource): unknown {
-  const { metadata, ...rest } = p.value as { metadata: Record<string, unknown> } & Record<string, unknown>;
-  const meta = {
-    name: metadata.name,
-    namespace: metadata.namespace,
-    labels: metadata.labels,
-    annotations: metadata.annotations,
-    creationTimestamp: metadata.creationTimestamp,
-  };
-  if (p.kind === 'Pod') {
-    return [meta, p.value.spec.serviceAccountName, runsProxy(p.value)];
+  /** Every live registration. */
+  allRegistrations(): Registration[] {
+    return [...this.registrations.values()];
   }
-  // Status is written by weft itself (and others); it never feeds the model.
-  const { status: _status, ...spec } = rest;
-  return [meta, spec];
-}
-
-function sameMeshView(a: ParsedResource, b: ParsedResource): boolean {
-  return a.kind === b.kind && JSON.stringify(meshView(a)) === JSON.stringify(meshView(b));
 }
 
 function splitKey(key: string): [string, string] {
