@@ -166,3 +166,39 @@ describe('KubernetesStatusWriter retries', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('KubernetesStatusWriter replicas', () => {
+  it('does not duplicate an Event another replica already wrote', async () => {
+    const change = {
+      ref: { kind: 'TrafficPolicy' as const, namespace: 'test', name: 'p' },
+      origin: { source: 'kubernetes', apiVersion: 'weft.dev/v1alpha1', uid: 'u-1', resourceVersion: '7' },
+      condition: {
+        status: 'rejected' as const,
+        reason: 'TargetNotFound',
+        message: 'spec.targetRef.name: Service test/x does not exist',
+      },
+    };
+    const metrics = [new ControlPlaneMetrics(), new ControlPlaneMetrics()];
+    const clocks = [new ManualClock(), new ManualClock()];
+    const replicas = [0, 1].map(
+      (i) =>
+        new KubernetesStatusWriter({
+          kubeConfig: api.kubeConfig(),
+          metrics: metrics[i] as ControlPlaneMetrics,
+          clock: clocks[i],
+        }),
+    );
+    const before = api.writes.length;
+    for (const r of replicas) {
+      r.report([change]);
+      await r.idle();
+    }
+    const posts = api.writes.slice(before).filter((w) => w.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect((posts[0]?.body as { metadata: { name: string } }).metadata.name).toBe(
+      (posts[1]?.body as { metadata: { name: string } }).metadata.name,
+    );
+    expect(clocks.map((c) => c.pending)).toEqual([0, 0]);
+    expect((await metrics[1]?.sourceErrors.get())?.values).toEqual([]);
+  });
+});

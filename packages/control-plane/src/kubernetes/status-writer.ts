@@ -3,7 +3,7 @@
  * status subresource (Gateway API style `status.parents` for HTTPRoute) — and a Warning Event for
  * every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
@@ -137,31 +137,43 @@ export class KubernetesStatusWriter implements StatusReporter {
       });
     }
     if (!accepted && ref.namespace !== '') {
-      await kubeRequest(this.options.kubeConfig, {
-        method: 'POST',
-        path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name: `${ref.name}.${randomBytes(8).toString('hex')}`, namespace: ref.namespace },
-          involvedObject: {
-            apiVersion: origin.apiVersion,
-            kind: ref.kind,
-            name: ref.name,
-            namespace: ref.namespace,
-            ...(origin.uid === undefined ? {} : { uid: origin.uid }),
-            ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
+      // A name derived from the object version and the rejection: a second replica writing the
+      // same Event gets 409 AlreadyExists, so replicas do not duplicate Events.
+      const digest = createHash('sha256')
+        .update(
+          `${origin.uid ?? formatRef(ref)}\n${origin.resourceVersion ?? ''}\n${condition.reason}\n${condition.message}`,
+        )
+        .digest('hex')
+        .slice(0, 16);
+      try {
+        await kubeRequest(this.options.kubeConfig, {
+          method: 'POST',
+          path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: `${ref.name}.${digest}`, namespace: ref.namespace },
+            involvedObject: {
+              apiVersion: origin.apiVersion,
+              kind: ref.kind,
+              name: ref.name,
+              namespace: ref.namespace,
+              ...(origin.uid === undefined ? {} : { uid: origin.uid }),
+              ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
+            },
+            type: 'Warning',
+            reason: condition.reason,
+            message: condition.message.slice(0, 1024),
+            source: { component: this.options.component ?? 'weft-control-plane' },
+            reportingComponent: this.options.component ?? 'weft-control-plane',
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
           },
-          type: 'Warning',
-          reason: condition.reason,
-          message: condition.message.slice(0, 1024),
-          source: { component: this.options.component ?? 'weft-control-plane' },
-          reportingComponent: this.options.component ?? 'weft-control-plane',
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
+        });
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+      }
     }
   }
 }

@@ -41,6 +41,7 @@ export class FakeKubeApi {
   private failNext: number[] = [];
   private failWritesNext: number[] = [];
   readonly writes: RecordedWrite[] = [];
+  private readonly created = new Set<string>();
   port = 0;
 
   constructor() {
@@ -217,6 +218,15 @@ export class FakeKubeApi {
         if (failure !== undefined) {
           this.status(res, failure, 'InternalError', 'injected write failure');
           return;
+        }
+        if (req.method === 'POST') {
+          const name = (JSON.parse(text) as { metadata?: { name?: string } }).metadata?.name ?? '';
+          const key = `${url.pathname}/${name}`;
+          if (this.created.has(key)) {
+            this.status(res, 409, 'AlreadyExists', `${name} already exists`);
+            return;
+          }
+          this.created.add(key);
         }
         res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
         res.end(text === '' ? '{}' : text);
