@@ -195,9 +195,8 @@ describe('KubernetesStatusWriter replicas', () => {
     }
     const posts = api.writes.slice(before).filter((w) => w.method === 'POST');
     expect(posts).toHaveLength(2);
-    expect((posts[0]?.body as { metadata: { name: string } }).metadata.name).toBe(
-      (posts[1]?.body as { metadata: { name: string } }).metadata.name,
-    );
+    const names = posts.map((p) => (p.body as { metadata: { name: string } }).metadata.name);
+    expect(names[0]).toBe(names[1]);
     expect(clocks.map((c) => c.pending)).toEqual([0, 0]);
     expect((await metrics[1]?.sourceErrors.get())?.values).toEqual([]);
   });
