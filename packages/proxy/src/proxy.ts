@@ -5,7 +5,7 @@
  * can supply their own.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type Logger, type Random, silentLogger, systemRandom } from '@weft/core';
+import { type Clock, type Logger, type Random, silentLogger, systemClock, systemRandom } from '@weft/core';
 import { AdminServer } from './admin/admin-server.js';
 import type { DestinationResolver, InboundPolicySource } from './discovery/resolver.js';
 import { Http1Pool } from './http1/pool.js';
@@ -13,9 +13,7 @@ import type { Http1ListenerContext } from './http1/server-connection.js';
 import { H2Pool } from './http2/h2-pool.js';
 import { H2Server } from './http2/h2-server.js';
 import { authorize } from './layers/authorize.js';
-import { balance } from './layers/balance.js';
 import { resolveDestination } from './layers/resolve-destination.js';
-import { routeBackend } from './layers/route-backend.js';
 import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
@@ -23,8 +21,16 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
+import { IdentityMetrics } from './telemetry/connection-metrics.js';
+import { RequestMetrics } from './telemetry/request-metrics.js';
+import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
+import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
+import { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
+import { TrafficRegistry } from './traffic/destination-traffic.js';
+import { trafficLayer } from './traffic/traffic-layer.js';
+import { createTrafficMetrics } from './traffic/traffic-metrics.js';
 
 /** What the proxy is given besides its options. */
 export interface ProxyDeps {
@@ -38,8 +44,11 @@ export interface ProxyDeps {
   readonly originalDst?: OriginalDstReader;
   readonly logger?: Logger;
   readonly random?: Random;
+  readonly clock?: Clock;
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
+  /** Request tracing and its accounting (the binary's TracingController); off without it. */
+  readonly tracing?: ProxyTracing;
 }
 
 /** The ports the proxy actually listens on (after port 0 was resolved). */
@@ -76,6 +85,7 @@ export class Sidecar {
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
     this.tls = new TlsContexts(deps.certificates);
+    this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
       deps.connector ??
       new MeshConnector({ tls: this.tls, metrics: this.metrics, connectTimeoutMs: options.connectTimeoutMs });
@@ -93,16 +103,34 @@ export class Sidecar {
       h2: new H2Pool(connector),
     };
     const random = deps.random ?? systemRandom;
+    const tracing = deps.tracing;
+    if (tracing !== undefined) this.metrics.registry.register(new TracingMetrics(() => tracing.stats()));
+    const telemetry = telemetryLayer({
+      tracing: deps.tracing ?? DISABLED_REQUEST_TRACING,
+      metrics: this.metrics.registry.register(new RequestMetrics()),
+    });
+    const clock = deps.clock ?? systemClock;
+    const trafficMetrics = createTrafficMetrics(this.metrics.registry);
+    const traffic = new TrafficRegistry({
+      clock,
+      random,
+      metrics: trafficMetrics,
+      onRejected: (authority, err) => {
+        trafficMetrics.configRejected.inc({ authority });
+        this.logger.warn({ authority, err }, 'traffic config rejected; keeping the last good one');
+      },
+    });
     const outboundHandler: Handler = chain(
       [
+        telemetry,
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
-        routeBackend(random),
-        balance(),
+        trafficLayer({ registry: traffic, clock, random, metrics: trafficMetrics }),
+        forwardAttemptLayer,
       ],
       forwardToUpstream,
     );
     const inboundHandler: Handler = chain(
-      [authorize(deps.policies, this.metrics), fixedUpstream],
+      [telemetry, authorize(deps.policies, this.metrics), fixedUpstream, forwardAttemptLayer],
       forwardToUpstream,
     );
     const side = (direction: 'outbound' | 'inbound', handler: Handler, pool: Http1Pool) => {
@@ -132,6 +160,7 @@ export class Sidecar {
       resolver: deps.resolver,
       policies: deps.policies,
       random,
+      traffic,
       outbound: side('outbound', outboundHandler, this.pools.outbound),
       inbound: side('inbound', inboundHandler, this.pools.inbound),
       originalDst: deps.originalDst,
@@ -183,6 +212,7 @@ export class Sidecar {
   ): Promise<number> {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
       this.metrics.connections.inc({ listener });
+      this.metrics.transport.accepted(listener, socket);
       track(this.runtime, socket);
       onSocket(socket);
     });

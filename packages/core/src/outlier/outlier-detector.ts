@@ -46,6 +46,8 @@ export class OutlierDetector {
   /** Ejections so far, and ejections refused by the percentage cap (for metrics). */
   ejectionsTotal = 0;
   ejectionsSkipped = 0;
+  /** Told about every ejection and skipped ejection (metrics, logs). Must not throw. */
+  onEvent: (event: OutlierEvent) => void = () => {};
 
   /** Throws WeftError INVALID_CONFIG for out-of-range settings, naming the field. */
   constructor(
@@ -104,7 +106,9 @@ export class OutlierDetector {
     if (!s.probing && s.consecutive < this.options.consecutiveFailures) return NONE;
     if (this.ejectedCount(now) >= this.maxEjected(total)) {
       this.ejectionsSkipped++;
-      return { type: 'ejection-skipped', key, reason: 'max-ejection-percent' };
+      const skipped: OutlierEvent = { type: 'ejection-skipped', key, reason: 'max-ejection-percent' };
+      this.onEvent(skipped);
+      return skipped;
     }
     s.ejections++;
     const duration = Math.min(
@@ -116,7 +120,9 @@ export class OutlierDetector {
     s.probing = false;
     this.changes++;
     this.ejectionsTotal++;
-    return { type: 'ejected', key, untilMs: s.ejectedUntil, ejections: s.ejections };
+    const ejected: OutlierEvent = { type: 'ejected', key, untilMs: s.ejectedUntil, ejections: s.ejections };
+    this.onEvent(ejected);
+    return ejected;
   }
 
   /** True while `key` is ejected. */

@@ -166,6 +166,45 @@ describe('runWithRetries', () => {
     expect(r.type === 'response' && r.stop).toBe('deadline');
   });
 
+  it('lets a streaming protocol judge an attempt at its response head, withdrawing budget once', async () => {
+    const clock = new ManualClock();
+    const balancer = new Balancer<string>({ algorithm: 'RoundRobin', clock, random: seededRandom(1) });
+    balancer.update([
+      { key: 'a', value: 'a' },
+      { key: 'b', value: 'b' },
+    ]);
+    const policy = compileRetryPolicy({
+      attempts: 3,
+      on: ['5xx'],
+      backoff: { baseMs: 25, maxMs: 250 },
+      budget: { ratio: 0, minPerSecond: 1, ttlMs: 1000 },
+      nonIdempotent: false,
+    });
+    const budget = new RetryBudget(policy.budget, clock);
+    const judged: string[] = [];
+    const r = await runWithRetries<string, string>({
+      balancer,
+      policy,
+      budget,
+      clock,
+      random: seededRandom(2),
+      method: 'GET',
+      body: () => ({ bytes: 0, replayable: true }),
+      send: async (_e, attempt, _timer, judge) => {
+        const outcome: AttemptOutcome = { type: 'response', status: 503 };
+        const first = judge(outcome, true);
+        expect(judge(outcome, true)).toBe(first); // decided once
+        judged.push(first.type === 'retry' ? 'retry' : first.reason);
+        return { outcome, sent: true, value: `#${attempt}` };
+      },
+      discard: () => {},
+      sleep: async (ms) => clock.advance(ms),
+    });
+    // The floor allows one retry in the window; the second 503 is final.
+    expect(judged).toEqual(['retry', 'budget-exhausted']);
+    expect(r).toMatchObject({ type: 'response', attempts: 2, stop: 'budget-exhausted' });
+  });
+
   it('fails fast when every endpoint is ejected', async () => {
     const h = harness({ on: [], attempts: 1, keys: ['only'] });
     for (let i = 0; i < 5; i++) await h.request('GET', () => refused);

@@ -5,7 +5,13 @@ import type { BalancedEndpoint, PickFailure } from '../balancer/picker.js';
 import type { Clock } from '../clock.js';
 import type { Random } from '../random.js';
 import type { RetryBudget } from './retry-budget.js';
-import { type AttemptOutcome, decideRetry, type RetryPolicy, type RetryStopReason } from './retry-policy.js';
+import {
+  type AttemptOutcome,
+  decideRetry,
+  type RetryDecision,
+  type RetryPolicy,
+  type RetryStopReason,
+} from './retry-policy.js';
 import { type AttemptTimer, attemptTimer } from './timeouts.js';
 
 /** What one attempt produced: how it ended, whether the request reached the upstream, and the caller's value. */
@@ -29,8 +35,18 @@ export interface RetryLoopOptions<T, R> {
   readonly requestDeadline?: number;
   /** The body seen so far: bytes and whether all of it is held for replay. */
   body(): { readonly bytes: number; readonly replayable: boolean };
-  /** Sends attempt number `attempt` (1-based) to `endpoint`, with the timer to arm. Must not reject. */
-  send(endpoint: BalancedEndpoint<T>, attempt: number, timer: AttemptTimer): Promise<SentAttempt<R>>;
+  /**
+   * Sends attempt number `attempt` (1-based) to `endpoint`, with the timer to arm. Must not
+   * reject. A streaming protocol may call `judge` the moment it knows the outcome (e.g. at the
+   * response head) to learn synchronously whether this attempt is final (relay it) or will be
+   * retried (drop it); the loop calls it itself otherwise. `judge` decides once per attempt.
+   */
+  send(
+    endpoint: BalancedEndpoint<T>,
+    attempt: number,
+    timer: AttemptTimer,
+    judge: Judge,
+  ): Promise<SentAttempt<R>>;
   /** Drops the response of an attempt that will be retried. */
   discard(value: R): void;
   /** Waits `ms` between attempts (the clock's timer in production; immediate in simulations). */
@@ -38,6 +54,9 @@ export interface RetryLoopOptions<T, R> {
   /** The client went away: make no further attempt. */
   readonly signal?: AbortSignal;
 }
+
+/** Decides, once, whether an attempt with this outcome is retried. */
+export type Judge = (outcome: AttemptOutcome, sent: boolean) => RetryDecision;
 
 /** How the request ended. */
 export type RetryLoopResult<R> =
@@ -86,27 +105,40 @@ export async function runWithRetries<T, R>(o: RetryLoopOptions<T, R>): Promise<R
     });
     if (timer.type === 'expired') return { type: 'deadline', attempts: attempt - 1 };
     const inflight: Attempt = o.balancer.start(picked.endpoint);
-    const result = await o.send(picked.endpoint, attempt, timer);
+    let decision: RetryDecision | undefined;
+    const judge: Judge = (outcome, sent) => {
+      if (decision !== undefined) return decision;
+      const body = o.body();
+      decision = decideRetry(
+        o.policy,
+        o.budget,
+        {
+          method: o.method,
+          attempt,
+          bodyBytes: body.bytes,
+          bodyReplayable: body.replayable,
+          sent,
+          ...(o.requestDeadline === undefined
+            ? {}
+            : { remainingMs: o.requestDeadline - o.clock.monotonic() }),
+        },
+        outcome,
+        o.random,
+      );
+      return decision;
+    };
+    const result = await o.send(picked.endpoint, attempt, timer, judge);
+    if (o.signal?.aborted && decision === undefined) {
+      // The client left mid-attempt: the endpoint is not to blame, and nothing is relayed.
+      inflight.end('cancelled');
+      return { type: 'aborted', attempts: attempt };
+    }
     inflight.end(attemptResultOf(result.outcome));
-    const body = o.body();
-    const decision = decideRetry(
-      o.policy,
-      o.budget,
-      {
-        method: o.method,
-        attempt,
-        bodyBytes: body.bytes,
-        bodyReplayable: body.replayable,
-        sent: result.sent,
-        ...(o.requestDeadline === undefined ? {} : { remainingMs: o.requestDeadline - o.clock.monotonic() }),
-      },
-      result.outcome,
-      o.random,
-    );
-    if (decision.type === 'stop')
-      return { type: 'response', last: result, attempts: attempt, stop: decision.reason };
+    const final = judge(result.outcome, result.sent);
+    if (final.type === 'stop')
+      return { type: 'response', last: result, attempts: attempt, stop: final.reason };
     o.discard(result.value);
     tried.add(picked.endpoint.key);
-    await o.sleep(decision.delayMs);
+    await o.sleep(final.delayMs);
   }
 }

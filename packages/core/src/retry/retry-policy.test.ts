@@ -58,6 +58,9 @@ describe('retry conditions', () => {
     expect(isRetryableOutcome(c(['grpc:unavailable']), resp(200, 14))).toBe(true);
     expect(isRetryableOutcome(c(['grpc:unavailable']), resp(200, 13))).toBe(false);
     expect(isRetryableOutcome(c(['grpc:deadline-exceeded']), resp(200, 4))).toBe(true);
+    expect(isRetryableOutcome(c(['5xx', 'connect-failure', 'gateway-error']), { type: 'rejected' })).toBe(
+      false,
+    );
   });
 
   it('rejects unknown conditions and bad numbers, naming the field', () => {

@@ -54,6 +54,11 @@ export type AttemptOutcome =
   | { readonly type: 'connect-failure' }
   | { readonly type: 'refused-stream' }
   | { readonly type: 'reset' }
+  /**
+   * The proxy refused the connection itself (the server presented the wrong identity, or the
+   * proxy has no certificate yet): a security or setup failure, never retried.
+   */
+  | { readonly type: 'rejected' }
   /** A timer fired: per-try (retryable under 5xx and gateway-error) or the whole request's (final). */
   | { readonly type: 'timeout'; readonly kind: TimeoutKind }
   | { readonly type: 'response'; readonly status: number; readonly grpcStatus?: number };
@@ -150,6 +155,8 @@ export function isRetryableOutcome(c: RetryConditions, outcome: AttemptOutcome):
       return c.reset || c.any5xx;
     case 'timeout':
       return outcome.kind === 'per-try' && (c.any5xx || c.gatewayError);
+    case 'rejected':
+      return false;
     case 'response': {
       const s = outcome.status;
       if (outcome.grpcStatus !== undefined && c.grpcCodes.has(outcome.grpcStatus)) return true;

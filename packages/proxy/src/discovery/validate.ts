@@ -1,5 +1,7 @@
 /** Checks a pushed resource before it is applied; a problem is NACKed with this text. */
 import type { Resource__Output } from '@weft/api';
+import { describeError, planDestination } from '@weft/core';
+import { resolveTracingConfig } from '../telemetry/tracing-config.js';
 
 const PORT_MAX = 65535;
 
@@ -14,10 +16,8 @@ export function validateResource(resource: Resource__Output): string | undefined
     case 'destination': {
       const d = resource.destination;
       if (d == null) return 'destination missing';
-      const backends = new Set<string>();
       for (const b of d.backends) {
         if (b.name === '') return 'backend with empty name';
-        backends.add(b.name);
         for (const e of b.endpoints) {
           if (e.address === '') return `backend ${b.name}: endpoint with empty address`;
           if (badPort(e.port)) return `backend ${b.name}: endpoint ${e.address} has invalid port ${e.port}`;
@@ -31,24 +31,11 @@ export function validateResource(resource: Resource__Output): string | undefined
           }
         }
       }
-      for (const r of d.routes) {
-        for (const wb of r.backends) {
-          if (!backends.has(wb.backend)) return `route ${r.name}: unknown backend "${wb.backend}"`;
-        }
-        for (const m of r.matches) {
-          const regexes = [
-            m.path?.kind === 'regex' ? m.path.regex : undefined,
-            ...m.headers.map((h) => (h.kind === 'regex' ? h.regex : undefined)),
-          ];
-          for (const re of regexes) {
-            if (re === undefined) continue;
-            try {
-              new RegExp(re);
-            } catch {
-              return `route ${r.name}: invalid regex ${JSON.stringify(re)}`;
-            }
-          }
-        }
+      // Routes, splits, retry policies and regex safety: the traffic path's own compiler decides.
+      try {
+        planDestination(d);
+      } catch (err) {
+        return describeError(err);
       }
       return undefined;
     }
@@ -64,8 +51,21 @@ export function validateResource(resource: Resource__Output): string | undefined
       return undefined;
     }
     case 'meshConfig':
-      return undefined;
+      return meshTracingProblem(resource.meshConfig?.tracing);
     default:
       return 'resource without a kind';
+  }
+}
+
+/** Why a pushed tracing section cannot be used (it is NACKed and the current tracing kept). */
+function meshTracingProblem(
+  tracing: { endpoint: string; protocol: string; sampling: number } | null | undefined,
+): string | undefined {
+  if (tracing == null) return undefined;
+  try {
+    resolveTracingConfig({ env: {}, mesh: tracing });
+    return undefined;
+  } catch (err) {
+    return describeError(err);
   }
 }

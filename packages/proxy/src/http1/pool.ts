@@ -8,8 +8,7 @@ import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
 import type { HeadLimits } from './head-parser.js';
-import type { Http1Request } from './server-connection.js';
-import { type ConnectionHome, UpstreamConnection } from './upstream-connection.js';
+import { type ConnectionHome, UpstreamConnection, type UpstreamExchange } from './upstream-connection.js';
 
 export interface Http1PoolOptions {
   readonly connector: Connector;
@@ -29,7 +28,7 @@ export class Http1Pool implements ConnectionHome {
   constructor(private readonly options: Http1PoolOptions) {}
 
   /** Sends `req` to `target` on an idle connection, or on a new one (`fresh` forces new). */
-  forward(req: Http1Request, target: UpstreamTarget, fresh: boolean): void {
+  forward(req: UpstreamExchange, target: UpstreamTarget, fresh: boolean): void {
     if (!fresh) {
       const list = this.idle.get(target.key);
       while (list !== undefined && list.length > 0) {

@@ -5,14 +5,17 @@
  * and relays it; then goes back to its pool if the framing allows reuse.
  */
 import type { Socket } from 'node:net';
+import type { WeftError } from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { relay } from '../tcp/relay.js';
+import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
-import { type HeadLimits, parseHead } from './head-parser.js';
+import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
+import type { ClientBodyMode } from './serialize.js';
 import { serializeRequestHead } from './serialize.js';
-import { type Http1Request, UpstreamError } from './server-connection.js';
+import { UpstreamError } from './server-connection.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -21,6 +24,37 @@ enum UpState {
   AwaitHead = 1,
   Body = 2,
   Closed = 3,
+}
+
+/**
+ * Where an upstream connection writes a response: the client connection, or a traffic attempt
+ * that relays the response or drops it (a retry). Implemented by Http1ServerConnection.
+ */
+export interface ResponseSink {
+  readonly socket: Socket;
+  readonly mode: ClientBodyMode;
+  attachBody(target: BodyTarget): void;
+  writeInterim(head: MessageHead): void;
+  writeHead(head: MessageHead): void;
+  /** Writes a held response head (called after each upstream read). */
+  flushHead(): void;
+  writeBody(chunk: Buffer): boolean;
+  endResponse(): void;
+  takeOver(): { socket: Socket; pending: Buffer };
+  destroy(): void;
+}
+
+/** A request as an upstream connection carries it. Implemented by Http1Request. */
+export interface UpstreamExchange {
+  readonly head: MessageHead;
+  /** Trace headers replacing those of `head` when written (undefined: `head` as it is). */
+  readonly traceHeaders?: TraceHeaders | undefined;
+  readonly conn: ResponseSink;
+  readonly direction: 'outbound' | 'inbound';
+  /** Set by the upstream connection carrying the exchange. */
+  abortUpstream: () => void;
+  fail(error: WeftError): void;
+  retryOnFreshConnection(): boolean;
 }
 
 /** Gives connections back to their pool. */
@@ -33,7 +67,7 @@ export class UpstreamConnection implements BodyTarget {
   private state = UpState.Idle;
   private buf: Buffer = EMPTY;
   private readonly framer = new BodyFramer();
-  private request: Http1Request | undefined;
+  private request: UpstreamExchange | undefined;
   private requestBodyDone = true;
   private responseBytes = 0;
   private reusable = true;
@@ -66,7 +100,7 @@ export class UpstreamConnection implements BodyTarget {
   }
 
   /** Starts an exchange: writes the head, then lets the client stream the body. */
-  send(req: Http1Request): void {
+  send(req: UpstreamExchange): void {
     this.request = req;
     this.state = UpState.AwaitHead;
     this.buf = EMPTY;
@@ -74,7 +108,10 @@ export class UpstreamConnection implements BodyTarget {
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
     req.abortUpstream = this.abortBound;
-    this.pendingHead = serializeRequestHead(req.head, '');
+    const trace = req.traceHeaders;
+    const head =
+      trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
+    this.pendingHead = serializeRequestHead(head, '');
     req.conn.attachBody(this);
     if (this.pendingHead !== undefined) this.flushHead();
   }
@@ -117,7 +154,7 @@ export class UpstreamConnection implements BodyTarget {
     req.conn.flushHead();
   }
 
-  private process(req: Http1Request): void {
+  private process(req: UpstreamExchange): void {
     while (this.state === UpState.AwaitHead) {
       const r = parseHead(this.buf, false, this.limits, req.head.method);
       if (r.type === 'incomplete') return;
@@ -175,7 +212,7 @@ export class UpstreamConnection implements BodyTarget {
     if (r.type === 'done') this.completeResponse(req);
   }
 
-  private completeResponse(req: Http1Request): void {
+  private completeResponse(req: UpstreamExchange): void {
     this.state = UpState.Idle;
     this.request = undefined;
     req.abortUpstream = noop;
@@ -190,7 +227,7 @@ export class UpstreamConnection implements BodyTarget {
     else this.close();
   }
 
-  private switchProtocols(req: Http1Request, head: Parameters<Http1Request['conn']['writeHead']>[0]): void {
+  private switchProtocols(req: UpstreamExchange, head: MessageHead): void {
     this.state = UpState.Closed;
     this.home.remove(this);
     req.conn.writeHead(head);

@@ -8,6 +8,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
 import type { ProxyOptions } from '../options.js';
 import type { TlsContexts } from '../tls/tls-contexts.js';
+import type { TrafficRegistry } from '../traffic/destination-traffic.js';
 
 /** Reads where an intercepted connection was going (SO_ORIGINAL_DST); undefined when unknown. */
 export type OriginalDstReader = (socket: Socket) => { address: string; port: number } | undefined;
@@ -26,6 +27,8 @@ export interface ProxyRuntime {
   readonly resolver: DestinationResolver;
   readonly policies: InboundPolicySource;
   readonly random: Random;
+  /** Per-destination traffic state (routes, balancers, budgets), shared by HTTP and TCP. */
+  readonly traffic: TrafficRegistry;
   readonly outbound: ProtocolSide;
   readonly inbound: ProtocolSide;
   readonly originalDst: OriginalDstReader | undefined;

@@ -12,6 +12,8 @@ import {
   RetryBudget,
 } from '@weft/core';
 
+import type { TrafficMetrics } from './traffic-metrics.js';
+
 type BackendMessage = Destination__Output['backends'][number];
 /** One endpoint of a backend, as the control plane sent it. */
 export type EndpointMessage = BackendMessage['endpoints'][number];
@@ -22,6 +24,8 @@ export interface TrafficDeps {
   readonly random: Random;
   /** Told once per Destination that does not compile (the old plan keeps serving). */
   readonly onRejected?: (authority: string, error: unknown) => void;
+  /** Counts ejections; absent in unit tests. */
+  readonly metrics?: TrafficMetrics;
 }
 
 /** The stable identity of an endpoint: where the proxy connects. */
@@ -118,15 +122,26 @@ export class DestinationTraffic {
     for (const [name, backend] of this.compiled.backends) {
       let balancer = this.balancers.get(name);
       if (balancer === undefined) {
+        const detector = new OutlierDetector(policy.outlierDetection, this.deps.clock);
+        const metrics = this.deps.metrics;
+        if (metrics !== undefined) {
+          detector.onEvent = (e) => {
+            if (e.type === 'ejected') metrics.ejections.inc({ backend: name, endpoint: e.key });
+            else if (e.type === 'ejection-skipped') metrics.ejectionsSkipped.inc({ backend: name });
+          };
+        }
         balancer = new Balancer<EndpointMessage>({
           algorithm: policy.loadBalancer,
           clock: this.deps.clock,
           random: this.deps.random,
-          outlierDetector: new OutlierDetector(policy.outlierDetection, this.deps.clock),
+          outlierDetector: detector,
         });
         this.balancers.set(name, balancer);
       }
-      balancer.update(backend.endpoints.map((e) => ({ key: endpointKey(e), value: e, weight: e.weight })));
+      // proto3 cannot tell an unset weight from 0; the contract says 0 means the default, 1.
+      balancer.update(
+        backend.endpoints.map((e) => ({ key: endpointKey(e), value: e, weight: e.weight === 0 ? 1 : e.weight })),
+      );
     }
   }
 }

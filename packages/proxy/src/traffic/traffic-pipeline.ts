@@ -9,6 +9,7 @@ import {
   type AttemptTimer,
   type Clock,
   type Random,
+  type RetryDecision,
   type RetryLoopResult,
   type RouteRequest,
   runWithRetries,
@@ -24,6 +25,7 @@ import {
   UnavailableError,
   UpstreamFailedError,
 } from './errors.js';
+import type { TrafficMetrics } from './traffic-metrics.js';
 
 export { ATTEMPT_HEADER };
 
@@ -32,14 +34,20 @@ export interface AttemptResponse {
   readonly outcome: AttemptOutcome;
   /** False when nothing reached the upstream (connect failure, refused stream). */
   readonly sent: boolean;
+  /** Why the attempt failed without a response (the dial or stream error), for the client's error body. */
+  readonly detail?: string;
   /**
-   * Sends this attempt's response to the client (only for `response` outcomes); resolves
-   * when the response has been relayed or the client went away. Never rejects.
+   * Sends this attempt's response to the client (only for `response` outcomes; a protocol
+   * that relayed it already when `judge` said so just waits); resolves when the response has
+   * been relayed or the client went away. Never rejects.
    */
   relay(): Promise<void>;
   /** Drops this attempt's response (it will be retried). */
   discard(): void;
 }
+
+/** Tells a protocol, at the moment it knows an attempt's outcome, whether the attempt is final. */
+export type AttemptJudge = (outcome: AttemptOutcome, sent: boolean) => RetryDecision;
 
 /**
  * One request as a protocol (HTTP/1, HTTP/2) exposes it to the traffic path. The protocol
@@ -49,13 +57,21 @@ export interface Exchange {
   readonly request: RouteRequest;
   /**
    * Sends attempt `attempt` (1-based; set in the {@link ATTEMPT_HEADER} header) to `endpoint`,
-   * arming `timer`. Resolves when the response head arrives or the attempt fails; never rejects.
+   * arming `timer` until the response head. Resolves when the response head arrives or the
+   * attempt fails; never rejects. May call `judge` at that moment (see {@link AttemptJudge}).
    */
-  attempt(endpoint: EndpointMessage, attempt: number, timer: AttemptTimer): Promise<AttemptResponse>;
+  attempt(
+    endpoint: EndpointMessage,
+    attempt: number,
+    timer: AttemptTimer,
+    judge: AttemptJudge,
+  ): Promise<AttemptResponse>;
   /** Body bytes seen so far and whether all are held for a replay. */
   body(): { readonly bytes: number; readonly replayable: boolean };
   /** Set when the client went away: no further attempts are made. */
   readonly signal?: AbortSignal;
+  /** Told the route and backend chosen, before the first attempt (telemetry). */
+  routed?(route: string, backend: string): void;
 }
 
 /** How the traffic path ended. */
@@ -71,6 +87,7 @@ export type TrafficResult =
 export interface TrafficPathDeps {
   readonly clock: Clock;
   readonly random: Random;
+  readonly metrics?: TrafficMetrics;
 }
 
 /** Runs the traffic path for one request on `traffic` (the destination's state). Never rejects. */
@@ -95,6 +112,7 @@ export async function sendThroughTraffic(
     };
   }
   const backend = selection.backend;
+  exchange.routed?.(routeName, backend);
   const balancer = traffic.balancer(backend);
   if (balancer === undefined) {
     return {
@@ -125,14 +143,21 @@ export async function sendThroughTraffic(
       method: req.method,
       ...(timeoutMs === undefined ? {} : { requestDeadline: startedAt + timeoutMs }),
       body: () => exchange.body(),
-      send: async (endpoint, attempt, timer) => {
-        const response = await exchange.attempt(endpoint.value, attempt, timer);
+      send: async (endpoint, attempt, timer, judge) => {
+        const response = await exchange.attempt(endpoint.value, attempt, timer, judge);
+        deps.metrics?.attempts.inc({ backend, outcome: outcomeLabel(response.outcome) });
         return { outcome: response.outcome, sent: response.sent, value: response };
       },
       discard: (response) => response.discard(),
       sleep: (ms) => sleep(deps.clock, ms, exchange.signal),
       ...(exchange.signal === undefined ? {} : { signal: exchange.signal }),
     });
+    const metrics = deps.metrics;
+    if (metrics !== undefined) {
+      if (result.attempts > 1) metrics.retries.inc({ backend }, result.attempts - 1);
+      if (result.type === 'response' && result.stop !== 'success')
+        metrics.retryStops.inc({ backend, reason: result.stop });
+    }
     if (result.type === 'response' && result.last.outcome.type === 'response') {
       // The request stays active (counted by the limiter) until its response is relayed.
       release = false;
@@ -143,6 +168,11 @@ export async function sendThroughTraffic(
   } finally {
     if (release) admitted.permit.release();
   }
+}
+
+/** A metrics label for an attempt's outcome: the status class, or the failure kind. */
+function outcomeLabel(outcome: AttemptOutcome): string {
+  return outcome.type === 'response' ? `${Math.floor(outcome.status / 100)}xx` : outcome.type;
 }
 
 /** The error a request ends with when no response is relayed. */
@@ -175,6 +205,8 @@ function failure(
   }
   const outcome = result.last.outcome;
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  const detail = result.last.value.detail === undefined ? '' : `: ${result.last.value.detail}`;
+  const fail = (error: WeftError): TrafficResult => ({ type: 'failed', error, backend, attempts });
   switch (outcome.type) {
     case 'response':
       throw new Error('a response outcome is relayed, not failed');
@@ -183,26 +215,15 @@ function failure(
       return { type: 'failed', error: new TimeoutError(timeoutMessage(outcome.kind, ms)), backend, attempts };
     }
     case 'connect-failure':
-      return {
-        type: 'failed',
-        error: new UnavailableError(`${backend}: connection failed (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(new UnavailableError(`${backend}: connection failed (${tries})${detail}`));
+    case 'rejected':
+      return fail(new UnavailableError(`${backend}${detail || ': connection refused by the proxy'}`));
     case 'refused-stream':
-      return {
-        type: 'failed',
-        error: new UnavailableError(`${backend}: stream refused (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(new UnavailableError(`${backend}: stream refused (${tries})${detail}`));
     case 'reset':
-      return {
-        type: 'failed',
-        error: new UpstreamFailedError(`${backend}: connection reset before a response (${tries})`),
-        backend,
-        attempts,
-      };
+      return fail(
+        new UpstreamFailedError(`${backend}: connection reset before a response (${tries})${detail}`),
+      );
   }
 }
 

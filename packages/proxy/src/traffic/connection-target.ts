@@ -1,0 +1,45 @@
+/** Per-connection balancing for opaque TCP: the destination's catch-all route, its split, one endpoint. */
+
+import type { Destination__Output } from '@weft/api';
+import type { Random } from '@weft/core';
+import type { UpstreamTarget } from '../layers/types.js';
+import type { TrafficRegistry } from './destination-traffic.js';
+import { endpointTarget } from './http1-exchange.js';
+
+/** A picked endpoint for one connection; `done` reports whether connecting succeeded. */
+export interface ConnectionPick {
+  readonly target: UpstreamTarget;
+  done(connected: boolean): void;
+}
+
+/** A bare connection matches only routes without HTTP conditions (matches on "/" with no method or headers). */
+const CONNECTION = { method: '', path: '/', headers: {} };
+
+/**
+ * Picks the endpoint a new TCP connection to `destination` goes to, counting it in the
+ * endpoint's load and feeding connect failures to outlier detection. Undefined when there is
+ * nowhere to go (no route, every weight 0, no endpoint, invalid config).
+ */
+export function connectionTarget(
+  registry: TrafficRegistry,
+  destination: Destination__Output,
+  random: Random,
+): ConnectionPick | undefined {
+  let selection: ReturnType<ReturnType<TrafficRegistry['for']>['plan']['select']>;
+  let traffic: ReturnType<TrafficRegistry['for']>;
+  try {
+    traffic = registry.for(destination);
+    selection = traffic.plan.select(CONNECTION, random);
+  } catch {
+    return undefined;
+  }
+  if (selection.type !== 'selected') return undefined;
+  const balancer = traffic.balancer(selection.backend);
+  const picked = balancer?.pick();
+  if (balancer === undefined || picked === undefined || picked.type === 'fail') return undefined;
+  const attempt = balancer.start(picked.endpoint);
+  return {
+    target: endpointTarget(picked.endpoint.value),
+    done: (connected) => attempt.end(connected ? 'success' : 'failure'),
+  };
+}
