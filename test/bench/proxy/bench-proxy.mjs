@@ -251,6 +251,9 @@ pinned to core ${loadCore}. All traffic is on 127.0.0.1.
 - Caveats: the kernel's loopback packet processing (softirq) is not charged to any process, so "proxy CPU" under-counts
   a saturated proxy (HAProxy at "60%" can be holding its core); "busy" counts everything on a core, including other
   tenants' work. Compare rows of one run, not runs on different days.
+- The HAProxy pairs use TLS 1.3 with EC P-256 certificates carrying SPIFFE URIs (made with openssl) and verify the
+  peer's chain; weft also checks the peer's SPIFFE ID against what discovery said. The weft pair gets its certificates
+  through Certify from \`weft control-plane\` (join tokens from \`weft token create\`); the server sidecar is strict mTLS.
 
 ### HTTP/1.1, 1 KiB responses
 
