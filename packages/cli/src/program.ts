@@ -8,6 +8,7 @@ import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerStat } from './commands/stat.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { pkiIssuer } from './install/pki-issuer.js';
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerStat(program, io);
   registerIdentity(program, io);
   registerToken(program, io);
   registerControlPlane(program, io);

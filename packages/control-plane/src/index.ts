@@ -9,9 +9,9 @@ export {
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,
-  peerAddress,
   type Registrar,
 } from './discovery/discovery-service.js';
+export { peerAddress } from './discovery/node-workload.js';
 export {
   type AuthenticatedCall,
   certificateIdentity,
@@ -19,6 +19,7 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
   type CertifierOptions,

@@ -12,6 +12,8 @@ import { WeftError } from '@weft/core';
 import type { Destination, DestinationBackend } from '../discovery/resolver.js';
 import { type PeerInfo, type ProxyRequest, statusForError, type UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import type { H2Pool } from './h2-pool.js';
 
 const HOP_BY_HOP = new Set([
@@ -61,6 +63,7 @@ export class H2Request implements ProxyRequest {
   destination: Destination | undefined;
   backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
+  telemetry: RequestTelemetry | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -69,7 +72,9 @@ export class H2Request implements ProxyRequest {
     private readonly info: H2ConnectionInfo,
     private readonly pool: H2Pool,
     private readonly metrics: ProxyMetrics,
-  ) {}
+  ) {
+    stream.once('close', () => this.telemetry?.finished());
+  }
 
   get method(): string {
     return (this.headers[':method'] as string | undefined) ?? 'GET';
@@ -113,12 +118,16 @@ export class H2Request implements ProxyRequest {
   private relay(session: import('node:http2').ClientHttp2Session): void {
     const down = this.stream;
     if (down.destroyed) return;
-    const up = session.request(forwardable(this.headers), { endStream: false });
+    const outgoing = forwardable(this.headers);
+    const trace = this.telemetry?.traceHeaders;
+    if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
+    const up = session.request(outgoing, { endStream: false });
     let trailers: OutgoingHttpHeaders | undefined;
     up.on('response', (headers, flags) => {
       if (down.destroyed) return;
       const status = Number(headers[':status'] ?? 502);
       this.count(status);
+      this.telemetry?.responded(status);
       const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       if (endStream) {
         down.respond(forwardable(headers), { endStream: true });
@@ -158,6 +167,7 @@ export class H2Request implements ProxyRequest {
     }
     const status = statusForError(error);
     this.count(status);
+    this.telemetry?.responded(status, error);
     this.metrics.requestErrors.inc({ direction: this.info.direction, reason: error.code.toLowerCase() });
     const extra: OutgoingHttpHeaders = {};
     for (let i = 0; i < extraHeaders.length; i += 2) extra[extraHeaders[i]!] = extraHeaders[i + 1];

@@ -77,6 +77,7 @@ function forwardOnce(
     req.fail(new UnavailableError(`${selection.backend}: ${why}`));
     return;
   }
+  req.telemetry?.routed(selection.route.route.name, selection.backend);
   req.upstream = endpointTarget(picked.endpoint.value);
   next(req);
 }

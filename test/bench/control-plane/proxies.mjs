@@ -10,12 +10,14 @@ const now = () => performance.timeOrigin + performance.now();
 const Discovery = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery;
 const clients = [];
 let reports = [];
-let flushTimer;
+let scheduled = false;
 
 function report(id, proxy, t) {
   reports.push([id, proxy, t]);
-  flushTimer ??= setTimeout(() => {
-    flushTimer = undefined;
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(() => {
+    scheduled = false;
     process.send({ type: 'seen', reports });
     reports = [];
   }, 5);

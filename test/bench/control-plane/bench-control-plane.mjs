@@ -12,7 +12,12 @@ import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadDiscoveryProto } from '@weft/api';
-import { ControlPlane, createIdentityServerCredentials, ResourceBuilder } from '@weft/control-plane';
+import {
+  ControlPlane,
+  createIdentityServerCredentials,
+  ResourceBuilder,
+  ResponseEncoder,
+} from '@weft/control-plane';
 import { silentLogger } from '@weft/core';
 import {
   CertificateAuthority,
@@ -273,6 +278,36 @@ for (let k = 0; k < 3; k++) {
   void bytes;
 }
 const naive = pct(naiveMs, 50);
+
+// Encoding one change for 100 subscribers: spliced (encode once) vs serialize per subscriber.
+const hot = new ResourceBuilder(cp.state).destination('ns-0', `svc-0`, 80);
+const encodeRuns = { spliced: [], perSubscriber: [] };
+for (let k = 0; k < 20; k++) {
+  const message = structuredClone(hot.message);
+  const encoder = new ResponseEncoder(serialize);
+  let t0 = now();
+  for (let i = 0; i < 100; i++)
+    encoder.encode(
+      String(i),
+      String(i),
+      [{ name: `svc-0.ns-0:80`, version: hot.version, destination: message }],
+      [],
+    );
+  encodeRuns.spliced.push(now() - t0);
+  t0 = now();
+  for (let i = 0; i < 100; i++)
+    serialize({
+      versionInfo: String(i),
+      nonce: String(i),
+      resources: [{ name: `svc-0.ns-0:80`, version: hot.version, destination: message }],
+      removedNames: [],
+    });
+  encodeRuns.perSubscriber.push(now() - t0);
+}
+const encode100 = {
+  spliced_ms: r2(pct(encodeRuns.spliced, 50)),
+  per_subscriber_ms: r2(pct(encodeRuns.perSubscriber, 50)),
+};
 const deltaApply = pct(applyTimes, 50);
 
 child.send({ type: 'stop' });
@@ -301,6 +336,8 @@ const result = {
   fanout,
   mesh_tenfold: meshTenfold,
   mesh_tenfold_apply_ratio: r2(meshTenfold.apply_ms_p50 / (fanout[1]?.apply_ms_p50 ?? Number.NaN)),
+  encode_100_subscribers: encode100,
+  encode_splice_speedup: r2(encode100.per_subscriber_ms / encode100.spliced_ms),
   naive_full_recompute_ms: r2(naive),
   naive_vs_delta_ratio: r2(naive / deltaApply),
 };
@@ -325,6 +362,9 @@ for (const [n, f] of Object.entries(fanout)) {
 }
 console.log(
   `  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`,
+);
+console.log(
+  `  encoding a change for 100 subscribers: ${encode100.spliced_ms} ms spliced vs ${encode100.per_subscriber_ms} ms serialized each time (${result.encode_splice_speedup}x)`,
 );
 console.log(
   `  naive full recompute per change: ${result.naive_full_recompute_ms} ms = ${result.naive_vs_delta_ratio}x the delta push`,
