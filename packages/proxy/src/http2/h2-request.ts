@@ -10,7 +10,13 @@ import {
 } from 'node:http2';
 import { WeftError } from '@weft/core';
 import type { Destination, DestinationBackend } from '../discovery/resolver.js';
-import { type PeerInfo, type ProxyRequest, statusForError, type UpstreamTarget } from '../layers/types.js';
+import {
+  type PeerInfo,
+  type ProxyRequest,
+  statusForError,
+  type UpstreamHead,
+  type UpstreamTarget,
+} from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { H2Pool } from './h2-pool.js';
 
@@ -61,6 +67,7 @@ export class H2Request implements ProxyRequest {
   destination: Destination | undefined;
   backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
+  onUpstreamHead: ((head: UpstreamHead) => void) | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -105,19 +112,30 @@ export class H2Request implements ProxyRequest {
     this.upstream = upstream;
     this.pool.session(upstream).then(
       (session) => this.relay(session),
-      (err: unknown) =>
-        this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`)),
+      (err: unknown) => {
+        this.tellHead({ type: 'failed' });
+        this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`));
+      },
     );
   }
 
   private relay(session: import('node:http2').ClientHttp2Session): void {
     const down = this.stream;
-    if (down.destroyed) return;
+    if (down.destroyed) {
+      this.tellHead({ type: 'cancelled' });
+      return;
+    }
     const up = session.request(forwardable(this.headers), { endStream: false });
     let trailers: OutgoingHttpHeaders | undefined;
     up.on('response', (headers, flags) => {
       if (down.destroyed) return;
       const status = Number(headers[':status'] ?? 502);
+      const grpc = headers['grpc-status'];
+      this.tellHead(
+        grpc === undefined
+          ? { type: 'response', status }
+          : { type: 'response', status, grpcStatus: Number(grpc) },
+      );
       this.count(status);
       const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       if (endStream) {
@@ -136,14 +154,23 @@ export class H2Request implements ProxyRequest {
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
+      this.tellHead({ type: 'failed' });
       if (!down.headersSent)
         this.fail(new WeftError('UNAVAILABLE', 'upstream stream closed before responding'));
       else if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
     });
     down.on('close', () => {
+      this.tellHead({ type: 'cancelled' });
       if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
     });
     this.stream.pipe(up);
+  }
+
+  /** Tells the traffic layer how the exchange began, once. */
+  private tellHead(head: UpstreamHead): void {
+    const tell = this.onUpstreamHead;
+    this.onUpstreamHead = undefined;
+    tell?.(head);
   }
 
   private reset(): void {

@@ -71,15 +71,32 @@ function forwardOnce(
     req.fail(new NoBackendError(`every backend of route ${selection.route.route.name} has weight 0`));
     return;
   }
-  const picked = traffic.balancer(selection.backend)?.pick();
-  if (picked === undefined || picked.type === 'fail') {
-    const why = picked === undefined ? 'unknown backend' : picked.message;
-    req.fail(new UnavailableError(`${selection.backend}: ${why}`));
+  const balancer = traffic.balancer(selection.backend);
+  const picked = balancer?.pick();
+  if (balancer === undefined || picked === undefined) {
+    req.fail(new UnavailableError(`${selection.backend}: unknown backend`));
     return;
+  }
+  if (picked.type === 'fail') {
+    req.fail(new UnavailableError(`${selection.backend}: ${picked.message}`));
+    return;
+  }
+  if (req.protocol === 'h2') {
+    // Latency to the response head feeds peak-EWMA; 5xx, gRPC UNAVAILABLE and failures feed
+    // ejection. (HTTP/1 upgrades report no head: they are balanced but not accounted.)
+    const attempt = balancer.start(picked.endpoint);
+    req.onUpstreamHead = (head) => {
+      if (head.type === 'cancelled') attempt.end('cancelled');
+      else if (head.type === 'failed' || head.status >= 500 || head.grpcStatus === GRPC_UNAVAILABLE) {
+        attempt.end('failure');
+      } else attempt.end('success');
+    };
   }
   req.upstream = endpointTarget(picked.endpoint.value);
   next(req);
 }
+
+const GRPC_UNAVAILABLE = 14;
 
 /** Headers a route can match on, read through the request's accessor. */
 function headersOf(req: ProxyRequest): Record<string, string | undefined> {
