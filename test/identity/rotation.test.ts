@@ -42,13 +42,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A control plane serving only Identity, with 3-second leaves. */
+/** A control plane serving only Identity, with 4-second leaves. */
 async function startControlPlane(port = 0): Promise<{ port: number; stop(): Promise<void> }> {
   const ca = new CertificateAuthority({
     trustDomain: TD,
     issuer,
     trustAnchors: bundle,
-    defaultLifetimeMs: 3000,
+    defaultLifetimeMs: 4000,
   });
   const server = new Server();
   const serving = createIdentityServerCredentials({ ca });
@@ -124,7 +124,7 @@ describe('certificate rotation end to end', () => {
     const first = await manager.start();
     expect(first.identity).toBe('spiffe://cluster.local/ns/shop/sa/web');
     expect(manager.secondsToExpiry()).toBeGreaterThan(0);
-    expect(manager.secondsToExpiry()).toBeLessThanOrEqual(3);
+    expect(manager.secondsToExpiry()).toBeLessThanOrEqual(4);
     const tlsPort = await startTlsServer(manager, first);
     expect(await presented(tlsPort)).toEqual({ serial: first.serialHex, identity: first.identity });
 

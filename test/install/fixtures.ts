@@ -58,7 +58,7 @@ export function opensslIdentityDir(): { dir: string; cleanup: () => void } {
     '-set_serial',
     '7',
     '-days',
-    '30',
+    '365',
     '-extfile',
     'ext.cnf',
     '-out',

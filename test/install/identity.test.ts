@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '@weft/cli';
+import { ManualClock } from '@weft/core';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -157,8 +158,8 @@ describe('weft install --identity-dir', () => {
     try {
       const material = createIdentityMaterial({
         trustDomain: 'cluster.local',
-        anchorValidityMs: 86_400_000 * 30,
-        issuerValidityMs: 86_400_000 * 7,
+        anchorValidityMs: 86_400_000 * 365,
+        issuerValidityMs: 86_400_000 * 90,
       });
       await writeIdentityDir(dir, material);
       const r = await install('--identity-dir', dir);
@@ -211,6 +212,54 @@ describe('weft install --identity-dir', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('weft install --identity-dir and the expiry of the issuer', () => {
+  const day = 86_400_000;
+
+  it('warns on stderr when the issuer expires within 30 days, and still installs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-expiring-'));
+    try {
+      await writeIdentityDir(
+        dir,
+        createIdentityMaterial({
+          trustDomain: 'cluster.local',
+          anchorValidityMs: 365 * day,
+          issuerValidityMs: 10 * day,
+        }),
+      );
+      const r = await install('--identity-dir', dir);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        new RegExp(`^weft install: warning: ${dir}/issuer.crt expires at \\S+, in 10 days\n$`),
+      );
+      expect(parseYamlStream(r.stdout).length).toBeGreaterThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an expired issuer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-expired-'));
+    try {
+      const clock = new ManualClock(Date.now() - 3 * day);
+      await writeIdentityDir(
+        dir,
+        createIdentityMaterial({
+          trustDomain: 'cluster.local',
+          anchorValidityMs: 365 * day,
+          issuerValidityMs: day,
+          clock,
+        }),
+      );
+      const r = await install('--identity-dir', dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${dir}/issuer.crt expired at`);
+      expect(r.stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

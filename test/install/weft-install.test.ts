@@ -32,7 +32,7 @@ const noIssuer: IdentityIssuer = {
   createCa: () => {
     throw new Error('no CA expected');
   },
-  check: () => ({}),
+  check: () => ({ issuerNotAfter: Date.now() + 10 * 365 * 86_400_000 }),
   issueServing: () => {
     throw new Error('no CA expected');
   },
@@ -72,6 +72,8 @@ describe('weft install', () => {
     const idx = (kind: string) => objects.findIndex((o) => o.kind === kind);
     expect(idx('CustomResourceDefinition')).toBeLessThan(idx('Deployment'));
     expect(objects.at(-1)?.kind).toBe('MutatingWebhookConfiguration');
+    // No anchors or aliases: every object is spelled out.
+    expect(r.stdout).not.toMatch(/(: |- )[&*]a\d+/);
     // The TrafficPolicy CRD's `on` field survives a YAML 1.1 reader as "on", not true.
     const tp = objects.find((o) => o.metadata.name === 'trafficpolicies.weft.dev') as any;
     expect(

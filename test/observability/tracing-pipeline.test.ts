@@ -3,7 +3,7 @@
  * attributes, config swaps, and a collector that is down or hung.
  */
 import { createServer } from 'node:net';
-import { TracingController, type TracingControllerOptions } from '@weft/proxy';
+import { type TracedRequest, TracingController, type TracingControllerOptions } from '@weft/proxy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 
@@ -28,14 +28,21 @@ function controller(options: Partial<TracingControllerOptions>): TracingControll
   return c;
 }
 
-const request = { method: 'GET', url: '/r/1', httpVersion: '1.1', headers: { host: 'reviews.shop:9080' } };
-const connection = { direction: 'outbound', mtls: false } as const;
+const request: TracedRequest = {
+  protocol: 'http1',
+  method: 'GET',
+  path: '/r/1',
+  authority: 'reviews.shop:9080',
+  direction: 'outbound',
+  peer: { identity: undefined, address: '127.0.0.1' },
+  header: () => undefined,
+};
 const endpoint = { address: '127.0.0.1', port: 7143, mtls: true };
 
 /** One traced request with one attempt: two spans. */
 function traceOne(c: TracingController, status = 200): void {
-  const span = c.startRequest(request, connection);
-  span.startAttempt({ attempt: 1, ...endpoint }, {}).end(status);
+  const span = c.startRequest(request);
+  span.startAttempt({ attempt: 1, ...endpoint }).end(status);
   span.end(status);
 }
 

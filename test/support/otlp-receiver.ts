@@ -136,7 +136,7 @@ export interface OtlpReceiver {
   spans(): ReceivedSpan[];
   /** Export requests received, by transport (rejected and hung ones included). */
   readonly requests: { grpc: number; http: number };
-  /** Changes how later exports are answered. */
+  /** Changes how later exports are answered; leaving `hang` fails the held ones (not retryable). */
   setMode(mode: ReceiverMode): void;
   /** Resolves with all spans once `predicate` holds; rejects after `timeoutMs` listing what arrived. */
   waitFor(
@@ -241,7 +241,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           return;
         }
         if (mode === 'hang') {
-          hung.push(() => callback({ code: grpc.status.UNAVAILABLE, details: 'receiver closing' }));
+          // Released with a status the exporter does not retry, so that it gives up at once.
+          hung.push(() => callback({ code: grpc.status.INVALID_ARGUMENT, details: 'hung export released' }));
           return;
         }
         accept(decodeSpans(call.request, 'grpc'));
@@ -274,7 +275,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       if (mode === 'hang') {
-        hung.push(() => res.writeHead(503).end());
+        hung.push(() => res.writeHead(400, { 'content-type': 'text/plain' }).end('hung export released'));
         return;
       }
       let body = Buffer.concat(chunks);

@@ -1,12 +1,14 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerControlPlane } from './commands/control-plane.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerStat } from './commands/stat.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { pkiIssuer } from './install/pki-issuer.js';
@@ -41,7 +43,9 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerStat(program, io);
   registerIdentity(program, io);
   registerToken(program, io);
+  registerControlPlane(program, io);
   return program;
 }

@@ -9,9 +9,9 @@ export {
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,
-  peerAddress,
   type Registrar,
 } from './discovery/discovery-service.js';
+export { peerAddress } from './discovery/node-workload.js';
 export {
   type AuthenticatedCall,
   certificateIdentity,
@@ -19,6 +19,7 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
   type CertifierOptions,
@@ -53,6 +54,14 @@ export {
   type TokenValidation,
   type TokenValidator,
 } from './identity/token-validator.js';
+export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
+export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';
+export { KubernetesSource, type KubernetesSourceOptions } from './kubernetes/kubernetes-source.js';
+export {
+  CONTROLLER_NAME,
+  KubernetesStatusWriter,
+  type KubernetesStatusWriterOptions,
+} from './kubernetes/status-writer.js';
 export { ControlPlaneMetrics } from './metrics.js';
 export type { WorkloadRef } from './model/inbound.js';
 export {
@@ -66,6 +75,12 @@ export { type ParsedName, parseName } from './model/resolve.js';
 export { type DestinationResult, type Resolution, ResourceBuilder } from './model/resource-builder.js';
 export type { Condition } from './model/routing.js';
 export {
+  type RunningControlPlane,
+  type SourceChoice,
+  type StartControlPlaneOptions,
+  startControlPlane,
+} from './run.js';
+export {
   type ConfigSource,
   type EventSink,
   formatRef,
@@ -78,5 +93,6 @@ export {
   type SourceEvent,
 } from './sources/config-source.js';
 export { type FolderError, FolderSource, type FolderSourceOptions } from './sources/folder-source.js';
+export { MeshConfigFileSource, type MeshConfigFileSourceOptions } from './sources/mesh-config-file-source.js';
 export { RegistrationSource, type RegistrationSourceOptions } from './sources/registration-source.js';
 export { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';

@@ -18,6 +18,10 @@ export const CONFIG_ANNOTATIONS = {
   skipOutboundCidrs: 'weft.dev/skip-outbound-cidrs',
   opaquePorts: 'weft.dev/opaque-ports',
   inboundPolicy: 'weft.dev/inbound-policy',
+  /** Per-workload override of the mesh config's tracing (reaches the proxy as WEFT_OTLP*). */
+  traceEndpoint: 'weft.dev/trace-endpoint',
+  traceProtocol: 'weft.dev/trace-protocol',
+  traceSampling: 'weft.dev/trace-sampling',
 } as const;
 
 export const PROXY_CONTAINER_NAME = 'weft-proxy';
@@ -84,4 +88,8 @@ export const PROXY_ENV = {
   outboundPort: 'WEFT_OUTBOUND_PORT',
   adminPort: 'WEFT_ADMIN_PORT',
   logLevel: 'WEFT_LOG_LEVEL',
+  /** Tracing overrides from annotations (set only when annotated). */
+  otlp: 'WEFT_OTLP',
+  otlpProtocol: 'WEFT_OTLP_PROTOCOL',
+  traceSampling: 'WEFT_TRACE_SAMPLING',
 } as const;

@@ -99,6 +99,9 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
   if (input.inboundPorts.length > 0) {
     env.push({ name: PROXY_ENV.inbound, value: input.inboundPorts.join(',') });
   }
+  if (options.traceEndpoint !== '') env.push({ name: PROXY_ENV.otlp, value: options.traceEndpoint });
+  if (options.traceProtocol !== '') env.push({ name: PROXY_ENV.otlpProtocol, value: options.traceProtocol });
+  if (options.traceSampling !== '') env.push({ name: PROXY_ENV.traceSampling, value: options.traceSampling });
   if (hasAnchors) {
     const caFile = `${TRUST_ANCHORS_MOUNT_PATH}/${TRUST_ANCHORS_FILE_NAME}`;
     env.push({ name: PROXY_ENV.caFile, value: caFile });

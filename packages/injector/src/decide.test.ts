@@ -157,6 +157,17 @@ describe('when to inject', () => {
     expect(tooMany).toMatchObject({ type: 'skip', reason: { code: 'invalid-annotation' } });
   });
 
+  it('lets apps use ports of other weft components (8443, 7443), only the proxy ports conflict', () => {
+    const https = pod({
+      spec: { containers: [{ name: 'a', ports: [{ containerPort: 8443 }, { containerPort: 7443 }] }] },
+    });
+    expect(injectPod(https, { name: 'shop', annotations: enabled }, config).type).toBe('inject');
+    const admin = pod({ spec: { containers: [{ name: 'a', ports: [{ containerPort: 7191 }] }] } });
+    expect(injectPod(admin, { name: 'shop', annotations: enabled }, config)).toMatchObject({
+      reason: { code: 'port-conflict' },
+    });
+  });
+
   it('names the bad annotation and value in the reason', () => {
     const r = injectPod(
       pod({ annotations: { 'weft.dev/opaque-ports': '0' } }),

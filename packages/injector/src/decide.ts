@@ -45,6 +45,9 @@ export interface DecideOptions {
   readonly requested?: boolean;
 }
 
+/** The ports the proxy binds inside the pod; an app container may not use them. */
+const PROXY_PORTS: readonly number[] = [PORTS.outbound, PORTS.inbound, PORTS.admin];
+
 function skip(code: SkipReasonCode, message: string, optedIn: boolean): Decision {
   return { type: 'skip', reason: { code, message }, optedIn };
 }
@@ -88,7 +91,7 @@ export function decide(
   }
   const clash = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]
     .flatMap((c) => c.ports ?? [])
-    .find((p) => (Object.values(PORTS) as number[]).includes(p.containerPort));
+    .find((p) => PROXY_PORTS.includes(p.containerPort));
   if (clash !== undefined && optedIn) {
     return skip('port-conflict', `container port ${clash.containerPort} is reserved for weft`, true);
   }

@@ -52,3 +52,9 @@ export {
   parseInjectorConfig,
 } from './settings.js';
 export { readTlsFiles, type TlsFileWatchOptions, type TlsMaterial, watchTlsFiles } from './tls-files.js';
+export {
+  type IssuedTls,
+  type IssuedTlsOptions,
+  issueServingCertificate,
+  startIssuedTls,
+} from './tls-issued.js';

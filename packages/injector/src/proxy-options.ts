@@ -21,6 +21,10 @@ export interface ProxyOptions {
   /** Single ports (ranges expanded), e.g. `5432,6379`. */
   readonly opaquePorts: string;
   readonly inboundPolicy: InboundPolicyName;
+  /** Tracing overrides ('' when not annotated: the mesh config applies). */
+  readonly traceEndpoint: string;
+  readonly traceProtocol: string;
+  readonly traceSampling: string;
 }
 
 export type ProxyOptionsResult =
@@ -121,6 +125,24 @@ export function resolveProxyOptions(
       ? ({ ok: true, value: v.trim() } as const)
       : ({ ok: false, message: `"${v}" is not one of ${INBOUND_POLICIES.join(', ')}` } as const);
 
+  const endpoint = (v: string) =>
+    /^(https?:\/\/)?[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(v.trim())
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({
+          ok: false,
+          message: `"${v}" is not an OTLP endpoint such as http://jaeger.weft-system:4318`,
+        } as const);
+  const protocol = (v: string) =>
+    v.trim() === 'grpc' || v.trim() === 'http/protobuf'
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({ ok: false, message: `"${v}" is not grpc or http/protobuf` } as const);
+  const ratio = (v: string) => {
+    const n = Number(v.trim());
+    return v.trim() !== '' && n >= 0 && n <= 1
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({ ok: false, message: `"${v}" is not a sampling ratio from 0 to 1` } as const);
+  };
+
   const options: ProxyOptions = {
     cpu: pick(CONFIG_ANNOTATIONS.proxyCpu, defaults.cpu, quantity),
     memory: pick(CONFIG_ANNOTATIONS.proxyMemory, defaults.memory, quantity),
@@ -137,6 +159,9 @@ export function resolveProxyOptions(
       defaults.mesh.defaultInboundPolicy,
       policy,
     ) as InboundPolicyName,
+    traceEndpoint: pick(CONFIG_ANNOTATIONS.traceEndpoint, '', endpoint),
+    traceProtocol: pick(CONFIG_ANNOTATIONS.traceProtocol, '', protocol),
+    traceSampling: pick(CONFIG_ANNOTATIONS.traceSampling, '', ratio),
   };
   return invalid ?? { type: 'ok', options };
 }

@@ -1,7 +1,7 @@
 /** The webhook's serving certificate from files (a mounted Secret), reloaded when they change. */
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { describeError, type Logger, WeftError } from '@weft/core';
 
 /** A PEM certificate chain and its key. */
@@ -38,7 +38,7 @@ export interface TlsFileWatchOptions {
   readonly certFile: string;
   readonly keyFile: string;
   /** Receives each good new certificate (e.g. `server.setSecureContext`). */
-  readonly onChange: (material: SecureContextOptions) => void;
+  readonly onChange: (material: TlsMaterial) => void;
   /** Told of every reload attempt; for metrics and tests. */
   readonly onReload?: (result: { ok: true } | { ok: false; error: string }) => void;
   readonly logger: Logger;

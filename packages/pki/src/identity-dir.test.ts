@@ -10,6 +10,7 @@ import {
   IDENTITY_FILES,
   loadIdentityDir,
   loadTokenKey,
+  rotateIssuer,
   writeIdentityDir,
 } from './identity-dir.js';
 import { createJoinToken, verifyJoinToken } from './join-token.js';
@@ -100,6 +101,27 @@ describe('identity folder', () => {
     expect(validateSvid(stale.certificate.chain, afterOverlap)).toMatchObject({
       reason: 'unknown-authority',
     });
+  });
+
+  it('rotates the issuer under the same anchor: old and new leaves both validate', async () => {
+    const dir = join(root, 'rotate');
+    await writeIdentityDir(dir, createIdentityMaterial(options));
+    const before = await loadIdentityDir(dir);
+    const csr = createCsr({ privateKey: generateKeyPair().privateKey });
+    const old = before.ca.issue({ csr, identity: 'spiffe://example.org/ns/a/sa/b' });
+    const keyBefore = readFileSync(join(dir, IDENTITY_FILES.issuerKey), 'utf8');
+    const notAfter = await rotateIssuer(dir, { validityMs: 30 * 86400_000 });
+    expect(notAfter).toBeLessThanOrEqual(Date.now() + 30 * 86400_000);
+    expect(readFileSync(join(dir, IDENTITY_FILES.issuerKey), 'utf8')).not.toBe(keyBefore);
+    expect(statSync(join(dir, IDENTITY_FILES.issuerKey)).mode & 0o777).toBe(0o600);
+    const after = await loadIdentityDir(dir);
+    expect(after.ca.issuerNotAfter).toBe(notAfter);
+    const fresh = after.ca.issue({ csr, identity: 'spiffe://example.org/ns/a/sa/b' });
+    if (old.type !== 'issued' || fresh.type !== 'issued') throw new Error('issue failed');
+    const policy = { bundle: after.trustAnchors, trustDomain: 'example.org', now: Date.now() };
+    expect(validateSvid(old.certificate.chain, policy).type).toBe('valid');
+    expect(validateSvid(fresh.certificate.chain, policy).type).toBe('valid');
+    expect(fresh.certificate.chain[1]?.equals(old.certificate.chain[1] as Buffer)).toBe(false);
   });
 
   it('names the bad file', async () => {

@@ -5,7 +5,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '@weft/core';
 import {
@@ -19,7 +19,7 @@ import { parseCertificate } from './certificate.js';
 import { derToPem, pemToDer } from './der.js';
 import { PkiError } from './errors.js';
 import { generateTokenKey } from './join-token.js';
-import { type KeyAlgorithm, privateKeyFromPem, privateKeyToPem } from './keys.js';
+import { type KeyAlgorithm, privateKeyFromPem, privateKeyToPem, spkiOf } from './keys.js';
 import { TrustBundle } from './trust-bundle.js';
 
 /** File names inside an identity folder. */
@@ -169,6 +169,66 @@ export async function loadIdentityDir(
       }),
   );
   return { trustDomain, ca, trustAnchors, tokenKey };
+}
+
+/** Options for {@link rotateIssuer}. */
+export interface RotateIssuerOptions {
+  readonly validityMs: number;
+  readonly keyAlgorithm?: KeyAlgorithm;
+  readonly clock?: Clock;
+}
+
+/**
+ * Replaces issuer.crt and issuer.key with a new issuer signed by the trust anchor whose key is
+ * ca.key (the anchor stays, so every workload keeps trusting old and new leaves). Each file is
+ * replaced atomically; the key keeps mode 0600. Returns the new issuer's expiry (ms).
+ */
+export async function rotateIssuer(dir: string, options: RotateIssuerOptions): Promise<number> {
+  const path = (name: string) => join(dir, name);
+  let anchorsPem: string;
+  let anchorKeyPem: string;
+  let issuerPem: string;
+  try {
+    [anchorsPem, anchorKeyPem, issuerPem] = await Promise.all([
+      readFile(path(IDENTITY_FILES.anchorCert), 'utf8'),
+      readFile(path(IDENTITY_FILES.anchorKey), 'utf8'),
+      readFile(path(IDENTITY_FILES.issuerCert), 'utf8'),
+    ]);
+  } catch (err) {
+    throw new PkiError('NOT_FOUND', `cannot read the identity folder ${dir}`, { cause: err });
+  }
+  const anchorKey = privateKeyFromPem(anchorKeyPem);
+  const spki = spkiOf(anchorKey);
+  const anchor = TrustBundle.fromPem(anchorsPem).anchors.find((a) =>
+    a.info.subjectPublicKeyInfo.equals(spki),
+  );
+  if (anchor === undefined) {
+    throw new PkiError(
+      'INVALID_CONFIG',
+      `${path(IDENTITY_FILES.anchorKey)} matches no certificate in ca.crt`,
+    );
+  }
+  const trustDomain =
+    trustDomainOf(parseCertificate(pemToDer(issuerPem, 'CERTIFICATE'))) ?? trustDomainOf(anchor.info);
+  if (trustDomain === undefined)
+    throw new PkiError('INVALID_CONFIG', `${dir}: the certificates name no trust domain`);
+  const issuer = createIssuer({
+    trustDomain,
+    validityMs: options.validityMs,
+    keyAlgorithm: options.keyAlgorithm,
+    clock: options.clock,
+    anchor: { certificate: anchor.info.der, privateKey: anchorKey },
+  });
+  await replaceFile(path(IDENTITY_FILES.issuerKey), privateKeyToPem(issuer.privateKey), 0o600);
+  await replaceFile(path(IDENTITY_FILES.issuerCert), derToPem(issuer.certificate, 'CERTIFICATE'), 0o644);
+  return parseCertificate(issuer.certificate).notAfter;
+}
+
+async function replaceFile(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, path);
 }
 
 /** Reads only the token key of an identity folder (for `weft token create`). */

@@ -35,6 +35,8 @@ export {
   type LoadIdentityOptions,
   loadIdentityDir,
   loadTokenKey,
+  type RotateIssuerOptions,
+  rotateIssuer,
   writeIdentityDir,
 } from './identity-dir.js';
 export {

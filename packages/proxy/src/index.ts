@@ -1,5 +1,3 @@
-/** @weft/proxy. */
-
 /** @weft/proxy: the sidecar proxy. */
 export { AdminServer, type AdminSource } from './admin/admin-server.js';
 export { type AuthzDecision, type AuthzSubject, decideAuthz } from './authz/decide.js';
@@ -59,15 +57,38 @@ export {
   runSidecar,
 } from './run.js';
 export {
+  histogramBuckets,
+  histogramQuantile,
+  labelsMatch,
+  parsePrometheusText,
+  type Sample,
+  sumSamples,
+} from './telemetry/prometheus-text.js';
+export {
   b3EncodingOf,
-  clearB3,
-  type IncomingHeaders,
-  incomingHeadersGetter,
+  type HeaderSource,
+  headerSourceGetter,
   MeshPropagator,
-  type OutgoingHeaders,
-  outgoingHeadersSetter,
+  replaceTraceHeaders,
+  replaceTraceHeadersIn,
   TRACE_HEADERS,
+  type TraceHeaders,
 } from './telemetry/propagation.js';
+export {
+  isFailureStatus,
+  LATENCY_BUCKETS_MS,
+  type RequestLabels,
+  RequestMetrics,
+  type RequestMetricsOptions,
+  RequestSeries,
+} from './telemetry/request-metrics.js';
+export {
+  forwardAttemptLayer,
+  type RequestObserver,
+  RequestTelemetry,
+  type TelemetryDeps,
+  telemetryLayer,
+} from './telemetry/request-telemetry.js';
 export {
   type AttemptSpan,
   DISABLED_REQUEST_TRACING,
@@ -77,11 +98,12 @@ export {
   type RequestTracerOptions,
   type RequestTracing,
 } from './telemetry/request-tracing.js';
+export { isRootSampled, markRootSampled, unsampledTraceparent } from './telemetry/root-sampling.js';
 export type {
   AttemptInfo,
   Direction,
   RouteInfo,
-  TracedConnection,
+  TracedPeer,
   TracedRequest,
 } from './telemetry/span-attributes.js';
 export type { SpanExportStats } from './telemetry/span-export-stats.js';
@@ -97,12 +119,14 @@ export {
   type TracingConfig,
 } from './telemetry/tracing-config.js';
 export { TracingController, type TracingControllerOptions } from './telemetry/tracing-controller.js';
+export { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 export {
   createTracingPipeline,
   type TracingPipeline,
   type TracingPipelineOptions,
   type TracingResourceInfo,
   tracingResource,
+  WeftRootSampler,
 } from './telemetry/tracing-pipeline.js';
 export {
   type CertificateMaterial,

@@ -21,6 +21,11 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import type { ProxyOptions } from './options.js';
+import { IdentityMetrics } from './telemetry/connection-metrics.js';
+import { RequestMetrics } from './telemetry/request-metrics.js';
+import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
+import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
+import { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 import { TrafficRegistry } from './traffic/destination-traffic.js';
@@ -42,6 +47,8 @@ export interface ProxyDeps {
   readonly clock?: Clock;
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
+  /** Request tracing and its accounting (the binary's TracingController); off without it. */
+  readonly tracing?: ProxyTracing;
 }
 
 /** The ports the proxy actually listens on (after port 0 was resolved). */
@@ -78,6 +85,7 @@ export class Sidecar {
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
     this.tls = new TlsContexts(deps.certificates);
+    this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
       deps.connector ??
       new MeshConnector({ tls: this.tls, metrics: this.metrics, connectTimeoutMs: options.connectTimeoutMs });
@@ -95,6 +103,12 @@ export class Sidecar {
       h2: new H2Pool(connector),
     };
     const random = deps.random ?? systemRandom;
+    const tracing = deps.tracing;
+    if (tracing !== undefined) this.metrics.registry.register(new TracingMetrics(() => tracing.stats()));
+    const telemetry = telemetryLayer({
+      tracing: deps.tracing ?? DISABLED_REQUEST_TRACING,
+      metrics: this.metrics.registry.register(new RequestMetrics()),
+    });
     const clock = deps.clock ?? systemClock;
     const trafficMetrics = createTrafficMetrics(this.metrics.registry);
     const traffic = new TrafficRegistry({
@@ -108,13 +122,15 @@ export class Sidecar {
     });
     const outboundHandler: Handler = chain(
       [
+        telemetry,
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
         trafficLayer({ registry: traffic, clock, random, metrics: trafficMetrics }),
+        forwardAttemptLayer,
       ],
       forwardToUpstream,
     );
     const inboundHandler: Handler = chain(
-      [authorize(deps.policies, this.metrics), fixedUpstream],
+      [telemetry, authorize(deps.policies, this.metrics), fixedUpstream, forwardAttemptLayer],
       forwardToUpstream,
     );
     const side = (direction: 'outbound' | 'inbound', handler: Handler, pool: Http1Pool) => {
@@ -196,6 +212,7 @@ export class Sidecar {
   ): Promise<number> {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
       this.metrics.connections.inc({ listener });
+      this.metrics.transport.accepted(listener, socket);
       track(this.runtime, socket);
       onSocket(socket);
     });

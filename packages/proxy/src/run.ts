@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { Node } from '@weft/api';
-import { type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
+import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import { DiscoveryStreamClient } from './discovery/stream-client.js';
@@ -17,6 +17,7 @@ import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
+import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 
@@ -38,6 +39,8 @@ export interface RunSidecarOptions {
   readonly originalDst?: OriginalDstReader;
   readonly logger?: Logger;
   readonly random?: Random;
+  /** The binary's tracing; it follows the mesh config the control plane pushes. Closed on stop. */
+  readonly tracing?: TracingController;
 }
 
 /** A running sidecar. */
@@ -106,7 +109,20 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     originalDst: run.originalDst,
     logger,
     random,
+    ...(run.tracing === undefined ? {} : { tracing: run.tracing }),
   });
+  const tracing = run.tracing;
+  if (state !== undefined && tracing !== undefined) {
+    state.onMeshConfig = (mesh) => {
+      if (mesh.tracing == null) return;
+      try {
+        tracing.applyMeshConfig(mesh.tracing);
+      } catch (err) {
+        // Validated before the response was ACKed; kept as a guard.
+        logger.warn({ err: describeError(err) }, 'mesh tracing config not applied');
+      }
+    };
+  }
   const ports = await sidecar.start();
   let client: DiscoveryStreamClient | undefined;
   if (state !== undefined && run.controlPlane !== undefined) {
@@ -117,6 +133,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       service: o.service,
       address: o.advertiseAddress,
       inboundListenerPort: ports.inbound,
+      adminPort: ports.admin,
       inboundPorts: o.inbound.map((i) => ({
         port: i.servicePort,
         protocol: 'PROTOCOL_UNSPECIFIED' as const,
@@ -158,6 +175,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       await sidecar.drain(deadlineMs);
       client?.close();
       manager?.close();
+      await run.tracing?.close();
     },
   };
 }

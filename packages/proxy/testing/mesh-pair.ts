@@ -5,7 +5,7 @@
 import type { DiscoveryResponse__Output } from '@weft/api';
 import { DiscoveryState } from '../src/discovery/state.js';
 import { defaultProxyOptions, type ProxyOptions } from '../src/options.js';
-import { type ListeningPorts, Sidecar } from '../src/proxy.js';
+import { type ListeningPorts, type ProxyDeps, Sidecar } from '../src/proxy.js';
 import { StaticCertificateSource } from '../src/tls/certificate-source.js';
 import { createTestCa, type TestCa } from './certs.js';
 
@@ -38,7 +38,12 @@ export function response(resources: DiscoveryResponse__Output['resources']): Dis
 
 export async function startMeshPair(
   appPort: number,
-  extra: { a?: Partial<ProxyOptions>; b?: Partial<ProxyOptions> } = {},
+  extra: {
+    a?: Partial<ProxyOptions>;
+    b?: Partial<ProxyOptions>;
+    aDeps?: Partial<ProxyDeps>;
+    bDeps?: Partial<ProxyDeps>;
+  } = {},
 ): Promise<MeshPair> {
   const ca = createTestCa();
   const aState = new DiscoveryState();
@@ -58,7 +63,12 @@ export async function startMeshPair(
       inbound: [{ servicePort: 80, appHost: '127.0.0.1', appPort }],
       ...extra.b,
     }),
-    { certificates: new StaticCertificateSource(ca.issue(B_ID)), resolver: bState, policies: bState },
+    {
+      certificates: new StaticCertificateSource(ca.issue(B_ID)),
+      resolver: bState,
+      policies: bState,
+      ...extra.bDeps,
+    },
   );
   const a = new Sidecar(
     defaultProxyOptions({
@@ -68,7 +78,12 @@ export async function startMeshPair(
       upstreams: [{ authority: B_AUTHORITY, host: '127.0.0.1', port: 0 }],
       ...extra.a,
     }),
-    { certificates: new StaticCertificateSource(ca.issue(A_ID)), resolver: aState, policies: aState },
+    {
+      certificates: new StaticCertificateSource(ca.issue(A_ID)),
+      resolver: aState,
+      policies: aState,
+      ...extra.aDeps,
+    },
   );
   const bPorts = await b.start();
   const aPorts = await a.start();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:proxy [-- --quick] [-- --out FILE]
+// npm run bench:proxy [-- --quick] [--nice N] [--out FILE] [--only KEYS] [--cpu-prof DIR]
+//                       [--load-core N] [--proxy-core N]
 //
 // Side by side on one machine: direct, weft (outbound only; full two-sidecar mTLS path),
 // HAProxy (HTTP; an mTLS pair; mode tcp), nginx, node-http-proxy. Each proxy is pinned to
@@ -40,8 +41,10 @@ const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefine
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const ncpu = cpus().length;
-const loadCore = 0;
-const proxyCore = ncpu > 1 ? 1 : 0;
+// --load-core N / --proxy-core N: which cores (defaults 0 and 1).
+const coreFlag = (name, fallback) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
+const loadCore = coreFlag('--load-core', 0);
+const proxyCore = coreFlag('--proxy-core', ncpu > 1 ? 1 : 0);
 const plan = {
   loadCore,
   connections: 64,
@@ -115,7 +118,14 @@ async function main() {
     const origin = await alt.startHttpOrigin({ core: loadCore, dir });
     const tcpOrigin = await alt.startTcpOrigin({ core: loadCore });
     origins.push(origin, tcpOrigin);
-    const o = { core: proxyCore, dir, originPort: origin.port, tcpOriginPort: tcpOrigin.port, certs };
+    const o = {
+      core: proxyCore,
+      loadCore,
+      dir,
+      originPort: origin.port,
+      tcpOriginPort: tcpOrigin.port,
+      certs,
+    };
     const row = (key, label, start, skipped) => ({ key, label, start, skipped, runs: {} });
     const direct = async () => ({ url: `http://127.0.0.1:${origin.port}/`, procs: [] });
     const httpRows = [
@@ -219,6 +229,9 @@ pinned to core ${loadCore}. All traffic is on 127.0.0.1.
 - **max req/s** (after the fixed-rate runs): \`wrk -t1 -c${plan.connections}\`, best of ${plan.rounds} × ${plan.maxSeconds} s after a ${plan.warmupSeconds} s warm-up;
   "proxy CPU at max" is the proxy processes' CPU use during that run (100% = one core's worth).
 - **opaque TCP**: \`iperf3 -Z\` (one stream, ${plan.tcpSeconds} s, best of ${plan.rounds}) through the proxy to \`iperf3 -s\`.
+- Caveats: the kernel's loopback packet processing (softirq) is not charged to any process, so "proxy CPU" under-counts
+  a saturated proxy (HAProxy at "60%" can be holding its core); "busy" counts everything on a core, including other
+  tenants' work. Compare rows of one run, not runs on different days.
 
 ### HTTP/1.1, 1 KiB responses
 

@@ -2,10 +2,11 @@
 // one outbound-only proxy (no control plane: the origin is outside the mesh, so traffic
 // passes through in plaintext), or the full path (control plane + two sidecars, mTLS).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startPinned, waitForPort } from './processes.mjs';
+import { tcpThroughput } from './load.mjs';
+import { freePort, startPinned, stop, waitForPort } from './processes.mjs';
 
 function weftBin(root) {
   return join(root, 'packages', 'cli', 'bin', 'weft.js');
@@ -111,7 +112,155 @@ export async function startWeftOutbound(root, { core, originPort, tcpOriginPort,
   return tcp ? { port, procs: [proc] } : { url: `http://127.0.0.1:${port}/`, procs: [proc] };
 }
 
-/** Control plane + two weft proxies, mTLS between them. */
-export async function startWeftMesh() {
-  throw new Error('weft mesh row: not wired yet');
+function weftSync(root, args) {
+  const result = spawnSync(process.execPath, [weftBin(root), ...args], { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) {
+    throw new Error(`weft ${args.slice(0, 2).join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
+  }
+  return result.stdout;
+}
+
+/** Sends GET / through `port` until the answer is 200 (bounded): discovery and certificates are in. */
+async function until200(port, proc, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (proc.exited) throw new Error(`${proc.name} exited (${proc.exitCode}): ${proc.output.trim()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+      if (res.status === 200) return;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`no 200 through the mesh within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** Runs a 1 s iperf3 through `port` until one succeeds (bounded): the opaque mesh path works. */
+async function untilTcpFlows(port, proc, loadCore, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (proc.exited) throw new Error(`${proc.name} exited (${proc.exitCode}): ${proc.output.trim()}`);
+    try {
+      await tcpThroughput({ core: loadCore, port, seconds: 1 });
+      return;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+      await sleep(500);
+    }
+  }
+  throw new Error(`no TCP through the mesh within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** The local-mode manifests: one Service `origin` in namespace `bench`. */
+function originService(tcp) {
+  const portName = tcp ? 'tcp-iperf' : 'http';
+  return `apiVersion: v1
+kind: Service
+metadata: {name: origin, namespace: bench}
+spec:
+  selector: {app: origin}
+  ports:
+  - {name: ${portName}, port: 80, targetPort: 80}
+`;
+}
+
+/**
+ * The full path: `weft control-plane` over a manifests folder (CA from `weft identity
+ * create-ca`), a server sidecar registering service `origin` (inbound 80 -> the origin) and a
+ * client sidecar with `--upstream origin.bench.svc.cluster.local:80=127.0.0.1:PORT`; both
+ * sidecars get their SVIDs through Certify with join tokens from `weft token create`, and talk
+ * mTLS to each other. The sidecars are pinned to the proxy core, the control plane (idle during
+ * the measurement) to the load core.
+ */
+export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcpOriginPort, tcp = false }) {
+  const base = mkdtempSync(join(dir, tcp ? 'weft-mesh-tcp-' : 'weft-mesh-'));
+  const identity = join(base, 'identity');
+  const config = join(base, 'config');
+  mkdirSync(config, { recursive: true });
+  weftSync(root, ['identity', 'create-ca', '--out', identity]);
+  const token = (sa) => {
+    const file = join(base, `${sa}.token`);
+    const text = weftSync(root, [
+      'token',
+      'create',
+      '--identity-dir',
+      identity,
+      '--namespace',
+      'bench',
+      '--service-account',
+      sa,
+    ]);
+    writeFileSync(file, text.trim(), { mode: 0o600 });
+    return file;
+  };
+  writeFileSync(join(config, 'origin.yaml'), originService(tcp));
+  const procs = [];
+  const cpArgs = ['control-plane', '--config-dir', config, '--identity-dir', identity];
+  cpArgs.push('--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0');
+  const cp = startWeft(root, tcp ? 'weft-control-plane-tcp' : 'weft-control-plane', loadCore, cpArgs);
+  try {
+    const cpPort = (await listening(cp, 30_000)).grpc;
+    const common = [
+      '--control-plane',
+      `127.0.0.1:${cpPort}`,
+      '--ca-file',
+      join(identity, 'ca.crt'),
+      ...LOCAL,
+    ];
+    const target = tcp ? tcpOriginPort : originPort;
+    const serverArgs = [
+      'proxy',
+      '--namespace',
+      'bench',
+      '--service',
+      'origin',
+      '--service-account',
+      'origin',
+    ];
+    serverArgs.push(
+      '--token-file',
+      token('origin'),
+      '--inbound',
+      `80=127.0.0.1:${target}`,
+      '--mtls-mode',
+      'strict',
+      ...common,
+    );
+    const server = startWeft(root, 'weft-sidecar-origin', core, serverArgs);
+    procs.push(server);
+    await listening(server, 30_000);
+    const port = await freePort();
+    const clientArgs = [
+      'proxy',
+      '--namespace',
+      'bench',
+      '--service',
+      'client',
+      '--service-account',
+      'client',
+    ];
+    clientArgs.push(
+      '--token-file',
+      token('client'),
+      '--upstream',
+      `origin.bench.svc.cluster.local:80=127.0.0.1:${port}`,
+      ...common,
+    );
+    const client = startWeft(root, 'weft-sidecar-client', core, clientArgs);
+    procs.unshift(client);
+    await listening(client, 30_000);
+    if (tcp) await untilTcpFlows(port, client, loadCore);
+    else await until200(port, client);
+    // Only the sidecars are measured; the control plane is stopped with them.
+    const result = { procs, cleanup: () => stop(cp) };
+    return tcp ? { port, ...result } : { url: `http://127.0.0.1:${port}/`, ...result };
+  } catch (err) {
+    for (const proc of procs) await stop(proc);
+    await stop(cp);
+    throw err;
+  }
 }

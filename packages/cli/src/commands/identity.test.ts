@@ -145,6 +145,19 @@ describe('weft identity / weft token', () => {
     expect(refused.stderr).toMatch(/certificate request failed \(token-malformed\)/);
   });
 
+  it('rotate-issuer keeps the anchor and replaces the issuer', async () => {
+    const before = readFileSync(join(dir, 'issuer.crt'), 'utf8');
+    const anchor = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    const rotated = await weft('identity', 'rotate-issuer', '--dir', dir, '--issuer-validity', '90d');
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/new issuer .* valid until/);
+    expect(readFileSync(join(dir, 'issuer.crt'), 'utf8')).not.toBe(before);
+    expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).toBe(anchor);
+    const verify = await run('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'issuer.crt')]);
+    expect(verify.stdout).toMatch(/OK/);
+    expect((await weft('identity', 'rotate-issuer', '--dir', join(root, 'nope'))).code).toBe(1);
+  });
+
   it('token create rejects bad names as usage errors and a missing folder as a failure', async () => {
     const bad = await weft(
       'token',

@@ -6,6 +6,7 @@ import {
   createIdentityMaterial,
   type KeyAlgorithm,
   parseCertificate,
+  rotateIssuer,
   TrustBundle,
   trustDomainOf,
   writeIdentityDir,
@@ -79,6 +80,23 @@ export function registerIdentity(program: Command, io: CliIo): void {
         );
       },
     );
+
+  identity
+    .command('rotate-issuer')
+    .description('replace issuer.crt/issuer.key with a new issuer under the same trust anchor (ca.key)')
+    .requiredOption('--dir <dir>', 'folder written by "weft identity create-ca"')
+    .option('--issuer-validity <duration>', 'new issuer lifetime', durationOption, durationOption('1y'))
+    .option('--key-algorithm <alg>', 'ecdsa-p256 or rsa-2048', keyAlgorithmOption, 'ecdsa-p256')
+    .action(async (opts: { dir: string; issuerValidity: number; keyAlgorithm: KeyAlgorithm }) => {
+      const notAfter = await rotateIssuer(opts.dir, {
+        validityMs: opts.issuerValidity,
+        keyAlgorithm: opts.keyAlgorithm,
+      });
+      io.stdout(
+        `new issuer in ${opts.dir}, valid until ${new Date(notAfter).toISOString()}; ` +
+          'restart the control plane to sign with it (existing certificates stay valid)\n',
+      );
+    });
 
   identity
     .command('issue')

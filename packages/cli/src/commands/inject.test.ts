@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseInjectorConfig } from '@weft/injector';
 import { Pod } from 'kubernetes-models/v1';
@@ -114,6 +116,31 @@ describe('weft inject', () => {
     const job = parseAllDocuments(r.stdout)[0]!.toJS();
     expect(job.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['weft-proxy', 'pi']);
     expect(job.spec.template.spec.containers[0].image).toBe('weft:bin');
+    const dir = mkdtempSync(join(tmpdir(), 'weft-inject-'));
+    writeFileSync(join(dir, 'mesh.yaml'), 'mtls: strict\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'mtls: sometimes\n');
+    const strict = spawnSync(
+      process.execPath,
+      [bin, 'inject', '-f', '-', '--mesh-config', join(dir, 'mesh.yaml')],
+      {
+        input: fixture('pi-job.yaml'),
+        encoding: 'utf8',
+      },
+    );
+    expect(strict.status).toBe(0);
+    const proxy = parseAllDocuments(strict.stdout)[0]!.toJS().spec.template.spec.initContainers[1];
+    expect(proxy.env).toContainEqual({ name: 'WEFT_MTLS_MODE', value: 'strict' });
+    const badMesh = spawnSync(
+      process.execPath,
+      [bin, 'inject', '-f', '-', '--mesh-config', join(dir, 'bad.yaml')],
+      {
+        input: '',
+        encoding: 'utf8',
+      },
+    );
+    rmSync(dir, { recursive: true });
+    expect(badMesh.status).toBe(2);
+    expect(badMesh.stderr).toContain('mtls');
     const bad = spawnSync(process.execPath, [bin, 'inject', '-f', '-', '--proxy-cpu', 'lots'], {
       input: '',
       encoding: 'utf8',

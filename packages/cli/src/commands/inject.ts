@@ -5,11 +5,17 @@ import type { InjectorConfig } from '@weft/injector';
 import type { Command } from 'commander';
 import { Document, parseAllDocuments } from 'yaml';
 import type { CliIo } from '../program.js';
-import { injectorSettingsFromFlags, type SettingsFlags, settingsOptions } from './injector.js';
+import {
+  injectorSettingsFromFlags,
+  readMeshConfig,
+  type SettingsFlags,
+  settingsOptions,
+} from './injector.js';
 
 interface InjectFlags extends SettingsFlags {
   filename: string;
   namespace: string;
+  meshConfig?: string;
 }
 
 async function readInput(file: string): Promise<string> {
@@ -58,12 +64,16 @@ export function registerInject(program: Command, io: CliIo): void {
     .command('inject')
     .description('add the weft sidecar to the pods of Kubernetes manifests (Pods, Deployments, ... , Lists)')
     .requiredOption('-f, --filename <file>', 'a YAML or JSON manifest file, or - for standard input')
-    .option('-n, --namespace <ns>', 'the namespace of objects that name none', 'default');
+    .option('-n, --namespace <ns>', 'the namespace of objects that name none', 'default')
+    .option('--mesh-config <file>', 'the mesh config (YAML or JSON)');
   settingsOptions(command).action(async (flags: InjectFlags, cmd: Command) => {
     const { parseInjectorConfig } = await import('@weft/injector');
     let config: InjectorConfig;
     try {
-      config = parseInjectorConfig({ injector: await injectorSettingsFromFlags(flags) }, 'weft inject');
+      config = parseInjectorConfig(
+        { mesh: await readMeshConfig(flags.meshConfig), injector: await injectorSettingsFromFlags(flags) },
+        'weft inject',
+      );
     } catch (err) {
       if (err instanceof ConfigError) cmd.error(err.message, { exitCode: 2, code: 'weft.usage' });
       throw err;

@@ -96,7 +96,9 @@ describe('weft injector', () => {
   });
 
   it.each([
-    [['--tls-key-file', 'k'], "required option '--tls-cert-file <file>' not specified"],
+    [['--tls-key-file', 'k'], '--tls-cert-file and --tls-key-file go together'],
+    [[], 'give --tls-cert-file and --tls-key-file, or --identity-dir'],
+    [['--tls-cert-file', 'c', '--tls-key-file', 'k', '--identity-dir', 'd'], 'or --identity-dir'],
     [
       ['--tls-cert-file', 'c', '--tls-key-file', 'k', '--listen', 'nowhere'],
       '--listen: "nowhere" is not host:port',
@@ -214,6 +216,68 @@ describe('weft injector', () => {
       'inject-reason': 'system-namespace',
     });
     expect(api.counts.lists).toBeGreaterThanOrEqual(1);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('issues its serving certificate from the weft issuer with --identity-dir', async () => {
+    const { createIdentityMaterial, writeIdentityDir } = await import('@weft/pki');
+    const identityDir = join(dir, 'identity');
+    await writeIdentityDir(
+      identityDir,
+      createIdentityMaterial({
+        trustDomain: 'cluster.local',
+        anchorValidityMs: 86_400_000 * 30,
+        issuerValidityMs: 86_400_000 * 7,
+      }),
+    );
+    const proc = spawn(
+      process.execPath,
+      [
+        bin,
+        'injector',
+        '--listen',
+        '127.0.0.1:0',
+        '--identity-dir',
+        identityDir,
+        '--dns-name',
+        'localhost',
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      proc.stderr!.on('data', (c) => {
+        err += c;
+        const m = /serving https:\/\/127\.0\.0\.1:(\d+)\/inject/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const peer = await new Promise<any>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/healthz',
+          ca: readFileSync(join(identityDir, 'ca.crt')),
+          servername: 'localhost',
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve((res.socket as any).getPeerCertificate());
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(peer.subjectaltname).toContain('DNS:localhost');
+    expect(peer.subjectaltname).toContain('URI:spiffe://cluster.local/ns/weft-system/sa/weft-injector');
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

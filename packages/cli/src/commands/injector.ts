@@ -1,19 +1,21 @@
 /** `weft injector`: the mutating admission webhook server (HTTPS, POST /inject, /healthz, /metrics). */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@weft/api';
-import { createLogger, systemClock } from '@weft/core';
-import type { InjectorConfig } from '@weft/injector';
+import { createLogger, type Logger, systemClock } from '@weft/core';
+import type { InjectorConfig, InjectorMetrics, TlsMaterial } from '@weft/injector';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { CliIo } from '../program.js';
 
 interface InjectorFlags extends SettingsFlags {
+  meshConfig?: string;
   listen: string;
-  tlsCertFile: string;
-  tlsKeyFile: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  identityDir?: string;
+  dnsName?: string[];
   kubeconfig?: string;
   inCluster?: boolean;
-  meshConfig?: string;
 }
 
 /** Splits `host:port` or `[v6]:port`. */
@@ -42,8 +44,16 @@ export function registerInjector(program: Command, io: CliIo): void {
     .command('injector')
     .description('run the sidecar injector: the Kubernetes mutating admission webhook')
     .option('--listen <host:port>', 'where to serve HTTPS', '0.0.0.0:8443')
-    .requiredOption('--tls-cert-file <file>', 'serving certificate chain (PEM); reloaded when it changes')
-    .requiredOption('--tls-key-file <file>', 'serving key (PEM); reloaded when it changes')
+    .option('--tls-cert-file <file>', 'serving certificate chain (PEM); reloaded when it changes')
+    .option('--tls-key-file <file>', 'serving key (PEM); reloaded when it changes')
+    .option(
+      '--identity-dir <dir>',
+      'instead of the files: issue the serving certificate from this weft issuer',
+    )
+    .option(
+      '--dns-name <name...>',
+      'names in the issued certificate (default weft-injector.<mesh ns>.svc[.cluster.local])',
+    )
     .option('--kubeconfig <path>', 'kubeconfig for reading namespaces (default: the usual lookup)')
     .option('--in-cluster', 'use the pod service account to read namespaces')
     .addOption(new Option('--mesh-config <file>', 'the mesh config (YAML or JSON)').env('WEFT_MESH_CONFIG'));
@@ -56,19 +66,22 @@ export function registerInjector(program: Command, io: CliIo): void {
       loadKubeConfig,
       NamespaceCache,
       parseInjectorConfig,
-      readTlsFiles,
       startWebhookServer,
-      watchTlsFiles,
     } = await import('@weft/injector');
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
-    if (flags.kubeconfig !== undefined && flags.inCluster === true)
+    if (flags.kubeconfig !== undefined && flags.inCluster === true) {
       usage('give --kubeconfig or --in-cluster, not both');
+    }
+    const files = flags.tlsCertFile !== undefined || flags.tlsKeyFile !== undefined;
+    if (files === (flags.identityDir !== undefined)) {
+      usage('give --tls-cert-file and --tls-key-file, or --identity-dir');
+    }
+    if (files && (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined)) {
+      usage('--tls-cert-file and --tls-key-file go together');
+    }
     let config: InjectorConfig;
     try {
-      const mesh =
-        flags.meshConfig === undefined
-          ? undefined
-          : (parseYaml(await readFile(flags.meshConfig, 'utf8')) ?? {});
+      const mesh = await readMeshConfig(flags.meshConfig);
       config = parseInjectorConfig(
         { mesh, injector: await injectorSettingsFromFlags(flags) },
         'weft injector',
@@ -82,33 +95,71 @@ export function registerInjector(program: Command, io: CliIo): void {
     const metrics = new InjectorMetrics();
     const kubeConfig = loadKubeConfig(flags);
 
-    const tls = await readTlsFiles(flags.tlsCertFile, flags.tlsKeyFile);
+    const tls = await servingCertificate(flags, config, logger, metrics);
     const namespaces = new NamespaceCache({ kubeConfig, clock: systemClock, logger, metrics });
     const handler = createReviewHandler({ config, namespaces, metrics, logger, clock: systemClock });
     const server = await startWebhookServer({
       handler,
       metrics,
       logger,
-      tls,
+      tls: tls.initial,
       host: listen.host,
       port: listen.port,
       ready: () => namespaces.synced,
     });
-    const watcher = watchTlsFiles({
-      certFile: flags.tlsCertFile,
-      keyFile: flags.tlsKeyFile,
-      logger,
-      onChange: (material) => server.setCertificate(material),
-      onReload: (r) => metrics.tlsReloads.inc({ result: r.ok ? 'ok' : 'error' }),
-    });
+    tls.attach((material) => server.setCertificate(material));
     await namespaces.start();
     io.stderr(`weft injector: serving https://${listen.host}:${server.address.port}/inject\n`);
     const signal = await untilSignal();
     logger.info({ signal }, 'stopping');
-    watcher.close();
+    tls.close();
     await namespaces.close();
     await server.close();
   });
+}
+
+/** The serving certificate: files reloaded on change, or issued by the weft issuer and renewed. */
+async function servingCertificate(
+  flags: InjectorFlags,
+  config: InjectorConfig,
+  logger: Logger,
+  metrics: InjectorMetrics,
+): Promise<{ initial: TlsMaterial; attach(sink: (m: TlsMaterial) => void): void; close(): void }> {
+  const { readTlsFiles, startIssuedTls, watchTlsFiles } = await import('@weft/injector');
+  let sink: (m: TlsMaterial) => void = () => {};
+  const onChange = (m: TlsMaterial) => sink(m);
+  if (flags.identityDir === undefined) {
+    const certFile = flags.tlsCertFile!;
+    const keyFile = flags.tlsKeyFile!;
+    const initial = await readTlsFiles(certFile, keyFile);
+    const watcher = watchTlsFiles({
+      certFile,
+      keyFile,
+      logger,
+      onChange,
+      onReload: (r) => metrics.tlsReloads.inc({ result: r.ok ? 'ok' : 'error' }),
+    });
+    return { initial, attach: (s) => (sink = s), close: () => watcher.close() };
+  }
+  const { loadIdentityDir } = await import('@weft/pki');
+  const identity = await loadIdentityDir(flags.identityDir, { trustDomain: config.mesh.trustDomain });
+  const ns = config.injector.meshNamespace;
+  const issued = startIssuedTls({
+    ca: identity.ca,
+    identity: `spiffe://${identity.trustDomain}/ns/${ns}/sa/weft-injector`,
+    dnsNames: flags.dnsName ?? [`weft-injector.${ns}.svc`, `weft-injector.${ns}.svc.cluster.local`],
+    clock: systemClock,
+    logger,
+    onChange,
+    onRenew: (r) => metrics.tlsReloads.inc({ result: r.ok ? 'ok' : 'error' }),
+  });
+  return { initial: issued.initial.material, attach: (s) => (sink = s), close: () => issued.close() };
+}
+
+/** Reads a mesh config file (YAML or JSON); undefined keeps the defaults. */
+export async function readMeshConfig(file: string | undefined): Promise<unknown> {
+  if (file === undefined) return undefined;
+  return parseYaml(await readFile(file, 'utf8')) ?? {};
 }
 
 export interface SettingsFlags {

@@ -56,6 +56,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
           jaeger: flags.jaeger === true,
           identityDir: flags.identityDir,
           webhookFailurePolicy: flags.webhookFailurePolicy,
+          warn: (message) => io.stderr(`weft install: warning: ${message}\n`),
         },
         issuer,
       );

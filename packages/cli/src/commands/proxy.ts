@@ -9,12 +9,14 @@ import {
   type IdentitySource,
   type InboundMapping,
   loadOriginalDstReader,
+  PROXY_VERSION,
   runSidecar,
   StaticCertificateSource,
   type UpstreamListener,
 } from '@weft/proxy';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
+import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
 
 function port(value: string, allowZero = true): number {
   const n = Number(value);
@@ -72,7 +74,7 @@ function ports(value: string): number[] {
     .map((p) => port(p, false));
 }
 
-interface ProxyFlags {
+interface ProxyFlags extends TracingFlags {
   controlPlane?: string;
   caFile?: string;
   tokenFile?: string;
@@ -103,7 +105,7 @@ interface ProxyFlags {
 }
 
 export function registerProxy(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('proxy')
     .description('run the sidecar proxy (inbound mTLS, outbound, admin)')
     .addOption(
@@ -245,58 +247,70 @@ export function registerProxy(program: Command, io: CliIo): void {
         .env('WEFT_MAX_HEADERS')
         .default(DEFAULT_HARDENING.maxHeaders)
         .argParser(positive),
-    )
-    .action(async (flags: ProxyFlags, command: Command) => {
-      const identity = identitySource(flags, command);
-      const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
-      const options = defaultProxyOptions({
-        namespace: flags.namespace,
-        service: flags.service,
-        serviceAccount: flags.serviceAccount,
-        workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
-        inbound: flags.inbound ?? [],
-        upstreams: flags.upstream ?? [],
-        listenHost: flags.listenHost,
-        adminHost: flags.adminHost,
-        advertiseAddress: flags.advertiseAddress,
-        inboundPort: flags.inboundPort,
-        outboundPort: flags.outboundPort,
-        adminPort: flags.adminPort,
-        detectTimeoutMs: flags.detectTimeout,
-        opaquePorts: new Set(flags.opaquePorts),
-        discoveryWaitMs: flags.discoveryWait,
-        drainTimeoutMs: flags.drainTimeout,
-        defaultMtlsMode: flags.mtlsMode,
-        hardening: {
-          ...DEFAULT_HARDENING,
-          maxConnections: flags.maxConnections,
-          maxHeadBytes: flags.maxHeaderBytes,
-          maxHeaders: flags.maxHeaders,
-        },
-      });
-      const logger = createLogger({ component: 'proxy' });
-      const running = await runSidecar({
-        options,
-        identity,
-        controlPlane: flags.controlPlane,
-        controlPlaneCa,
-        originalDst: loadOriginalDstReader(),
-        logger,
-      });
-      io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (why: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ why }, 'draining');
-          running.stop().then(resolve, resolve);
-        };
-        running.sidecar.onShutdownRequest = () => stop('/shutdown');
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+    );
+  addTracingOptions(command).action(async (flags: ProxyFlags, command: Command) => {
+    const identity = identitySource(flags, command);
+    const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
+    const options = defaultProxyOptions({
+      namespace: flags.namespace,
+      service: flags.service,
+      serviceAccount: flags.serviceAccount,
+      workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
+      inbound: flags.inbound ?? [],
+      upstreams: flags.upstream ?? [],
+      listenHost: flags.listenHost,
+      adminHost: flags.adminHost,
+      advertiseAddress: flags.advertiseAddress,
+      inboundPort: flags.inboundPort,
+      outboundPort: flags.outboundPort,
+      adminPort: flags.adminPort,
+      detectTimeoutMs: flags.detectTimeout,
+      opaquePorts: new Set(flags.opaquePorts),
+      discoveryWaitMs: flags.discoveryWait,
+      drainTimeoutMs: flags.drainTimeout,
+      defaultMtlsMode: flags.mtlsMode,
+      hardening: {
+        ...DEFAULT_HARDENING,
+        maxConnections: flags.maxConnections,
+        maxHeadBytes: flags.maxHeaderBytes,
+        maxHeaders: flags.maxHeaders,
+      },
     });
+    const logger = createLogger({ component: 'proxy' });
+    const tracing = tracingFromFlags(
+      flags,
+      {
+        serviceName: flags.service,
+        namespace: flags.namespace,
+        podName: options.workload,
+        version: PROXY_VERSION,
+      },
+      logger,
+      command,
+    );
+    const running = await runSidecar({
+      options,
+      identity,
+      controlPlane: flags.controlPlane,
+      controlPlaneCa,
+      originalDst: loadOriginalDstReader(),
+      logger,
+      tracing,
+    });
+    io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (why: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ why }, 'draining');
+        running.stop().then(resolve, resolve);
+      };
+      running.sidecar.onShutdownRequest = () => stop('/shutdown');
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  });
 }
 
 function identitySource(flags: ProxyFlags, command: Command): IdentitySource {

@@ -49,9 +49,10 @@ export interface IdentityIssuer {
   createCa(options: { trustDomain: string }): CaFiles;
   /**
    * Checks CA files read from a folder: the issuer key matches its certificate, which chains to
-   * the trust anchor. Returns the trust domain issuer.crt names, if any. Throws on a problem.
+   * the trust anchor. Returns the trust domain issuer.crt names, if any, and when the issuer
+   * expires (ms since the epoch). Throws on a problem.
    */
-  check(ca: CaFiles): { trustDomain?: string };
+  check(ca: CaFiles): { trustDomain?: string; issuerNotAfter: number };
   /** A TLS serving certificate for `dnsNames` (chain: leaf, then issuer) and its key. */
   issueServing(options: {
     ca: CaFiles;
@@ -68,6 +69,8 @@ export const INJECTOR_DNS_NAMES = [
   'weft-injector.weft-system.svc',
   'weft-injector.weft-system.svc.cluster.local',
 ];
+/** `weft install` warns when the issuer it installs expires sooner than this. */
+export const ISSUER_EXPIRY_WARNING_MS = 30 * 86_400_000;
 /** The injector's serving certificate lives a year (capped by the issuer). */
 export const INJECTOR_CERT_LIFETIME_MS = 365 * 86_400_000;
 
@@ -119,18 +122,34 @@ export function resolveIdentity(options: {
   dir?: string;
   trustDomain: string;
   issuer: IdentityIssuer;
+  /** Now, in ms since the epoch (injected for tests). */
+  now: number;
+  /** Told about an issuer that expires soon. */
+  warn: (message: string) => void;
 }): IdentityFiles {
   const fromDir = options.dir === undefined ? undefined : readIdentityDir(options.dir);
   if (fromDir !== undefined) {
-    let named: string | undefined;
+    let checked: { trustDomain?: string; issuerNotAfter: number };
     try {
-      named = options.issuer.check(fromDir.ca).trustDomain;
+      checked = options.issuer.check(fromDir.ca);
     } catch (err) {
       throw new IdentityDirError(`${options.dir}: ${(err as Error).message}`, { cause: err });
     }
-    if (named !== undefined && named !== options.trustDomain) {
+    if (checked.trustDomain !== undefined && checked.trustDomain !== options.trustDomain) {
       throw new IdentityDirError(
-        `${options.dir} holds a CA for trust domain ${named}, but the mesh config says ${options.trustDomain}`,
+        `${options.dir} holds a CA for trust domain ${checked.trustDomain}, but the mesh config says ${options.trustDomain}`,
+      );
+    }
+    const left = checked.issuerNotAfter - options.now;
+    const expires = () => new Date(checked.issuerNotAfter).toISOString();
+    if (left <= 0) {
+      throw new IdentityDirError(
+        `${options.dir}/issuer.crt expired at ${expires()}; sign a new issuer with the trust anchor`,
+      );
+    }
+    if (left < ISSUER_EXPIRY_WARNING_MS) {
+      options.warn(
+        `${options.dir}/issuer.crt expires at ${expires()}, in ${Math.ceil(left / 86_400_000)} days`,
       );
     }
   }

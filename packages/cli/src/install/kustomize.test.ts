@@ -80,6 +80,20 @@ describe('renderKustomization', () => {
     ]);
   });
 
+  it('copies YAML aliases, so a patch changes one place only', () => {
+    write(
+      'x.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: &d {k: v}\nbinaryData: *d\n',
+    );
+    write(
+      'kustomization.yaml',
+      'resources: [x.yaml]\npatches: [{target: {kind: ConfigMap}, patch: "[{op: replace, path: /data/k, value: w}]"}]\n',
+    );
+    const [cm] = renderKustomization(dir);
+    expect(cm?.data).toEqual({ k: 'w' });
+    expect(cm?.binaryData).toEqual({ k: 'v' });
+  });
+
   it('rejects what it does not implement, so install/ cannot outgrow it silently', () => {
     write('kustomization.yaml', 'resources: []\nimages: [{name: x, newTag: y}]\n');
     expect(() => renderKustomization(dir)).toThrow(/field "images" is not supported by weft install/);

@@ -105,7 +105,9 @@ export function readYamlObjects(path: string, reader: FileReader = diskReader): 
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value))
       throw new KustomizeError(`${path}: a document is not a mapping`);
-    out.push(value as KubeObject);
+    // Aliases resolve to shared objects (structuredClone would keep them shared); a JSON round
+    // trip copies each use, so that a patch changes one place only.
+    out.push(JSON.parse(JSON.stringify(value)) as KubeObject);
   }
   return out;
 }

@@ -47,12 +47,14 @@ export const pkiIssuer: IdentityIssuer = {
   },
 
   check(ca) {
-    const issuerCert = pemToDer(ca.issuerCrt, 'CERTIFICATE');
-    const trustDomain = trustDomainOf(parseCertificate(issuerCert));
+    const info = parseCertificate(pemToDer(ca.issuerCrt, 'CERTIFICATE'));
+    const trustDomain = trustDomainOf(info);
     // The constructor verifies the issuer key and the chain to the anchor.
     authorityFor(ca, trustDomain ?? 'cluster.local', 0);
     privateKeyFromPem(ca.tokenKey);
-    return trustDomain === undefined ? {} : { trustDomain };
+    return trustDomain === undefined
+      ? { issuerNotAfter: info.notAfter }
+      : { trustDomain, issuerNotAfter: info.notAfter };
   },
 
   issueServing({ ca, trustDomain, identity, dnsNames, lifetimeMs }) {

@@ -28,6 +28,10 @@ export interface InstallOptions {
   readonly identityDir?: string;
   /** Overrides the webhook's failurePolicy (default: what the manifests say). */
   readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
+  /** Now, in ms since the epoch (default: the system clock). */
+  readonly now?: number;
+  /** Told about problems that do not stop the installation (default: ignored). */
+  readonly warn?: (message: string) => void;
 }
 
 const MESH_CONFIG = { kind: 'ConfigMap', name: 'weft-mesh-config', key: 'config.yaml' } as const;
@@ -45,7 +49,13 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   const placeholder = overlay(identityDir, undefined);
   const trustDomain = meshConfigOf(renderKustomization(kustomization, placeholder)).trustDomain;
 
-  const identity = resolveIdentity({ dir: options.identityDir, trustDomain, issuer });
+  const identity = resolveIdentity({
+    dir: options.identityDir,
+    trustDomain,
+    issuer,
+    now: options.now ?? Date.now(),
+    warn: options.warn ?? (() => {}),
+  });
   const objects = renderKustomization(kustomization, overlay(identityDir, identity));
 
   if (options.webhookFailurePolicy !== undefined) {
@@ -129,7 +139,9 @@ function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
 
 /** One YAML stream, safe for YAML 1.1 parsers (kubectl): `on`, `yes`, `0755` and such are quoted. */
 export function toYamlStream(objects: readonly KubeObject[], header: string): string {
-  const docs = objects.map((o) => stringify(o, { version: '1.1', lineWidth: 0 }));
+  const docs = objects.map((o) =>
+    stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false }),
+  );
   return `${header
     .split('\n')
     .map((l) => `# ${l}`.trimEnd())

@@ -2,6 +2,7 @@
 import {
   type Clock,
   describeError,
+  formatSpiffeId,
   isWeftError,
   type Logger,
   silentLogger,
@@ -106,7 +107,20 @@ export class Certifier {
         `token rejected (${validation.reason}): ${validation.message}`,
       );
     }
-    const identity = `spiffe://${this.ca.trustDomain}/ns/${validation.namespace}/sa/${validation.serviceAccount}`;
+    let identity: string;
+    try {
+      identity = formatSpiffeId({
+        trustDomain: this.ca.trustDomain,
+        namespace: validation.namespace,
+        serviceAccount: validation.serviceAccount,
+      });
+    } catch {
+      return fail(
+        'UNAUTHENTICATED',
+        'bad-identity',
+        'the token names an invalid namespace or service account',
+      );
+    }
     if (!this.limiter.tryAcquire(identity)) {
       return fail(
         'RESOURCE_EXHAUSTED',

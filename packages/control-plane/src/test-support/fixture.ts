@@ -25,6 +25,7 @@ export interface Fixture {
 export async function startFixture(
   files: Record<string, string>,
   pki: TestPki = createTestPki(),
+  options: { maxBlockedRounds?: number } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cp-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -37,6 +38,7 @@ export async function startFixture(
     credentials: serverCredentials(pki),
     grpcAddress: '127.0.0.1:0',
     admin: { host: '127.0.0.1', port: 0 },
+    ...options,
   });
   const { grpcPort } = await cp.start();
   return {

@@ -93,6 +93,10 @@ export class TestStream {
     return new Promise((resolve) => this.endWaiters.push(resolve));
   }
 
+  pause(): void {
+    this.call.pause();
+  }
+
   resume(): void {
     this.call.resume();
   }

@@ -35,6 +35,9 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
   /** Called when a name is asked for that has no answer yet; the client subscribes. */
   onUnknownName: (name: string) => void = () => {};
 
+  /** Called after a response carrying the mesh config was accepted (tracing follows it). */
+  onMeshConfig: (mesh: PushedMeshConfig) => void = () => {};
+
   lookup(name: string): Resolution | undefined {
     const r = this.resolutions.get(name);
     if (r === undefined) this.onUnknownName(name);
@@ -134,6 +137,9 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     for (const name of response.removedNames) this.resolutions.delete(name);
     this.version = response.versionInfo;
     this.accepted++;
+    if (this.mesh !== undefined && response.resources.some((r) => r.kind === 'meshConfig')) {
+      this.onMeshConfig(this.mesh);
+    }
     for (const [name, r] of answered) {
       const list = this.waiters.get(name);
       if (list === undefined) continue;

@@ -1,6 +1,7 @@
 /** Checks a pushed resource before it is applied; a problem is NACKed with this text. */
 import type { Resource__Output } from '@weft/api';
 import { describeError, planDestination } from '@weft/core';
+import { resolveTracingConfig } from '../telemetry/tracing-config.js';
 
 const PORT_MAX = 65535;
 
@@ -50,8 +51,21 @@ export function validateResource(resource: Resource__Output): string | undefined
       return undefined;
     }
     case 'meshConfig':
-      return undefined;
+      return meshTracingProblem(resource.meshConfig?.tracing);
     default:
       return 'resource without a kind';
+  }
+}
+
+/** Why a pushed tracing section cannot be used (it is NACKed and the current tracing kept). */
+function meshTracingProblem(
+  tracing: { endpoint: string; protocol: string; sampling: number } | null | undefined,
+): string | undefined {
+  if (tracing == null) return undefined;
+  try {
+    resolveTracingConfig({ env: {}, mesh: tracing });
+    return undefined;
+  } catch (err) {
+    return describeError(err);
   }
 }

@@ -70,8 +70,16 @@ const INCOMPLETE: HeadResult = { type: 'incomplete' };
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-const HEADER_LINE =
-  /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*$/;
+/** 1 for tchar bytes (RFC 9110 token). */
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
+/** 1 for field-value bytes other than SP/HTAB: VCHAR and obs-text. */
+const VCHAR = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) VCHAR[c] = 1;
+for (let c = 0x80; c <= 0xff; c++) VCHAR[c] = 1;
 const DIGITS = /^[0-9]{1,15}$/;
 
 /** Headers never forwarded: hop-by-hop per RFC 9110 plus legacy proxy headers. */
@@ -111,10 +119,11 @@ export function parseHead(
     return INCOMPLETE;
   }
   if (end + 4 > limits.maxHeadBytes) return fail(431, 'request header fields too large');
-  const text = buf.toString('latin1', 0, end);
-  const lines = text.split('\r\n');
-  const first = lines[0] ?? '';
-  if (lines.length - 1 > limits.maxHeaders) return fail(431, 'too many header fields');
+  // The head including the CRLF that ends its last line; each header line is matched in
+  // place with a sticky regex, so no array of lines is built.
+  const text = buf.toString('latin1', 0, end + 2);
+  const firstEnd = text.indexOf('\r\n');
+  const first = text.slice(0, firstEnd);
 
   let method = '';
   let target = '';
@@ -147,17 +156,40 @@ export function parseHead(
   let connection = '';
   let upgrade = '';
   let expectContinue = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) return fail(400, 'obsolete line folding');
-    const m = HEADER_LINE.exec(line);
-    if (m === null) {
-      if (line.includes('\r') || line.includes('\n')) return fail(400, 'bare CR or LF in header');
-      return fail(400, 'invalid header field');
+  let count = 0;
+  let pos = firstEnd + 2;
+  const limit = text.length;
+  while (pos < limit) {
+    if (++count > limits.maxHeaders) return fail(431, 'too many header fields');
+    // name: one or more token bytes, then ':' at once (no space before the colon)
+    let i = pos;
+    while (i < limit && TOKEN[text.charCodeAt(i)] === 1) i++;
+    if (i === pos || text.charCodeAt(i) !== 58 /* : */) return fail(400, describeBadLine(text, pos));
+    const name = text.slice(pos, i);
+    i++;
+    while (i < limit && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 13) break;
+      if (c !== 32 && c !== 9) {
+        if (VCHAR[c] !== 1) return fail(400, describeBadLine(text, pos));
+        valueEnd = i + 1;
+      }
+      i++;
     }
-    const name = m[1]!;
-    const value = m[2]!;
+    if (text.charCodeAt(i + 1) !== 10) return fail(400, 'bare CR in header');
+    pos = i + 2;
+    const value = valueStart === valueEnd ? '' : text.slice(valueStart, valueEnd);
+    // Only names that can be special are lowercased (most headers skip the allocation).
+    const c0 = name.charCodeAt(0) | 0x20;
+    if (
+      !(c0 === 0x63 || c0 === 0x74 || c0 === 0x6b || c0 === 0x70 || c0 === 0x75 || c0 === 0x68 || c0 === 0x65)
+    ) {
+      headers.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       switch (lower) {
@@ -247,6 +279,16 @@ export function parseHead(
     contentLength,
   };
   return { type: 'head', head, length: end + 4 };
+}
+
+/** Why the header line at `pos` is malformed. */
+function describeBadLine(text: string, pos: number): string {
+  const c = text.charCodeAt(pos);
+  if (c === 32 || c === 9) return 'obsolete line folding';
+  const eol = text.indexOf('\r\n', pos);
+  const line = text.slice(pos, eol < 0 ? undefined : eol);
+  if (line.includes('\r') || line.includes('\n')) return 'bare CR or LF in header';
+  return 'invalid header field';
 }
 
 /** Removes every header named `lower` (already lowercase) from a flat header list. */

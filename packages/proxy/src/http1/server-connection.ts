@@ -10,6 +10,8 @@ import type { Destination, DestinationBackend } from '../discovery/resolver.js';
 import type { Handler, PeerInfo, ProxyRequest, UpstreamTarget } from '../layers/types.js';
 import { statusForError } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { TraceHeaders } from '../telemetry/propagation.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
@@ -196,6 +198,7 @@ export class Http1ServerConnection {
     this.mode = mode;
     this.responseStarted = true;
     this.countStatus(head.status);
+    req.telemetry?.responded(head.status);
     this.pendingHead = serializeResponseHead(head, v, mode, this.closeAfterResponse);
   }
 
@@ -251,6 +254,7 @@ export class Http1ServerConnection {
     const status = statusForError(error);
     this.ctx.metrics.requestErrors.inc({ direction: this.ctx.direction, reason: error.code.toLowerCase() });
     this.countStatus(status);
+    this.request?.telemetry?.responded(status, error);
     if (!this.bodyDone) this.closeAfterResponse = true;
     this.mode = 'none';
     this.responseStarted = true;
@@ -281,6 +285,7 @@ export class Http1ServerConnection {
   private finishExchange(): void {
     const req = this.request;
     if (req !== undefined) this.ctx.metrics.requestLatency.observe(performance.now() - req.startedAt);
+    req?.telemetry?.finished();
     this.request = undefined;
     this.bodyTarget = undefined;
     this.responseStarted = false;
@@ -301,6 +306,7 @@ export class Http1ServerConnection {
       return;
     }
     this.countStatus(status);
+    this.request?.telemetry?.responded(status);
     this.state = ConnState.Closed;
     this.buf = EMPTY;
     this.socket.pause();
@@ -333,6 +339,7 @@ export class Http1ServerConnection {
     const wasInFlight = this.state === ConnState.InFlight;
     this.state = ConnState.Closed;
     if (wasInFlight) this.request?.abortUpstream();
+    this.request?.telemetry?.finished();
   }
 
   private countStatus(status: number): void {
@@ -347,6 +354,7 @@ export class Http1Request implements ProxyRequest {
   destination: Destination | undefined;
   backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
+  telemetry: RequestTelemetry | undefined;
   /** Set once forwarded: lets a client failure abort the upstream exchange. */
   abortUpstream: () => void = noop;
   private retried = false;
@@ -382,6 +390,11 @@ export class Http1Request implements ProxyRequest {
 
   header(lower: string): string | undefined {
     return headerValue(this.head.headers, lower);
+  }
+
+  /** Trace headers for the request written upstream now (undefined: as it arrived). */
+  get traceHeaders(): TraceHeaders | undefined {
+    return this.telemetry?.traceHeaders;
   }
 
   forward(upstream: UpstreamTarget): void {

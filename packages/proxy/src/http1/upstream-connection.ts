@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { relay } from '../tcp/relay.js';
+import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
@@ -46,6 +47,8 @@ export interface ResponseSink {
 /** A request as an upstream connection carries it. Implemented by Http1Request. */
 export interface UpstreamExchange {
   readonly head: MessageHead;
+  /** Trace headers replacing those of `head` when written (undefined: `head` as it is). */
+  readonly traceHeaders?: TraceHeaders | undefined;
   readonly conn: ResponseSink;
   readonly direction: 'outbound' | 'inbound';
   /** Set by the upstream connection carrying the exchange. */
@@ -105,7 +108,10 @@ export class UpstreamConnection implements BodyTarget {
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
     req.abortUpstream = this.abortBound;
-    this.pendingHead = serializeRequestHead(req.head, '');
+    const trace = req.traceHeaders;
+    const head =
+      trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
+    this.pendingHead = serializeRequestHead(head, '');
     req.conn.attachBody(this);
     if (this.pendingHead !== undefined) this.flushHead();
   }

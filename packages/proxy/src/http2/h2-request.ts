@@ -18,6 +18,8 @@ import {
   type UpstreamTarget,
 } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import type { H2Pool } from './h2-pool.js';
 
 const HOP_BY_HOP = new Set([
@@ -68,6 +70,7 @@ export class H2Request implements ProxyRequest {
   backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
   onUpstreamHead: ((head: UpstreamHead) => void) | undefined;
+  telemetry: RequestTelemetry | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -76,7 +79,9 @@ export class H2Request implements ProxyRequest {
     private readonly info: H2ConnectionInfo,
     private readonly pool: H2Pool,
     private readonly metrics: ProxyMetrics,
-  ) {}
+  ) {
+    stream.once('close', () => this.telemetry?.finished());
+  }
 
   get method(): string {
     return (this.headers[':method'] as string | undefined) ?? 'GET';
@@ -125,7 +130,10 @@ export class H2Request implements ProxyRequest {
       this.tellHead({ type: 'cancelled' });
       return;
     }
-    const up = session.request(forwardable(this.headers), { endStream: false });
+    const outgoing = forwardable(this.headers);
+    const trace = this.telemetry?.traceHeaders;
+    if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
+    const up = session.request(outgoing, { endStream: false });
     let trailers: OutgoingHttpHeaders | undefined;
     up.on('response', (headers, flags) => {
       if (down.destroyed) return;
@@ -137,6 +145,7 @@ export class H2Request implements ProxyRequest {
           : { type: 'response', status, grpcStatus: Number(grpc) },
       );
       this.count(status);
+      this.telemetry?.responded(status);
       const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       if (endStream) {
         down.respond(forwardable(headers), { endStream: true });
@@ -149,8 +158,8 @@ export class H2Request implements ProxyRequest {
       trailers = forwardable(t);
     });
     down.on('wantTrailers', () => {
-      if (trailers !== undefined) down.sendTrailers(trailers);
-      else down.close();
+      // An empty trailer section ends the stream cleanly when the upstream sent none.
+      down.sendTrailers(trailers ?? {});
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
@@ -185,6 +194,7 @@ export class H2Request implements ProxyRequest {
     }
     const status = statusForError(error);
     this.count(status);
+    this.telemetry?.responded(status, error);
     this.metrics.requestErrors.inc({ direction: this.info.direction, reason: error.code.toLowerCase() });
     const extra: OutgoingHttpHeaders = {};
     for (let i = 0; i < extraHeaders.length; i += 2) extra[extraHeaders[i]!] = extraHeaders[i + 1];

@@ -1,6 +1,7 @@
 /** The request path: protocol-neutral requests flowing through a chain of `(next) => handler` layers. */
 import type { WeftError } from '@weft/core';
 import type { Destination, DestinationBackend } from '../discovery/resolver.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
 /** Who sent the request, as far as the proxy knows. */
 export interface PeerInfo {
@@ -64,6 +65,8 @@ export interface ProxyRequest {
    * response head, or a failure before one), for load balancing and outlier detection.
    */
   onUpstreamHead?: ((head: UpstreamHead) => void) | undefined;
+  /** Set by the telemetry layer: spans and metrics of this request; protocol code reports to it. */
+  telemetry: RequestTelemetry | undefined;
   /** Sends the request to `upstream` over the request's own protocol. */
   forward(upstream: UpstreamTarget): void;
   /** Answers locally with the status for `error` and a text body naming why. */

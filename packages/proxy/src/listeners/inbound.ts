@@ -110,9 +110,13 @@ export class InboundTls {
       allowHalfOpen: true,
       handshakeTimeout: rt.options.connectTimeoutMs,
     });
-    server.on('tlsClientError', (_err, socket) => refuse(rt, socket, 'handshake'));
+    server.on('tlsClientError', (_err, socket) => {
+      rt.metrics.transport.tlsHandshake('server', 'failure', 'handshake');
+      refuse(rt, socket, 'handshake');
+    });
     server.on('secureConnection', (tlsSocket: TLSSocket) => {
       tlsSocket.on('error', () => tlsSocket.destroy());
+      rt.metrics.transport.tlsHandshake('server', 'ok');
       const identity = peerIdentity(tlsSocket);
       if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
         refuse(rt, tlsSocket, identity === undefined ? 'no-identity' : 'alpn');

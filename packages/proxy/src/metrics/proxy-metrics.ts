@@ -1,4 +1,5 @@
 /** The proxy's named metrics, created once per proxy and passed to every component. */
+import { ConnectionMetrics } from '../telemetry/connection-metrics.js';
 import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './registry.js';
 
 /** Pre-resolved request counters by status class (index = status / 100), one array per direction. */
@@ -29,6 +30,8 @@ export interface ProxyMetrics {
   readonly discovery: Counter;
   /** Round-trip latency of proxied HTTP requests (ms). */
   readonly requestLatency: Histogram;
+  /** TCP connections opened and closed with their bytes, and TLS handshakes. */
+  readonly transport: ConnectionMetrics;
 }
 
 /** Creates the proxy metrics plus process gauges, with `open` reading the current open connection count. */
@@ -70,8 +73,15 @@ export function createProxyMetrics(open: () => number): ProxyMetrics {
       'weft_proxy_request_duration_ms',
       'Proxied HTTP request latency (ms).',
     ),
+    transport: registry.register(new ConnectionMetrics()),
   };
   registry.gauge('weft_proxy_open_connections', 'Currently open client connections.', open);
+  const startSeconds = Math.floor(Date.now() / 1000 - process.uptime());
+  registry.gauge(
+    'process_start_time_seconds',
+    'When the process started (Unix seconds).',
+    () => startSeconds,
+  );
   registry.gauge('process_resident_memory_bytes', 'Resident set size in bytes.', () =>
     process.memoryUsage.rss(),
   );

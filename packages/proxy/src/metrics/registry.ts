@@ -114,7 +114,12 @@ export class Histogram {
   }
 }
 
-type Metric = Counter | Gauge | Histogram;
+/** Anything that renders its own exposition text (families with preallocated series). */
+export interface Renderable {
+  render(): string;
+}
+
+type Metric = Renderable;
 
 /** Holds every metric of one proxy; one registry per proxy instance, never global. */
 export class MetricsRegistry {
@@ -130,6 +135,11 @@ export class MetricsRegistry {
 
   histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
     return this.add(new Histogram(name, help, buckets));
+  }
+
+  /** Adds a metric family that renders itself. */
+  register<M extends Renderable>(metric: M): M {
+    return this.add(metric);
   }
 
   /** Prometheus text exposition format 0.0.4. */

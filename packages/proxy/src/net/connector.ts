@@ -61,6 +61,7 @@ export class MeshConnector implements Connector {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        this.options.metrics.transport.dialed(false, socket);
         resolve(socket);
       });
       const onError = (err: Error) => {
@@ -99,13 +100,22 @@ export class MeshConnector implements Connector {
       };
       // allowHalfOpen is honoured by tls.connect (it reaches the TLSSocket) but missing from its types.
       const socket: TLSSocket = tlsConnect(tlsOptions);
+      let tcpConnected = false;
+      socket.once('connect', () => {
+        tcpConnected = true;
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
+        if (tcpConnected) this.options.metrics.transport.tlsHandshake('client', 'failure', 'timeout');
         reject(new DialError('timeout', `mTLS connect to ${target.address}:${target.meshedPort} timed out`));
       }, this.options.connectTimeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
+        if (tcpConnected) {
+          const reason = mismatch !== undefined ? 'identity-mismatch' : 'tls';
+          this.options.metrics.transport.tlsHandshake('client', 'failure', reason);
+        }
         if (mismatch !== undefined) {
           this.options.metrics.identityMismatch.inc({ expected });
           this.count('identity-mismatch');
@@ -127,6 +137,8 @@ export class MeshConnector implements Connector {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        this.options.metrics.transport.tlsHandshake('client', 'ok');
+        this.options.metrics.transport.dialed(true, socket);
         socket.setNoDelay(true);
         // Resolve once the preamble is flushed: HTTP/2 takes over the native handle and must
         // not find a JS write still in progress on it.

@@ -2,11 +2,12 @@ import { ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetr
 import { describe, expect, it } from 'vitest';
 import {
   b3EncodingOf,
-  clearB3,
-  incomingHeadersGetter,
+  type HeaderSource,
+  headerSourceGetter,
   MeshPropagator,
-  type OutgoingHeaders,
-  outgoingHeadersSetter,
+  replaceTraceHeaders,
+  replaceTraceHeadersIn,
+  traceHeadersSetter,
 } from './propagation.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -15,8 +16,9 @@ const B3_TRACE = '80f198ee56343ba864fe8b2a57d3eff7';
 const B3_SPAN = 'e457b5a2e4d86bd1';
 
 const propagator = new MeshPropagator();
-const extract = (headers: Record<string, string | string[]>) => {
-  const ctx = propagator.extract(ROOT_CONTEXT, headers, incomingHeadersGetter);
+const source = (headers: Record<string, string>): HeaderSource => ({ header: (lower) => headers[lower] });
+const extract = (headers: Record<string, string>) => {
+  const ctx = propagator.extract(ROOT_CONTEXT, source(headers), headerSourceGetter);
   return { ctx, span: trace.getSpanContext(ctx) };
 };
 
@@ -62,20 +64,20 @@ describe('MeshPropagator.inject', () => {
   const child: SpanContext = { traceId: TRACE, spanId: 'a1b2c3d4e5f60718', traceFlags: TraceFlags.SAMPLED };
 
   it('writes W3C only when the request carried no B3', () => {
-    const headers: OutgoingHeaders = {};
-    propagator.inject(trace.setSpanContext(ROOT_CONTEXT, child), headers, outgoingHeadersSetter);
+    const headers: Record<string, string> = {};
+    propagator.inject(trace.setSpanContext(ROOT_CONTEXT, child), headers, traceHeadersSetter);
     expect(headers).toEqual({ traceparent: `00-${TRACE}-a1b2c3d4e5f60718-01` });
   });
 
   it('writes B3 in the encoding the request arrived with', () => {
     const single = extract({ b3: `${TRACE}-${SPAN}-1` }).ctx;
-    const h1: OutgoingHeaders = {};
-    propagator.inject(trace.setSpanContext(single, child), h1, outgoingHeadersSetter);
+    const h1: Record<string, string> = {};
+    propagator.inject(trace.setSpanContext(single, child), h1, traceHeadersSetter);
     expect(h1).toEqual({ traceparent: `00-${TRACE}-a1b2c3d4e5f60718-01`, b3: `${TRACE}-a1b2c3d4e5f60718-1` });
 
     const multi = extract({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-sampled': '1' }).ctx;
-    const h2: OutgoingHeaders = {};
-    propagator.inject(trace.setSpanContext(multi, child), h2, outgoingHeadersSetter);
+    const h2: Record<string, string> = {};
+    propagator.inject(trace.setSpanContext(multi, child), h2, traceHeadersSetter);
     expect(h2).toEqual({
       traceparent: `00-${TRACE}-a1b2c3d4e5f60718-01`,
       'x-b3-traceid': TRACE,
@@ -91,19 +93,44 @@ describe('MeshPropagator.inject', () => {
   });
 });
 
-describe('clearB3', () => {
-  it('removes every B3 header and nothing else', () => {
-    const headers: OutgoingHeaders = {
-      b3: 'x',
-      'x-b3-traceid': 't',
-      'x-b3-spanid': 's',
-      'x-b3-parentspanid': 'p',
-      'x-b3-sampled': '1',
+describe('replaceTraceHeaders', () => {
+  const arrived = [
+    'Host',
+    'reviews',
+    'TraceParent',
+    'old',
+    'tracestate',
+    'old',
+    'X-B3-ParentSpanId',
+    'p',
+    'b3',
+    'old',
+    'accept',
+    '*/*',
+  ];
+
+  it('drops every trace header of a flat list, whatever its case, and appends the new ones', () => {
+    expect(replaceTraceHeaders(arrived, { traceparent: 'new', 'x-b3-traceid': 't' })).toEqual([
+      'Host',
+      'reviews',
+      'accept',
+      '*/*',
+      'traceparent',
+      'new',
+      'x-b3-traceid',
+      't',
+    ]);
+  });
+
+  it('does the same on a lowercase header record', () => {
+    const headers: Record<string, string | string[] | number | undefined> = {
+      ':path': '/',
+      traceparent: 'old',
+      b3: 'old',
       'x-b3-flags': '1',
-      traceparent: 'keep',
-      host: 'keep',
+      accept: '*/*',
     };
-    clearB3(headers);
-    expect(headers).toEqual({ traceparent: 'keep', host: 'keep' });
+    replaceTraceHeadersIn(headers, { traceparent: 'new' });
+    expect(headers).toEqual({ ':path': '/', accept: '*/*', traceparent: 'new' });
   });
 });

@@ -70,38 +70,53 @@ export class MeshPropagator implements TextMapPropagator {
   }
 }
 
-/** Headers as Node's http and http2 modules give them: lowercase names. */
-export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+/** Anything that reads request headers by lowercase name (the proxy's requests do). */
+export interface HeaderSource {
+  header(lower: string): string | undefined;
+}
 
-/** Headers of a request about to be forwarded: lowercase names, writable. */
-export type OutgoingHeaders = Record<string, string | string[] | number | undefined>;
-
-/** Reads lowercase Node header records (first value of a repeated header). */
-export const incomingHeadersGetter: TextMapGetter<IncomingHeaders> = {
-  get(carrier, key) {
-    const value = carrier[key];
-    return Array.isArray(value) ? value[0] : value;
-  },
-  keys(carrier) {
-    return Object.keys(carrier);
-  },
+/** The getter for {@link HeaderSource} carriers. */
+export const headerSourceGetter: TextMapGetter<HeaderSource> = {
+  get: (carrier, key) => carrier.header(key),
+  // Only used by propagators that enumerate headers (baggage); W3C and B3 never do.
+  keys: () => [],
 };
 
-/** Writes lowercase Node header records. */
-export const outgoingHeadersSetter: TextMapSetter<OutgoingHeaders> = {
+/**
+ * Trace headers for a forwarded request: they replace every header named in
+ * {@link TRACE_HEADERS} that the request arrived with (lowercase names).
+ */
+export type TraceHeaders = Readonly<Record<string, string>>;
+
+/** Collects injected headers into a plain record. */
+export const traceHeadersSetter: TextMapSetter<Record<string, string>> = {
   set(carrier, key, value) {
     carrier[key] = value;
   },
 };
 
-const B3_HEADERS = TRACE_HEADERS.filter((h) => h === 'b3' || h.startsWith('x-b3-'));
+const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
 
 /**
- * Removes every B3 header before an injection, so that none describing the caller's span
- * (a parent span id, a debug flag, the other encoding) is forwarded beside ours.
+ * Applies `traceHeaders` to a flat `[name, value, name, value, ...]` header list: drops every
+ * trace header the list has (names compared case-insensitively) and appends the new ones.
  */
-export function clearB3(headers: OutgoingHeaders): void {
-  for (const name of B3_HEADERS) {
-    if (headers[name] !== undefined) delete headers[name];
+export function replaceTraceHeaders(headers: readonly string[], traceHeaders: TraceHeaders): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    if (TRACE_HEADER_SET.has(name.toLowerCase())) continue;
+    out.push(name, headers[i + 1] ?? '');
   }
+  for (const name in traceHeaders) out.push(name, traceHeaders[name] ?? '');
+  return out;
+}
+
+/** Applies `traceHeaders` to a header record with lowercase names (HTTP/2), in place. */
+export function replaceTraceHeadersIn(
+  headers: Record<string, string | string[] | number | undefined>,
+  traceHeaders: TraceHeaders,
+): void {
+  for (const name of TRACE_HEADERS) if (headers[name] !== undefined) delete headers[name];
+  for (const name in traceHeaders) headers[name] = traceHeaders[name];
 }

@@ -4,13 +4,13 @@ import {
   ParentBasedSampler,
   type ReadableSpan,
   SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { seededRandom } from '@weft/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OutgoingHeaders } from './propagation.js';
 import { DISABLED_REQUEST_TRACING, NOOP_REQUEST_SPAN, RequestTracer } from './request-tracing.js';
-import type { TracedConnection, TracedRequest } from './span-attributes.js';
+import type { TracedRequest } from './span-attributes.js';
+import { WeftRootSampler } from './tracing-pipeline.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -23,36 +23,40 @@ afterEach(async () => {
 function setup(ratio = 1) {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    sampler: new ParentBasedSampler({ root: new WeftRootSampler(ratio) }),
     spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   providers.push(provider);
-  const tracing = new RequestTracer({ tracer: provider.getTracer('test') });
+  const tracer = provider.getTracer('test');
+  const tracing = new RequestTracer({ tracer, sampling: ratio, random: seededRandom(7) });
   const finished = async (): Promise<ReadableSpan[]> => {
     await provider.forceFlush();
     return memory.getFinishedSpans();
   };
-  return { tracing, finished };
+  return { tracing, tracer, finished };
 }
 
-const outbound: TracedConnection = {
-  direction: 'outbound',
-  mtls: false,
-  peerAddress: '127.0.0.1',
-  peerPort: 40000,
-};
-const inbound: TracedConnection = {
+/** A request as the proxy's layers see it. */
+function request(
+  headers: Record<string, string> = {},
+  overrides: Partial<Omit<TracedRequest, 'header'>> = {},
+): TracedRequest {
+  const all: Record<string, string> = { host: 'reviews.shop:9080', 'user-agent': 'curl/8', ...headers };
+  return {
+    protocol: 'http1',
+    method: 'GET',
+    path: '/reviews/1?full=1',
+    authority: 'reviews.shop:9080',
+    direction: 'outbound',
+    peer: { identity: undefined, address: '127.0.0.1' },
+    header: (lower) => all[lower],
+    ...overrides,
+  };
+}
+const inbound = {
   direction: 'inbound',
-  mtls: true,
-  peerIdentity: 'spiffe://cluster.local/ns/shop/sa/web',
-  peerAddress: '10.0.0.7',
-};
-const request = (headers: Record<string, string> = {}): TracedRequest => ({
-  method: 'GET',
-  url: '/reviews/1?full=1',
-  httpVersion: '1.1',
-  headers: { host: 'reviews.shop:9080', 'user-agent': 'curl/8', ...headers },
-});
+  peer: { identity: 'spiffe://cluster.local/ns/shop/sa/web', address: '10.0.0.7' },
+} as const;
 const endpoint = {
   address: '10.0.0.9',
   port: 7143,
@@ -63,11 +67,10 @@ const endpoint = {
 describe('RequestTracer', () => {
   it('starts a server span for a new trace and a client span per attempt, injecting the attempt', async () => {
     const { tracing, finished } = setup(1);
-    const span = tracing.startRequest(request(), outbound);
+    const span = tracing.startRequest(request());
     expect(span.recording).toBe(true);
     span.setRoute({ route: 'default', backend: 'reviews-v2' });
-    const headers: OutgoingHeaders = { host: 'reviews.shop:9080' };
-    const attempt = span.startAttempt({ attempt: 1, ...endpoint }, headers);
+    const attempt = span.startAttempt({ attempt: 1, ...endpoint });
     attempt.end(200);
     span.end(200);
 
@@ -79,7 +82,9 @@ describe('RequestTracer', () => {
     expect(server.parentSpanContext).toBeUndefined();
     expect(client.spanContext().traceId).toBe(server.spanContext().traceId);
     expect(client.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
-    expect(headers.traceparent).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
+    expect(attempt.traceHeaders).toEqual({
+      traceparent: `00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`,
+    });
     expect(server.name).toBe('GET');
     expect(server.attributes).toMatchObject({
       'http.request.method': 'GET',
@@ -90,7 +95,6 @@ describe('RequestTracer', () => {
       'network.protocol.version': '1.1',
       'user_agent.original': 'curl/8',
       'client.address': '127.0.0.1',
-      'client.port': 40000,
       'http.response.status_code': 200,
       'weft.direction': 'outbound',
       'weft.mtls': false,
@@ -118,7 +122,7 @@ describe('RequestTracer', () => {
 
   it('continues a sampled W3C parent on the inbound side and records the peer identity', async () => {
     const { tracing, finished } = setup(0);
-    const span = tracing.startRequest(request({ traceparent: `00-${TRACE}-${SPAN}-01` }), inbound);
+    const span = tracing.startRequest(request({ traceparent: `00-${TRACE}-${SPAN}-01` }, inbound));
     expect(span.recording).toBe(true);
     span.end(204);
     const [server] = await finished();
@@ -130,16 +134,16 @@ describe('RequestTracer', () => {
 
   it('records each retry as its own client span and marks failures', async () => {
     const { tracing, finished } = setup(1);
-    const span = tracing.startRequest(request(), outbound);
-    const headers: OutgoingHeaders = {};
-    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(503);
-    const first = headers.traceparent;
-    span
-      .startAttempt({ attempt: 2, ...endpoint, address: '10.0.0.10' }, headers)
-      .fail('connect_error', 'ECONNREFUSED');
-    const second = headers.traceparent;
-    span.startAttempt({ attempt: 3, ...endpoint }, headers).end(200);
+    const span = tracing.startRequest(request());
+    const a1 = span.startAttempt({ attempt: 1, ...endpoint });
+    a1.end(503);
+    const first = a1.traceHeaders?.traceparent;
+    const a2 = span.startAttempt({ attempt: 2, ...endpoint, address: '10.0.0.10' });
+    a2.fail('connect_error', 'ECONNREFUSED');
+    const second = a2.traceHeaders?.traceparent;
+    span.startAttempt({ attempt: 3, ...endpoint }).end(200);
     span.end(200);
+    expect(first).toMatch(/^00-/);
     expect(first).not.toBe(second);
 
     const spans = await finished();
@@ -156,9 +160,9 @@ describe('RequestTracer', () => {
 
   it('marks a server span failed on 5xx and on fail(), but not on 4xx', async () => {
     const { tracing, finished } = setup(1);
-    tracing.startRequest(request(), outbound).end(404);
-    tracing.startRequest(request(), outbound).end(502);
-    tracing.startRequest(request(), outbound).fail('no_endpoints', 'service has no ready endpoints', 503);
+    tracing.startRequest(request()).end(404);
+    tracing.startRequest(request()).end(502);
+    tracing.startRequest(request()).fail('no_endpoints', 'service has no ready endpoints', 503);
     const [notFound, badGateway, unavailable] = await finished();
     expect(notFound?.status.code).toBe(SpanStatusCode.UNSET);
     expect(badGateway?.status.code).toBe(SpanStatusCode.ERROR);
@@ -176,27 +180,29 @@ describe('RequestTracer', () => {
   it('does nothing for an unsampled parent and leaves the headers as they came', async () => {
     const { tracing, finished } = setup(1);
     const incoming = { traceparent: `00-${TRACE}-${SPAN}-00` };
-    const span = tracing.startRequest(request(incoming), inbound);
+    const span = tracing.startRequest(request(incoming, inbound));
     expect(span).toBe(NOOP_REQUEST_SPAN);
-    const headers: OutgoingHeaders = { ...incoming };
-    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    const attempt = span.startAttempt({ attempt: 1, ...endpoint });
+    attempt.end(200);
     span.end(200);
-    expect(headers).toEqual(incoming);
+    expect(attempt.traceHeaders).toBeUndefined();
     expect(await finished()).toHaveLength(0);
   });
 
   it('propagates an unsampled root decision so that later hops agree', async () => {
     const { tracing, finished } = setup(0);
-    const span = tracing.startRequest(request(), outbound);
+    const span = tracing.startRequest(request());
     expect(span.recording).toBe(false);
-    const headers: OutgoingHeaders = {};
-    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    const first = span.startAttempt({ attempt: 1, ...endpoint });
+    const retry = span.startAttempt({ attempt: 2, ...endpoint });
     span.end(200);
-    expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(first.traceHeaders?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(retry.traceHeaders).toEqual(first.traceHeaders);
+    expect(Object.keys(first.traceHeaders ?? {})).toEqual(['traceparent']);
     expect(await finished()).toHaveLength(0);
   });
 
-  it('joins B3-only callers and forwards B3 in their encoding without stale headers', async () => {
+  it('joins B3-only callers and forwards B3 in their encoding', async () => {
     const { tracing, finished } = setup(0);
     const incoming = {
       'x-b3-traceid': TRACE,
@@ -204,15 +210,17 @@ describe('RequestTracer', () => {
       'x-b3-parentspanid': 'aaaaaaaaaaaaaaaa',
       'x-b3-sampled': '1',
     };
-    const span = tracing.startRequest(request(incoming), outbound);
+    const span = tracing.startRequest(request(incoming));
     expect(span.recording).toBe(true);
-    const headers: OutgoingHeaders = { ...incoming };
-    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
+    const attempt = span.startAttempt({ attempt: 1, ...endpoint });
+    attempt.end(200);
     span.end(200);
-    const client = (await finished()).find((s) => s.kind === SpanKind.CLIENT);
+    const spans = await finished();
+    const client = spans.find((s) => s.kind === SpanKind.CLIENT);
+    expect(spans.find((s) => s.kind === SpanKind.SERVER)?.parentSpanContext?.spanId).toBe(SPAN);
     const id = client?.spanContext().spanId;
     expect(client?.spanContext().traceId).toBe(TRACE);
-    expect(headers).toEqual({
+    expect(attempt.traceHeaders).toEqual({
       traceparent: `00-${TRACE}-${id}-01`,
       'x-b3-traceid': TRACE,
       'x-b3-spanid': id,
@@ -220,25 +228,40 @@ describe('RequestTracer', () => {
     });
   });
 
+  it('samples that fraction of new traces, and the pipeline sampler applies the ratio to other roots', async () => {
+    const { tracing, finished } = setup(0.25);
+    let recording = 0;
+    for (let i = 0; i < 4000; i++) {
+      const span = tracing.startRequest(request());
+      if (span.recording) recording++;
+      span.end(200);
+    }
+    expect(recording).toBeGreaterThan(900);
+    expect(recording).toBeLessThan(1100);
+    expect(await finished()).toHaveLength(recording);
+
+    const { tracer: never, finished: none } = setup(0);
+    never.startSpan('push').end();
+    expect(await none()).toHaveLength(0);
+  });
+
   it('reads nothing at all when tracing is disabled', () => {
     const trap = new Proxy(
       {},
       {
         get() {
-          throw new Error('headers were read');
+          throw new Error('the request was read');
         },
       },
     ) as TracedRequest;
-    const span = DISABLED_REQUEST_TRACING.startRequest(trap, outbound);
+    const span = DISABLED_REQUEST_TRACING.startRequest(trap);
     expect(span.recording).toBe(false);
-    const headers: OutgoingHeaders = {};
-    span.startAttempt({ attempt: 1, ...endpoint }, headers).end(200);
-    expect(headers).toEqual({});
+    expect(span.startAttempt({ attempt: 1, ...endpoint }).traceHeaders).toBeUndefined();
   });
 
   it('names spans of unknown methods HTTP and records the original method', async () => {
     const { tracing, finished } = setup(1);
-    tracing.startRequest({ ...request(), method: 'PURGE', httpVersion: '2.0' }, outbound).end(200);
+    tracing.startRequest(request({}, { method: 'PURGE', protocol: 'h2' })).end(200);
     const [server] = await finished();
     expect(server?.name).toBe('HTTP');
     expect(server?.attributes).toMatchObject({

@@ -14,15 +14,11 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { parseTraceParent } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
-import {
-  clearB3,
-  type IncomingHeaders,
-  incomingHeadersGetter,
-  MeshPropagator,
-  type OutgoingHeaders,
-  outgoingHeadersSetter,
-} from './propagation.js';
+import { type Random, systemRandom } from '@weft/core';
+import { headerSourceGetter, MeshPropagator, type TraceHeaders, traceHeadersSetter } from './propagation.js';
+import { markRootSampled, unsampledTraceparent } from './root-sampling.js';
 import {
   ATTR_WEFT_BACKEND_SERVICE,
   ATTR_WEFT_ROUTE,
@@ -31,12 +27,16 @@ import {
   type RouteInfo,
   serverSpanAttributes,
   spanName,
-  type TracedConnection,
   type TracedRequest,
 } from './span-attributes.js';
 
 /** The span of one attempt to forward a request. */
 export interface AttemptSpan {
+  /**
+   * Headers to send with this attempt, replacing every trace header the request arrived with;
+   * undefined when the request is to be forwarded with its headers as they came.
+   */
+  readonly traceHeaders: TraceHeaders | undefined;
   /** Ends the attempt with the upstream's response status (4xx and 5xx mark it failed). */
   end(status: number): void;
   /** Ends the attempt without a response: `errorType` is a short stable code (`connect_error`, `timeout`). */
@@ -52,11 +52,8 @@ export interface RequestSpan {
   readonly recording: boolean;
   /** Records the route and backend the request was sent to. */
   setRoute(route: RouteInfo): void;
-  /**
-   * Starts the span of one attempt and writes the trace context to `headers` (the forwarded
-   * request's). For an unsampled request whose parent came in the headers, writes nothing.
-   */
-  startAttempt(attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan;
+  /** Starts the span of one attempt (each retry is its own attempt). */
+  startAttempt(attempt: AttemptInfo): AttemptSpan;
   /** Ends with the status sent to the client (5xx marks it failed). */
   end(status: number): void;
   /** Ends a request the proxy could not complete; `status` is what the client got, if anything. */
@@ -65,10 +62,10 @@ export interface RequestSpan {
 
 /** Starts request spans; one per proxy, swapped when the tracing config changes. */
 export interface RequestTracing {
-  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan;
+  startRequest(request: TracedRequest): RequestSpan;
 }
 
-const NOOP_ATTEMPT: AttemptSpan = { end() {}, fail() {} };
+const NOOP_ATTEMPT: AttemptSpan = { traceHeaders: undefined, end() {}, fail() {} };
 
 /** The span of a request that is not traced: every method does nothing. */
 export const NOOP_REQUEST_SPAN: RequestSpan = {
@@ -83,7 +80,10 @@ export const NOOP_REQUEST_SPAN: RequestSpan = {
 export const DISABLED_REQUEST_TRACING: RequestTracing = { startRequest: () => NOOP_REQUEST_SPAN };
 
 class RecordingAttempt implements AttemptSpan {
-  constructor(private readonly span: Span) {}
+  constructor(
+    private readonly span: Span,
+    readonly traceHeaders: TraceHeaders,
+  ) {}
 
   end(status: number): void {
     this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
@@ -104,17 +104,13 @@ class RecordingAttempt implements AttemptSpan {
 /** A new trace the sampler declined: nothing is recorded, but the decision travels downstream. */
 class UnsampledRoot implements RequestSpan {
   readonly recording = false;
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly propagator: TextMapPropagator,
-  ) {}
+  private attempt: AttemptSpan | undefined;
 
   setRoute(): void {}
 
-  startAttempt(_attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan {
-    this.propagator.inject(this.ctx, headers, outgoingHeadersSetter);
-    return NOOP_ATTEMPT;
+  startAttempt(): AttemptSpan {
+    this.attempt ??= { traceHeaders: { traceparent: unsampledTraceparent() }, end() {}, fail() {} };
+    return this.attempt;
   }
 
   end(): void {}
@@ -142,15 +138,15 @@ class RecordingRequest implements RequestSpan {
     this.span.setAttribute(ATTR_WEFT_BACKEND_SERVICE, route.backend);
   }
 
-  startAttempt(attempt: AttemptInfo, headers: OutgoingHeaders): AttemptSpan {
+  startAttempt(attempt: AttemptInfo): AttemptSpan {
     const span = this.tracer.startSpan(
       spanName(this.request.method),
       { kind: SpanKind.CLIENT, attributes: clientSpanAttributes(this.request, attempt, this.route) },
       this.ctx,
     );
-    clearB3(headers);
-    this.propagator.inject(trace.setSpan(this.ctx, span), headers, outgoingHeadersSetter);
-    return new RecordingAttempt(span);
+    const headers: Record<string, string> = {};
+    this.propagator.inject(trace.setSpan(this.ctx, span), headers, traceHeadersSetter);
+    return new RecordingAttempt(span, headers);
   }
 
   end(status: number): void {
@@ -170,10 +166,23 @@ class RecordingRequest implements RequestSpan {
   }
 }
 
+/** True for a valid `traceparent` whose sampled flag is clear. */
+export function isUnsampledTraceparent(value: string): boolean {
+  const parsed = parseTraceParent(value);
+  return parsed !== null && (parsed.traceFlags & TraceFlags.SAMPLED) === 0;
+}
+
 /** Options of {@link RequestTracer}. */
 export interface RequestTracerOptions {
-  /** The tracer of the binary's tracing pipeline. */
+  /**
+   * The tracer of the binary's tracing pipeline. Its sampler must record roots marked with
+   * `markRootSampled` (the pipeline's sampler does); parents decide for their children.
+   */
   readonly tracer: Tracer;
+  /** Fraction (0..1) of requests without a trace context that start a sampled trace. */
+  readonly sampling: number;
+  /** Draws the root sampling decisions. Default: Math.random. */
+  readonly random?: Random;
   /** Defaults to {@link MeshPropagator} (W3C + B3). */
   readonly propagator?: TextMapPropagator;
 }
@@ -181,26 +190,38 @@ export interface RequestTracerOptions {
 /** Request tracing with a live tracer. */
 export class RequestTracer implements RequestTracing {
   private readonly tracer: Tracer;
+  private readonly sampling: number;
+  private readonly random: Random;
   private readonly propagator: TextMapPropagator;
 
   constructor(options: RequestTracerOptions) {
     this.tracer = options.tracer;
+    this.sampling = options.sampling;
+    this.random = options.random ?? systemRandom;
     this.propagator = options.propagator ?? new MeshPropagator();
   }
 
-  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan {
-    const parent = this.propagator.extract(
-      ROOT_CONTEXT,
-      request.headers as IncomingHeaders,
-      incomingHeadersGetter,
-    );
+  startRequest(request: TracedRequest): RequestSpan {
+    // Fast path: a valid unsampled traceparent (which wins over B3) decides with one parse.
+    const traceparent = request.header('traceparent');
+    if (traceparent !== undefined && isUnsampledTraceparent(traceparent)) return NOOP_REQUEST_SPAN;
+    const parent = this.propagator.extract(ROOT_CONTEXT, request, headerSourceGetter);
     const parentSpan = trace.getSpanContext(parent);
-    // Parent-based sampling: an unsampled parent decides for us, and its headers go on as they came.
-    if (parentSpan !== undefined && (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0)
-      return NOOP_REQUEST_SPAN;
-    const span = this.tracer.startSpan(spanName(request.method), { kind: SpanKind.SERVER }, parent);
-    if (!span.isRecording()) return new UnsampledRoot(trace.setSpan(parent, span), this.propagator);
-    span.setAttributes(serverSpanAttributes(request, connection));
+    let span: Span;
+    if (parentSpan !== undefined) {
+      // Parent-based sampling: an unsampled parent decides for us, and its headers go on as they came.
+      if ((parentSpan.traceFlags & TraceFlags.SAMPLED) === 0) return NOOP_REQUEST_SPAN;
+      span = this.tracer.startSpan(spanName(request.method), { kind: SpanKind.SERVER }, parent);
+    } else {
+      if (this.random.next() >= this.sampling) return new UnsampledRoot();
+      span = this.tracer.startSpan(
+        spanName(request.method),
+        { kind: SpanKind.SERVER },
+        markRootSampled(parent),
+      );
+    }
+    if (!span.isRecording()) return NOOP_REQUEST_SPAN;
+    span.setAttributes(serverSpanAttributes(request));
     return new RecordingRequest(span, parent, request, this.tracer, this.propagator);
   }
 }

@@ -5,7 +5,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
-  ATTR_CLIENT_PORT,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
@@ -32,28 +31,28 @@ export const ATTR_WEFT_MTLS = 'weft.mtls';
 /** Which listener a request arrived on. */
 export type Direction = 'inbound' | 'outbound';
 
-/** Facts about the connection a request arrived on (computed once per connection). */
-export interface TracedConnection {
-  readonly direction: Direction;
-  /** True when the request arrived over mTLS from another proxy. */
-  readonly mtls: boolean;
-  /** The SPIFFE ID of the peer proxy, when it presented a verified certificate. */
-  readonly peerIdentity?: string | undefined;
-  readonly peerAddress?: string | undefined;
-  readonly peerPort?: number | undefined;
+/** Who sent the request. */
+export interface TracedPeer {
+  /** The SPIFFE ID from a verified client certificate (the request came over mTLS). */
+  readonly identity: string | undefined;
+  readonly address: string;
 }
 
 /**
- * The request as it arrived. Node's `IncomingMessage` and `Http2ServerRequest` satisfy it, so
- * a layer can pass its request as is: nothing is read unless the request is sampled.
+ * The request as it arrived. The proxy's `ProxyRequest` satisfies it, so a layer passes its
+ * request as is: nothing but the trace headers is read unless the request is sampled.
  */
 export interface TracedRequest {
-  readonly method?: string | undefined;
+  readonly protocol: 'http1' | 'h2';
+  readonly method: string;
   /** The request target: path and query. */
-  readonly url?: string | undefined;
-  /** "1.1" or "2.0". */
-  readonly httpVersion: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly path: string;
+  /** Host header or :authority. */
+  readonly authority: string;
+  readonly direction: Direction;
+  readonly peer: TracedPeer;
+  /** The value of request header `lower` (a lowercase name). */
+  header(lower: string): string | undefined;
 }
 
 /** One attempt to forward a request to an endpoint. */
@@ -100,15 +99,6 @@ export function spanName(method: string | undefined): string {
   return m === '_OTHER' ? 'HTTP' : m;
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The request's authority: HTTP/2 `:authority`, else `Host`. */
-export function authorityOf(request: TracedRequest): string | undefined {
-  return firstHeader(request.headers[':authority']) ?? firstHeader(request.headers.host);
-}
-
 /** Splits `host:port` (IPv6 in brackets) into host and port. */
 export function splitAuthority(authority: string): { host: string; port: number | undefined } {
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority);
@@ -123,28 +113,26 @@ function setMethod(attributes: Attributes, method: string | undefined): void {
 }
 
 /** Attributes of the server span of a request arriving at the proxy. */
-export function serverSpanAttributes(request: TracedRequest, connection: TracedConnection): Attributes {
+export function serverSpanAttributes(request: TracedRequest): Attributes {
   const attributes: Attributes = {
     [ATTR_URL_SCHEME]: 'http',
-    [ATTR_NETWORK_PROTOCOL_VERSION]: request.httpVersion === '2.0' ? '2' : request.httpVersion,
-    [ATTR_WEFT_DIRECTION]: connection.direction,
-    [ATTR_WEFT_MTLS]: connection.mtls,
+    [ATTR_NETWORK_PROTOCOL_VERSION]: request.protocol === 'h2' ? '2' : '1.1',
+    [ATTR_WEFT_DIRECTION]: request.direction,
+    [ATTR_WEFT_MTLS]: request.peer.identity !== undefined,
+    [ATTR_CLIENT_ADDRESS]: request.peer.address,
   };
   setMethod(attributes, request.method);
-  const target = request.url ?? '/';
+  const target = request.path;
   const q = target.indexOf('?');
   attributes[ATTR_URL_PATH] = q === -1 ? target : target.slice(0, q);
-  const authority = authorityOf(request);
-  if (authority !== undefined) {
-    const { host, port } = splitAuthority(authority);
+  if (request.authority !== '') {
+    const { host, port } = splitAuthority(request.authority);
     attributes[ATTR_SERVER_ADDRESS] = host;
     if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
   }
-  const userAgent = firstHeader(request.headers['user-agent']);
+  const userAgent = request.header('user-agent');
   if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;
-  if (connection.peerAddress !== undefined) attributes[ATTR_CLIENT_ADDRESS] = connection.peerAddress;
-  if (connection.peerPort !== undefined) attributes[ATTR_CLIENT_PORT] = connection.peerPort;
-  if (connection.peerIdentity !== undefined) attributes[ATTR_WEFT_PEER_IDENTITY] = connection.peerIdentity;
+  if (request.peer.identity !== undefined) attributes[ATTR_WEFT_PEER_IDENTITY] = request.peer.identity;
   return attributes;
 }
 
@@ -154,12 +142,12 @@ export function clientSpanAttributes(
   attempt: AttemptInfo,
   route: RouteInfo | undefined,
 ): Attributes {
-  const authority = authorityOf(request) ?? `${attempt.address}:${attempt.port}`;
+  const authority = request.authority === '' ? `${attempt.address}:${attempt.port}` : request.authority;
   const { host, port } = splitAuthority(authority);
   const attributes: Attributes = {
     [ATTR_SERVER_ADDRESS]: host,
     [ATTR_SERVER_PORT]: port ?? 80,
-    [ATTR_URL_FULL]: `http://${authority}${request.url ?? '/'}`,
+    [ATTR_URL_FULL]: `http://${authority}${request.path}`,
     [ATTR_NETWORK_PEER_ADDRESS]: attempt.address,
     [ATTR_NETWORK_PEER_PORT]: attempt.port,
     [ATTR_WEFT_ENDPOINT]: `${attempt.address}:${attempt.port}`,

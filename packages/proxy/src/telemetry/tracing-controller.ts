@@ -10,7 +10,7 @@ import {
   RequestTracer,
   type RequestTracing,
 } from './request-tracing.js';
-import type { TracedConnection, TracedRequest } from './span-attributes.js';
+import type { TracedRequest } from './span-attributes.js';
 import type { SpanExportStats } from './span-export-stats.js';
 import {
   type ExplicitTracingSettings,
@@ -36,6 +36,8 @@ export interface TracingControllerOptions {
   readonly resource: TracingResourceInfo;
   readonly pipeline?: TracingPipelineOptions;
   readonly logger?: Logger;
+  /** Longest `close()` waits for queued spans to be exported (ms). Default 2000. */
+  readonly closeTimeoutMillis?: number;
 }
 
 const DISABLED_TRACER: Tracer = new ProxyTracerProvider().getTracer('weft-disabled');
@@ -74,8 +76,8 @@ export class TracingController implements RequestTracing {
     return this.pipeline?.tracer ?? DISABLED_TRACER;
   }
 
-  startRequest(request: TracedRequest, connection: TracedConnection): RequestSpan {
-    return this.requests.startRequest(request, connection);
+  startRequest(request: TracedRequest): RequestSpan {
+    return this.requests.startRequest(request);
   }
 
   /**
@@ -106,11 +108,20 @@ export class TracingController implements RequestTracing {
     await this.pipeline?.forceFlush();
   }
 
-  /** Flushes and stops every pipeline; tracing is disabled afterwards. */
+  /**
+   * Flushes and stops every pipeline, waiting at most `closeTimeoutMillis` for the collector;
+   * tracing is disabled afterwards.
+   */
   async close(): Promise<void> {
     this.retire();
     this.config = { enabled: false, reason: 'closed' };
-    await Promise.all([...this.draining]);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.closeTimeoutMillis ?? 2000);
+      timer.unref();
+    });
+    await Promise.race([Promise.all([...this.draining]), limit]);
+    clearTimeout(timer);
   }
 
   private install(config: TracingConfig): void {
@@ -124,7 +135,7 @@ export class TracingController implements RequestTracing {
       ...this.options.pipeline,
       logger: this.options.pipeline?.logger ?? this.logger,
     });
-    this.requests = new RequestTracer({ tracer: this.pipeline.tracer });
+    this.requests = new RequestTracer({ tracer: this.pipeline.tracer, sampling: config.sampling });
     this.logger.info(
       { url: config.url, protocol: config.protocol, sampling: config.sampling, source: config.source },
       'tracing enabled',

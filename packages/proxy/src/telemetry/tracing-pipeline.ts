@@ -3,7 +3,7 @@
  * a bounded batch span processor and an OTLP exporter (gRPC or HTTP/protobuf). Nothing is
  * registered globally: the binary passes the pipeline's tracer to whatever needs one.
  */
-import type { Attributes, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -17,12 +17,16 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type ReadableSpan,
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
   type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { describeError, type Logger, silentLogger } from '@weft/core';
+import { isRootSampled } from './root-sampling.js';
 import { SpanExportCounter, type SpanExportStats } from './span-export-stats.js';
 import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
 
@@ -88,6 +92,28 @@ export function tracingResource(info: TracingResourceInfo): Resource {
   return defaultResource()
     .merge(resourceFromAttributes(fromEnv))
     .merge(resourceFromAttributes({ ...info.attributes, ...own }));
+}
+
+/**
+ * Samples new traces by trace id ratio, except roots the request path already decided to
+ * sample (marked with `markRootSampled`), which it records as they are. Used as the root of
+ * a parent-based sampler, so parents still decide for their children.
+ */
+export class WeftRootSampler implements Sampler {
+  private readonly ratio: TraceIdRatioBasedSampler;
+
+  constructor(private readonly sampling: number) {
+    this.ratio = new TraceIdRatioBasedSampler(sampling);
+  }
+
+  shouldSample(context: Context, traceId: string): SamplingResult {
+    if (isRootSampled(context)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    return this.ratio.shouldSample(context, traceId);
+  }
+
+  toString(): string {
+    return `WeftRootSampler{ratio=${this.sampling}}`;
+  }
 }
 
 function createOtlpExporter(url: string, protocol: OtlpProtocol, timeoutMillis: number): SpanExporter {
@@ -157,7 +183,7 @@ export function createTracingPipeline(
   });
   const provider = new TracerProvider({
     resource: tracingResource(resource),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampling) }),
+    sampler: new ParentBasedSampler({ root: new WeftRootSampler(config.sampling) }),
     spanProcessors: [processor],
   });
   let stopped: Promise<void> | undefined;

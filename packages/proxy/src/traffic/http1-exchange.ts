@@ -23,6 +23,7 @@ import type { Http1Request } from '../http1/server-connection.js';
 import type { ResponseSink, UpstreamExchange } from '../http1/upstream-connection.js';
 import { upstreamTarget } from '../layers/types.js';
 import { DialError } from '../net/connector.js';
+import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
 import type { EndpointMessage } from './destination-traffic.js';
 import type { AttemptJudge, AttemptResponse, Exchange } from './traffic-pipeline.js';
 
@@ -104,9 +105,18 @@ export class Http1Exchange implements Exchange {
     timer: AttemptTimer,
     judge: AttemptJudge,
   ): Promise<AttemptResponse> {
-    const a = new Http1Attempt(this, endpoint, attempt, judge);
+    const telemetry = this.client.telemetry;
+    telemetry?.attemptStarted(endpointTarget(endpoint), attempt);
+    const a = new Http1Attempt(this, endpoint, attempt, judge, telemetry?.traceHeaders);
     this.active = a;
-    return a.start(timer, this.clock);
+    const done = a.start(timer, this.clock);
+    if (telemetry !== undefined) void done.then((r) => telemetry.attemptEnded(r.outcome, r.detail));
+    return done;
+  }
+
+  /** The route and backend the traffic path chose (for spans and metrics). */
+  routed(route: string, backend: string): void {
+    this.client.telemetry?.routed(route, backend);
   }
 
   /** An attempt's upstream connection wrote the request head: give it the body. */
@@ -157,6 +167,7 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
     endpoint: EndpointMessage,
     attempt: number,
     private readonly judge: AttemptJudge,
+    trace: TraceHeaders | undefined,
   ) {
     const client = exchange.client.head;
     // The attempt header is ours: a client's own value is replaced, never passed on.
@@ -166,7 +177,7 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
       kept.push(client.headers[i] as string, client.headers[i + 1] as string);
     }
     kept.push(ATTEMPT_HEADER, String(attempt));
-    this.head = { ...client, headers: kept };
+    this.head = { ...client, headers: trace === undefined ? kept : replaceTraceHeaders(kept, trace) };
     this.direction = exchange.client.direction;
     this.target = endpointTarget(endpoint);
     this.relayed = new Promise((r) => {

@@ -92,6 +92,7 @@ function forwardOnce(
       } else attempt.end('success');
     };
   }
+  req.telemetry?.routed(selection.route.route.name, selection.backend);
   req.upstream = endpointTarget(picked.endpoint.value);
   next(req);
 }

@@ -70,6 +70,8 @@ export interface Exchange {
   body(): { readonly bytes: number; readonly replayable: boolean };
   /** Set when the client went away: no further attempts are made. */
   readonly signal?: AbortSignal;
+  /** Told the route and backend chosen, before the first attempt (telemetry). */
+  routed?(route: string, backend: string): void;
 }
 
 /** How the traffic path ended. */
@@ -110,6 +112,7 @@ export async function sendThroughTraffic(
     };
   }
   const backend = selection.backend;
+  exchange.routed?.(routeName, backend);
   const balancer = traffic.balancer(backend);
   if (balancer === undefined) {
     return {

@@ -31,6 +31,11 @@ export interface Node {
    * Zone (topology) of the workload, if known.
    */
   'zone'?: (string);
+  /**
+   * The port of this proxy's admin listener (/metrics), where the control plane gathers
+   * golden metrics for `weft stat` (7191 unless overridden; 0 = unknown).
+   */
+  'adminPort'?: (number);
 }
 
 /**
@@ -62,4 +67,9 @@ export interface Node__Output {
    * Zone (topology) of the workload, if known.
    */
   'zone': (string);
+  /**
+   * The port of this proxy's admin listener (/metrics), where the control plane gathers
+   * golden metrics for `weft stat` (7191 unless overridden; 0 = unknown).
+   */
+  'adminPort': (number);
 }

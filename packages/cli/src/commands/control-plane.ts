@@ -1,0 +1,104 @@
+/** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
+import { parseDurationMs } from '@weft/api';
+import { createLogger } from '@weft/core';
+import type { Command } from 'commander';
+import type { CliIo } from '../program.js';
+import { parseListen } from './injector.js';
+
+interface ControlPlaneFlags {
+  configDir?: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
+  identityDir?: string;
+  trustDomain?: string;
+  meshConfig?: string;
+  listen: string;
+  adminListen: string;
+  clusterDomain: string;
+  registrationGrace: string;
+}
+
+/** Resolves when the process is asked to stop. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function registerControlPlane(program: Command, io: CliIo): void {
+  program
+    .command('control-plane')
+    .description('run the control plane: Identity and Discovery (gRPC, 7443) and the admin server (7990)')
+    .option('--config-dir <dir>', 'local mode: serve the manifests in this folder (reloaded on change)')
+    .option('--kubeconfig <path>', 'Kubernetes mode: read the cluster with this kubeconfig')
+    .option('--in-cluster', "Kubernetes mode: read the cluster with the pod's service account")
+    .option(
+      '--identity-dir <dir>',
+      'the CA: ca.crt, issuer.crt, issuer.key, token.key (weft identity create-ca)',
+    )
+    .option('--trust-domain <domain>', "the SPIFFE trust domain (default: the issuer's)")
+    .option('--mesh-config <file>', 'the mesh config file (YAML); watched for changes')
+    .option('--listen <host:port>', 'gRPC address for Identity and Discovery', '0.0.0.0:7443')
+    .option(
+      '--admin-listen <host:port>',
+      'admin address: /healthz /readyz /metrics /debug/state',
+      '0.0.0.0:7990',
+    )
+    .option('--cluster-domain <domain>', 'DNS suffix of service authorities', 'cluster.local')
+    .option(
+      '--registration-grace <duration>',
+      'how long a disconnected proxy stays an endpoint (local mode)',
+      '10s',
+    )
+    .action(async (flags: ControlPlaneFlags, cmd: Command) => {
+      const usage = (message: string): never =>
+        cmd.error(`weft control-plane: ${message}`, { exitCode: 2, code: 'weft.usage' });
+      const modes = [
+        flags.configDir !== undefined,
+        flags.kubeconfig !== undefined,
+        flags.inCluster === true,
+      ].filter(Boolean).length;
+      if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
+      if (flags.identityDir === undefined)
+        usage('--identity-dir DIR is required (create one with: weft identity create-ca --out DIR)');
+      const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
+      const admin =
+        parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
+      const graceMs =
+        parseDurationMs(flags.registrationGrace) ??
+        usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
+
+      const { loadKubeConfig, startControlPlane } = await import('@weft/control-plane');
+      const logger = createLogger({ component: 'control-plane' });
+      const running = await startControlPlane({
+        source:
+          flags.configDir !== undefined
+            ? { type: 'folder', dir: flags.configDir }
+            : {
+                type: 'kubernetes',
+                kubeConfig: loadKubeConfig({ kubeconfig: flags.kubeconfig, inCluster: flags.inCluster }),
+              },
+        identityDir: flags.identityDir as string,
+        ...(flags.trustDomain === undefined ? {} : { trustDomain: flags.trustDomain }),
+        ...(flags.meshConfig === undefined ? {} : { meshConfigFile: flags.meshConfig }),
+        grpcAddress: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`,
+        admin,
+        clusterDomain: flags.clusterDomain,
+        registrationGraceMs: graceMs,
+        logger,
+      });
+      const { grpcPort, adminPort } = running.addresses;
+      io.stdout(
+        `${JSON.stringify({ event: 'listening', grpc: grpcPort, admin: adminPort, trustDomain: running.trustDomain })}\n`,
+      );
+      const signal = await untilSignal();
+      logger.info({ signal }, 'stopping');
+      await running.close();
+    });
+}

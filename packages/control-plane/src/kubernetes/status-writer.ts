@@ -1,0 +1,150 @@
+/**
+ * Kubernetes mode: writes each resource's condition back — an `Accepted` condition in the
+ * status subresource (Gateway API style `status.parents` for HTTPRoute) — and a Warning Event for
+ * every rejection. Writes are queued per resource (latest condition wins) and never block the model.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
+import { formatRef, refKey } from '../sources/config-source.js';
+import type { StatusReporter } from '../status/status-reporter.js';
+import { kubeRequest } from './kube-client.js';
+import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
+
+/** The controller name weft writes in HTTPRoute parent statuses. */
+export const CONTROLLER_NAME = 'weft.dev/mesh';
+
+export interface KubernetesStatusWriterOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly metrics: ControlPlaneMetrics;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Reads the current resource (for HTTPRoute parentRefs). */
+  readonly lookup?: (ref: ConditionChange['ref']) => StoredResource | undefined;
+  /** The component named in Events. */
+  readonly component?: string;
+}
+
+export class KubernetesStatusWriter implements StatusReporter {
+  private readonly queue = new Map<string, ConditionChange>();
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: KubernetesStatusWriterOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  report(changes: readonly ConditionChange[]): void {
+    for (const c of changes) {
+      if (c.condition === undefined || c.origin.source !== 'kubernetes') continue;
+      this.queue.set(refKey(c.ref), c);
+    }
+    if (!this.running && this.queue.size > 0) void this.drain();
+  }
+
+  /** Resolves when every queued write has been attempted (for tests and shutdown). */
+  idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.size > 0) {
+      const [key, change] = this.queue.entries().next().value as [string, ConditionChange];
+      this.queue.delete(key);
+      try {
+        await this.write(change);
+      } catch (err) {
+        this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'status-write' });
+        this.logger.warn(
+          { resource: formatRef(change.ref), err: describeError(err) },
+          'writing status back failed',
+        );
+      }
+    }
+    this.running = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private serviceParents(ref: ConditionChange['ref']): Record<string, unknown>[] {
+    const stored = this.options.lookup?.(ref);
+    if (stored?.parsed.kind !== 'HTTPRoute') return [];
+    return stored.parsed.value.spec.parentRefs
+      .filter((p) => p.kind === 'Service')
+      .map((p) => ({
+        group: p.group ?? '',
+        kind: 'Service',
+        name: p.name,
+        ...(p.namespace === undefined ? {} : { namespace: p.namespace }),
+        ...(p.port === undefined ? {} : { port: p.port }),
+      }));
+  }
+
+  private async write(change: ConditionChange): Promise<void> {
+    const { ref, origin, condition } = change;
+    if (condition === undefined) return;
+    const watched = WATCHED_KINDS.find((w) => w.kind === ref.kind);
+    const now = new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const accepted = condition.status === 'accepted';
+    const cond = {
+      type: 'Accepted',
+      status: accepted ? 'True' : 'False',
+      reason: accepted ? 'Accepted' : condition.reason,
+      message: accepted ? 'accepted by the weft control plane' : condition.message,
+      lastTransitionTime: now,
+    };
+    if (watched?.status === true && origin.apiVersion !== undefined) {
+      const version = origin.apiVersion.slice(origin.apiVersion.lastIndexOf('/') + 1);
+      const path = `${objectPath(watched.group, version, watched.plural, ref.namespace, ref.name)}/status`;
+      const status =
+        ref.kind === 'HTTPRoute'
+          ? {
+              parents: this.serviceParents(ref).map((parentRef) => ({
+                parentRef,
+                controllerName: CONTROLLER_NAME,
+                conditions: [cond],
+              })),
+            }
+          : { conditions: [cond] };
+      await kubeRequest(this.options.kubeConfig, {
+        method: 'PATCH',
+        path,
+        body: { status },
+        contentType: 'application/merge-patch+json',
+      });
+    }
+    if (!accepted && ref.namespace !== '') {
+      await kubeRequest(this.options.kubeConfig, {
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${ref.name}.${randomBytes(8).toString('hex')}`, namespace: ref.namespace },
+          involvedObject: {
+            apiVersion: origin.apiVersion,
+            kind: ref.kind,
+            name: ref.name,
+            namespace: ref.namespace,
+            ...(origin.uid === undefined ? {} : { uid: origin.uid }),
+            ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
+          },
+          type: 'Warning',
+          reason: condition.reason,
+          message: condition.message.slice(0, 1024),
+          source: { component: this.options.component ?? 'weft-control-plane' },
+          reportingComponent: this.options.component ?? 'weft-control-plane',
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    }
+  }
+}

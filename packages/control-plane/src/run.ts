@@ -1,0 +1,152 @@
+/**
+ * Starts a complete control plane the way `weft control-plane` runs it: a config source
+ * (Kubernetes or a folder), registrations, the CA from an identity folder, Identity and
+ * Discovery on one gRPC port, and the admin server.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { describeError, type Logger, systemClock, WeftError } from '@weft/core';
+import { loadIdentityDir } from '@weft/pki';
+import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
+import { addIdentityService } from './identity/identity-service.js';
+import { joinTokenValidator } from './identity/join-token-validator.js';
+import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/kubernetes-token-validator.js';
+import { peerIdentity } from './identity/peer-identity.js';
+import { createIdentityServerCredentials } from './identity/serving-credentials.js';
+import { routingTokenValidator } from './identity/token-validator.js';
+import { KubernetesSource } from './kubernetes/kubernetes-source.js';
+import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
+import { ControlPlaneMetrics } from './metrics.js';
+import type { ConfigSource } from './sources/config-source.js';
+import { FolderSource } from './sources/folder-source.js';
+import { MeshConfigFileSource } from './sources/mesh-config-file-source.js';
+import { RegistrationSource } from './sources/registration-source.js';
+import { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';
+
+export type SourceChoice =
+  | { readonly type: 'folder'; readonly dir: string }
+  | { readonly type: 'kubernetes'; readonly kubeConfig: KubeConfig };
+
+export interface StartControlPlaneOptions {
+  readonly source: SourceChoice;
+  /** Folder with ca.crt, issuer.crt, issuer.key and token.key (`weft identity create-ca`). */
+  readonly identityDir: string;
+  readonly trustDomain?: string;
+  /** The mesh config file (a mounted ConfigMap in Kubernetes). */
+  readonly meshConfigFile?: string;
+  /** e.g. "0.0.0.0:7443". */
+  readonly grpcAddress: string;
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly clusterDomain?: string;
+  readonly registrationGraceMs?: number;
+  readonly logger: Logger;
+}
+
+export interface RunningControlPlane {
+  readonly controlPlane: ControlPlane;
+  readonly addresses: ControlPlaneAddresses;
+  readonly trustDomain: string;
+  close(): Promise<void>;
+}
+
+/** Starts everything; throws a WeftError with a clear message when something cannot start. */
+export async function startControlPlane(o: StartControlPlaneOptions): Promise<RunningControlPlane> {
+  const logger = o.logger;
+  const identity = await loadIdentityDir(
+    o.identityDir,
+    o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain },
+  ).catch((err: unknown) => {
+    throw new WeftError('FAILED_PRECONDITION', `identity folder: ${describeError(err)}`, { cause: err });
+  });
+  const { ca, trustAnchors, tokenKey, trustDomain } = identity;
+  const metrics = new ControlPlaneMetrics();
+  const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
+  const registrations = new RegistrationSource({
+    endpoints: o.source.type === 'folder',
+    ...(o.registrationGraceMs === undefined ? {} : { graceMs: o.registrationGraceMs }),
+  });
+  const sources: ConfigSource[] = [registrations];
+  if (o.meshConfigFile !== undefined) {
+    const meshFile = new MeshConfigFileSource({ file: o.meshConfigFile, logger, metrics });
+    const first = await meshFile.read();
+    if (first.config.trustDomain !== trustDomain) {
+      throw new WeftError(
+        'INVALID_CONFIG',
+        `mesh config ${o.meshConfigFile}: trustDomain "${first.config.trustDomain}" differs from the CA's "${trustDomain}"`,
+      );
+    }
+    sources.push(meshFile);
+  }
+  sources.push(
+    o.source.type === 'folder'
+      ? new FolderSource({ dir: o.source.dir, logger: logger.child({ source: 'folder' }), metrics })
+      : new KubernetesSource({
+          kubeConfig: o.source.kubeConfig,
+          logger: logger.child({ source: 'kubernetes' }),
+          metrics,
+        }),
+  );
+  const validator = routingTokenValidator({
+    joinTokens: joinTokenValidator({ key: tokenKey, trustDomain }),
+    ...(kubeConfig === undefined
+      ? {}
+      : { kubernetes: kubernetesTokenValidator(kubernetesTokenReviewer(kubeConfig)) }),
+  });
+  const serving = createIdentityServerCredentials({ ca, logger });
+  let reporter: StatusReporter | undefined;
+  const cp: ControlPlane = new ControlPlane({
+    sources,
+    registrar: registrations,
+    credentials: serving.credentials,
+    grpcAddress: o.grpcAddress,
+    admin: o.admin,
+    metrics,
+    logger,
+    trustDomain,
+    ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
+    configureServer: (server) => {
+      addIdentityService(server, { ca, validator, registry: metrics.registry, logger });
+    },
+    peerIdentity: (call) => {
+      const r = peerIdentity(call, {
+        bundle: trustAnchors,
+        trustDomain,
+        now: systemClock.now(),
+        intermediates: [ca.issuerInfo.der],
+      });
+      return r.type === 'valid' ? r.identity : undefined;
+    },
+    statusReporter: { report: (changes) => reporter?.report(changes) },
+    readyChecks: () => {
+      const ok = ca.issuerNotAfter > systemClock.now();
+      return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
+    },
+  });
+  reporter =
+    kubeConfig === undefined
+      ? new LogStatusReporter(logger, metrics)
+      : new KubernetesStatusWriter({ kubeConfig, metrics, logger, lookup: (ref) => cp.state.get(ref) });
+  let addresses: ControlPlaneAddresses;
+  try {
+    addresses = await cp.start();
+  } catch (err) {
+    serving.close();
+    await cp.close().catch(() => undefined);
+    throw err;
+  }
+  const meshTd = cp.state.meshConfig().trustDomain;
+  if (meshTd !== trustDomain) {
+    logger.error(
+      { meshTrustDomain: meshTd, caTrustDomain: trustDomain },
+      'the mesh config names another trust domain than the CA',
+    );
+  }
+  return {
+    controlPlane: cp,
+    addresses,
+    trustDomain,
+    async close() {
+      serving.close();
+      await cp.close();
+    },
+  };
+}
