@@ -22,6 +22,8 @@ export interface BackendConfig {
   name: string;
   delayMs?: number;
   failRate?: number;
+  /** Status of a failed answer; default 503. */
+  failStatus?: number;
   seed?: number;
 }
 
