@@ -9,21 +9,40 @@ export interface RouteRequest {
   readonly method: string;
   /** The request target: path and optional query (`/a/b?x=1`). */
   readonly path: string;
-  /** Header values by lower-case name, as node:http's `IncomingHttpHeaders`. */
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * A header's value by lower-case name; repeated headers joined with ", " (RFC 9110 list
+   * form). Called only for routes that match on headers.
+   */
+  header(lowerName: string): string | undefined;
+}
+
+/** A RouteRequest over a header record shaped like node:http's `IncomingHttpHeaders`. */
+export function routeRequest(
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>> = {},
+): RouteRequest {
+  return {
+    method,
+    path,
+    header(name) {
+      const value = headers[name];
+      return value === undefined || typeof value === 'string' ? value : value.join(', ');
+    },
+  };
 }
 
 /** A request with its path split from its query, the query parsed once on demand. */
 export class ParsedRequest {
   readonly method: string;
   readonly pathOnly: string;
-  readonly headers: RouteRequest['headers'];
+  private readonly request: RouteRequest;
   private readonly rawQuery: string;
   private query: Map<string, string> | undefined;
 
   constructor(request: RouteRequest) {
     this.method = request.method;
-    this.headers = request.headers;
+    this.request = request;
     const path = request.path;
     const q = path.indexOf('?');
     const hash = path.indexOf('#');
@@ -46,11 +65,9 @@ export class ParsedRequest {
     return this.query.get(name);
   }
 
-  /** A header's value; repeated headers are joined with ", " (RFC 9110 list form). */
+  /** A header's value by lower-case name (see {@link RouteRequest.header}). */
   header(name: string): string | undefined {
-    const value = this.headers[name];
-    if (value === undefined || typeof value === 'string') return value;
-    return value.join(', ');
+    return this.request.header(name);
   }
 }
 

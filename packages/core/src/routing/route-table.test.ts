@@ -2,7 +2,7 @@ import type { Route, RouteMatch } from '@weft/api';
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../errors.js';
 import { seededRandom } from '../random.js';
-import type { RouteRequest } from './request-match.js';
+import { type RouteRequest, routeRequest } from './request-match.js';
 import { compileEntries, matchLinear, RouteTable } from './route-table.js';
 
 function route(name: string, ...matches: Partial<RouteMatch>[]): Route {
@@ -13,8 +13,12 @@ function route(name: string, ...matches: Partial<RouteMatch>[]): Route {
   };
 }
 
-function req(path: string, method = 'GET', headers: RouteRequest['headers'] = {}): RouteRequest {
-  return { method, path, headers };
+function req(
+  path: string,
+  method = 'GET',
+  headers: Record<string, string | string[] | undefined> = {},
+): RouteRequest {
+  return routeRequest(method, path, headers);
 }
 
 function pick(table: RouteTable, r: RouteRequest): string | undefined {

@@ -60,7 +60,7 @@ function forwardOnce(
   next: (r: ProxyRequest) => void,
 ): void {
   const selection = traffic.plan.select(
-    { method: req.method, path: req.path, headers: headersOf(req) },
+    { method: req.method, path: req.path, header: (name) => req.header(name) },
     random,
   );
   if (selection.type === 'no-route') {
@@ -98,10 +98,3 @@ function forwardOnce(
 }
 
 const GRPC_UNAVAILABLE = 14;
-
-/** Headers a route can match on, read through the request's accessor. */
-function headersOf(req: ProxyRequest): Record<string, string | undefined> {
-  return new Proxy({} as Record<string, string | undefined>, {
-    get: (_t, name) => (typeof name === 'string' ? req.header(name) : undefined),
-  });
-}
