@@ -96,6 +96,8 @@ export interface CompiledMatch {
   /** For prefixes, the value without a trailing slash ("/" stays "/"). */
   readonly normalizedPath: string;
   readonly pathRegex?: RegExp;
+  /** A literal every path the regex matches starts with ('' when unknown): a cheap pre-check. */
+  readonly regexPrefix: string;
   readonly method?: string;
   readonly headers: readonly CompiledValue[];
   readonly queryParams: readonly CompiledValue[];
@@ -122,10 +124,24 @@ export function compileMatch(match: RouteMatch, where: string): CompiledMatch {
     pathValue: path.value,
     normalizedPath,
     ...(pathRegex === undefined ? {} : { pathRegex }),
+    regexPrefix: path.type === 'regex' ? literalPrefix(path.value) : '',
     ...(match.method === undefined || match.method === '' ? {} : { method: match.method }),
     headers: compileValues(match.headers, `${where}.headers`, true),
     queryParams: compileValues(match.queryParams, `${where}.queryParams`, false),
   };
+}
+
+/**
+ * The literal text a full match of `pattern` must start with: the leading run of plain
+ * characters, minus the last one when a quantifier follows it. Patterns with an alternation
+ * anywhere get '' (the alternation may be top-level).
+ */
+export function literalPrefix(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  const m = /^[^\\^$.|?*+()[\]{}]*/.exec(pattern);
+  const run = m === null ? '' : m[0];
+  const next = pattern[run.length];
+  return next === '*' || next === '?' || next === '{' || next === '+' ? run.slice(0, -1) : run;
 }
 
 function compileOrThrow(pattern: string, where: string): RegExp {
@@ -168,7 +184,7 @@ export function pathMatches(match: CompiledMatch, path: string): boolean {
     case 'prefix':
       return prefixCovers(match.normalizedPath, path);
     case 'regex':
-      return safeRegexTest(match.pathRegex as RegExp, path);
+      return path.startsWith(match.regexPrefix) && safeRegexTest(match.pathRegex as RegExp, path);
   }
 }
 
