@@ -68,8 +68,9 @@ export class Http1Exchange implements Exchange {
       this.current?.end();
     },
     onDrain: (resume) => {
-      if (this.current === undefined) this.paused = resume;
-      else this.current.onDrain(resume);
+      // Kept as well: if this attempt is dropped before its socket drains, the next one resumes.
+      this.paused = resume;
+      this.current?.onDrain(resume);
     },
   };
 
@@ -129,7 +130,8 @@ export class Http1Exchange implements Exchange {
       this.client.conn.attachBody(this.tee);
       return;
     }
-    for (const chunk of this.replay.body) target.write(Buffer.from(chunk));
+    for (const chunk of this.replay.body)
+      target.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     if (this.bodyComplete) target.end();
     const resume = this.paused;
     this.paused = undefined;
