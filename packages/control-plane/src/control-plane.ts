@@ -11,6 +11,7 @@ import {
 import { loadDiscoveryProto } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
+import { gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -18,6 +19,7 @@ import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { ResourceBuilder } from './model/resource-builder.js';
 import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
 import type { StatusReporter } from './status/status-reporter.js';
+import type { TracerSource } from './telemetry/control-plane-tracing.js';
 
 /** A gRPC service to host beside Discovery (Identity). */
 export interface GrpcService {
@@ -48,6 +50,8 @@ export interface ControlPlaneOptions {
   /** The CA's trust domain (the default when no mesh config names one). */
   readonly trustDomain?: string;
   readonly maxBlockedRounds?: number;
+  /** Spans for pushes (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
 }
 
 /** Where the servers listen once started. */
@@ -85,6 +89,7 @@ export class ControlPlane {
       clock: this.clock,
       ...(options.registrar === undefined ? {} : { registrar: options.registrar }),
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
+      ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     });
     this.server.addService(
       loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service,
@@ -106,6 +111,7 @@ export class ControlPlane {
         registry: this.metrics.registry,
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
+        proxyMetrics: () => gatherProxyMetrics(this.discovery.proxyAdminEndpoints()),
         logger: this.logger,
       });
       adminPort = await this.admin.listen().catch((err: unknown) => {

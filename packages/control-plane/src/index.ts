@@ -1,5 +1,6 @@
 /** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
 export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
+export { type GatheredProxy, type GatherOptions, gatherProxyMetrics } from './admin/proxy-metrics.js';
 export {
   ControlPlane,
   type ControlPlaneAddresses,
@@ -9,6 +10,7 @@ export {
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,
+  type ProxyAdminEndpoint,
   peerAddress,
   type Registrar,
 } from './discovery/discovery-service.js';
@@ -95,3 +97,11 @@ export { type FolderError, FolderSource, type FolderSourceOptions } from './sour
 export { MeshConfigFileSource, type MeshConfigFileSourceOptions } from './sources/mesh-config-file-source.js';
 export { RegistrationSource, type RegistrationSourceOptions } from './sources/registration-source.js';
 export { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';
+export {
+  type CertifySpan,
+  noTracer,
+  recordNack,
+  recordPush,
+  startCertifySpan,
+  type TracerSource,
+} from './telemetry/control-plane-tracing.js';

@@ -10,7 +10,12 @@ let source: KubernetesSource;
 let writer: KubernetesStatusWriter;
 let state: MeshState;
 
-const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'test' }, spec: { ports: [{ name: 'http', port: 9898 }] } });
+const svc = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'test' },
+  spec: { ports: [{ name: 'http', port: 9898 }] },
+});
 
 beforeEach(async () => {
   api = new FakeKubeApi();
@@ -21,7 +26,11 @@ beforeEach(async () => {
   for (const name of ['podinfo', 'podinfo-primary', 'podinfo-canary']) api.apply(svc(name));
   const metrics = new ControlPlaneMetrics();
   state = new MeshState();
-  writer = new KubernetesStatusWriter({ kubeConfig: api.kubeConfig(), metrics, lookup: (ref) => state.get(ref) });
+  writer = new KubernetesStatusWriter({
+    kubeConfig: api.kubeConfig(),
+    metrics,
+    lookup: (ref) => state.get(ref),
+  });
   source = new KubernetesSource({ kubeConfig: api.kubeConfig(), metrics });
   await source.start((events) => writer.report(state.apply(events).conditions));
 });
@@ -57,7 +66,12 @@ describe('KubernetesStatusWriter', () => {
       body: {
         status: {
           conditions: [
-            { type: 'Accepted', status: 'False', reason: 'Invalid', message: 'spec.backends[1].weight: weight must be a non-negative number, got -5' },
+            {
+              type: 'Accepted',
+              status: 'False',
+              reason: 'Invalid',
+              message: 'spec.backends[1].weight: weight must be a non-negative number, got -5',
+            },
           ],
         },
       },
@@ -68,13 +82,22 @@ describe('KubernetesStatusWriter', () => {
       body: {
         type: 'Warning',
         reason: 'Invalid',
-        involvedObject: { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', name: 'podinfo', namespace: 'test', uid: 'uid-1' },
+        involvedObject: {
+          apiVersion: 'split.smi-spec.io/v1alpha2',
+          kind: 'TrafficSplit',
+          name: 'podinfo',
+          namespace: 'test',
+          uid: 'uid-1',
+        },
       },
     });
 
     api.apply(split([90, 10]));
     await expect.poll(() => api.writes.length).toBe(3);
-    expect(api.writes[2]).toMatchObject({ method: 'PATCH', body: { status: { conditions: [{ type: 'Accepted', status: 'True' }] } } });
+    expect(api.writes[2]).toMatchObject({
+      method: 'PATCH',
+      body: { status: { conditions: [{ type: 'Accepted', status: 'True' }] } },
+    });
   });
 
   it('writes HTTPRoute status per Service parent', async () => {
@@ -82,7 +105,10 @@ describe('KubernetesStatusWriter', () => {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: { name: 'podinfo', namespace: 'test' },
-      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'podinfo', port: 9898 }], rules: [{ backendRefs: [{ name: 'missing', port: 9898 }] }] },
+      spec: {
+        parentRefs: [{ group: '', kind: 'Service', name: 'podinfo', port: 9898 }],
+        rules: [{ backendRefs: [{ name: 'missing', port: 9898 }] }],
+      },
     });
     await expect.poll(() => api.writes.length).toBe(2);
     expect(api.writes[0]).toMatchObject({
@@ -93,7 +119,14 @@ describe('KubernetesStatusWriter', () => {
             {
               parentRef: { group: '', kind: 'Service', name: 'podinfo', port: 9898 },
               controllerName: 'weft.dev/mesh',
-              conditions: [{ type: 'Accepted', status: 'False', reason: 'BackendNotFound', message: 'spec.rules[0].backendRefs[0].name: Service test/missing does not exist' }],
+              conditions: [
+                {
+                  type: 'Accepted',
+                  status: 'False',
+                  reason: 'BackendNotFound',
+                  message: 'spec.rules[0].backendRefs[0].name: Service test/missing does not exist',
+                },
+              ],
             },
           ],
         },
