@@ -4,7 +4,7 @@
 // privilege RBAC, a webhook configured as documented, a mesh config weft parses, and container
 // arguments the weft CLI accepts.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeshConfig, meshConfigSchema } from '@weft/api';
@@ -163,6 +163,33 @@ describe('the rendered installation', () => {
     },
   );
 
+  it('every pod in weft-system (addons included, when present) passes Pod Security "restricted"', () => {
+    const ns = get(objects, 'Namespace', 'weft-system');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const withAddons = existsSync(join(INSTALL_DIR, 'addons', 'jaeger.yaml'))
+      ? renderInstall(
+          { manifestsDir: INSTALL_DIR, ha: false, jaeger: true, identityDir: identity.dir },
+          noIssuer,
+        )
+      : objects;
+    const pods = withAddons
+      .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind))
+      .map((o) => [objectKey(o), (o as Record<string, any>).spec.template.spec] as const);
+    expect(pods.length).toBeGreaterThanOrEqual(2);
+    for (const [key, pod] of pods) {
+      expect(pod.hostNetwork ?? false, key).toBe(false);
+      expect(pod.securityContext?.runAsNonRoot, key).toBe(true);
+      expect(pod.securityContext?.seccompProfile?.type, key).toBe('RuntimeDefault');
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+        expect(c.securityContext?.allowPrivilegeEscalation, `${key} ${c.name}`).toBe(false);
+        expect(c.securityContext?.capabilities?.drop, `${key} ${c.name}`).toEqual(['ALL']);
+        expect(c.securityContext?.capabilities?.add ?? [], `${key} ${c.name}`).toEqual([]);
+        expect(c.securityContext?.privileged ?? false, `${key} ${c.name}`).toBe(false);
+      }
+      for (const v of pod.volumes ?? []) expect(v.hostPath, `${key} ${v.name}`).toBeUndefined();
+    }
+  });
+
   it('mounts only Secret keys and ConfigMaps that exist in the installation', () => {
     for (const name of ['weft-control-plane', 'weft-injector']) {
       for (const v of get(objects, 'Deployment', name).spec.template.spec.volumes) {
@@ -178,6 +205,23 @@ describe('the rendered installation', () => {
         if (v.configMap) expect(get(objects, 'ConfigMap', v.configMap.name)).toBeDefined();
       }
     }
+  });
+
+  it('hands the trust anchor to the injector, which passes it to every proxy', () => {
+    const pod = get(objects, 'Deployment', 'weft-injector').spec.template.spec;
+    const args: string[] = pod.containers[0].args;
+    const file = args[args.indexOf('--trust-anchors-file') + 1] as string;
+    const mount = pod.containers[0].volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v: any) => v.name === mount.name);
+    expect(volume.secret.secretName).toBe('weft-trust-anchor');
+    expect(volume.secret.items).toEqual([{ key: 'ca.crt', path: file.slice(mount.mountPath.length + 1) }]);
+    // The control plane's identity folder holds the same anchor.
+    const cp = get(objects, 'Deployment', 'weft-control-plane').spec.template.spec;
+    const sources = cp.volumes.find((v: any) => v.name === 'identity').projected.sources;
+    expect(sources[0].secret).toEqual({
+      name: 'weft-trust-anchor',
+      items: [{ key: 'ca.crt', path: 'ca.crt' }],
+    });
   });
 
   it('gives the control plane exactly the documented permissions', () => {
@@ -289,15 +333,15 @@ describe('the rendered installation', () => {
       for (const c of get(objects, 'Deployment', name).spec.template.spec.containers) {
         const [sub, ...args] = c.args as string[];
         const command = program.commands.find((x) => x.name() === sub);
-        if (command === undefined) continue; // that command has not landed in this build yet
+        expect(command, `weft ${sub}`).toBeDefined();
+        if (command === undefined) continue;
         const known = new Set(command.options.map((o) => o.long));
         for (const a of args.filter((x) => x.startsWith('--')))
           expect(known.has(a.split('=')[0]), `${sub} ${a}`).toBe(true);
         checked++;
       }
     }
-    // The injector's command has landed; the control plane's is checked once it registers.
-    expect(checked).toBeGreaterThanOrEqual(1);
+    expect(checked).toBe(2);
   });
 
   it('the HA profile has 3 replicas spread over nodes, larger requests and a webhook that fails closed', () => {

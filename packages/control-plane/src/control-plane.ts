@@ -8,7 +8,6 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { loadDiscoveryProto } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { gatherProxyMetrics } from './admin/proxy-metrics.js';
@@ -91,10 +90,7 @@ export class ControlPlane {
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     });
-    this.server.addService(
-      loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service,
-      this.discovery.handlers(),
-    );
+    this.discovery.register(this.server);
     for (const s of options.services ?? []) this.server.addService(s.definition, s.handlers);
     options.configureServer?.(this.server);
   }
@@ -178,15 +174,11 @@ export class ControlPlane {
 
   /** The model as JSON for /debug/state. */
   debugState(): unknown {
-    const state = this.state;
     return {
-      version: state.version,
-      meshConfig: state.meshConfig(),
-      services: state.resourcesOf('Service').length,
-      registrations: state.registrationCount(),
-      conditions: state
-        .allConditions()
-        .map((c) => ({ ref: c.ref, origin: c.origin, condition: c.condition })),
+      ...(this.state.snapshot() as object),
+      sources: Object.fromEntries(
+        this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
+      ),
       proxies: this.discovery.debug(),
     };
   }

@@ -11,9 +11,9 @@ export {
   DiscoveryService,
   type DiscoveryServiceOptions,
   type ProxyAdminEndpoint,
-  peerAddress,
   type Registrar,
 } from './discovery/discovery-service.js';
+export { peerAddress } from './discovery/node-workload.js';
 export {
   type AuthenticatedCall,
   certificateIdentity,
@@ -21,6 +21,7 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
   type CertifierOptions,

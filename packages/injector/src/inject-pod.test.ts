@@ -84,10 +84,12 @@ describe.each([
       expect(spec.containers.slice(1)).toEqual(before.spec.containers);
       expect(spec.containers[0].name).toBe('weft-proxy');
       expect(spec.containers[0].restartPolicy).toBeUndefined();
-      expect(inits[0]).toBe('weft-init');
+      expect(inits.at(-1)).toBe('weft-init');
     }
-    const ours = config.injector.nativeSidecar ? 2 : 1;
-    expect(spec.initContainers.slice(ours)).toEqual(before.spec.initContainers ?? []);
+    const appInits = config.injector.nativeSidecar
+      ? spec.initContainers.slice(2)
+      : spec.initContainers.slice(0, -1);
+    expect(appInits).toEqual(before.spec.initContainers ?? []);
     expect(spec.volumes.slice(0, before.spec.volumes?.length ?? 0)).toEqual(before.spec.volumes ?? []);
     expect(pod.metadata.annotations).toMatchObject({
       ...(before.metadata?.annotations ?? {}),

@@ -97,7 +97,9 @@ export function injectPod(
     // therefore already have a working network.
     patch.push(...prependOps(['spec', 'initContainers'], [init, proxy], hasInit));
   } else {
-    patch.push(...prependOps(['spec', 'initContainers'], [init], hasInit));
+    // No proxy runs during the init phase, so weft-init goes last: the pod's own init
+    // containers keep a direct network, and the redirect starts with the proxy.
+    patch.push(...appendOps(['spec', 'initContainers'], [init], hasInit));
     patch.push(...prependOps(['spec', 'containers'], [proxy], true));
   }
   patch.push(...appendOps(['spec', 'volumes'], sidecarVolumes(config), Array.isArray(pod.spec.volumes)));

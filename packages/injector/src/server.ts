@@ -29,8 +29,14 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
+/** Writes a JSON answer directly: no ETag, no freshness check — every review is answered anew. */
 function send(res: Response, answer: HttpAnswer): void {
-  res.status(answer.status).type('application/json').send(JSON.stringify(answer.body));
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
 }
 
 /** Builds the express app (exported for tests that want no TLS). */
@@ -40,6 +46,8 @@ export function createWebhookApp(
   const { handler, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
   app.post(
     '/inject',
     express.raw({ type: () => true, limit: MAX_BODY_BYTES }),

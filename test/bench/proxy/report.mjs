@@ -73,6 +73,8 @@ export function headline(httpRows, tcpRows) {
   const nodeProxy = get(httpRows, 'node-http-proxy');
   const weftTcp = get(tcpRows, 'weft-tcp');
   const haproxyTcp = get(tcpRows, 'haproxy-tcp');
+  const meshTcp = get(tcpRows, 'weft-mesh-tcp');
+  const haproxyTcpPair = get(tcpRows, 'haproxy-tcp-mtls');
   return {
     http_vs_haproxy: round(ratio(weft?.maxRps, haproxy?.maxRps), 3),
     http_vs_node_http_proxy: round(ratio(weft?.maxRps, nodeProxy?.maxRps), 3),
@@ -80,6 +82,7 @@ export function headline(httpRows, tcpRows) {
     mesh_added_p99_ms: round(mesh && direct ? mesh.latency.p99 - direct.latency.p99 : undefined, 3),
     sidecar_rss_mb: round(mesh ? mesh.rssMbPerProcess : weft?.rssMb, 1),
     mesh_vs_haproxy_mtls_pair: round(ratio(mesh?.maxRps, haproxyPair?.maxRps), 3),
+    tcp_mesh_vs_haproxy_mtls_pair: round(ratio(meshTcp?.gbps, haproxyTcpPair?.gbps), 3),
     haproxy_mtls_pair_added_p99_ms: round(
       haproxyPair && direct ? haproxyPair.latency.p99 - direct.latency.p99 : undefined,
       3,

@@ -20,6 +20,8 @@ export interface DemoAppOptions {
 export interface DemoApp {
   readonly name: string;
   readonly port: number;
+  /** Points the app's calls at a new upstream (its proxy's listener, once that is known). */
+  setUpstream(upstream: { host: string; port: number; path: string }): void;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,8 @@ export function get(
 
 /** Starts a demo app on 127.0.0.1 with an ephemeral port. */
 export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
-  const { name, upstream, failureRate = 0, random } = options;
+  const { name, failureRate = 0, random } = options;
+  let upstream = options.upstream;
   const server: Server = createServer((req, res) => {
     req.resume();
     if (random.next() < failureRate) {
@@ -94,6 +97,9 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   return {
     name,
     port,
+    setUpstream: (u) => {
+      upstream = u;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -4,21 +4,20 @@
  * what changed.
  */
 import { randomUUID } from 'node:crypto';
-import { type ServerDuplexStream, status } from '@grpc/grpc-js';
-import type {
-  DiscoveryHandlers,
-  DiscoveryRequest__Output,
-  DiscoveryResponse,
-  Node__Output,
-  Resource,
+import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import {
+  type DiscoveryRequest__Output,
+  type DiscoveryResponse,
+  loadDiscoveryProto,
+  type Node__Output,
+  type Resource,
 } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
-import type { WorkloadRef } from '../model/inbound.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import { MultiIndex } from '../model/multi-index.js';
 import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
-import type { PortProtocol } from '../model/service-model.js';
 import type { Registration } from '../sources/config-source.js';
 import {
   recordNack,
@@ -26,11 +25,14 @@ import {
   type StreamPeer,
   type TracerSource,
 } from '../telemetry/control-plane-tracing.js';
+import { peerAddress, registrationOf, workloadOf } from './node-workload.js';
 import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
+import { passThroughBuffers, ResponseEncoder } from './wire.js';
 
-type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
+/** Responses are written pre-encoded (see wire.ts); the registered definition passes Buffers through. */
+type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse | Buffer>;
 
 /** Receives proxies' workload announcements (the registrations source). */
 export interface Registrar {
@@ -67,13 +69,6 @@ export interface ProxyAdminEndpoint {
 const INBOUND = 'inbound';
 const MESH = 'mesh';
 
-const PROTOCOLS: Readonly<Record<string, PortProtocol>> = {
-  PROTOCOL_HTTP: 'http',
-  PROTOCOL_HTTP2: 'http2',
-  PROTOCOL_GRPC: 'grpc',
-  PROTOCOL_TCP: 'tcp',
-};
-
 interface Connection {
   readonly session: ProxySession;
   readonly call: Call;
@@ -101,6 +96,9 @@ export class DiscoveryService {
   private readonly connections = new Map<string, Connection>();
   private readonly watchers = new MultiIndex<string>();
   private readonly maxSubscriptions: number;
+  private readonly encoder = new ResponseEncoder((v) =>
+    loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service.Stream.responseSerialize(v),
+  );
 
   constructor(private readonly options: DiscoveryServiceOptions) {
     this.logger = options.logger ?? silentLogger();
@@ -108,9 +106,20 @@ export class DiscoveryService {
     this.maxSubscriptions = options.maxSubscriptions ?? 10_000;
   }
 
-  /** The grpc-js handlers of weft.discovery.v1alpha1.Discovery. */
-  handlers(): DiscoveryHandlers {
-    return { Stream: (call: Call) => this.open(call) };
+  /**
+   * Adds weft.discovery.v1alpha1.Discovery to `server`, with a response serializer that lets the
+   * pre-encoded responses through.
+   */
+  register(server: Server): void {
+    const service = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service;
+    const definition = {
+      ...service,
+      Stream: {
+        ...service.Stream,
+        responseSerialize: passThroughBuffers((v) => service.Stream.responseSerialize(v)),
+      },
+    };
+    server.addService(definition, { Stream: (call: Call) => this.open(call) });
   }
 
   /** Connected proxies. */
@@ -242,15 +251,7 @@ export class DiscoveryService {
         'identity-mismatch',
       );
     }
-    const workload: WorkloadRef = {
-      namespace: identity.namespace,
-      workload: node.workload,
-      ...(node.service === '' ? {} : { service: node.service }),
-      labels: { ...node.labels },
-      inboundPorts: node.inboundPorts
-        .filter((p) => p.port > 0 && p.port < 65536)
-        .map((p) => ({ port: p.port, protocol: PROTOCOLS[p.protocol] ?? 'detect' })),
-    };
+    const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
     const address = node.address !== '' ? node.address : peerAddress(call.getPeer());
     const conn: Connection = {
@@ -280,21 +281,7 @@ export class DiscoveryService {
       this.flush(conn);
     });
     if (this.options.registrar !== undefined && node.workload !== '') {
-      this.options.registrar.register({
-        id: session.id,
-        identity: identity.id,
-        namespace: identity.namespace,
-        service: node.service,
-        workload: node.workload,
-        address: node.address !== '' ? node.address : peerAddress(call.getPeer()),
-        inboundListenerPort: node.inboundListenerPort > 0 ? node.inboundListenerPort : 7143,
-        ports: workload.inboundPorts.map((p) => ({
-          port: p.port,
-          protocol: p.protocol === 'detect' ? undefined : p.protocol,
-        })),
-        labels: workload.labels,
-        ...(node.zone === '' ? {} : { zone: node.zone }),
-      });
+      this.options.registrar.register(registrationOf(session.id, identity, node, workload, call.getPeer()));
     }
     this.logger.debug(
       { proxy: session.id, identity: identity.id, workload: node.workload },
@@ -437,12 +424,9 @@ export class DiscoveryService {
     const batch = conn.queue.take();
     if (batch === undefined) return;
     const nonce = conn.session.record(batch.resources, batch.removed);
-    const ok = conn.call.write({
-      versionInfo: String(this.options.state.version),
-      nonce,
-      resources: batch.resources,
-      removedNames: batch.removed,
-    });
+    const ok = conn.call.write(
+      this.encoder.encode(String(this.options.state.version), nonce, batch.resources, batch.removed),
+    );
     this.options.metrics.pushes.inc({ reason: 'change' });
     this.options.metrics.pushedResources.inc(batch.resources.length + batch.removed.length);
     const latencyMs = Math.max(0, this.clock.monotonic() - batch.since);
@@ -496,14 +480,6 @@ export class DiscoveryService {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
     call.emit('error', { code: err.code, details: err.message });
   }
-}
-
-/** The IP of a grpc-js peer string ("ipv4:127.0.0.1:5000", "[::1]:5000", "127.0.0.1:5000"). */
-export function peerAddress(peer: string): string {
-  const text = peer.replace(/^ipv[46]:/, '');
-  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
-  const colon = text.lastIndexOf(':');
-  return colon < 0 ? text : text.slice(0, colon);
 }
 
 /** Who a stream belongs to, for spans. */

@@ -128,6 +128,9 @@ export class InformerRunner {
 
   private push(type: 'upsert' | 'delete', obj: KubernetesObject): void {
     const object = { apiVersion: this.apiVersion, kind: this.kind, ...obj } as Record<string, unknown>;
+    // managedFields can be most of an object's size and weft never reads them.
+    if (obj.metadata?.managedFields !== undefined)
+      object.metadata = { ...obj.metadata, managedFields: undefined };
     const r = refOf(object, 'default');
     if (r.type !== 'ref') return;
     if (type === 'delete') this.pending.push({ type: 'delete', ref: r.ref });

@@ -54,10 +54,15 @@ export class KubernetesSource implements ConfigSource {
     this.sink = sink;
     const server = this.options.kubeConfig.getCurrentCluster()?.server ?? '(no cluster)';
     const missing: WatchedKind[] = [];
-    for (const watched of WATCHED_KINDS) {
-      const version = watched.optional ? await this.probe(watched, server) : watched.versions[0];
-      if (version === undefined) missing.push(watched);
-      else this.run(watched, version);
+    try {
+      for (const watched of WATCHED_KINDS) {
+        const version = watched.optional ? await this.probe(watched, server) : watched.versions[0];
+        if (version === undefined) missing.push(watched);
+        else this.run(watched, version);
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
     }
     const timeoutMs = this.options.syncTimeoutMs ?? 60_000;
     let timer: TimerHandle | undefined;
@@ -97,6 +102,10 @@ export class KubernetesSource implements ConfigSource {
       restarts: r.restarts,
       lastError: r.lastError,
     }));
+  }
+
+  debug(): unknown {
+    return { informers: this.informers() };
   }
 
   async close(): Promise<void> {

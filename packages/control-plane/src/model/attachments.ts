@@ -23,7 +23,9 @@ export function attachmentsOf(parsed: ParsedResource): Attachments {
       const ns = parsed.value.metadata.namespace ?? 'default';
       return {
         apexes: parsed.value.spec.parentRefs
-          .filter((p) => p.kind === 'Service' && (p.group ?? '') in { '': 1, core: 1 })
+          .filter(
+            (p) => p.kind === 'Service' && (p.group === undefined || p.group === '' || p.group === 'core'),
+          )
           .map((p) => `${p.namespace ?? ns}/${p.name}`),
         backends: parsed.value.spec.rules.flatMap((r) =>
           (r.backendRefs ?? []).map((b) => `${b.namespace ?? ns}/${b.name}`),

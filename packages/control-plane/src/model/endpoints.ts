@@ -107,10 +107,17 @@ function fromRegistrations(
 ): void {
   const target = typeof sp.targetPort === 'number' ? sp.targetPort : sp.port;
   for (const reg of inputs.registrationsOf(svc.namespace, svc.name)) {
-    if (!reg.ports.some((p) => p.port === target)) continue;
-    out.set(`${reg.address}:${target}`, {
+    // The workload port is the target port; a proxy that registered the service port itself
+    // (its inbound maps service port -> app) is reached on that port instead.
+    const port = reg.ports.some((p) => p.port === target)
+      ? target
+      : reg.ports.some((p) => p.port === sp.port)
+        ? sp.port
+        : undefined;
+    if (port === undefined) continue;
+    out.set(`${reg.address}:${port}`, {
       address: reg.address,
-      port: target,
+      port,
       identity: reg.identity,
       weight: 1,
       zone: reg.zone ?? '',

@@ -21,6 +21,7 @@ import {
   type SourceEvent,
 } from '../sources/config-source.js';
 import { attachmentsOf } from './attachments.js';
+import { ConditionTracker, EVALUATED_KINDS } from './condition-tracker.js';
 import { type EndpointInputs, endpointsOf } from './endpoints.js';
 import { evaluateService, type ServiceEvaluation } from './evaluate.js';
 import { MultiIndex } from './multi-index.js';
@@ -80,7 +81,7 @@ export class MeshState implements EndpointInputs {
   private readonly servicesByNs = new MultiIndex<string>();
   private readonly clusterIps = new Map<string, string>();
   private readonly evaluations = new Map<string, ServiceEvaluation>();
-  private readonly conditions = new Map<string, Map<string, Condition>>();
+  private readonly conditions = new ConditionTracker();
   private readonly defaults: MeshConfig;
   private mesh: MeshConfig;
 
@@ -129,7 +130,7 @@ export class MeshState implements EndpointInputs {
           }
           if (this.rejected.delete(key)) {
             // Valid again: a kind with semantic conditions gets a fresh one from re-evaluation.
-            if (hasConditions(event.ref)) this.conditions.delete(key);
+            if (EVALUATED_KINDS.has(event.ref.kind)) this.conditions.delete(key);
             else
               changedConditions.push({
                 ref: event.ref,
@@ -335,18 +336,8 @@ export class MeshState implements EndpointInputs {
     for (const [key, condition] of evaluation.conditions) {
       const stored = this.store.get(key);
       if (stored === undefined) continue;
-      let perSvc = this.conditions.get(key);
-      if (perSvc === undefined) {
-        perSvc = new Map();
-        this.conditions.set(key, perSvc);
-      }
-      const before = mergeConditions(perSvc);
-      perSvc.set(svc, condition);
-      for (const other of perSvc.keys())
-        if (!attachmentsOf(stored.parsed).apexes.includes(other)) perSvc.delete(other);
-      const after = mergeConditions(perSvc);
-      if (!sameCondition(before, after))
-        changes.push({ ref: stored.ref, origin: stored.origin, condition: after });
+      const after = this.conditions.set(key, svc, condition, attachmentsOf(stored.parsed).apexes);
+      if (after !== undefined) changes.push({ ref: stored.ref, origin: stored.origin, condition: after });
     }
   }
 
@@ -427,10 +418,9 @@ export class MeshState implements EndpointInputs {
   /** Every resource's current condition (accepted or why not), including ones that failed validation. */
   allConditions(): { ref: ResourceRef; origin: Origin; condition: Condition }[] {
     const out: { ref: ResourceRef; origin: Origin; condition: Condition }[] = [];
-    for (const [key, perSvc] of this.conditions) {
+    for (const [key, c] of this.conditions.entries()) {
       const s = this.store.get(key);
-      const c = mergeConditions(perSvc);
-      if (s !== undefined && c !== undefined && !this.rejected.has(key))
+      if (s !== undefined && !this.rejected.has(key))
         out.push({ ref: s.ref, origin: s.origin, condition: c });
     }
     for (const r of this.rejected.values()) out.push(r);
@@ -446,32 +436,34 @@ export class MeshState implements EndpointInputs {
   registrationCount(): number {
     return this.registrations.size;
   }
-}
 
-function hasConditions(ref: ResourceRef): boolean {
-  return ['TrafficSplit', 'HTTPRoute', 'TrafficPolicy', 'AuthorizationPolicy', 'StaticEndpoints'].includes(
-    ref.kind,
-  );
+  /** The model as plain data, for /debug/state. */
+  snapshot(): unknown {
+    return {
+      version: this.revision,
+      meshConfig: this.mesh,
+      services: [...this.services.values()].map((s) => ({
+        ...s,
+        endpoints: Object.fromEntries(s.ports.map((p) => [p.port, this.endpoints(s, p.port).length])),
+        routed: this.evaluations.get(`${s.namespace}/${s.name}`)?.routing !== undefined,
+      })),
+      registrations: [...this.registrations.values()].map((r) => ({
+        identity: r.identity,
+        service: r.service,
+        workload: r.workload,
+        address: r.address,
+        ports: r.ports.map((p) => p.port),
+      })),
+      conditions: this.allConditions().map((c) => ({
+        resource: formatRef(c.ref),
+        origin: c.origin,
+        ...c.condition,
+      })),
+    };
+  }
 }
 
 function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
-}
-
-function mergeConditions(perSvc: ReadonlyMap<string, Condition>): Condition | undefined {
-  let out: Condition | undefined;
-  for (const c of perSvc.values()) {
-    if (c.status === 'rejected') return c;
-    out = c;
-  }
-  return out;
-}
-
-function sameCondition(a: Condition | undefined, b: Condition | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.status !== b.status) return false;
-  return (
-    a.status === 'accepted' || (b.status === 'rejected' && a.reason === b.reason && a.message === b.message)
-  );
 }

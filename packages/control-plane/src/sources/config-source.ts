@@ -88,6 +88,8 @@ export interface ConfigSource {
   ready(): boolean;
   /** Stops watching; no events are delivered after it resolves. */
   close(): Promise<void>;
+  /** Optional state for /debug/state (file errors, informer restarts). */
+  debug?(): unknown;
 }
 
 /** Formats a ref as `Kind namespace/name` for messages. */

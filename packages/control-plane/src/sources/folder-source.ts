@@ -99,6 +99,10 @@ export class FolderSource implements ConfigSource {
     return this.problems;
   }
 
+  debug(): unknown {
+    return { dir: this.options.dir, resources: this.current.size, errors: this.problems };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.timer?.cancel();

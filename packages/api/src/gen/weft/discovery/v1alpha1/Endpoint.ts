@@ -15,6 +15,10 @@ export interface Endpoint {
    * The SPIFFE ID the endpoint must present; empty when it is not meshed.
    */
   'identity'?: (string);
+  /**
+   * Relative weight for load balancing; 0 (unset) means the default, 1. The control plane
+   * leaves out endpoints that must get no traffic rather than sending weight 0.
+   */
   'weight'?: (number);
   'zone'?: (string);
   /**
@@ -38,6 +42,10 @@ export interface Endpoint__Output {
    * The SPIFFE ID the endpoint must present; empty when it is not meshed.
    */
   'identity': (string);
+  /**
+   * Relative weight for load balancing; 0 (unset) means the default, 1. The control plane
+   * leaves out endpoints that must get no traffic rather than sending weight 0.
+   */
   'weight': (number);
   'zone': (string);
   /**

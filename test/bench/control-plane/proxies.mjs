@@ -10,12 +10,14 @@ const now = () => performance.timeOrigin + performance.now();
 const Discovery = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery;
 const clients = [];
 let reports = [];
-let flushTimer;
+let scheduled = false;
 
 function report(id, proxy, t) {
   reports.push([id, proxy, t]);
-  flushTimer ??= setTimeout(() => {
-    flushTimer = undefined;
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(() => {
+    scheduled = false;
     process.send({ type: 'seen', reports });
     reports = [];
   }, 5);
@@ -25,10 +27,14 @@ function start({ port, ca, proxies }) {
   let subscribed = 0;
   const seen = proxies.map(() => new Map());
   proxies.forEach((p, index) => {
-    const client = new Discovery(`127.0.0.1:${port}`, credentials.createSsl(Buffer.from(ca), Buffer.from(p.key), Buffer.from(p.chain)), {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    const client = new Discovery(
+      `127.0.0.1:${port}`,
+      credentials.createSsl(Buffer.from(ca), Buffer.from(p.key), Buffer.from(p.chain)),
+      {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      },
+    );
     clients.push(client);
     const call = client.Stream();
     let first = true;
@@ -60,7 +66,9 @@ function start({ port, ca, proxies }) {
         if (++subscribed === proxies.length) process.send({ type: 'subscribed' });
       }
     });
-    call.on('error', (err) => process.send({ type: 'error', proxy: index, message: err.details ?? err.message }));
+    call.on('error', (err) =>
+      process.send({ type: 'error', proxy: index, message: err.details ?? err.message }),
+    );
     call.write({ node: { workload: p.workload, namespace: p.namespace, proxyVersion: 'bench' } });
   });
 }

@@ -11,10 +11,22 @@
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { ControlPlane, createIdentityServerCredentials, ResourceBuilder } from '@weft/control-plane';
 import { loadDiscoveryProto } from '@weft/api';
+import {
+  ControlPlane,
+  createIdentityServerCredentials,
+  ResourceBuilder,
+  ResponseEncoder,
+} from '@weft/control-plane';
 import { silentLogger } from '@weft/core';
-import { CertificateAuthority, createIdentityMaterial, derToPem, generateKeyPair, privateKeyToPem, TrustBundle } from '@weft/pki';
+import {
+  CertificateAuthority,
+  createIdentityMaterial,
+  derToPem,
+  generateKeyPair,
+  privateKeyToPem,
+  TrustBundle,
+} from '@weft/pki';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -48,7 +60,12 @@ const r2 = (x) => Math.round(x * 100) / 100;
 // ---- the mesh, as Kubernetes objects --------------------------------------------------------
 const nsOf = (i) => `ns-${i % NAMESPACES}`;
 function serviceObj(name, ns) {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  };
 }
 function sliceObj(name, ns, seed, marker) {
   return {
@@ -58,7 +75,9 @@ function sliceObj(name, ns, seed, marker) {
     addressType: 'IPv4',
     ports: [{ name: 'http', port: 8080 }],
     endpoints: Array.from({ length: PER_SERVICE }, (_, k) => ({
-      addresses: [`10.${(seed >> 8) & 255}.${seed & 255}.${k === 0 && marker !== undefined ? 100 + (marker % 100) : k + 1}`],
+      addresses: [
+        `10.${(seed >> 8) & 255}.${seed & 255}.${k === 0 && marker !== undefined ? 100 + (marker % 100) : k + 1}`,
+      ],
       conditions: { ready: true },
       zone: k === 0 && marker !== undefined ? `chg-${marker}` : 'z1',
     })),
@@ -74,12 +93,25 @@ const upsert = (obj) => ({
 const source = { name: 'bench', start: async () => {}, ready: () => true, close: async () => {} };
 
 // ---- identity -------------------------------------------------------------------------------
-const material = createIdentityMaterial({ trustDomain: 'cluster.local', anchorValidityMs: 86_400_000, issuerValidityMs: 86_400_000 });
+const material = createIdentityMaterial({
+  trustDomain: 'cluster.local',
+  anchorValidityMs: 86_400_000,
+  issuerValidityMs: 86_400_000,
+});
 const anchors = TrustBundle.fromDer([material.anchor.certificate]);
-const ca = new CertificateAuthority({ trustDomain: 'cluster.local', issuer: material.issuer, trustAnchors: anchors });
+const ca = new CertificateAuthority({
+  trustDomain: 'cluster.local',
+  issuer: material.issuer,
+  trustAnchors: anchors,
+});
 const serving = createIdentityServerCredentials({ ca, logger: silentLogger() });
 
-const cp = new ControlPlane({ sources: [source], credentials: serving.credentials, grpcAddress: '127.0.0.1:0', logger: silentLogger() });
+const cp = new ControlPlane({
+  sources: [source],
+  credentials: serving.credentials,
+  grpcAddress: '127.0.0.1:0',
+  logger: silentLogger(),
+});
 const { grpcPort } = await cp.start();
 const rssEmpty = rssMb();
 
@@ -88,7 +120,8 @@ const events = [];
 for (let i = 0; i < SERVICES; i++) {
   events.push(upsert(serviceObj(`svc-${i}`, nsOf(i))), upsert(sliceObj(`svc-${i}`, nsOf(i), i)));
 }
-for (const n of FANOUTS) events.push(upsert(serviceObj(`hot-${n}`, 'ns-0')), upsert(sliceObj(`hot-${n}`, 'ns-0', 60_000 + n)));
+for (const n of FANOUTS)
+  events.push(upsert(serviceObj(`hot-${n}`, 'ns-0')), upsert(sliceObj(`hot-${n}`, 'ns-0', 60_000 + n)));
 cp.apply(events);
 const rssMesh = rssMb();
 
@@ -121,7 +154,9 @@ for (let j = 0; j < PROXIES; j++) {
   });
 }
 
-const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const waiting = new Map(); // change id -> { need, got, last, resolve }
 let subscribedResolve;
 const subscribed = new Promise((resolve) => {
@@ -196,7 +231,11 @@ for (const n of FANOUTS) {
     if (!r.timeout) prop.push(r.propagationMs);
     apply.push(r.applyMs);
   }
-  fanout[n] = { apply_ms_p50: r2(pct(apply, 50)), push_p50_ms: r2(pct(prop, 50)), push_p99_ms: r2(pct(prop, 99)) };
+  fanout[n] = {
+    apply_ms_p50: r2(pct(apply, 50)),
+    push_p50_ms: r2(pct(prop, 50)),
+    push_p99_ms: r2(pct(prop, 99)),
+  };
 }
 
 // The same 1-subscriber change after the mesh grows tenfold with services nobody subscribes to.
@@ -239,6 +278,36 @@ for (let k = 0; k < 3; k++) {
   void bytes;
 }
 const naive = pct(naiveMs, 50);
+
+// Encoding one change for 100 subscribers: spliced (encode once) vs serialize per subscriber.
+const hot = new ResourceBuilder(cp.state).destination('ns-0', `svc-0`, 80);
+const encodeRuns = { spliced: [], perSubscriber: [] };
+for (let k = 0; k < 20; k++) {
+  const message = structuredClone(hot.message);
+  const encoder = new ResponseEncoder(serialize);
+  let t0 = now();
+  for (let i = 0; i < 100; i++)
+    encoder.encode(
+      String(i),
+      String(i),
+      [{ name: `svc-0.ns-0:80`, version: hot.version, destination: message }],
+      [],
+    );
+  encodeRuns.spliced.push(now() - t0);
+  t0 = now();
+  for (let i = 0; i < 100; i++)
+    serialize({
+      versionInfo: String(i),
+      nonce: String(i),
+      resources: [{ name: `svc-0.ns-0:80`, version: hot.version, destination: message }],
+      removedNames: [],
+    });
+  encodeRuns.perSubscriber.push(now() - t0);
+}
+const encode100 = {
+  spliced_ms: r2(pct(encodeRuns.spliced, 50)),
+  per_subscriber_ms: r2(pct(encodeRuns.perSubscriber, 50)),
+};
 const deltaApply = pct(applyTimes, 50);
 
 child.send({ type: 'stop' });
@@ -267,18 +336,37 @@ const result = {
   fanout,
   mesh_tenfold: meshTenfold,
   mesh_tenfold_apply_ratio: r2(meshTenfold.apply_ms_p50 / (fanout[1]?.apply_ms_p50 ?? Number.NaN)),
+  encode_100_subscribers: encode100,
+  encode_splice_speedup: r2(encode100.per_subscriber_ms / encode100.spliced_ms),
   naive_full_recompute_ms: r2(naive),
   naive_vs_delta_ratio: r2(naive / deltaApply),
 };
 
 console.log('');
-console.log(`control plane, ${PROXIES} proxies / ${SERVICES} services / ${endpoints} endpoints (${quick ? 'quick' : 'full'} mode)`);
-console.log(`  change -> every subscribed proxy has it: p50 ${result.push_p50_ms} ms, p99 ${result.push_p99_ms} ms, max ${result.push_max_ms} ms (${timeouts} timeouts)`);
-console.log(`  RSS: ${result.rss_mb_empty} MB empty, ${result.rss_mb_mesh} MB with the mesh, ${result.rss_mb_connected} MB connected -> ${result.rss_mb_per_proxy} MB per proxy`);
-console.log(`  CPU per change (incl. ACK handling): ${result.cpu_ms_per_change} ms; apply+fan-out (sync) p50 ${result.apply_ms_p50} ms`);
+console.log(
+  `control plane, ${PROXIES} proxies / ${SERVICES} services / ${endpoints} endpoints (${quick ? 'quick' : 'full'} mode)`,
+);
+console.log(
+  `  change -> every subscribed proxy has it: p50 ${result.push_p50_ms} ms, p99 ${result.push_p99_ms} ms, max ${result.push_max_ms} ms (${timeouts} timeouts)`,
+);
+console.log(
+  `  RSS: ${result.rss_mb_empty} MB empty, ${result.rss_mb_mesh} MB with the mesh, ${result.rss_mb_connected} MB connected -> ${result.rss_mb_per_proxy} MB per proxy`,
+);
+console.log(
+  `  CPU per change (incl. ACK handling): ${result.cpu_ms_per_change} ms; apply+fan-out (sync) p50 ${result.apply_ms_p50} ms`,
+);
 for (const [n, f] of Object.entries(fanout)) {
-  console.log(`  fan-out ${String(n).padStart(3)} subscribers: apply p50 ${f.apply_ms_p50} ms, push p50 ${f.push_p50_ms} ms, p99 ${f.push_p99_ms} ms`);
+  console.log(
+    `  fan-out ${String(n).padStart(3)} subscribers: apply p50 ${f.apply_ms_p50} ms, push p50 ${f.push_p50_ms} ms, p99 ${f.push_p99_ms} ms`,
+  );
 }
-console.log(`  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`);
-console.log(`  naive full recompute per change: ${result.naive_full_recompute_ms} ms = ${result.naive_vs_delta_ratio}x the delta push`);
+console.log(
+  `  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`,
+);
+console.log(
+  `  encoding a change for 100 subscribers: ${encode100.spliced_ms} ms spliced vs ${encode100.per_subscriber_ms} ms serialized each time (${result.encode_splice_speedup}x)`,
+);
+console.log(
+  `  naive full recompute per change: ${result.naive_full_recompute_ms} ms = ${result.naive_vs_delta_ratio}x the delta push`,
+);
 console.log(JSON.stringify(result));

@@ -1,0 +1,214 @@
+/**
+ * Local mode building blocks: a state folder with a CA, the control plane as a child process,
+ * join tokens, and proxies as child processes. `weft up` and the demo are built from these.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@weft/core';
+import {
+  createIdentityMaterial,
+  createJoinToken,
+  IDENTITY_FILES,
+  loadTokenKey,
+  writeIdentityDir,
+} from '@weft/pki';
+import type { Supervisor } from './supervisor.js';
+
+/** The `weft` entry point, run with this process's Node for every child. */
+export const WEFT_BIN = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+
+const YEAR_MS = 365 * 86_400_000;
+/** How long a child may take to print its `listening` line. */
+const START_TIMEOUT_MS = 20_000;
+
+/** The identity folder under `stateDir`, created with a fresh CA the first time. */
+export async function ensureIdentity(stateDir: string, trustDomain = 'cluster.local'): Promise<string> {
+  const dir = join(stateDir, 'identity');
+  if (!existsSync(join(dir, IDENTITY_FILES.issuerKey))) {
+    const material = createIdentityMaterial({
+      trustDomain,
+      anchorValidityMs: 10 * YEAR_MS,
+      issuerValidityMs: YEAR_MS,
+      keyAlgorithm: 'ecdsa-p256',
+    });
+    await writeIdentityDir(dir, material, { force: true });
+  }
+  return dir;
+}
+
+/** Writes a join token for `namespace/serviceAccount` (mode 0600) and returns its path. */
+export async function writeJoinToken(
+  identityDir: string,
+  tokensDir: string,
+  namespace: string,
+  serviceAccount: string,
+): Promise<string> {
+  const { key, trustDomain } = await loadTokenKey(identityDir);
+  await mkdir(tokensDir, { recursive: true, mode: 0o700 });
+  const path = join(tokensDir, `${namespace}.${serviceAccount}.token`);
+  const token = createJoinToken({
+    key,
+    trustDomain,
+    namespace,
+    serviceAccount,
+    ttlMs: 86_400_000,
+    now: Date.now(),
+  });
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** Ports a child reported in its `{"event":"listening",…}` line. */
+export type ListeningLine = Record<string, unknown> & { event: 'listening' };
+
+/**
+ * Starts `weft <args>` under the supervisor and resolves with its listening line. Rejects when
+ * the child exits first or stays silent for too long.
+ */
+export function startWeftChild(
+  supervisor: Supervisor,
+  name: string,
+  args: readonly string[],
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ListeningLine> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(new Error(`${name} did not start within ${START_TIMEOUT_MS / 1000}s`));
+    }, START_TIMEOUT_MS);
+    supervisor.start(
+      {
+        name,
+        command: process.execPath,
+        args: [WEFT_BIN, ...args],
+        env,
+        onLine: (line) => {
+          if (settled || !line.startsWith('{')) return;
+          try {
+            const parsed = JSON.parse(line) as { event?: unknown };
+            if (parsed.event === 'listening') {
+              settled = true;
+              clearTimeout(timer);
+              resolve(parsed as ListeningLine);
+            }
+          } catch {
+            log.debug({ child: name, line }, 'unparsed output');
+          }
+        },
+      },
+      (code, signal) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
+      },
+    );
+  });
+}
+
+/** Reads a numeric port from a listening line, failing loudly when it is missing. */
+export function portOf(line: ListeningLine, key: string, name: string): number {
+  const v = line[key];
+  if (typeof v !== 'number') throw new Error(`${name} did not report its ${key} port`);
+  return v;
+}
+
+export interface ControlPlaneChild {
+  grpcPort: number;
+  adminPort: number;
+}
+
+/** Starts `weft control-plane` over `configDir` on loopback ephemeral ports. */
+export async function startControlPlane(
+  supervisor: Supervisor,
+  options: { configDir: string; identityDir: string; otlp?: string },
+  log: Logger,
+): Promise<ControlPlaneChild> {
+  const args = [
+    'control-plane',
+    '--config-dir',
+    options.configDir,
+    '--identity-dir',
+    options.identityDir,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+  ];
+  const line = await startWeftChild(supervisor, 'control-plane', args, log);
+  return {
+    grpcPort: portOf(line, 'grpc', 'control plane'),
+    adminPort: portOf(line, 'admin', 'control plane'),
+  };
+}
+
+export interface ProxySpec {
+  namespace: string;
+  service: string;
+  serviceAccount: string;
+  /** `servicePort=127.0.0.1:appPort` mappings. */
+  inbound: readonly string[];
+  /** Authorities to expose as local upstream listeners (ports chosen by the proxy). */
+  upstreams: readonly string[];
+  otlp?: string;
+}
+
+export interface ProxyChild {
+  name: string;
+  adminPort: number;
+  /** Local listener port for each requested upstream authority. */
+  upstreams: Record<string, number>;
+}
+
+/** Starts one `weft proxy` beside an app, with a join token for its service account. */
+export async function startProxy(
+  supervisor: Supervisor,
+  spec: ProxySpec,
+  mesh: { controlPlane: ControlPlaneChild; identityDir: string; tokensDir: string },
+  log: Logger,
+  name = `proxy/${spec.service}`,
+): Promise<ProxyChild> {
+  const tokenFile = await writeJoinToken(
+    mesh.identityDir,
+    mesh.tokensDir,
+    spec.namespace,
+    spec.serviceAccount,
+  );
+  const args = [
+    'proxy',
+    '--control-plane',
+    `127.0.0.1:${mesh.controlPlane.grpcPort}`,
+    '--ca-file',
+    join(mesh.identityDir, IDENTITY_FILES.anchorCert),
+    '--token-file',
+    tokenFile,
+    '--namespace',
+    spec.namespace,
+    '--service',
+    spec.service,
+    '--service-account',
+    spec.serviceAccount,
+    '--workload',
+    name.replace('/', '-'),
+    '--inbound-port',
+    '0',
+    '--outbound-port',
+    '0',
+    '--admin-port',
+    '0',
+  ];
+  for (const inbound of spec.inbound) args.push('--inbound', inbound);
+  for (const authority of spec.upstreams) args.push('--upstream', `${authority}=127.0.0.1:0`);
+  if (spec.otlp !== undefined) args.push('--otlp', spec.otlp);
+  const line = await startWeftChild(supervisor, name, args, log);
+  const upstreams = (line.upstreams ?? {}) as Record<string, number>;
+  for (const authority of spec.upstreams) {
+    if (typeof upstreams[authority] !== 'number')
+      throw new Error(`${name} did not report a port for ${authority}`);
+  }
+  return { name, adminPort: portOf(line, 'admin', name), upstreams };
+}
