@@ -246,6 +246,11 @@ describe('local mesh observability', () => {
     expect(push.kind).toBe('producer');
     expect(push.attributes['k8s.namespace.name']).toBe('shop');
     expect(Number(push.attributes['weft.discovery.resources'])).toBeGreaterThan(0);
+    // The control plane accounts for its spans on its own /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    const exported = /^weft_trace_spans_total\{result="exported"\} (\d+)/m.exec(metrics);
+    expect(Number(exported?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^weft_trace_spans_total\{result="dropped"\} 0$/m);
   });
 
   it('weft stat reports per-service golden metrics gathered through the control plane', async () => {

@@ -75,7 +75,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       parseDurationMs(flags.registrationGrace) ??
       usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
 
-    const { loadKubeConfig, startControlPlane } = await import('@weft/control-plane');
+    const { loadKubeConfig, registerTracingMetrics, startControlPlane } = await import('@weft/control-plane');
     const logger = createLogger({ component: 'control-plane' });
     const tracing = tracingFromFlags(
       flags,
@@ -105,6 +105,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       logger,
       tracer: () => tracing.tracer,
     });
+    registerTracingMetrics(running.controlPlane.metrics.registry, () => tracing.stats());
     try {
       // The mesh config's tracing applies unless a flag or OTEL_* variable says otherwise.
       tracing.applyMeshConfig(running.controlPlane.state.meshConfig().tracing);
