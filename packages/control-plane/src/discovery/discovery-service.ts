@@ -19,7 +19,13 @@ import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import { MultiIndex } from '../model/multi-index.js';
 import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
 import type { Registration } from '../sources/config-source.js';
-import { registrationOf, workloadOf } from './node-workload.js';
+import {
+  recordNack,
+  recordPush,
+  type StreamPeer,
+  type TracerSource,
+} from '../telemetry/control-plane-tracing.js';
+import { peerAddress, registrationOf, workloadOf } from './node-workload.js';
 import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
@@ -47,6 +53,17 @@ export interface DiscoveryServiceOptions {
   readonly maxSubscriptions?: number;
   /** Rounds of updates a blocked stream may fall behind before it is closed; default 64. */
   readonly maxBlockedRounds?: number;
+  /** Spans for pushes and NACKs (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
+}
+
+/** Where a connected proxy serves its admin endpoints (for `weft stat`). */
+export interface ProxyAdminEndpoint {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly service: string;
+  readonly address: string;
+  readonly adminPort: number;
 }
 
 const INBOUND = 'inbound';
@@ -59,6 +76,8 @@ interface Connection {
   /** Watch keys per name (including "inbound"). */
   readonly watching: Map<string, readonly string[]>;
   closed: boolean;
+  /** The proxy's admin endpoint, when it told its admin port. */
+  readonly admin: ProxyAdminEndpoint | undefined;
 }
 
 class StreamError extends Error {
@@ -137,6 +156,13 @@ export class DiscoveryService {
   close(): void {
     for (const conn of [...this.connections.values()])
       this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
+  }
+
+  /** Connected proxies that told their admin port (where `weft stat` gathers metrics). */
+  proxyAdminEndpoints(): ProxyAdminEndpoint[] {
+    const out: ProxyAdminEndpoint[] = [];
+    for (const conn of this.connections.values()) if (conn.admin !== undefined) out.push(conn.admin);
+    return out;
   }
 
   /** Per-proxy state for /debug/state. */
@@ -231,8 +257,19 @@ export class DiscoveryService {
     }
     const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
+    const address = node.address !== '' ? node.address : peerAddress(call.getPeer());
     const conn: Connection = {
       session,
+      admin:
+        node.adminPort > 0 && node.adminPort < 65536
+          ? {
+              namespace: identity.namespace,
+              workload: node.workload,
+              service: node.service,
+              address,
+              adminPort: node.adminPort,
+            }
+          : undefined,
       call,
       queue: new PushQueue({
         maxPendingNames: this.maxSubscriptions + 2,
@@ -300,6 +337,9 @@ export class DiscoveryService {
         const r = session.nack(req.nack?.nonce ?? '', detail);
         if (r.type !== 'ok') return;
         this.options.metrics.nacks.inc();
+        if (this.options.tracer !== undefined) {
+          recordNack(this.options.tracer(), streamPeer(conn), req.nack?.nonce ?? '', detail);
+        }
         this.logger.warn(
           {
             proxy: session.id,
@@ -393,7 +433,19 @@ export class DiscoveryService {
     );
     this.options.metrics.pushes.inc({ reason: 'change' });
     this.options.metrics.pushedResources.inc(batch.resources.length + batch.removed.length);
-    this.options.metrics.pushLatency.observe(Math.max(0, this.clock.monotonic() - batch.since) / 1000);
+    const latencyMs = Math.max(0, this.clock.monotonic() - batch.since);
+    this.options.metrics.pushLatency.observe(latencyMs / 1000);
+    if (this.options.tracer !== undefined) {
+      recordPush(this.options.tracer(), {
+        ...streamPeer(conn),
+        nonce,
+        version: String(this.options.state.version),
+        resources: batch.resources.map((r) => r.name ?? ''),
+        removed: batch.removed.length,
+        latencyMs,
+        flushed: ok,
+      });
+    }
     if (!ok) conn.queue.block();
   }
 
@@ -432,4 +484,15 @@ export class DiscoveryService {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
     call.emit('error', { code: err.code, details: err.message });
   }
+}
+
+/** Who a stream belongs to, for spans. */
+function streamPeer(conn: Connection): StreamPeer {
+  const { session } = conn;
+  return {
+    proxy: session.id,
+    identity: session.identity.id,
+    namespace: session.identity.namespace,
+    workload: session.workload.workload,
+  };
 }
