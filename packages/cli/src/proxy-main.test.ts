@@ -89,6 +89,8 @@ async function loadedPackages(extra: string[]): Promise<string[]> {
 }
 
 const HEAVY = [
+  '@opentelemetry/core',
+  '@opentelemetry/propagator-b3',
   '@opentelemetry/sdk-trace',
   '@opentelemetry/resources',
   '@opentelemetry/exporter-trace-otlp-grpc',
@@ -100,7 +102,7 @@ const HEAVY = [
 ];
 
 describe('weft proxy startup footprint', () => {
-  it('loads no tracing SDK, exporter, gRPC, protobuf or PKI without tracing and control plane', async () => {
+  it('loads no tracing SDK, propagator, exporter, gRPC, protobuf or PKI without tracing and control plane', async () => {
     const loaded = await loadedPackages([]);
     expect(loaded).toContain('pino');
     expect(loaded.filter((name) => HEAVY.includes(name))).toEqual([]);
@@ -109,6 +111,7 @@ describe('weft proxy startup footprint', () => {
   it('loads the SDK and only the configured exporter when tracing is on', async () => {
     const loaded = await loadedPackages(['--otlp', 'http://127.0.0.1:1', '--otlp-protocol', 'http/protobuf']);
     expect(loaded).toContain('@opentelemetry/sdk-trace');
+    expect(loaded).toContain('@opentelemetry/propagator-b3');
     expect(loaded).toContain('@opentelemetry/exporter-trace-otlp-proto');
     expect(loaded).not.toContain('@opentelemetry/exporter-trace-otlp-grpc');
   });

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Attributes, Context, Tracer } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type {
   ReadableSpan,
@@ -135,6 +135,8 @@ function createOtlpExporter(url: string, protocol: OtlpProtocol, timeoutMillis: 
 /** Logs when exports start failing and when they recover: once per transition, never per batch. */
 class TransitionLoggingExporter implements SpanExporter {
   private failing = false;
+  private readonly success = (lazyRequire('@opentelemetry/core') as typeof import('@opentelemetry/core'))
+    .ExportResultCode.SUCCESS;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -144,7 +146,7 @@ class TransitionLoggingExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) {
+      if (result.code === this.success) {
         if (this.failing) this.logger.info({ url: this.url }, 'span export recovered');
         this.failing = false;
       } else if (!this.failing) {
