@@ -1,7 +1,8 @@
 /** Post-install checks of weft's workloads: the control plane Deployment, its /readyz, and proxy versions. */
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { ApiException, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterContext } from './cluster-checks.js';
-import { describeKubeError, isNotFound } from './kube-apis.js';
+import { describeKubeError, isNotFound, statusOf } from './kube-apis.js';
+import { readyzHint } from './local-checks.js';
 import { type Check, type CheckResult, fail, ok } from './result.js';
 import { type ProxyVersion, versionsCheck } from './versions.js';
 
@@ -71,10 +72,12 @@ export function readyzCheck(ctx: ClusterContext): Check {
         });
         return ok(name);
       } catch (err) {
-        return fail(
-          name,
-          `${describeKubeError(err)}\n(through the API server: services/${service}:${adminPort}/proxy/readyz)`,
-        );
+        const via = `(through the API server: services/${service}:${adminPort}/proxy/readyz)`;
+        // A 503 with [-] lines is the control plane's own answer; anything else is the way there.
+        const body = err instanceof ApiException && typeof err.body === 'string' ? err.body : '';
+        if (statusOf(err) === 503 && body.includes('[-]'))
+          return fail(name, `${readyzHint(503, body)}\n${via}`);
+        return fail(name, `${describeKubeError(err)}\n${via}`);
       }
     },
   };

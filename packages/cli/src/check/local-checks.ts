@@ -29,6 +29,13 @@ async function get(
   }
 }
 
+/** Pure: the hint for a /readyz answer other than 200: the status and the failing `[-]` lines. */
+export function readyzHint(status: number, text: string): string {
+  const failing = text.split('\n').filter((l) => l.startsWith('[-]'));
+  if (failing.length > 0) return `HTTP ${status}\n${failing.join('\n')}`;
+  return text.trim() === '' ? `HTTP ${status}` : `HTTP ${status}: ${text.trim()}`;
+}
+
 /** /healthz and /readyz of the control plane's admin server at `baseUrl`. */
 export function adminHealthChecks(baseUrl: string, timeoutMs: number): Check[] {
   return [
@@ -46,11 +53,7 @@ export function adminHealthChecks(baseUrl: string, timeoutMs: number): Check[] {
       async run() {
         const { status, text } = await get(baseUrl, '/readyz', timeoutMs);
         if (status === 200) return ok('control plane is ready (/readyz)');
-        const failing = text.split('\n').filter((l) => l.startsWith('[-]'));
-        return fail(
-          'control plane is ready (/readyz)',
-          `HTTP ${status}${failing.length > 0 ? `\n${failing.join('\n')}` : `: ${text.trim()}`}`,
-        );
+        return fail('control plane is ready (/readyz)', readyzHint(status, text));
       },
     },
   ];

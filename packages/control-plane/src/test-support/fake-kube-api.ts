@@ -215,7 +215,7 @@ export class FakeKubeApi {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const custom = this.pathHandlers.find(([prefix]) => url.pathname.startsWith(prefix));
+    const custom = this.pathHandlers.find(([prefix]) => decodeURIComponent(url.pathname).startsWith(prefix));
     if (custom !== undefined) {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
