@@ -91,6 +91,7 @@ export function connectedProxiesCheck(baseUrl: string, expected: string, timeout
         expected,
         proxiesFromDebugState(JSON.parse(text)),
         'restart those proxies with this weft',
+        `no proxies connected; weft ${expected}`,
       );
     },
   };

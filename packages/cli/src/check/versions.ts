@@ -20,8 +20,9 @@ export function versionsCheck(
   expected: string,
   proxies: readonly ProxyVersion[],
   remedy: string,
+  none = `no meshed proxies; control plane ${expected}`,
 ): CheckResult {
-  if (proxies.length === 0) return ok(name, `no meshed proxies; control plane ${expected}`);
+  if (proxies.length === 0) return ok(name, none);
   const others = proxies.filter((p) => p.version !== expected);
   if (others.length === 0) {
     return ok(name, `${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} at ${expected}`);

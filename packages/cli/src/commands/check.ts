@@ -40,7 +40,7 @@ function adminUrlArg(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidArgumentError(`"${value}" is not an http(s) URL`);
   }
-  return url.toString();
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** Loads the kubeconfig: --in-cluster, --kubeconfig, or the default (KUBECONFIG, ~/.kube/config, in-cluster). */
