@@ -48,9 +48,11 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'CRD authorizationpolicies.weft.dev serves v1alpha1'],
       ['ok', 'control plane Deployment is available'],
       ['ok', 'control plane is ready (/readyz)'],
+      ['ok', 'injector Deployment is available'],
       ['ok', "webhook caBundle verifies the injector's certificate"],
       ['ok', 'webhook certificate is valid for at least 30 days'],
       ['ok', 'trust anchor is valid for at least 30 days'],
+      ['ok', 'issuer certificate is signed by the trust anchor'],
       ['ok', 'issuer certificate is valid for at least 30 days'],
       ['ok', "proxies run the control plane's version"],
     ]);
@@ -116,6 +118,19 @@ describe('weft check (Kubernetes)', () => {
     const r = byName(await check(), "webhook caBundle verifies the injector's certificate");
     expect(r.status).toBe('fail');
     expect(hintOf(r)).toContain("does not lead to the webhook's caBundle");
+  });
+
+  it('fails an issuer that the trust anchor did not sign', async () => {
+    cluster.install();
+    const other = pkiIssuer.createCa({ trustDomain: 'cluster.local' });
+    const secret = cluster.find('Secret', 'weft-issuer');
+    (secret.data as Record<string, string>)['tls.crt'] = Buffer.from(other.issuerCrt).toString('base64');
+    cluster.api.apply(secret);
+    const results = await check();
+    const r = byName(results, 'issuer certificate is signed by the trust anchor');
+    expect(r.status).toBe('fail');
+    expect(hintOf(r)).toContain('the chain does not lead to Secret weft-trust-anchor (signed by another CA)');
+    expect(byName(results, 'issuer certificate is valid for at least 30 days').status).toBe('ok');
   });
 
   it('fails a control plane that is not ready', async () => {

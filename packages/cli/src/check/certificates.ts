@@ -85,26 +85,35 @@ export function verifyServingChain(
     const names = leaf.dnsNames.length === 0 ? 'no DNS names' : leaf.dnsNames.join(', ');
     return { type: 'invalid', reason: `the serving certificate is for ${names}, not ${dnsName}` };
   }
-  const signs = (child: CertificateInfo, parent: CertificateInfo) =>
+  const reason = chainProblem(chain, anchors, "the webhook's caBundle");
+  if (reason !== undefined) return { type: 'invalid', reason };
+  return { type: 'valid', leaf };
+}
+
+function signs(child: CertificateInfo, parent: CertificateInfo): boolean {
+  return (
     parent.isCa &&
     child.issuerName.equals(parent.subjectName) &&
-    new X509Certificate(child.der).verify(new X509Certificate(parent.der).publicKey);
+    new X509Certificate(child.der).verify(new X509Certificate(parent.der).publicKey)
+  );
+}
+
+/**
+ * Why `chain` (each certificate signed by the next, the last by one of `anchors`, or itself one
+ * of them) does not verify, or undefined when it does. `anchorsName` names the anchors.
+ */
+export function chainProblem(
+  chain: readonly CertificateInfo[],
+  anchors: readonly CertificateInfo[],
+  anchorsName: string,
+): string | undefined {
+  if (chain.length === 0) return 'there is no certificate';
   for (let i = 0; i + 1 < chain.length; i++) {
     if (!signs(chain[i] as CertificateInfo, chain[i + 1] as CertificateInfo)) {
-      return {
-        type: 'invalid',
-        reason: `certificate ${i + 1} of the chain is not signed by certificate ${i + 2}`,
-      };
+      return `certificate ${i + 1} of the chain is not signed by certificate ${i + 2}`;
     }
   }
   const top = chain[chain.length - 1] as CertificateInfo;
-  const anchored = anchors.some((a) => a.der.equals(top.der) || signs(top, a));
-  if (!anchored) {
-    return {
-      type: 'invalid',
-      reason:
-        "the serving certificate's chain does not lead to the webhook's caBundle (signed by another CA)",
-    };
-  }
-  return { type: 'valid', leaf };
+  if (anchors.some((a) => a.der.equals(top.der) || signs(top, a))) return undefined;
+  return `the chain does not lead to ${anchorsName} (signed by another CA)`;
 }

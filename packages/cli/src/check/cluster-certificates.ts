@@ -3,7 +3,13 @@
  * against the injector's serving certificate Secret, and the trust anchor and issuer Secrets.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import { type ExpiryPolicy, expiryCheck, parsePemCertificates, verifyServingChain } from './certificates.js';
+import {
+  chainProblem,
+  type ExpiryPolicy,
+  expiryCheck,
+  parsePemCertificates,
+  verifyServingChain,
+} from './certificates.js';
 import type { ClusterContext } from './cluster-checks.js';
 import { describeKubeError, isNotFound } from './kube-apis.js';
 import type { SecretRef } from './layout.js';
@@ -40,19 +46,13 @@ async function secretPem(ctx: ClusterContext, ref: SecretRef): Promise<string> {
 }
 
 /** The expiry of the certificates in one Secret. */
-function secretExpiryCheck(
-  ctx: ClusterContext,
-  name: string,
-  ref: SecretRef,
-  remedy: string,
-  leafOnly: boolean,
-): Check {
+function secretExpiryCheck(ctx: ClusterContext, name: string, ref: SecretRef, remedy: string): Check {
   return {
     name,
     async run() {
       const certs = parsePemCertificates(await secretPem(ctx, ref), `Secret ${ref.name} ${ref.key}`);
       const policy: ExpiryPolicy = { now: ctx.now, remedy };
-      return expiryCheck(name, leafOnly ? certs.slice(0, 1) : certs, policy);
+      return expiryCheck(name, certs, policy);
     },
   };
 }
@@ -64,19 +64,35 @@ export function trustAnchorCheck(ctx: ClusterContext): Check {
     'trust anchor is valid for at least 30 days',
     ctx.layout.trustAnchor,
     RENEW_ANCHOR,
-    false,
   );
 }
 
-/** The issuer (the intermediate the control plane signs with) is valid for at least 30 more days. */
+/**
+ * The issuer (the intermediate the control plane signs with) chains to the trust anchor
+ * Secret's roots (else proxies reject every workload certificate) and is valid for at least 30
+ * more days.
+ */
 export function issuerCheck(ctx: ClusterContext): Check {
-  return secretExpiryCheck(
-    ctx,
-    'issuer certificate is valid for at least 30 days',
-    ctx.layout.issuer,
-    RENEW_ISSUER,
-    true,
-  );
+  const signed = 'issuer certificate is signed by the trust anchor';
+  const expiry = 'issuer certificate is valid for at least 30 days';
+  return {
+    name: signed,
+    async run(): Promise<CheckResult[]> {
+      const { issuer, trustAnchor } = ctx.layout;
+      const chain = parsePemCertificates(await secretPem(ctx, issuer), `Secret ${issuer.name} ${issuer.key}`);
+      const anchors = parsePemCertificates(await secretPem(ctx, trustAnchor), `Secret ${trustAnchor.name}`);
+      const problem = chainProblem(chain.slice(0, 1), anchors, `Secret ${trustAnchor.name}`);
+      const expiryResult = expiryCheck(expiry, chain.slice(0, 1), { now: ctx.now, remedy: RENEW_ISSUER });
+      if (problem === undefined) return [ok(signed), expiryResult];
+      return [
+        fail(
+          signed,
+          `${problem}; re-apply the issuer and trust anchor from the same identity folder: weft install --identity-dir DIR | kubectl apply -f -`,
+        ),
+        expiryResult,
+      ];
+    },
+  };
 }
 
 /**

@@ -39,22 +39,24 @@ export function deploymentCheck(name: string, deployment: V1Deployment | undefin
   return ok(name, detail);
 }
 
-async function readDeployment(ctx: ClusterContext): Promise<V1Deployment | undefined> {
+async function readDeployment(ctx: ClusterContext, name: string): Promise<V1Deployment | undefined> {
   try {
-    return await ctx.apis.apps.readNamespacedDeployment({
-      name: ctx.layout.controlPlane.deployment,
-      namespace: ctx.layout.namespace,
-    });
+    return await ctx.apis.apps.readNamespacedDeployment({ name, namespace: ctx.layout.namespace });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw new Error(describeKubeError(err), { cause: err });
   }
 }
 
-/** The control plane Deployment has an available replica. */
-export function deploymentAvailableCheck(ctx: ClusterContext): Check {
-  const name = 'control plane Deployment is available';
-  return { name, run: async () => deploymentCheck(name, await readDeployment(ctx)) };
+/** The control plane's (or the injector's) Deployment has an available replica. */
+export function deploymentAvailableCheck(
+  ctx: ClusterContext,
+  component: 'control plane' | 'injector',
+): Check {
+  const name = `${component} Deployment is available`;
+  const deployment =
+    component === 'injector' ? ctx.layout.injector.deployment : ctx.layout.controlPlane.deployment;
+  return { name, run: async () => deploymentCheck(name, await readDeployment(ctx, deployment)) };
 }
 
 /** The control plane answers /readyz 200, reached through the API server's service proxy. */
@@ -107,7 +109,7 @@ export function proxyVersionCheck(ctx: ClusterContext): Check {
   return {
     name,
     async run() {
-      const deployment = await readDeployment(ctx);
+      const deployment = await readDeployment(ctx, ctx.layout.controlPlane.deployment);
       const containers = deployment?.spec?.template.spec?.containers ?? [];
       const expected =
         imageTag((containers.find((c) => c.name === 'control-plane') ?? containers[0])?.image) ??

@@ -18,6 +18,7 @@ describe('loadInstallLayout', () => {
         service: 'weft-control-plane',
         adminPort: 'admin-http',
       },
+      injector: { deployment: 'weft-injector' },
       webhook: {
         configuration: 'weft-injector',
         webhook: 'inject.weft.dev',

@@ -36,6 +36,7 @@ export interface InstallLayout {
     readonly service: string;
     readonly adminPort: string;
   };
+  readonly injector: { readonly deployment: string };
   readonly webhook: { readonly configuration: string; readonly webhook: string; readonly dnsName: string };
   readonly crds: readonly ExpectedCrd[];
   readonly kinds: readonly InstalledKind[];
@@ -135,6 +136,7 @@ export function loadInstallLayout(manifestsDir: string): InstallLayout {
       service: nameOf(service),
       adminPort: need(str(adminPort?.name), "the control plane Service's admin port"),
     },
+    injector: { deployment: nameOf(one(objects, 'Deployment', 'injector')) },
     webhook: {
       configuration: nameOf(webhookConfiguration),
       webhook: need(str(webhook.name), 'webhook name'),

@@ -41,8 +41,9 @@ export async function checkCluster(options: ClusterCheckOptions): Promise<CheckR
     ? [namespaceAbsentCheck(ctx), crdConflictCheck(ctx), accessCheck(ctx)]
     : [
         ...crdChecks(ctx),
-        deploymentAvailableCheck(ctx),
+        deploymentAvailableCheck(ctx, 'control plane'),
         readyzCheck(ctx),
+        deploymentAvailableCheck(ctx, 'injector'),
         webhookCertificateCheck(ctx),
         trustAnchorCheck(ctx),
         issuerCheck(ctx),
