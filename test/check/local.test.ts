@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ManualClock, silentLogger } from '@weft/core';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLocal } from '../../packages/cli/src/check/run-check.js';
+import { checkLocal } from '../../packages/cli/src/check/check-local.js';
 import { VERSION } from '../../packages/cli/src/index.js';
 import {
   type ControlPlaneChild,

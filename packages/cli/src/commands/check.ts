@@ -6,9 +6,7 @@
 import { parseDurationMs } from '@weft/api';
 import { describeError } from '@weft/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { loadInstallLayout } from '../check/layout.js';
-import { passed, renderJson, renderText } from '../check/result.js';
-import { checkCluster, checkLocal } from '../check/run-check.js';
+import { type CheckResult, passed, renderJson, renderText } from '../check/result.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { type CliIo, VERSION } from '../program.js';
 
@@ -66,9 +64,11 @@ async function kubeConfigFor(flags: CheckFlags) {
 /** Runs the checks `flags` ask for and prints them; resolves with the exit code (0 or 1). */
 export async function runCheck(flags: CheckFlags, io: CliIo): Promise<number> {
   const local = flags.controlPlaneAdmin !== undefined || flags.identityDir !== undefined;
-  let results: Awaited<ReturnType<typeof checkLocal>>;
+  let results: CheckResult[];
   try {
+    // Loaded on use: the Kubernetes client alone would double every weft command's start-up time.
     if (local) {
+      const { checkLocal } = await import('../check/check-local.js');
       results = await checkLocal({
         controlPlaneAdmin: flags.controlPlaneAdmin,
         identityDir: flags.identityDir,
@@ -80,6 +80,8 @@ export async function runCheck(flags: CheckFlags, io: CliIo): Promise<number> {
       if (manifests === undefined) {
         throw new Error('cannot find the install/ manifests next to this weft; pass --manifests DIR');
       }
+      const { checkCluster } = await import('../check/check-cluster.js');
+      const { loadInstallLayout } = await import('../check/layout.js');
       results = await checkCluster({
         kubeConfig: await kubeConfigFor(flags),
         layout: loadInstallLayout(manifests),
