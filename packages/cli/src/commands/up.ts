@@ -3,14 +3,14 @@ import { resolve } from 'node:path';
 import { createLogger } from '@weft/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIo } from '../program.js';
+import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
 import { startDemo } from '../up/demo.js';
 import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
 import { Supervisor } from '../up/supervisor.js';
 
-interface UpFlags {
+interface UpFlags extends TracingFlags {
   configDir?: string;
   demo?: boolean;
-  otlp?: string;
   stateDir: string;
   rate: number;
   output: 'view' | 'json';
@@ -36,65 +36,67 @@ function interrupted(): Promise<NodeJS.Signals> {
 }
 
 export function registerUp(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('up')
     .description('run a local mesh: control plane over a folder of manifests, proxies as child processes')
     .option('--config-dir <dir>', 'folder of manifests to serve (default with --demo: the demo manifests)')
     .option('--demo', 'also start the demo application (loadgen -> web -> api v1/v2 -> store)')
-    .option('--otlp <url>', 'send traces to this OTLP endpoint (e.g. http://127.0.0.1:4318 for Jaeger)')
     .option('--state-dir <dir>', 'where the CA, tokens and demo manifests live', '.weft')
     .option('--rate <n>', 'demo: requests per second the load generator sends', rate, 20)
     .option(
       '-o, --output <format>',
       'demo: "view" (live terminal view) or "json" (one object per second)',
       'view',
-    )
-    .action(async (flags: UpFlags) => {
-      if (flags.output !== 'view' && flags.output !== 'json') {
-        throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
-      }
-      const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
-      const stateDir = resolve(flags.stateDir);
-      const identityDir = await ensureIdentity(stateDir);
-      const stopSignal = interrupted();
-      if (flags.demo) {
-        const demo = await startDemo({
-          stateDir,
-          identityDir,
-          ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
-          ...(flags.otlp ? { otlp: flags.otlp } : {}),
-          rate: flags.rate,
-          json: flags.output === 'json',
-          write: io.stdout,
-          log,
-        });
-        io.stdout(`${JSON.stringify({ event: 'ready', stateDir })}\n`);
-        await stopSignal;
-        await demo.stop();
-        io.stderr('weft up: stopped\n');
-        return;
-      }
-      if (flags.configDir === undefined) {
-        throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
-      }
-      const supervisor = new Supervisor(log);
-      const cp = await startControlPlane(
-        supervisor,
-        { configDir: resolve(flags.configDir), identityDir },
+    );
+  addTracingOptions(command).action(async (flags: UpFlags) => {
+    if (flags.output !== 'view' && flags.output !== 'json') {
+      throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
+    }
+    const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
+    // The control plane and every proxy started here trace alike (they read WEFT_* variables);
+    // with --otlp, every new trace is sampled unless --trace-sampling says otherwise.
+    if (flags.otlp !== undefined) {
+      process.env.WEFT_OTLP = flags.otlp;
+      process.env.WEFT_TRACE_SAMPLING = flags.traceSampling ?? '1';
+    } else if (flags.traceSampling !== undefined) process.env.WEFT_TRACE_SAMPLING = flags.traceSampling;
+    if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
+    const stateDir = resolve(flags.stateDir);
+    const identityDir = await ensureIdentity(stateDir);
+    const stopSignal = interrupted();
+    if (flags.demo) {
+      const demo = await startDemo({
+        stateDir,
+        identityDir,
+        ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
+        ...(flags.otlp ? { otlp: flags.otlp } : {}),
+        rate: flags.rate,
+        json: flags.output === 'json',
+        write: io.stdout,
         log,
-      );
-      io.stdout(
-        [
-          `control plane: gRPC 127.0.0.1:${cp.grpcPort}, admin http://127.0.0.1:${cp.adminPort}`,
-          'join a workload:',
-          `  weft token create --identity-dir ${identityDir} --namespace NS --service-account SA > sa.token`,
-          `  weft proxy --control-plane 127.0.0.1:${cp.grpcPort} --ca-file ${identityDir}/ca.crt --token-file sa.token \\`,
-          '    --namespace NS --service NAME --inbound 80=127.0.0.1:APP_PORT --upstream other.NS:80=127.0.0.1:0',
-          'Ctrl-C stops the control plane.',
-          '',
-        ].join('\n'),
-      );
+      });
+      io.stdout(`${JSON.stringify({ event: 'ready', stateDir })}\n`);
       await stopSignal;
-      await supervisor.stopAll(3000);
-    });
+      await demo.stop();
+      io.stderr('weft up: stopped\n');
+      return;
+    }
+    if (flags.configDir === undefined) {
+      throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
+    }
+    const supervisor = new Supervisor(log);
+    const cp = await startControlPlane(supervisor, { configDir: resolve(flags.configDir), identityDir }, log);
+    io.stdout(
+      [
+        `control plane: gRPC 127.0.0.1:${cp.grpcPort}, admin http://127.0.0.1:${cp.adminPort}`,
+        'join a workload:',
+        `  weft token create --identity-dir ${identityDir} --namespace NS --service-account SA > sa.token`,
+        `  weft proxy --control-plane 127.0.0.1:${cp.grpcPort} --ca-file ${identityDir}/ca.crt --token-file sa.token \\`,
+        '    --namespace NS --service NAME --inbound 80=127.0.0.1:APP_PORT --upstream other.NS:80=127.0.0.1:0',
+        'Ctrl-C stops the control plane.',
+        '',
+      ].join('\n'),
+    );
+    await stopSignal;
+    await supervisor.stopAll(3000);
+  });
 }
