@@ -16,6 +16,7 @@ import { certificateIdentity, type PeerIdentity } from './discovery/peer-identit
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { ResourceBuilder } from './model/resource-builder.js';
+import { snapshotOf } from './model/snapshot.js';
 import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
 import type { StatusReporter } from './status/status-reporter.js';
 import type { TracerSource } from './telemetry/control-plane-tracing.js';
@@ -175,7 +176,7 @@ export class ControlPlane {
   /** The model as JSON for /debug/state. */
   debugState(): unknown {
     return {
-      ...(this.state.snapshot() as object),
+      ...snapshotOf(this.state),
       sources: Object.fromEntries(
         this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
       ),

@@ -24,10 +24,37 @@ export async function maxThroughput({ core, url, connections, seconds }) {
   return Number(rps[1]);
 }
 
-function percentile(sorted, p) {
+/** The nearest-rank percentile of an ascending array. */
+export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)];
+}
+
+/**
+ * Summarizes h2load's per-request log (start µs since epoch, status, µs to the end of the
+ * response; one request a line): drops the requests started in the first `warmupSeconds`,
+ * then returns p50/p99/max in ms, the achieved rate, the count and how many were not 200.
+ */
+export function summarizeRequestLog(text, warmupSeconds) {
+  const rows = text
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t').map(Number));
+  const start = rows.reduce((min, r) => Math.min(min, r[0]), Number.POSITIVE_INFINITY);
+  const cutoff = start + warmupSeconds * 1e6;
+  const kept = rows.filter((r) => r[0] >= cutoff);
+  const latencies = kept.map((r) => r[2] / 1000).sort((a, b) => a - b);
+  const span = (kept.reduce((max, r) => Math.max(max, r[0]), 0) - cutoff) / 1e6;
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.length > 0 ? latencies[latencies.length - 1] : Number.NaN,
+    achievedRate: kept.length / Math.max(span, 1e-9),
+    count: kept.length,
+    non200: kept.filter((r) => r[1] !== 200).length,
+  };
 }
 
 /**
@@ -46,23 +73,9 @@ export async function fixedRateLatency({ core, url, rate, connections, seconds, 
     const out = await runPinned('h2load', core, 'h2load', args, (seconds + warmupSeconds + 60) * 1000);
     const done = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded/.exec(out);
     if (!done || done[3] !== String(total)) throw new Error(`h2load: not every request succeeded: ${out}`);
-    const rows = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => line.split('\t').map(Number));
-    const start = rows.reduce((min, r) => Math.min(min, r[0]), Number.POSITIVE_INFINITY);
-    const cutoff = start + warmupSeconds * 1e6;
-    const kept = rows.filter((r) => r[0] >= cutoff);
-    if (kept.some((r) => r[1] !== 200)) throw new Error(`h2load: non-200 responses from ${url}`);
-    const latencies = kept.map((r) => r[2] / 1000).sort((a, b) => a - b);
-    const span = (kept.reduce((max, r) => Math.max(max, r[0]), 0) - cutoff) / 1e6;
-    return {
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      max: latencies[latencies.length - 1],
-      achievedRate: kept.length / Math.max(span, 1e-9),
-      count: kept.length,
-    };
+    const summary = summarizeRequestLog(readFileSync(log, 'utf8'), warmupSeconds);
+    if (summary.non200 > 0) throw new Error(`h2load: ${summary.non200} non-200 responses from ${url}`);
+    return summary;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,56 +47,68 @@ export function registerUp(program: Command, io: CliIo): void {
       '-o, --output <format>',
       'demo: "view" (live terminal view) or "json" (one object per second)',
       'view',
-    );
-  addTracingOptions(command).action(async (flags: UpFlags) => {
-    if (flags.output !== 'view' && flags.output !== 'json') {
-      throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
-    }
-    const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
-    // The control plane and every proxy started here trace alike (they read WEFT_* variables);
-    // with --otlp, every new trace is sampled unless --trace-sampling says otherwise.
-    if (flags.otlp !== undefined) {
-      process.env.WEFT_OTLP = flags.otlp;
-      process.env.WEFT_TRACE_SAMPLING = flags.traceSampling ?? '1';
-    } else if (flags.traceSampling !== undefined) process.env.WEFT_TRACE_SAMPLING = flags.traceSampling;
-    if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
-    const stateDir = resolve(flags.stateDir);
-    const identityDir = await ensureIdentity(stateDir);
-    const stopSignal = interrupted();
-    if (flags.demo) {
-      const demo = await startDemo({
-        stateDir,
-        identityDir,
-        ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
-        ...(flags.otlp ? { otlp: flags.otlp } : {}),
-        rate: flags.rate,
-        json: flags.output === 'json',
-        write: io.stdout,
+    )
+    .action(async (flags: UpFlags) => {
+      if (flags.output !== 'view' && flags.output !== 'json') {
+        throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
+      }
+      const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
+      // The control plane and every proxy started here trace alike (they read WEFT_* variables);
+      // with --otlp, every new trace is sampled unless --trace-sampling says otherwise.
+      if (flags.otlp !== undefined) {
+        process.env.WEFT_OTLP = flags.otlp;
+        process.env.WEFT_TRACE_SAMPLING = flags.traceSampling ?? '1';
+      } else if (flags.traceSampling !== undefined) process.env.WEFT_TRACE_SAMPLING = flags.traceSampling;
+      if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
+      const stateDir = resolve(flags.stateDir);
+      const identityDir = await ensureIdentity(stateDir);
+      const stopSignal = interrupted();
+      if (flags.demo) {
+        const demo = await startDemo({
+          stateDir,
+          identityDir,
+          ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
+          ...(flags.otlp ? { otlp: flags.otlp } : {}),
+          rate: flags.rate,
+          json: flags.output === 'json',
+          write: io.stdout,
+          log,
+        });
+        io.stdout(
+          `${JSON.stringify({
+            event: 'ready',
+            stateDir,
+            controlPlane: demo.controlPlane,
+            proxies: demo.proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
+          })}\n`,
+        );
+        await stopSignal;
+        await demo.stop();
+        io.stderr('weft up: stopped\n');
+        return;
+      }
+      if (flags.configDir === undefined) {
+        throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
+      }
+      const supervisor = new Supervisor(log);
+      const cp = await startControlPlane(
+        supervisor,
+        { configDir: resolve(flags.configDir), identityDir },
         log,
-      });
-      io.stdout(`${JSON.stringify({ event: 'ready', stateDir })}\n`);
+      );
+      io.stdout(
+        [
+          `control plane: gRPC 127.0.0.1:${cp.grpcPort}, admin http://127.0.0.1:${cp.adminPort}`,
+          'join a workload:',
+          `  weft token create --identity-dir ${identityDir} --namespace NS --service-account SA > sa.token`,
+          `  weft proxy --control-plane 127.0.0.1:${cp.grpcPort} --ca-file ${identityDir}/ca.crt --token-file sa.token \\`,
+          '    --namespace NS --service NAME --inbound 80=127.0.0.1:APP_PORT --upstream other.NS:80=127.0.0.1:0',
+          'Ctrl-C stops the control plane.',
+          '',
+        ].join('\n'),
+      );
       await stopSignal;
-      await demo.stop();
-      io.stderr('weft up: stopped\n');
-      return;
-    }
-    if (flags.configDir === undefined) {
-      throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
-    }
-    const supervisor = new Supervisor(log);
-    const cp = await startControlPlane(supervisor, { configDir: resolve(flags.configDir), identityDir }, log);
-    io.stdout(
-      [
-        `control plane: gRPC 127.0.0.1:${cp.grpcPort}, admin http://127.0.0.1:${cp.adminPort}`,
-        'join a workload:',
-        `  weft token create --identity-dir ${identityDir} --namespace NS --service-account SA > sa.token`,
-        `  weft proxy --control-plane 127.0.0.1:${cp.grpcPort} --ca-file ${identityDir}/ca.crt --token-file sa.token \\`,
-        '    --namespace NS --service NAME --inbound 80=127.0.0.1:APP_PORT --upstream other.NS:80=127.0.0.1:0',
-        'Ctrl-C stops the control plane.',
-        '',
-      ].join('\n'),
-    );
-    await stopSignal;
-    await supervisor.stopAll(3000);
-  });
+      await supervisor.stopAll(3000);
+    });
+  addTracingOptions(command);
 }

@@ -201,7 +201,9 @@ export class DiscoveryService {
       return;
     }
     let conn: Connection | undefined;
+    let refused = false;
     call.on('data', (req: DiscoveryRequest__Output) => {
+      if (refused) return;
       try {
         if (conn === undefined) {
           if (req.kind !== 'node' || req.node == null)
@@ -212,10 +214,12 @@ export class DiscoveryService {
         if (conn.closed) return;
         this.handle(conn, req);
       } catch (err) {
+        // Internal failures are logged here and never described to the peer.
         const e =
-          err instanceof StreamError ? err : new StreamError(status.INTERNAL, describeError(err), 'internal');
+          err instanceof StreamError ? err : new StreamError(status.INTERNAL, 'internal error', 'internal');
         if (e.code === status.INTERNAL)
           this.logger.error({ err: describeError(err) }, 'discovery stream failed');
+        refused = true;
         if (conn === undefined) this.reject(call, e);
         else this.fail(conn, e);
       }
@@ -295,7 +299,7 @@ export class DiscoveryService {
     const { session } = conn;
     switch (req.kind) {
       case 'subscribe': {
-        const names = (req.subscribe?.names ?? []).filter(
+        const names = [...new Set(req.subscribe?.names ?? [])].filter(
           (n) => n !== '' && n !== INBOUND && n !== MESH && !session.subscriptions.has(n),
         );
         if (session.subscriptions.size + names.length > this.maxSubscriptions) {
