@@ -72,7 +72,7 @@ export function coalescedGather(
   gather: () => Promise<{ proxies: GatheredProxy[] }>,
   options: { reuseMs?: number; now?: () => number } = {},
 ): () => Promise<{ proxies: GatheredProxy[] }> {
-  const reuseMs = options.reuseMs ?? 1000;
+  const reuseMs = options.reuseMs ?? 250;
   const now = options.now ?? Date.now;
   let inFlight: Promise<{ proxies: GatheredProxy[] }> | undefined;
   let last: { at: number; result: { proxies: GatheredProxy[] } } | undefined;
