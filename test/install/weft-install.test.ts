@@ -169,12 +169,11 @@ describe('weft install', () => {
       manifests = mkdtempSync(join(tmpdir(), 'weft-manifests-'));
       cpSync(INSTALL_DIR, join(manifests, 'install'), { recursive: true });
       cpSync(join(REPO, 'crds'), join(manifests, 'crds'), { recursive: true });
-      // Start without the addon (the real one is tested in test/observability/jaeger-addon.test.ts).
-      rmSync(join(manifests, 'install', 'addons'), { recursive: true, force: true });
     });
     afterAll(() => rmSync(manifests, { recursive: true, force: true }));
 
     it('fails with a clear message while the addon is missing', async () => {
+      rmSync(join(manifests, 'install', 'addons'), { recursive: true, force: true });
       const r = await weft(
         'install',
         '--jaeger',

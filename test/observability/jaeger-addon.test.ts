@@ -48,7 +48,7 @@ const addon = parseAllDocuments(readFileSync(join(INSTALL_DIR, 'addons', 'jaeger
 
 describe('install/addons/jaeger.yaml', () => {
   it('runs Jaeger unmeshed with both OTLP ports and the UI, behind a Service', () => {
-    expect(addon.map((o) => o.kind)).toEqual(['Deployment', 'Service']);
+    expect(addon.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'ConfigMap']);
     const deployment = addon[0] as Record<string, any>;
     const container = deployment.spec.template.spec.containers[0] as { image: string; ports: Port[] };
     expect(container.image).toMatch(/jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
@@ -61,6 +61,29 @@ describe('install/addons/jaeger.yaml', () => {
     const service = addon[1] as Record<string, any>;
     const names = new Set(container.ports.map((p) => p.name));
     for (const p of service.spec.ports as Port[]) expect(names.has(p.targetPort ?? '')).toBe(true);
+  });
+
+  it('carries, for kubectl apply, a mesh config that only changes tracing, pointing at the Service', () => {
+    const own = addon[2] as KubeObject & { data: Record<string, string> };
+    expect(own.metadata.name).toBe('weft-mesh-config');
+    const mesh = parseConfig(
+      meshConfigSchema,
+      parseDocument(own.data['config.yaml'] ?? '').toJS(),
+      'addon mesh config',
+    );
+    const base = rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'weft-mesh-config') as
+      | (KubeObject & { data: Record<string, string> })
+      | undefined;
+    const installed = parseConfig(
+      meshConfigSchema,
+      parseDocument(base?.data['config.yaml'] ?? '').toJS(),
+      'installed mesh config',
+    );
+    const { tracing: _a, ...rest } = mesh;
+    const { tracing: _b, ...installedRest } = installed;
+    expect(rest).toEqual(installedRest);
+    const tracing = resolveTracingConfig({ env: {}, mesh: mesh.tracing });
+    expect(tracing.enabled && new URL(tracing.url).hostname).toMatch(/^jaeger\.weft-system(\.svc)?$/);
   });
 
   it('is added by weft install --jaeger, which points the mesh config at its OTLP/HTTP port', () => {
