@@ -1,75 +1,45 @@
 /**
- * End to end over loopback with real processes: app -> weft(A) -> mTLS -> weft(B) -> app for
- * HTTP/1.1, gRPC (unary + streaming), WebSocket and raw TCP with half-close; the discovery
- * server is killed mid-test and traffic keeps flowing; admin endpoints; SIGTERM drain.
+ * End to end over loopback with real processes (`weft control-plane` + two `weft proxy`):
+ * app -> weft(A) -> mTLS -> weft(B) -> app for HTTP/1.1, gRPC (unary + streaming), WebSocket
+ * and raw TCP with half-close; plaintext to a strict port refused; admin endpoints; SIGTERM
+ * drain. (Control plane restarts: proxy-control-plane.test.ts.)
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { type AddressInfo, connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { Node__Output } from '@weft/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createTestCa, type TestCa } from '../../packages/proxy/testing/certs.js';
-import { type Answer, type FakeDiscovery, startFakeDiscovery } from './proxy-support/discovery-server.js';
+import {
+  type ControlPlaneProcess,
+  createMeshFolder,
+  type MeshFolder,
+  stopControlPlane,
+} from './proxy-support/control-plane.js';
 import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 
-const A_ID = 'spiffe://cluster.local/ns/default/sa/a';
-const B_ID = 'spiffe://cluster.local/ns/default/sa/b';
 const name = (port: number) => `b.default.svc.cluster.local:${port}`;
-const PROTOCOLS: Record<number, string> = {
-  80: 'PROTOCOL_HTTP',
-  81: 'PROTOCOL_GRPC',
-  82: 'PROTOCOL_HTTP',
-  83: 'PROTOCOL_TCP',
-};
+const SERVICE_B = `apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: default}
+spec:
+  ports:
+  - {name: http, port: 80}
+  - {name: rpc, port: 81, appProtocol: grpc}
+  - {name: http-ws, port: 82}
+  - {name: raw, port: 83, appProtocol: tcp}
+`;
 
-const answer: Answer = (subscribed, nodes) => {
-  const b = nodes.find((n) => n.service === 'b');
-  const port = Number(subscribed.split(':').pop());
-  if (
-    b === undefined ||
-    !subscribed.startsWith('b.default.svc.cluster.local:') ||
-    PROTOCOLS[port] === undefined
-  ) {
-    return [{ name: subscribed, version: '1', doesNotExist: { reason: 'unknown service' } }];
-  }
-  return [
-    {
-      name: subscribed,
-      version: '1',
-      destination: {
-        authority: subscribed,
-        service: 'b',
-        namespace: 'default',
-        port,
-        protocol: PROTOCOLS[port] as 'PROTOCOL_HTTP',
-        backends: [
-          {
-            name: `b.default:${port}`,
-            service: 'b',
-            namespace: 'default',
-            port,
-            endpoints: [
-              { address: b.address, port, identity: B_ID, meshed: { inboundPort: b.inboundListenerPort } },
-            ],
-          },
-        ],
-      },
-    },
-  ];
-};
+const MESH_STRICT = `apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: strict}
+`;
 
-let dir: string;
-let ca: TestCa;
-let discovery: FakeDiscovery;
-let cpTls: { key: string; cert: string; ca: string };
+let mesh: MeshFolder;
+let cp: ControlPlaneProcess | undefined;
 let a: ProxyProcess;
 let b: ProxyProcess;
-const nodes: Node__Output[] = [];
 const cleanups: (() => unknown)[] = [];
 const apps = { http: 0, grpc: 0, ws: 0, tcp: 0 };
 
@@ -140,79 +110,25 @@ async function startApps(): Promise<void> {
   cleanups.push(() => t.close());
 }
 
-function files(prefix: string, m: { key: string; certChain: string }): string[] {
-  writeFileSync(join(dir, `${prefix}.key`), m.key);
-  writeFileSync(join(dir, `${prefix}.pem`), m.certChain);
-  return ['--cert-file', join(dir, `${prefix}.pem`), '--key-file', join(dir, `${prefix}.key`)];
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'weft-e2e-proxy-'));
-  ca = createTestCa();
-  writeFileSync(join(dir, 'ca.pem'), ca.certPem);
-  const cp = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', ['127.0.0.1']);
-  cpTls = { key: cp.key, cert: cp.certChain, ca: ca.certPem };
-  discovery = await startFakeDiscovery({ answer, tls: cpTls, nodes });
+  mesh = await createMeshFolder({ 'b.yaml': SERVICE_B, 'mesh.yaml': MESH_STRICT }, ['a', 'b']);
   await startApps();
-  const common = [
-    '--namespace',
-    'default',
-    '--control-plane',
-    `127.0.0.1:${discovery.port}`,
-    '--ca-file',
-    join(dir, 'ca.pem'),
-    '--listen-host',
-    '127.0.0.1',
-    '--admin-host',
-    '127.0.0.1',
-    '--inbound-port',
-    '0',
-    '--outbound-port',
-    '0',
-    '--admin-port',
-    '0',
-  ];
-  b = await startProxy(
-    [
-      ...common,
-      '--service',
-      'b',
-      '--service-account',
-      'b',
-      ...files('b', ca.issue(B_ID)),
-      '--mtls-mode',
-      'strict',
-    ],
-    {
-      WEFT_INBOUND: `80=127.0.0.1:${apps.http},81=127.0.0.1:${apps.grpc},82=127.0.0.1:${apps.ws},83=127.0.0.1:${apps.tcp}`,
-    },
-  );
+  cp = await mesh.start();
+  b = await startProxy(mesh.proxyFlags('b', cp.grpc), {
+    WEFT_INBOUND: `80=127.0.0.1:${apps.http},81=127.0.0.1:${apps.grpc},82=127.0.0.1:${apps.ws},83=127.0.0.1:${apps.tcp}`,
+  });
   a = await startProxy([
-    ...common,
-    '--service',
-    'a',
-    '--service-account',
-    'a',
-    ...files('a', ca.issue(A_ID)),
-    '--upstream',
-    `${name(80)}=127.0.0.1:0`,
-    '--upstream',
-    `${name(81)}=127.0.0.1:0`,
-    '--upstream',
-    `${name(82)}=127.0.0.1:0`,
-    '--upstream',
-    `${name(83)}=127.0.0.1:0`,
+    ...mesh.proxyFlags('a', cp.grpc),
+    ...[80, 81, 82, 83].flatMap((p) => ['--upstream', `${name(p)}=127.0.0.1:0`]),
   ]);
-  await discovery.nodesRegistered(2);
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await a?.stop();
   await b?.stop();
-  discovery?.kill();
+  await stopControlPlane(cp, 'SIGTERM');
   for (const c of cleanups.reverse()) await c();
-  ca?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  mesh?.cleanup();
 });
 
 function get(port: number, path: string, body?: string): Promise<{ status: number; body: string }> {
@@ -231,16 +147,20 @@ function get(port: number, path: string, body?: string): Promise<{ status: numbe
 }
 
 describe('weft proxy processes: app -> A -> mTLS -> B -> app', () => {
-  it('registers the ports it actually bound', () => {
-    const bNode = nodes.find((n) => n.service === 'b')!;
-    expect(bNode.inboundListenerPort).toBe(b.ports.inbound);
-    expect(bNode.inboundPorts.map((p) => p.port)).toEqual([80, 81, 82, 83]);
-  });
-
-  it('carries HTTP/1.1', async () => {
+  it('carries HTTP/1.1 (once B has registered with the control plane)', async () => {
+    await expect
+      .poll(
+        async () =>
+          (await get(a.ports.upstreams[name(80)]!, '/hello', 'body').catch(() => ({ status: 0 }))).status,
+        {
+          timeout: 30_000,
+          interval: 100,
+        },
+      )
+      .toBe(200);
     const r = await get(a.ports.upstreams[name(80)]!, '/hello', 'body');
     expect(r).toEqual({ status: 200, body: 'b:POST:/hello:body' });
-  });
+  }, 40_000);
 
   it('carries gRPC unary and streaming calls', async () => {
     const Client = grpc.makeGenericClientConstructor(echoService, 'Echo');
@@ -310,24 +230,13 @@ describe('weft proxy processes: app -> A -> mTLS -> B -> app', () => {
     expect(Object.keys(config.destinations)).toContain(name(80));
   });
 
-  it('keeps serving when the control plane dies, and reconnects when it returns', async () => {
-    const port = discovery.port;
-    const before = discovery.received.filter((m) => m.kind === 'node').length;
-    discovery.kill();
-    expect((await get(a.ports.upstreams[name(80)]!, '/while-away')).body).toBe('b:GET:/while-away:');
-    discovery = await startFakeDiscovery({ answer, tls: cpTls, port, nodes });
-    await expect
-      .poll(() => discovery.received.filter((m) => m.kind === 'node').length, { timeout: 20_000 })
-      .toBe(2);
-    await expect
-      .poll(
-        () => discovery.received.find((m) => m.kind === 'subscribe')?.subscribe?.names.includes(name(80)),
-        { timeout: 20_000 },
-      )
-      .toBe(true);
-    expect(before).toBe(2);
-    expect((await get(a.ports.upstreams[name(80)]!, '/after')).body).toBe('b:GET:/after:');
-  }, 40_000);
+  it('stops through POST /shutdown (loopback only) with exit code 0', async () => {
+    const exited = once(b.child, 'exit');
+    const res = await fetch(`http://127.0.0.1:${b.ports.admin}/shutdown`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+  });
 
   it('drains and exits 0 on SIGTERM', async () => {
     const code = await a.stop();

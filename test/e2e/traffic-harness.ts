@@ -1,7 +1,10 @@
 /** Shared pieces of the traffic e2e tests: backend processes, a fixed-concurrency load generator. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -11,6 +14,7 @@ import {
   loadDiscoveryProto,
   type Resource,
 } from '@weft/api';
+import { createTestCa } from '../../packages/proxy/testing/certs.js';
 
 const BACKEND = fileURLToPath(new URL('./fixtures/traffic-backend.mjs', import.meta.url));
 
@@ -18,6 +22,8 @@ export interface BackendConfig {
   name: string;
   delayMs?: number;
   failRate?: number;
+  /** Status of a failed answer; default 503. */
+  failStatus?: number;
   seed?: number;
 }
 
@@ -162,15 +168,35 @@ export function closeAgent(): void {
 
 export type DestinationInput = NonNullable<Resource['destination']>;
 
-/** A Discovery server on 127.0.0.1 that answers every subscription with the current destination. */
+/**
+ * A Discovery server on 127.0.0.1 (TLS, like the real one) that answers every subscription
+ * with the current destination. It stands in for the control plane, which is another issue's.
+ */
 export interface FakeControlPlane {
   readonly port: number;
+  /** Flags giving a proxy a workload certificate and the CA that signed this server's. */
+  readonly proxyArgs: readonly string[];
   /** Pushes a new destination to every stream; resolves when a proxy ACKs it. */
   update(destination: DestinationInput): Promise<void>;
   stop(): void;
 }
 
 export async function startControlPlane(initial: DestinationInput): Promise<FakeControlPlane> {
+  const ca = createTestCa();
+  const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-traffic-'));
+  const serving = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', ['127.0.0.1']);
+  const workload = ca.issue('spiffe://cluster.local/ns/shop/sa/client');
+  writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+  writeFileSync(join(dir, 'client.pem'), workload.certChain);
+  writeFileSync(join(dir, 'client.key'), workload.key);
+  const proxyArgs = [
+    '--ca-file',
+    join(dir, 'ca.pem'),
+    '--cert-file',
+    join(dir, 'client.pem'),
+    '--key-file',
+    join(dir, 'client.key'),
+  ];
   let current = initial;
   let version = 0;
   const streams = new Set<grpc.ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>>();
@@ -216,13 +242,17 @@ export async function startControlPlane(initial: DestinationInput): Promise<Fake
       call.on('close', () => streams.delete(call));
     },
   });
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(ca.certPem),
+    [{ private_key: Buffer.from(serving.key), cert_chain: Buffer.from(serving.certChain) }],
+    false,
+  );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
+    server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))),
   );
   return {
     port,
+    proxyArgs,
     update(destination) {
       current = destination;
       const acks: Promise<void>[] = [];
@@ -232,7 +262,11 @@ export async function startControlPlane(initial: DestinationInput): Promise<Fake
       }
       return Promise.all(acks).then(() => undefined);
     },
-    stop: () => server.forceShutdown(),
+    stop: () => {
+      server.forceShutdown();
+      ca.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -291,15 +325,16 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `weft proxy` with an upstream listener for AUTHORITY, discovering from `controlPlanePort`. */
-export async function startProxy(controlPlanePort: number): Promise<ProxyProcess> {
+/** Starts `weft proxy` with an upstream listener for AUTHORITY, discovering from `cp`. */
+export async function startProxy(cp: FakeControlPlane): Promise<ProxyProcess> {
   const child = spawn(
     process.execPath,
     [
       WEFT,
       'proxy',
       '--control-plane',
-      `127.0.0.1:${controlPlanePort}`,
+      `127.0.0.1:${cp.port}`,
+      ...cp.proxyArgs,
       '--namespace',
       'shop',
       '--service',

@@ -33,7 +33,7 @@ async function backends(...configs: BackendConfig[]): Promise<Backend[]> {
 async function proxyFor(destination: Parameters<typeof startControlPlane>[0]): Promise<ProxyProcess> {
   const cp = await startControlPlane(destination);
   cleanups.push(() => cp.stop());
-  const proxy = await startProxy(cp.port);
+  const proxy = await startProxy(cp);
   cleanups.push(() => proxy.stop());
   return proxy;
 }

@@ -50,7 +50,7 @@ async function proxyOver(ports: number[]): Promise<ProxyProcess> {
     }),
   );
   cleanups.push(() => cp.stop());
-  const proxy = await startProxy(cp.port);
+  const proxy = await startProxy(cp);
   cleanups.push(() => proxy.stop());
   return proxy;
 }

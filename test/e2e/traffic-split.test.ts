@@ -35,7 +35,7 @@ async function mesh(
 ): Promise<{ cp: FakeControlPlane; proxy: ProxyProcess }> {
   const cp = await startControlPlane(destination);
   cleanups.push(() => cp.stop());
-  const proxy = await startProxy(cp.port);
+  const proxy = await startProxy(cp);
   cleanups.push(() => proxy.stop());
   return { cp, proxy };
 }

@@ -10,13 +10,16 @@ import {
 } from '@grpc/grpc-js';
 import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
+import { gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { ResourceBuilder } from './model/resource-builder.js';
+import { snapshotOf } from './model/snapshot.js';
 import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
 import type { StatusReporter } from './status/status-reporter.js';
+import type { TracerSource } from './telemetry/control-plane-tracing.js';
 
 /** A gRPC service to host beside Discovery (Identity). */
 export interface GrpcService {
@@ -47,6 +50,8 @@ export interface ControlPlaneOptions {
   /** The CA's trust domain (the default when no mesh config names one). */
   readonly trustDomain?: string;
   readonly maxBlockedRounds?: number;
+  /** Spans for pushes (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
 }
 
 /** Where the servers listen once started. */
@@ -84,6 +89,7 @@ export class ControlPlane {
       clock: this.clock,
       ...(options.registrar === undefined ? {} : { registrar: options.registrar }),
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
+      ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     });
     this.discovery.register(this.server);
     for (const s of options.services ?? []) this.server.addService(s.definition, s.handlers);
@@ -102,6 +108,7 @@ export class ControlPlane {
         registry: this.metrics.registry,
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
+        proxyMetrics: () => gatherProxyMetrics(this.discovery.proxyAdminEndpoints()),
         logger: this.logger,
       });
       adminPort = await this.admin.listen().catch((err: unknown) => {
@@ -169,7 +176,7 @@ export class ControlPlane {
   /** The model as JSON for /debug/state. */
   debugState(): unknown {
     return {
-      ...(this.state.snapshot() as object),
+      ...snapshotOf(this.state),
       sources: Object.fromEntries(
         this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
       ),

@@ -1,5 +1,6 @@
 /** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
 export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
+export { type GatheredProxy, type GatherOptions, gatherProxyMetrics } from './admin/proxy-metrics.js';
 export {
   ControlPlane,
   type ControlPlaneAddresses,
@@ -9,6 +10,7 @@ export {
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,
+  type ProxyAdminEndpoint,
   type Registrar,
 } from './discovery/discovery-service.js';
 export { peerAddress } from './discovery/node-workload.js';
@@ -96,3 +98,13 @@ export { type FolderError, FolderSource, type FolderSourceOptions } from './sour
 export { MeshConfigFileSource, type MeshConfigFileSourceOptions } from './sources/mesh-config-file-source.js';
 export { RegistrationSource, type RegistrationSourceOptions } from './sources/registration-source.js';
 export { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';
+export {
+  type CertifySpan,
+  noTracer,
+  recordNack,
+  recordPush,
+  startCertifySpan,
+  type TracerSource,
+  type TracingStats,
+} from './telemetry/control-plane-tracing.js';
+export { registerTracingMetrics } from './telemetry/tracing-metrics.js';

@@ -21,6 +21,7 @@ import { FolderSource } from './sources/folder-source.js';
 import { MeshConfigFileSource } from './sources/mesh-config-file-source.js';
 import { RegistrationSource } from './sources/registration-source.js';
 import { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';
+import type { TracerSource } from './telemetry/control-plane-tracing.js';
 
 export type SourceChoice =
   | { readonly type: 'folder'; readonly dir: string }
@@ -39,6 +40,8 @@ export interface StartControlPlaneOptions {
   readonly clusterDomain?: string;
   readonly registrationGraceMs?: number;
   readonly logger: Logger;
+  /** Spans for pushes and Certify (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
 }
 
 export interface RunningControlPlane {
@@ -103,8 +106,15 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     logger,
     trustDomain,
     ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
+    ...(o.tracer === undefined ? {} : { tracer: o.tracer }),
     configureServer: (server) => {
-      addIdentityService(server, { ca, validator, registry: metrics.registry, logger });
+      addIdentityService(server, {
+        ca,
+        validator,
+        registry: metrics.registry,
+        logger,
+        ...(o.tracer === undefined ? {} : { tracer: o.tracer }),
+      });
     },
     peerIdentity: (call) => {
       const r = peerIdentity(call, {

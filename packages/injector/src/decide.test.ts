@@ -67,6 +67,13 @@ describe('when to inject', () => {
     ['no annotation anywhere', pod(), { name: 'shop', annotations: {} }, 'not-enabled', false],
     ['an unknown namespace', pod(), { name: 'shop', annotations: {} }, 'not-enabled', false],
     [
+      'a namespace annotated "true"',
+      pod(),
+      { name: 'shop', annotations: { 'weft.dev/inject': 'true' } },
+      'invalid-annotation',
+      true,
+    ],
+    [
       'a bad inject value',
       pod({ annotations: { 'weft.dev/inject': 'yes' } }),
       { name: 'shop', annotations: {} },

@@ -116,6 +116,14 @@ export function decide(
       },
     };
   }
+  if (podValue === undefined && nsValue !== undefined && nsValue !== 'disabled') {
+    // e.g. "true": almost certainly meant "enabled", so say so rather than skip quietly.
+    return skip(
+      'invalid-annotation',
+      `namespace ${namespace.name} annotation ${ANNOTATION_INJECT}: "${nsValue}" must be "enabled" or "disabled"`,
+      true,
+    );
+  }
   return skip(
     'not-enabled',
     `neither the pod nor namespace ${namespace.name} is annotated ${ANNOTATION_INJECT}: enabled`,

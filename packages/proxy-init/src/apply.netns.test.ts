@@ -56,7 +56,7 @@ describe.skipIf(skipReason !== '')('iptables rules inside a network namespace', 
     'load with iptables-%s, idempotently, leaving other rules alone',
     async (mode) => {
       const ns = netns(mode);
-      ns.sh(`iptables-${mode} -t nat -A OUTPUT -d 192.0.2.1/32 -j RETURN`);
+      ns.sh(`iptables-${mode} -w -t nat -A OUTPUT -d 192.0.2.1/32 -j RETURN`);
       const first = await applyRules(options, { runner: ns.runner, logger: silentLogger(), mode });
       expect(first.map((o) => `${o.family}:${o.type}`)).toEqual(['ipv4:applied', 'ipv6:applied']);
       const save1 = rulesOnly(ns.sh(`iptables-${mode}-save -t nat`));
@@ -90,7 +90,7 @@ describe.skipIf(skipReason !== '')('iptables rules inside a network namespace', 
 
   it('picks the backend that already holds rules', async () => {
     const ns = netns('auto');
-    ns.sh('iptables-legacy -t filter -A INPUT -s 192.0.2.7/32 -j ACCEPT');
+    ns.sh('iptables-legacy -w -t filter -A INPUT -s 192.0.2.7/32 -j ACCEPT');
     await applyRules(options, { runner: ns.runner, logger: silentLogger(), mode: 'auto', ipv6: false });
     expect(ns.sh('iptables-legacy-save -t nat')).toContain('WEFT_OUTBOUND');
     expect(ns.sh('iptables-nft-save -t nat')).not.toContain('WEFT_OUTBOUND');

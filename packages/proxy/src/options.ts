@@ -29,6 +29,8 @@ export interface HardeningOptions {
   readonly headersTimeoutMs: number;
   /** Idle time after which a connection is closed. */
   readonly idleTimeoutMs: number;
+  /** Time to receive a request's whole body once its head arrived (408 after). */
+  readonly requestTimeoutMs: number;
 }
 
 export interface ProxyOptions {
@@ -70,6 +72,7 @@ export const DEFAULT_HARDENING: HardeningOptions = {
   maxConnections: 10_000,
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
+  requestTimeoutMs: 60_000,
 };
 
 /** Defaults for everything but identity and mappings. */

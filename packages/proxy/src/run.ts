@@ -4,24 +4,19 @@
  * thin layer over this.
  */
 
-import { readFile } from 'node:fs/promises';
-import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
-import type { Node } from '@weft/api';
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
-import { DiscoveryStreamClient } from './discovery/stream-client.js';
-import { grpcCertificateClient } from './identity/certificate-client.js';
-import { CertificateManager } from './identity/certificate-manager.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
 import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
-import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 
 export const PROXY_VERSION = '0.1.0';
+
+export { StaticCertificateSource } from './tls/certificate-source.js';
 
 /** Where the workload certificate comes from. */
 export type IdentitySource =
@@ -76,26 +71,27 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const logger = run.logger ?? silentLogger();
   const random = run.random ?? systemRandom;
   const state = run.controlPlane === undefined ? undefined : new DiscoveryState();
-  let manager: CertificateManager | undefined;
+  const link = run.controlPlane === undefined ? undefined : await import('./control-plane-link.js');
+  const closers: (() => void)[] = [];
   let certificates: CertificateSource;
   if (run.identity.type === 'static') certificates = run.identity.certificates;
   else {
-    if (run.controlPlane === undefined || run.controlPlaneCa === undefined) {
+    if (link === undefined || run.controlPlane === undefined || run.controlPlaneCa === undefined) {
       throw new WeftError(
         'INVALID_ARGUMENT',
         'a certificate through Certify needs --control-plane and --ca-file',
       );
     }
-    const tokenFile = run.identity.tokenFile;
-    manager = new CertificateManager({
-      client: grpcCertificateClient({ address: run.controlPlane, trustAnchorsPem: run.controlPlaneCa }),
-      token: async () => (await readFile(tokenFile, 'utf8')).trim(),
+    const certify = link.startCertify({
+      address: run.controlPlane,
+      caPem: run.controlPlaneCa,
+      tokenFile: run.identity.tokenFile,
       trustDomain: run.identity.trustDomain,
       logger,
       random,
     });
-    certificates = certificateSourceFrom(manager);
-    manager.start().catch(() => {});
+    certificates = certify.certificates;
+    closers.push(() => certify.close());
   }
   const sidecar = new Sidecar(o, {
     certificates,
@@ -124,57 +120,39 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     };
   }
   const ports = await sidecar.start();
-  let client: DiscoveryStreamClient | undefined;
-  if (state !== undefined && run.controlPlane !== undefined) {
-    const node = (): Node => ({
-      workload: o.workload,
-      namespace: o.namespace,
-      serviceAccount: o.serviceAccount,
-      service: o.service,
-      address: o.advertiseAddress,
-      inboundListenerPort: ports.inbound,
-      adminPort: ports.admin,
-      inboundPorts: o.inbound.map((i) => ({
-        port: i.servicePort,
-        protocol: 'PROTOCOL_UNSPECIFIED' as const,
-      })),
-      labels: {},
-      proxyVersion: PROXY_VERSION,
-    });
-    const credentials = (): ChannelCredentials => {
-      if (run.controlPlaneCa === undefined) return grpcCredentials.createInsecure();
-      const m = certificates.current();
-      const ca = Buffer.from(run.controlPlaneCa);
-      return m === undefined
-        ? grpcCredentials.createSsl(ca)
-        : grpcCredentials.createSsl(ca, Buffer.from(m.key), Buffer.from(m.certChain));
-    };
-    client = new DiscoveryStreamClient({
+  if (link !== undefined && state !== undefined && run.controlPlane !== undefined) {
+    const discovery = link.startDiscovery({
       address: run.controlPlane,
-      credentials,
-      node,
+      caPem: run.controlPlaneCa,
+      certificates,
+      node: () => ({
+        workload: o.workload,
+        namespace: o.namespace,
+        serviceAccount: o.serviceAccount,
+        service: o.service,
+        address: o.advertiseAddress,
+        inboundListenerPort: ports.inbound,
+        adminPort: ports.admin,
+        inboundPorts: o.inbound.map((i) => ({
+          port: i.servicePort,
+          protocol: 'PROTOCOL_UNSPECIFIED' as const,
+        })),
+        labels: {},
+        proxyVersion: PROXY_VERSION,
+      }),
       state,
       metrics: sidecar.metrics,
       logger,
       random,
     });
-    // Discovery wants a client certificate: open the stream once the first one is held.
-    const c = client;
-    if (certificates.current() !== undefined) c.start();
-    else {
-      const off = certificates.onChange(() => {
-        off();
-        c.start();
-      });
-    }
+    closers.push(() => discovery.close());
   }
   return {
     sidecar,
     ports,
     async stop(deadlineMs) {
       await sidecar.drain(deadlineMs);
-      client?.close();
-      manager?.close();
+      for (const c of closers) c();
       await run.tracing?.close();
     },
   };

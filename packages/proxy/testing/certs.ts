@@ -10,8 +10,11 @@ import { join } from 'node:path';
 export interface TestCa {
   readonly certPem: string;
   readonly keyPem: string;
-  /** Issues a leaf whose URI SAN is `spiffeId` (plus IP SANs, for servers dialed by address). */
-  issue(spiffeId: string, ips?: readonly string[]): { key: string; certChain: string; trustBundle: string };
+  /** Issues a leaf whose URI SAN is `spiffeId`, plus extra SANs such as `IP:127.0.0.1` or `DNS:name`. */
+  issue(
+    spiffeId: string,
+    extraSans?: readonly string[],
+  ): { key: string; certChain: string; trustBundle: string };
   cleanup(): void;
 }
 
@@ -49,7 +52,7 @@ export function createTestCa(name = 'weft-test-root'): TestCa {
   return {
     certPem,
     keyPem,
-    issue(spiffeId, ips = []) {
+    issue(spiffeId, extraSans = []) {
       const n = ++seq;
       openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `l${n}.key`], dir);
       openssl(['req', '-new', '-key', `l${n}.key`, '-subj', '/O=weft', '-out', `l${n}.csr`], dir);
@@ -59,7 +62,7 @@ export function createTestCa(name = 'weft-test-root'): TestCa {
           'basicConstraints=critical,CA:FALSE',
           'keyUsage=critical,digitalSignature,keyEncipherment',
           'extendedKeyUsage=serverAuth,clientAuth',
-          `subjectAltName=URI:${spiffeId}${ips.map((ip) => `,IP:${ip}`).join('')}`,
+          `subjectAltName=URI:${spiffeId}${extraSans.map((s) => `,${s}`).join('')}`,
         ].join('\n'),
       );
       openssl(

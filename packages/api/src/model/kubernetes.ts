@@ -29,6 +29,10 @@ export const podResourceSchema = z.looseObject({
       containers: z
         .array(z.looseObject({ name: z.string(), ports: z.array(containerPortSchema).optional() }))
         .default([]),
+      /** Native sidecars (Kubernetes >= 1.29) are init containers with restartPolicy Always. */
+      initContainers: z
+        .array(z.looseObject({ name: z.string(), restartPolicy: z.string().optional() }))
+        .optional(),
     })
     .default({ containers: [] }),
   status: z

@@ -1,11 +1,12 @@
 /** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
 import { parseDurationMs } from '@weft/api';
-import { createLogger } from '@weft/core';
+import { createLogger, describeError } from '@weft/core';
 import type { Command } from 'commander';
 import type { CliIo } from '../program.js';
+import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
 import { parseListen } from './injector.js';
 
-interface ControlPlaneFlags {
+interface ControlPlaneFlags extends TracingFlags {
   configDir?: string;
   kubeconfig?: string;
   inCluster?: boolean;
@@ -32,7 +33,7 @@ function untilSignal(): Promise<string> {
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('control-plane')
     .description('run the control plane: Identity and Discovery (gRPC, 7443) and the admin server (7990)')
     .option('--config-dir <dir>', 'local mode: serve the manifests in this folder (reloaded on change)')
@@ -55,50 +56,69 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       '--registration-grace <duration>',
       'how long a disconnected proxy stays an endpoint (local mode)',
       '10s',
-    )
-    .action(async (flags: ControlPlaneFlags, cmd: Command) => {
-      const usage = (message: string): never =>
-        cmd.error(`weft control-plane: ${message}`, { exitCode: 2, code: 'weft.usage' });
-      const modes = [
-        flags.configDir !== undefined,
-        flags.kubeconfig !== undefined,
-        flags.inCluster === true,
-      ].filter(Boolean).length;
-      if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
-      if (flags.identityDir === undefined)
-        usage('--identity-dir DIR is required (create one with: weft identity create-ca --out DIR)');
-      const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
-      const admin =
-        parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
-      const graceMs =
-        parseDurationMs(flags.registrationGrace) ??
-        usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
+    );
+  addTracingOptions(command).action(async (flags: ControlPlaneFlags, cmd: Command) => {
+    const usage = (message: string): never =>
+      cmd.error(`weft control-plane: ${message}`, { exitCode: 2, code: 'weft.usage' });
+    const modes = [
+      flags.configDir !== undefined,
+      flags.kubeconfig !== undefined,
+      flags.inCluster === true,
+    ].filter(Boolean).length;
+    if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
+    if (flags.identityDir === undefined)
+      usage('--identity-dir DIR is required (create one with: weft identity create-ca --out DIR)');
+    const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
+    const admin =
+      parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
+    const graceMs =
+      parseDurationMs(flags.registrationGrace) ??
+      usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
 
-      const { loadKubeConfig, startControlPlane } = await import('@weft/control-plane');
-      const logger = createLogger({ component: 'control-plane' });
-      const running = await startControlPlane({
-        source:
-          flags.configDir !== undefined
-            ? { type: 'folder', dir: flags.configDir }
-            : {
-                type: 'kubernetes',
-                kubeConfig: loadKubeConfig({ kubeconfig: flags.kubeconfig, inCluster: flags.inCluster }),
-              },
-        identityDir: flags.identityDir as string,
-        ...(flags.trustDomain === undefined ? {} : { trustDomain: flags.trustDomain }),
-        ...(flags.meshConfig === undefined ? {} : { meshConfigFile: flags.meshConfig }),
-        grpcAddress: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`,
-        admin,
-        clusterDomain: flags.clusterDomain,
-        registrationGraceMs: graceMs,
-        logger,
-      });
-      const { grpcPort, adminPort } = running.addresses;
-      io.stdout(
-        `${JSON.stringify({ event: 'listening', grpc: grpcPort, admin: adminPort, trustDomain: running.trustDomain })}\n`,
-      );
-      const signal = await untilSignal();
-      logger.info({ signal }, 'stopping');
-      await running.close();
+    const { loadKubeConfig, registerTracingMetrics, startControlPlane } = await import('@weft/control-plane');
+    const logger = createLogger({ component: 'control-plane' });
+    const tracing = tracingFromFlags(
+      flags,
+      {
+        serviceName: 'weft-control-plane',
+        namespace: process.env.WEFT_NAMESPACE ?? process.env.POD_NAMESPACE,
+        podName: process.env.HOSTNAME,
+      },
+      logger,
+      cmd,
+    );
+    const running = await startControlPlane({
+      source:
+        flags.configDir !== undefined
+          ? { type: 'folder', dir: flags.configDir }
+          : {
+              type: 'kubernetes',
+              kubeConfig: loadKubeConfig({ kubeconfig: flags.kubeconfig, inCluster: flags.inCluster }),
+            },
+      identityDir: flags.identityDir as string,
+      ...(flags.trustDomain === undefined ? {} : { trustDomain: flags.trustDomain }),
+      ...(flags.meshConfig === undefined ? {} : { meshConfigFile: flags.meshConfig }),
+      grpcAddress: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`,
+      admin,
+      clusterDomain: flags.clusterDomain,
+      registrationGraceMs: graceMs,
+      logger,
+      tracer: () => tracing.tracer,
     });
+    registerTracingMetrics(running.controlPlane.metrics.registry, () => tracing.stats());
+    try {
+      // The mesh config's tracing applies unless a flag or OTEL_* variable says otherwise.
+      tracing.applyMeshConfig(running.controlPlane.state.meshConfig().tracing);
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, 'mesh config tracing not applied');
+    }
+    const { grpcPort, adminPort } = running.addresses;
+    io.stdout(
+      `${JSON.stringify({ event: 'listening', grpc: grpcPort, admin: adminPort, trustDomain: running.trustDomain })}\n`,
+    );
+    const signal = await untilSignal();
+    logger.info({ signal }, 'stopping');
+    await running.close();
+    await tracing.close();
+  });
 }

@@ -2,18 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger } from '@weft/core';
-import {
-  DEFAULT_HARDENING,
-  DEFAULT_OPAQUE_PORTS,
-  defaultProxyOptions,
-  type IdentitySource,
-  type InboundMapping,
-  loadOriginalDstReader,
-  PROXY_VERSION,
-  runSidecar,
-  StaticCertificateSource,
-  type UpstreamListener,
-} from '@weft/proxy';
+// Only the options module is loaded up front; the proxy itself is imported when the command
+// runs, so other commands never pay for it (and it loads only what its flags need).
+import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
+import { DEFAULT_HARDENING, DEFAULT_OPAQUE_PORTS, defaultProxyOptions } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
@@ -101,6 +93,9 @@ interface ProxyFlags extends TracingFlags {
   maxConnections: number;
   maxHeaderBytes: number;
   maxHeaders: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  idleTimeout: number;
   transparent: boolean;
 }
 
@@ -247,9 +242,30 @@ export function registerProxy(program: Command, io: CliIo): void {
         .env('WEFT_MAX_HEADERS')
         .default(DEFAULT_HARDENING.maxHeaders)
         .argParser(positive),
+    )
+    .addOption(
+      new Option('--headers-timeout <ms>', 'time to receive a request head (408 after)')
+        .env('WEFT_HEADERS_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.headersTimeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--request-timeout <ms>', 'time to receive a request body once its head arrived (408 after)')
+        .env('WEFT_REQUEST_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.requestTimeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--idle-timeout <ms>', 'close client connections idle this long')
+        .env('WEFT_IDLE_TIMEOUT_MS')
+        .default(DEFAULT_HARDENING.idleTimeoutMs)
+        .argParser(positive),
     );
   addTracingOptions(command).action(async (flags: ProxyFlags, command: Command) => {
-    const identity = identitySource(flags, command);
+    const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
+      '@weft/proxy/run'
+    );
+    const identity = identitySource(flags, command, StaticCertificateSource);
     const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
     const options = defaultProxyOptions({
       namespace: flags.namespace,
@@ -274,6 +290,9 @@ export function registerProxy(program: Command, io: CliIo): void {
         maxConnections: flags.maxConnections,
         maxHeadBytes: flags.maxHeaderBytes,
         maxHeaders: flags.maxHeaders,
+        headersTimeoutMs: flags.headersTimeout,
+        requestTimeoutMs: flags.requestTimeout,
+        idleTimeoutMs: flags.idleTimeout,
       },
     });
     const logger = createLogger({ component: 'proxy' });
@@ -313,7 +332,11 @@ export function registerProxy(program: Command, io: CliIo): void {
   });
 }
 
-function identitySource(flags: ProxyFlags, command: Command): IdentitySource {
+function identitySource(
+  flags: ProxyFlags,
+  command: Command,
+  StaticCertificateSource: typeof import('@weft/proxy/run').StaticCertificateSource,
+): IdentitySource {
   if (flags.certFile !== undefined || flags.keyFile !== undefined) {
     if (flags.certFile === undefined || flags.keyFile === undefined || flags.caFile === undefined) {
       command.error('--cert-file needs --key-file and --ca-file (the trust bundle)', { exitCode: 2 });

@@ -68,7 +68,14 @@ export function registerUp(program: Command, io: CliIo): void {
           write: io.stdout,
           log,
         });
-        io.stdout(`${JSON.stringify({ event: 'ready', stateDir })}\n`);
+        io.stdout(
+          `${JSON.stringify({
+            event: 'ready',
+            stateDir,
+            controlPlane: demo.controlPlane,
+            proxies: demo.proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
+          })}\n`,
+        );
         await stopSignal;
         await demo.stop();
         io.stderr('weft up: stopped\n');

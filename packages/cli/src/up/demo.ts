@@ -11,7 +11,7 @@ import { controlPlaneAdminSource } from '../stat/sources.js';
 import { type DemoApp, startDemoApp } from './demo-apps.js';
 import { DEMO_NAMESPACE, demoManifests } from './demo-manifests.js';
 import { LoadGenerator } from './load.js';
-import { type ProxyChild, startControlPlane, startProxy } from './local-mesh.js';
+import { type ControlPlaneChild, type ProxyChild, startControlPlane, startProxy } from './local-mesh.js';
 import { Supervisor } from './supervisor.js';
 import { renderView, type ServiceRow } from './view.js';
 
@@ -31,6 +31,9 @@ export interface DemoOptions {
 
 /** A running demo; `stop()` ends every child and server within the grace period. */
 export interface RunningDemo {
+  /** Every proxy of the demo, with its admin port (for /metrics). */
+  readonly proxies: readonly ProxyChild[];
+  readonly controlPlane: ControlPlaneChild;
   stop(): Promise<void>;
 }
 
@@ -65,6 +68,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       identityDir: options.identityDir,
       tokensDir: join(options.stateDir, 'tokens'),
     };
+    const proxies: ProxyChild[] = [];
     const proxy = (service: string, serviceAccount: string, appPort: number | undefined, upstream?: string) =>
       startProxy(
         supervisor,
@@ -79,7 +83,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         mesh,
         log,
         `proxy/${serviceAccount}`,
-      );
+      ).then((p) => {
+        proxies.push(p);
+        return p;
+      });
 
     // Each app calls the next service through the upstream listener of its own proxy, whose
     // port is known only once the proxy runs: start the app, then its proxy, then point the app.
@@ -172,7 +179,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         });
     }, 1000);
     refresh.unref();
-    return { stop };
+    return { proxies, controlPlane, stop };
   } catch (err) {
     await stop();
     throw err;

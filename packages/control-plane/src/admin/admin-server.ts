@@ -17,6 +17,8 @@ export interface AdminServerOptions {
   readonly registry: Registry;
   readonly ready: () => readonly ReadyCheck[];
   readonly debugState: () => unknown;
+  /** Every connected proxy's /metrics, for `weft stat` (GET /proxies/metrics). */
+  readonly proxyMetrics?: () => Promise<unknown>;
   readonly logger?: Logger;
 }
 
@@ -87,6 +89,13 @@ export class AdminServer {
       }
       case '/metrics':
         send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
+        return;
+      case '/proxies/metrics':
+        if (this.options.proxyMetrics === undefined) {
+          send(res, 404, 'text/plain', 'not found\n');
+          return;
+        }
+        send(res, 200, 'application/json', `${JSON.stringify(await this.options.proxyMetrics())}\n`);
         return;
       case '/debug/state':
         if (!isLoopback(req.socket.remoteAddress)) {

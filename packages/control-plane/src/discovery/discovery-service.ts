@@ -19,7 +19,13 @@ import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import { MultiIndex } from '../model/multi-index.js';
 import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
 import type { Registration } from '../sources/config-source.js';
-import { registrationOf, workloadOf } from './node-workload.js';
+import {
+  recordNack,
+  recordPush,
+  type StreamPeer,
+  type TracerSource,
+} from '../telemetry/control-plane-tracing.js';
+import { peerAddress, registrationOf, workloadOf } from './node-workload.js';
 import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
@@ -47,6 +53,17 @@ export interface DiscoveryServiceOptions {
   readonly maxSubscriptions?: number;
   /** Rounds of updates a blocked stream may fall behind before it is closed; default 64. */
   readonly maxBlockedRounds?: number;
+  /** Spans for pushes and NACKs (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
+}
+
+/** Where a connected proxy serves its admin endpoints (for `weft stat`). */
+export interface ProxyAdminEndpoint {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly service: string;
+  readonly address: string;
+  readonly adminPort: number;
 }
 
 const INBOUND = 'inbound';
@@ -59,6 +76,8 @@ interface Connection {
   /** Watch keys per name (including "inbound"). */
   readonly watching: Map<string, readonly string[]>;
   closed: boolean;
+  /** The proxy's admin endpoint, when it told its admin port. */
+  readonly admin: ProxyAdminEndpoint | undefined;
 }
 
 class StreamError extends Error {
@@ -139,6 +158,13 @@ export class DiscoveryService {
       this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
   }
 
+  /** Connected proxies that told their admin port (where `weft stat` gathers metrics). */
+  proxyAdminEndpoints(): ProxyAdminEndpoint[] {
+    const out: ProxyAdminEndpoint[] = [];
+    for (const conn of this.connections.values()) if (conn.admin !== undefined) out.push(conn.admin);
+    return out;
+  }
+
   /** Per-proxy state for /debug/state. */
   debug(): unknown[] {
     return [...this.connections.values()].map(({ session, queue }) => ({
@@ -175,7 +201,9 @@ export class DiscoveryService {
       return;
     }
     let conn: Connection | undefined;
+    let refused = false;
     call.on('data', (req: DiscoveryRequest__Output) => {
+      if (refused) return;
       try {
         if (conn === undefined) {
           if (req.kind !== 'node' || req.node == null)
@@ -186,10 +214,12 @@ export class DiscoveryService {
         if (conn.closed) return;
         this.handle(conn, req);
       } catch (err) {
+        // Internal failures are logged here and never described to the peer.
         const e =
-          err instanceof StreamError ? err : new StreamError(status.INTERNAL, describeError(err), 'internal');
+          err instanceof StreamError ? err : new StreamError(status.INTERNAL, 'internal error', 'internal');
         if (e.code === status.INTERNAL)
           this.logger.error({ err: describeError(err) }, 'discovery stream failed');
+        refused = true;
         if (conn === undefined) this.reject(call, e);
         else this.fail(conn, e);
       }
@@ -227,8 +257,19 @@ export class DiscoveryService {
     }
     const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
+    const address = node.address !== '' ? node.address : peerAddress(call.getPeer());
     const conn: Connection = {
       session,
+      admin:
+        node.adminPort > 0 && node.adminPort < 65536
+          ? {
+              namespace: identity.namespace,
+              workload: node.workload,
+              service: node.service,
+              address,
+              adminPort: node.adminPort,
+            }
+          : undefined,
       call,
       queue: new PushQueue({
         maxPendingNames: this.maxSubscriptions + 2,
@@ -258,7 +299,7 @@ export class DiscoveryService {
     const { session } = conn;
     switch (req.kind) {
       case 'subscribe': {
-        const names = (req.subscribe?.names ?? []).filter(
+        const names = [...new Set(req.subscribe?.names ?? [])].filter(
           (n) => n !== '' && n !== INBOUND && n !== MESH && !session.subscriptions.has(n),
         );
         if (session.subscriptions.size + names.length > this.maxSubscriptions) {
@@ -296,6 +337,9 @@ export class DiscoveryService {
         const r = session.nack(req.nack?.nonce ?? '', detail);
         if (r.type !== 'ok') return;
         this.options.metrics.nacks.inc();
+        if (this.options.tracer !== undefined) {
+          recordNack(this.options.tracer(), streamPeer(conn), req.nack?.nonce ?? '', detail);
+        }
         this.logger.warn(
           {
             proxy: session.id,
@@ -389,7 +433,19 @@ export class DiscoveryService {
     );
     this.options.metrics.pushes.inc({ reason: 'change' });
     this.options.metrics.pushedResources.inc(batch.resources.length + batch.removed.length);
-    this.options.metrics.pushLatency.observe(Math.max(0, this.clock.monotonic() - batch.since) / 1000);
+    const latencyMs = Math.max(0, this.clock.monotonic() - batch.since);
+    this.options.metrics.pushLatency.observe(latencyMs / 1000);
+    if (this.options.tracer !== undefined) {
+      recordPush(this.options.tracer(), {
+        ...streamPeer(conn),
+        nonce,
+        version: String(this.options.state.version),
+        resources: batch.resources.map((r) => r.name ?? ''),
+        removed: batch.removed.length,
+        latencyMs,
+        flushed: ok,
+      });
+    }
     if (!ok) conn.queue.block();
   }
 
@@ -428,4 +484,15 @@ export class DiscoveryService {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
     call.emit('error', { code: err.code, details: err.message });
   }
+}
+
+/** Who a stream belongs to, for spans. */
+function streamPeer(conn: Connection): StreamPeer {
+  const { session } = conn;
+  return {
+    proxy: session.id,
+    identity: session.identity.id,
+    namespace: session.identity.namespace,
+    workload: session.workload.workload,
+  };
 }

@@ -9,6 +9,7 @@ import {
 import { type Clock, type Logger, systemClock } from '@weft/core';
 import type { CertificateAuthority } from '@weft/pki';
 import type { Registry } from 'prom-client';
+import { startCertifySpan, type TracerSource } from '../telemetry/control-plane-tracing.js';
 import { Certifier } from './certifier.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { createIdentityMetrics } from './metrics.js';
@@ -24,6 +25,8 @@ export interface IdentityServiceOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly rateLimit?: RateLimitOptions;
+  /** Spans for Certify calls (the binary's tracing); none without it. */
+  readonly tracer?: TracerSource;
 }
 
 /** Registers Identity.Certify on `server` and returns the Certifier (for issuer rotation). */
@@ -50,9 +53,11 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
       callback: sendUnaryData<CertifyResponse>,
     ) {
       const token = bearerToken(call.request.token, call.metadata);
+      const span = options.tracer === undefined ? undefined : startCertifySpan(options.tracer());
       certifier.certify({ token, csr: call.request.csr ?? Buffer.alloc(0) }).then(
         (outcome) => {
           if (outcome.type === 'failed') {
+            span?.refused(outcome.reason, grpcStatusOf(outcome.code), outcome.message);
             callback({
               code: grpcStatusOf(outcome.code),
               details: outcome.message,
@@ -61,6 +66,7 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
             return;
           }
           const { certificate, trustAnchors } = outcome;
+          span?.issued(certificate.identity, certificate.serialHex);
           callback(null, {
             leafCertificate: certificate.certificate,
             intermediateCertificates: certificate.chain.slice(1),
@@ -69,7 +75,10 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
             trustAnchors: [...trustAnchors],
           });
         },
-        (err: unknown) => callback({ code: grpcStatusOf('INTERNAL'), details: String(err) }),
+        (err: unknown) => {
+          span?.refused('internal', grpcStatusOf('INTERNAL'), String(err));
+          callback({ code: grpcStatusOf('INTERNAL'), details: String(err) });
+        },
       );
     },
   };

@@ -1,3 +1,4 @@
+import { ManualClock } from '@weft/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlaneMetrics } from '../metrics.js';
 import { MeshState } from '../model/mesh-state.js';
@@ -132,5 +133,71 @@ describe('KubernetesStatusWriter', () => {
         },
       },
     });
+  });
+});
+
+describe('KubernetesStatusWriter retries', () => {
+  it('retries a failed status write with backoff', async () => {
+    const clock = new ManualClock();
+    const retrying = new KubernetesStatusWriter({
+      kubeConfig: api.kubeConfig(),
+      metrics: new ControlPlaneMetrics(),
+      clock,
+    });
+    api.failWrites(1, 500);
+    const before = api.writes.length;
+    retrying.report([
+      {
+        ref: { kind: 'TrafficPolicy', namespace: 'test', name: 'p' },
+        origin: { source: 'kubernetes', apiVersion: 'weft.dev/v1alpha1' },
+        condition: { status: 'accepted' },
+      },
+    ]);
+    await retrying.idle();
+    expect(api.writes.length - before).toBe(1);
+    expect(clock.pending).toBe(1);
+    clock.advance(1000);
+    await expect.poll(() => api.writes.length - before).toBe(2);
+    await retrying.idle();
+    expect(api.writes.at(-1)).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/weft.dev/v1alpha1/namespaces/test/trafficpolicies/p/status',
+    });
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('KubernetesStatusWriter replicas', () => {
+  it('does not duplicate an Event another replica already wrote', async () => {
+    const change = {
+      ref: { kind: 'TrafficPolicy' as const, namespace: 'test', name: 'p' },
+      origin: { source: 'kubernetes', apiVersion: 'weft.dev/v1alpha1', uid: 'u-1', resourceVersion: '7' },
+      condition: {
+        status: 'rejected' as const,
+        reason: 'TargetNotFound',
+        message: 'spec.targetRef.name: Service test/x does not exist',
+      },
+    };
+    const metrics = [new ControlPlaneMetrics(), new ControlPlaneMetrics()];
+    const clocks = [new ManualClock(), new ManualClock()];
+    const replicas = [0, 1].map(
+      (i) =>
+        new KubernetesStatusWriter({
+          kubeConfig: api.kubeConfig(),
+          metrics: metrics[i] as ControlPlaneMetrics,
+          clock: clocks[i],
+        }),
+    );
+    const before = api.writes.length;
+    for (const r of replicas) {
+      r.report([change]);
+      await r.idle();
+    }
+    const posts = api.writes.slice(before).filter((w) => w.method === 'POST');
+    expect(posts).toHaveLength(2);
+    const names = posts.map((p) => (p.body as { metadata: { name: string } }).metadata.name);
+    expect(names[0]).toBe(names[1]);
+    expect(clocks.map((c) => c.pending)).toEqual([0, 0]);
+    expect((await metrics[1]?.sourceErrors.get())?.values).toEqual([]);
   });
 });

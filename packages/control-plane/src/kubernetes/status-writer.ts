@@ -3,15 +3,18 @@
  * status subresource (Gateway API style `status.parents` for HTTPRoute) — and a Warning Event for
  * every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
 import { formatRef, refKey } from '../sources/config-source.js';
 import type { StatusReporter } from '../status/status-reporter.js';
-import { kubeRequest } from './kube-client.js';
+import { KubeApiError, kubeRequest } from './kube-client.js';
 import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
+
+/** Writes of one resource's status tried before giving up (until its condition changes again). */
+const MAX_ATTEMPTS = 5;
 
 /** The controller name weft writes in HTTPRoute parent statuses. */
 export const CONTROLLER_NAME = 'weft.dev/mesh';
@@ -29,6 +32,7 @@ export interface KubernetesStatusWriterOptions {
 
 export class KubernetesStatusWriter implements StatusReporter {
   private readonly queue = new Map<string, ConditionChange>();
+  private readonly attempts = new Map<string, number>();
   private running = false;
   private idleWaiters: (() => void)[] = [];
   private readonly logger: Logger;
@@ -60,12 +64,25 @@ export class KubernetesStatusWriter implements StatusReporter {
       this.queue.delete(key);
       try {
         await this.write(change);
+        this.attempts.delete(key);
       } catch (err) {
         this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'status-write' });
+        const attempt = (this.attempts.get(key) ?? 0) + 1;
+        const retry = attempt < MAX_ATTEMPTS && !(err instanceof KubeApiError && err.statusCode === 404);
         this.logger.warn(
-          { resource: formatRef(change.ref), err: describeError(err) },
+          { resource: formatRef(change.ref), err: describeError(err), attempt, retry },
           'writing status back failed',
         );
+        if (retry) {
+          this.attempts.set(key, attempt);
+          // Retry later unless a newer condition for the resource is queued by then.
+          this.clock.setTimeout(
+            () => {
+              if (!this.queue.has(key)) this.report([change]);
+            },
+            1000 * 2 ** (attempt - 1),
+          );
+        } else this.attempts.delete(key);
       }
     }
     this.running = false;
@@ -120,31 +137,43 @@ export class KubernetesStatusWriter implements StatusReporter {
       });
     }
     if (!accepted && ref.namespace !== '') {
-      await kubeRequest(this.options.kubeConfig, {
-        method: 'POST',
-        path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name: `${ref.name}.${randomBytes(8).toString('hex')}`, namespace: ref.namespace },
-          involvedObject: {
-            apiVersion: origin.apiVersion,
-            kind: ref.kind,
-            name: ref.name,
-            namespace: ref.namespace,
-            ...(origin.uid === undefined ? {} : { uid: origin.uid }),
-            ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
+      // A name derived from the object version and the rejection: a second replica writing the
+      // same Event gets 409 AlreadyExists, so replicas do not duplicate Events.
+      const digest = createHash('sha256')
+        .update(
+          `${origin.uid ?? formatRef(ref)}\n${origin.resourceVersion ?? ''}\n${condition.reason}\n${condition.message}`,
+        )
+        .digest('hex')
+        .slice(0, 16);
+      try {
+        await kubeRequest(this.options.kubeConfig, {
+          method: 'POST',
+          path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: `${ref.name}.${digest}`, namespace: ref.namespace },
+            involvedObject: {
+              apiVersion: origin.apiVersion,
+              kind: ref.kind,
+              name: ref.name,
+              namespace: ref.namespace,
+              ...(origin.uid === undefined ? {} : { uid: origin.uid }),
+              ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
+            },
+            type: 'Warning',
+            reason: condition.reason,
+            message: condition.message.slice(0, 1024),
+            source: { component: this.options.component ?? 'weft-control-plane' },
+            reportingComponent: this.options.component ?? 'weft-control-plane',
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
           },
-          type: 'Warning',
-          reason: condition.reason,
-          message: condition.message.slice(0, 1024),
-          source: { component: this.options.component ?? 'weft-control-plane' },
-          reportingComponent: this.options.component ?? 'weft-control-plane',
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
+        });
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+      }
     }
   }
 }

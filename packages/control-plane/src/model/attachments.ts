@@ -1,5 +1,6 @@
 /** Which services a split, route or policy attaches to (its apex) and which it sends traffic to (its backends). */
 import type { ParsedResource } from './resource-parse.js';
+import { splitServiceName } from './routing.js';
 
 /** Service keys ("ns/name") a resource attaches to and routes to. */
 export interface Attachments {
@@ -15,8 +16,8 @@ export function attachmentsOf(parsed: ParsedResource): Attachments {
     case 'TrafficSplit': {
       const ns = parsed.value.metadata.namespace ?? 'default';
       return {
-        apexes: [`${ns}/${parsed.value.spec.service}`],
-        backends: parsed.value.spec.backends.map((b) => `${ns}/${b.service}`),
+        apexes: [`${ns}/${splitServiceName(parsed.value.spec.service, ns)}`],
+        backends: parsed.value.spec.backends.map((b) => `${ns}/${splitServiceName(b.service, ns)}`),
       };
     }
     case 'HTTPRoute': {

@@ -26,6 +26,18 @@ export function spiffeId(trustDomain: string, namespace: string, serviceAccount:
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
+/** Pod annotation the injector writes on every pod it injected. */
+export const INJECTED_ANNOTATION = 'weft.dev/injected-version';
+
+/** True when the pod runs a weft proxy: as a container, a native sidecar, or per the injector's annotation. */
+export function runsProxy(pod: PodResource): boolean {
+  return (
+    pod.spec.containers.some((c) => c.name === PROXY_CONTAINER) ||
+    (pod.spec.initContainers ?? []).some((c) => c.name === PROXY_CONTAINER && c.restartPolicy === 'Always') ||
+    pod.metadata.annotations?.[INJECTED_ANNOTATION] !== undefined
+  );
+}
+
 function meshedPod(
   inputs: EndpointInputs,
   namespace: string,
@@ -34,7 +46,7 @@ function meshedPod(
   const reg = inputs.registrationOfWorkload(namespace, podName);
   if (reg !== undefined) return { identity: reg.identity, inboundPort: reg.inboundListenerPort };
   const pod = inputs.pod(namespace, podName);
-  if (pod === undefined || !pod.spec.containers.some((c) => c.name === PROXY_CONTAINER)) return undefined;
+  if (pod === undefined || !runsProxy(pod)) return undefined;
   const annotated = Number(pod.metadata.annotations?.[INBOUND_PORT_ANNOTATION]);
   const inboundPort =
     Number.isInteger(annotated) && annotated > 0 && annotated < 65536 ? annotated : DEFAULT_INBOUND_PORT;

@@ -99,6 +99,25 @@ describe('MeshState', () => {
     ]);
   });
 
+  it('accepts the FQDN form of a split root service (SMI v1alpha4)', () => {
+    const state = new MeshState();
+    state.apply([
+      svc('api'),
+      svc('a'),
+      svc('b'),
+      split('api', 'api.shop.svc.cluster.local', [
+        ['a', 9],
+        ['b.shop', 1],
+      ]),
+    ]);
+    expect(state.allConditions()[0]?.condition).toEqual({ status: 'accepted' });
+    const d = new ResourceBuilder(state).destination('shop', 'api', 80);
+    expect(d.type === 'destination' ? d.message.routes?.[0]?.backends : undefined).toEqual([
+      { backend: 'a.shop:80', weight: 9 },
+      { backend: 'b.shop:80', weight: 1 },
+    ]);
+  });
+
   it('prefers an HTTPRoute over a TrafficSplit on the same port', () => {
     const state = new MeshState();
     state.apply([
@@ -189,5 +208,51 @@ describe('MeshState', () => {
     });
     state.apply([{ type: 'deregister', id: 'r1' }]);
     expect(state.service('shop', 'cart')).toBeUndefined();
+  });
+});
+
+describe('Service protocols', () => {
+  it('treats ports named in weft.dev/opaque-ports (by port or target port) as opaque TCP', () => {
+    const state = new MeshState();
+    state.apply([
+      obj('Service', 'v1', 'db', {
+        metadata: { annotations: { 'weft.dev/opaque-ports': '5432, 9000-9001' } },
+        spec: {
+          ports: [
+            { name: 'http-admin', port: 80, targetPort: 9001 },
+            { name: 'http', port: 5432 },
+            { name: 'http-web', port: 8080 },
+            { port: 6379 },
+            { port: 53, protocol: 'UDP' },
+          ],
+        },
+      }),
+    ]);
+    expect(state.service('shop', 'db')?.ports.map((p) => `${p.port}:${p.protocol}`)).toEqual([
+      '80:tcp',
+      '5432:tcp',
+      '8080:http',
+      '6379:tcp',
+    ]);
+  });
+});
+
+describe('updates weft does not read', () => {
+  it('a status-only update changes nothing; a fix after a rejection re-accepts even when equal to the last good version', () => {
+    const state = new MeshState();
+    const good = split('api', 'api', [['a', 1]]);
+    state.apply([svc('api'), svc('a'), good]);
+    const withStatus = split('api', 'api', [['a', 1]]);
+    (withStatus as { object: Record<string, unknown> }).object.status = {
+      conditions: [{ type: 'Accepted', status: 'True' }],
+    };
+    const quiet = state.apply([withStatus]);
+    expect(quiet.dirty.size).toBe(0);
+    expect(quiet.conditions).toEqual([]);
+
+    const bad = state.apply([split('api', 'api', [['a', -1]])]);
+    expect(bad.conditions[0]?.condition).toMatchObject({ reason: 'Invalid' });
+    const fixed = state.apply([good]);
+    expect(fixed.conditions).toEqual([expect.objectContaining({ condition: { status: 'accepted' } })]);
   });
 });

@@ -24,6 +24,7 @@ import { attachmentsOf } from './attachments.js';
 import { ConditionTracker, EVALUATED_KINDS } from './condition-tracker.js';
 import { type EndpointInputs, endpointsOf } from './endpoints.js';
 import { evaluateService, type ServiceEvaluation } from './evaluate.js';
+import { sameMeshView } from './mesh-view.js';
 import { MultiIndex } from './multi-index.js';
 import { ConfigError, type ParsedResource, parseResource } from './resource-parse.js';
 import type { Condition } from './routing.js';
@@ -128,7 +129,8 @@ export class MeshState implements EndpointInputs {
             changedConditions.push({ ref: event.ref, origin: event.origin, condition });
             break;
           }
-          if (this.rejected.delete(key)) {
+          const wasRejected = this.rejected.delete(key);
+          if (wasRejected) {
             // Valid again: a kind with semantic conditions gets a fresh one from re-evaluation.
             if (EVALUATED_KINDS.has(event.ref.kind)) this.conditions.delete(key);
             else
@@ -139,8 +141,13 @@ export class MeshState implements EndpointInputs {
               });
           }
           const old = this.store.get(key);
-          if (old !== undefined) this.touch(old, dirtySvc, dirty, rebuildSvc, true);
           const stored = { ref: event.ref, origin: event.origin, parsed };
+          if (old !== undefined && !wasRejected && sameMeshView(old.parsed, parsed)) {
+            // Status or other churn weft does not read (pod phase, conditions): nothing to recompute.
+            this.store.set(key, stored);
+            break;
+          }
+          if (old !== undefined) this.touch(old, dirtySvc, dirty, rebuildSvc, true);
           this.store.set(key, stored);
           this.touch(stored, dirtySvc, dirty, rebuildSvc, false);
           if (parsed.kind === 'MeshConfig') all = true;
@@ -437,29 +444,14 @@ export class MeshState implements EndpointInputs {
     return this.registrations.size;
   }
 
-  /** The model as plain data, for /debug/state. */
-  snapshot(): unknown {
-    return {
-      version: this.revision,
-      meshConfig: this.mesh,
-      services: [...this.services.values()].map((s) => ({
-        ...s,
-        endpoints: Object.fromEntries(s.ports.map((p) => [p.port, this.endpoints(s, p.port).length])),
-        routed: this.evaluations.get(`${s.namespace}/${s.name}`)?.routing !== undefined,
-      })),
-      registrations: [...this.registrations.values()].map((r) => ({
-        identity: r.identity,
-        service: r.service,
-        workload: r.workload,
-        address: r.address,
-        ports: r.ports.map((p) => p.port),
-      })),
-      conditions: this.allConditions().map((c) => ({
-        resource: formatRef(c.ref),
-        origin: c.origin,
-        ...c.condition,
-      })),
-    };
+  /** Every service (manifests and implied by registrations). */
+  allServices(): ServiceModel[] {
+    return [...this.services.values()];
+  }
+
+  /** Every live registration. */
+  allRegistrations(): Registration[] {
+    return [...this.registrations.values()];
   }
 }
 

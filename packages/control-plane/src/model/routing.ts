@@ -55,6 +55,17 @@ function byAge<T extends { metadata: { name: string } }>(a: T, b: T): number {
 
 const reject = (reason: string, message: string): Condition => ({ status: 'rejected', reason, message });
 
+/**
+ * A TrafficSplit service name as a Service name: SMI lets `spec.service` be the FQDN clients use
+ * ("api.shop.svc.cluster.local"); in the split's own namespace that is the Service "api".
+ */
+export function splitServiceName(name: string, namespace: string): string {
+  for (const suffix of [`.${namespace}.svc.cluster.local`, `.${namespace}.svc`, `.${namespace}`]) {
+    if (name.endsWith(suffix)) return name.slice(0, -suffix.length);
+  }
+  return name;
+}
+
 /** Integer weights: fractional ones (v1alpha1 quantities like "500m") are scaled by 1000. */
 function integerWeights(weights: readonly number[]): number[] {
   const scale = weights.some((w) => !Number.isInteger(w)) ? 1000 : 1;
@@ -63,11 +74,13 @@ function integerWeights(weights: readonly number[]): number[] {
 
 function checkSplit(apex: ServiceModel, split: TrafficSplitResource, lookup: Lookup): Condition {
   const ns = apex.namespace;
-  for (const [i, b] of split.spec.backends.entries()) {
-    if (b.service === split.spec.service) {
+  const root = splitServiceName(split.spec.service, ns);
+  for (const [i, raw] of split.spec.backends.entries()) {
+    const b = { service: splitServiceName(raw.service, ns) };
+    if (b.service === root) {
       return reject(
         'SelfReference',
-        `spec.backends[${i}].service: "${b.service}" is the split's own root service; a split cannot route to itself`,
+        `spec.backends[${i}].service: "${raw.service}" is the split's own root service; a split cannot route to itself (give the root's pods a Service of their own, e.g. ${root}-primary, as Flagger does)`,
       );
     }
     if (lookup(ns, b.service) === undefined) {
@@ -91,7 +104,7 @@ function splitRouting(apex: ServiceModel, split: TrafficSplitResource): Map<numb
   const out = new Map<number, PortRouting>();
   for (const sp of apex.ports) {
     const backends = split.spec.backends.map((b) => ({
-      service: b.service,
+      service: splitServiceName(b.service, apex.namespace),
       namespace: apex.namespace,
       port: sp.port,
     }));

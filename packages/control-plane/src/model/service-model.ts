@@ -55,8 +55,32 @@ export function portProtocol(
   return 'detect';
 }
 
-/** The model of a Service manifest. Non-TCP (UDP, SCTP) ports are left out: the mesh carries TCP only. */
-export function serviceFromResource(svc: ServiceResource, opaquePorts: readonly number[]): ServiceModel {
+/** Service (or namespace) annotation naming ports the mesh treats as opaque TCP: "5432,6379,9000-9010". */
+export const OPAQUE_PORTS_ANNOTATION = 'weft.dev/opaque-ports';
+
+/** Parses "25,5432,8000-8010"; undefined when any part is not a port or range. */
+export function parsePortList(text: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    const lo = Number(m?.[1]);
+    const hi = m?.[2] === undefined ? lo : Number(m[2]);
+    if (m === null || lo < 1 || hi > 65535 || hi < lo || hi - lo > 65535) return undefined;
+    for (let p = lo; p <= hi; p++) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The model of a Service manifest. Non-TCP (UDP, SCTP) ports are left out: the mesh carries TCP
+ * only. Ports named in the Service's `weft.dev/opaque-ports` annotation (by port or target port)
+ * are opaque TCP whatever their name says; an unparsable annotation is ignored.
+ */
+export function serviceFromResource(svc: ServiceResource, meshOpaquePorts: readonly number[]): ServiceModel {
+  const annotated = parsePortList(svc.metadata.annotations?.[OPAQUE_PORTS_ANNOTATION] ?? '') ?? [];
   const ips = svc.spec.clusterIPs ?? (svc.spec.clusterIP === undefined ? [] : [svc.spec.clusterIP]);
   return {
     namespace: svc.metadata.namespace ?? 'default',
@@ -67,7 +91,10 @@ export function serviceFromResource(svc: ServiceResource, opaquePorts: readonly 
         name: p.name ?? '',
         port: p.port,
         targetPort: p.targetPort ?? p.port,
-        protocol: portProtocol(p, opaquePorts),
+        protocol:
+          annotated.includes(p.port) || (typeof p.targetPort === 'number' && annotated.includes(p.targetPort))
+            ? 'tcp'
+            : portProtocol(p, meshOpaquePorts),
       })),
     clusterIPs: ips.filter((ip) => ip !== '' && ip !== 'None'),
     ...(svc.spec.selector === undefined ? {} : { selector: svc.spec.selector }),

@@ -39,7 +39,9 @@ export class FakeKubeApi {
   private readonly collections = new Map<string, Collection>();
   private rv = 100;
   private failNext: number[] = [];
+  private failWritesNext: number[] = [];
   readonly writes: RecordedWrite[] = [];
+  private readonly created = new Set<string>();
   port = 0;
 
   constructor() {
@@ -138,6 +140,11 @@ export class FakeKubeApi {
     }
   }
 
+  /** The next `count` writes (PATCH, POST) are answered with HTTP `status` (and still recorded). */
+  failWrites(count: number, status: number): void {
+    for (let i = 0; i < count; i++) this.failWritesNext.push(status);
+  }
+
   /** The next `count` watch requests are answered with HTTP `status`. */
   failWatches(count: number, status: number): void {
     for (let i = 0; i < count; i++) this.failNext.push(status);
@@ -207,6 +214,20 @@ export class FakeKubeApi {
           body: text === '' ? undefined : JSON.parse(text),
           contentType: req.headers['content-type'],
         });
+        const failure = this.failWritesNext.shift();
+        if (failure !== undefined) {
+          this.status(res, failure, 'InternalError', 'injected write failure');
+          return;
+        }
+        if (req.method === 'POST') {
+          const name = (JSON.parse(text) as { metadata?: { name?: string } }).metadata?.name ?? '';
+          const key = `${url.pathname}/${name}`;
+          if (this.created.has(key)) {
+            this.status(res, 409, 'AlreadyExists', `${name} already exists`);
+            return;
+          }
+          this.created.add(key);
+        }
         res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
         res.end(text === '' ? '{}' : text);
       });

@@ -270,7 +270,7 @@ describe('outlier detection in the balancer', () => {
     expect(shares(balancer, 3).get('bad')).toBe(1); // 4 < 5 consecutive: still in
   });
 
-  it('never ejects more than the maximum percentage (but at least one)', () => {
+  it('never ejects more than the maximum percentage', () => {
     const { balancer, detector } = setup(50);
     balancer.update(endpoints('a', 'b', 'c'));
     fail(balancer, 'a', 5);

@@ -54,13 +54,17 @@ describe('OutlierDetector', () => {
     expect(detector.version).toBe(version);
   });
 
-  it('caps ejections at the percentage but always allows one, and none at 0%', () => {
+  it('never ejects more than the percentage (rounded down), none at 0%', () => {
     const { detector } = setup(25);
     for (const k of ['a', 'b']) for (let i = 0; i < 3; i++) detector.record(k, 'failure', 8);
     expect(detector.ejectedCount()).toBe(2);
     for (let i = 0; i < 3; i++) detector.record('c', 'failure', 8);
     expect(detector.ejectedCount()).toBe(2);
     expect(detector.ejectionsSkipped).toBe(1);
+
+    const single = setup(50).detector; // 50% of one endpoint is none
+    for (let i = 0; i < 10; i++) single.record('only', 'failure', 1);
+    expect(single.ejectedCount()).toBe(0);
 
     const zero = setup(0).detector;
     for (let i = 0; i < 10; i++) zero.record('a', 'failure', 3);

@@ -11,8 +11,9 @@ export interface OutlierDetectionOptions {
   /** Upper bound on one ejection. Default max(300 s, base). */
   readonly maxEjectionTimeMs?: number;
   /**
-   * At most this share of endpoints is ejected at once (0-100). When it is above 0, one
-   * endpoint may always be ejected (as Envoy does), so a single bad endpoint of few goes.
+   * At most this share of endpoints is ejected at once (0-100), rounded down: with 50%, one
+   * of two or three endpoints, none of one. Only 100% can eject every endpoint (then requests
+   * fail fast).
    */
   readonly maxEjectionPercent: number;
 }
@@ -147,8 +148,7 @@ export class OutlierDetector {
   }
 
   private maxEjected(total: number): number {
-    if (this.options.maxEjectionPercent <= 0) return 0;
-    return Math.max(1, Math.floor((total * this.options.maxEjectionPercent) / 100));
+    return Math.floor((total * this.options.maxEjectionPercent) / 100);
   }
 }
 

@@ -28,9 +28,23 @@ describe('RetryBudget', () => {
       for (let r = 0; r < 2 && budget.tryWithdraw(); r++) retries++;
       clock.advance(1);
     }
-    // The window holds at most ratio*window + floor; over 60 s that is <= 0.2*requests + 10/s*(60 s + ttl).
+    // Ratio retries stay within 0.2 x requests; the floor adds at most 10/s x (60 s + ttl).
     expect(retries).toBeLessThanOrEqual(0.2 * requests + 10 * 70);
     expect(retries).toBeGreaterThan(0.19 * requests);
+  });
+
+  it('refills the floor at minPerSecond, up to minPerSecond x ttl', () => {
+    const clock = new ManualClock();
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 10, ttlMs: 10_000 }, clock);
+    while (budget.tryWithdraw());
+    clock.advance(1000);
+    let granted = 0;
+    while (budget.tryWithdraw()) granted++;
+    expect(granted).toBe(10);
+    clock.advance(60_000);
+    granted = 0;
+    while (budget.tryWithdraw()) granted++;
+    expect(granted).toBe(100);
   });
 
   it('forgets requests older than the window', () => {

@@ -1,14 +1,17 @@
-/** A retry budget: retries may add at most `ratio` of the original requests, plus a floor per second, over a sliding window. */
+/**
+ * A retry budget: retries may add at most `ratio` of the original requests over a sliding
+ * window, plus a floor of `minPerSecond` that lets quiet clients retry at all.
+ */
 import type { Clock } from '../clock.js';
 import { WeftError } from '../errors.js';
 
 /** Budget settings (TrafficPolicy `retry.budget`). */
 export interface RetryBudgetOptions {
-  /** Retries allowed per original request, averaged over the window (0.2 = 20% extra load). */
+  /** Retries allowed per original request, over the window (0.2 = 20% extra load). */
   readonly ratio: number;
   /** Retries allowed per second regardless of the ratio, so that low traffic can still retry. */
   readonly minPerSecond: number;
-  /** The sliding window, in ms. */
+  /** The sliding window, in ms; also how many seconds of the floor may be saved up. */
   readonly ttlMs: number;
 }
 
@@ -17,16 +20,20 @@ export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.2, minPerSeco
 const BUCKETS = 10;
 
 /**
- * Counts original requests and retries in a window of 10 buckets. A retry is allowed while
- * `retries + 1 <= ratio * requests + minPerSecond * ttl/1s` within the window, so over any
- * window retries add at most `ratio` of the load plus the floor: retries never multiply load.
- * One budget per destination, shared by every request to it.
+ * Two sources pay for a retry, tried in order:
+ * - the ratio: within the window (10 buckets of ttl/10), retries charged to it stay at most
+ *   `ratio x requests` of that window;
+ * - the floor: a token bucket refilled at `minPerSecond`, holding at most `minPerSecond x ttl`.
+ * So over any run of T seconds with N requests, retries stay within about `ratio x N +
+ * minPerSecond x (T + ttl)`: they never multiply load. One budget per destination.
  */
 export class RetryBudget {
   private readonly requests = new Float64Array(BUCKETS);
   private readonly retries = new Float64Array(BUCKETS);
   private readonly bucketMs: number;
-  private readonly reserve: number;
+  private readonly capacity: number;
+  private tokens: number;
+  private refilledAt: number;
   private epoch: number;
   /** Retries refused so far (for metrics). */
   exhausted = 0;
@@ -44,9 +51,12 @@ export class RetryBudget {
     if (!(options.ttlMs >= 1000 && options.ttlMs <= 60_000)) {
       throw new WeftError('INVALID_CONFIG', 'retry.budget.ttl: must be between 1s and 60s');
     }
+    const now = clock.monotonic();
     this.bucketMs = options.ttlMs / BUCKETS;
-    this.reserve = (options.minPerSecond * options.ttlMs) / 1000;
-    this.epoch = this.bucketOf(clock.monotonic());
+    this.capacity = (options.minPerSecond * options.ttlMs) / 1000;
+    this.tokens = this.capacity;
+    this.refilledAt = now;
+    this.epoch = this.bucketOf(now);
   }
 
   /** Records an original (first-attempt) request: it earns `ratio` of a retry. */
@@ -65,13 +75,25 @@ export class RetryBudget {
       requests += this.requests[i] as number;
       retries += this.retries[i] as number;
     }
-    if (retries + 1 > this.options.ratio * requests + this.reserve) {
-      this.exhausted++;
-      return false;
+    if (retries + 1 <= this.options.ratio * requests) {
+      const b = this.epoch % BUCKETS;
+      this.retries[b] = (this.retries[b] as number) + 1;
+      return true;
     }
-    const b = this.epoch % BUCKETS;
-    this.retries[b] = (this.retries[b] as number) + 1;
-    return true;
+    this.refill();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.exhausted++;
+    return false;
+  }
+
+  private refill(): void {
+    const now = this.clock.monotonic();
+    const earned = ((now - this.refilledAt) / 1000) * this.options.minPerSecond;
+    this.tokens = Math.min(this.capacity, this.tokens + earned);
+    this.refilledAt = now;
   }
 
   private bucketOf(now: number): number {

@@ -15,6 +15,7 @@ type Behaviour = (
 
 /** A proxy in miniature: sequential requests on a manual clock against simulated endpoints. */
 function harness(opts: {
+  maxEjectionPercent?: number;
   on: string[];
   attempts?: number;
   keys?: string[];
@@ -24,7 +25,7 @@ function harness(opts: {
   const clock = new ManualClock();
   const random = seededRandom(opts.seed ?? 1);
   const detector = new OutlierDetector(
-    { consecutiveFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50 },
+    { consecutiveFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionPercent: opts.maxEjectionPercent ?? 50 },
     clock,
   );
   const balancer = new Balancer<string>({
@@ -206,7 +207,7 @@ describe('runWithRetries', () => {
   });
 
   it('fails fast when every endpoint is ejected', async () => {
-    const h = harness({ on: [], attempts: 1, keys: ['only'] });
+    const h = harness({ on: [], attempts: 1, keys: ['only'], maxEjectionPercent: 100 });
     for (let i = 0; i < 5; i++) await h.request('GET', () => refused);
     expect(await h.request('GET', () => ok)).toMatchObject({
       type: 'unavailable',

@@ -9,21 +9,40 @@ export interface RouteRequest {
   readonly method: string;
   /** The request target: path and optional query (`/a/b?x=1`). */
   readonly path: string;
-  /** Header values by lower-case name, as node:http's `IncomingHttpHeaders`. */
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * A header's value by lower-case name; repeated headers joined with ", " (RFC 9110 list
+   * form). Called only for routes that match on headers.
+   */
+  header(lowerName: string): string | undefined;
+}
+
+/** A RouteRequest over a header record shaped like node:http's `IncomingHttpHeaders`. */
+export function routeRequest(
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>> = {},
+): RouteRequest {
+  return {
+    method,
+    path,
+    header(name) {
+      const value = headers[name];
+      return value === undefined || typeof value === 'string' ? value : value.join(', ');
+    },
+  };
 }
 
 /** A request with its path split from its query, the query parsed once on demand. */
 export class ParsedRequest {
   readonly method: string;
   readonly pathOnly: string;
-  readonly headers: RouteRequest['headers'];
+  private readonly request: RouteRequest;
   private readonly rawQuery: string;
   private query: Map<string, string> | undefined;
 
   constructor(request: RouteRequest) {
     this.method = request.method;
-    this.headers = request.headers;
+    this.request = request;
     const path = request.path;
     const q = path.indexOf('?');
     const hash = path.indexOf('#');
@@ -46,11 +65,9 @@ export class ParsedRequest {
     return this.query.get(name);
   }
 
-  /** A header's value; repeated headers are joined with ", " (RFC 9110 list form). */
+  /** A header's value by lower-case name (see {@link RouteRequest.header}). */
   header(name: string): string | undefined {
-    const value = this.headers[name];
-    if (value === undefined || typeof value === 'string') return value;
-    return value.join(', ');
+    return this.request.header(name);
   }
 }
 
@@ -79,6 +96,8 @@ export interface CompiledMatch {
   /** For prefixes, the value without a trailing slash ("/" stays "/"). */
   readonly normalizedPath: string;
   readonly pathRegex?: RegExp;
+  /** A literal every path the regex matches starts with ('' when unknown): a cheap pre-check. */
+  readonly regexPrefix: string;
   readonly method?: string;
   readonly headers: readonly CompiledValue[];
   readonly queryParams: readonly CompiledValue[];
@@ -105,10 +124,24 @@ export function compileMatch(match: RouteMatch, where: string): CompiledMatch {
     pathValue: path.value,
     normalizedPath,
     ...(pathRegex === undefined ? {} : { pathRegex }),
+    regexPrefix: path.type === 'regex' ? literalPrefix(path.value) : '',
     ...(match.method === undefined || match.method === '' ? {} : { method: match.method }),
     headers: compileValues(match.headers, `${where}.headers`, true),
     queryParams: compileValues(match.queryParams, `${where}.queryParams`, false),
   };
+}
+
+/**
+ * The literal text a full match of `pattern` must start with: the leading run of plain
+ * characters, minus the last one when a quantifier follows it. Patterns with an alternation
+ * anywhere get '' (the alternation may be top-level).
+ */
+export function literalPrefix(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  const m = /^[^\\^$.|?*+()[\]{}]*/.exec(pattern);
+  const run = m === null ? '' : m[0];
+  const next = pattern[run.length];
+  return next === '*' || next === '?' || next === '{' || next === '+' ? run.slice(0, -1) : run;
 }
 
 function compileOrThrow(pattern: string, where: string): RegExp {
@@ -151,7 +184,7 @@ export function pathMatches(match: CompiledMatch, path: string): boolean {
     case 'prefix':
       return prefixCovers(match.normalizedPath, path);
     case 'regex':
-      return safeRegexTest(match.pathRegex as RegExp, path);
+      return path.startsWith(match.regexPrefix) && safeRegexTest(match.pathRegex as RegExp, path);
   }
 }
 

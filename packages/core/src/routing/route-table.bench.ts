@@ -2,7 +2,7 @@
 import type { Route, RouteMatch } from '@weft/api';
 import { bench, describe } from 'vitest';
 import { seededRandom } from '../random.js';
-import type { RouteRequest } from './request-match.js';
+import { type RouteRequest, routeRequest } from './request-match.js';
 import { compileEntries, matchLinear, RouteTable } from './route-table.js';
 
 const BATCH = 1000;
@@ -55,10 +55,10 @@ function requests(n: number, routeCount: number): RouteRequest[] {
   return Array.from({ length: n }, () => {
     const i = Math.floor(random.next() * routeCount);
     const r = random.next();
-    if (r < 0.4) return { method: 'GET', path: `/svc${i}/api/items/7?x=1`, headers: { host: 'api' } };
-    if (r < 0.7) return { method: 'GET', path: `/svc${i}/health`, headers: {} };
-    if (r < 0.9) return { method: 'POST', path: `/svc${i}/orders`, headers: { 'x-canary': 'true' } };
-    return { method: 'GET', path: '/not/routed/anywhere', headers: {} };
+    if (r < 0.4) return routeRequest('GET', `/svc${i}/api/items/7?x=1`, { host: 'api' });
+    if (r < 0.7) return routeRequest('GET', `/svc${i}/health`);
+    if (r < 0.9) return routeRequest('POST', `/svc${i}/orders`, { 'x-canary': 'true' });
+    return routeRequest('GET', '/not/routed/anywhere');
   });
 }
 

@@ -2,7 +2,7 @@ import type { Route, RouteMatch } from '@weft/api';
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../errors.js';
 import { seededRandom } from '../random.js';
-import type { RouteRequest } from './request-match.js';
+import { literalPrefix, type RouteRequest, routeRequest } from './request-match.js';
 import { compileEntries, matchLinear, RouteTable } from './route-table.js';
 
 function route(name: string, ...matches: Partial<RouteMatch>[]): Route {
@@ -13,8 +13,12 @@ function route(name: string, ...matches: Partial<RouteMatch>[]): Route {
   };
 }
 
-function req(path: string, method = 'GET', headers: RouteRequest['headers'] = {}): RouteRequest {
-  return { method, path, headers };
+function req(
+  path: string,
+  method = 'GET',
+  headers: Record<string, string | string[] | undefined> = {},
+): RouteRequest {
+  return routeRequest(method, path, headers);
 }
 
 function pick(table: RouteTable, r: RouteRequest): string | undefined {
@@ -144,6 +148,19 @@ describe('RouteTable precedence (Gateway API)', () => {
     ]);
     expect(t.match(req('/login'))).toMatchObject({ type: 'route', route: { name: 'broad' }, matchIndex: 1 });
     expect(pick(t, req('/login/x'))).toBe('narrow');
+  });
+});
+
+describe('literalPrefix (the pre-check before a path regex runs)', () => {
+  it('takes the plain leading run, minus a quantified last character, and gives up on alternation', () => {
+    expect(literalPrefix('/api/v[0-9]+')).toBe('/api/v');
+    expect(literalPrefix('/items/(\\d+)')).toBe('/items/');
+    expect(literalPrefix('/ab*')).toBe('/a');
+    expect(literalPrefix('/ab?')).toBe('/a');
+    expect(literalPrefix('/x{2}')).toBe('/');
+    expect(literalPrefix('/a|/b')).toBe('');
+    expect(literalPrefix('\\/x')).toBe('');
+    expect(literalPrefix('.*')).toBe('');
   });
 });
 

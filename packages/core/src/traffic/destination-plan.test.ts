@@ -2,6 +2,7 @@ import type { Destination__Output } from '@weft/api';
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../errors.js';
 import { seededRandom } from '../random.js';
+import { routeRequest } from '../routing/request-match.js';
 import {
   DEFAULT_TRAFFIC_POLICY,
   durationMs,
@@ -30,7 +31,7 @@ function destination(overrides: Partial<Destination__Output> = {}): Destination_
   };
 }
 
-const GET = (path: string, headers = {}) => ({ method: 'GET', path, headers });
+const GET = (path: string) => routeRequest('GET', path);
 
 describe('trafficPolicyFromProto', () => {
   it('fills every default when there is no policy', () => {

@@ -5,13 +5,9 @@
  * re-subscribing to every name it holds. While disconnected, the proxy keeps serving what it had.
  */
 import type { ChannelCredentials, ClientDuplexStream } from '@grpc/grpc-js';
-import {
-  type DiscoveryClient,
-  type DiscoveryRequest,
-  type DiscoveryResponse__Output,
-  loadDiscoveryProto,
-  type Node,
-} from '@weft/api';
+import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node } from '@weft/api';
+// The proto loader only: the @weft/api index also evaluates every zod schema (~9 MB RSS).
+import { loadDiscoveryProto } from '@weft/api/proto';
 import {
   type Clock,
   describeError,
@@ -37,6 +33,8 @@ export interface DiscoveryClientOptions {
   readonly random: Random;
   readonly clock?: Clock;
   readonly backoff?: { baseMs: number; maxMs: number };
+  /** Extra gRPC channel options (e.g. the TLS server name override). */
+  readonly channelOptions?: Record<string, string | number>;
 }
 
 type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
@@ -92,6 +90,7 @@ export class DiscoveryStreamClient {
     this.client = new Discovery(this.options.address, this.options.credentials(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      ...this.options.channelOptions,
     }) as unknown as DiscoveryClient;
     const stream = this.client.Stream();
     this.stream = stream;

@@ -28,8 +28,15 @@ export type FeedResult =
 
 const MAX_TRAILER_BYTES = 8192;
 
-/** Tracks one body; reset() makes it reusable for the next message on the connection. */
+/**
+ * Tracks one body; reset() makes it reusable for the next message on the connection.
+ * `feed` returns one of two result objects owned by the framer (read it before the next
+ * call): no allocation per chunk on the hot path.
+ */
 export class BodyFramer {
+  private readonly moreResult = { type: 'more' as const, used: 0 };
+  private readonly doneResult = { type: 'done' as const, used: 0 };
+
   private kind: Framing['kind'] = 'none';
   private remaining = 0;
   private state = State.Size;
@@ -55,19 +62,29 @@ export class BodyFramer {
     );
   }
 
+  private more(used: number): FeedResult {
+    this.moreResult.used = used;
+    return this.moreResult;
+  }
+
+  private done(used: number): FeedResult {
+    this.doneResult.used = used;
+    return this.doneResult;
+  }
+
   /** Consumes bytes of `buf` from `start`; bytes past `used` belong to the next message. */
   feed(buf: Buffer, start: number): FeedResult {
     const available = buf.length - start;
     switch (this.kind) {
       case 'none':
-        return { type: 'done', used: 0 };
+        return this.done(0);
       case 'close':
-        return { type: 'more', used: available };
+        return this.more(available);
       case 'length': {
         const used = Math.min(available, this.remaining);
         this.remaining -= used;
         if (this.onPayload !== undefined && used > 0) this.onPayload(buf, start, start + used);
-        return this.remaining === 0 ? { type: 'done', used } : { type: 'more', used };
+        return this.remaining === 0 ? this.done(used) : this.more(used);
       }
       case 'chunked':
         return this.feedChunked(buf, start);
@@ -154,12 +171,12 @@ export class BodyFramer {
         case State.FinalLf:
           if (c !== 10) return { type: 'error', reason: 'bare CR at end of chunked body' };
           this.state = State.Done;
-          return { type: 'done', used: i + 1 - start };
+          return this.done(i + 1 - start);
         case State.Done:
-          return { type: 'done', used: i - start };
+          return this.done(i - start);
       }
     }
-    return { type: 'more', used: n - start };
+    return this.more(n - start);
   }
 }
 

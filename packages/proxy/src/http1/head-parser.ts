@@ -139,6 +139,8 @@ export function parseHead(
     method = m[1]!;
     target = m[2]!;
     version = m[3] === '1' ? 11 : 10;
+    // A CONNECT tunnel would turn the connection into raw bytes the proxy no longer frames.
+    if (method === 'CONNECT') return fail(501, 'CONNECT is not supported by the mesh proxy');
   } else {
     const m = STATUS_LINE.exec(first);
     if (m === null) return fail(400, 'malformed status line');

@@ -6,7 +6,7 @@
 import { isWeftError, WeftError } from '@weft/core';
 import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
-import type { Connector } from '../net/connector.js';
+import type { Connector, SocketReader } from '../net/connector.js';
 import type { HeadLimits } from './head-parser.js';
 import { type ConnectionHome, UpstreamConnection, type UpstreamExchange } from './upstream-connection.js';
 
@@ -39,7 +39,14 @@ export class Http1Pool implements ConnectionHome {
         }
       }
     }
-    this.options.connector.connect(target, 'http1').then(
+    // Bytes read before the connection object exists are kept (none are expected).
+    const early: Buffer[] = [];
+    const reader: SocketReader = {
+      onData: (chunk) => {
+        early.push(chunk);
+      },
+    };
+    this.options.connector.connect(target, 'http1', reader).then(
       (socket) => {
         const conn = new UpstreamConnection(
           socket,
@@ -48,6 +55,9 @@ export class Http1Pool implements ConnectionHome {
           this.options.limits,
           this.options.metrics,
         );
+        conn.readerMode = target.meshedPort === 0;
+        reader.onData = (chunk) => conn.receive(chunk);
+        for (const chunk of early) conn.receive(chunk);
         // One idle timer per connection, refreshed by socket activity: it only closes idle ones.
         socket.setTimeout(this.options.idleTimeoutMs);
         socket.on('timeout', () => {

@@ -32,6 +32,8 @@ export interface Http1ListenerContext {
   readonly headersTimeoutMs: number;
   /** A connection with no traffic for this long is closed. */
   readonly idleTimeoutMs: number;
+  /** Time allowed to receive a request body once its head arrived. */
+  readonly requestTimeoutMs: number;
   /** Open connections of this listener side (for drain). */
   readonly live: Set<Http1ServerConnection>;
 }
@@ -63,6 +65,8 @@ export class Http1ServerConnection {
   /** How the current response body is written to the client. */
   mode: ClientBodyMode = 'raw';
   private headTimer: NodeJS.Timeout | undefined;
+  /** Armed while a request body is being received. */
+  private bodyTimer: NodeJS.Timeout | undefined;
   /** A response head not yet written: sent together with the first body bytes. */
   private pendingHead: string | undefined;
   private readonly onDrainResume = () => this.resumeBody();
@@ -123,6 +127,7 @@ export class Http1ServerConnection {
     this.closeAfterResponse = head.close;
     this.mode = 'raw';
     if (!this.bodyDone || this.buf.length > 0) this.socket.pause();
+    if (!this.bodyDone) this.bodyTimer = setTimeout(() => this.bodyTimedOut(), this.ctx.requestTimeoutMs);
     const req = new Http1Request(this, head, this.ctx.direction, performance.now());
     this.request = req;
     this.ctx.handler(req);
@@ -159,6 +164,7 @@ export class Http1ServerConnection {
     const more = target.write(body);
     if (r.type === 'done') {
       this.bodyDone = true;
+      this.clearBodyTimer();
       target.end();
       if (this.buf.length > 0) this.socket.pause();
       return;
@@ -314,6 +320,26 @@ export class Http1ServerConnection {
     this.request?.abortUpstream();
   }
 
+  private clearBodyTimer(): void {
+    if (this.bodyTimer === undefined) return;
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
+  }
+
+  private bodyTimedOut(): void {
+    this.bodyTimer = undefined;
+    if (this.state !== ConnState.InFlight || this.bodyDone) return;
+    this.ctx.metrics.requestErrors.inc({ direction: this.ctx.direction, reason: 'request-timeout' });
+    this.request?.abortUpstream();
+    if (this.responseStarted) {
+      this.destroy();
+      return;
+    }
+    this.countStatus(408);
+    this.state = ConnState.Closed;
+    this.socket.end(serializeLocalResponse(408, 'request body not received in time\n', true));
+  }
+
   private headersTimedOut(): void {
     this.headTimer = undefined;
     if (this.state !== ConnState.Head) return;
@@ -335,6 +361,7 @@ export class Http1ServerConnection {
 
   private onClose(): void {
     this.ctx.live.delete(this);
+    this.clearBodyTimer();
     if (this.headTimer !== undefined) clearTimeout(this.headTimer);
     const wasInFlight = this.state === ConnState.InFlight;
     this.state = ConnState.Closed;

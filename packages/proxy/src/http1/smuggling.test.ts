@@ -56,6 +56,7 @@ beforeAll(async () => {
         maxConnections: 100,
         headersTimeoutMs: 2000,
         idleTimeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
       },
     }),
     { certificates: new StaticCertificateSource(), resolver: noControlPlane, policies: noControlPlane },
@@ -114,6 +115,7 @@ const cases: [string, number, string][] = [
   ['missing Host', 400, 'GET / HTTP/1.1\r\n\r\n'],
   ['invalid request line', 400, 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n'],
   ['header section too large', 431, `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(5000)}\r\n\r\n`],
+  ['CONNECT tunnels', 501, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
   ['too many header fields', 431, `GET / HTTP/1.1\r\n${H}${'X-N: 1\r\n'.repeat(30)}\r\n`],
 ];
 

@@ -141,6 +141,15 @@ export class UpstreamConnection implements BodyTarget {
     this.socket.once('drain', resume);
   }
 
+  /** True when the socket delivers bytes through `receive` (reader mode) instead of 'data'. */
+  readerMode = false;
+  private onReceive: (chunk: Buffer) => void = (chunk) => this.onData(chunk);
+
+  /** Bytes from a socket opened in reader mode (no 'data' events). */
+  receive(chunk: Buffer): void {
+    this.onReceive(chunk);
+  }
+
   private onData(chunk: Buffer): void {
     const req = this.request;
     if (req === undefined) {
@@ -239,7 +248,8 @@ export class UpstreamConnection implements BodyTarget {
     if (this.buf.length > 0) client.socket.write(this.buf);
     if (client.pending.length > 0) this.socket.write(client.pending);
     this.buf = EMPTY;
-    relay(client.socket, this.socket);
+    const tunnel = relay(client.socket, this.socket, undefined, this.readerMode);
+    if (this.readerMode) this.onReceive = tunnel.fromB;
   }
 
   /** The client went away mid-exchange. */

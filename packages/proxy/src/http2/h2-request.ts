@@ -10,7 +10,13 @@ import {
 } from 'node:http2';
 import { WeftError } from '@weft/core';
 import type { Destination, DestinationBackend } from '../discovery/resolver.js';
-import { type PeerInfo, type ProxyRequest, statusForError, type UpstreamTarget } from '../layers/types.js';
+import {
+  type PeerInfo,
+  type ProxyRequest,
+  statusForError,
+  type UpstreamHead,
+  type UpstreamTarget,
+} from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
@@ -63,6 +69,7 @@ export class H2Request implements ProxyRequest {
   destination: Destination | undefined;
   backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
+  onUpstreamHead: ((head: UpstreamHead) => void) | undefined;
   telemetry: RequestTelemetry | undefined;
   readonly startedAt = performance.now();
 
@@ -110,14 +117,19 @@ export class H2Request implements ProxyRequest {
     this.upstream = upstream;
     this.pool.session(upstream).then(
       (session) => this.relay(session),
-      (err: unknown) =>
-        this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`)),
+      (err: unknown) => {
+        this.tellHead({ type: 'failed' });
+        this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`));
+      },
     );
   }
 
   private relay(session: import('node:http2').ClientHttp2Session): void {
     const down = this.stream;
-    if (down.destroyed) return;
+    if (down.destroyed) {
+      this.tellHead({ type: 'cancelled' });
+      return;
+    }
     const outgoing = forwardable(this.headers);
     const trace = this.telemetry?.traceHeaders;
     if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
@@ -126,6 +138,12 @@ export class H2Request implements ProxyRequest {
     up.on('response', (headers, flags) => {
       if (down.destroyed) return;
       const status = Number(headers[':status'] ?? 502);
+      const grpc = headers['grpc-status'];
+      this.tellHead(
+        grpc === undefined
+          ? { type: 'response', status }
+          : { type: 'response', status, grpcStatus: Number(grpc) },
+      );
       this.count(status);
       this.telemetry?.responded(status);
       const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -145,14 +163,23 @@ export class H2Request implements ProxyRequest {
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
+      this.tellHead({ type: 'failed' });
       if (!down.headersSent)
         this.fail(new WeftError('UNAVAILABLE', 'upstream stream closed before responding'));
       else if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
     });
     down.on('close', () => {
+      this.tellHead({ type: 'cancelled' });
       if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
     });
     this.stream.pipe(up);
+  }
+
+  /** Tells the traffic layer how the exchange began, once. */
+  private tellHead(head: UpstreamHead): void {
+    const tell = this.onUpstreamHead;
+    this.onUpstreamHead = undefined;
+    tell?.(head);
   }
 
   private reset(): void {

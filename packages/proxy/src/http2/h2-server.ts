@@ -23,7 +23,12 @@ export class H2Server {
 
   constructor(private readonly options: H2ServerOptions) {
     this.server = createServer({
-      settings: { enablePush: false, maxHeaderListSize: options.maxHeaderListSize },
+      // Hardening: bounded header lists and concurrent streams per connection.
+      settings: {
+        enablePush: false,
+        maxHeaderListSize: options.maxHeaderListSize,
+        maxConcurrentStreams: 1000,
+      },
       maxSessionInvalidFrames: 100,
     });
     this.server.on('session', (session: Http2Session) => {

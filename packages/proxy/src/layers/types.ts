@@ -60,6 +60,11 @@ export interface ProxyRequest {
   backend: DestinationBackend | undefined;
   /** Set by the balancing layer (or fixed inbound); read by `forward`. */
   upstream: UpstreamTarget | undefined;
+  /**
+   * Set by the traffic layer before `forward`: told once how the upstream exchange began (the
+   * response head, or a failure before one), for load balancing and outlier detection.
+   */
+  onUpstreamHead?: ((head: UpstreamHead) => void) | undefined;
   /** Set by the telemetry layer: spans and metrics of this request; protocol code reports to it. */
   telemetry: RequestTelemetry | undefined;
   /** Sends the request to `upstream` over the request's own protocol. */
@@ -67,6 +72,13 @@ export interface ProxyRequest {
   /** Answers locally with the status for `error` and a text body naming why. */
   fail(error: WeftError, extraHeaders?: readonly string[]): void;
 }
+
+/** How an upstream exchange began: a response head (with a trailers-only gRPC status), or a failure. */
+export type UpstreamHead =
+  | { readonly type: 'response'; readonly status: number; readonly grpcStatus?: number }
+  | { readonly type: 'failed' }
+  /** The client went away first. */
+  | { readonly type: 'cancelled' };
 
 /** Handles one request: forwards it or fails it. Never throws. */
 export type Handler = (req: ProxyRequest) => void;

@@ -85,6 +85,21 @@ export function createProxyMetrics(open: () => number): ProxyMetrics {
   registry.gauge('process_resident_memory_bytes', 'Resident set size in bytes.', () =>
     process.memoryUsage.rss(),
   );
+  registry.gauge(
+    'nodejs_heap_size_total_bytes',
+    'V8 heap size in bytes.',
+    () => process.memoryUsage().heapTotal,
+  );
+  registry.gauge(
+    'nodejs_heap_size_used_bytes',
+    'V8 heap in use in bytes.',
+    () => process.memoryUsage().heapUsed,
+  );
+  registry.gauge(
+    'nodejs_external_memory_bytes',
+    'Memory held outside the V8 heap (buffers).',
+    () => process.memoryUsage().external,
+  );
   registry.gauge('process_cpu_seconds_total', 'CPU time used (user + system) in seconds.', () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;

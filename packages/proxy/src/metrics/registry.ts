@@ -36,14 +36,22 @@ export class Counter {
     readonly help: string,
   ) {}
 
+  /** Series by the labels' names and values in the caller's order (no sort, no escaping). */
+  private readonly fast = new Map<string, CounterSeries>();
+
   /** The series for `labels`; keep the result to update it without a lookup. */
   labels(labels: Labels = {}): CounterChild {
+    let raw = '';
+    for (const name in labels) raw += `${name}\u0000${labels[name]}\u0000`;
+    let s = this.fast.get(raw);
+    if (s !== undefined) return s;
     const key = labelKey(labels);
-    let s = this.series.get(key);
+    s = this.series.get(key);
     if (s === undefined) {
       s = new CounterSeries();
       this.series.set(key, s);
     }
+    this.fast.set(raw, s);
     return s;
   }
 

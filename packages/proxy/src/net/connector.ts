@@ -1,5 +1,5 @@
 /** Opens upstream connections: plain TCP to apps and egress, mTLS with identity checks to other proxies. */
-import { connect as netConnect, type Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import {
   type ConnectionOptions,
   type PeerCertificate,
@@ -12,6 +12,9 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
+
+/** See SOCKET_HWM in proxy.ts (kept here to avoid an import cycle). */
+const SOCKET_HWM = 256 * 1024;
 
 /** A dial error with the reason counted in metrics. */
 export class DialError extends WeftError {
@@ -27,9 +30,22 @@ export class DialError extends WeftError {
 
 /** Dials upstream targets. Injected into pools and tunnels so tests can substitute it. */
 export interface Connector {
-  /** Resolves with a connected socket; for meshed targets the preamble has been written. */
-  connect(target: UpstreamTarget, protocol: MeshProtocol): Promise<Socket>;
+  /**
+   * Resolves with a connected socket; for meshed targets the preamble has been written.
+   * With `reader`, a plain-TCP socket delivers its bytes to `reader.onData` (a copy per read)
+   * instead of 'data' events, skipping the Readable stream machinery on the hot path;
+   * TLS sockets ignore it and emit 'data' as usual.
+   */
+  connect(target: UpstreamTarget, protocol: MeshProtocol, reader?: SocketReader): Promise<Socket>;
 }
+
+/** Receives the bytes of a socket opened with a reader (see Connector.connect). */
+export interface SocketReader {
+  onData: (chunk: Buffer) => void;
+}
+
+/** One read buffer shared by every reader-mode socket: each read is copied out at once. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export interface ConnectorOptions {
   readonly tls: TlsContexts;
@@ -41,18 +57,34 @@ export interface ConnectorOptions {
 export class MeshConnector implements Connector {
   constructor(private readonly options: ConnectorOptions) {}
 
-  connect(target: UpstreamTarget, protocol: MeshProtocol): Promise<Socket> {
-    return target.meshedPort > 0 ? this.connectMeshed(target, protocol) : this.connectPlain(target);
+  connect(target: UpstreamTarget, protocol: MeshProtocol, reader?: SocketReader): Promise<Socket> {
+    return target.meshedPort > 0 ? this.connectMeshed(target, protocol) : this.connectPlain(target, reader);
   }
 
-  private connectPlain(target: UpstreamTarget): Promise<Socket> {
+  private connectPlain(target: UpstreamTarget, reader?: SocketReader): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({
+      // highWaterMark reaches the Socket's stream options at runtime; @types/node omits it.
+      const options: NetConnectOpts & { highWaterMark: number } = {
         host: target.address,
         port: target.port,
         allowHalfOpen: true,
         noDelay: true,
-      });
+        highWaterMark: SOCKET_HWM,
+        ...(reader === undefined
+          ? {}
+          : {
+              onread: {
+                buffer: READ_BUFFER,
+                callback: (n: number, buf: Uint8Array) => {
+                  const chunk = Buffer.allocUnsafe(n);
+                  chunk.set(buf.subarray(0, n));
+                  reader.onData(chunk);
+                  return true;
+                },
+              },
+            }),
+      };
+      const socket = netConnect(options);
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
@@ -84,13 +116,14 @@ export class MeshConnector implements Connector {
     const expected = target.identity;
     let mismatch: string | undefined;
     return new Promise((resolve, reject) => {
-      const tlsOptions: ConnectionOptions & { allowHalfOpen: boolean } = {
+      const tlsOptions: ConnectionOptions & { allowHalfOpen: boolean; highWaterMark: number } = {
         host: target.address,
         port: target.meshedPort,
         secureContext: context,
         ALPNProtocols: [MESH_ALPN],
         rejectUnauthorized: true,
         allowHalfOpen: true,
+        highWaterMark: SOCKET_HWM,
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
           const actual = spiffeIdOf(cert);
           if (actual === expected) return undefined;
@@ -98,7 +131,7 @@ export class MeshConnector implements Connector {
           return new Error(`server identity ${mismatch} is not the expected ${expected}`);
         },
       };
-      // allowHalfOpen is honoured by tls.connect (it reaches the TLSSocket) but missing from its types.
+      // allowHalfOpen and highWaterMark are honoured by tls.connect but missing from its types.
       const socket: TLSSocket = tlsConnect(tlsOptions);
       let tcpConnected = false;
       socket.once('connect', () => {

@@ -5,8 +5,17 @@
  */
 import type { Socket } from 'node:net';
 
-/** Connects `a` and `b`; `onDone` runs once when both are closed. */
-export function relay(a: Socket, b: Socket, onDone?: () => void): void {
+/**
+ * Connects `a` and `b`; `onDone` runs once when both are closed. With `bReader`, `b` was
+ * opened in reader mode (no 'data' events): its bytes arrive through the returned
+ * `fromB`, which writes them to `a` with backpressure.
+ */
+export function relay(
+  a: Socket,
+  b: Socket,
+  onDone?: () => void,
+  bReader = false,
+): { fromB: (chunk: Buffer) => void } {
   let finished = false;
   let aEnded = false;
   let bEnded = false;
@@ -39,10 +48,19 @@ export function relay(a: Socket, b: Socket, onDone?: () => void): void {
     aEnded = true;
     b.end();
   } else a.pipe(b);
+  const fromB = (chunk: Buffer) => {
+    if (!a.write(chunk)) {
+      b.pause();
+      a.once('drain', () => b.resume());
+    }
+  };
   if (b.readableEnded) {
     bEnded = true;
     a.end();
+  } else if (bReader) {
+    b.on('end', () => a.end());
   } else b.pipe(a);
   a.resume();
   b.resume();
+  return { fromB };
 }

@@ -1,7 +1,7 @@
 /** Per-connection balancing for opaque TCP: the destination's catch-all route, its split, one endpoint. */
 
 import type { Destination__Output } from '@weft/api';
-import type { Random } from '@weft/core';
+import type { Random, RouteRequest } from '@weft/core';
 import type { UpstreamTarget } from '../layers/types.js';
 import type { TrafficRegistry } from './destination-traffic.js';
 import { endpointTarget } from './http1-exchange.js';
@@ -13,7 +13,7 @@ export interface ConnectionPick {
 }
 
 /** A bare connection matches only routes without HTTP conditions (matches on "/" with no method or headers). */
-const CONNECTION = { method: '', path: '/', headers: {} };
+const CONNECTION: RouteRequest = { method: '', path: '/', header: () => undefined };
 
 /**
  * Picks the endpoint a new TCP connection to `destination` goes to, counting it in the

@@ -140,7 +140,11 @@ export class DestinationTraffic {
       }
       // proto3 cannot tell an unset weight from 0; the contract says 0 means the default, 1.
       balancer.update(
-        backend.endpoints.map((e) => ({ key: endpointKey(e), value: e, weight: e.weight === 0 ? 1 : e.weight })),
+        backend.endpoints.map((e) => ({
+          key: endpointKey(e),
+          value: e,
+          weight: e.weight === 0 ? 1 : e.weight,
+        })),
       );
     }
   }

@@ -33,16 +33,13 @@ export function endpointTarget(e: EndpointMessage) {
   return upstreamTarget(e.address, e.port, meshed > 0 ? e.identity : '', meshed);
 }
 
-/** Header values by lower-case name, for route matching. */
-function headerRecord(headers: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+/** A header's values by lower-case name, repeated ones joined with ", ". */
+function joinedHeader(headers: readonly string[], lower: string): string | undefined {
+  let out: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    const name = (headers[i] as string).toLowerCase();
+    if ((headers[i] as string).toLowerCase() !== lower) continue;
     const value = headers[i + 1] as string;
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (typeof prev === 'string') out[name] = [prev, value];
-    else prev.push(value);
+    out = out === undefined ? value : `${out}, ${value}`;
   }
   return out;
 }
@@ -71,8 +68,9 @@ export class Http1Exchange implements Exchange {
       this.current?.end();
     },
     onDrain: (resume) => {
-      if (this.current === undefined) this.paused = resume;
-      else this.current.onDrain(resume);
+      // Kept as well: if this attempt is dropped before its socket drains, the next one resumes.
+      this.paused = resume;
+      this.current?.onDrain(resume);
     },
   };
 
@@ -80,7 +78,12 @@ export class Http1Exchange implements Exchange {
     readonly client: Http1Request,
     private readonly clock: Clock,
   ) {
-    this.request = { method: client.method, path: client.path, headers: headerRecord(client.head.headers) };
+    const headers = client.head.headers;
+    this.request = {
+      method: client.method,
+      path: client.path,
+      header: (name) => joinedHeader(headers, name),
+    };
     this.signal = this.controller.signal;
     this.bodyComplete = client.head.framing.kind === 'none';
     client.abortUpstream = () => {
@@ -127,7 +130,8 @@ export class Http1Exchange implements Exchange {
       this.client.conn.attachBody(this.tee);
       return;
     }
-    for (const chunk of this.replay.body) target.write(Buffer.from(chunk));
+    for (const chunk of this.replay.body)
+      target.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     if (this.bodyComplete) target.end();
     const resume = this.paused;
     this.paused = undefined;

@@ -60,7 +60,7 @@ function forwardOnce(
   next: (r: ProxyRequest) => void,
 ): void {
   const selection = traffic.plan.select(
-    { method: req.method, path: req.path, headers: headersOf(req) },
+    { method: req.method, path: req.path, header: (name) => req.header(name) },
     random,
   );
   if (selection.type === 'no-route') {
@@ -71,20 +71,30 @@ function forwardOnce(
     req.fail(new NoBackendError(`every backend of route ${selection.route.route.name} has weight 0`));
     return;
   }
-  const picked = traffic.balancer(selection.backend)?.pick();
-  if (picked === undefined || picked.type === 'fail') {
-    const why = picked === undefined ? 'unknown backend' : picked.message;
-    req.fail(new UnavailableError(`${selection.backend}: ${why}`));
+  const balancer = traffic.balancer(selection.backend);
+  const picked = balancer?.pick();
+  if (balancer === undefined || picked === undefined) {
+    req.fail(new UnavailableError(`${selection.backend}: unknown backend`));
     return;
+  }
+  if (picked.type === 'fail') {
+    req.fail(new UnavailableError(`${selection.backend}: ${picked.message}`));
+    return;
+  }
+  if (req.protocol === 'h2') {
+    // Latency to the response head feeds peak-EWMA; 5xx, gRPC UNAVAILABLE and failures feed
+    // ejection. (HTTP/1 upgrades report no head: they are balanced but not accounted.)
+    const attempt = balancer.start(picked.endpoint);
+    req.onUpstreamHead = (head) => {
+      if (head.type === 'cancelled') attempt.end('cancelled');
+      else if (head.type === 'failed' || head.status >= 500 || head.grpcStatus === GRPC_UNAVAILABLE) {
+        attempt.end('failure');
+      } else attempt.end('success');
+    };
   }
   req.telemetry?.routed(selection.route.route.name, selection.backend);
   req.upstream = endpointTarget(picked.endpoint.value);
   next(req);
 }
 
-/** Headers a route can match on, read through the request's accessor. */
-function headersOf(req: ProxyRequest): Record<string, string | undefined> {
-  return new Proxy({} as Record<string, string | undefined>, {
-    get: (_t, name) => (typeof name === 'string' ? req.header(name) : undefined),
-  });
-}
+const GRPC_UNAVAILABLE = 14;

@@ -1,5 +1,5 @@
 import type { Destination__Output } from '@weft/api';
-import { type AttemptOutcome, isWeftError, ManualClock, seededRandom } from '@weft/core';
+import { type AttemptOutcome, isWeftError, ManualClock, routeRequest, seededRandom } from '@weft/core';
 import { describe, expect, it } from 'vitest';
 import { type EndpointMessage, TrafficRegistry } from './destination-traffic.js';
 import {
@@ -53,7 +53,7 @@ function exchange(
   return {
     log,
     exchange: {
-      request: { method, path: opts.path ?? '/', headers: {} },
+      request: routeRequest(method, opts.path ?? '/'),
       body: () => ({ bytes: opts.bodyBytes ?? 0, replayable: (opts.bodyBytes ?? 0) <= 64 * 1024 }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       attempt: async (ep, attempt, timer): Promise<AttemptResponse> => {
@@ -196,7 +196,7 @@ describe('sendThroughTraffic', () => {
     const traffic = new TrafficRegistry(deps).for(dest);
     let finishRelay: () => void = () => {};
     const slow: Exchange = {
-      request: { method: 'GET', path: '/', headers: {} },
+      request: routeRequest('GET', '/'),
       body: () => ({ bytes: 0, replayable: true }),
       attempt: async () => ({
         outcome: { type: 'response', status: 200 },

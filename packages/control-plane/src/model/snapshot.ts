@@ -1,0 +1,25 @@
+/** The mesh model as plain data, for /debug/state. */
+import { formatRef } from '../sources/config-source.js';
+import type { MeshState } from './mesh-state.js';
+
+export function snapshotOf(state: MeshState): Record<string, unknown> {
+  return {
+    version: state.version,
+    meshConfig: state.meshConfig(),
+    services: state.allServices().map((s) => ({
+      ...s,
+      endpoints: Object.fromEntries(s.ports.map((p) => [p.port, state.endpoints(s, p.port).length])),
+      routed: state.evaluation(s.namespace, s.name)?.routing !== undefined,
+    })),
+    registrations: state.allRegistrations().map((r) => ({
+      identity: r.identity,
+      service: r.service,
+      workload: r.workload,
+      address: r.address,
+      ports: r.ports.map((p) => p.port),
+    })),
+    conditions: state
+      .allConditions()
+      .map((c) => ({ resource: formatRef(c.ref), origin: c.origin, ...c.condition })),
+  };
+}

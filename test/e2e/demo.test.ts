@@ -1,0 +1,116 @@
+/**
+ * `weft up --demo` end to end: the real binary starts a control plane and six proxies as
+ * child processes; traffic crosses them over mTLS; the measured split follows the 90/10
+ * TrafficSplit; SIGINT stops everything within 5 s and leaves no process behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));
+
+interface Ready {
+  event: 'ready';
+  proxies: { name: string; adminPort: number }[];
+}
+interface Stats {
+  event: 'stats';
+  split: Record<string, number>;
+  pids: number[];
+  load: { ok: number; failed: number };
+}
+
+/** Enough responses that ±5 points is over 4 standard deviations of a 10% share (p < 1e-4). */
+const WANT_RESPONSES = 600;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('weft up --demo', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'weft-demo-'));
+  let child: ChildProcess;
+  let ready: Ready;
+  let last: Stats | undefined;
+  let enough: Promise<Stats>;
+  const stderr: string[] = [];
+
+  beforeAll(async () => {
+    child = spawn(
+      process.execPath,
+      [bin, 'up', '--demo', '--state-dir', stateDir, '--rate', '100', '-o', 'json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stderr?.on('data', (c: Buffer) => stderr.push(c.toString()));
+    const lines = createInterface({ input: child.stdout! });
+    let onEnough: (s: Stats) => void = () => {};
+    enough = new Promise((resolve) => {
+      onEnough = resolve;
+    });
+    ready = await new Promise<Ready>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`weft up exited (${code}): ${stderr.join('')}`)));
+      lines.on('line', (line) => {
+        const msg = JSON.parse(line) as Ready | Stats;
+        if (msg.event === 'ready') resolve(msg);
+        if (msg.event === 'stats') {
+          last = msg;
+          const total = Object.values(msg.split).reduce((a, b) => a + b, 0);
+          if (total >= WANT_RESPONSES) onEnough(msg);
+        }
+      });
+    });
+  }, 120_000);
+
+  afterAll(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    for (const pid of last?.pids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('splits api traffic 90/10 within 5 points', async () => {
+    const stats = await enough;
+    const total = Object.values(stats.split).reduce((a, b) => a + b, 0);
+    const v2 = (stats.split['api-v2'] ?? 0) / total;
+    expect(Object.keys(stats.split).sort()).toEqual(['api-v1', 'api-v2']);
+    expect(Math.abs(v2 - 0.1)).toBeLessThanOrEqual(0.05);
+  }, 120_000);
+
+  it('carries traffic between proxies over mTLS with SPIFFE identities (from proxy metrics)', async () => {
+    await enough;
+    const apiV1 = ready.proxies.find((p) => p.name === 'proxy/api-v1');
+    expect(apiV1).toBeDefined();
+    const text = await (await fetch(`http://127.0.0.1:${apiV1!.adminPort}/metrics`)).text();
+    const inbound = text
+      .split('\n')
+      .filter((l) => l.startsWith('weft_requests_total{') && l.includes('direction="inbound"'));
+    const fromWeb = inbound.filter(
+      (l) => l.includes('tls="true"') && l.includes('peer_identity="spiffe://cluster.local/ns/demo/sa/web"'),
+    );
+    expect(fromWeb.length).toBeGreaterThan(0);
+    expect(fromWeb.reduce((s, l) => s + Number(l.split(' ').pop()), 0)).toBeGreaterThan(0);
+    expect(inbound.filter((l) => l.includes('tls="false"') && !l.endsWith(' 0'))).toEqual([]);
+  }, 120_000);
+
+  it('stops on SIGINT within 5 s, leaving no process behind', async () => {
+    const pids = last?.pids ?? [];
+    expect(pids.length).toBe(7); // the control plane and six proxies
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(code).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+  }, 30_000);
+});
