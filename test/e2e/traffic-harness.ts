@@ -14,6 +14,7 @@ import {
   loadDiscoveryProto,
   type Resource,
 } from '@weft/api';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
 import { createTestCa } from '../../packages/proxy/testing/certs.js';
 
 const BACKEND = fileURLToPath(new URL('./fixtures/traffic-backend.mjs', import.meta.url));
@@ -184,7 +185,11 @@ export interface FakeControlPlane {
 export async function startControlPlane(initial: DestinationInput): Promise<FakeControlPlane> {
   const ca = createTestCa();
   const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-traffic-'));
-  const serving = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', ['127.0.0.1']);
+  // Dialed by IP, a proxy checks the control plane under its service name.
+  const serving = ca.issue('spiffe://cluster.local/ns/weft/sa/weft-control-plane', [
+    `DNS:${CONTROL_PLANE_SERVER_NAME}`,
+    'IP:127.0.0.1',
+  ]);
   const workload = ca.issue('spiffe://cluster.local/ns/shop/sa/client');
   writeFileSync(join(dir, 'ca.pem'), ca.certPem);
   writeFileSync(join(dir, 'client.pem'), workload.certChain);
