@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createLogger } from '@weft/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIo } from '../program.js';
+import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
 import { startDemo } from '../up/demo.js';
 import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
@@ -20,19 +21,6 @@ function rate(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 1000) throw new InvalidArgumentError('must be between 0 and 1000');
   return n;
-}
-
-/** Resolves when the process gets SIGINT or SIGTERM. */
-function interrupted(): Promise<NodeJS.Signals> {
-  return new Promise((done) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      done(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export function registerUp(program: Command, io: CliIo): void {
@@ -62,7 +50,7 @@ export function registerUp(program: Command, io: CliIo): void {
       if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
       const stateDir = resolve(flags.stateDir);
       const identityDir = await ensureIdentity(stateDir);
-      const stopSignal = interrupted();
+      const stopSignal = untilSignal();
       if (flags.demo) {
         const demo = await startDemo({
           stateDir,
