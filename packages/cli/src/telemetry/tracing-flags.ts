@@ -3,7 +3,8 @@
  * `weft up`): `--otlp`, `--otlp-protocol`, `--trace-sampling`, mirrored by WEFT_* variables.
  */
 import { describeError, isWeftError, type Logger } from '@weft/core';
-import { TracingController, type TracingResourceInfo } from '@weft/proxy';
+// The tracing subpath, not the package index: `weft proxy` loads only what it runs.
+import { TracingController, type TracingResourceInfo } from '@weft/proxy/tracing';
 import { type Command, Option } from 'commander';
 
 /** The parsed tracing flags. */

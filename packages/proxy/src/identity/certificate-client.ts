@@ -2,7 +2,9 @@
 
 import { isIP } from 'node:net';
 import { type ChannelCredentials, credentials, type ServiceError } from '@grpc/grpc-js';
-import { type CertifyResponse__Output, type IdentityClient, loadIdentityProto } from '@weft/api';
+import type { CertifyResponse__Output, IdentityClient } from '@weft/api';
+// The proto loader only: the @weft/api index also evaluates every zod schema.
+import { loadIdentityProto } from '@weft/api/proto';
 import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
 
 /** What Certify returned, DER throughout. */

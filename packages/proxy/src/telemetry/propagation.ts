@@ -2,6 +2,7 @@
  * Trace context in HTTP headers: W3C `traceparent`/`tracestate` and B3 (single `b3` header
  * and multi `X-B3-*` headers), extracted from requests and injected into forwarded ones.
  */
+import { createRequire } from 'node:module';
 import {
   type Context,
   createContextKey,
@@ -10,8 +11,12 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import type { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { B3Propagator } from '@opentelemetry/propagator-b3';
+
+// The propagators (@opentelemetry/core and propagator-b3, a few MB resident) are needed only
+// when tracing is on: loaded by the first MeshPropagator. CommonJS, so a synchronous require.
+const lazyRequire = createRequire(import.meta.url);
 
 /** The B3 encoding a request arrived with; forwarded requests carry B3 in the same one. */
 export type B3Encoding = 'b3-single' | 'b3-multi';
@@ -41,9 +46,17 @@ export function b3EncodingOf(context: Context): B3Encoding | undefined {
  * encoding the request arrived with, so that apps which forward only B3 headers stay in the trace.
  */
 export class MeshPropagator implements TextMapPropagator {
-  private readonly w3c = new W3CTraceContextPropagator();
-  private readonly b3Single = new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER });
-  private readonly b3Multi = new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
+  private readonly w3c: W3CTraceContextPropagator;
+  private readonly b3Single: B3Propagator;
+  private readonly b3Multi: B3Propagator;
+
+  constructor() {
+    const core = lazyRequire('@opentelemetry/core') as typeof import('@opentelemetry/core');
+    const b3 = lazyRequire('@opentelemetry/propagator-b3') as typeof import('@opentelemetry/propagator-b3');
+    this.w3c = new core.W3CTraceContextPropagator();
+    this.b3Single = new b3.B3Propagator({ injectEncoding: b3.B3InjectEncoding.SINGLE_HEADER });
+    this.b3Multi = new b3.B3Propagator({ injectEncoding: b3.B3InjectEncoding.MULTI_HEADER });
+  }
 
   extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
     let ctx = context;

@@ -3,6 +3,7 @@
  * proxy receives and a client span per attempt to forward it. Unsampled requests cost one
  * header parse: no span, no attributes, and their headers are forwarded untouched.
  */
+import { createRequire } from 'node:module';
 import {
   type Context,
   ROOT_CONTEXT,
@@ -14,7 +15,6 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { parseTraceParent } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { type Random, systemRandom } from '@weft/core';
 import { headerSourceGetter, MeshPropagator, type TraceHeaders, traceHeadersSetter } from './propagation.js';
@@ -166,8 +166,14 @@ class RecordingRequest implements RequestSpan {
   }
 }
 
+// @opentelemetry/core is loaded on first use (only with tracing on; see propagation.ts).
+const lazyRequire = createRequire(import.meta.url);
+let parseTraceParent: typeof import('@opentelemetry/core').parseTraceParent | undefined;
+
 /** True for a valid `traceparent` whose sampled flag is clear. */
 export function isUnsampledTraceparent(value: string): boolean {
+  parseTraceParent ??= (lazyRequire('@opentelemetry/core') as typeof import('@opentelemetry/core'))
+    .parseTraceParent;
   const parsed = parseTraceParent(value);
   return parsed !== null && (parsed.traceFlags & TraceFlags.SAMPLED) === 0;
 }

@@ -25,6 +25,8 @@ import {
   type TracingResourceInfo,
 } from './tracing-pipeline.js';
 
+export type { TracingResourceInfo } from './tracing-pipeline.js';
+
 /** Options of {@link TracingController}. */
 export interface TracingControllerOptions {
   /** Flags (`--otlp`, `--otlp-protocol`, `--trace-sampling`) or their WEFT_* variables. */

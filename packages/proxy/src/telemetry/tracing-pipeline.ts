@@ -3,32 +3,29 @@
  * a bounded batch span processor and an OTLP exporter (gRPC or HTTP/protobuf). Nothing is
  * registered globally: the binary passes the pipeline's tracer to whatever needs one.
  */
+import { createRequire } from 'node:module';
 import type { Attributes, Context, Tracer } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import {
-  defaultResource,
-  envDetector,
-  type Resource,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type Sampler,
-  SamplingDecision,
-  type SamplingResult,
-  type SpanExporter,
+import type { ExportResult } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type {
+  ReadableSpan,
+  Sampler,
+  SamplingResult,
+  SpanExporter,
   TraceIdRatioBasedSampler,
-  TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { describeError, type Logger, silentLogger } from '@weft/core';
 import { isRootSampled } from './root-sampling.js';
 import { SpanExportCounter, type SpanExportStats } from './span-export-stats.js';
 import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
+
+// The SDK, the resource detectors and the OTLP exporters (~11 MB resident with their gRPC and
+// protobuf dependencies) are loaded on first use: a sidecar with tracing off never loads them.
+// They are CommonJS packages, so a synchronous require keeps the pipeline's API synchronous.
+const lazyRequire = createRequire(import.meta.url);
+const sdk = (): typeof import('@opentelemetry/sdk-trace') => lazyRequire('@opentelemetry/sdk-trace');
+const resources = (): typeof import('@opentelemetry/resources') => lazyRequire('@opentelemetry/resources');
 
 /** Resource attribute keys of the Kubernetes semantic conventions (still "incubating" upstream). */
 export const ATTR_K8S_NAMESPACE_NAME = 'k8s.namespace.name';
@@ -88,6 +85,7 @@ export function tracingResource(info: TracingResourceInfo): Resource {
   if (info.namespace) own[ATTR_K8S_NAMESPACE_NAME] = info.namespace;
   if (info.podName) own[ATTR_K8S_POD_NAME] = info.podName;
   if (info.version) own[ATTR_SERVICE_VERSION] = info.version;
+  const { defaultResource, envDetector, resourceFromAttributes } = resources();
   const fromEnv = envDetector.detect().attributes ?? {};
   return defaultResource()
     .merge(resourceFromAttributes(fromEnv))
@@ -101,13 +99,16 @@ export function tracingResource(info: TracingResourceInfo): Resource {
  */
 export class WeftRootSampler implements Sampler {
   private readonly ratio: TraceIdRatioBasedSampler;
+  private readonly recordAndSampled: SamplingResult;
 
   constructor(private readonly sampling: number) {
+    const { SamplingDecision, TraceIdRatioBasedSampler } = sdk();
     this.ratio = new TraceIdRatioBasedSampler(sampling);
+    this.recordAndSampled = { decision: SamplingDecision.RECORD_AND_SAMPLED };
   }
 
   shouldSample(context: Context, traceId: string): SamplingResult {
-    if (isRootSampled(context)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (isRootSampled(context)) return this.recordAndSampled;
     return this.ratio.shouldSample(context, traceId);
   }
 
@@ -118,14 +119,24 @@ export class WeftRootSampler implements Sampler {
 
 function createOtlpExporter(url: string, protocol: OtlpProtocol, timeoutMillis: number): SpanExporter {
   // Headers, TLS files and compression still come from OTEL_EXPORTER_OTLP_* (the exporters read them).
-  return protocol === 'grpc'
-    ? new GrpcTraceExporter({ url, timeoutMillis })
-    : new ProtoTraceExporter({ url, timeoutMillis });
+  // Only the configured protocol's exporter is loaded.
+  if (protocol === 'grpc') {
+    const { OTLPTraceExporter } = lazyRequire(
+      '@opentelemetry/exporter-trace-otlp-grpc',
+    ) as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
+    return new OTLPTraceExporter({ url, timeoutMillis });
+  }
+  const { OTLPTraceExporter } = lazyRequire(
+    '@opentelemetry/exporter-trace-otlp-proto',
+  ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter({ url, timeoutMillis });
 }
 
 /** Logs when exports start failing and when they recover: once per transition, never per batch. */
 class TransitionLoggingExporter implements SpanExporter {
   private failing = false;
+  private readonly success = (lazyRequire('@opentelemetry/core') as typeof import('@opentelemetry/core'))
+    .ExportResultCode.SUCCESS;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -135,7 +146,7 @@ class TransitionLoggingExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) {
+      if (result.code === this.success) {
         if (this.failing) this.logger.info({ url: this.url }, 'span export recovered');
         this.failing = false;
       } else if (!this.failing) {
@@ -167,6 +178,7 @@ export function createTracingPipeline(
   const maxQueueSize = options.maxQueueSize ?? 2048;
   const exportTimeoutMillis = options.exportTimeoutMillis ?? 10_000;
   const logger = options.logger ?? silentLogger();
+  const { BatchSpanProcessor, ParentBasedSampler, TracerProvider } = sdk();
   const counter = new SpanExportCounter(maxQueueSize);
   const exporter = new TransitionLoggingExporter(
     options.exporter ?? createOtlpExporter(config.url, config.protocol, exportTimeoutMillis),
