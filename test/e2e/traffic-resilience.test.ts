@@ -5,18 +5,14 @@
  * the issue sets (5 s; typically ~1 s here).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Backend, type BackendConfig, closeAgent, load, startBackend } from './traffic-harness.js';
 import {
-  type Backend,
-  type BackendConfig,
   backendOf,
-  closeAgent,
   destinationOf,
-  load,
   type ProxyProcess,
-  startBackend,
   startControlPlane,
   startProxy,
-} from './traffic-harness.js';
+} from './traffic-mesh.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -7,16 +7,18 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type Backend,
   type BackendConfig,
-  backendOf,
   closeAgent,
   closedPort,
-  destinationOf,
-  type ProxyProcess,
   send,
   startBackend,
+} from './traffic-harness.js';
+import {
+  backendOf,
+  destinationOf,
+  type ProxyProcess,
   startControlPlane,
   startProxy,
-} from './traffic-harness.js';
+} from './traffic-mesh.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -3,20 +3,16 @@
  * scripted control plane serving the Destination over the real Discovery stream.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Backend, closeAgent, load, send, startBackend } from './traffic-harness.js';
 import {
-  type Backend,
   backendOf,
-  closeAgent,
   destinationOf,
   type FakeControlPlane,
-  load,
   type ProxyProcess,
-  send,
   splitRoute,
-  startBackend,
   startControlPlane,
   startProxy,
-} from './traffic-harness.js';
+} from './traffic-mesh.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

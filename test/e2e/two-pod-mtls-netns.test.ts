@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../packages/proxy/testing/certs.js';
 
@@ -91,7 +92,7 @@ function controlPlaneCert(test: TestCa): { cert: string; key: string } {
   writeFileSync(join(dir, 'ca.key'), test.keyPem);
   writeFileSync(
     join(dir, 'cp.ext'),
-    `basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${A.ip}\n`,
+    `basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${A.ip},DNS:${CONTROL_PLANE_SERVER_NAME}\n`,
   );
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'cp.key']);

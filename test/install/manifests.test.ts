@@ -248,6 +248,8 @@ describe('the rendered installation', () => {
         ...read('weft.dev', 'authorizationpolicies'),
         'split.smi-spec.io/trafficsplits/status:update',
         'split.smi-spec.io/trafficsplits/status:patch',
+        'gateway.networking.k8s.io/httproutes/status:update',
+        'gateway.networking.k8s.io/httproutes/status:patch',
         'weft.dev/trafficpolicies/status:update',
         'weft.dev/trafficpolicies/status:patch',
         'weft.dev/authorizationpolicies/status:update',

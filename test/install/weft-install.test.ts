@@ -173,6 +173,7 @@ describe('weft install', () => {
     afterAll(() => rmSync(manifests, { recursive: true, force: true }));
 
     it('fails with a clear message while the addon is missing', async () => {
+      rmSync(join(manifests, 'install', 'addons'), { recursive: true, force: true });
       const r = await weft(
         'install',
         '--jaeger',

@@ -1,27 +1,26 @@
 /**
- * install/addons/jaeger.yaml: the mesh config it carries is valid, differs from the base mesh
- * config only in `tracing`, and points at the Service and port the Jaeger container listens on.
+ * install/addons/jaeger.yaml through `weft install --jaeger`: Jaeger runs unmeshed with both
+ * OTLP ports, and the rendered mesh config sends traces to its Service over OTLP/HTTP.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { meshConfigSchema, parseConfig } from '@weft/api';
 import { resolveTracingConfig } from '@weft/proxy';
-import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import type { IdentityIssuer } from '../../packages/cli/src/install/identity.js';
+import { type KubeObject, objectKey } from '../../packages/cli/src/install/objects.js';
+import { renderInstall } from '../../packages/cli/src/install/render-install.js';
+import { INSTALL_DIR, opensslIdentityDir, runInjectorCertScript } from '../install/fixtures.js';
 
-const root = new URL('../../', import.meta.url);
-const addon = parseAllDocuments(readFileSync(new URL('install/addons/jaeger.yaml', root), 'utf8')).map(
-  (d) =>
-    d.toJS() as {
-      kind: string;
-      metadata: { name: string; namespace: string };
-      spec?: unknown;
-      data?: unknown;
-    },
-);
-const byKind = (kind: string) => {
-  const doc = addon.find((d) => d.kind === kind);
-  if (!doc) throw new Error(`no ${kind} in jaeger.yaml`);
-  return doc;
+const noIssuer: IdentityIssuer = {
+  createCa: () => {
+    throw new Error('unexpected: the identity folder is complete');
+  },
+  check: () => ({ issuerNotAfter: Date.now() + 10 * 365 * 86_400_000 }),
+  issueServing: () => {
+    throw new Error('unexpected: the identity folder is complete');
+  },
 };
 
 interface Port {
@@ -31,63 +30,80 @@ interface Port {
   targetPort?: string;
 }
 
-describe('install/addons/jaeger.yaml', () => {
-  const deployment = byKind('Deployment') as {
-    spec: {
-      template: {
-        metadata: { annotations: Record<string, string> };
-        spec: { containers: Array<{ image: string; ports: Port[] }> };
-      };
-    };
-  };
-  const service = byKind('Service') as {
-    metadata: { name: string; namespace: string };
-    spec: { ports: Port[] };
-  };
-  const configMap = byKind('ConfigMap') as { metadata: { name: string }; data: { 'config.yaml': string } };
-  const mesh = parseConfig(
-    meshConfigSchema,
-    parseAllDocuments(configMap.data['config.yaml'])[0]?.toJS(),
-    'jaeger.yaml weft-mesh-config',
+let identity: { dir: string; cleanup: () => void };
+let rendered: KubeObject[];
+beforeAll(() => {
+  identity = opensslIdentityDir();
+  runInjectorCertScript(identity.dir);
+  rendered = renderInstall(
+    { manifestsDir: INSTALL_DIR, ha: false, jaeger: true, identityDir: identity.dir },
+    noIssuer,
   );
+});
+afterAll(() => identity.cleanup());
 
-  it('runs Jaeger unmeshed with both OTLP ports and the UI', () => {
-    const container = deployment.spec.template.spec.containers[0];
-    expect(container?.image).toMatch(/jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
-    expect(container?.ports.map((p) => [p.name, p.containerPort])).toEqual([
+const addon = parseAllDocuments(readFileSync(join(INSTALL_DIR, 'addons', 'jaeger.yaml'), 'utf8')).map(
+  (d) => d.toJS() as KubeObject & { spec: Record<string, any> },
+);
+
+describe('install/addons/jaeger.yaml', () => {
+  it('runs Jaeger unmeshed with both OTLP ports and the UI, behind a Service', () => {
+    expect(addon.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'ConfigMap']);
+    const deployment = addon[0] as Record<string, any>;
+    const container = deployment.spec.template.spec.containers[0] as { image: string; ports: Port[] };
+    expect(container.image).toMatch(/jaegertracing\/jaeger:\d+\.\d+\.\d+$/);
+    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([
       ['otlp-grpc', 4317],
       ['otlp-http', 4318],
       ['ui', 16686],
     ]);
     expect(deployment.spec.template.metadata.annotations['weft.dev/inject']).toBe('disabled');
-    const containerPorts = new Set(container?.ports.map((p) => p.name));
-    for (const p of service.spec.ports) expect(containerPorts.has(p.targetPort ?? '')).toBe(true);
+    const service = addon[1] as Record<string, any>;
+    const names = new Set(container.ports.map((p) => p.name));
+    for (const p of service.spec.ports as Port[]) expect(names.has(p.targetPort ?? '')).toBe(true);
   });
 
-  it('points the mesh config at the Service over OTLP/HTTP', () => {
-    expect(configMap.metadata.name).toBe('weft-mesh-config');
+  it('carries, for kubectl apply, a mesh config that only changes tracing, pointing at the Service', () => {
+    const own = addon[2] as KubeObject & { data: Record<string, string> };
+    expect(own.metadata.name).toBe('weft-mesh-config');
+    const mesh = parseConfig(
+      meshConfigSchema,
+      parseDocument(own.data['config.yaml'] ?? '').toJS(),
+      'addon mesh config',
+    );
+    const base = rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'weft-mesh-config') as
+      | (KubeObject & { data: Record<string, string> })
+      | undefined;
+    const installed = parseConfig(
+      meshConfigSchema,
+      parseDocument(base?.data['config.yaml'] ?? '').toJS(),
+      'installed mesh config',
+    );
+    const { tracing: _a, ...rest } = mesh;
+    const { tracing: _b, ...installedRest } = installed;
+    expect(rest).toEqual(installedRest);
+    const tracing = resolveTracingConfig({ env: {}, mesh: mesh.tracing });
+    expect(tracing.enabled && new URL(tracing.url).hostname).toMatch(/^jaeger\.weft-system(\.svc)?$/);
+  });
+
+  it('is added by weft install --jaeger, which points the mesh config at its OTLP/HTTP port', () => {
+    const keys = rendered.map(objectKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(rendered.some((o) => o.kind === 'Deployment' && o.metadata.name === 'jaeger')).toBe(true);
+    const cm = rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'weft-mesh-config') as
+      | (KubeObject & { data: Record<string, string> })
+      | undefined;
+    const mesh = parseConfig(
+      meshConfigSchema,
+      parseDocument(cm?.data['config.yaml'] ?? '').toJS(),
+      'mesh config',
+    );
     const tracing = resolveTracingConfig({ env: {}, mesh: mesh.tracing });
     expect(tracing).toMatchObject({ enabled: true, protocol: 'http/protobuf', source: 'mesh' });
     if (!tracing.enabled) return;
     const url = new URL(tracing.url);
-    expect(url.hostname).toBe(`${service.metadata.name}.${service.metadata.namespace}`);
-    expect(service.spec.ports.find((p) => p.name === 'otlp-http')?.port).toBe(Number(url.port));
+    expect(url.hostname).toBe('jaeger.weft-system.svc');
+    expect(url.port).toBe('4318');
     expect(url.pathname).toBe('/v1/traces');
-  });
-
-  it('leaves every other mesh setting as the base install has it', () => {
-    const baseMap = parseAllDocuments(readFileSync(new URL('install/base/mesh-config.yaml', root), 'utf8'))
-      .map((d) => d.toJS() as { kind?: string; data?: { 'config.yaml'?: string } })
-      .find((d) => d.kind === 'ConfigMap');
-    const baseYaml = baseMap?.data?.['config.yaml'];
-    expect(baseYaml).toBeDefined();
-    const base = parseConfig(
-      meshConfigSchema,
-      parseAllDocuments(baseYaml ?? '')[0]?.toJS(),
-      'install/base/mesh-config.yaml',
-    );
-    const { tracing: _a, ...rest } = mesh;
-    const { tracing: _b, ...baseRest } = base;
-    expect(rest).toEqual(baseRest);
   });
 });

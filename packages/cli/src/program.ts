@@ -1,6 +1,7 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerCheck } from './commands/check.js';
 import { registerControlPlane } from './commands/control-plane.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
@@ -39,6 +40,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .exitOverride();
   registerUp(program, io);
   registerInstall(program, io, pkiIssuer);
+  registerCheck(program, io);
   registerInit(program, io);
   registerInject(program, io);
   registerInjector(program, io);

@@ -10,7 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
-import { gatherProxyMetrics } from './admin/proxy-metrics.js';
+import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -108,7 +108,7 @@ export class ControlPlane {
         registry: this.metrics.registry,
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
-        proxyMetrics: () => gatherProxyMetrics(this.discovery.proxyAdminEndpoints()),
+        proxyMetrics: coalescedGather(() => gatherProxyMetrics(this.discovery.proxyAdminEndpoints())),
         logger: this.logger,
       });
       adminPort = await this.admin.listen().catch((err: unknown) => {

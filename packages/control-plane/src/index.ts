@@ -1,6 +1,11 @@
 /** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
 export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
-export { type GatheredProxy, type GatherOptions, gatherProxyMetrics } from './admin/proxy-metrics.js';
+export {
+  coalescedGather,
+  type GatheredProxy,
+  type GatherOptions,
+  gatherProxyMetrics,
+} from './admin/proxy-metrics.js';
 export {
   ControlPlane,
   type ControlPlaneAddresses,

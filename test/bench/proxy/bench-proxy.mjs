@@ -239,7 +239,8 @@ on all of them alike${nice !== 0 ? `, and the measured processes run at nice ${n
 
 How: each proxy is pinned with \`taskset\` to core ${proxyCore} (the two sidecars of a pair share it); the origin
 (nginx, one worker, \`return 200\` with a 1 KiB body; \`iperf3 -s\` for TCP), the load generators and this script are
-pinned to core ${loadCore}. All traffic is on 127.0.0.1.
+pinned to core ${loadCore}. All traffic is on 127.0.0.1. Needs \`apt-get install wrk nghttp2-client haproxy nginx-light iperf3\`,
+\`npm ci\` (http-proxy is a root devDependency) and \`npx tsc -b\` (weft runs from its built CLI).
 - **p50/p99 @1k** (first, on freshly started proxies): \`h2load --h1\`, ${plan.rateConnections} connections opened 1 ms apart, each
   sending ${plan.rate / plan.rateConnections} req/s (${plan.rate} req/s in total, evenly spread, open loop), ${plan.latencySeconds} s after ${plan.latencyWarmupSeconds} s of warm-up;
   percentiles from h2load's per-request log; of ${plan.latencyRuns} run(s) the one with the median p99 is reported.

@@ -34,7 +34,7 @@ export function percentile(sorted, p) {
 /**
  * Summarizes h2load's per-request log (start µs since epoch, status, µs to the end of the
  * response; one request a line): drops the requests started in the first `warmupSeconds`,
- * then returns p50/p99/max in ms, the achieved rate, the count and how many were not 200.
+ * then returns p50/p90/p99/max in ms, the achieved rate, the count and how many were not 200.
  */
 export function summarizeRequestLog(text, warmupSeconds) {
   const rows = text
@@ -49,6 +49,7 @@ export function summarizeRequestLog(text, warmupSeconds) {
   const span = (kept.reduce((max, r) => Math.max(max, r[0]), 0) - cutoff) / 1e6;
   return {
     p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
     p99: percentile(latencies, 99),
     max: latencies.length > 0 ? latencies[latencies.length - 1] : Number.NaN,
     achievedRate: kept.length / Math.max(span, 1e-9),

@@ -3,6 +3,7 @@ import { parseDurationMs } from '@weft/api';
 import { createLogger, describeError } from '@weft/core';
 import type { Command } from 'commander';
 import type { CliIo } from '../program.js';
+import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
 import { parseListen } from './injector.js';
 
@@ -17,19 +18,6 @@ interface ControlPlaneFlags extends TracingFlags {
   adminListen: string;
   clusterDomain: string;
   registrationGrace: string;
-}
-
-/** Resolves when the process is asked to stop. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {

@@ -12,7 +12,7 @@ import {
   writeIdentityDir,
 } from '@weft/pki';
 import { grpcCertificateClient, requestSvid, SVID_FILES, writeSvid } from '@weft/proxy';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 
 /** commander parser for "10y"-style durations (usage error on anything else). */
@@ -46,12 +46,15 @@ export function registerIdentity(program: Command, io: CliIo): void {
     )
     .requiredOption('--out <dir>', 'folder to write (created if missing)')
     .option('--trust-domain <domain>', 'SPIFFE trust domain', trustDomainOption, 'cluster.local')
-    .option('--anchor-validity <duration>', 'trust anchor lifetime', durationOption, durationOption('10y'))
-    .option(
-      '--issuer-validity <duration>',
-      'issuer (intermediate) lifetime',
-      durationOption,
-      durationOption('1y'),
+    .addOption(
+      new Option('--anchor-validity <duration>', 'trust anchor lifetime')
+        .argParser(durationOption)
+        .default(durationOption('10y'), '10y'),
+    )
+    .addOption(
+      new Option('--issuer-validity <duration>', 'issuer (intermediate) lifetime')
+        .argParser(durationOption)
+        .default(durationOption('1y'), '1y'),
     )
     .option('--key-algorithm <alg>', 'ecdsa-p256 or rsa-2048', keyAlgorithmOption, 'ecdsa-p256')
     .option('--force', 'overwrite existing files')
@@ -85,7 +88,11 @@ export function registerIdentity(program: Command, io: CliIo): void {
     .command('rotate-issuer')
     .description('replace issuer.crt/issuer.key with a new issuer under the same trust anchor (ca.key)')
     .requiredOption('--dir <dir>', 'folder written by "weft identity create-ca"')
-    .option('--issuer-validity <duration>', 'new issuer lifetime', durationOption, durationOption('1y'))
+    .addOption(
+      new Option('--issuer-validity <duration>', 'new issuer lifetime')
+        .argParser(durationOption)
+        .default(durationOption('1y'), '1y'),
+    )
     .option('--key-algorithm <alg>', 'ecdsa-p256 or rsa-2048', keyAlgorithmOption, 'ecdsa-p256')
     .action(async (opts: { dir: string; issuerValidity: number; keyAlgorithm: KeyAlgorithm }) => {
       const notAfter = await rotateIssuer(opts.dir, {

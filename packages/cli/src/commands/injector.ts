@@ -6,6 +6,7 @@ import type { InjectorConfig, InjectorMetrics, TlsMaterial } from '@weft/injecto
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { CliIo } from '../program.js';
+import { untilSignal } from '../signals.js';
 
 interface InjectorFlags extends SettingsFlags {
   meshConfig?: string;
@@ -24,19 +25,6 @@ export function parseListen(value: string): { host: string; port: number } | und
   const port = Number(m?.[3]);
   if (!m || !(port >= 0 && port <= 65535)) return undefined;
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0')), port };
-}
-
-/** Resolves when the process is asked to stop. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export function registerInjector(program: Command, io: CliIo): void {

@@ -1,7 +1,7 @@
 /** `weft token create`: a join token for local mode, signed with the identity folder's token.key. */
 import { DNS_LABEL, DNS_SUBDOMAIN } from '@weft/api';
 import { createJoinToken, loadTokenKey } from '@weft/pki';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 import { durationOption } from './identity.js';
 
@@ -24,7 +24,11 @@ export function registerToken(program: Command, io: CliIo): void {
       'service account of the workload',
       pattern(DNS_SUBDOMAIN, 'service account'),
     )
-    .option('--ttl <duration>', 'how long the token is valid', durationOption, durationOption('24h'))
+    .addOption(
+      new Option('--ttl <duration>', 'how long the token is valid')
+        .argParser(durationOption)
+        .default(durationOption('24h'), '24h'),
+    )
     .action(async (opts: { identityDir: string; namespace: string; serviceAccount: string; ttl: number }) => {
       const { key, trustDomain } = await loadTokenKey(opts.identityDir);
       io.stdout(

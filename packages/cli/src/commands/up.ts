@@ -3,14 +3,15 @@ import { resolve } from 'node:path';
 import { createLogger } from '@weft/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIo } from '../program.js';
+import { untilSignal } from '../signals.js';
+import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
 import { startDemo } from '../up/demo.js';
 import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
 import { Supervisor } from '../up/supervisor.js';
 
-interface UpFlags {
+interface UpFlags extends TracingFlags {
   configDir?: string;
   demo?: boolean;
-  otlp?: string;
   stateDir: string;
   rate: number;
   output: 'view' | 'json';
@@ -22,26 +23,12 @@ function rate(value: string): number {
   return n;
 }
 
-/** Resolves when the process gets SIGINT or SIGTERM. */
-function interrupted(): Promise<NodeJS.Signals> {
-  return new Promise((done) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      done(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
 export function registerUp(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('up')
     .description('run a local mesh: control plane over a folder of manifests, proxies as child processes')
     .option('--config-dir <dir>', 'folder of manifests to serve (default with --demo: the demo manifests)')
     .option('--demo', 'also start the demo application (loadgen -> web -> api v1/v2 -> store)')
-    .option('--otlp <url>', 'send traces to this OTLP endpoint (e.g. http://127.0.0.1:4318 for Jaeger)')
     .option('--state-dir <dir>', 'where the CA, tokens and demo manifests live', '.weft')
     .option('--rate <n>', 'demo: requests per second the load generator sends', rate, 20)
     .option(
@@ -54,9 +41,16 @@ export function registerUp(program: Command, io: CliIo): void {
         throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
       }
       const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
+      // The control plane and every proxy started here trace alike (they read WEFT_* variables);
+      // with --otlp, every new trace is sampled unless --trace-sampling says otherwise.
+      if (flags.otlp !== undefined) {
+        process.env.WEFT_OTLP = flags.otlp;
+        process.env.WEFT_TRACE_SAMPLING = flags.traceSampling ?? '1';
+      } else if (flags.traceSampling !== undefined) process.env.WEFT_TRACE_SAMPLING = flags.traceSampling;
+      if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
       const stateDir = resolve(flags.stateDir);
       const identityDir = await ensureIdentity(stateDir);
-      const stopSignal = interrupted();
+      const stopSignal = untilSignal();
       if (flags.demo) {
         const demo = await startDemo({
           stateDir,
@@ -104,4 +98,5 @@ export function registerUp(program: Command, io: CliIo): void {
       await stopSignal;
       await supervisor.stopAll(3000);
     });
+  addTracingOptions(command);
 }

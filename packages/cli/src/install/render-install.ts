@@ -106,7 +106,8 @@ function meshConfigOf(objects: readonly KubeObject[]) {
 
 /**
  * The Jaeger addon's objects; the mesh config's tracing endpoint is pointed at the addon's
- * Service that exposes OTLP/HTTP (4318), unless an endpoint is already set.
+ * Service that exposes OTLP/HTTP (4318), unless an endpoint is already set. The addon file's
+ * own copy of the mesh config (for `kubectl apply -f`) is left out: the installed one is patched.
  */
 function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
   const file = join(root, 'addons', 'jaeger.yaml');
@@ -134,7 +135,7 @@ function addJaeger(root: string, objects: KubeObject[]): KubeObject[] {
     doc.setIn(['tracing', 'protocol'], 'http/protobuf');
     data[MESH_CONFIG.key] = doc.toString();
   }
-  return addon;
+  return addon.filter((o) => !(o.kind === MESH_CONFIG.kind && o.metadata.name === MESH_CONFIG.name));
 }
 
 /** One YAML stream, safe for YAML 1.1 parsers (kubectl): `on`, `yes`, `0755` and such are quoted. */

@@ -63,3 +63,26 @@ export async function gatherProxyMetrics(
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, proxies.length) }, worker));
   return { proxies: results };
 }
+
+/**
+ * Coalesces gathers: callers within `reuseMs` of a finished gather get its result, and callers
+ * during one share it, so repeated `/proxies/metrics` requests cannot multiply the scrapes.
+ */
+export function coalescedGather(
+  gather: () => Promise<{ proxies: GatheredProxy[] }>,
+  options: { reuseMs?: number; now?: () => number } = {},
+): () => Promise<{ proxies: GatheredProxy[] }> {
+  const reuseMs = options.reuseMs ?? 250;
+  const now = options.now ?? Date.now;
+  let inFlight: Promise<{ proxies: GatheredProxy[] }> | undefined;
+  let last: { at: number; result: { proxies: GatheredProxy[] } } | undefined;
+  return () => {
+    if (last !== undefined && now() - last.at < reuseMs) return Promise.resolve(last.result);
+    inFlight ??= gather().then((result) => {
+      last = { at: now(), result };
+      inFlight = undefined;
+      return result;
+    });
+    return inFlight;
+  };
+}

@@ -2,7 +2,8 @@
  * A fake Kubernetes API server speaking the real wire format, so client-node's real informers
  * run against it: lists carry a resourceVersion, `?watch=true` answers a chunked stream of JSON
  * events, compacted history answers 410 Gone (an ERROR event with a Status), and tests can drop
- * watch connections, end them cleanly, or fail them with an HTTP status.
+ * watch connections, end them cleanly, or fail them with an HTTP status. It also answers
+ * `GET /version`, single objects, namespaced lists, and lets a test answer other paths itself.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,9 @@ export interface RecordedWrite {
 
 const CORE: Record<string, string> = { Namespace: 'namespaces', Pod: 'pods', Service: 'services' };
 
+/** Answers requests under a path prefix itself (a service proxy, an access review); `body` is the request's. */
+export type PathHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
 export class FakeKubeApi {
   private readonly server: Server;
   private readonly collections = new Map<string, Collection>();
@@ -42,6 +46,9 @@ export class FakeKubeApi {
   private failWritesNext: number[] = [];
   readonly writes: RecordedWrite[] = [];
   private readonly created = new Set<string>();
+  private readonly pathHandlers: Array<[string, PathHandler]> = [];
+  /** What `GET /version` answers. */
+  version: Record<string, string> = { major: '1', minor: '31', gitVersion: 'v1.31.0' };
   port = 0;
 
   constructor() {
@@ -64,6 +71,11 @@ export class FakeKubeApi {
       lists: 0,
       watches: 0,
     });
+  }
+
+  /** Lets `handler` answer every request whose path starts with `prefix` (checked first). */
+  handlePath(prefix: string, handler: PathHandler): void {
+    this.pathHandlers.push([prefix, handler]);
   }
 
   async listen(): Promise<void> {
@@ -175,9 +187,9 @@ export class FakeKubeApi {
     } else return undefined;
     const version = rest[0] ?? '';
     // Collection: /<version>/<plural>; object: /<version>/namespaces/<ns>/<plural>/<name>[/status]
-    if (rest.length === 2) {
+    if (rest.length === 2 || rest.length === 3) {
       const c = this.collections.get(`${group}/${version}/${rest[1]}`);
-      return c === undefined ? undefined : { c, rest: [] };
+      return c === undefined ? undefined : { c, rest: rest.length === 3 ? ['', rest[2] as string] : [] };
     }
     if (rest[1] === 'namespaces' && rest.length >= 4) {
       const c = this.collections.get(`${group}/${version}/${rest[3]}`);
@@ -203,6 +215,18 @@ export class FakeKubeApi {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
+    const custom = this.pathHandlers.find(([prefix]) => decodeURIComponent(url.pathname).startsWith(prefix));
+    if (custom !== undefined) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => custom[1](req, res, Buffer.concat(chunks).toString('utf8')));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.version));
+      return;
+    }
     if (req.method !== 'GET') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -238,12 +262,32 @@ export class FakeKubeApi {
       return;
     }
     const routed = this.route(url.pathname);
-    if (routed === undefined || routed.rest.length > 0) {
+    if (routed === undefined || routed.rest.length > 2) {
       this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
       return;
     }
     const { c } = routed;
+    const [namespace, name] = routed.rest;
+    if (name !== undefined) {
+      const obj = c.objects.get(`${namespace}/${name}`);
+      if (obj === undefined) {
+        this.status(
+          res,
+          404,
+          'NotFound',
+          `${c.plural}${c.group === '' ? '' : `.${c.group}`} "${name}" not found`,
+        );
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(obj));
+      return;
+    }
     if (url.searchParams.get('watch') === 'true') {
+      if (namespace !== undefined) {
+        this.status(res, 404, 'NotFound', `namespaced watches are not faked (${url.pathname})`);
+        return;
+      }
       c.watches++;
       const failure = this.failNext.shift();
       if (failure !== undefined) {
@@ -273,7 +317,8 @@ export class FakeKubeApi {
     }
     c.lists++;
     const core = c.group === '';
-    const items = [...c.objects.values()].map((o) => {
+    const inNamespace = (o: Obj) => namespace === undefined || o.metadata.namespace === namespace;
+    const items = [...c.objects.values()].filter(inNamespace).map((o) => {
       if (!core) return o;
       const { apiVersion: _a, kind: _k, ...rest } = o;
       return rest;

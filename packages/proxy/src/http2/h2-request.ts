@@ -146,6 +146,7 @@ export class H2Request implements ProxyRequest {
       );
       this.count(status);
       this.telemetry?.responded(status);
+      if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
       const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       if (endStream) {
         down.respond(forwardable(headers), { endStream: true });
@@ -156,6 +157,8 @@ export class H2Request implements ProxyRequest {
     });
     up.on('trailers', (t) => {
       trailers = forwardable(t);
+      const grpc = t['grpc-status'];
+      if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
     });
     down.on('wantTrailers', () => {
       // An empty trailer section ends the stream cleanly when the upstream sent none.

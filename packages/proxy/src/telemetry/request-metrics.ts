@@ -19,6 +19,9 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** Added to a status key for gRPC responses whose grpc-status was not OK (0). */
+const GRPC_FAILED = 1000;
+
 /** True for the responses counted as failures in success rates: 5xx, and no response at all. */
 export function isFailureStatus(status: number): boolean {
   return status >= 500 || status < 100;
@@ -27,7 +30,10 @@ export function isFailureStatus(status: number): boolean {
 /** The request and response counts and latencies of one label set. */
 export class RequestSeries {
   requests = 0;
-  /** Responses by status code (0: none was sent: the client went away or the stream broke). */
+  /**
+   * Responses by status code (0: none was sent: the client went away or the stream broke),
+   * plus GRPC_FAILED for gRPC responses whose grpc-status was not OK.
+   */
   readonly statuses = new Map<number, number>();
   readonly buckets = new Float64Array(LATENCY_BUCKETS_MS.length);
   latencyCount = 0;
@@ -38,10 +44,11 @@ export class RequestSeries {
     readonly labels: string,
   ) {}
 
-  /** Records one finished request. */
-  record(status: number, latencyMs: number): void {
+  /** Records one finished request; `grpcFailed` when its grpc-status was not OK. */
+  record(status: number, latencyMs: number, grpcFailed = false): void {
     this.requests++;
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    const key = grpcFailed ? status + GRPC_FAILED : status;
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
     this.latencyCount++;
     this.latencySum += latencyMs;
     for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) {
@@ -167,14 +174,15 @@ export class RequestMetrics implements Renderable {
     let requests =
       '# HELP weft_requests_total Requests finished, by direction, authority, route, peer identity and mTLS.\n# TYPE weft_requests_total counter\n';
     let responses =
-      '# HELP weft_responses_total Responses by status code (status_code="" when none was sent) and classification.\n# TYPE weft_responses_total counter\n';
+      '# HELP weft_responses_total Responses by status code (status_code="" when none was sent) and classification (5xx, none, and gRPC errors fail).\n# TYPE weft_responses_total counter\n';
     let latency =
       '# HELP weft_response_latency_ms Time from the request arriving to the response ending (ms).\n# TYPE weft_response_latency_ms histogram\n';
     for (const s of this.all) {
       requests += `weft_requests_total{${s.labels}} ${s.requests}\n`;
-      for (const [status, count] of s.statuses) {
+      for (const [key, count] of s.statuses) {
+        const status = key % GRPC_FAILED;
         const code = status === 0 ? '' : String(status);
-        const classification = isFailureStatus(status) ? 'failure' : 'success';
+        const classification = key >= GRPC_FAILED || isFailureStatus(status) ? 'failure' : 'success';
         responses += `weft_responses_total{${s.labels},status_code="${code}",classification="${classification}"} ${count}\n`;
       }
       let cumulative = 0;

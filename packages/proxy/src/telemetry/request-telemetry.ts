@@ -45,6 +45,7 @@ export class RequestTelemetry implements RequestObserver {
   private attemptUpstream: UpstreamTarget | undefined;
   private status = 0;
   private error: WeftError | undefined;
+  private grpc: number | undefined;
   private done = false;
   private route = '';
 
@@ -115,12 +116,19 @@ export class RequestTelemetry implements RequestObserver {
     else this.attemptResponded(status);
   }
 
+  /** The gRPC status of the response (its trailers, or headers for trailers-only responses). */
+  grpcStatus(code: number): void {
+    if (!this.done && Number.isInteger(code)) this.grpc = code;
+  }
+
   finished(): void {
     if (this.done) return;
     this.done = true;
     this.closeAttempt();
+    const grpcFailed = this.grpc !== undefined && this.grpc !== 0;
     if (this.error !== undefined) this.span.fail(errorType(this.error), this.error.message, this.status);
     else if (this.status === 0) this.span.fail('aborted', 'the exchange ended before a response');
+    else if (grpcFailed) this.span.fail(`grpc_${this.grpc}`, `gRPC status ${this.grpc}`, this.status);
     else this.span.end(this.status);
     const req = this.req;
     const inbound = req.direction === 'inbound';
@@ -132,7 +140,7 @@ export class RequestTelemetry implements RequestObserver {
       peerIdentity: inbound ? (req.peer.identity ?? '') : (upstream?.identity ?? ''),
       tls: inbound ? req.peer.identity !== undefined : (upstream?.meshedPort ?? 0) > 0,
     });
-    series.record(this.status, (this.deps.now ?? defaultNow)() - req.startedAt);
+    series.record(this.status, (this.deps.now ?? defaultNow)() - req.startedAt, grpcFailed);
   }
 
   private authority(): string {

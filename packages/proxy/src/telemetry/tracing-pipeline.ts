@@ -49,7 +49,7 @@ export interface TracingResourceInfo {
 export interface TracingPipelineOptions {
   /** Spans held while the collector is slow or down; more are dropped and counted. Default 2048. */
   readonly maxQueueSize?: number;
-  /** Spans per export request. Default 512. */
+  /** Spans per export request. Default 128: smaller batches keep each export's pause on the event loop short. */
   readonly maxExportBatchSize?: number;
   /** Longest wait before a partial batch is sent (ms). Default 1000. */
   readonly scheduledDelayMillis?: number;
@@ -188,7 +188,7 @@ export function createTracingPipeline(
   const processor = new BatchSpanProcessor({
     exporter,
     maxQueueSize,
-    maxExportBatchSize: Math.min(options.maxExportBatchSize ?? 512, maxQueueSize),
+    maxExportBatchSize: Math.min(options.maxExportBatchSize ?? 128, maxQueueSize),
     scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
     exportTimeoutMillis,
     selfObsMeterProvider: counter,

@@ -1,0 +1,179 @@
+/**
+ * A cluster for `weft check` tests: the control plane's FakeKubeApi holding exactly what
+ * `weft install` renders (certificates made with @weft/pki), with the status the API server
+ * and controllers would add, a real control plane AdminServer behind the service proxy path,
+ * and SelfSubjectAccessReviews answered by a test-set rule.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { findManifestsDir } from '../../packages/cli/src/install/manifests-dir.js';
+import type { KubeObject } from '../../packages/cli/src/install/objects.js';
+import { pkiIssuer } from '../../packages/cli/src/install/pki-issuer.js';
+import { renderInstall } from '../../packages/cli/src/install/render-install.js';
+import { AdminServer, type ReadyCheck } from '../../packages/control-plane/src/index.js';
+import { FakeKubeApi } from '../../packages/control-plane/src/test-support/fake-kube-api.js';
+
+export const MANIFESTS = findManifestsDir() as string;
+export const NAMESPACE = 'weft-system';
+export const DAY_MS = 86_400_000;
+
+/** A pod with a weft-proxy native sidecar at `version`. */
+export function meshedPod(namespace: string, name: string, version: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, annotations: { 'weft.dev/injected-version': version } },
+    spec: {
+      initContainers: [
+        { name: 'weft-proxy', image: `ghcr.io/weft-mesh/weft:${version}`, restartPolicy: 'Always' },
+      ],
+      containers: [{ name: 'app', image: 'nginx:1.27' }],
+    },
+  };
+}
+
+const pluralOf = (kind: string) =>
+  kind.toLowerCase().endsWith('y') ? `${kind.toLowerCase().slice(0, -1)}ies` : `${kind.toLowerCase()}s`;
+
+export class FakeCluster {
+  readonly api = new FakeKubeApi();
+  readonly objects: KubeObject[];
+  /** The CA the installation was made with (CaFiles for pkiIssuer). */
+  readonly ca = pkiIssuer.createCa({ trustDomain: 'cluster.local' });
+  /** What the control plane's /readyz reports. */
+  ready: ReadyCheck[] = [{ name: 'kubernetes', ok: true }];
+  /** Whether a SelfSubjectAccessReview for `resource` is allowed. */
+  allow: (resource: string) => boolean = () => true;
+  private installed = false;
+  private readonly served = new Set(['/v1/namespaces', '/v1/pods', '/v1/services']);
+  private readonly identityDir = mkdtempSync(join(tmpdir(), 'weft-check-ca-'));
+  private readonly admin = new AdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: new Registry(),
+    ready: () => this.ready,
+    debugState: () => ({}),
+  });
+
+  constructor() {
+    writeFileSync(join(this.identityDir, 'ca.crt'), this.ca.caCrt);
+    writeFileSync(join(this.identityDir, 'issuer.crt'), this.ca.issuerCrt);
+    writeFileSync(join(this.identityDir, 'issuer.key'), this.ca.issuerKey);
+    writeFileSync(join(this.identityDir, 'token.key'), this.ca.tokenKey);
+    this.objects = renderInstall(
+      { manifestsDir: MANIFESTS, ha: false, jaeger: false, identityDir: this.identityDir },
+      pkiIssuer,
+    );
+  }
+
+  /** Serves the kinds of the installation (an empty cluster: nothing applied yet). */
+  async start(): Promise<void> {
+    const adminPort = await this.admin.listen();
+    for (const o of this.objects) this.serveKind(o.apiVersion, o.kind);
+    this.serveKind('v1', 'Secret');
+    this.api.handlePath(
+      `/api/v1/namespaces/${NAMESPACE}/services/weft-control-plane:admin-http/proxy/`,
+      (req, res) => {
+        if (!this.installed) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              kind: 'Status',
+              apiVersion: 'v1',
+              status: 'Failure',
+              reason: 'NotFound',
+              code: 404,
+              message: 'services "weft-control-plane" not found',
+            }),
+          );
+          return;
+        }
+        const path = decodeURIComponent(req.url ?? '').split('/proxy')[1] ?? '/';
+        fetch(`http://127.0.0.1:${adminPort}${path}`)
+          .then(async (answer) => {
+            res.writeHead(answer.status, {
+              'content-type': answer.headers.get('content-type') ?? 'text/plain',
+            });
+            res.end(await answer.text());
+          })
+          .catch(() => res.destroy());
+      },
+    );
+    this.api.handlePath('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (_req, res, body) => {
+      const review = JSON.parse(body) as { spec: { resourceAttributes: { resource: string } } };
+      const allowed = this.allow(review.spec.resourceAttributes.resource);
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ ...review, status: { allowed, ...(allowed ? {} : { reason: 'RBAC: denied' }) } }),
+      );
+    });
+    await this.api.listen();
+  }
+
+  private serveKind(apiVersion: string, kind: string): void {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    const key = `${group}/${version}/${pluralOf(kind)}`;
+    if (this.served.has(key)) return;
+    this.served.add(key);
+    this.api.serve(group as string, version as string, pluralOf(kind), kind);
+  }
+
+  /** Applies the installation with the status a healthy cluster gives it. */
+  install(): void {
+    this.installed = true;
+    for (const o of this.objects) this.api.apply(this.withStatus(o));
+  }
+
+  /** Adds the status the API server (CRDs) or the Deployment controller would write. */
+  withStatus(o: KubeObject): KubeObject {
+    if (o.kind === 'CustomResourceDefinition') {
+      return { ...o, status: { conditions: [{ type: 'Established', status: 'True' }] } };
+    }
+    if (o.kind === 'Deployment') {
+      const replicas = (o.spec as { replicas?: number }).replicas ?? 1;
+      return {
+        ...o,
+        status: {
+          replicas,
+          availableReplicas: replicas,
+          readyReplicas: replicas,
+          conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }],
+        },
+      };
+    }
+    return o;
+  }
+
+  /** The installed object of `kind` named `name`. */
+  find(kind: string, name: string): KubeObject {
+    const found = this.objects.find((o) => o.kind === kind && o.metadata.name === name);
+    if (found === undefined) throw new Error(`no ${kind} ${name} in the installation`);
+    return structuredClone(found);
+  }
+
+  /** A kubeconfig file for the fake, for the `weft` binary. */
+  writeKubeconfig(dir: string): string {
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${this.api.port}", insecure-skip-tls-verify: true}}]`,
+        'users: [{name: fake, user: {token: test-token}}]',
+        'contexts: [{name: fake, context: {cluster: fake, user: fake}}]',
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
+    return path;
+  }
+
+  async close(): Promise<void> {
+    await this.api.close();
+    await this.admin.close();
+    rmSync(this.identityDir, { recursive: true, force: true });
+  }
+}
