@@ -140,7 +140,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         )
         .then(({ stats, error }) => {
           const rows: ServiceRow[] = stats
-            .filter((s) => s.namespace === DEMO_NAMESPACE)
+            // loadgen only sends: it has no inbound traffic to show.
+            .filter((s) => s.namespace === DEMO_NAMESPACE && s.service !== 'loadgen')
             .map((s) => ({
               service: s.service,
               requestsPerSecond: s.requestsPerSecond,
