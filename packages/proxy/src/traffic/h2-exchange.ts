@@ -43,6 +43,8 @@ export class H2Exchange implements Exchange {
   constructor(
     readonly client: H2Request,
     private readonly clock: Clock,
+    /** The destination's idle timeout for the upstream sessions it opens. */
+    readonly idleTimeoutMs?: number,
   ) {
     this.request = { method: client.method, path: client.path, header: (name) => client.header(name) };
     this.signal = this.controller.signal;
@@ -152,7 +154,7 @@ class H2Attempt {
       this.resolve = r;
     });
     if (timer.type === 'timer') this.timer = clock.setTimeout(() => this.timedOut(timer.kind), timer.ms);
-    this.exchange.client.pool.session(target).then(
+    this.exchange.client.pool.session(target, this.exchange.idleTimeoutMs).then(
       (session) => this.open(session),
       (err: unknown) => this.connectFailed(err),
     );

@@ -40,7 +40,7 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
       return;
     }
     if (req instanceof Http1Request && req.head.upgrade === '' && req.method !== 'CONNECT') {
-      const exchange = new Http1Exchange(req, o.clock);
+      const exchange = new Http1Exchange(req, o.clock, traffic.connections);
       sendThroughTraffic(traffic, exchange, o)
         .then((result) => {
           if (result.type === 'failed' && !exchange.signal.aborted) req.fail(result.error);
@@ -51,7 +51,7 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
       return;
     }
     if (req instanceof H2Request && req.method !== 'CONNECT') {
-      const exchange = new H2Exchange(req, o.clock);
+      const exchange = new H2Exchange(req, o.clock, traffic.plan.policy.timeouts.idleMs);
       sendThroughTraffic(traffic, exchange, o)
         .then((result) => {
           if (result.type === 'relayed') return;
