@@ -34,7 +34,7 @@ interface Seen {
  * trailers-only gRPC UNAVAILABLE, `/unavailable` always does, `/refuse-first` refuses
  * attempt 1's stream, `/reset-first` resets it, `/hang` never answers; otherwise it echoes.
  */
-async function app(): Promise<{ port: number; seen: Seen[]; arrived: (n: number) => Promise<void> }> {
+async function app() {
   const seen: Seen[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const server = http2.createServer();
@@ -68,7 +68,15 @@ async function app(): Promise<{ port: number; seen: Seen[]; arrived: (n: number)
     });
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => sessions.add(s));
+  let closedSessions = 0;
+  const sessionClosed: (() => void)[] = [];
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => {
+      closedSessions++;
+      for (const w of sessionClosed.splice(0)) w();
+    });
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   closers.push(
@@ -80,7 +88,10 @@ async function app(): Promise<{ port: number; seen: Seen[]; arrived: (n: number)
   );
   const arrived = (n: number) =>
     seen.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }));
-  return { port: (server.address() as AddressInfo).port, seen, arrived };
+  /** Resolves when the proxy has closed one of its sessions to this app. */
+  const sessionGone = () =>
+    closedSessions > 0 ? Promise.resolve() : new Promise<void>((resolve) => sessionClosed.push(resolve));
+  return { port: (server.address() as AddressInfo).port, seen, arrived, sessionGone };
 }
 
 const sec = (s: number) => ({ seconds: String(Math.floor(s)), nanos: Math.round((s % 1) * 1e9) });
@@ -90,6 +101,7 @@ function policy(o: {
   perTry?: number;
   conditions?: string[];
   attempts?: number;
+  idle?: number;
   limits?: { maxRequests: number; maxPendingRequests: number };
 }): Destination__Output['policy'] {
   return {
@@ -97,7 +109,7 @@ function policy(o: {
     timeouts: {
       request: o.request === undefined ? null : sec(o.request),
       perTry: o.perTry === undefined ? null : sec(o.perTry),
-      idle: null,
+      idle: o.idle === undefined ? null : sec(o.idle),
     },
     retry: {
       attempts: o.attempts ?? 2,
@@ -310,5 +322,14 @@ describe('HTTP/2 attempts', () => {
     expect((await plain).body).toMatch(/circuit open: 1 requests active and 1 pending/);
     expect((await grpc).headers['grpc-status']).toBe('14');
     expect(decodeURIComponent((await grpc).headers['grpc-message'] as string)).toMatch(/circuit open/);
+  });
+
+  it("closes an idle upstream session after the policy's idle timeout", async () => {
+    const a = await app();
+    const { session } = await sidecarTo([a.port], policy({ idle: 0.05 }));
+    expect((await call(session, { path: '/x', method: 'GET' })).status).toBe(200);
+    // Without the policy the session would stay open (the test would time out here).
+    await a.sessionGone();
+    expect((await call(session, { path: '/y', method: 'GET' })).body).toBe('ok:1:');
   });
 });
