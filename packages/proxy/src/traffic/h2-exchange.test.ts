@@ -37,13 +37,20 @@ interface Seen {
 async function app() {
   const seen: Seen[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
+  const opened: { attempt: string; resolve: () => void }[] = [];
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
     const path = headers[':path'] as string;
     const attempt = headers['x-weft-attempt'] as string | undefined;
     stream.on('error', () => {});
+    for (const w of opened.filter((w) => attempt === w.attempt)) w.resolve();
     if (path === '/refuse-first' && attempt === '1')
       return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    if (path === '/unavailable-at-once' && attempt === '1') {
+      // Fails before reading any of the body, which the client is still sending.
+      stream.respond({ ':status': 200, 'content-type': GRPC, 'grpc-status': '14' }, { endStream: true });
+      return;
+    }
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
@@ -91,7 +98,10 @@ async function app() {
   /** Resolves when the proxy has closed one of its sessions to this app. */
   const sessionGone = () =>
     closedSessions > 0 ? Promise.resolve() : new Promise<void>((resolve) => sessionClosed.push(resolve));
-  return { port: (server.address() as AddressInfo).port, seen, arrived, sessionGone };
+  /** Resolves when a stream for attempt `attempt` has opened. */
+  const attemptOpened = (attempt: string) =>
+    new Promise<void>((resolve) => opened.push({ attempt, resolve }));
+  return { port: (server.address() as AddressInfo).port, seen, arrived, sessionGone, attemptOpened };
 }
 
 const sec = (s: number) => ({ seconds: String(Math.floor(s)), nanos: Math.round((s % 1) * 1e9) });
@@ -231,6 +241,22 @@ describe('HTTP/2 attempts', () => {
       ['2', 'hello'],
     ]);
     expect(sidecar.metrics.registry.render()).toContain('weft_proxy_retries_total{backend="grpc.shop:80"} 1');
+  });
+
+  it('retries while the client is still sending: the new attempt gets the body held and the rest', async () => {
+    const a = await app();
+    const { session } = await sidecarTo([a.port], policy({}));
+    const second = a.attemptOpened('2');
+    const req = session.request({ ':path': '/unavailable-at-once', ':method': 'POST', 'content-type': GRPC });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    const ended = once(req, 'end');
+    req.write('part-1;');
+    await second;
+    req.end('part-2');
+    await ended;
+    expect(Buffer.concat(chunks).toString()).toBe('ok:2:part-1;part-2');
+    expect(a.seen.map((s) => [s.attempt, s.body])).toEqual([['2', 'part-1;part-2']]);
   });
 
   it('relays a gRPC status that is not listed, after one attempt', async () => {
