@@ -240,7 +240,12 @@ describe('HTTP/2 attempts', () => {
       ['1', 'hello'],
       ['2', 'hello'],
     ]);
-    expect(sidecar.metrics.registry.render()).toContain('weft_proxy_retries_total{backend="grpc.shop:80"} 1');
+    const metrics = sidecar.metrics.registry.render();
+    expect(metrics).toContain('weft_proxy_retries_total{backend="grpc.shop:80"} 1');
+    expect(metrics).toContain(
+      'weft_proxy_upstream_attempts_total{backend="grpc.shop:80",outcome="grpc-14"} 1',
+    );
+    expect(metrics).toContain('weft_proxy_upstream_attempts_total{backend="grpc.shop:80",outcome="2xx"} 1');
   });
 
   it('retries while the client is still sending: the new attempt gets the body held and the rest', async () => {
