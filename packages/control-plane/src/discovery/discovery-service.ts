@@ -4,35 +4,36 @@
  * what changed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import {
-  type DiscoveryRequest__Output,
-  type DiscoveryResponse,
-  loadDiscoveryProto,
-  type Node__Output,
-  type Resource,
-} from '@weft/api';
+import { type DiscoveryRequest__Output, loadDiscoveryProto, type Node__Output } from '@weft/api';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import { MultiIndex } from '../model/multi-index.js';
-import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
+import type { ResourceBuilder } from '../model/resource-builder.js';
 import type { Registration } from '../sources/config-source.js';
-import {
-  recordNack,
-  recordPush,
-  type StreamPeer,
-  type TracerSource,
-} from '../telemetry/control-plane-tracing.js';
+import { recordNack, recordPush, type TracerSource } from '../telemetry/control-plane-tracing.js';
 import { peerAddress, registrationOf, workloadOf } from './node-workload.js';
-import { type PeerIdentity, parseWorkloadId } from './peer-identity.js';
+import type { PeerIdentity, WorkloadIdentity } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
+import { resourceFor } from './resource-for.js';
+import {
+  adminEndpointOf,
+  type Call,
+  type Connection,
+  checkNodeIdentity,
+  INBOUND,
+  MESH,
+  type ProxyAdminEndpoint,
+  StreamError,
+  streamPeer,
+  workloadIdentityOf,
+} from './stream-connection.js';
 import { passThroughBuffers, ResponseEncoder } from './wire.js';
 
-/** Responses are written pre-encoded (see wire.ts); the registered definition passes Buffers through. */
-type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse | Buffer>;
+export type { ProxyAdminEndpoint } from './stream-connection.js';
 
 /** Receives proxies' workload announcements (the registrations source). */
 export interface Registrar {
@@ -55,39 +56,6 @@ export interface DiscoveryServiceOptions {
   readonly maxBlockedRounds?: number;
   /** Spans for pushes and NACKs (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
-}
-
-/** Where a connected proxy serves its admin endpoints (for `weft stat`). */
-export interface ProxyAdminEndpoint {
-  readonly namespace: string;
-  readonly workload: string;
-  readonly service: string;
-  readonly address: string;
-  readonly adminPort: number;
-}
-
-const INBOUND = 'inbound';
-const MESH = 'mesh';
-
-interface Connection {
-  readonly session: ProxySession;
-  readonly call: Call;
-  readonly queue: PushQueue;
-  /** Watch keys per name (including "inbound"). */
-  readonly watching: Map<string, readonly string[]>;
-  closed: boolean;
-  /** The proxy's admin endpoint, when it told its admin port. */
-  readonly admin: ProxyAdminEndpoint | undefined;
-}
-
-class StreamError extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
 }
 
 export class DiscoveryService {
@@ -181,23 +149,11 @@ export class DiscoveryService {
   }
 
   private open(call: Call): void {
-    const id = this.options.peerIdentity(call);
-    const identity = id === undefined ? undefined : parseWorkloadId(id);
-    if (identity === undefined) {
-      this.reject(
-        call,
-        id === undefined
-          ? new StreamError(
-              status.UNAUTHENTICATED,
-              'discovery requires a client certificate (an SVID from Identity.Certify)',
-              'no-certificate',
-            )
-          : new StreamError(
-              status.PERMISSION_DENIED,
-              `client certificate identity ${id} is not a workload identity`,
-              'bad-identity',
-            ),
-      );
+    let identity: WorkloadIdentity;
+    try {
+      identity = workloadIdentityOf(this.options.peerIdentity(call));
+    } catch (err) {
+      this.reject(call, err as StreamError);
       return;
     }
     let conn: Connection | undefined;
@@ -236,40 +192,14 @@ export class DiscoveryService {
     call.on('close', done);
   }
 
-  private connect(
-    call: Call,
-    identity: NonNullable<ReturnType<typeof parseWorkloadId>>,
-    node: Node__Output,
-  ): Connection {
-    if (node.namespace !== '' && node.namespace !== identity.namespace) {
-      throw new StreamError(
-        status.PERMISSION_DENIED,
-        `node.namespace "${node.namespace}" does not match the client certificate's namespace "${identity.namespace}"`,
-        'identity-mismatch',
-      );
-    }
-    if (node.serviceAccount !== '' && node.serviceAccount !== identity.serviceAccount) {
-      throw new StreamError(
-        status.PERMISSION_DENIED,
-        `node.service_account "${node.serviceAccount}" does not match the client certificate's "${identity.serviceAccount}"`,
-        'identity-mismatch',
-      );
-    }
+  private connect(call: Call, identity: WorkloadIdentity, node: Node__Output): Connection {
+    checkNodeIdentity(node, identity);
     const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
     const address = node.address !== '' ? node.address : peerAddress(call.getPeer());
     const conn: Connection = {
       session,
-      admin:
-        node.adminPort > 0 && node.adminPort < 65536
-          ? {
-              namespace: identity.namespace,
-              workload: node.workload,
-              service: node.service,
-              address,
-              adminPort: node.adminPort,
-            }
-          : undefined,
+      admin: adminEndpointOf(identity, node, address),
       call,
       queue: new PushQueue({
         maxPendingNames: this.maxSubscriptions + 2,
@@ -364,39 +294,12 @@ export class DiscoveryService {
     const { session } = conn;
     const { builder } = this.options;
     const updates = new Map<string, QueuedUpdate>();
-    const add = (name: string, version: string, resource: Resource) => {
-      const u = session.upsert(name, version, resource);
-      if (u !== undefined) updates.set(name, u);
-    };
     for (const name of names) {
-      if (name === MESH) {
-        const m = builder.meshConfig();
-        add(MESH, m.version, { name: MESH, version: m.version, meshConfig: m.message });
-        continue;
-      }
-      if (name === INBOUND) {
-        const inbound = builder.inbound(session.workload);
-        this.watch(conn, INBOUND, inbound.watch);
-        add(INBOUND, inbound.version, {
-          name: INBOUND,
-          version: inbound.version,
-          inboundPolicy: inbound.message,
-        });
-        continue;
-      }
-      if (!session.subscriptions.has(name)) continue;
-      const resolution = builder.resolve(name, session.identity.namespace);
-      session.subscriptions.set(name, resolution);
-      this.watch(conn, name, resolution.watch);
-      if (resolution.type === 'not-found') {
-        const version = contentVersion(resolution.reason);
-        add(name, version, { name, version, doesNotExist: { reason: resolution.reason } });
-        continue;
-      }
-      const d = builder.destination(resolution.namespace, resolution.service, resolution.port);
-      if (d.type === 'destination')
-        add(name, d.version, { name, version: d.version, destination: d.message });
-      else add(name, d.version, { name, version: d.version, doesNotExist: { reason: d.reason } });
+      if (name !== MESH && name !== INBOUND && !session.subscriptions.has(name)) continue;
+      const r = resourceFor(builder, session, name);
+      if (r.watch !== undefined) this.watch(conn, name, r.watch);
+      const u = session.upsert(name, r.version, r.resource);
+      if (u !== undefined) updates.set(name, u);
     }
     this.push(conn, updates, changedAt);
   }
@@ -484,15 +387,4 @@ export class DiscoveryService {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
     call.emit('error', { code: err.code, details: err.message });
   }
-}
-
-/** Who a stream belongs to, for spans. */
-function streamPeer(conn: Connection): StreamPeer {
-  const { session } = conn;
-  return {
-    proxy: session.id,
-    identity: session.identity.id,
-    namespace: session.identity.namespace,
-    workload: session.workload.workload,
-  };
 }

@@ -3,14 +3,7 @@
  * destinations, inbound policies, the mesh config — and, for each batch, which watch keys
  * changed, so that only the affected subscribers are recomputed.
  */
-import {
-  defaultMeshConfig,
-  type EndpointSliceResource,
-  type MeshConfig,
-  type PodResource,
-  SERVICE_NAME_LABEL,
-  type StaticEndpointsResource,
-} from '@weft/api';
+import { defaultMeshConfig, type MeshConfig, SERVICE_NAME_LABEL } from '@weft/api';
 import { describeError } from '@weft/core';
 import {
   formatRef,
@@ -26,17 +19,13 @@ import { type EndpointInputs, endpointsOf } from './endpoints.js';
 import { evaluateService, type ServiceEvaluation } from './evaluate.js';
 import { sameMeshView } from './mesh-view.js';
 import { MultiIndex } from './multi-index.js';
+import { ResourceIndex, type StoredResource } from './resource-index.js';
 import { ConfigError, type ParsedResource, parseResource } from './resource-parse.js';
 import type { Condition } from './routing.js';
 import { type ServiceModel, serviceFromRegistrations, serviceFromResource } from './service-model.js';
 import { keys } from './watch-keys.js';
 
-/** A stored resource: its ref, where it came from, and its parsed form. */
-export interface StoredResource {
-  readonly ref: ResourceRef;
-  readonly origin: Origin;
-  readonly parsed: ParsedResource;
-}
+export type { StoredResource } from './resource-index.js';
 
 /** A resource's condition changed (the status writer or folder reporter acts on it). */
 export interface ConditionChange {
@@ -64,20 +53,12 @@ export interface MeshStateOptions {
 }
 
 /** The mesh model. Not thread-safe by design: one owner applies batches and reads between them. */
-export class MeshState implements EndpointInputs {
+export class MeshState extends ResourceIndex implements EndpointInputs {
   readonly clusterDomain: string;
   private revision = 0;
-  readonly store = new Map<string, StoredResource>();
   private readonly rejected = new Map<string, { ref: ResourceRef; origin: Origin; condition: Condition }>();
-  private readonly byKind = new MultiIndex<string>();
-  private readonly slicesBySvc = new MultiIndex<string>();
-  private readonly staticBySvc = new MultiIndex<string>();
-  private readonly slicesByPod = new MultiIndex<string>();
   private readonly attached = new MultiIndex<string>();
   private readonly backendOf = new MultiIndex<string>();
-  private readonly registrations = new Map<string, Registration>();
-  private readonly regsBySvc = new MultiIndex<string>();
-  private readonly regsByWorkload = new MultiIndex<string>();
   private readonly services = new Map<string, ServiceModel>();
   private readonly servicesByNs = new MultiIndex<string>();
   private readonly clusterIps = new Map<string, string>();
@@ -87,6 +68,7 @@ export class MeshState implements EndpointInputs {
   private mesh: MeshConfig;
 
   constructor(options: MeshStateOptions = {}) {
+    super();
     this.clusterDomain = options.clusterDomain ?? 'cluster.local';
     this.defaults = { ...defaultMeshConfig(), trustDomain: options.trustDomain ?? 'cluster.local' };
     this.mesh = this.defaults;
@@ -368,60 +350,6 @@ export class MeshState implements EndpointInputs {
     return this.evaluations.get(`${namespace}/${name}`);
   }
 
-  /** Stored resources of one kind. */
-  resourcesOf(kind: ResourceRef['kind']): StoredResource[] {
-    return [...this.byKind.get(kind)].map((k) => this.store.get(k) as StoredResource);
-  }
-
-  get(ref: ResourceRef): StoredResource | undefined {
-    return this.store.get(refKey(ref));
-  }
-
-  slicesOf(namespace: string, service: string): EndpointSliceResource[] {
-    return [...this.slicesBySvc.get(`${namespace}/${service}`)].flatMap((k) => {
-      const p = this.store.get(k)?.parsed;
-      return p?.kind === 'EndpointSlice' ? [p.value] : [];
-    });
-  }
-
-  staticOf(namespace: string, service: string): StaticEndpointsResource[] {
-    return [...this.staticBySvc.get(`${namespace}/${service}`)].flatMap((k) => {
-      const p = this.store.get(k)?.parsed;
-      return p?.kind === 'StaticEndpoints' ? [p.value] : [];
-    });
-  }
-
-  registrationsOf(namespace: string, service: string): Registration[] {
-    return [...this.regsBySvc.get(`${namespace}/${service}`)].map(
-      (id) => this.registrations.get(id) as Registration,
-    );
-  }
-
-  registrationOfWorkload(namespace: string, workload: string): Registration | undefined {
-    const [id] = this.regsByWorkload.get(`${namespace}/${workload}`);
-    return id === undefined ? undefined : this.registrations.get(id);
-  }
-
-  pod(namespace: string, name: string): PodResource | undefined {
-    const p = this.store.get(refKey({ kind: 'Pod', namespace, name }))?.parsed;
-    return p?.kind === 'Pod' ? p.value : undefined;
-  }
-
-  /** Services whose EndpointSlices name the pod. */
-  servicesOfPod(namespace: string, pod: string): string[] {
-    const out = new Set<string>();
-    for (const slice of this.slicesByPod.get(`${namespace}/${pod}`)) {
-      const name = this.store.get(slice)?.parsed.value.metadata.labels?.[SERVICE_NAME_LABEL];
-      if (name !== undefined) out.add(name);
-    }
-    return [...out];
-  }
-
-  namespaceAnnotations(namespace: string): Readonly<Record<string, string>> {
-    const p = this.store.get(refKey({ kind: 'Namespace', namespace: '', name: namespace }))?.parsed;
-    return p?.kind === 'Namespace' ? (p.value.metadata.annotations ?? {}) : {};
-  }
-
   /** Every resource's current condition (accepted or why not), including ones that failed validation. */
   allConditions(): { ref: ResourceRef; origin: Origin; condition: Condition }[] {
     const out: { ref: ResourceRef; origin: Origin; condition: Condition }[] = [];
@@ -440,18 +368,9 @@ export class MeshState implements EndpointInputs {
     return sp === undefined ? [] : endpointsOf(this, svc, sp);
   }
 
-  registrationCount(): number {
-    return this.registrations.size;
-  }
-
   /** Every service (manifests and implied by registrations). */
   allServices(): ServiceModel[] {
     return [...this.services.values()];
-  }
-
-  /** Every live registration. */
-  allRegistrations(): Registration[] {
-    return [...this.registrations.values()];
   }
 }
 

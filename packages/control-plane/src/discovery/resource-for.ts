@@ -1,0 +1,44 @@
+/** The resource one subscribed name resolves to for one proxy, and the model keys it depends on. */
+import type { Resource } from '@weft/api';
+import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
+import type { ProxySession } from './proxy-session.js';
+import { INBOUND, MESH } from './stream-connection.js';
+
+export interface NamedResource {
+  readonly version: string;
+  readonly resource: Resource;
+  /** Model keys whose change recomputes this name; undefined when nothing is watched (mesh). */
+  readonly watch?: readonly string[];
+}
+
+/** Builds the resource for `name` (`mesh`, `inbound`, or a subscription of `session`). */
+export function resourceFor(builder: ResourceBuilder, session: ProxySession, name: string): NamedResource {
+  if (name === MESH) {
+    const m = builder.meshConfig();
+    return { version: m.version, resource: { name: MESH, version: m.version, meshConfig: m.message } };
+  }
+  if (name === INBOUND) {
+    const inbound = builder.inbound(session.workload);
+    return {
+      version: inbound.version,
+      resource: { name: INBOUND, version: inbound.version, inboundPolicy: inbound.message },
+      watch: inbound.watch,
+    };
+  }
+  const resolution = builder.resolve(name, session.identity.namespace);
+  session.subscriptions.set(name, resolution);
+  if (resolution.type === 'not-found') {
+    const version = contentVersion(resolution.reason);
+    return {
+      version,
+      resource: { name, version, doesNotExist: { reason: resolution.reason } },
+      watch: resolution.watch,
+    };
+  }
+  const d = builder.destination(resolution.namespace, resolution.service, resolution.port);
+  const resource: Resource =
+    d.type === 'destination'
+      ? { name, version: d.version, destination: d.message }
+      : { name, version: d.version, doesNotExist: { reason: d.reason } };
+  return { version: d.version, resource, watch: resolution.watch };
+}

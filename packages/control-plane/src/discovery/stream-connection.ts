@@ -1,0 +1,107 @@
+/** One proxy's Discovery stream as the service holds it, and the checks made when it opens. */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { DiscoveryRequest__Output, DiscoveryResponse, Node__Output } from '@weft/api';
+import type { StreamPeer } from '../telemetry/control-plane-tracing.js';
+import { parseWorkloadId, type WorkloadIdentity } from './peer-identity.js';
+import type { ProxySession } from './proxy-session.js';
+import type { PushQueue } from './push-queue.js';
+
+/** Responses are written pre-encoded (see wire.ts); the registered definition passes Buffers through. */
+export type Call = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse | Buffer>;
+
+/** Where a connected proxy serves its admin endpoints (for `weft stat`). */
+export interface ProxyAdminEndpoint {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly service: string;
+  readonly address: string;
+  readonly adminPort: number;
+}
+
+export const INBOUND = 'inbound';
+export const MESH = 'mesh';
+
+export interface Connection {
+  readonly session: ProxySession;
+  readonly call: Call;
+  readonly queue: PushQueue;
+  /** Watch keys per name (including "inbound"). */
+  readonly watching: Map<string, readonly string[]>;
+  closed: boolean;
+  /** The proxy's admin endpoint, when it told its admin port. */
+  readonly admin: ProxyAdminEndpoint | undefined;
+}
+
+/** Ends a stream with a gRPC status; `reason` labels the metric. */
+export class StreamError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The workload identity of a stream's verified client certificate, or the StreamError that refuses it. */
+export function workloadIdentityOf(id: string | undefined): WorkloadIdentity {
+  const identity = id === undefined ? undefined : parseWorkloadId(id);
+  if (identity !== undefined) return identity;
+  throw id === undefined
+    ? new StreamError(
+        status.UNAUTHENTICATED,
+        'discovery requires a client certificate (an SVID from Identity.Certify)',
+        'no-certificate',
+      )
+    : new StreamError(
+        status.PERMISSION_DENIED,
+        `client certificate identity ${id} is not a workload identity`,
+        'bad-identity',
+      );
+}
+
+/** Refuses a node message that claims another namespace or service account than its certificate. */
+export function checkNodeIdentity(node: Node__Output, identity: WorkloadIdentity): void {
+  if (node.namespace !== '' && node.namespace !== identity.namespace) {
+    throw new StreamError(
+      status.PERMISSION_DENIED,
+      `node.namespace "${node.namespace}" does not match the client certificate's namespace "${identity.namespace}"`,
+      'identity-mismatch',
+    );
+  }
+  if (node.serviceAccount !== '' && node.serviceAccount !== identity.serviceAccount) {
+    throw new StreamError(
+      status.PERMISSION_DENIED,
+      `node.service_account "${node.serviceAccount}" does not match the client certificate's "${identity.serviceAccount}"`,
+      'identity-mismatch',
+    );
+  }
+}
+
+/** The proxy's admin endpoint, when its node message names a valid admin port. */
+export function adminEndpointOf(
+  identity: WorkloadIdentity,
+  node: Node__Output,
+  address: string,
+): ProxyAdminEndpoint | undefined {
+  if (!(node.adminPort > 0 && node.adminPort < 65536)) return undefined;
+  return {
+    namespace: identity.namespace,
+    workload: node.workload,
+    service: node.service,
+    address,
+    adminPort: node.adminPort,
+  };
+}
+
+/** Who a stream belongs to, for spans. */
+export function streamPeer(conn: Connection): StreamPeer {
+  const { session } = conn;
+  return {
+    proxy: session.id,
+    identity: session.identity.id,
+    namespace: session.identity.namespace,
+    workload: session.workload.workload,
+  };
+}
