@@ -14,6 +14,8 @@ import {
 } from './retry-policy.js';
 import { type AttemptTimer, attemptTimer } from './timeouts.js';
 
+const GRPC_UNAVAILABLE = 14;
+
 /** What one attempt produced: how it ended, whether the request reached the upstream, and the caller's value. */
 export interface SentAttempt<R> {
   readonly outcome: AttemptOutcome;
@@ -77,11 +79,13 @@ export type RetryLoopResult<R> =
   | { readonly type: 'aborted'; readonly attempts: number };
 
 /**
- * What an attempt's outcome means for load and outlier accounting: 5xx responses, connect
- * failures, resets and timeouts are failures; any other response is a success.
+ * What an attempt's outcome means for load and outlier accounting: 5xx responses, gRPC
+ * UNAVAILABLE (in a trailers-only response), connect failures, resets and timeouts are
+ * failures; any other response is a success.
  */
 export function attemptResultOf(outcome: AttemptOutcome): AttemptResult {
-  if (outcome.type === 'response') return outcome.status >= 500 ? 'failure' : 'success';
+  if (outcome.type === 'response')
+    return outcome.status >= 500 || outcome.grpcStatus === GRPC_UNAVAILABLE ? 'failure' : 'success';
   return 'failure';
 }
 

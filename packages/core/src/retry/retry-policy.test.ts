@@ -119,6 +119,16 @@ describe('decideRetry', () => {
     }
   });
 
+  it('retries a gRPC call (a POST) on a listed gRPC status, but not on an HTTP status or reset', () => {
+    const grpc = config({ on: ['grpc:unavailable', 'reset', '503'] });
+    expect(decide(grpc, POST, resp(200, 14)).type).toBe('retry');
+    expect(decide(grpc, POST, resp(200, 13))).toEqual({ type: 'stop', reason: 'success' });
+    expect(decide(grpc, POST, resp(503))).toEqual({ type: 'stop', reason: 'non-idempotent' });
+    expect(decide(grpc, POST, { type: 'reset' })).toEqual({ type: 'stop', reason: 'non-idempotent' });
+    const big = { ...POST, bodyBytes: 100 * 1024, bodyReplayable: false };
+    expect(decide(grpc, big, resp(200, 14))).toEqual({ type: 'stop', reason: 'body-too-large' });
+  });
+
   it('does not retry a body over 64 KiB, even after a connect failure', () => {
     const big = { ...GET, method: 'PUT', bodyBytes: 100 * 1024, bodyReplayable: false, sent: false };
     expect(decide(config(), big, { type: 'connect-failure' })).toEqual({

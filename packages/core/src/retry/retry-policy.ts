@@ -175,7 +175,8 @@ export function isIdempotent(method: string): boolean {
 /**
  * Decides whether to make another attempt, in this order: the outcome must match a
  * condition; attempts must remain; the body must have been kept (at most 64 KiB); a
- * non-idempotent request must not have been sent (unless the policy allows); the backoff
+ * non-idempotent request must not have been sent (unless the policy allows, or the outcome is
+ * a gRPC status the conditions list); the backoff
  * must end before the request deadline; and, last, the budget must yield a retry (only
  * then is one withdrawn).
  */
@@ -191,7 +192,14 @@ export function decideRetry(
   }
   if (request.attempt >= policy.attempts) return stop('attempts-exhausted');
   if (!request.bodyReplayable || request.bodyBytes > MAX_RETRY_BODY_BYTES) return stop('body-too-large');
-  if (request.sent && !policy.nonIdempotent && !isIdempotent(request.method)) return stop('non-idempotent');
+  // A listed gRPC status is the route's own statement that the call may be repeated: every
+  // gRPC call is a POST, and this is how gRPC's retryableStatusCodes work too.
+  const grpcListed =
+    outcome.type === 'response' &&
+    outcome.grpcStatus !== undefined &&
+    policy.conditions.grpcCodes.has(outcome.grpcStatus);
+  if (request.sent && !grpcListed && !policy.nonIdempotent && !isIdempotent(request.method))
+    return stop('non-idempotent');
   const delayMs = backoffDelayMs(policy.backoff, request.attempt, random);
   if (request.remainingMs !== undefined && delayMs >= request.remainingMs) return stop('deadline');
   if (!budget.tryWithdraw()) return stop('budget-exhausted');

@@ -55,6 +55,8 @@ export interface UpstreamExchange {
   abortUpstream: () => void;
   fail(error: WeftError): void;
   retryOnFreshConnection(): boolean;
+  /** True once nothing waits for this exchange any more (e.g. its attempt timed out while queued). */
+  readonly abandoned?: boolean;
 }
 
 /** Gives connections back to their pool. */

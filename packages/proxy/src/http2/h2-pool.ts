@@ -13,8 +13,12 @@ export class H2Pool {
 
   constructor(private readonly connector: Connector) {}
 
-  /** An open session to `target`, reusing the current one. */
-  session(target: UpstreamTarget): Promise<ClientHttp2Session> {
+  /**
+   * An open session to `target`, reusing the current one. A new session with `idleTimeoutMs`
+   * (a destination's `timeouts.idle`) is closed gracefully after that long without activity:
+   * new streams go to a new session, streams still open finish.
+   */
+  session(target: UpstreamTarget, idleTimeoutMs?: number): Promise<ClientHttp2Session> {
     const existing = this.sessions.get(target.key);
     if (existing !== undefined) return existing;
     const created = this.connector.connect(target, 'h2').then(
@@ -35,6 +39,12 @@ export class H2Pool {
           session.on('error', drop);
           session.once('goaway', drop);
           session.once('close', drop);
+          if (idleTimeoutMs !== undefined) {
+            session.setTimeout(idleTimeoutMs, () => {
+              drop();
+              session.close();
+            });
+          }
           if (this.closed) session.close();
         }),
     );

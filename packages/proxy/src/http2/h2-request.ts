@@ -3,6 +3,8 @@
  * upstream session with headers, body and trailers relayed as they come.
  */
 import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
   constants,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
@@ -74,10 +76,12 @@ export class H2Request implements ProxyRequest {
   readonly startedAt = performance.now();
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    /** The client's stream (the traffic layer reads its body for replays). */
+    readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
     private readonly info: H2ConnectionInfo,
-    private readonly pool: H2Pool,
+    /** Upstream sessions (the traffic layer opens one stream per attempt). */
+    readonly pool: H2Pool,
     private readonly metrics: ProxyMetrics,
   ) {
     stream.once('close', () => this.telemetry?.finished());
@@ -124,17 +128,25 @@ export class H2Request implements ProxyRequest {
     );
   }
 
-  private relay(session: import('node:http2').ClientHttp2Session): void {
+  /**
+   * The request headers to send upstream: pseudo-headers kept, hop-by-hop removed, trace
+   * headers replaced, and `extra` (e.g. the attempt header) set, replacing the client's.
+   */
+  upstreamHeaders(extra: Readonly<Record<string, string>> = {}): OutgoingHttpHeaders {
+    const outgoing = forwardable(this.headers);
+    const trace = this.telemetry?.traceHeaders;
+    if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
+    for (const [name, value] of Object.entries(extra)) outgoing[name] = value;
+    return outgoing;
+  }
+
+  private relay(session: ClientHttp2Session): void {
     const down = this.stream;
     if (down.destroyed) {
       this.tellHead({ type: 'cancelled' });
       return;
     }
-    const outgoing = forwardable(this.headers);
-    const trace = this.telemetry?.traceHeaders;
-    if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
-    const up = session.request(outgoing, { endStream: false });
-    let trailers: OutgoingHttpHeaders | undefined;
+    const up = session.request(this.upstreamHeaders(), { endStream: false });
     up.on('response', (headers, flags) => {
       if (down.destroyed) return;
       const status = Number(headers[':status'] ?? 502);
@@ -144,38 +156,57 @@ export class H2Request implements ProxyRequest {
           ? { type: 'response', status }
           : { type: 'response', status, grpcStatus: Number(grpc) },
       );
-      this.count(status);
-      this.telemetry?.responded(status);
-      if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
-      const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-      if (endStream) {
-        down.respond(forwardable(headers), { endStream: true });
-        return;
-      }
-      down.respond(forwardable(headers), { waitForTrailers: true });
-      up.pipe(down);
-    });
-    up.on('trailers', (t) => {
-      trailers = forwardable(t);
-      const grpc = t['grpc-status'];
-      if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
-    });
-    down.on('wantTrailers', () => {
-      // An empty trailer section ends the stream cleanly when the upstream sent none.
-      down.sendTrailers(trailers ?? {});
+      this.relayResponse(up, headers, flags);
     });
     up.on('error', () => this.reset());
     up.on('close', () => {
       this.tellHead({ type: 'failed' });
       if (!down.headersSent)
         this.fail(new WeftError('UNAVAILABLE', 'upstream stream closed before responding'));
-      else if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
     });
     down.on('close', () => {
       this.tellHead({ type: 'cancelled' });
       if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
     });
     this.stream.pipe(up);
+  }
+
+  /**
+   * Relays the response of upstream stream `up`, whose head (`headers`, `flags`) just arrived,
+   * to the client: head, body and trailers as they come; an upstream reset resets the client's
+   * stream and a client that goes away cancels the upstream one.
+   */
+  relayResponse(up: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+    const down = this.stream;
+    const status = Number(headers[':status'] ?? 502);
+    const grpc = headers['grpc-status'];
+    this.count(status);
+    this.telemetry?.responded(status);
+    if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
+    up.on('error', () => this.reset());
+    up.on('close', () => {
+      if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
+    });
+    down.on('close', () => {
+      if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
+    });
+    if (down.destroyed) return;
+    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      down.respond(forwardable(headers), { endStream: true });
+      return;
+    }
+    let trailers: OutgoingHttpHeaders | undefined;
+    up.on('trailers', (t) => {
+      trailers = forwardable(t);
+      const code = t['grpc-status'];
+      if (code !== undefined) this.telemetry?.grpcStatus(Number(code));
+    });
+    down.on('wantTrailers', () => {
+      // An empty trailer section ends the stream cleanly when the upstream sent none.
+      down.sendTrailers(trailers ?? {});
+    });
+    down.respond(forwardable(headers), { waitForTrailers: true });
+    up.pipe(down);
   }
 
   /** Tells the traffic layer how the exchange began, once. */

@@ -12,6 +12,7 @@ import {
   RetryBudget,
 } from '@weft/core';
 
+import type { ConnectionPolicy } from '../http1/pool.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
 
 type BackendMessage = Destination__Output['backends'][number];
@@ -77,6 +78,16 @@ export class DestinationTraffic {
   /** The destination's limits on active and pending requests. */
   get limiter(): RequestLimiter {
     return this.limiterOf;
+  }
+
+  /** The destination's upstream connection limit and idle timeout (`limits.maxConnections`, `timeouts.idle`). */
+  get connections(): ConnectionPolicy {
+    const policy = this.compiled.policy;
+    return {
+      group: this.compiled.authority,
+      maxConnections: policy.limits.maxConnections,
+      idleTimeoutMs: policy.timeouts.idleMs,
+    };
   }
 
   /** The balancer of a backend, by name (`<service>.<namespace>:<port>`). */

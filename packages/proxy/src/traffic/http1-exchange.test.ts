@@ -28,7 +28,7 @@ interface Seen {
 }
 
 /** An app whose answer depends on the attempt number and path: /hang never answers, /slow after 1 s. */
-async function app(): Promise<{ port: number; seen: Seen[] }> {
+async function app() {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,6 +53,14 @@ async function app(): Promise<{ port: number; seen: Seen[] }> {
       res.end(`ok:${attempt}`);
     });
   });
+  // The app never closes idle connections itself: only the proxy's idle timeout does.
+  server.keepAliveTimeout = 0;
+  const closedConnection: (() => void)[] = [];
+  server.on('connection', (socket) =>
+    socket.on('close', () => {
+      for (const w of closedConnection.splice(0)) w();
+    }),
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   closers.push(
@@ -62,7 +70,9 @@ async function app(): Promise<{ port: number; seen: Seen[] }> {
         server.close(() => r());
       }),
   );
-  return { port: (server.address() as AddressInfo).port, seen };
+  /** Resolves when a connection to the app closes. */
+  const connectionGone = () => new Promise<void>((resolve) => closedConnection.push(resolve));
+  return { port: (server.address() as AddressInfo).port, seen, connectionGone };
 }
 
 const sec = (s: number) => ({ seconds: String(Math.floor(s)), nanos: Math.round((s % 1) * 1e9) });
@@ -123,6 +133,7 @@ async function sidecarTo(
 function policy(o: {
   request?: number;
   perTry?: number;
+  idle?: number;
   conditions?: string[];
 }): Destination__Output['policy'] {
   return {
@@ -130,7 +141,7 @@ function policy(o: {
     timeouts: {
       request: o.request === undefined ? null : sec(o.request),
       perTry: o.perTry === undefined ? null : sec(o.perTry),
-      idle: null,
+      idle: o.idle === undefined ? null : sec(o.idle),
     },
     retry: {
       attempts: 2,
@@ -207,5 +218,15 @@ describe('HTTP/1 attempts', () => {
     const { port } = await sidecarTo(a.port, policy({}));
     await call(port, { path: '/x', headers: { 'x-weft-attempt': '7' } });
     expect(a.seen[0]?.attempt).toBe('1');
+  });
+
+  it("closes an idle upstream connection after the policy's idle timeout", async () => {
+    const a = await app();
+    const { port } = await sidecarTo(a.port, policy({ idle: 0.05 }));
+    const gone = a.connectionGone();
+    expect(await call(port, { path: '/x' })).toEqual({ status: 200, body: 'ok:1' });
+    // The pool's own idle timeout is 60 s: only the policy's closes it in time for the test.
+    await gone;
+    expect(await call(port, { path: '/y' })).toEqual({ status: 200, body: 'ok:1' });
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '@weft/core';
 import type { BodyTarget } from '../http1/body-target.js';
 import type { MessageHead } from '../http1/head-parser.js';
+import type { ConnectionPolicy } from '../http1/pool.js';
 import type { ClientBodyMode } from '../http1/serialize.js';
 import type { Http1Request } from '../http1/server-connection.js';
 import type { ResponseSink, UpstreamExchange } from '../http1/upstream-connection.js';
@@ -77,6 +78,8 @@ export class Http1Exchange implements Exchange {
   constructor(
     readonly client: Http1Request,
     private readonly clock: Clock,
+    /** The destination's connection limit and idle timeout, for the upstream pool. */
+    readonly connections?: ConnectionPolicy,
   ) {
     const headers = client.head.headers;
     this.request = {
@@ -194,11 +197,15 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
       this.resolve = r;
     });
     if (timer.type === 'timer') this.timer = clock.setTimeout(() => this.timedOut(timer.kind), timer.ms);
-    this.exchange.client.conn.pool.forward(this, this.target, false);
+    this.exchange.client.conn.pool.forward(this, this.target, false, this.exchange.connections);
     return done;
   }
 
   // ---- UpstreamExchange ----
+
+  get abandoned(): boolean {
+    return this.state !== 'connecting';
+  }
 
   get conn(): ResponseSink {
     return this;
@@ -229,7 +236,7 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
     this.freshRetried = true;
     this.exchange.detachBody(this.bodyTarget);
     this.state = 'connecting';
-    this.exchange.client.conn.pool.forward(this, this.target, true);
+    this.exchange.client.conn.pool.forward(this, this.target, true, this.exchange.connections);
     return true;
   }
 

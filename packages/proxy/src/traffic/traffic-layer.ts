@@ -1,14 +1,16 @@
 /**
  * The outbound traffic layer: for a request with a destination, route -> split -> limits ->
- * balance -> attempts with retries and timeouts -> outlier accounting (HTTP/1), or route ->
- * split -> balance -> one forward (HTTP/2 and upgrades, which are not retried). Requests
- * without a destination (egress) pass to the next handler unchanged.
+ * balance -> attempts with retries and timeouts -> outlier accounting (HTTP/1, HTTP/2 and
+ * gRPC), or route -> split -> balance -> one forward (upgrades and CONNECT, which are not
+ * retried). Requests without a destination (egress) pass to the next handler unchanged.
  */
 import { type Clock, describeError, type Random } from '@weft/core';
 import { Http1Request } from '../http1/server-connection.js';
+import { H2Request } from '../http2/h2-request.js';
 import type { Layer, ProxyRequest } from '../layers/types.js';
 import type { DestinationTraffic, TrafficRegistry } from './destination-traffic.js';
 import { NoBackendError, NoRouteError, UnavailableError, UpstreamFailedError } from './errors.js';
+import { H2Exchange } from './h2-exchange.js';
 import { endpointTarget, Http1Exchange } from './http1-exchange.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
 import { sendThroughTraffic } from './traffic-pipeline.js';
@@ -38,7 +40,7 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
       return;
     }
     if (req instanceof Http1Request && req.head.upgrade === '' && req.method !== 'CONNECT') {
-      const exchange = new Http1Exchange(req, o.clock);
+      const exchange = new Http1Exchange(req, o.clock, traffic.connections);
       sendThroughTraffic(traffic, exchange, o)
         .then((result) => {
           if (result.type === 'failed' && !exchange.signal.aborted) req.fail(result.error);
@@ -48,11 +50,25 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
         );
       return;
     }
+    if (req instanceof H2Request && req.method !== 'CONNECT') {
+      const exchange = new H2Exchange(req, o.clock, traffic.plan.policy.timeouts.idleMs);
+      sendThroughTraffic(traffic, exchange, o)
+        .then((result) => {
+          if (result.type === 'relayed') return;
+          exchange.drop();
+          if (!exchange.signal.aborted) req.fail(result.error);
+        })
+        .catch((err: unknown) => {
+          exchange.drop();
+          req.fail(new UpstreamFailedError(`traffic path failed: ${describeError(err)}`));
+        });
+      return;
+    }
     forwardOnce(traffic, req, o.random, next);
   };
 }
 
-/** Route, split and balance without retries: HTTP/2 streams and protocol upgrades. */
+/** Route, split and balance without retries or accounting: protocol upgrades and CONNECT. */
 function forwardOnce(
   traffic: DestinationTraffic,
   req: ProxyRequest,
@@ -81,20 +97,7 @@ function forwardOnce(
     req.fail(new UnavailableError(`${selection.backend}: ${picked.message}`));
     return;
   }
-  if (req.protocol === 'h2') {
-    // Latency to the response head feeds peak-EWMA; 5xx, gRPC UNAVAILABLE and failures feed
-    // ejection. (HTTP/1 upgrades report no head: they are balanced but not accounted.)
-    const attempt = balancer.start(picked.endpoint);
-    req.onUpstreamHead = (head) => {
-      if (head.type === 'cancelled') attempt.end('cancelled');
-      else if (head.type === 'failed' || head.status >= 500 || head.grpcStatus === GRPC_UNAVAILABLE) {
-        attempt.end('failure');
-      } else attempt.end('success');
-    };
-  }
   req.telemetry?.routed(selection.route.route.name, selection.backend);
   req.upstream = endpointTarget(picked.endpoint.value);
   next(req);
 }
-
-const GRPC_UNAVAILABLE = 14;

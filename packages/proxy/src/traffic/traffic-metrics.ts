@@ -2,7 +2,7 @@
 import type { Counter, MetricsRegistry } from '../metrics/registry.js';
 
 export interface TrafficMetrics {
-  /** Upstream attempts by backend and outcome (2xx..5xx, connect-failure, reset, timeout, rejected ...). */
+  /** Upstream attempts by backend and outcome (2xx..5xx, grpc-<code>, connect-failure, reset, timeout, rejected ...). */
   readonly attempts: Counter;
   /** Retries made, by backend. */
   readonly retries: Counter;

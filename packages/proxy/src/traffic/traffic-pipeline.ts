@@ -170,9 +170,11 @@ export async function sendThroughTraffic(
   }
 }
 
-/** A metrics label for an attempt's outcome: the status class, or the failure kind. */
+/** A metrics label for an attempt's outcome: the status class, a failed gRPC status, or the failure kind. */
 function outcomeLabel(outcome: AttemptOutcome): string {
-  return outcome.type === 'response' ? `${Math.floor(outcome.status / 100)}xx` : outcome.type;
+  if (outcome.type !== 'response') return outcome.type;
+  const grpc = outcome.grpcStatus;
+  return grpc !== undefined && grpc !== 0 ? `grpc-${grpc}` : `${Math.floor(outcome.status / 100)}xx`;
 }
 
 /** The error a request ends with when no response is relayed. */

@@ -1,0 +1,220 @@
+/**
+ * The HTTP/1 pool under a destination's connection policy, against a real app on 127.0.0.1:
+ * `maxConnections` makes requests wait (FIFO) for a connection of their group, a released
+ * connection goes to the next one, and `idleTimeoutMs` closes idle connections.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import type { WeftError } from '@weft/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { upstreamTarget } from '../layers/types.js';
+import { createProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { Connector } from '../net/connector.js';
+import type { BodyTarget } from './body-target.js';
+import { type MessageHead, NO_BODY } from './head-parser.js';
+import { type ConnectionPolicy, Http1Pool } from './pool.js';
+import type { ResponseSink, UpstreamExchange } from './upstream-connection.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+/** An app that holds each request until the test releases it; counts connections. */
+async function app() {
+  const held: http.ServerResponse[] = [];
+  const waiters: (() => void)[] = [];
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    held.push(res);
+    for (const w of waiters.splice(0)) w();
+  });
+  server.on('connection', () => connections++);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    /** Resolves when `n` requests have arrived. */
+    arrived: (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (held.length >= n ? resolve() : waiters.push(check));
+        check();
+      }),
+    answer: (i: number, body: string) => held[i]?.end(body),
+  };
+}
+
+/** A client request as the pool sees it; resolves with the response body. */
+function exchange(path: string): { req: UpstreamExchange; done: Promise<string>; failed: WeftError[] } {
+  const body: Buffer[] = [];
+  const failed: WeftError[] = [];
+  let finish: (b: string) => void = () => {};
+  const done = new Promise<string>((r) => {
+    finish = r;
+  });
+  const head: MessageHead = {
+    method: 'GET',
+    target: path,
+    status: 0,
+    reason: '',
+    version: 11,
+    headers: ['host', 'app'],
+    host: 'app',
+    framing: NO_BODY,
+    close: false,
+    upgrade: '',
+    expectContinue: false,
+    contentLength: -1,
+  };
+  const sink: ResponseSink = {
+    socket: { destroyed: false } as Socket,
+    mode: 'dechunk',
+    attachBody: (_t: BodyTarget) => {},
+    writeInterim: () => {},
+    writeHead: () => {},
+    flushHead: () => {},
+    writeBody: (chunk) => {
+      body.push(Buffer.from(chunk));
+      return true;
+    },
+    endResponse: () => finish(Buffer.concat(body).toString()),
+    takeOver: () => {
+      throw new Error('no upgrades here');
+    },
+    destroy: () => finish('destroyed'),
+  };
+  const req: UpstreamExchange = {
+    head,
+    conn: sink,
+    direction: 'outbound',
+    abortUpstream: () => {},
+    fail: (e) => {
+      failed.push(e);
+      finish(`failed: ${e.message}`);
+    },
+    retryOnFreshConnection: () => false,
+  };
+  return { req, done, failed };
+}
+
+function pool(): Http1Pool {
+  const connector: Connector = {
+    connect: (target) =>
+      new Promise((resolve, reject) => {
+        const s = connect(target.port, target.address, () => resolve(s));
+        s.once('error', reject);
+      }),
+  };
+  const p = new Http1Pool({
+    connector,
+    limits: { maxHeadBytes: 64 * 1024, maxHeaders: 256 },
+    metrics: createProxyMetrics(() => 0),
+    maxIdlePerTarget: 16,
+    idleTimeoutMs: 60_000,
+  });
+  closers.push(() => p.close());
+  return p;
+}
+
+describe('Http1Pool with a connection policy', () => {
+  it('holds requests beyond maxConnections until a connection is released, in order', async () => {
+    const a = await app();
+    const p = pool();
+    const target = upstreamTarget('127.0.0.1', a.port);
+    const policy: ConnectionPolicy = { group: 'api', maxConnections: 1, idleTimeoutMs: 60_000 };
+    const first = exchange('/1');
+    const second = exchange('/2');
+    const third = exchange('/3');
+    p.forward(first.req, target, false, policy);
+    p.forward(second.req, target, false, policy);
+    p.forward(third.req, target, false, policy);
+    expect(p.waiting).toBe(2);
+    await a.arrived(1);
+    a.answer(0, 'one');
+    expect(await first.done).toBe('one');
+    await a.arrived(2);
+    a.answer(1, 'two');
+    expect(await second.done).toBe('two');
+    await a.arrived(3);
+    a.answer(2, 'three');
+    expect(await third.done).toBe('three');
+    expect(a.connections()).toBe(1);
+    expect(p.size).toBe(1);
+    expect(p.waiting).toBe(0);
+  });
+
+  it('counts groups apart, and closes an idle connection to another target to make room', async () => {
+    const a = await app();
+    const b = await app();
+    const p = pool();
+    const policy: ConnectionPolicy = { group: 'api', maxConnections: 1, idleTimeoutMs: 60_000 };
+    const toA = exchange('/a');
+    p.forward(toA.req, upstreamTarget('127.0.0.1', a.port), false, policy);
+    // Another destination's group is not limited by this one.
+    const other = exchange('/other');
+    p.forward(other.req, upstreamTarget('127.0.0.1', b.port), false, { ...policy, group: 'web' });
+    expect(p.waiting).toBe(0);
+    await a.arrived(1);
+    a.answer(0, 'a');
+    expect(await toA.done).toBe('a');
+    // The group's one connection is idle (to a); a request to b replaces it.
+    const toB = exchange('/b');
+    p.forward(toB.req, upstreamTarget('127.0.0.1', b.port), false, policy);
+    await b.arrived(2);
+    b.answer(0, 'other');
+    b.answer(1, 'b');
+    expect(await toB.done).toBe('b');
+    expect(await other.done).toBe('other');
+    expect(p.size).toBe(2);
+  });
+
+  it('closes an idle connection after the policy idle timeout', async () => {
+    const a = await app();
+    const p = pool();
+    const x = exchange('/x');
+    p.forward(x.req, upstreamTarget('127.0.0.1', a.port), false, {
+      group: 'api',
+      maxConnections: 10,
+      idleTimeoutMs: 20,
+    });
+    await a.arrived(1);
+    a.answer(0, 'x');
+    expect(await x.done).toBe('x');
+    // The pool forgets the connection when its idle timer closes it (no timing asserted).
+    await new Promise<void>((resolve) => {
+      const check = () => (p.size === 0 ? resolve() : setImmediate(check));
+      check();
+    });
+    expect(p.size).toBe(0);
+  });
+
+  it('hands a waiting request a new connection when the failed dial frees the slot', async () => {
+    const a = await app();
+    const p = pool();
+    const dead = http.createServer();
+    dead.listen(0, '127.0.0.1');
+    await once(dead, 'listening');
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const policy: ConnectionPolicy = { group: 'api', maxConnections: 1, idleTimeoutMs: 60_000 };
+    const refused = exchange('/dead');
+    const next = exchange('/next');
+    p.forward(refused.req, upstreamTarget('127.0.0.1', deadPort), false, policy);
+    p.forward(next.req, upstreamTarget('127.0.0.1', a.port), false, policy);
+    expect(p.waiting).toBe(1);
+    expect(await refused.done).toMatch(/^failed/);
+    await a.arrived(1);
+    a.answer(0, 'next');
+    expect(await next.done).toBe('next');
+  });
+});
