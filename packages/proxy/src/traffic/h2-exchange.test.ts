@@ -46,6 +46,11 @@ async function app() {
     for (const w of opened.filter((w) => attempt === w.attempt)) w.resolve();
     if (path === '/refuse-first' && attempt === '1')
       return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    if (path === '/goaway-first' && attempt === '1') {
+      // GOAWAY naming the stream before this one as the last processed: this one is refused.
+      stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR, (stream.id ?? 1) - 2);
+      return;
+    }
     if (path === '/unavailable-at-once' && attempt === '1') {
       // Fails before reading any of the body, which the client is still sending.
       stream.respond({ ':status': 200, 'content-type': GRPC, 'grpc-status': '14' }, { endStream: true });
@@ -290,6 +295,21 @@ describe('HTTP/2 attempts', () => {
     const r = await call(session, { path: '/refuse-first', body: 'once' });
     expect(r).toMatchObject({ status: 200, body: 'ok:2:once' });
     expect(attempts(a.seen)).toEqual(['2']);
+  });
+
+  it('retries a POST whose stream a GOAWAY left unprocessed, on a new session', async () => {
+    const a = await app();
+    const { session, sidecar } = await sidecarTo([a.port], policy({}));
+    expect((await call(session, { path: '/warm', body: 'w' })).body).toBe('ok:1:w');
+    const r = await call(session, { path: '/goaway-first', body: 'g' });
+    expect(r).toMatchObject({ status: 200, body: 'ok:2:g' });
+    expect(a.seen.map((s) => [s.path, s.attempt])).toEqual([
+      ['/warm', '1'],
+      ['/goaway-first', '2'],
+    ]);
+    expect(sidecar.metrics.registry.render()).toContain(
+      'weft_proxy_upstream_attempts_total{backend="grpc.shop:80",outcome="refused-stream"} 1',
+    );
   });
 
   it('retries a reset GET on `reset`, never a reset POST', async () => {
