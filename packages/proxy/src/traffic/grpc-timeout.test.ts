@@ -13,6 +13,8 @@ describe('grpcTimeoutMs', () => {
     expect(grpcTimeoutMs('text/plain', '5S')).toBeUndefined();
     expect(grpcTimeoutMs(undefined, '5S')).toBeUndefined();
     expect(grpcTimeoutMs('application/grpc', undefined)).toBeUndefined();
+    expect(grpcTimeoutMs('application/grpc', '99999999H')).toBeUndefined();
+    expect(grpcTimeoutMs('application/grpc', '596H')).toBe(596 * 3_600_000);
     for (const bad of ['', '5', 'S', '-5S', '5s', '123456789S', '1.5S', '5 S']) {
       expect(grpcTimeoutMs('application/grpc', bad)).toBeUndefined();
     }
