@@ -1,8 +1,6 @@
 /**
- * HTTP/2 and gRPC attempts in one in-process sidecar over real h2c sockets: retries on a
- * listed gRPC status (trailers-only), refused streams and resets, bodies replayed whole and
- * a 100 KiB one not retried, per-try and request timeouts (504, or gRPC DEADLINE_EXCEEDED),
- * and request limits (503, or gRPC UNAVAILABLE).
+ * HTTP/2 and gRPC attempts in an in-process sidecar over real h2c sockets: retries (listed gRPC
+ * status, refused stream, GOAWAY, reset, connect failure), body replay, timeouts, limits, idle.
  */
 import { once } from 'node:events';
 import http2 from 'node:http2';
@@ -46,6 +44,11 @@ async function app() {
     for (const w of opened.filter((w) => attempt === w.attempt)) w.resolve();
     if (path === '/refuse-first' && attempt === '1')
       return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    if (path === '/goaway-first' && attempt === '1') {
+      // GOAWAY naming the stream before this one as the last processed: this one is refused.
+      stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR, (stream.id ?? 1) - 2);
+      return;
+    }
     if (path === '/unavailable-at-once' && attempt === '1') {
       // Fails before reading any of the body, which the client is still sending.
       stream.respond({ ':status': 200, 'content-type': GRPC, 'grpc-status': '14' }, { endStream: true });
@@ -135,7 +138,10 @@ function policy(o: {
 }
 
 /** A sidecar whose upstream listener for AUTHORITY balances over the apps on `ports`; an h2c session to it. */
-async function sidecarTo(ports: number[], p: Destination__Output['policy']) {
+async function sidecarTo(
+  ports: (number | { address: string; port: number })[],
+  p: Destination__Output['policy'],
+) {
   const state = new DiscoveryState();
   const sidecar = new Sidecar(
     defaultProxyOptions({
@@ -152,9 +158,8 @@ async function sidecarTo(ports: number[], p: Destination__Output['policy']) {
   );
   const listening = await sidecar.start();
   closers.push(() => sidecar.close());
-  const endpoints = ports.map((port) => ({
-    address: '127.0.0.1',
-    port,
+  const endpoints = ports.map((e) => ({
+    ...(typeof e === 'number' ? { address: '127.0.0.1', port: e } : e),
     identity: '',
     weight: 1,
     zone: '',
@@ -197,13 +202,20 @@ interface Answer {
 
 function call(
   session: http2.ClientHttp2Session,
-  o: { path: string; method?: string; body?: string | Buffer; grpc?: boolean },
+  o: {
+    path: string;
+    method?: string;
+    body?: string | Buffer;
+    grpc?: boolean;
+    headers?: Record<string, string>;
+  },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = session.request({
       ':path': o.path,
       ':method': o.method ?? 'POST',
       ...(o.grpc === true ? { 'content-type': GRPC, te: 'trailers' } : {}),
+      ...o.headers,
     });
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
@@ -292,6 +304,21 @@ describe('HTTP/2 attempts', () => {
     expect(attempts(a.seen)).toEqual(['2']);
   });
 
+  it('retries a POST whose stream a GOAWAY left unprocessed, on a new session', async () => {
+    const a = await app();
+    const { session, sidecar } = await sidecarTo([a.port], policy({}));
+    expect((await call(session, { path: '/warm', body: 'w' })).body).toBe('ok:1:w');
+    const r = await call(session, { path: '/goaway-first', body: 'g' });
+    expect(r).toMatchObject({ status: 200, body: 'ok:2:g' });
+    expect(a.seen.map((s) => [s.path, s.attempt])).toEqual([
+      ['/warm', '1'],
+      ['/goaway-first', '2'],
+    ]);
+    expect(sidecar.metrics.registry.render()).toContain(
+      'weft_proxy_upstream_attempts_total{backend="grpc.shop:80",outcome="refused-stream"} 1',
+    );
+  });
+
   it('retries a reset GET on `reset`, never a reset POST', async () => {
     const a = await app();
     const { session } = await sidecarTo([a.port], policy({ conditions: ['reset'] }));
@@ -304,10 +331,12 @@ describe('HTTP/2 attempts', () => {
 
   it('retries after a connect failure on another endpoint', async () => {
     const a = await app();
-    const dead = await app();
-    const deadPort = dead.port;
-    await closers.pop()?.(); // the dead app's port is now closed
-    const { session, sidecar } = await sidecarTo([a.port, deadPort], policy({}));
+    // Nothing listens on 127.0.0.2 at a port held on 127.0.0.1: refused, and no other test can take it.
+    const held = await app();
+    const { session, sidecar } = await sidecarTo(
+      [a.port, { address: '127.0.0.2', port: held.port }],
+      policy({}),
+    );
     for (let i = 0; i < 4; i++)
       expect((await call(session, { path: '/x', body: String(i) })).status).toBe(200);
     // Strict rotation picks the dead endpoint at least once in four requests; each was retried.
@@ -329,12 +358,15 @@ describe('HTTP/2 attempts', () => {
     expect(decodeURIComponent(grpc.headers['grpc-message'] as string)).toMatch(/per-try timeout of 50 ms/);
   });
 
-  it('answers 504 naming the request timeout', async () => {
+  it("answers 504 naming the request timeout; a gRPC call's own grpc-timeout shortens it", async () => {
     const a = await app();
-    const { session } = await sidecarTo([a.port], policy({ request: 0.1 }));
+    const { session } = await sidecarTo([a.port], policy({ request: 0.2 }));
     const r = await call(session, { path: '/hang', method: 'GET' });
     expect(r.status).toBe(504);
-    expect(r.body).toMatch(/request timeout of 100 ms/);
+    expect(r.body).toMatch(/request timeout of 200 ms/);
+    const grpc = await call(session, { path: '/hang', grpc: true, headers: { 'grpc-timeout': '100m' } });
+    expect(grpc.headers['grpc-status']).toBe('4');
+    expect(decodeURIComponent(grpc.headers['grpc-message'] as string)).toMatch(/request timeout of 100 ms/);
   });
 
   it('fails fast with 503 (gRPC UNAVAILABLE) beyond the active and pending limits', async () => {

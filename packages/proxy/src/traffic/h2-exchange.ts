@@ -24,6 +24,7 @@ import {
 import type { H2Request } from '../http2/h2-request.js';
 import { DialError } from '../net/connector.js';
 import type { EndpointMessage } from './destination-traffic.js';
+import { grpcTimeoutMs } from './grpc-timeout.js';
 import { endpointTarget } from './http1-exchange.js';
 import type { AttemptJudge, AttemptResponse, Exchange } from './traffic-pipeline.js';
 
@@ -31,6 +32,7 @@ import type { AttemptJudge, AttemptResponse, Exchange } from './traffic-pipeline
 export class H2Exchange implements Exchange {
   readonly request: RouteRequest;
   readonly signal: AbortSignal;
+  readonly clientTimeoutMs?: number;
   private readonly controller = new AbortController();
   private readonly replay = new ReplayBuffer();
   private bodyComplete = false;
@@ -48,6 +50,8 @@ export class H2Exchange implements Exchange {
   ) {
     this.request = { method: client.method, path: client.path, header: (name) => client.header(name) };
     this.signal = this.controller.signal;
+    const deadline = grpcTimeoutMs(client.header('content-type'), client.header('grpc-timeout'));
+    if (deadline !== undefined) this.clientTimeoutMs = deadline;
     const down = client.stream;
     down.on('data', (chunk: Buffer) => this.bodyChunk(chunk));
     down.once('end', () => {

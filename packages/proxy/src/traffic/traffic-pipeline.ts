@@ -68,6 +68,11 @@ export interface Exchange {
   ): Promise<AttemptResponse>;
   /** Body bytes seen so far and whether all are held for a replay. */
   body(): { readonly bytes: number; readonly replayable: boolean };
+  /**
+   * A timeout the client set on the request itself (gRPC's `grpc-timeout`), in ms: the request
+   * timeout is the shorter of it and the route's.
+   */
+  readonly clientTimeoutMs?: number;
   /** Set when the client went away: no further attempts are made. */
   readonly signal?: AbortSignal;
   /** Told the route and backend chosen, before the first attempt (telemetry). */
@@ -133,7 +138,7 @@ export async function sendThroughTraffic(
   }
   let release = true;
   try {
-    const timeoutMs = selection.route.timeoutMs;
+    const timeoutMs = shorter(selection.route.timeoutMs, exchange.clientTimeoutMs);
     const result = await runWithRetries<EndpointMessage, AttemptResponse>({
       balancer,
       policy: selection.route.retry,
@@ -168,6 +173,10 @@ export async function sendThroughTraffic(
   } finally {
     if (release) admitted.permit.release();
   }
+}
+
+function shorter(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** A metrics label for an attempt's outcome: the status class, a failed gRPC status, or the failure kind. */
