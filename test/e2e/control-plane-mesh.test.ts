@@ -3,120 +3,54 @@
  * issues SVIDs (join tokens) and serves Discovery; proxy B registers service "b"; proxy A
  * subscribes to it and carries a request over mTLS to B's app.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createIdentityMaterial, createJoinToken, writeIdentityDir } from '@weft/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ProxyProcess, startProxy, WEFT_BIN } from './proxy-support/processes.js';
+import {
+  type ControlPlaneProcess,
+  createMeshFolder,
+  type MeshFolder,
+  stopControlPlane,
+} from './proxy-support/control-plane.js';
+import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 
-let dir: string;
-let controlPlane: ChildProcess;
-let cpPorts: { grpc: number; admin: number };
+let mesh: MeshFolder;
+let controlPlane: ControlPlaneProcess | undefined;
 let app: http.Server;
 let a: ProxyProcess | undefined;
 let b: ProxyProcess | undefined;
 const seen: string[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'weft-e2e-cp-'));
-  const material = createIdentityMaterial({
-    trustDomain: 'cluster.local',
-    anchorValidityMs: 86_400_000,
-    issuerValidityMs: 86_400_000,
-  });
-  await writeIdentityDir(join(dir, 'identity'), material);
-  const token = (sa: string) =>
-    createJoinToken({
-      key: material.tokenKey,
-      trustDomain: 'cluster.local',
-      namespace: 'default',
-      serviceAccount: sa,
-      ttlMs: 3_600_000,
-      now: Date.now(),
-    });
-  writeFileSync(join(dir, 'a.token'), token('a'));
-  writeFileSync(join(dir, 'b.token'), token('b'));
-  mkdirSync(join(dir, 'config'));
-  writeFileSync(
-    join(dir, 'config', 'b.yaml'),
-    'apiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: default}\nspec:\n  ports: [{name: http, port: 80, targetPort: 8080}]\n',
+  mesh = await createMeshFolder(
+    {
+      'b.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: default}\nspec:\n  ports: [{name: http, port: 80, targetPort: 8080}]\n',
+    },
+    ['a', 'b'],
   );
-
   app = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     res.end('hello from b');
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-
-  controlPlane = spawn(
-    process.execPath,
-    [
-      WEFT_BIN,
-      'control-plane',
-      '--config-dir',
-      join(dir, 'config'),
-      '--identity-dir',
-      join(dir, 'identity'),
-      '--listen',
-      '127.0.0.1:0',
-      '--admin-listen',
-      '127.0.0.1:0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  cpPorts = await new Promise((resolve, reject) => {
-    let out = '';
-    controlPlane.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0] as string));
-    });
-    controlPlane.once('exit', (code) => reject(new Error(`control plane exited ${code}`)));
+  controlPlane = await mesh.start();
+  b = await startProxy(mesh.proxyFlags('b', controlPlane.grpc), {
+    WEFT_INBOUND: `80=127.0.0.1:${(app.address() as AddressInfo).port}`,
   });
-
-  const common = (sa: string) => [
-    '--control-plane',
-    `127.0.0.1:${cpPorts.grpc}`,
-    '--ca-file',
-    join(dir, 'identity', 'ca.crt'),
-    '--token-file',
-    join(dir, `${sa}.token`),
-    '--namespace',
-    'default',
-    '--service-account',
-    sa,
-    '--service',
-    sa,
-    '--workload',
-    `${sa}-1`,
-    '--listen-host',
-    '127.0.0.1',
-    '--admin-host',
-    '127.0.0.1',
-    '--inbound-port',
-    '0',
-    '--outbound-port',
-    '0',
-    '--admin-port',
-    '0',
-  ];
-  b = await startProxy(common('b'), { WEFT_INBOUND: `80=127.0.0.1:${(app.address() as AddressInfo).port}` });
-  a = await startProxy([...common('a'), '--upstream', 'b.default.svc.cluster.local:80=127.0.0.1:0']);
+  a = await startProxy([
+    ...mesh.proxyFlags('a', controlPlane.grpc),
+    '--upstream',
+    'b.default.svc.cluster.local:80=127.0.0.1:0',
+  ]);
 }, 120_000);
 
 afterAll(async () => {
   await a?.stop();
   await b?.stop();
-  if (controlPlane?.exitCode === null) {
-    controlPlane.kill('SIGTERM');
-    await once(controlPlane, 'exit');
-  }
+  await stopControlPlane(controlPlane, 'SIGTERM');
   app?.close();
-  rmSync(dir, { recursive: true, force: true });
+  mesh?.cleanup();
 });
 
 function get(port: number): Promise<{ status: number; body: string }> {
@@ -143,7 +77,7 @@ it('carries a request from A to B through the real control plane', async () => {
     })
     .toBe('hello from b');
   expect(seen).toContain('GET /hello');
-  const state = (await (await fetch(`http://127.0.0.1:${cpPorts.admin}/debug/state`)).json()) as {
+  const state = (await (await fetch(`http://127.0.0.1:${controlPlane?.admin}/debug/state`)).json()) as {
     proxies: { identity: string; acked: Record<string, string> }[];
   };
   const identities = state.proxies.map((p) => p.identity).sort();
