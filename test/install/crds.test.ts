@@ -211,7 +211,11 @@ describe('CRD validation', () => {
     const negQuantity = validateResource(
       split('v1alpha1', { service: 'a', backends: [{ service: 'b', weight: '-5' }] }),
     );
-    expect(negQuantity.join('\n')).toContain('non-negative');
+    expect(negQuantity.join('\n')).toContain('/spec/backends/0/weight must match pattern');
+    const negV1 = validateResource(
+      split('v1alpha1', { service: 'a', backends: [{ service: 'b', weight: -5 }] }),
+    );
+    expect(negV1.join('\n')).toContain('/spec/backends/0/weight must be >= 0');
     const none = validateResource(split('v1alpha2', { service: 'a', backends: [] }));
     expect(none.join('\n')).toContain('at least one backend is required');
     const dup = validateResource(

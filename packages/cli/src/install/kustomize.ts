@@ -12,8 +12,15 @@ import { getField, type KubeObject, objectKey, setField } from './objects.js';
 
 /** Reads the files a kustomization names; `weft install` overlays generated certificates. */
 export interface FileReader {
+  /** The file's bytes; throws when it cannot be read (e.g. ENOENT). */
   read(path: string): Buffer;
 }
+
+/**
+ * The file names kustomize recognises, in its order. crds/ uses `Kustomization`: kubectl's
+ * `apply -f DIR` reads only *.yaml, *.yml and *.json, so the folder also applies with `-f`.
+ */
+export const KUSTOMIZATION_FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
 
 export const diskReader: FileReader = { read: (path) => readFileSync(path) };
 
@@ -66,7 +73,7 @@ export function renderKustomization(dir: string, reader: FileReader = diskReader
 
 function render(dir: string, reader: FileReader, stack: readonly string[]): KubeObject[] {
   if (stack.includes(dir)) throw new KustomizeError(`kustomization cycle: ${[...stack, dir].join(' -> ')}`);
-  const file = join(dir, 'kustomization.yaml');
+  const file = kustomizationFile(dir, reader);
   const k = readYamlObjects(file, reader)[0];
   if (k === undefined) throw new KustomizeError(`${file}: empty kustomization`);
   for (const key of Object.keys(k)) {
@@ -88,6 +95,20 @@ function render(dir: string, reader: FileReader, stack: readonly string[]): Kube
   for (const p of asArray<PatchEntry>(k.patches, `${file}: patches`)) applyPatch(objects, p, file);
   checkUnique(objects, file);
   return objects;
+}
+
+/** The kustomization file of `dir` (the first recognised name that reads), or an error naming them. */
+function kustomizationFile(dir: string, reader: FileReader): string {
+  for (const name of KUSTOMIZATION_FILE_NAMES) {
+    const path = join(dir, name);
+    try {
+      reader.read(path);
+      return path;
+    } catch {
+      // try the next name
+    }
+  }
+  throw new KustomizeError(`${dir}: no ${KUSTOMIZATION_FILE_NAMES.join(', ')} in this folder`);
 }
 
 /** Parses every YAML document in a file; empty documents are skipped. */
