@@ -299,7 +299,12 @@ export class Envtest {
   }
 }
 
-/** The title of a suite that needs a real API server: names why it skips when it does. */
+/**
+ * The title of a suite that needs a real API server. When it skips, the title says why and one
+ * line on stderr says so too (the default reporter does not print the titles of skipped suites).
+ */
 export function envtestSuiteTitle(title: string, assets: EnvtestAssets): string {
-  return assets.type === 'ok' ? `${title} (real kube-apiserver)` : `${title} — skipped: ${assets.reason}`;
+  if (assets.type === 'ok') return `${title} (real kube-apiserver)`;
+  process.stderr.write(`skipping "${title}": ${assets.reason}\n`);
+  return `${title} — skipped: ${assets.reason}`;
 }
