@@ -1,14 +1,17 @@
 /**
  * Runs one client-node informer and keeps it running: client-node re-lists by itself after
  * 410 Gone but stops on any other watch error, so every error restarts it after a jittered,
- * exponential backoff. Events are batched per tick and handed on as source events.
+ * exponential backoff. The backoff resets whenever the API server answers again (a list, an
+ * opened watch, any watch event), and a 429/503 waits the server's `Retry-After` (capped) instead.
+ * Events are batched per tick and handed on as source events.
  */
-import { type KubeConfig, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { refOf } from '../model/resource-parse.js';
 import type { SourceEvent } from '../sources/config-source.js';
-import { kubeRequest } from './kube-client.js';
+import { KubeApiError, kubeRequest } from './kube-client.js';
+import { KubeWatch } from './kube-watch.js';
 import { apiVersionOf, collectionPath, type WatchedKind } from './watched-kinds.js';
 
 export interface InformerRunnerOptions {
@@ -20,10 +23,19 @@ export interface InformerRunnerOptions {
   readonly random: Random;
   readonly logger: Logger;
   readonly metrics: ControlPlaneMetrics;
-  /** Backoff after the first error; doubles per consecutive error up to `maxBackoffMs`. */
+  /** Backoff after the first error (default 500 ms); doubles per consecutive error up to `maxBackoffMs`. */
   readonly baseBackoffMs?: number;
+  /**
+   * The longest backoff (default 4 s, 4.8 s with jitter): after an outage of any length the
+   * informer is back within about 5 s of the API server's return.
+   */
   readonly maxBackoffMs?: number;
+  /** The longest `Retry-After` honoured (default 10 s); a longer one waits this long. */
+  readonly maxRetryAfterMs?: number;
 }
+
+/** Defaults of {@link InformerRunnerOptions}. */
+export const INFORMER_BACKOFF_DEFAULTS = { baseBackoffMs: 500, maxBackoffMs: 4_000, maxRetryAfterMs: 10_000 };
 
 interface ListObject {
   metadata?: { resourceVersion?: string };
@@ -43,6 +55,8 @@ export class InformerRunner {
   /** Restarts after errors so far (for tests and /debug/state). */
   restarts = 0;
   lastError: string | undefined;
+  /** The wait before the latest scheduled restart, in ms (for tests and /debug/state). */
+  lastRetryDelayMs: number | undefined;
 
   constructor(private readonly options: InformerRunnerOptions) {
     const { watched, version, kubeConfig } = options;
@@ -59,7 +73,9 @@ export class InformerRunner {
       setImmediate(() => this.listed());
       return { ...body, items };
     };
-    this.informer = makeInformer<KubernetesObject>(kubeConfig, path, list as never);
+    // A successful watch (opened, or carrying any event) means the API server answers again.
+    const watch = new KubeWatch(kubeConfig, { opened: () => this.answered(), event: () => this.answered() });
+    this.informer = new ListWatch<KubernetesObject>(path, watch, list as never, false);
     this.informer.on('add', (obj) => this.push('upsert', obj));
     this.informer.on('update', (obj) => this.push('upsert', obj));
     this.informer.on('delete', (obj) => this.push('delete', obj));
@@ -92,9 +108,18 @@ export class InformerRunner {
     this.informer.stop().catch(() => undefined);
   }
 
+  /** Consecutive failed attempts since the API server last answered. */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  private answered(): void {
+    this.failures = 0;
+  }
+
   private listed(): void {
     this.flush();
-    this.failures = 0;
+    this.answered();
     if (!this.syncedFlag) {
       this.syncedFlag = true;
       this.options.logger.info({ kind: this.kind, version: this.options.version }, 'informer synced');
@@ -106,13 +131,8 @@ export class InformerRunner {
     if (this.stopped) return;
     this.flush();
     this.lastError = describeError(err);
-    this.failures++;
-    const { baseBackoffMs = 500, maxBackoffMs = 30_000 } = this.options;
-    const delay = jitter(
-      Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(this.failures - 1, 16)),
-      0.2,
-      this.options.random,
-    );
+    const delay = this.retryDelay(err);
+    this.lastRetryDelayMs = delay;
     this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'watch' });
     this.options.logger.warn(
       { kind: this.kind, err: this.lastError, retryInMs: Math.round(delay) },
@@ -124,6 +144,22 @@ export class InformerRunner {
       this.restarts++;
       this.start();
     }, delay);
+  }
+
+  /**
+   * How long to wait before restarting: the server's Retry-After on a 429/503 (capped, up to 20%
+   * later so that replicas spread out; it does not grow the backoff), else the exponential backoff.
+   */
+  private retryDelay(err: unknown): number {
+    const d = INFORMER_BACKOFF_DEFAULTS;
+    const { baseBackoffMs = d.baseBackoffMs, maxBackoffMs = d.maxBackoffMs } = this.options;
+    if (err instanceof KubeApiError && err.retryAfterMs !== undefined) {
+      const wait = Math.min(err.retryAfterMs, this.options.maxRetryAfterMs ?? d.maxRetryAfterMs);
+      return wait * (1 + 0.2 * this.options.random.next());
+    }
+    this.failures++;
+    const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(this.failures - 1, 16));
+    return jitter(backoff, 0.2, this.options.random);
   }
 
   private push(type: 'upsert' | 'delete', obj: KubernetesObject): void {

@@ -13,6 +13,8 @@ export class KubeApiError extends WeftError {
   constructor(
     readonly statusCode: number,
     message: string,
+    /** The server's `Retry-After` on a 429 or 503, in milliseconds (uncapped). */
+    readonly retryAfterMs?: number,
   ) {
     super(
       statusCode === 404
@@ -41,21 +43,47 @@ export interface KubeRequest {
 
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-/** Sends one request; resolves with the parsed JSON body, rejects with a KubeApiError on non-2xx. */
-export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<unknown> {
+/**
+ * `Retry-After` of a 429 or 503 answer in milliseconds (delay-seconds or an HTTP date), or
+ * undefined when there is none, it does not parse, or the status does not carry one.
+ */
+export function retryAfterMs(status: number, header: string | undefined, now: number): number | undefined {
+  if ((status !== 429 && status !== 503) || header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Where a request goes and how it authenticates: the URL, TLS options and headers of `kc`. */
+export interface PreparedRequest {
+  readonly url: URL;
+  readonly options: RequestOptions;
+  readonly headers: Record<string, string | string[] | number>;
+  readonly send: typeof httpsRequest;
+}
+
+/** The URL, credentials and TLS settings for `path` on the kubeconfig's current cluster. */
+export async function prepareRequest(kc: KubeConfig, path: string): Promise<PreparedRequest> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new WeftError('FAILED_PRECONDITION', 'the kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/$/, '') + req.path);
-  const opts: RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
-  const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  const url = new URL(cluster.server.replace(/\/$/, '') + path);
+  const options: RequestOptions = {};
+  await kc.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
   const headers: Record<string, string | string[] | number> = { accept: 'application/json' };
-  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = v;
+  for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v;
+  const send = url.protocol === 'https:' ? httpsRequest : (httpRequest as typeof httpsRequest);
+  return { url, options, headers, send };
+}
+
+/** Sends one request; resolves with the parsed JSON body, rejects with a KubeApiError on non-2xx. */
+export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<unknown> {
+  const { url, options: opts, headers, send } = await prepareRequest(kc, req.path);
+  const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
   if (body !== undefined) {
     headers['content-type'] = req.contentType ?? 'application/json';
     headers['content-length'] = String(body.length);
   }
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const r = send(url, { ...opts, method: req.method, headers, timeout: req.timeoutMs ?? 30_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -86,7 +114,8 @@ export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<unk
           } catch {
             // not JSON; keep the text
           }
-          reject(new KubeApiError(status, `${req.method} ${req.path}: ${status} ${detail}`));
+          const retryAfter = retryAfterMs(status, res.headers['retry-after'], Date.now());
+          reject(new KubeApiError(status, `${req.method} ${req.path}: ${status} ${detail}`, retryAfter));
           return;
         }
         try {

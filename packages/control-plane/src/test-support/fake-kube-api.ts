@@ -42,7 +42,7 @@ export class FakeKubeApi {
   private readonly server: Server;
   private readonly collections = new Map<string, Collection>();
   private rv = 100;
-  private failNext: number[] = [];
+  private failNext: { status: number; retryAfter: string | undefined }[] = [];
   private failWritesNext: number[] = [];
   readonly writes: RecordedWrite[] = [];
   private readonly created = new Set<string>();
@@ -157,9 +157,9 @@ export class FakeKubeApi {
     for (let i = 0; i < count; i++) this.failWritesNext.push(status);
   }
 
-  /** The next `count` watch requests are answered with HTTP `status`. */
-  failWatches(count: number, status: number): void {
-    for (let i = 0; i < count; i++) this.failNext.push(status);
+  /** The next `count` watch requests are answered with HTTP `status` (and `Retry-After`, when given). */
+  failWatches(count: number, status: number, retryAfter?: string): void {
+    for (let i = 0; i < count; i++) this.failNext.push({ status, retryAfter });
   }
 
   /** How many lists and watches a collection has served. */
@@ -198,8 +198,17 @@ export class FakeKubeApi {
     return undefined;
   }
 
-  private status(res: ServerResponse, code: number, reason: string, message: string): void {
-    res.writeHead(code, { 'content-type': 'application/json' });
+  private status(
+    res: ServerResponse,
+    code: number,
+    reason: string,
+    message: string,
+    retryAfter?: string,
+  ): void {
+    res.writeHead(code, {
+      'content-type': 'application/json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
+    });
     res.end(
       JSON.stringify({
         kind: 'Status',
@@ -291,11 +300,13 @@ export class FakeKubeApi {
       c.watches++;
       const failure = this.failNext.shift();
       if (failure !== undefined) {
-        this.status(res, failure, 'InternalError', 'injected watch failure');
+        this.status(res, failure.status, 'InternalError', 'injected watch failure', failure.retryAfter);
         return;
       }
       const from = Number(url.searchParams.get('resourceVersion') ?? '0');
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      // As the real API server does: the answer starts at once, before any event.
+      res.flushHeaders();
       if (from < c.compactedRv) {
         const gone = {
           kind: 'Status',
