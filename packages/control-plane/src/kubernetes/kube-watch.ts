@@ -21,7 +21,7 @@ export interface WatchObserver {
   event(type: string): void;
 }
 
-type Callback = (phase: string, apiObj: any, watchObj?: any) => void;
+type Callback = Parameters<Watch['watch']>[2];
 
 export class KubeWatch extends Watch {
   constructor(
