@@ -181,6 +181,7 @@ export class InformerRunner {
           apiVersion: String(object.apiVersion),
           ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }),
           ...(meta.uid === undefined ? {} : { uid: meta.uid }),
+          ...(typeof meta.generation === 'number' ? { generation: meta.generation } : {}),
         },
       });
     }

@@ -44,7 +44,7 @@ afterEach(async () => {
 const split = (weights: [number, number]) => ({
   apiVersion: 'split.smi-spec.io/v1alpha2',
   kind: 'TrafficSplit',
-  metadata: { name: 'podinfo', namespace: 'test', uid: 'uid-1' },
+  metadata: { name: 'podinfo', namespace: 'test', uid: 'uid-1', generation: weights[1] < 0 ? 3 : 4 },
   spec: {
     service: 'podinfo',
     backends: [
@@ -66,10 +66,12 @@ describe('KubernetesStatusWriter', () => {
       contentType: 'application/merge-patch+json',
       body: {
         status: {
+          observedGeneration: 3,
           conditions: [
             {
               type: 'Accepted',
               status: 'False',
+              observedGeneration: 3,
               reason: 'Invalid',
               message: 'spec.backends[1].weight: weight must be a non-negative number, got -5',
             },
@@ -97,7 +99,12 @@ describe('KubernetesStatusWriter', () => {
     await expect.poll(() => api.writes.length).toBe(3);
     expect(api.writes[2]).toMatchObject({
       method: 'PATCH',
-      body: { status: { conditions: [{ type: 'Accepted', status: 'True' }] } },
+      body: {
+        status: {
+          observedGeneration: 4,
+          conditions: [{ type: 'Accepted', status: 'True', observedGeneration: 4 }],
+        },
+      },
     });
   });
 

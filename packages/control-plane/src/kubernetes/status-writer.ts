@@ -1,7 +1,7 @@
 /**
- * Kubernetes mode: writes each resource's condition back — an `Accepted` condition in the
- * status subresource (Gateway API style `status.parents` for HTTPRoute) — and a Warning Event for
- * every rejection. Writes are queued per resource (latest condition wins) and never block the model.
+ * Kubernetes mode: writes each resource's condition back — an `Accepted` condition with the
+ * `observedGeneration` it describes in the status subresource (Gateway API style `status.parents`
+ * for HTTPRoute) — and a Warning Event for every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -115,6 +115,7 @@ export class KubernetesStatusWriter implements StatusReporter {
       reason: accepted ? 'Accepted' : condition.reason,
       message: accepted ? 'accepted by the weft control plane' : condition.message,
       lastTransitionTime: now,
+      ...(origin.generation === undefined ? {} : { observedGeneration: origin.generation }),
     };
     if (watched?.status === true && origin.apiVersion !== undefined) {
       const version = origin.apiVersion.slice(origin.apiVersion.lastIndexOf('/') + 1);
@@ -128,7 +129,10 @@ export class KubernetesStatusWriter implements StatusReporter {
                 conditions: [cond],
               })),
             }
-          : { conditions: [cond] };
+          : {
+              ...(origin.generation === undefined ? {} : { observedGeneration: origin.generation }),
+              conditions: [cond],
+            };
       await kubeRequest(this.options.kubeConfig, {
         method: 'PATCH',
         path,

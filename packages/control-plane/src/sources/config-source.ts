@@ -34,6 +34,8 @@ export interface Origin {
   readonly apiVersion?: string;
   readonly resourceVersion?: string;
   readonly uid?: string;
+  /** metadata.generation: what a status condition's observedGeneration reports (Kubernetes mode). */
+  readonly generation?: number;
 }
 
 /** A proxy's announcement of its workload on its discovery stream (local mode). */
