@@ -35,6 +35,19 @@ export interface KubernetesSourceOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** One informer as /debug/state shows it. */
+export interface InformerState {
+  readonly kind: string;
+  readonly synced: boolean;
+  /** Restarts after errors so far. */
+  readonly restarts: number;
+  readonly lastError: string | undefined;
+  /** Failed attempts since the API server last answered (0 while it answers). */
+  readonly consecutiveFailures: number;
+  /** The wait before the latest restart, in ms. */
+  readonly lastRetryDelayMs: number | undefined;
+}
+
 export class KubernetesSource implements ConfigSource {
   readonly name = 'kubernetes';
   private readonly runners = new Map<string, InformerRunner>();
@@ -95,12 +108,14 @@ export class KubernetesSource implements ConfigSource {
   }
 
   /** Informer state for /debug/state and tests. */
-  informers(): { kind: string; synced: boolean; restarts: number; lastError: string | undefined }[] {
+  informers(): InformerState[] {
     return [...this.runners.values()].map((r) => ({
       kind: r.kind,
       synced: r.synced,
       restarts: r.restarts,
       lastError: r.lastError,
+      consecutiveFailures: r.consecutiveFailures,
+      lastRetryDelayMs: r.lastRetryDelayMs,
     }));
   }
 

@@ -34,6 +34,12 @@ export class ConditionTracker {
     return same(before, after) ? undefined : after;
   }
 
+  /** The overall condition of resource `key`, if it has one. */
+  get(key: string): Condition | undefined {
+    const perSvc = this.bySvc.get(key);
+    return perSvc === undefined ? undefined : merge(perSvc);
+  }
+
   /** Forgets a resource; true when it had a condition. */
   delete(key: string): boolean {
     return this.bySvc.delete(key);

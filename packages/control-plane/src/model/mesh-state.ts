@@ -93,6 +93,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
     const dirty = new Set<string>();
     const rebuildSvc = new Set<string>();
     const changedConditions: ConditionChange[] = [];
+    const regenerated = new Set<string>();
     let all = false;
     for (const event of events) {
       switch (event.type) {
@@ -123,6 +124,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
               });
           }
           const old = this.store.get(key);
+          if (old !== undefined && old.origin.generation !== event.origin.generation) regenerated.add(key);
           const stored = { ref: event.ref, origin: event.origin, parsed };
           if (old !== undefined && !wasRejected && sameMeshView(old.parsed, parsed)) {
             // Status or other churn weft does not read (pod phase, conditions): nothing to recompute.
@@ -177,6 +179,13 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
     for (const svc of dirtySvc) {
       dirty.add(keys.service(svc));
       this.reevaluate(svc, changedConditions);
+    }
+    // A new generation keeping its condition still gets it written, with the new observedGeneration.
+    for (const key of regenerated) {
+      const s = this.store.get(key);
+      const condition = this.conditions.get(key);
+      if (s !== undefined && condition !== undefined && !changedConditions.some((c) => refKey(c.ref) === key))
+        changedConditions.push({ ref: s.ref, origin: s.origin, condition });
     }
     const changed = all || dirty.size > 0 || changedConditions.length > 0;
     if (changed) this.revision++;
