@@ -152,7 +152,7 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('control plane on a real
         );
       }, POLL)
       .toBe(true);
-  });
+  }, 90_000);
 
   it('resumes after two API server outages with its backoff reset, and sees a change made after the return', async () => {
     const name = 'web-v1alpha2';
