@@ -89,6 +89,7 @@ describe('InformerRunner backoff', () => {
     const retryAfter = await nextRestart(1);
     expect(retryAfter).toBeGreaterThanOrEqual(3000);
     expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(runner.recentRetries.map((r) => r.reason)).toEqual(['backoff', 'retry-after']);
     expect(runner.consecutiveFailures).toBe(1);
     await expect.poll(() => runner.consecutiveFailures).toBe(0);
 

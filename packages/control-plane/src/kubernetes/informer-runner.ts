@@ -34,6 +34,16 @@ export interface InformerRunnerOptions {
   readonly maxRetryAfterMs?: number;
 }
 
+/** One scheduled restart: when (the clock's monotonic ms), how long it waits, and why that long. */
+export interface ScheduledRetry {
+  readonly atMs: number;
+  readonly delayMs: number;
+  readonly reason: 'backoff' | 'retry-after';
+}
+
+/** Scheduled restarts an informer remembers. */
+export const RECENT_RETRIES = 16;
+
 /** Defaults of {@link InformerRunnerOptions}. */
 export const INFORMER_BACKOFF_DEFAULTS = { baseBackoffMs: 500, maxBackoffMs: 4_000, maxRetryAfterMs: 10_000 };
 
@@ -57,6 +67,8 @@ export class InformerRunner {
   lastError: string | undefined;
   /** The wait before the latest scheduled restart, in ms (for tests and /debug/state). */
   lastRetryDelayMs: number | undefined;
+  /** The latest restarts scheduled (at most {@link RECENT_RETRIES}), oldest first, for /debug/state. */
+  readonly recentRetries: ScheduledRetry[] = [];
 
   constructor(private readonly options: InformerRunnerOptions) {
     const { watched, version, kubeConfig } = options;
@@ -131,8 +143,10 @@ export class InformerRunner {
     if (this.stopped) return;
     this.flush();
     this.lastError = describeError(err);
-    const delay = this.retryDelay(err);
+    const { delay, reason } = this.retryDelay(err);
     this.lastRetryDelayMs = delay;
+    this.recentRetries.push({ atMs: this.options.clock.monotonic(), delayMs: delay, reason });
+    if (this.recentRetries.length > RECENT_RETRIES) this.recentRetries.shift();
     this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'watch' });
     this.options.logger.warn(
       { kind: this.kind, err: this.lastError, retryInMs: Math.round(delay) },
@@ -150,16 +164,16 @@ export class InformerRunner {
    * How long to wait before restarting: the server's Retry-After on a 429/503 (capped, up to 20%
    * later so that replicas spread out; it does not grow the backoff), else the exponential backoff.
    */
-  private retryDelay(err: unknown): number {
+  private retryDelay(err: unknown): { delay: number; reason: ScheduledRetry['reason'] } {
     const d = INFORMER_BACKOFF_DEFAULTS;
     const { baseBackoffMs = d.baseBackoffMs, maxBackoffMs = d.maxBackoffMs } = this.options;
     if (err instanceof KubeApiError && err.retryAfterMs !== undefined) {
       const wait = Math.min(err.retryAfterMs, this.options.maxRetryAfterMs ?? d.maxRetryAfterMs);
-      return wait * (1 + 0.2 * this.options.random.next());
+      return { delay: wait * (1 + 0.2 * this.options.random.next()), reason: 'retry-after' };
     }
     this.failures++;
     const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(this.failures - 1, 16));
-    return jitter(backoff, 0.2, this.options.random);
+    return { delay: jitter(backoff, 0.2, this.options.random), reason: 'backoff' };
   }
 
   private push(type: 'upsert' | 'delete', obj: KubernetesObject): void {

@@ -17,7 +17,7 @@ import {
 } from '@weft/core';
 import { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from '../sources/config-source.js';
-import { InformerRunner } from './informer-runner.js';
+import { InformerRunner, type ScheduledRetry } from './informer-runner.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.js';
 
@@ -46,6 +46,8 @@ export interface InformerState {
   readonly consecutiveFailures: number;
   /** The wait before the latest restart, in ms. */
   readonly lastRetryDelayMs: number | undefined;
+  /** The latest restarts scheduled, oldest first. */
+  readonly recentRetries: readonly ScheduledRetry[];
 }
 
 export class KubernetesSource implements ConfigSource {
@@ -116,6 +118,7 @@ export class KubernetesSource implements ConfigSource {
       lastError: r.lastError,
       consecutiveFailures: r.consecutiveFailures,
       lastRetryDelayMs: r.lastRetryDelayMs,
+      recentRetries: [...r.recentRetries],
     }));
   }
 
