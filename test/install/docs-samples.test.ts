@@ -2,6 +2,8 @@
 // TrafficSplit, TrafficPolicy and AuthorizationPolicy in them validates against the CRD schema
 // (OpenAPI with unknown fields rejected, and the CEL rules) and parses with weft's zod schema;
 // the mesh config sample parses as a mesh config. Some samples must exist, Flagger's among them.
+// With a real kube-apiserver (KUBEBUILDER_ASSETS), every sample is also applied to it with
+// server-side apply, after crds/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,9 +14,10 @@ import {
   trafficPolicySchema,
   trafficSplitSchema,
 } from '@weft/api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
 import { REPO, validateResource } from './crd-validator.js';
 import { parseYamlStream } from './fixtures.js';
 
@@ -157,4 +160,59 @@ describe('docs samples', () => {
       }
     }
   });
+});
+
+const assets = envtestAssets();
+const applicable = samples.filter(
+  (s) => typeof s.resource.apiVersion === 'string' && typeof s.resource.metadata?.name === 'string',
+);
+
+describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('docs samples on a real API server', assets), () => {
+  let env: Envtest;
+  beforeAll(async () => {
+    if (assets.type !== 'ok') return;
+    env = await Envtest.start(assets);
+    const crds = await env.kubectl(['apply', '--server-side', '-f', join(REPO, 'crds')]);
+    if (crds.code !== 0) throw new Error(crds.stderr);
+    await env.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '--all']);
+    const namespaces = new Set(applicable.map((s) => s.resource.metadata.namespace ?? 'default'));
+    // No controller-manager runs: create the ServiceAccounts pods run as.
+    const accounts = new Set([...namespaces].map((ns) => `${ns}/default`));
+    for (const { resource: r } of applicable) {
+      const sa = r.spec?.serviceAccountName ?? r.spec?.template?.spec?.serviceAccountName;
+      if (typeof sa === 'string') accounts.add(`${r.metadata.namespace ?? 'default'}/${sa}`);
+    }
+    const r = await env.kubectl(
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          ...[...namespaces].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+          ...[...accounts].map((key) => {
+            const [namespace, name] = key.split('/');
+            return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } };
+          }),
+        ],
+      }),
+    );
+    if (r.code !== 0) throw new Error(r.stderr);
+  }, 90_000);
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('has samples to apply', () => {
+    expect(applicable.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(applicable.map((s) => [`${s.where} ${s.resource.kind} ${s.resource.metadata.name}`, s]))(
+    '%s applies with server-side apply',
+    async (_name, s) => {
+      // kubectl reads YAML 1.1; the samples read the same in 1.1 and 1.2 (checked above).
+      const r = await env.kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(s.resource));
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    },
+  );
 });
