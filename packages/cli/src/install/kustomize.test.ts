@@ -39,6 +39,17 @@ describe('field paths', () => {
 });
 
 describe('renderKustomization', () => {
+  it('reads a folder whose kustomization is named Kustomization, as crds/ does', () => {
+    write('crds/Kustomization', 'resources: [a.yaml]\n');
+    write('crds/a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n');
+    write('kustomization.yaml', 'resources: [crds]\n');
+    expect(renderKustomization(dir).map((o) => o.metadata?.name)).toEqual(['a']);
+    rmSync(join(dir, 'crds', 'Kustomization'));
+    expect(() => renderKustomization(dir)).toThrow(
+      'no kustomization.yaml, kustomization.yml, Kustomization in this folder',
+    );
+  });
+
   it('renders resources, secrets, replacements and JSON patches', () => {
     write('base/kustomization.yaml', 'resources: [cm.yaml]\n');
     write(

@@ -108,6 +108,17 @@ describe('KubernetesStatusWriter', () => {
     });
   });
 
+  it('writes status again for a new generation whose condition did not change', async () => {
+    api.apply(split([90, 10]));
+    await expect.poll(() => api.writes.length).toBe(1);
+    const next = split([80, 20]);
+    api.apply({ ...next, metadata: { ...next.metadata, generation: 5 } });
+    await expect.poll(() => api.writes.length).toBe(2);
+    expect(api.writes[1]).toMatchObject({
+      body: { status: { observedGeneration: 5, conditions: [{ status: 'True', observedGeneration: 5 }] } },
+    });
+  });
+
   it('writes HTTPRoute status per Service parent', async () => {
     api.apply({
       apiVersion: 'gateway.networking.k8s.io/v1',
