@@ -1,6 +1,9 @@
 // crds/ and `weft install` on a real kube-apiserver 1.32: applied with server-side apply (both
 // `-f crds/` and `-k crds/`), accepted within the CEL cost budget, established; and invalid
 // resources refused with their messages.
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '@weft/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../install/crd-validator.js';
@@ -80,6 +83,27 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('install on a real API s
     await deleteCrds();
   });
 
+  it('applies `kubectl apply --server-side -k install/` (kustomize reads crds/ through its Kustomization)', async () => {
+    const identity = opensslIdentityDir();
+    const root = mkdtempSync(join(tmpdir(), 'weft-kustomize-'));
+    try {
+      cpSync(join(REPO, 'install'), join(root, 'install'), { recursive: true });
+      cpSync(join(REPO, 'crds'), join(root, 'crds'), { recursive: true });
+      const ids = join(root, 'install', 'identity');
+      for (const f of readdirSync(identity.dir)) cpSync(join(identity.dir, f), join(ids, f));
+      runInjectorCertScript(ids);
+      const r = await env.kubectl(['apply', '--server-side', '-k', join(root, 'install')]);
+      ok(r);
+      expect(r.stdout).toContain(
+        'customresourcedefinition.apiextensions.k8s.io/trafficsplits.split.smi-spec.io serverside-applied',
+      );
+      await expectEstablished();
+    } finally {
+      identity.cleanup();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('applies `weft install | kubectl apply --server-side -f -`', async () => {
     const identity = opensslIdentityDir();
     try {
@@ -94,9 +118,9 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('install on a real API s
         'mutatingwebhookconfiguration.admissionregistration.k8s.io/weft-injector serverside-applied',
       );
       await expectEstablished();
-      // Applying the same stream again is a no-op conflict-free update.
+      // Applying the same stream again is a conflict-free update. (Nothing is deleted: without a
+      // controller-manager a deleted namespace stays Terminating.)
       ok(await env.kubectl(['apply', '--server-side', '-f', '-'], manifest));
-      ok(await env.kubectl(['delete', '-f', '-', '--wait=false'], manifest));
     } finally {
       identity.cleanup();
     }
