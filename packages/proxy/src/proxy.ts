@@ -14,6 +14,7 @@ import { H2Pool } from './http2/h2-pool.js';
 import { H2Server } from './http2/h2-server.js';
 import { authorize } from './layers/authorize.js';
 import { resolveDestination } from './layers/resolve-destination.js';
+import { TargetPolicySource } from './layers/target-policy.js';
 import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
@@ -74,6 +75,8 @@ const fixedUpstream: Layer = (next) => (req) => {
 
 export class Sidecar {
   readonly metrics: ProxyMetrics;
+  /** The path-normalization policy; replaced when the control plane pushes a mesh config. */
+  readonly targets: TargetPolicySource;
   private readonly runtime: ProxyRuntime;
   private readonly tls: TlsContexts;
   private readonly pools: { outbound: Http1Pool; inbound: Http1Pool; h2: H2Pool };
@@ -91,6 +94,7 @@ export class Sidecar {
     this.logger = deps.logger ?? silentLogger();
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
+    this.targets = new TargetPolicySource(this.metrics);
     this.tls = new TlsContexts(deps.certificates);
     this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
@@ -151,12 +155,14 @@ export class Sidecar {
         idleTimeoutMs: options.hardening.idleTimeoutMs,
         requestTimeoutMs: options.hardening.requestTimeoutMs,
         live: new Set(),
+        targets: this.targets,
       };
       const h2 = new H2Server({
         handler,
         pool: this.pools.h2,
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
+        targets: this.targets,
       });
       return { http1, h2 };
     };
