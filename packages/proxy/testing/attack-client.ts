@@ -72,7 +72,9 @@ export async function dialMeshWithPreamble(
   appPort: number,
 ): Promise<Socket> {
   const s = await dialMesh(port, material);
-  s.write(encodePreamble({ protocol, port: appPort }));
+  // Wait for the write to finish: handing a TLS socket with a write in flight to node:http2
+  // trips a native assertion.
+  await new Promise<void>((resolve) => s.write(encodePreamble({ protocol, port: appPort }), () => resolve()));
   return s;
 }
 

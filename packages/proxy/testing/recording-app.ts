@@ -48,7 +48,8 @@ export async function startRecordingApp(): Promise<RecordingApp> {
       socket.unshift(first);
       const target = first.toString('latin1', 0, H2_PREFACE.length) === H2_PREFACE ? h2 : h1;
       target.emit('connection', socket);
-      socket.resume();
+      // node:http2 reads the handle itself; only the HTTP/1 server needs the stream flowing.
+      if (target === h1) socket.resume();
     });
   });
   server.listen(0, '127.0.0.1');

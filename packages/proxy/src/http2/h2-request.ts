@@ -222,7 +222,7 @@ export class H2Request implements ProxyRequest {
 
   fail(error: WeftError, extraHeaders: readonly string[] = []): void {
     const down = this.stream;
-    if (down.destroyed || down.headersSent) {
+    if (down.destroyed || down.closed || down.headersSent) {
       this.reset();
       return;
     }

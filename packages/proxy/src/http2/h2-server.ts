@@ -61,7 +61,10 @@ export class H2Server {
     });
   }
 
-  /** Answers 400 for an invalid `:path` and closes the connection (GOAWAY; other streams finish). */
+  /**
+   * Answers 400 for an invalid `:path`. Only the stream ends: an HTTP/2 connection is shared
+   * (a client proxy pools one per peer), so other requests on it must not pay for this one.
+   */
   private refuseTarget(stream: ServerHttp2Stream, info: H2ConnectionInfo, detail: string): void {
     const m = this.options.metrics;
     m.requestErrors.inc({ direction: info.direction, reason: 'bad-request' });
@@ -70,7 +73,6 @@ export class H2Server {
       stream.respond({ ':status': 400, 'content-type': 'text/plain; charset=utf-8' });
       stream.end(`invalid request target: ${detail}\n`);
     }
-    stream.session?.close();
   }
 
   /** Takes over `socket` (its first bytes already unshifted back) as an h2 connection. */
