@@ -154,6 +154,7 @@ export class Sidecar {
         headersTimeoutMs: options.hardening.headersTimeoutMs,
         idleTimeoutMs: options.hardening.idleTimeoutMs,
         requestTimeoutMs: options.hardening.requestTimeoutMs,
+        maxBufferBytes: options.hardening.maxConnectionBufferBytes,
         live: new Set(),
         targets: this.targets,
       };
@@ -227,6 +228,11 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
+        if (this.runtime.sockets.size >= this.options.hardening.maxTotalConnections) {
+          this.metrics.connectionsRefused.inc({ listener, reason: 'max-total-connections' });
+          socket.destroy();
+          return;
+        }
         this.metrics.connections.inc({ listener });
         this.metrics.transport.accepted(listener, socket);
         track(this.runtime, socket);

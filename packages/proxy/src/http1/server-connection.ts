@@ -33,6 +33,8 @@ export interface Http1ListenerContext {
   readonly idleTimeoutMs: number;
   /** Time allowed to receive a request body once its head arrived. */
   readonly requestTimeoutMs: number;
+  /** Most bytes held read but not yet forwarded; more closes the connection (counted). */
+  readonly maxBufferBytes: number;
   /** Open connections of this listener side (for drain). */
   readonly live: Set<Http1ServerConnection>;
   /** Normalizes every request target (400 and close on rejection). */
@@ -98,6 +100,11 @@ export class Http1ServerConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.buf.length + chunk.length > this.ctx.maxBufferBytes) {
+      this.ctx.metrics.requestErrors.inc({ direction: this.ctx.direction, reason: 'connection-buffer-full' });
+      this.destroy();
+      return;
+    }
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     if (this.state === ConnState.Head) this.parseNext();
     else if (this.state === ConnState.InFlight) this.pumpBody();
