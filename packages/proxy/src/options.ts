@@ -32,6 +32,8 @@ export interface HardeningOptions {
    * parsed, body waiting for the upstream, pipelined requests); more closes the connection.
    */
   readonly maxConnectionBufferBytes: number;
+  /** Request a full GC once a storm of 1,000+ connections has drained (idle RSS comes back). */
+  readonly reclaimMemory: boolean;
   /** Time to receive a complete request head (408 after). */
   readonly headersTimeoutMs: number;
   /** Idle time after which a connection is closed. */
@@ -79,6 +81,7 @@ export const DEFAULT_HARDENING: HardeningOptions = {
   maxConnections: 10_000,
   maxTotalConnections: 20_000,
   maxConnectionBufferBytes: 1024 * 1024,
+  reclaimMemory: true,
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   requestTimeoutMs: 60_000,

@@ -21,6 +21,7 @@ import { handleOutbound, handleTransparent, upstreamListenerTarget } from './lis
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
+import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import type { ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
@@ -83,6 +84,7 @@ export class Sidecar {
   private readonly servers: Server[] = [];
   private readonly admin: AdminServer;
   private readonly logger: Logger;
+  private readonly reclaimer: MemoryReclaimer;
   private draining: Promise<void> | undefined;
   /** Called when /shutdown is requested (the CLI exits after drain). */
   onShutdownRequest: () => void = () => {};
@@ -95,6 +97,16 @@ export class Sidecar {
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
     this.targets = new TargetPolicySource(this.metrics);
+    const reclaims = this.metrics.registry.counter(
+      'weft_proxy_memory_reclaims_total',
+      'Full GCs requested after a connection storm drained.',
+    );
+    this.reclaimer = new MemoryReclaimer({
+      minPeak: 1000,
+      delayMs: 1000,
+      gc: options.hardening.reclaimMemory ? fullGc() : undefined,
+      onReclaim: () => reclaims.inc(),
+    });
     this.tls = new TlsContexts(deps.certificates);
     this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
@@ -236,6 +248,9 @@ export class Sidecar {
         this.metrics.connections.inc({ listener });
         this.metrics.transport.accepted(listener, socket);
         track(this.runtime, socket);
+        const sockets = this.runtime.sockets;
+        this.reclaimer.opened(sockets.size);
+        socket.once('close', () => this.reclaimer.closed(sockets.size));
         onSocket(socket);
       },
     );
@@ -275,6 +290,7 @@ export class Sidecar {
     }
     for (const socket of this.runtime.sockets) socket.destroy();
     this.pools.h2.close();
+    this.reclaimer.close();
     this.tls.close();
     await this.admin.close();
   }
