@@ -5,6 +5,7 @@
 import type { PathNormalizationMessage__Output } from '@weft/api';
 import {
   DEFAULT_PATH_NORMALIZATION,
+  type EscapedSlashAction,
   type ForwardedPath,
   forwardedTarget,
   normalizeRequestTarget,
@@ -44,8 +45,9 @@ export function targetPolicyFromMessage(
   } as const;
   return {
     mergeSlashes: m.mergeSlashes === 'SLASH_MERGE_KEEP' ? false : d.mergeSlashes,
+    // UNSPECIFIED, or a value this proxy does not know (a newer control plane): the default.
     escapedSlashes:
-      m.escapedSlashes === 'ESCAPED_SLASH_ACTION_UNSPECIFIED' ? d.escapedSlashes : escaped[m.escapedSlashes],
+      (escaped as Record<string, EscapedSlashAction>)[String(m.escapedSlashes)] ?? d.escapedSlashes,
     backslash: m.backslash === 'BACKSLASH_ACTION_TO_SLASH' ? 'to-slash' : d.backslash,
     forward: m.forward === 'FORWARDED_PATH_ORIGINAL' ? 'original' : d.forward,
   };
