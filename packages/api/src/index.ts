@@ -22,6 +22,10 @@ export type {
   InboundPolicy__Output as InboundPolicyMessage__Output,
 } from './gen/weft/discovery/v1alpha1/InboundPolicy.js';
 export type { Node, Node__Output } from './gen/weft/discovery/v1alpha1/Node.js';
+export type {
+  PathNormalization as PathNormalizationMessage,
+  PathNormalization__Output as PathNormalizationMessage__Output,
+} from './gen/weft/discovery/v1alpha1/PathNormalization.js';
 export type { Resource, Resource__Output } from './gen/weft/discovery/v1alpha1/Resource.js';
 export type { CertifyRequest, CertifyRequest__Output } from './gen/weft/identity/v1alpha1/CertifyRequest.js';
 export type {
@@ -67,7 +71,13 @@ export {
   type TrafficPolicyConfig,
   type ValueMatch,
 } from './model/mesh.js';
-export { defaultMeshConfig, type MeshConfig, meshConfigSchema } from './model/mesh-config.js';
+export {
+  defaultMeshConfig,
+  type MeshConfig,
+  meshConfigSchema,
+  type PathNormalizationConfig,
+  pathNormalizationSchema,
+} from './model/mesh-config.js';
 export {
   DNS_LABEL,
   DNS_SUBDOMAIN,

@@ -34,6 +34,19 @@ export {
   type WeftErrorCode,
   type WeftErrorOptions,
 } from './errors.js';
+export {
+  type BackslashAction,
+  DEFAULT_PATH_NORMALIZATION,
+  type EscapedSlashAction,
+  type ForwardedPath,
+  forwardedTarget,
+  type NormalizedTarget,
+  normalizeRequestTarget,
+  type PathNormalizationOptions,
+  type RequestTargetOptions,
+  type RequestTargetRejection,
+  removeDotSegments,
+} from './http/request-target.js';
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
 export {
   type OutlierDetectionOptions,

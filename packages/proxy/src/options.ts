@@ -25,6 +25,15 @@ export interface HardeningOptions {
   readonly maxHeaders: number;
   /** Most concurrent connections per listener; more are closed at accept. */
   readonly maxConnections: number;
+  /** Most concurrent client connections over all listeners together; more are closed at accept and counted. */
+  readonly maxTotalConnections: number;
+  /**
+   * Most bytes one HTTP/1 client connection may hold read but not yet forwarded (head being
+   * parsed, body waiting for the upstream, pipelined requests); more closes the connection.
+   */
+  readonly maxConnectionBufferBytes: number;
+  /** Request a full GC once a storm of 1,000+ connections has drained (idle RSS comes back). */
+  readonly reclaimMemory: boolean;
   /** Time to receive a complete request head (408 after). */
   readonly headersTimeoutMs: number;
   /** Idle time after which a connection is closed. */
@@ -70,6 +79,9 @@ export const DEFAULT_HARDENING: HardeningOptions = {
   maxHeadBytes: 16 * 1024,
   maxHeaders: 100,
   maxConnections: 10_000,
+  maxTotalConnections: 20_000,
+  maxConnectionBufferBytes: 1024 * 1024,
+  reclaimMemory: true,
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   requestTimeoutMs: 60_000,

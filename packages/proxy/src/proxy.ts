@@ -14,12 +14,14 @@ import { H2Pool } from './http2/h2-pool.js';
 import { H2Server } from './http2/h2-server.js';
 import { authorize } from './layers/authorize.js';
 import { resolveDestination } from './layers/resolve-destination.js';
+import { TargetPolicySource } from './layers/target-policy.js';
 import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
+import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import type { ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
@@ -74,12 +76,15 @@ const fixedUpstream: Layer = (next) => (req) => {
 
 export class Sidecar {
   readonly metrics: ProxyMetrics;
+  /** The path-normalization policy; replaced when the control plane pushes a mesh config. */
+  readonly targets: TargetPolicySource;
   private readonly runtime: ProxyRuntime;
   private readonly tls: TlsContexts;
   private readonly pools: { outbound: Http1Pool; inbound: Http1Pool; h2: H2Pool };
   private readonly servers: Server[] = [];
   private readonly admin: AdminServer;
   private readonly logger: Logger;
+  private readonly reclaimer: MemoryReclaimer;
   private draining: Promise<void> | undefined;
   /** Called when /shutdown is requested (the CLI exits after drain). */
   onShutdownRequest: () => void = () => {};
@@ -91,6 +96,17 @@ export class Sidecar {
     this.logger = deps.logger ?? silentLogger();
     const sockets = new Set<Socket>();
     this.metrics = createProxyMetrics(() => sockets.size);
+    this.targets = new TargetPolicySource(this.metrics);
+    const reclaims = this.metrics.registry.counter(
+      'weft_proxy_memory_reclaims_total',
+      'Full GCs requested after a connection storm drained.',
+    );
+    this.reclaimer = new MemoryReclaimer({
+      minPeak: 1000,
+      delayMs: 1000,
+      gc: options.hardening.reclaimMemory ? fullGc() : undefined,
+      onReclaim: () => reclaims.inc(),
+    });
     this.tls = new TlsContexts(deps.certificates);
     this.metrics.registry.register(new IdentityMetrics(this.tls));
     const connector =
@@ -150,13 +166,16 @@ export class Sidecar {
         headersTimeoutMs: options.hardening.headersTimeoutMs,
         idleTimeoutMs: options.hardening.idleTimeoutMs,
         requestTimeoutMs: options.hardening.requestTimeoutMs,
+        maxBufferBytes: options.hardening.maxConnectionBufferBytes,
         live: new Set(),
+        targets: this.targets,
       };
       const h2 = new H2Server({
         handler,
         pool: this.pools.h2,
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
+        targets: this.targets,
       });
       return { http1, h2 };
     };
@@ -221,9 +240,17 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
+        if (this.runtime.sockets.size >= this.options.hardening.maxTotalConnections) {
+          this.metrics.connectionsRefused.inc({ listener, reason: 'max-total-connections' });
+          socket.destroy();
+          return;
+        }
         this.metrics.connections.inc({ listener });
         this.metrics.transport.accepted(listener, socket);
         track(this.runtime, socket);
+        const sockets = this.runtime.sockets;
+        this.reclaimer.opened(sockets.size);
+        socket.once('close', () => this.reclaimer.closed(sockets.size));
         onSocket(socket);
       },
     );
@@ -263,6 +290,7 @@ export class Sidecar {
     }
     for (const socket of this.runtime.sockets) socket.destroy();
     this.pools.h2.close();
+    this.reclaimer.close();
     this.tls.close();
     await this.admin.close();
   }

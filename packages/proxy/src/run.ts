@@ -7,6 +7,7 @@
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
+import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
@@ -108,9 +109,10 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     ...(run.tracing === undefined ? {} : { tracing: run.tracing }),
   });
   const tracing = run.tracing;
-  if (state !== undefined && tracing !== undefined) {
+  if (state !== undefined) {
     state.onMeshConfig = (mesh) => {
-      if (mesh.tracing == null) return;
+      sidecar.targets.set(targetPolicyFromMessage(mesh.pathNormalization));
+      if (mesh.tracing == null || tracing === undefined) return;
       try {
         tracing.applyMeshConfig(mesh.tracing);
       } catch (err) {

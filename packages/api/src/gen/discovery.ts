@@ -25,6 +25,7 @@ import type { Nack as _weft_discovery_v1alpha1_Nack, Nack__Output as _weft_disco
 import type { Node as _weft_discovery_v1alpha1_Node, Node__Output as _weft_discovery_v1alpha1_Node__Output } from './weft/discovery/v1alpha1/Node.js';
 import type { OutlierDetection as _weft_discovery_v1alpha1_OutlierDetection, OutlierDetection__Output as _weft_discovery_v1alpha1_OutlierDetection__Output } from './weft/discovery/v1alpha1/OutlierDetection.js';
 import type { PathMatch as _weft_discovery_v1alpha1_PathMatch, PathMatch__Output as _weft_discovery_v1alpha1_PathMatch__Output } from './weft/discovery/v1alpha1/PathMatch.js';
+import type { PathNormalization as _weft_discovery_v1alpha1_PathNormalization, PathNormalization__Output as _weft_discovery_v1alpha1_PathNormalization__Output } from './weft/discovery/v1alpha1/PathNormalization.js';
 import type { QueryMatch as _weft_discovery_v1alpha1_QueryMatch, QueryMatch__Output as _weft_discovery_v1alpha1_QueryMatch__Output } from './weft/discovery/v1alpha1/QueryMatch.js';
 import type { Resource as _weft_discovery_v1alpha1_Resource, Resource__Output as _weft_discovery_v1alpha1_Resource__Output } from './weft/discovery/v1alpha1/Resource.js';
 import type { RetryBudget as _weft_discovery_v1alpha1_RetryBudget, RetryBudget__Output as _weft_discovery_v1alpha1_RetryBudget__Output } from './weft/discovery/v1alpha1/RetryBudget.js';
@@ -58,6 +59,7 @@ export interface ProtoGrpcType {
         AuthorizationTarget: MessageTypeDefinition<_weft_discovery_v1alpha1_AuthorizationTarget, _weft_discovery_v1alpha1_AuthorizationTarget__Output>
         Backend: MessageTypeDefinition<_weft_discovery_v1alpha1_Backend, _weft_discovery_v1alpha1_Backend__Output>
         Backoff: MessageTypeDefinition<_weft_discovery_v1alpha1_Backoff, _weft_discovery_v1alpha1_Backoff__Output>
+        BackslashAction: EnumTypeDefinition
         DefaultAction: EnumTypeDefinition
         Destination: MessageTypeDefinition<_weft_discovery_v1alpha1_Destination, _weft_discovery_v1alpha1_Destination__Output>
         Discovery: SubtypeConstructor<typeof grpc.Client, _weft_discovery_v1alpha1_DiscoveryClient> & { service: _weft_discovery_v1alpha1_DiscoveryDefinition }
@@ -65,6 +67,8 @@ export interface ProtoGrpcType {
         DiscoveryResponse: MessageTypeDefinition<_weft_discovery_v1alpha1_DiscoveryResponse, _weft_discovery_v1alpha1_DiscoveryResponse__Output>
         DoesNotExist: MessageTypeDefinition<_weft_discovery_v1alpha1_DoesNotExist, _weft_discovery_v1alpha1_DoesNotExist__Output>
         Endpoint: MessageTypeDefinition<_weft_discovery_v1alpha1_Endpoint, _weft_discovery_v1alpha1_Endpoint__Output>
+        EscapedSlashAction: EnumTypeDefinition
+        ForwardedPath: EnumTypeDefinition
         HeaderMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_HeaderMatch, _weft_discovery_v1alpha1_HeaderMatch__Output>
         InboundPolicy: MessageTypeDefinition<_weft_discovery_v1alpha1_InboundPolicy, _weft_discovery_v1alpha1_InboundPolicy__Output>
         InboundPort: MessageTypeDefinition<_weft_discovery_v1alpha1_InboundPort, _weft_discovery_v1alpha1_InboundPort__Output>
@@ -78,6 +82,7 @@ export interface ProtoGrpcType {
         Node: MessageTypeDefinition<_weft_discovery_v1alpha1_Node, _weft_discovery_v1alpha1_Node__Output>
         OutlierDetection: MessageTypeDefinition<_weft_discovery_v1alpha1_OutlierDetection, _weft_discovery_v1alpha1_OutlierDetection__Output>
         PathMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_PathMatch, _weft_discovery_v1alpha1_PathMatch__Output>
+        PathNormalization: MessageTypeDefinition<_weft_discovery_v1alpha1_PathNormalization, _weft_discovery_v1alpha1_PathNormalization__Output>
         Protocol: EnumTypeDefinition
         QueryMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_QueryMatch, _weft_discovery_v1alpha1_QueryMatch__Output>
         Resource: MessageTypeDefinition<_weft_discovery_v1alpha1_Resource, _weft_discovery_v1alpha1_Resource__Output>
@@ -85,6 +90,7 @@ export interface ProtoGrpcType {
         RetryPolicy: MessageTypeDefinition<_weft_discovery_v1alpha1_RetryPolicy, _weft_discovery_v1alpha1_RetryPolicy__Output>
         Route: MessageTypeDefinition<_weft_discovery_v1alpha1_Route, _weft_discovery_v1alpha1_Route__Output>
         RouteMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_RouteMatch, _weft_discovery_v1alpha1_RouteMatch__Output>
+        SlashMerge: EnumTypeDefinition
         Subscribe: MessageTypeDefinition<_weft_discovery_v1alpha1_Subscribe, _weft_discovery_v1alpha1_Subscribe__Output>
         Timeouts: MessageTypeDefinition<_weft_discovery_v1alpha1_Timeouts, _weft_discovery_v1alpha1_Timeouts__Output>
         Tracing: MessageTypeDefinition<_weft_discovery_v1alpha1_Tracing, _weft_discovery_v1alpha1_Tracing__Output>

@@ -22,6 +22,20 @@ export const proxyDefaultsSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 
+export const pathNormalizationSchema = z.strictObject({
+  /** Collapse runs of "/" into one before matching and forwarding. */
+  mergeSlashes: z.boolean().default(true),
+  /** "%2F" / "%5C" in a path: keep encoded, reject with 400, or decode to "/". */
+  escapedSlashes: z.enum(['keep', 'reject', 'unescape']).default('reject'),
+  /** A raw "\\" in a path: reject with 400, or treat as "/". */
+  backslash: z.enum(['reject', 'to-slash']).default('reject'),
+  /** Which target the app receives: the normalized one (what policy matched) or the original. */
+  forward: z.enum(['normalized', 'original']).default('normalized'),
+});
+
+/** The parsed path-normalization section. */
+export type PathNormalizationConfig = z.output<typeof pathNormalizationSchema>;
+
 export const meshConfigSchema = z.strictObject({
   /** SPIFFE trust domain. */
   trustDomain: z
@@ -33,6 +47,13 @@ export const meshConfigSchema = z.strictObject({
   /** strict: inbound must be mTLS; permissive: plaintext is also accepted (unauthenticated). */
   mtls: z.enum(['strict', 'permissive']).default('permissive'),
   tracing: tracingSchema.default({ endpoint: '', protocol: 'http/protobuf', sampling: 0.01 }),
+  /** How proxies normalize request paths (see docs/path-normalization.md). */
+  pathNormalization: pathNormalizationSchema.default({
+    mergeSlashes: true,
+    escapedSlashes: 'reject',
+    backslash: 'reject',
+    forward: 'normalized',
+  }),
   proxy: proxyDefaultsSchema.default({
     detectTimeout: 1000,
     opaquePorts: [25, 587, 3306, 4444, 5432, 6379, 9300, 11211],

@@ -274,6 +274,21 @@ describe('MeshConfig', () => {
     expect(c.trustDomain).toBe('cluster.local');
     expect(c.mtls).toBe('permissive');
     expect(c.proxy.opaquePorts).toContain(5432);
+    expect(c.pathNormalization).toEqual({
+      mergeSlashes: true,
+      escapedSlashes: 'reject',
+      backslash: 'reject',
+      forward: 'normalized',
+    });
+  });
+
+  it('takes path-normalization options and refuses unknown ones', () => {
+    const c = parseConfig(meshConfigSchema, { pathNormalization: { escapedSlashes: 'keep' } }, 'm');
+    expect(c.pathNormalization).toMatchObject({ escapedSlashes: 'keep', mergeSlashes: true });
+    const err = configError(() =>
+      parseConfig(meshConfigSchema, { pathNormalization: { escapedSlashes: 'decode-twice' } }, 'm'),
+    );
+    expect(err.issues[0]?.path).toBe('pathNormalization.escapedSlashes');
   });
 
   it('names the bad field', () => {

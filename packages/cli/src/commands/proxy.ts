@@ -91,6 +91,8 @@ interface ProxyFlags extends TracingFlags {
   drainTimeout: number;
   mtlsMode: 'strict' | 'permissive';
   maxConnections: number;
+  maxTotalConnections: number;
+  maxConnectionBufferBytes: number;
   maxHeaderBytes: number;
   maxHeaders: number;
   headersTimeout: number;
@@ -232,6 +234,18 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .addOption(
+      new Option('--max-total-connections <n>', 'client connections over all listeners together')
+        .env('WEFT_MAX_TOTAL_CONNECTIONS')
+        .default(DEFAULT_HARDENING.maxTotalConnections)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option('--max-connection-buffer-bytes <n>', 'bytes one HTTP/1 connection may hold unforwarded')
+        .env('WEFT_MAX_CONNECTION_BUFFER_BYTES')
+        .default(DEFAULT_HARDENING.maxConnectionBufferBytes)
+        .argParser(positive),
+    )
+    .addOption(
       new Option('--max-header-bytes <n>', 'largest request head')
         .env('WEFT_MAX_HEADER_BYTES')
         .default(DEFAULT_HARDENING.maxHeadBytes)
@@ -288,6 +302,8 @@ export function registerProxy(program: Command, io: CliIo): void {
       hardening: {
         ...DEFAULT_HARDENING,
         maxConnections: flags.maxConnections,
+        maxTotalConnections: flags.maxTotalConnections,
+        maxConnectionBufferBytes: flags.maxConnectionBufferBytes,
         maxHeadBytes: flags.maxHeaderBytes,
         maxHeaders: flags.maxHeaders,
         headersTimeoutMs: flags.headersTimeout,

@@ -75,7 +75,15 @@ describe('Discovery stream', () => {
     const inbound = first.resources.find((r) => r.name === 'inbound');
     expect(inbound?.inboundPolicy?.defaultAction).toBe('DEFAULT_ACTION_ALLOW_ALL');
     expect(inbound?.inboundPolicy?.ports).toEqual([{ port: 8080, protocol: 'PROTOCOL_HTTP' }]);
-    expect(first.resources.find((r) => r.name === 'mesh')?.meshConfig?.trustDomain).toBe('cluster.local');
+    const mesh = first.resources.find((r) => r.name === 'mesh')?.meshConfig;
+    expect(mesh?.trustDomain).toBe('cluster.local');
+    // The path-normalization defaults travel explicitly (never UNSPECIFIED on the wire).
+    expect(mesh?.pathNormalization).toEqual({
+      mergeSlashes: 'SLASH_MERGE_MERGE',
+      escapedSlashes: 'ESCAPED_SLASH_ACTION_REJECT',
+      backslash: 'BACKSLASH_ACTION_REJECT',
+      forward: 'FORWARDED_PATH_NORMALIZED',
+    });
     expect(first.nonce).not.toBe('');
   });
 

@@ -3,7 +3,13 @@
  * from the mesh state, with a per-service cache dropped when a batch makes that service dirty.
  */
 import { createHash } from 'node:crypto';
-import type { Destination, InboundPolicyMessage, Resource } from '@weft/api';
+import type {
+  Destination,
+  InboundPolicyMessage,
+  MeshConfig,
+  PathNormalizationMessage,
+  Resource,
+} from '@weft/api';
 import { type InboundInputs, inboundPolicy, protocolMessage, selects, type WorkloadRef } from './inbound.js';
 import type { ChangeSet, MeshState } from './mesh-state.js';
 import { trafficPolicyMessage } from './policy.js';
@@ -178,9 +184,21 @@ export class ResourceBuilder {
         protocol: mesh.tracing.protocol,
         sampling: mesh.tracing.sampling,
       },
+      pathNormalization: pathNormalizationMessage(mesh.pathNormalization),
     };
     return { message, version: contentVersion(message) };
   }
+}
+
+/** The wire form of the path-normalization section (every field explicit, never UNSPECIFIED). */
+function pathNormalizationMessage(p: MeshConfig['pathNormalization']): PathNormalizationMessage {
+  const escaped = { keep: 'KEEP', reject: 'REJECT', unescape: 'UNESCAPE' } as const;
+  return {
+    mergeSlashes: p.mergeSlashes ? 'SLASH_MERGE_MERGE' : 'SLASH_MERGE_KEEP',
+    escapedSlashes: `ESCAPED_SLASH_ACTION_${escaped[p.escapedSlashes]}`,
+    backslash: p.backslash === 'reject' ? 'BACKSLASH_ACTION_REJECT' : 'BACKSLASH_ACTION_TO_SLASH',
+    forward: p.forward === 'normalized' ? 'FORWARDED_PATH_NORMALIZED' : 'FORWARDED_PATH_ORIGINAL',
+  };
 }
 
 function notFound(reason: string): DestinationResult {

@@ -70,7 +70,8 @@ describe('decideAuthz', () => {
   });
 
   it('falls back to the default action on ports no rule covers', () => {
-    expect(decideAuthz(p, { identity: undefined, port: 9090 })).toEqual({ type: 'allow' });
+    const allowOnly = policy(p.rules.filter((r) => r.action === 'AUTHORIZATION_ACTION_ALLOW'));
+    expect(decideAuthz(allowOnly, { identity: undefined, port: 9090 })).toEqual({ type: 'allow' });
     const strict = policy([], 'DEFAULT_ACTION_ALLOW_AUTHENTICATED');
     expect(decideAuthz(strict, { identity: undefined, port: 1 })).toEqual({
       type: 'deny',
@@ -96,5 +97,21 @@ describe('decideAuthz', () => {
       type: 'allow',
     });
     expect(decideAuthz(q, { identity: undefined, port: 80 })).toEqual({ type: 'deny', policy: 'plain' });
+  });
+
+  it('reads a Deny rule with HTTP-only fields as matching a bare (opaque) connection on its ports', () => {
+    const d = policy([
+      {
+        name: 'no-admin',
+        action: 'AUTHORIZATION_ACTION_DENY',
+        from: [],
+        to: [to({ ports: [80], paths: ['/admin'] })],
+      },
+    ]);
+    expect(decideAuthz(d, { identity: WEB, port: 80 })).toEqual({ type: 'deny', policy: 'no-admin' });
+    expect(decideAuthz(d, { identity: WEB, port: 81 })).toEqual({ type: 'allow' });
+    expect(decideAuthz(d, { identity: WEB, port: 80, method: 'GET', path: '/public' })).toEqual({
+      type: 'allow',
+    });
   });
 });

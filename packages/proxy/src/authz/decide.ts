@@ -45,11 +45,18 @@ function pathMatches(patterns: readonly string[], path: string): boolean {
   return false;
 }
 
-/** True when some `to` entry matches; entries with methods/paths never match a bare connection. */
-function targetMatches(rule: Rule, subject: AuthzSubject): boolean {
+/**
+ * True when some `to` entry matches. For a bare connection (no method or path: opaque TCP),
+ * HTTP-only fields cannot be checked: an Allow entry naming them never matches, and a Deny
+ * entry naming them matches on its ports alone (the stricter reading, as Istio does), so an
+ * HTTP-level Deny can never be bypassed by reaching the port as opaque TCP.
+ */
+function targetMatches(rule: Rule, subject: AuthzSubject, deny: boolean): boolean {
   if (rule.to.length === 0) return true;
+  const bare = subject.method === undefined && subject.path === undefined;
   for (const t of rule.to) {
     if (t.ports.length > 0 && !t.ports.includes(subject.port)) continue;
+    if (bare && deny) return true;
     if (t.methods.length > 0 && (subject.method === undefined || !t.methods.includes(subject.method)))
       continue;
     if (t.paths.length > 0) {
@@ -74,7 +81,7 @@ export function decideAuthz(policy: InboundPolicy | undefined, subject: AuthzSub
     if (
       rule.action === 'AUTHORIZATION_ACTION_DENY' &&
       sourceMatches(rule, subject.identity) &&
-      targetMatches(rule, subject)
+      targetMatches(rule, subject, true)
     ) {
       return { type: 'deny', policy: rule.name };
     }
@@ -82,7 +89,7 @@ export function decideAuthz(policy: InboundPolicy | undefined, subject: AuthzSub
   const applicable: string[] = [];
   for (const rule of rules) {
     if (rule.action !== 'AUTHORIZATION_ACTION_ALLOW' || !appliesToPort(rule, subject.port)) continue;
-    if (sourceMatches(rule, subject.identity) && targetMatches(rule, subject)) return ALLOW;
+    if (sourceMatches(rule, subject.identity) && targetMatches(rule, subject, false)) return ALLOW;
     applicable.push(rule.name);
   }
   if (applicable.length > 0) return { type: 'deny', policy: applicable.join(', ') };

@@ -20,16 +20,16 @@ export class Http1Request implements ProxyRequest {
 
   constructor(
     readonly conn: Http1ServerConnection,
+    /** The head as it is forwarded (its target per the forward policy). */
     readonly head: MessageHead,
+    /** The normalized path and query: what authorization, routing and metrics see. */
+    readonly path: string,
     readonly direction: 'outbound' | 'inbound',
     readonly startedAt: number,
   ) {}
 
   get method(): string {
     return this.head.method;
-  }
-  get path(): string {
-    return this.head.target;
   }
   get authority(): string {
     return this.head.host;

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
+import type { TargetPolicySource } from '../layers/target-policy.js';
 import type { Handler, PeerInfo, UpstreamTarget } from '../layers/types.js';
 import { statusForError } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -32,8 +33,12 @@ export interface Http1ListenerContext {
   readonly idleTimeoutMs: number;
   /** Time allowed to receive a request body once its head arrived. */
   readonly requestTimeoutMs: number;
+  /** Most bytes held read but not yet forwarded; more closes the connection (counted). */
+  readonly maxBufferBytes: number;
   /** Open connections of this listener side (for drain). */
   readonly live: Set<Http1ServerConnection>;
+  /** Normalizes every request target (400 and close on rejection). */
+  readonly targets: TargetPolicySource;
 }
 
 /** Per connection facts: who the peer is and where its requests go. */
@@ -95,6 +100,11 @@ export class Http1ServerConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.buf.length + chunk.length > this.ctx.maxBufferBytes) {
+      this.ctx.metrics.requestErrors.inc({ direction: this.ctx.direction, reason: 'connection-buffer-full' });
+      this.destroy();
+      return;
+    }
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     if (this.state === ConnState.Head) this.parseNext();
     else if (this.state === ConnState.InFlight) this.pumpBody();
@@ -115,7 +125,12 @@ export class Http1ServerConnection {
       this.rejectFraming(r.status, r.reason);
       return;
     }
-    const head = r.head;
+    const target = this.ctx.targets.decide(this.ctx.direction, r.head.method, r.head.target);
+    if (target.type === 'reject') {
+      this.rejectFraming(400, `invalid request target: ${target.detail}`);
+      return;
+    }
+    const head = target.forward === r.head.target ? r.head : { ...r.head, target: target.forward };
     this.buf = this.buf.length === r.length ? EMPTY : this.buf.subarray(r.length);
     this.state = ConnState.InFlight;
     this.framer.reset(head.framing);
@@ -126,7 +141,7 @@ export class Http1ServerConnection {
     this.mode = 'raw';
     if (!this.bodyDone || this.buf.length > 0) this.socket.pause();
     if (!this.bodyDone) this.bodyTimer = setTimeout(() => this.bodyTimedOut(), this.ctx.requestTimeoutMs);
-    const req = new Http1Request(this, head, this.ctx.direction, performance.now());
+    const req = new Http1Request(this, head, target.path, this.ctx.direction, performance.now());
     this.request = req;
     this.ctx.handler(req);
   }

@@ -78,7 +78,10 @@ export class H2Request implements ProxyRequest {
   constructor(
     /** The client's stream (the traffic layer reads its body for replays). */
     readonly stream: ServerHttp2Stream,
+    /** The headers as forwarded (`:path` per the forward policy). */
     private readonly headers: IncomingHttpHeaders,
+    /** The normalized path and query: what authorization, routing and metrics see. */
+    readonly path: string,
     private readonly info: H2ConnectionInfo,
     /** Upstream sessions (the traffic layer opens one stream per attempt). */
     readonly pool: H2Pool,
@@ -89,9 +92,6 @@ export class H2Request implements ProxyRequest {
 
   get method(): string {
     return (this.headers[':method'] as string | undefined) ?? 'GET';
-  }
-  get path(): string {
-    return (this.headers[':path'] as string | undefined) ?? '/';
   }
   get authority(): string {
     return (this.headers[':authority'] as string | undefined) ?? '';
@@ -222,7 +222,7 @@ export class H2Request implements ProxyRequest {
 
   fail(error: WeftError, extraHeaders: readonly string[] = []): void {
     const down = this.stream;
-    if (down.destroyed || down.headersSent) {
+    if (down.destroyed || down.closed || down.headersSent) {
       this.reset();
       return;
     }

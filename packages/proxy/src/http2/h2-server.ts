@@ -1,6 +1,7 @@
 /** Accepts HTTP/2 (prior knowledge) connections handed over by a listener and feeds their streams to the layers. */
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TargetPolicySource } from '../layers/target-policy.js';
 import type { Handler } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { H2Pool } from './h2-pool.js';
@@ -12,6 +13,8 @@ export interface H2ServerOptions {
   readonly metrics: ProxyMetrics;
   /** Largest header list, in bytes. */
   readonly maxHeaderListSize: number;
+  /** Normalizes every `:path` (400 and GOAWAY on rejection). */
+  readonly targets: TargetPolicySource;
 }
 
 /** Serves h2 on sockets whose first bytes (already read) are unshifted back by the caller. */
@@ -44,8 +47,32 @@ export class H2Server {
         return;
       }
       stream.on('error', () => {});
-      this.options.handler(new H2Request(stream, headers, info, this.options.pool, this.options.metrics));
+      const method = headers[':method'] ?? 'GET';
+      const raw = headers[':path'];
+      const t = this.options.targets.decide(info.direction, method, typeof raw === 'string' ? raw : '');
+      if (t.type === 'reject') {
+        this.refuseTarget(stream, info, t.detail);
+        return;
+      }
+      const forwarded = t.forward === raw ? headers : { ...headers, ':path': t.forward };
+      this.options.handler(
+        new H2Request(stream, forwarded, t.path, info, this.options.pool, this.options.metrics),
+      );
     });
+  }
+
+  /**
+   * Answers 400 for an invalid `:path`. Only the stream ends: an HTTP/2 connection is shared
+   * (a client proxy pools one per peer), so other requests on it must not pay for this one.
+   */
+  private refuseTarget(stream: ServerHttp2Stream, info: H2ConnectionInfo, detail: string): void {
+    const m = this.options.metrics;
+    m.requestErrors.inc({ direction: info.direction, reason: 'bad-request' });
+    m.statusCounters[info.direction][4]?.inc();
+    if (!stream.destroyed && !stream.headersSent) {
+      stream.respond({ ':status': 400, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(`invalid request target: ${detail}\n`);
+    }
   }
 
   /** Takes over `socket` (its first bytes already unshifted back) as an h2 connection. */

@@ -15,6 +15,7 @@ import { relay } from '../tcp/relay.js';
 import type { CertificateMaterial } from '../tls/certificate-source.js';
 import { peerIdentity } from '../tls/spiffe-peer.js';
 import { MESH_ALPN } from '../tls/tls-contexts.js';
+import { inboundPortKind, type PortKind, preambleMismatch, refuseL7 } from './port-kind.js';
 import type { ProxyRuntime } from './runtime.js';
 
 function refuse(rt: ProxyRuntime, socket: Socket, reason: string): void {
@@ -35,11 +36,9 @@ function mtlsMode(rt: ProxyRuntime): 'strict' | 'permissive' {
   return rt.options.defaultMtlsMode;
 }
 
-/** True when `port` is configured opaque or the inbound policy says it carries TCP. */
-function isOpaqueInbound(rt: ProxyRuntime, port: number): boolean {
-  if (rt.options.opaquePorts.has(port)) return true;
-  const p = rt.policies.inboundPolicy()?.ports.find((x) => x.port === port);
-  return p?.protocol === 'PROTOCOL_TCP';
+/** The kind of inbound `port` under the current policy (see port-kind.ts). */
+function kindOf(rt: ProxyRuntime, port: number): PortKind {
+  return inboundPortKind(rt.policies.inboundPolicy(), rt.options.opaquePorts, port);
 }
 
 /** Hands a connection whose target port, protocol and peer are known to the right server. */
@@ -129,6 +128,17 @@ export class InboundTls {
             refuse(rt, tlsSocket, 'preamble');
             return;
           }
+          const { port, protocol } = r.preamble;
+          const mismatch = preambleMismatch(
+            rt.policies.inboundPolicy(),
+            rt.options.opaquePorts,
+            port,
+            protocol,
+          );
+          if (mismatch !== undefined) {
+            refuseL7(rt, tlsSocket, 'inbound', mismatch, Buffer.alloc(0));
+            return;
+          }
           serve(
             rt,
             tlsSocket,
@@ -170,9 +180,22 @@ function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timed
     refuse(rt, socket, 'unknown-target-port');
     return;
   }
-  const kind = timedOut || isOpaqueInbound(rt, port) ? 'opaque' : classify(initial);
-  const protocol: MeshProtocol = kind === 'http1' ? 'http1' : kind === 'h2' ? 'h2' : 'opaque';
-  serve(rt, socket, protocol, port, undefined, initial);
+  const portKind = kindOf(rt, port);
+  if (portKind === 'opaque') {
+    serve(rt, socket, 'opaque', port, undefined, initial);
+    return;
+  }
+  const detected = timedOut ? 'timeout' : classify(initial);
+  if (detected === 'http1' || detected === 'h2') {
+    serve(rt, socket, detected, port, undefined, initial);
+    return;
+  }
+  // Never a silent opaque fallback on a port whose rules need HTTP.
+  if (portKind === 'l7') {
+    refuseL7(rt, socket, 'inbound', detected === 'timeout' ? 'detect-timeout' : 'not-http', initial);
+    return;
+  }
+  serve(rt, socket, 'opaque', port, undefined, initial);
 }
 
 /** Handles one inbound connection (paused, nothing read yet). */
@@ -180,7 +203,7 @@ export function handleInbound(rt: ProxyRuntime, mtls: InboundTls, socket: Socket
   socket.on('error', () => socket.destroy());
   // Intercepted plaintext for an opaque port (server-speaks-first): never wait for bytes.
   const dst = rt.originalDst?.(socket);
-  if (dst !== undefined && dst.port !== socket.localPort && isOpaqueInbound(rt, dst.port)) {
+  if (dst !== undefined && dst.port !== socket.localPort && kindOf(rt, dst.port) === 'opaque') {
     if (mtlsMode(rt) === 'strict') refuse(rt, socket, 'plaintext-strict');
     else serve(rt, socket, 'opaque', dst.port, undefined, Buffer.alloc(0));
     return;

@@ -58,7 +58,7 @@ export function handleOutbound(rt: ProxyRuntime, socket: Socket, target: Outboun
   readPrefix(socket, detectionDone, rt.options.detectTimeoutMs).then(
     ({ data, reason }) => {
       if (socket.destroyed) return;
-      const kind = reason === 'enough' ? classify(data) : 'opaque';
+      const kind = reason === 'enough' ? classify(data) : 'timeout';
       if (kind === 'http1') {
         const conn = new Http1ServerConnection(socket, rt.outbound.http1, {
           peer: { identity: undefined, address: socket.remoteAddress ?? '' },
@@ -77,7 +77,7 @@ export function handleOutbound(rt: ProxyRuntime, socket: Socket, target: Outboun
           direction: 'outbound',
         });
       } else {
-        opaqueOutbound(rt, socket, data, name, egress);
+        opaqueOutbound(rt, socket, data, name, egress, kind === 'timeout' ? 'detect-timeout' : 'not-http');
       }
     },
     () => socket.destroy(),

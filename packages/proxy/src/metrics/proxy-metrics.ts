@@ -22,6 +22,10 @@ export interface ProxyMetrics {
   readonly requestErrors: Counter;
   /** Authorization denials by direction and policy. */
   readonly authzDenied: Counter;
+  /** Request targets refused (400) by the normalizer, by direction and reason. */
+  readonly requestTargetRejected: Counter;
+  /** Connections to an L7 port refused instead of being relayed opaque, by listener and reason. */
+  readonly l7Refused: Counter;
   /** Dials to other proxies refused because the server's identity was not the expected one. */
   readonly identityMismatch: Counter;
   /** Upstream dial failures by reason. */
@@ -59,6 +63,14 @@ export function createProxyMetrics(open: () => number): ProxyMetrics {
     authzDenied: registry.counter(
       'weft_proxy_authz_denied_total',
       'Authorization denials by direction and policy.',
+    ),
+    requestTargetRejected: registry.counter(
+      'weft_proxy_request_target_rejected_total',
+      'Request targets refused by path normalization, by direction and reason.',
+    ),
+    l7Refused: registry.counter(
+      'weft_proxy_l7_refused_total',
+      'Connections to a port with HTTP rules refused rather than relayed as opaque TCP, by listener and reason.',
     ),
     identityMismatch: registry.counter(
       'weft_proxy_identity_mismatch_total',

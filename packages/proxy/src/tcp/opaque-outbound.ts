@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { Resolution } from '../discovery/resolver.js';
 import type { UpstreamTarget } from '../layers/types.js';
+import { isHttpProtocol, refuseL7 } from '../listeners/port-kind.js';
 import type { ProxyRuntime } from '../listeners/runtime.js';
 import { type ConnectionPick, connectionTarget } from '../traffic/connection-target.js';
 import { relay } from './relay.js';
@@ -17,15 +18,24 @@ function targetFor(
   return connectionTarget(rt.traffic, r.destination, rt.random);
 }
 
-/** Carries `client` (first bytes `initial` already read) to `name` as opaque TCP. */
+/**
+ * Carries `client` (first bytes `initial` already read) to `name` as opaque TCP.
+ * `fallback` names why detection gave up on HTTP ('detect-timeout', 'not-http'): then a
+ * destination the control plane declared HTTP, HTTP/2 or gRPC is refused instead.
+ */
 export function opaqueOutbound(
   rt: ProxyRuntime,
   client: Socket,
   initial: Buffer,
   name: string,
   egress: UpstreamTarget | undefined,
+  fallback?: string,
 ): void {
   const go = (r: Resolution) => {
+    if (fallback !== undefined && r.type === 'destination' && isHttpProtocol(r.destination.protocol)) {
+      refuseL7(rt, client, 'outbound', fallback, initial);
+      return;
+    }
     const pick = targetFor(r, egress, rt);
     if (pick === undefined) {
       rt.metrics.connectionsRefused.inc({ listener: 'outbound', reason: 'no-endpoint' });

@@ -1,13 +1,24 @@
 // Original file: weft/discovery/v1alpha1/discovery.proto
 
 import type { Tracing as _weft_discovery_v1alpha1_Tracing, Tracing__Output as _weft_discovery_v1alpha1_Tracing__Output } from '../../../weft/discovery/v1alpha1/Tracing.js';
+import type { PathNormalization as _weft_discovery_v1alpha1_PathNormalization, PathNormalization__Output as _weft_discovery_v1alpha1_PathNormalization__Output } from '../../../weft/discovery/v1alpha1/PathNormalization.js';
 
 export interface MeshConfig {
   'trustDomain'?: (string);
   'tracing'?: (_weft_discovery_v1alpha1_Tracing | null);
+  /**
+   * How proxies normalize request paths before authorization, routing and metrics.
+   * Unset (or UNSPECIFIED fields) means the safe defaults.
+   */
+  'pathNormalization'?: (_weft_discovery_v1alpha1_PathNormalization | null);
 }
 
 export interface MeshConfig__Output {
   'trustDomain': (string);
   'tracing': (_weft_discovery_v1alpha1_Tracing__Output | null);
+  /**
+   * How proxies normalize request paths before authorization, routing and metrics.
+   * Unset (or UNSPECIFIED fields) means the safe defaults.
+   */
+  'pathNormalization': (_weft_discovery_v1alpha1_PathNormalization__Output | null);
 }
