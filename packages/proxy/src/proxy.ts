@@ -107,7 +107,12 @@ export class Sidecar {
     this.pools = {
       outbound: new Http1Pool(poolOptions),
       inbound: new Http1Pool(poolOptions),
-      h2: new H2Pool(connector),
+      h2: new H2Pool({
+        connector,
+        metrics: this.metrics.h2,
+        limits: options.hardening.h2,
+        maxHeaderListSize: poolOptions.limits.maxHeadBytes,
+      }),
     };
     const random = deps.random ?? systemRandom;
     const tracing = deps.tracing;
@@ -157,6 +162,7 @@ export class Sidecar {
         pool: this.pools.h2,
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
+        limits: options.hardening.h2,
       });
       return { http1, h2 };
     };

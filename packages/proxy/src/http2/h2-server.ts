@@ -1,8 +1,16 @@
 /** Accepts HTTP/2 (prior knowledge) connections handed over by a listener and feeds their streams to the layers. */
-import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import {
+  constants,
+  createServer,
+  type Http2Server,
+  type Http2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Handler } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { guard } from '../net/guard.js';
+import { codeName, errorCode, type H2Limits, ResetBudget, serverOptions } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
 import { type H2ConnectionInfo, H2Request } from './h2-request.js';
 
@@ -12,6 +20,10 @@ export interface H2ServerOptions {
   readonly metrics: ProxyMetrics;
   /** Largest header list, in bytes. */
   readonly maxHeaderListSize: number;
+  /** Stream, reset and flood limits per client connection. */
+  readonly limits: H2Limits;
+  /** Milliseconds on a monotonic clock (the reset budget's windows); `performance.now` by default. */
+  readonly now?: () => number;
 }
 
 /** Serves h2 on sockets whose first bytes (already read) are unshifted back by the caller. */
@@ -22,34 +34,49 @@ export class H2Server {
   private pending: H2ConnectionInfo | undefined;
 
   constructor(private readonly options: H2ServerOptions) {
-    this.server = createServer({
-      // Hardening: bounded header lists and concurrent streams per connection.
-      settings: {
-        enablePush: false,
-        maxHeaderListSize: options.maxHeaderListSize,
-        maxConcurrentStreams: 1000,
-      },
-      maxSessionInvalidFrames: 100,
-    });
+    const { metrics, limits } = options;
+    const now = options.now ?? (() => performance.now());
+    this.server = guard(createServer(serverOptions(limits, options.maxHeaderListSize)));
     this.server.on('session', (session: Http2Session) => {
-      if (this.pending !== undefined) this.infos.set(session, this.pending);
+      const info = this.pending;
+      const direction = info?.direction ?? 'inbound';
+      guard(session, (err) =>
+        metrics.h2.sessionErrors.inc({ side: 'client', direction, code: errorCode(err) }),
+      );
+      if (info !== undefined) this.infos.set(session, info);
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => {});
+      session.on('goaway', (code: number) =>
+        metrics.h2.goawayReceived.inc({ side: 'client', direction, code: codeName(code) }),
+      );
+      const budget = new ResetBudget(limits.maxResetsPerInterval, limits.resetIntervalMs);
+      let rejected = false;
+      // A stream the client reset before the proxy finished answering it ('aborted'): each still
+      // cost an upstream stream, so a client resetting faster than its budget is cut off.
+      session.on('stream', (stream: ServerHttp2Stream) => {
+        stream.once('aborted', () => {
+          metrics.h2.streamResets.inc({ side: 'client', direction, code: codeName(stream.rstCode) });
+          if (rejected || !budget.hit(now())) return;
+          rejected = true;
+          metrics.h2.sessionsRejected.inc({ direction, reason: 'rapid-reset' });
+          if (!session.destroyed) session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        });
+      });
     });
     this.server.on('stream', (stream: ServerHttp2Stream, headers) => {
+      guard(stream);
       const info = this.infos.get(stream.session!);
       if (info === undefined) {
-        stream.close();
+        stream.close(constants.NGHTTP2_REFUSED_STREAM);
         return;
       }
-      stream.on('error', () => {});
       this.options.handler(new H2Request(stream, headers, info, this.options.pool, this.options.metrics));
     });
   }
 
   /** Takes over `socket` (its first bytes already unshifted back) as an h2 connection. */
   serve(socket: Socket, info: H2ConnectionInfo): void {
+    guard(socket);
     this.pending = info;
     this.server.emit('connection', socket);
     this.pending = undefined;

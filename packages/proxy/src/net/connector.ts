@@ -11,6 +11,7 @@ import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
+import { guard } from './guard.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
 
 /** See SOCKET_HWM in proxy.ts (kept here to avoid an import cycle). */
@@ -93,6 +94,8 @@ export class MeshConnector implements Connector {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        // The caller attaches its own handlers after the promise settles: never leave a gap.
+        guard(socket);
         this.options.metrics.transport.dialed(false, socket);
         resolve(socket);
       });
@@ -170,6 +173,7 @@ export class MeshConnector implements Connector {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        guard(socket);
         this.options.metrics.transport.tlsHandshake('client', 'ok');
         this.options.metrics.transport.dialed(true, socket);
         socket.setNoDelay(true);
