@@ -1,6 +1,8 @@
 /** The proxy's settings, parsed once at the edge (CLI flags / WEFT_* env) into this readonly shape. */
 import { DEFAULT_H2_LIMITS, type H2Limits } from './http2/h2-limits.js';
 
+export { DEFAULT_H2_LIMITS, type H2Limits };
+
 /** A service port this workload serves and where its app listens. */
 export interface InboundMapping {
   /** The service (target) port other proxies name in their preamble. */
