@@ -94,10 +94,10 @@ export function codeName(code: number): string {
   return CODE_NAMES[code] ?? 'unknown';
 }
 
-/** A bounded label for a session error: Node's stable `code` (ERR_HTTP2_*), else `unknown`. */
+/** A bounded label for a session error: its stable `code` (Node's ERR_HTTP2_*, a WeftError code), else `unknown`. */
 export function errorCode(err: Error): string {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(code) ? code : 'unknown';
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,60}$/.test(code) ? code : 'unknown';
 }
 
 /**

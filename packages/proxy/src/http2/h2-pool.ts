@@ -4,6 +4,7 @@
  * dropped and the next request opens a new one.
  */
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { WeftError } from '@weft/core';
 import type { UpstreamTarget } from '../layers/types.js';
 import type { Connector } from '../net/connector.js';
 import { guard } from '../net/guard.js';
@@ -41,6 +42,14 @@ export class H2Pool {
           const session = h2connect(`http://${target.address}:${target.port}`, {
             ...clientOptions(this.options.limits, this.options.maxHeaderListSize),
             createConnection: () => guard(socket),
+          });
+          // The socket is half-open capable (mesh dials share one connector), so an upstream that
+          // closes its end (GOAWAY then FIN, or just FIN) would leave the session and its streams
+          // waiting forever: nothing more can arrive, so the session is over.
+          // Destroyed with an error so that its open streams reset rather than end as if complete.
+          socket.once('end', () => {
+            if (!session.destroyed)
+              session.destroy(new WeftError('UNAVAILABLE', 'the upstream closed its connection'));
           });
           guard(session, (err) => metrics.sessionErrors.inc({ side: 'upstream', code: errorCode(err) }));
           session.on('goaway', (code: number) =>

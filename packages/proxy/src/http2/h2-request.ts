@@ -217,9 +217,11 @@ export class H2Request implements ProxyRequest {
     up.on('close', () => {
       // A reset after the head resets the client's stream: a cancel as a cancel, any other code as
       // the proxy's INTERNAL_ERROR (the client's peer is the proxy, not the app).
+      // A stream that closed without its end (its session died: GOAWAY, TCP close) is a reset too,
+      // else the client would wait forever for the rest of the body.
       const code = up.rstCode;
-      if (code !== constants.NGHTTP2_NO_ERROR)
-        this.reset(code === constants.NGHTTP2_CANCEL ? code : constants.NGHTTP2_INTERNAL_ERROR);
+      if (code === constants.NGHTTP2_CANCEL) this.reset(code);
+      else if (code !== constants.NGHTTP2_NO_ERROR || !up.readableEnded) this.reset();
     });
     down.on('close', () => {
       if (!gone(up)) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
