@@ -163,6 +163,7 @@ export class Sidecar {
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
         limits: options.hardening.h2,
+        idleTimeoutMs: options.hardening.idleTimeoutMs,
       });
       return { http1, h2 };
     };

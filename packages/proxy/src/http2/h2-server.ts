@@ -20,11 +20,16 @@ export interface H2ServerOptions {
   readonly metrics: ProxyMetrics;
   /** Largest header list, in bytes. */
   readonly maxHeaderListSize: number;
+  /** Time without frames after which a client connection is closed. */
+  readonly idleTimeoutMs: number;
   /** Stream, reset and flood limits per client connection. */
   readonly limits: H2Limits;
   /** Milliseconds on a monotonic clock (the reset budget's windows); `performance.now` by default. */
   readonly now?: () => number;
 }
+
+/** How long a connection cut off for abuse may take to go after its GOAWAY. */
+const GOAWAY_GRACE_MS = 1000;
 
 /** Serves h2 on sockets whose first bytes (already read) are unshifted back by the caller. */
 export class H2Server {
@@ -49,6 +54,9 @@ export class H2Server {
       session.on('goaway', (code: number) =>
         metrics.h2.goawayReceived.inc({ side: 'client', direction, code: codeName(code) }),
       );
+      // A connection with no frames for the idle timeout is closed (h2 slowloris, or a session
+      // nghttp2 already ended with GOAWAY that the client keeps open).
+      session.setTimeout(options.idleTimeoutMs, () => session.destroy());
       const budget = new ResetBudget(limits.maxResetsPerInterval, limits.resetIntervalMs);
       let rejected = false;
       // A stream the client reset before the proxy finished answering it ('aborted'): each still
@@ -59,7 +67,14 @@ export class H2Server {
           if (rejected || !budget.hit(now())) return;
           rejected = true;
           metrics.h2.sessionsRejected.inc({ direction, reason: 'rapid-reset' });
-          if (!session.destroyed) session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          if (session.destroyed) return;
+          // goaway() itself (Node 20's destroy(undefined, code) sends NO_ERROR); nghttp2 ignores
+          // the client's new streams from now on. The socket closes once the streams in flight
+          // end, and at the latest a grace period later: closing at once could make the
+          // client's kernel drop the GOAWAY (a reset over unread data).
+          session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          session.close();
+          setTimeout(() => session.destroy(), GOAWAY_GRACE_MS).unref();
         });
       });
     });
@@ -77,6 +92,9 @@ export class H2Server {
   /** Takes over `socket` (its first bytes already unshifted back) as an h2 connection. */
   serve(socket: Socket, info: H2ConnectionInfo): void {
     guard(socket);
+    // Listener sockets allow half-open (for opaque TCP); an h2 client that closed its end sends
+    // nothing more, so its session (and the upstream streams it holds) ends now.
+    socket.once('end', () => socket.destroy());
     this.pending = info;
     this.server.emit('connection', socket);
     this.pending = undefined;
