@@ -44,12 +44,18 @@ export async function startApp(): Promise<{ port: number; stats: AppStats; close
     const [, kind, arg] = path.split('/');
     if (kind === 'hang') return;
     if (kind === 'rst') return void stream.close(Number(arg));
-    if (kind === 'rst-mid' || kind === 'goaway-mid') {
+    if (kind === 'rst-mid') {
+      // Synchronously: Node sends the RST_STREAM without an END_STREAM first (a real truncation).
       stream.respond({ ':status': 200 });
-      stream.write('partial body', () => {
-        if (kind === 'rst-mid') stream.close(Number(arg));
-        else stream.session?.destroy(undefined, http2.constants.NGHTTP2_INTERNAL_ERROR);
-      });
+      stream.write('partial body');
+      stream.close(Number(arg));
+      return;
+    }
+    if (kind === 'goaway-mid') {
+      stream.respond({ ':status': 200 });
+      stream.write('partial body', () =>
+        stream.session?.destroy(undefined, http2.constants.NGHTTP2_INTERNAL_ERROR),
+      );
       return;
     }
     if (kind === 'endless') return void endless(stream, stats);

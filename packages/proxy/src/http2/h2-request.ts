@@ -65,6 +65,16 @@ function gone(stream: Http2Stream): boolean {
   return stream.destroyed || stream.closed;
 }
 
+/** Upstream streams the proxy itself closed (so their close code is not the upstream's reset). */
+const cancelledHere = new WeakSet<ClientHttp2Stream>();
+
+/** Closes upstream stream `up` with `code` unless it is already closed (idempotent). */
+export function cancelUpstream(up: ClientHttp2Stream, code: number = constants.NGHTTP2_CANCEL): void {
+  if (gone(up)) return;
+  cancelledHere.add(up);
+  up.close(code);
+}
+
 /** Per connection facts for HTTP/2 streams. */
 export interface H2ConnectionInfo {
   readonly peer: PeerInfo;
@@ -185,20 +195,22 @@ export class H2Request implements ProxyRequest {
     });
     down.on('close', () => {
       this.tellHead({ type: 'cancelled' });
-      if (!gone(up)) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
+      cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL);
     });
     this.stream.pipe(up);
   }
 
-  /** Counts an upstream reset once per stream (any code: no reset from an app may do more than fail its request). */
+  /** Counts the upstream's reset of `up`, if it was one (a non-zero close code the proxy did not send). */
   watchUpstream(up: ClientHttp2Stream): void {
-    up.once('aborted', () =>
+    up.once('close', () => {
+      const code = up.rstCode;
+      if (code === undefined || code === constants.NGHTTP2_NO_ERROR || cancelledHere.has(up)) return;
       this.metrics.h2.streamResets.inc({
         side: 'upstream',
         direction: this.info.direction,
-        code: codeName(up.rstCode),
-      }),
-    );
+        code: codeName(code),
+      });
+    });
   }
 
   /**
@@ -214,18 +226,21 @@ export class H2Request implements ProxyRequest {
     this.telemetry?.responded(status);
     if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
     guard(up);
+    let piping = false;
     up.on('close', () => {
-      // A reset after the head resets the client's stream: a cancel as a cancel, any other code as
-      // the proxy's INTERNAL_ERROR (the client's peer is the proxy, not the app).
-      // A stream that closed without its end (its session died: GOAWAY, TCP close) is a reset too,
-      // else the client would wait forever for the rest of the body.
       const code = up.rstCode;
-      if (code === constants.NGHTTP2_CANCEL) this.reset(code);
-      else if (code !== constants.NGHTTP2_NO_ERROR || !up.readableEnded) this.reset();
+      // The body ends for the client only when the upstream's did: END_STREAM and a clean close.
+      // A reset after the head resets the client's stream (a cancel as a cancel, any other code
+      // as the proxy's INTERNAL_ERROR: the client's peer is the proxy, not the app), and so does
+      // a stream whose session died (GOAWAY, TCP close), else the client would wait forever or
+      // take a truncated body for a whole one.
+      if (code === constants.NGHTTP2_NO_ERROR && (!piping || up.readableEnded)) {
+        if (piping && !gone(down)) down.end();
+        return;
+      }
+      this.reset(code === constants.NGHTTP2_CANCEL ? code : constants.NGHTTP2_INTERNAL_ERROR);
     });
-    down.on('close', () => {
-      if (!gone(up)) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
-    });
+    down.on('close', () => cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL));
     if (gone(down)) return;
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       this.respondSafely(forwardable(headers), { endStream: true });
@@ -246,8 +261,12 @@ export class H2Request implements ProxyRequest {
         this.reset();
       }
     });
-    if (this.respondSafely(forwardable(headers), { waitForTrailers: true })) up.pipe(down);
-    else if (!gone(up)) up.close(constants.NGHTTP2_CANCEL);
+    if (!this.respondSafely(forwardable(headers), { waitForTrailers: true })) {
+      cancelUpstream(up);
+      return;
+    }
+    piping = true;
+    up.pipe(down, { end: false });
   }
 
   /** Sends the upstream's head to the client; false (and the client's stream reset) when Node refuses it. */

@@ -21,7 +21,7 @@ import {
   type RouteRequest,
   type TimerHandle,
 } from '@weft/core';
-import type { H2Request } from '../http2/h2-request.js';
+import { cancelUpstream, type H2Request } from '../http2/h2-request.js';
 import { DialError } from '../net/connector.js';
 import { guard } from '../net/guard.js';
 import type { EndpointMessage } from './destination-traffic.js';
@@ -248,7 +248,7 @@ class H2Attempt {
 
   private cancelUpstream(): void {
     const up = this.up;
-    if (up !== undefined && !up.destroyed && !up.closed) up.close(constants.NGHTTP2_CANCEL);
+    if (up !== undefined) cancelUpstream(up);
   }
 
   /** Ends an attempt whose response is not relayed. */
