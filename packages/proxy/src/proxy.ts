@@ -20,6 +20,7 @@ import { handleOutbound, handleTransparent, upstreamListenerTarget } from './lis
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
+import { guard } from './net/guard.js';
 import type { ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
@@ -228,12 +229,14 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
+        guard(socket);
         this.metrics.connections.inc({ listener });
         this.metrics.transport.accepted(listener, socket);
         track(this.runtime, socket);
         onSocket(socket);
       },
     );
+    guard(server);
     server.maxConnections = this.options.hardening.maxConnections;
     server.on('drop', () => this.metrics.connectionsRefused.inc({ listener, reason: 'max-connections' }));
     this.servers.push(server);

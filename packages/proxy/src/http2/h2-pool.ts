@@ -59,11 +59,10 @@ export class H2Pool {
             if (this.sessions.get(target.key) === created) this.sessions.delete(target.key);
           };
           session.once('connect', () => resolve(session));
-          session.once('error', (err) => {
+          guard(session, (err) => {
             drop();
-            reject(err);
+            reject(err); // ignored once connected
           });
-          session.on('error', drop);
           session.once('goaway', drop);
           session.once('close', drop);
           if (idleTimeoutMs !== undefined) {

@@ -62,6 +62,7 @@ export class H2Server {
       // A stream the client reset before the proxy finished answering it ('aborted'): each still
       // cost an upstream stream, so a client resetting faster than its budget is cut off.
       session.on('stream', (stream: ServerHttp2Stream) => {
+        guard(stream);
         stream.once('aborted', () => {
           metrics.h2.streamResets.inc({ side: 'client', direction, code: codeName(stream.rstCode) });
           if (rejected || !budget.hit(now())) return;

@@ -85,7 +85,7 @@ export class MeshConnector implements Connector {
               },
             }),
       };
-      const socket = netConnect(options);
+      const socket = guard(netConnect(options));
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
@@ -94,8 +94,6 @@ export class MeshConnector implements Connector {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        // The caller attaches its own handlers after the promise settles: never leave a gap.
-        guard(socket);
         this.options.metrics.transport.dialed(false, socket);
         resolve(socket);
       });
@@ -135,7 +133,7 @@ export class MeshConnector implements Connector {
         },
       };
       // allowHalfOpen and highWaterMark are honoured by tls.connect but missing from its types.
-      const socket: TLSSocket = tlsConnect(tlsOptions);
+      const socket: TLSSocket = guard(tlsConnect(tlsOptions));
       let tcpConnected = false;
       socket.once('connect', () => {
         tcpConnected = true;
@@ -173,7 +171,6 @@ export class MeshConnector implements Connector {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        guard(socket);
         this.options.metrics.transport.tlsHandshake('client', 'ok');
         this.options.metrics.transport.dialed(true, socket);
         socket.setNoDelay(true);
