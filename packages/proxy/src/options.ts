@@ -34,8 +34,8 @@ export interface HardeningOptions {
   readonly idleTimeoutMs: number;
   /** Time to receive a request's whole body once its head arrived (408 after). */
   readonly requestTimeoutMs: number;
-  /** HTTP/2 stream, reset and flood limits (docs/proxy-transport.md, "HTTP/2 limits"). */
-  readonly h2: H2Limits;
+  /** HTTP/2 stream, reset and flood limits (docs/proxy-transport.md, "HTTP/2 limits"); {@link DEFAULT_H2_LIMITS} when absent. */
+  readonly h2?: H2Limits;
 }
 
 export interface ProxyOptions {

@@ -21,7 +21,7 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import { guard } from './net/guard.js';
-import type { ProxyOptions } from './options.js';
+import { DEFAULT_H2_LIMITS, type ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
 import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
@@ -111,7 +111,7 @@ export class Sidecar {
       h2: new H2Pool({
         connector,
         metrics: this.metrics.h2,
-        limits: options.hardening.h2,
+        limits: options.hardening.h2 ?? DEFAULT_H2_LIMITS,
         maxHeaderListSize: poolOptions.limits.maxHeadBytes,
       }),
     };
@@ -163,7 +163,7 @@ export class Sidecar {
         pool: this.pools.h2,
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
-        limits: options.hardening.h2,
+        limits: options.hardening.h2 ?? DEFAULT_H2_LIMITS,
         idleTimeoutMs: options.hardening.idleTimeoutMs,
       });
       return { http1, h2 };

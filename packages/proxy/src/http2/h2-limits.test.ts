@@ -1,7 +1,14 @@
 /** The reset budget's windows, the code labels, and the mapping of limits onto Node's http2 options. */
 import { constants } from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { clientOptions, codeName, DEFAULT_H2_LIMITS, errorCode, ResetBudget, serverOptions } from './h2-limits.js';
+import {
+  clientOptions,
+  codeName,
+  DEFAULT_H2_LIMITS,
+  errorCode,
+  ResetBudget,
+  serverOptions,
+} from './h2-limits.js';
 
 describe('ResetBudget', () => {
   it('allows max resets per window, refuses the next, and starts over in a new window', () => {
