@@ -69,7 +69,7 @@ describe('HTTP/2 abuse through the traffic layer (client side, with discovery)',
     expect(alive()).toBe(true);
   });
 
-  it('rapid reset: 5,000 streams reset at once are cut off by GOAWAY, resets counted', async () => {
+  it('rapid reset: 5,000 streams reset at once are cut off by GOAWAY; the app sees a bounded share', async () => {
     const peer = await rawConnect(proxy.upstreamPort);
     const block = requestBlock('/rapid-reset-discovery', 'POST');
     for (let i = 0; i < 5000 && peer.goaway === undefined; i += 50) {
@@ -85,13 +85,8 @@ describe('HTTP/2 abuse through the traffic layer (client side, with discovery)',
     // Cut off by the proxy's reset budget (ENHANCE_YOUR_CALM) or, when the traffic layer takes
     // streams slower than they arrive, by nghttp2's own reset limiter first (burst 1000, then INTERNAL_ERROR).
     expect([constants.NGHTTP2_ENHANCE_YOUR_CALM, constants.NGHTTP2_INTERNAL_ERROR]).toContain(peer.goaway);
-    expect(
-      await proxy.metric('weft_proxy_h2_stream_resets_total', {
-        direction: 'outbound',
-        side: 'client',
-        code: 'cancel',
-      }),
-    ).toBeGreaterThan(200);
+    // Which limiter wins depends on load, so the proxy's own counters are asserted on the
+    // pass-through side (h2-abuse-floods); here: cut off, alive, and the app spared.
     expect(app.stats.arrived.get('/rapid-reset-discovery') ?? 0).toBeLessThan(1000);
     expect(alive()).toBe(true);
     expect((await get(proxy.upstreamPort, '/ok')).status).toBe(200);
