@@ -1,4 +1,7 @@
 /** The proxy's settings, parsed once at the edge (CLI flags / WEFT_* env) into this readonly shape. */
+import { DEFAULT_H2_LIMITS, type H2Limits } from './http2/h2-limits.js';
+
+export { DEFAULT_H2_LIMITS, type H2Limits };
 
 /** A service port this workload serves and where its app listens. */
 export interface InboundMapping {
@@ -40,6 +43,8 @@ export interface HardeningOptions {
   readonly idleTimeoutMs: number;
   /** Time to receive a request's whole body once its head arrived (408 after). */
   readonly requestTimeoutMs: number;
+  /** HTTP/2 stream, reset and flood limits (docs/proxy-transport.md, "HTTP/2 limits"); {@link DEFAULT_H2_LIMITS} when absent. */
+  readonly h2?: H2Limits;
 }
 
 export interface ProxyOptions {
@@ -85,6 +90,7 @@ export const DEFAULT_HARDENING: HardeningOptions = {
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   requestTimeoutMs: 60_000,
+  h2: DEFAULT_H2_LIMITS,
 };
 
 /** Defaults for everything but identity and mappings. */

@@ -22,7 +22,8 @@ import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/ru
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
-import type { ProxyOptions } from './options.js';
+import { guard } from './net/guard.js';
+import { DEFAULT_H2_LIMITS, type ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
 import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
@@ -123,7 +124,12 @@ export class Sidecar {
     this.pools = {
       outbound: new Http1Pool(poolOptions),
       inbound: new Http1Pool(poolOptions),
-      h2: new H2Pool(connector),
+      h2: new H2Pool({
+        connector,
+        metrics: this.metrics.h2,
+        limits: options.hardening.h2 ?? DEFAULT_H2_LIMITS,
+        maxHeaderListSize: poolOptions.limits.maxHeadBytes,
+      }),
     };
     const random = deps.random ?? systemRandom;
     const tracing = deps.tracing;
@@ -176,6 +182,8 @@ export class Sidecar {
         metrics: this.metrics,
         maxHeaderListSize: options.hardening.maxHeadBytes,
         targets: this.targets,
+        limits: options.hardening.h2 ?? DEFAULT_H2_LIMITS,
+        idleTimeoutMs: options.hardening.idleTimeoutMs,
       });
       return { http1, h2 };
     };
@@ -240,6 +248,7 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
+        guard(socket);
         if (this.runtime.sockets.size >= this.options.hardening.maxTotalConnections) {
           this.metrics.connectionsRefused.inc({ listener, reason: 'max-total-connections' });
           socket.destroy();
@@ -254,6 +263,7 @@ export class Sidecar {
         onSocket(socket);
       },
     );
+    guard(server);
     server.maxConnections = this.options.hardening.maxConnections;
     server.on('drop', () => this.metrics.connectionsRefused.inc({ listener, reason: 'max-connections' }));
     this.servers.push(server);

@@ -9,6 +9,7 @@ import { DEFAULT_HARDENING, DEFAULT_OPAQUE_PORTS, defaultProxyOptions } from '@w
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
+import { addH2Options, type H2Flags, h2LimitsFromFlags } from './proxy-h2-flags.js';
 
 function port(value: string, allowZero = true): number {
   const n = Number(value);
@@ -66,7 +67,7 @@ function ports(value: string): number[] {
     .map((p) => port(p, false));
 }
 
-interface ProxyFlags extends TracingFlags {
+interface ProxyFlags extends TracingFlags, H2Flags {
   controlPlane?: string;
   caFile?: string;
   tokenFile?: string;
@@ -275,7 +276,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         .default(DEFAULT_HARDENING.idleTimeoutMs)
         .argParser(positive),
     );
-  addTracingOptions(command).action(async (flags: ProxyFlags, command: Command) => {
+  addTracingOptions(addH2Options(command)).action(async (flags: ProxyFlags, command: Command) => {
     const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
       '@weft/proxy/run'
     );
@@ -309,6 +310,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         headersTimeoutMs: flags.headersTimeout,
         requestTimeoutMs: flags.requestTimeout,
         idleTimeoutMs: flags.idleTimeout,
+        h2: h2LimitsFromFlags(flags),
       },
     });
     const logger = createLogger({ component: 'proxy' });

@@ -10,6 +10,7 @@ import type { TargetPolicySource } from '../layers/target-policy.js';
 import type { Handler, PeerInfo, UpstreamTarget } from '../layers/types.js';
 import { statusForError } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { guard } from '../net/guard.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
@@ -84,7 +85,7 @@ export class Http1ServerConnection {
     socket.setTimeout(ctx.idleTimeoutMs, () => this.destroy());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.on('error', () => this.destroy());
+    guard(socket, () => this.destroy());
     socket.on('close', () => this.onClose());
   }
 

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { guard } from '../net/guard.js';
 import { relay } from '../tcp/relay.js';
 import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
@@ -92,7 +93,7 @@ export class UpstreamConnection implements BodyTarget {
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.onBroken());
+    guard(socket, () => this.onBroken());
     socket.on('close', () => this.onBroken());
     socket.on('end', () => this.onBroken());
   }

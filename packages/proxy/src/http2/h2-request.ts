@@ -6,6 +6,7 @@ import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   constants,
+  type Http2Stream,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -20,8 +21,10 @@ import {
   type UpstreamTarget,
 } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { guard } from '../net/guard.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+import { codeName } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
 
 const HOP_BY_HOP = new Set([
@@ -57,6 +60,21 @@ function grpcStatusFor(httpStatus: number): number {
   }
 }
 
+/** True once `stream` can take no more frames from us (closed locally, reset by the peer, or destroyed). */
+function gone(stream: Http2Stream): boolean {
+  return stream.destroyed || stream.closed;
+}
+
+/** Upstream streams the proxy itself closed (so their close code is not the upstream's reset). */
+const cancelledHere = new WeakSet<ClientHttp2Stream>();
+
+/** Closes upstream stream `up` with `code` unless it is already closed (idempotent). */
+export function cancelUpstream(up: ClientHttp2Stream, code: number = constants.NGHTTP2_CANCEL): void {
+  if (gone(up)) return;
+  cancelledHere.add(up);
+  up.close(code);
+}
+
 /** Per connection facts for HTTP/2 streams. */
 export interface H2ConnectionInfo {
   readonly peer: PeerInfo;
@@ -87,6 +105,7 @@ export class H2Request implements ProxyRequest {
     readonly pool: H2Pool,
     private readonly metrics: ProxyMetrics,
   ) {
+    guard(stream);
     stream.once('close', () => this.telemetry?.finished());
   }
 
@@ -142,13 +161,22 @@ export class H2Request implements ProxyRequest {
 
   private relay(session: ClientHttp2Session): void {
     const down = this.stream;
-    if (down.destroyed) {
+    if (gone(down)) {
       this.tellHead({ type: 'cancelled' });
       return;
     }
-    const up = session.request(this.upstreamHeaders(), { endStream: false });
+    let up: ClientHttp2Stream;
+    try {
+      up = guard(session.request(this.upstreamHeaders(), { endStream: false }));
+    } catch (err) {
+      // The session is closing (GOAWAY) or was destroyed between the pool's answer and now.
+      this.tellHead({ type: 'failed' });
+      this.fail(new WeftError('UNAVAILABLE', `upstream session unusable: ${String(err)}`));
+      return;
+    }
+    this.watchUpstream(up);
     up.on('response', (headers, flags) => {
-      if (down.destroyed) return;
+      if (gone(down)) return;
       const status = Number(headers[':status'] ?? 502);
       const grpc = headers['grpc-status'];
       this.tellHead(
@@ -158,17 +186,31 @@ export class H2Request implements ProxyRequest {
       );
       this.relayResponse(up, headers, flags);
     });
-    up.on('error', () => this.reset());
     up.on('close', () => {
       this.tellHead({ type: 'failed' });
       if (!down.headersSent)
-        this.fail(new WeftError('UNAVAILABLE', 'upstream stream closed before responding'));
+        this.fail(
+          new WeftError('UNAVAILABLE', `upstream stream closed before responding (${codeName(up.rstCode)})`),
+        );
     });
     down.on('close', () => {
       this.tellHead({ type: 'cancelled' });
-      if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
+      cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL);
     });
     this.stream.pipe(up);
+  }
+
+  /** Counts the upstream's reset of `up`, if it was one (a non-zero close code the proxy did not send). */
+  watchUpstream(up: ClientHttp2Stream): void {
+    up.once('close', () => {
+      const code = up.rstCode;
+      if (code === undefined || code === constants.NGHTTP2_NO_ERROR || cancelledHere.has(up)) return;
+      this.metrics.h2.streamResets.inc({
+        side: 'upstream',
+        direction: this.info.direction,
+        code: codeName(code),
+      });
+    });
   }
 
   /**
@@ -183,16 +225,25 @@ export class H2Request implements ProxyRequest {
     this.count(status);
     this.telemetry?.responded(status);
     if (grpc !== undefined) this.telemetry?.grpcStatus(Number(grpc));
-    up.on('error', () => this.reset());
+    guard(up);
+    let piping = false;
     up.on('close', () => {
-      if (up.rstCode !== constants.NGHTTP2_NO_ERROR && !down.destroyed) down.close(up.rstCode);
+      const code = up.rstCode;
+      // The body ends for the client only when the upstream's did: END_STREAM and a clean close.
+      // A reset after the head resets the client's stream (a cancel as a cancel, any other code
+      // as the proxy's INTERNAL_ERROR: the client's peer is the proxy, not the app), and so does
+      // a stream whose session died (GOAWAY, TCP close), else the client would wait forever or
+      // take a truncated body for a whole one.
+      if (code === constants.NGHTTP2_NO_ERROR && (!piping || up.readableEnded)) {
+        if (piping && !gone(down)) down.end();
+        return;
+      }
+      this.reset(code === constants.NGHTTP2_CANCEL ? code : constants.NGHTTP2_INTERNAL_ERROR);
     });
-    down.on('close', () => {
-      if (!up.destroyed) up.close(down.rstCode || constants.NGHTTP2_CANCEL);
-    });
-    if (down.destroyed) return;
+    down.on('close', () => cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL));
+    if (gone(down)) return;
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-      down.respond(forwardable(headers), { endStream: true });
+      this.respondSafely(forwardable(headers), { endStream: true });
       return;
     }
     let trailers: OutgoingHttpHeaders | undefined;
@@ -203,10 +254,34 @@ export class H2Request implements ProxyRequest {
     });
     down.on('wantTrailers', () => {
       // An empty trailer section ends the stream cleanly when the upstream sent none.
-      down.sendTrailers(trailers ?? {});
+      if (gone(down)) return;
+      try {
+        down.sendTrailers(trailers ?? {});
+      } catch {
+        this.reset();
+      }
     });
-    down.respond(forwardable(headers), { waitForTrailers: true });
-    up.pipe(down);
+    if (!this.respondSafely(forwardable(headers), { waitForTrailers: true })) {
+      cancelUpstream(up);
+      return;
+    }
+    piping = true;
+    up.pipe(down, { end: false });
+  }
+
+  /** Sends the upstream's head to the client; false (and the client's stream reset) when Node refuses it. */
+  private respondSafely(
+    headers: OutgoingHttpHeaders,
+    options: { endStream?: boolean; waitForTrailers?: boolean },
+  ): boolean {
+    try {
+      this.stream.respond(headers, options);
+      return true;
+    } catch {
+      // A head Node will not send (a header an upstream may not forward) or a stream that just closed.
+      this.reset();
+      return false;
+    }
   }
 
   /** Tells the traffic layer how the exchange began, once. */
@@ -216,16 +291,31 @@ export class H2Request implements ProxyRequest {
     tell?.(head);
   }
 
-  private reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  /** Resets the client's stream (idempotent: a stream already closed or gone is left alone). */
+  private reset(code: number = constants.NGHTTP2_INTERNAL_ERROR): void {
+    if (!gone(this.stream)) this.stream.close(code);
   }
 
+  /**
+   * Answers the client with the proxy's own error (an HTTP status, or a gRPC status for gRPC).
+   * Idempotent: once a head was sent or the stream is closed, it resets the stream at most.
+   */
   fail(error: WeftError, extraHeaders: readonly string[] = []): void {
     const down = this.stream;
-    if (down.destroyed || down.closed || down.headersSent) {
+    if (gone(down) || down.headersSent) {
       this.reset();
       return;
     }
+    try {
+      this.respondWith(error, extraHeaders);
+    } catch {
+      // The stream closed under us (a reset racing this answer): nothing more to tell the client.
+      this.reset();
+    }
+  }
+
+  private respondWith(error: WeftError, extraHeaders: readonly string[]): void {
+    const down = this.stream;
     const status = statusForError(error);
     this.count(status);
     this.telemetry?.responded(status, error);

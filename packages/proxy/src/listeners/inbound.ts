@@ -9,6 +9,7 @@ import { decideAuthz } from '../authz/decide.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { upstreamTarget } from '../layers/types.js';
 import { classify, detectionDone } from '../net/detect.js';
+import { guard } from '../net/guard.js';
 import { decodePreamble, type MeshProtocol, PREAMBLE_LENGTH } from '../net/preamble.js';
 import { readPrefix } from '../net/read-prefix.js';
 import { relay } from '../tcp/relay.js';
@@ -109,12 +110,13 @@ export class InboundTls {
       allowHalfOpen: true,
       handshakeTimeout: rt.options.connectTimeoutMs,
     });
+    guard(server);
     server.on('tlsClientError', (_err, socket) => {
       rt.metrics.transport.tlsHandshake('server', 'failure', 'handshake');
       refuse(rt, socket, 'handshake');
     });
     server.on('secureConnection', (tlsSocket: TLSSocket) => {
-      tlsSocket.on('error', () => tlsSocket.destroy());
+      guard(tlsSocket, () => tlsSocket.destroy());
       rt.metrics.transport.tlsHandshake('server', 'ok');
       const identity = peerIdentity(tlsSocket);
       if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
@@ -200,7 +202,7 @@ function servePlaintext(rt: ProxyRuntime, socket: Socket, initial: Buffer, timed
 
 /** Handles one inbound connection (paused, nothing read yet). */
 export function handleInbound(rt: ProxyRuntime, mtls: InboundTls, socket: Socket): void {
-  socket.on('error', () => socket.destroy());
+  guard(socket, () => socket.destroy());
   // Intercepted plaintext for an opaque port (server-speaks-first): never wait for bytes.
   const dst = rt.originalDst?.(socket);
   if (dst !== undefined && dst.port !== socket.localPort && kindOf(rt, dst.port) === 'opaque') {

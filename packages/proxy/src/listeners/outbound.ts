@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { type UpstreamTarget, upstreamTarget } from '../layers/types.js';
 import { classify, detectionDone } from '../net/detect.js';
+import { guard } from '../net/guard.js';
 import { readPrefix } from '../net/read-prefix.js';
 import { opaqueOutbound } from '../tcp/opaque-outbound.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -45,7 +46,7 @@ export function upstreamListenerTarget(authority: string): OutboundTarget {
 /** Handles one outbound client connection (paused, nothing read yet). */
 export function handleOutbound(rt: ProxyRuntime, socket: Socket, target: OutboundTarget): void {
   const { name, port, egress } = target;
-  socket.on('error', () => socket.destroy());
+  guard(socket, () => socket.destroy());
   if (rt.options.opaquePorts.has(port)) {
     opaqueOutbound(rt, socket, EMPTY, name, egress);
     return;

@@ -1,4 +1,5 @@
 /** The proxy's named metrics, created once per proxy and passed to every component. */
+import { createH2Metrics, type H2Metrics } from '../http2/h2-metrics.js';
 import { ConnectionMetrics } from '../telemetry/connection-metrics.js';
 import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './registry.js';
 
@@ -36,6 +37,8 @@ export interface ProxyMetrics {
   readonly requestLatency: Histogram;
   /** TCP connections opened and closed with their bytes, and TLS handshakes. */
   readonly transport: ConnectionMetrics;
+  /** HTTP/2 abuse and failure counters. */
+  readonly h2: H2Metrics;
 }
 
 /** Creates the proxy metrics plus process gauges, with `open` reading the current open connection count. */
@@ -86,6 +89,7 @@ export function createProxyMetrics(open: () => number): ProxyMetrics {
       'Proxied HTTP request latency (ms).',
     ),
     transport: registry.register(new ConnectionMetrics()),
+    h2: createH2Metrics(registry),
   };
   registry.gauge('weft_proxy_open_connections', 'Currently open client connections.', open);
   const startSeconds = Math.floor(Date.now() / 1000 - process.uptime());

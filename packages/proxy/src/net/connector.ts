@@ -11,6 +11,7 @@ import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
+import { guard } from './guard.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
 
 /** See SOCKET_HWM in proxy.ts (kept here to avoid an import cycle). */
@@ -84,7 +85,7 @@ export class MeshConnector implements Connector {
               },
             }),
       };
-      const socket = netConnect(options);
+      const socket = guard(netConnect(options));
       const timer = setTimeout(() => {
         socket.destroy();
         this.count('timeout');
@@ -132,7 +133,7 @@ export class MeshConnector implements Connector {
         },
       };
       // allowHalfOpen and highWaterMark are honoured by tls.connect but missing from its types.
-      const socket: TLSSocket = tlsConnect(tlsOptions);
+      const socket: TLSSocket = guard(tlsConnect(tlsOptions));
       let tcpConnected = false;
       socket.once('connect', () => {
         tcpConnected = true;

@@ -4,6 +4,7 @@
  * Both sockets are destroyed when both directions are done or either errors.
  */
 import type { Socket } from 'node:net';
+import { guard } from '../net/guard.js';
 
 /**
  * Connects `a` and `b`; `onDone` runs once when both are closed. With `bReader`, `b` was
@@ -27,8 +28,8 @@ export function relay(
     onDone?.();
   };
   const fail = () => done();
-  a.on('error', fail);
-  b.on('error', fail);
+  guard(a, fail);
+  guard(b, fail);
   a.on('close', fail);
   b.on('close', fail);
   a.on('end', () => {

@@ -21,8 +21,9 @@ import {
   type RouteRequest,
   type TimerHandle,
 } from '@weft/core';
-import type { H2Request } from '../http2/h2-request.js';
+import { cancelUpstream, type H2Request } from '../http2/h2-request.js';
 import { DialError } from '../net/connector.js';
+import { guard } from '../net/guard.js';
 import type { EndpointMessage } from './destination-traffic.js';
 import { grpcTimeoutMs } from './grpc-timeout.js';
 import { endpointTarget } from './http1-exchange.js';
@@ -180,9 +181,11 @@ class H2Attempt {
     if (this.state !== 'connecting') return; // timed out or the client left while connecting
     let up: ClientHttp2Stream;
     try {
-      up = session.request(this.exchange.client.upstreamHeaders({ [ATTEMPT_HEADER]: String(this.attempt) }), {
-        endStream: false,
-      });
+      up = guard(
+        session.request(this.exchange.client.upstreamHeaders({ [ATTEMPT_HEADER]: String(this.attempt) }), {
+          endStream: false,
+        }),
+      );
     } catch (err) {
       // The session is closing (GOAWAY) or gone: no stream was opened, so nothing was sent.
       this.settle({ type: 'refused-stream' }, false, describeError(err));
@@ -191,7 +194,8 @@ class H2Attempt {
     this.up = up;
     this.state = 'sent';
     up.on('response', (headers, flags) => this.head(up, headers, flags));
-    up.on('error', noop); // the close handler classifies how it ended
+    // guard() took the 'error' events: the close handler classifies how the stream ended.
+    this.exchange.client.watchUpstream(up);
     up.on('close', () => this.closed(up));
     this.exchange.attachBody(up);
   }
@@ -244,7 +248,7 @@ class H2Attempt {
 
   private cancelUpstream(): void {
     const up = this.up;
-    if (up !== undefined && !up.destroyed) up.close(constants.NGHTTP2_CANCEL);
+    if (up !== undefined) cancelUpstream(up);
   }
 
   /** Ends an attempt whose response is not relayed. */
