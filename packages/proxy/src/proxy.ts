@@ -21,8 +21,8 @@ import { handleOutbound, handleTransparent, upstreamListenerTarget } from './lis
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
-import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import { guard } from './net/guard.js';
+import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import { DEFAULT_H2_LIMITS, type ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
