@@ -28,7 +28,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
     .option('--jaeger', 'also install the Jaeger addon and send traces to it')
     .option(
       '--identity-dir <dir>',
-      'use ca.crt, issuer.crt, issuer.key and token.key from this folder (weft identity create-ca --out DIR); ' +
+      'use ca.crt, issuer.crt, issuer.key and token.key from this folder (weft identity create-ca --identity-dir DIR); ' +
         'injector.crt and injector.key too when present',
     )
     .addOption(
