@@ -35,4 +35,3 @@ export function formatDurationMs(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
-
