@@ -51,9 +51,11 @@ export function renderDebugState(state: unknown): string {
   parts.push(section('SOURCES', table(['SOURCE', 'READY'], sources)));
   const conditions = arr(s.conditions)
     .map(obj)
-    .map((c) => [cell(c.resource), cell(c.type), cell(c.status), cell(c.reason), cell(c.message)]);
+    .map((c) => [cell(c.resource), cell(c.origin), cell(c.status), cell(c.reason), cell(c.message)]);
   if (conditions.length > 0) {
-    parts.push(section('CONDITIONS', table(['RESOURCE', 'TYPE', 'STATUS', 'REASON', 'MESSAGE'], conditions)));
+    parts.push(
+      section('CONDITIONS', table(['RESOURCE', 'ORIGIN', 'STATUS', 'REASON', 'MESSAGE'], conditions)),
+    );
   }
   return parts.join('\n');
 }

@@ -1,6 +1,6 @@
 /** Pure: a proxy's /config (what its control plane pushed) as tables, one concern each. */
 import { renderTable } from '../cli-kit/table.js';
-import { arr, cell, obj, section } from './read.js';
+import { arr, cell, enumWord, obj, section } from './read.js';
 
 const PROTOCOLS: Record<string, string> = {
   PROTOCOL_HTTP: 'http',
@@ -22,8 +22,8 @@ export function renderProxyConfig(config: unknown): string {
       rows: [
         [
           cell(c.version),
-          cell(policy.mtlsMode ?? policy.mtls ?? mesh.mtls),
-          cell(policy.defaultAction ?? policy.default ?? mesh.defaultInboundPolicy),
+          enumWord(policy.mtlsMode, 'MTLS_MODE_'),
+          enumWord(policy.defaultAction, 'DEFAULT_ACTION_'),
           cell(mesh.trustDomain),
         ],
       ],

@@ -24,3 +24,9 @@ export function cell(value: unknown): string {
 export function section(title: string, body: string): string {
   return `${title}\n${body}`;
 }
+
+/** A protobuf enum name without its prefix, in kebab case: MTLS_MODE_PERMISSIVE -> permissive. */
+export function enumWord(value: unknown, prefix: string): string {
+  const text = cell(value);
+  return text.startsWith(prefix) ? text.slice(prefix.length).toLowerCase().replace(/_/g, '-') : text;
+}
