@@ -29,7 +29,15 @@ function run(command, args, options = {}) {
 if (!existsSync(bin)) {
   mkdirSync(cache, { recursive: true });
   console.error(`test:node: installing ${pkg}@${major} into ${cache}`);
-  const status = run('npm', ['install', '--prefix', cache, '--no-save', '--no-audit', '--no-fund', `${pkg}@${major}`]);
+  const status = run('npm', [
+    'install',
+    '--prefix',
+    cache,
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    `${pkg}@${major}`,
+  ]);
   if (status !== 0 || !existsSync(bin)) {
     console.error(`test:node: could not install ${pkg}@${major}`);
     process.exit(1);

@@ -26,8 +26,19 @@ function time(fn) {
 }
 
 const registry = new client.Registry();
-const promCounter = new client.Counter({ name: 'c', help: 'h', labelNames: ['direction', 'class'], registers: [registry] });
-const promHistogram = new client.Histogram({ name: 'h', help: 'h', labelNames: ['direction'], buckets: BUCKETS, registers: [registry] });
+const promCounter = new client.Counter({
+  name: 'c',
+  help: 'h',
+  labelNames: ['direction', 'class'],
+  registers: [registry],
+});
+const promHistogram = new client.Histogram({
+  name: 'h',
+  help: 'h',
+  labelNames: ['direction'],
+  buckets: BUCKETS,
+  registers: [registry],
+});
 const weftCounter = new Counter('c', 'h');
 const weftHistogram = new Histogram('h', 'h', BUCKETS);
 
@@ -36,15 +47,49 @@ const weftChild = weftCounter.labels(LABELS);
 const promHistChild = promHistogram.labels({ direction: 'inbound' });
 
 const cases = [
-  ['counter inc, child resolved once', (n) => { for (let i = 0; i < n; i++) weftChild.inc(); }, (n) => { for (let i = 0; i < n; i++) promChild.inc(); }],
-  ['counter inc, labels on each call', (n) => { for (let i = 0; i < n; i++) weftCounter.inc(LABELS); }, (n) => { for (let i = 0; i < n; i++) promCounter.inc(LABELS); }],
-  ['histogram observe (child resolved once)', (n) => { for (let i = 0; i < n; i++) weftHistogram.observe(values[i & 4095]); }, (n) => { for (let i = 0; i < n; i++) promHistChild.observe(values[i & 4095]); }],
+  [
+    'counter inc, child resolved once',
+    (n) => {
+      for (let i = 0; i < n; i++) weftChild.inc();
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) promChild.inc();
+    },
+  ],
+  [
+    'counter inc, labels on each call',
+    (n) => {
+      for (let i = 0; i < n; i++) weftCounter.inc(LABELS);
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) promCounter.inc(LABELS);
+    },
+  ],
+  [
+    'histogram observe (child resolved once)',
+    (n) => {
+      for (let i = 0; i < n; i++) weftHistogram.observe(values[i & 4095]);
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) promHistChild.observe(values[i & 4095]);
+    },
+  ],
 ];
 
 console.log(`node ${process.version}, ${N} operations x ${ROUNDS} rounds (best round)`);
-console.log('case'.padEnd(42), 'weft ns/op'.padStart(11), 'prom-client ns/op'.padStart(18), 'ratio'.padStart(7));
+console.log(
+  'case'.padEnd(42),
+  'weft ns/op'.padStart(11),
+  'prom-client ns/op'.padStart(18),
+  'ratio'.padStart(7),
+);
 for (const [name, weft, prom] of cases) {
   const w = time(weft);
   const p = time(prom);
-  console.log(name.padEnd(42), w.toFixed(1).padStart(11), p.toFixed(1).padStart(18), `${(p / w).toFixed(1)}x`.padStart(7));
+  console.log(
+    name.padEnd(42),
+    w.toFixed(1).padStart(11),
+    p.toFixed(1).padStart(18),
+    `${(p / w).toFixed(1)}x`.padStart(7),
+  );
 }
