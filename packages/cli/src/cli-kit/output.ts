@@ -43,3 +43,15 @@ export function renderAs(format: OutputFormat, value: unknown, table: () => stri
   if (format === 'json') return `${JSON.stringify(plain, null, 2)}\n`;
   return toYaml(plain, { lineWidth: 0 });
 }
+
+/** The output option of commands that print Kubernetes manifests: a YAML stream, or a JSON List. */
+export function manifestOutputOption(): Option {
+  return new Option('-o, --output <format>', 'yaml (a stream, for kubectl) or json (a v1 List)')
+    .choices(['yaml', 'json'])
+    .default('yaml');
+}
+
+/** `objects` as one JSON `v1 List`, which kubectl apply/delete -f accepts like a YAML stream. */
+export function jsonList(objects: readonly unknown[]): string {
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
+}

@@ -116,4 +116,11 @@ describe('weft uninstall', () => {
     for (const o of objects) expect(Object.keys(o).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
     expect(r.stdout).not.toMatch(/BEGIN/);
   });
+
+  it('prints a JSON List with -o json, which kubectl delete -f takes too', async () => {
+    const yaml = parseAllDocuments((await weft('uninstall')).stdout).map((d) => d.toJS());
+    const json = JSON.parse((await weft('uninstall', '-o', 'json')).stdout);
+    expect(json).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    expect(json.items).toEqual(yaml);
+  });
 });

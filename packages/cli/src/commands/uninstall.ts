@@ -1,5 +1,6 @@
 /** `weft uninstall`: prints every object `weft install` creates, for `weft uninstall | kubectl delete -f -`. */
 import type { Command } from 'commander';
+import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { installedObjects, toYamlStream } from '../install/render-install.js';
 import { type CliIo, VERSION } from '../program.js';
@@ -8,6 +9,7 @@ interface UninstallFlags {
   ha?: boolean;
   jaeger?: boolean;
   manifests?: string;
+  output: 'yaml' | 'json';
 }
 
 export function registerUninstall(program: Command, io: CliIo): void {
@@ -23,6 +25,7 @@ export function registerUninstall(program: Command, io: CliIo): void {
       '--manifests <dir>',
       'the install/ folder it was rendered from (default: the one shipped with weft)',
     )
+    .addOption(manifestOutputOption())
     .action((flags: UninstallFlags) => {
       const manifestsDir = flags.manifests ?? findManifestsDir();
       if (manifestsDir === undefined) {
@@ -37,6 +40,6 @@ export function registerUninstall(program: Command, io: CliIo): void {
         `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''} created.`,
         'Delete with: kubectl delete -f -   (pods keep their sidecars until restarted)',
       ].join('\n');
-      io.stdout(toYamlStream(objects, header));
+      io.stdout(flags.output === 'json' ? jsonList(objects) : toYamlStream(objects, header));
     });
 }
