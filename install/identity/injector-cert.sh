@@ -13,7 +13,7 @@ days=${2:-365}
 service=weft-injector
 namespace=weft-system
 for f in issuer.crt issuer.key; do
-  [ -f "$dir/$f" ] || { echo "injector-cert.sh: $dir/$f is missing (run: weft identity create-ca --out $dir)" >&2; exit 1; }
+  [ -f "$dir/$f" ] || { echo "injector-cert.sh: $dir/$f is missing (run: weft identity create-ca --identity-dir $dir)" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

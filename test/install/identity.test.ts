@@ -59,7 +59,7 @@ describe('install/identity/injector-cert.sh', () => {
       });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(
-        `${empty}/issuer.crt is missing (run: weft identity create-ca --out ${empty})`,
+        `${empty}/issuer.crt is missing (run: weft identity create-ca --identity-dir ${empty})`,
       );
     } finally {
       rmSync(empty, { recursive: true, force: true });

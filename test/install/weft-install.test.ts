@@ -131,7 +131,7 @@ describe('weft install', () => {
       const r = await weft('install', '--identity-dir', dir);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key, token.key');
-      expect(r.stderr).toContain(`weft identity create-ca --out ${dir}`);
+      expect(r.stderr).toContain(`weft identity create-ca --identity-dir ${dir}`);
       expect(r.stdout).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });

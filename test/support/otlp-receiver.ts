@@ -1,17 +1,16 @@
 /**
  * A real OTLP trace receiver for tests: the gRPC `opentelemetry.proto.collector.trace.v1.
  * TraceService/Export` method and HTTP `POST /v1/traces` (protobuf, optionally gzip), both
- * decoding the opentelemetry-proto messages with the protobufjs code generated from the
- * official .proto files (shipped by @opentelemetry/otlp-transformer 0.216).
+ * decoding the opentelemetry-proto messages with protobufjs reflection (otlp-trace-schema.ts).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
+import { otlpType } from './otlp-trace-schema.js';
 
-// --- The generated messages (protobufjs static code; typed here by what this file reads) ---
+// --- The decoded messages (typed here by what this file reads) ---
 
 interface Long {
   toString(): string;
@@ -51,41 +50,12 @@ interface PbExportRequest {
     }> | null;
   }> | null;
 }
-interface PbMessageType<T> {
-  decode(bytes: Uint8Array): T;
-  encode(message: T): { finish(): Uint8Array };
-  create(properties?: Partial<T>): T;
-}
-interface PbRoot {
-  opentelemetry: {
-    proto: {
-      collector: {
-        trace: {
-          v1: {
-            ExportTraceServiceRequest: PbMessageType<PbExportRequest>;
-            ExportTraceServiceResponse: PbMessageType<{ partialSuccess?: unknown }>;
-          };
-        };
-      };
-    };
-  };
-}
-
-const GENERATED = createRequire(import.meta.url).resolve('otlp-proto-messages/build/src/generated/root.js');
-const requireBeside = createRequire(GENERATED);
-const protobuf = requireBeside('protobufjs/minimal') as {
-  util: { Long: unknown };
-  configure(): void;
-};
-// Under an `import` resolution condition (vitest sets one), require('long') yields the ES module
-// namespace; protobufjs needs the Long class itself to decode 64-bit fields.
-const long = protobuf.util.Long as { default?: unknown } | undefined;
-if (typeof long !== 'function' && typeof long?.default === 'function') {
-  protobuf.util.Long = long.default;
-  protobuf.configure();
-}
-const root = requireBeside(GENERATED) as PbRoot;
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
+const ExportTraceServiceRequest = otlpType<PbExportRequest>(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+);
+const ExportTraceServiceResponse = otlpType<{ partialSuccess?: unknown }>(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+);
 
 // --- What tests read ---
 
@@ -155,17 +125,22 @@ function int64(v: number | Long | null | undefined): bigint {
   return v === null || v === undefined ? 0n : BigInt(v.toString());
 }
 
+/**
+ * One AnyValue. Decoded messages hold the member of the `value` oneof that was sent as an own
+ * property; the others read as the prototype's defaults, so presence is tested with hasOwn.
+ */
 function anyValue(v: PbAnyValue | null | undefined): AttributeValue {
   if (!v) return undefined;
-  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
-  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
-  if (v.intValue !== undefined && v.intValue !== null) {
+  const has = (key: keyof PbAnyValue) => Object.hasOwn(v, key) && v[key] !== null && v[key] !== undefined;
+  if (has('stringValue')) return v.stringValue as string;
+  if (has('boolValue')) return v.boolValue as boolean;
+  if (has('intValue')) {
     const n = int64(v.intValue);
     return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
   }
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return v.doubleValue;
-  if (v.arrayValue) return (v.arrayValue.values ?? []).map(anyValue);
-  if (v.bytesValue) return v.bytesValue;
+  if (has('doubleValue')) return v.doubleValue as number;
+  if (has('arrayValue')) return (v.arrayValue?.values ?? []).map(anyValue);
+  if (has('bytesValue')) return v.bytesValue as Uint8Array;
   return undefined;
 }
 

@@ -1,10 +1,10 @@
 /** @weft/cli: the `weft` command. */
-import { CommanderError } from 'commander';
+import { runProgram } from './cli-kit/run.js';
 import { type CliIo, createProgram, processIo } from './program.js';
 
 export { type CliIo, createProgram, VERSION } from './program.js';
 
-/** Usage errors exit 2, like most Unix tools; help and version exit 0. */
+/** With no arguments: the help, and the usage exit code. */
 const EXIT_USAGE = 2;
 
 /**
@@ -17,21 +17,5 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     program.outputHelp();
     return EXIT_USAGE;
   }
-  try {
-    await program.parseAsync([...argv]);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      ) {
-        return 0;
-      }
-      return EXIT_USAGE;
-    }
-    io.stderr(`weft: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  return runProgram(program, argv, io);
 }

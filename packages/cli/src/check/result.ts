@@ -1,5 +1,6 @@
 /** What one `weft check` check found, how the results print, and what the exit code is. */
 import { describeError } from '@weft/core';
+import { type Colours, colours as makeColours } from '../cli-kit/colour.js';
 
 /** One check's outcome. `warn` does not fail the run; `fail` does. */
 export type CheckResult =
@@ -51,11 +52,17 @@ export async function runChecks(checks: readonly Check[], timeoutMs: number): Pr
 
 const SYMBOL = { ok: '✔', warn: '‼', fail: '✖' } as const;
 
-/** One line per check (`✔ name`), the hint indented under a warning or failure, then a summary. */
-export function renderText(results: readonly CheckResult[]): string {
+/**
+ * One line per check (`✔ name`), the hint indented under a warning or failure, then a summary;
+ * the symbols are coloured when `colours` colour (a terminal).
+ */
+export function renderText(results: readonly CheckResult[], colours: Colours = makeColours(false)): string {
+  const paint = { ok: colours.green, warn: colours.yellow, fail: colours.red } as const;
   const lines: string[] = [];
   for (const r of results) {
-    lines.push(`${SYMBOL[r.status]} ${r.name}${r.detail === undefined ? '' : ` (${r.detail})`}`);
+    lines.push(
+      `${paint[r.status](SYMBOL[r.status])} ${r.name}${r.detail === undefined ? '' : ` (${r.detail})`}`,
+    );
     if (r.status !== 'ok') for (const line of r.hint.split('\n')) lines.push(`    ${line}`);
   }
   const failed = results.filter((r) => r.status === 'fail').length;

@@ -3,10 +3,14 @@
  * running control plane's admin server and the identity folder). One ✔/‼/✖ line per check with
  * a hint under each problem; exits 1 when any check fails.
  */
-import { parseDurationMs } from '@weft/api';
 import { describeError } from '@weft/core';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { stringify as toYaml } from 'yaml';
 import { type CheckResult, passed, renderJson, renderText } from '../check/result.js';
+import { colourEnabled, colours } from '../cli-kit/colour.js';
+import { durationArg } from '../cli-kit/duration.js';
+import { parseAdminAddress } from '../cli-kit/http.js';
+import { type OutputFormat, outputOption } from '../cli-kit/output.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { type CliIo, VERSION } from '../program.js';
 
@@ -19,27 +23,10 @@ interface CheckFlags {
   controlPlaneAdmin?: string;
   identityDir?: string;
   timeout: number;
-  output: 'text' | 'json';
+  output: OutputFormat;
 }
 
-function durationArg(value: string): number {
-  const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`"${value}" is not a duration such as 10s`);
-  return ms;
-}
-
-function adminUrlArg(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError(`"${value}" is not a URL such as http://127.0.0.1:7990`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError(`"${value}" is not an http(s) URL`);
-  }
-  return url.toString().replace(/\/+$/, '');
-}
+const adminUrlArg = (value: string): string => parseAdminAddress(value, 7990);
 
 /** Loads the kubeconfig: --in-cluster, --kubeconfig, or the default (KUBECONFIG, ~/.kube/config, in-cluster). */
 async function kubeConfigFor(flags: CheckFlags) {
@@ -93,7 +80,13 @@ export async function runCheck(flags: CheckFlags, io: CliIo): Promise<number> {
     io.stderr(`weft check: ${describeError(err)}\n`);
     return 1;
   }
-  io.stdout(flags.output === 'json' ? renderJson(results) : renderText(results));
+  const rendered =
+    flags.output === 'table'
+      ? renderText(results, colours(colourEnabled(process.stdout)))
+      : flags.output === 'json'
+        ? renderJson(results)
+        : toYaml(JSON.parse(renderJson(results)), { lineWidth: 0 });
+  io.stdout(rendered);
   return passed(results) ? 0 : 1;
 }
 
@@ -110,9 +103,10 @@ export function registerCheck(program: Command, io: CliIo): void {
     .option('--pre', 'pre-install checks only: API, version, permissions, conflicting CRDs')
     .option('--manifests <dir>', 'the install/ folder the checks expect (default: the one shipped with weft)')
     .addOption(
-      new Option('--control-plane-admin <url>', "local mode: the control plane's admin address").argParser(
-        adminUrlArg,
-      ),
+      new Option(
+        '--control-plane-admin <address>',
+        "local mode: the control plane's admin address",
+      ).argParser(adminUrlArg),
     )
     .option('--identity-dir <dir>', 'local mode: the identity folder (ca.crt, issuer.crt, ...)')
     .addOption(
@@ -120,7 +114,7 @@ export function registerCheck(program: Command, io: CliIo): void {
         .default(10_000, '10s')
         .argParser(durationArg),
     )
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(outputOption())
     .action(async (flags: CheckFlags, command: Command) => {
       const local = flags.controlPlaneAdmin !== undefined || flags.identityDir !== undefined;
       const kube = flags.kubeconfig !== undefined || flags.context !== undefined || flags.inCluster === true;

@@ -147,5 +147,16 @@ describe('weft control-plane', () => {
     blocker.close();
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`gRPC server cannot listen on 127.0.0.1:${port}`);
+    // grpc-js's own console line ("E No address added out of total 1 resolved") no longer
+    // precedes weft's: it goes to the logger at debug level (issue 15 defect 6).
+    expect(r.stderr).not.toMatch(/^E No address added/m);
+    expect(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .filter((l) => !l.startsWith('{')),
+    ).toEqual([
+      `weft control-plane: gRPC server cannot listen on 127.0.0.1:${port}: No address added out of total 1 resolved errors: [listen EADDRINUSE: address already in use 127.0.0.1:${port}]`,
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 /** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
-import { parseDurationMs } from '@weft/api';
 import { createLogger, describeError } from '@weft/core';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { durationArg } from '../cli-kit/duration.js';
+import { envForEveryFlag } from '../cli-kit/env.js';
+import { routeGrpcLogs } from '../cli-kit/grpc-logs.js';
 import type { CliIo } from '../program.js';
 import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
@@ -17,7 +19,7 @@ interface ControlPlaneFlags extends TracingFlags {
   listen: string;
   adminListen: string;
   clusterDomain: string;
-  registrationGrace: string;
+  registrationGrace: number;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -40,12 +42,15 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       '0.0.0.0:7990',
     )
     .option('--cluster-domain <domain>', 'DNS suffix of service authorities', 'cluster.local')
-    .option(
-      '--registration-grace <duration>',
-      'how long a disconnected proxy stays an endpoint (local mode)',
-      '10s',
+    .addOption(
+      new Option(
+        '--registration-grace <duration>',
+        'how long a disconnected proxy stays an endpoint (local mode)',
+      )
+        .default(10_000, '10s')
+        .argParser(durationArg),
     );
-  addTracingOptions(command).action(async (flags: ControlPlaneFlags, cmd: Command) => {
+  envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
       cmd.error(`weft control-plane: ${message}`, { exitCode: 2, code: 'weft.usage' });
     const modes = [
@@ -55,16 +60,14 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     ].filter(Boolean).length;
     if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
     if (flags.identityDir === undefined)
-      usage('--identity-dir DIR is required (create one with: weft identity create-ca --out DIR)');
+      usage('--identity-dir DIR is required (create one with: weft identity create-ca --identity-dir DIR)');
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
-    const graceMs =
-      parseDurationMs(flags.registrationGrace) ??
-      usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
 
     const { loadKubeConfig, registerTracingMetrics, startControlPlane } = await import('@weft/control-plane');
     const logger = createLogger({ component: 'control-plane' });
+    routeGrpcLogs(logger);
     const tracing = tracingFromFlags(
       flags,
       {
@@ -89,7 +92,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       grpcAddress: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`,
       admin,
       clusterDomain: flags.clusterDomain,
-      registrationGraceMs: graceMs,
+      registrationGraceMs: flags.registrationGrace,
       logger,
       tracer: () => tracing.tracer,
     });

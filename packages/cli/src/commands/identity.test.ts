@@ -41,7 +41,7 @@ describe('weft identity / weft token', () => {
     const created = await weft(
       'identity',
       'create-ca',
-      '--out',
+      '--identity-dir',
       dir,
       '--trust-domain',
       'example.org',
@@ -52,14 +52,16 @@ describe('weft identity / weft token', () => {
     expect(created.stdout).toMatch(/trust domain example\.org/);
     for (const f of ['ca.key', 'issuer.key', 'token.key'])
       expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
-    const again = await weft('identity', 'create-ca', '--out', dir);
+    const again = await weft('identity', 'create-ca', '--identity-dir', dir);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds .* --force/);
     expect(
-      (await weft('identity', 'create-ca', '--out', join(root, 'x'), '--anchor-validity', 'forever')).code,
+      (await weft('identity', 'create-ca', '--identity-dir', join(root, 'x'), '--anchor-validity', 'forever'))
+        .code,
     ).toBe(2);
     expect(
-      (await weft('identity', 'create-ca', '--out', join(root, 'x'), '--trust-domain', 'Bad Domain')).code,
+      (await weft('identity', 'create-ca', '--identity-dir', join(root, 'x'), '--trust-domain', 'Bad Domain'))
+        .code,
     ).toBe(2);
   });
 
@@ -107,7 +109,7 @@ describe('weft identity / weft token', () => {
       caFile,
       '--token-file',
       tokenFile,
-      '--out',
+      '--svid-dir',
       out,
     );
     expect(issued.stderr).toBe('');
@@ -138,7 +140,7 @@ describe('weft identity / weft token', () => {
       caFile,
       '--token-file',
       tokenFile,
-      '--out',
+      '--svid-dir',
       out,
     );
     expect(refused.code).toBe(1);
@@ -148,14 +150,31 @@ describe('weft identity / weft token', () => {
   it('rotate-issuer keeps the anchor and replaces the issuer', async () => {
     const before = readFileSync(join(dir, 'issuer.crt'), 'utf8');
     const anchor = readFileSync(join(dir, 'ca.crt'), 'utf8');
-    const rotated = await weft('identity', 'rotate-issuer', '--dir', dir, '--issuer-validity', '90d');
+    const rotated = await weft(
+      'identity',
+      'rotate-issuer',
+      '--identity-dir',
+      dir,
+      '--issuer-validity',
+      '90d',
+    );
     expect(rotated.code).toBe(0);
     expect(rotated.stdout).toMatch(/new issuer .* valid until/);
     expect(readFileSync(join(dir, 'issuer.crt'), 'utf8')).not.toBe(before);
     expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).toBe(anchor);
     const verify = await run('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'issuer.crt')]);
     expect(verify.stdout).toMatch(/OK/);
-    expect((await weft('identity', 'rotate-issuer', '--dir', join(root, 'nope'))).code).toBe(1);
+    expect((await weft('identity', 'rotate-issuer', '--identity-dir', join(root, 'nope'))).code).toBe(1);
+  });
+
+  it('still takes the old flag names, with a warning naming the new one', async () => {
+    const old = await weft('identity', 'create-ca', '--out', join(root, 'old-name'));
+    expect(old.code).toBe(0);
+    expect(old.stderr).toBe('weft: --out is deprecated; use --identity-dir\n');
+    expect(statSync(join(root, 'old-name', 'ca.crt')).isFile()).toBe(true);
+    const rotated = await weft('identity', 'rotate-issuer', '--dir', join(root, 'old-name'));
+    expect(rotated.code).toBe(0);
+    expect(rotated.stderr).toBe('weft: --dir is deprecated; use --identity-dir\n');
   });
 
   it('token create rejects bad names as usage errors and a missing folder as a failure', async () => {

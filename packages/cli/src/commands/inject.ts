@@ -4,6 +4,7 @@ import { ConfigError } from '@weft/api';
 import type { InjectorConfig } from '@weft/injector';
 import type { Command } from 'commander';
 import { Document, parseAllDocuments } from 'yaml';
+import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
 import type { CliIo } from '../program.js';
 import {
   injectorSettingsFromFlags,
@@ -16,6 +17,7 @@ interface InjectFlags extends SettingsFlags {
   filename: string;
   namespace: string;
   meshConfig?: string;
+  output: 'yaml' | 'json';
 }
 
 async function readInput(file: string): Promise<string> {
@@ -65,7 +67,8 @@ export function registerInject(program: Command, io: CliIo): void {
     .description('add the weft sidecar to the pods of Kubernetes manifests (Pods, Deployments, ... , Lists)')
     .requiredOption('-f, --filename <file>', 'a YAML or JSON manifest file, or - for standard input')
     .option('-n, --namespace <ns>', 'the namespace of objects that name none', 'default')
-    .option('--mesh-config <file>', 'the mesh config (YAML or JSON)');
+    .option('--mesh-config <file>', 'the mesh config (YAML or JSON)')
+    .addOption(manifestOutputOption());
   settingsOptions(command).action(async (flags: InjectFlags, cmd: Command) => {
     const { parseInjectorConfig } = await import('@weft/injector');
     let config: InjectorConfig;
@@ -80,7 +83,15 @@ export function registerInject(program: Command, io: CliIo): void {
     }
     const text = await readInput(flags.filename);
     const { output, notes } = await injectYaml(text, config, flags.namespace);
-    io.stdout(output);
+    io.stdout(
+      flags.output === 'json'
+        ? jsonList(
+            parseAllDocuments(output)
+              .map((d) => d.toJS() as unknown)
+              .filter((o) => o != null),
+          )
+        : output,
+    );
     for (const note of notes) io.stderr(note);
   });
 }

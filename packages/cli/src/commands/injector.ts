@@ -5,6 +5,7 @@ import { createLogger, type Logger, systemClock } from '@weft/core';
 import type { InjectorConfig, InjectorMetrics, TlsMaterial } from '@weft/injector';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { envForEveryFlag } from '../cli-kit/env.js';
 import type { CliIo } from '../program.js';
 import { untilSignal } from '../signals.js';
 
@@ -45,7 +46,7 @@ export function registerInjector(program: Command, io: CliIo): void {
     .option('--kubeconfig <path>', 'kubeconfig for reading namespaces (default: the usual lookup)')
     .option('--in-cluster', 'use the pod service account to read namespaces')
     .addOption(new Option('--mesh-config <file>', 'the mesh config (YAML or JSON)').env('WEFT_MESH_CONFIG'));
-  settingsOptions(command, true).action(async (flags: InjectorFlags, cmd: Command) => {
+  envForEveryFlag(settingsOptions(command, true)).action(async (flags: InjectorFlags, cmd: Command) => {
     const usage = (message: string): never =>
       cmd.error(`weft injector: ${message}`, { exitCode: 2, code: 'weft.usage' });
     const {

@@ -1,5 +1,6 @@
 /** `weft install`: prints the Kubernetes installation (install/ rendered, certificates included). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
 import type { IdentityIssuer } from '../install/identity.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { renderInstall, toYamlStream } from '../install/render-install.js';
@@ -11,6 +12,7 @@ interface InstallFlags {
   identityDir?: string;
   webhookFailurePolicy?: 'Ignore' | 'Fail';
   manifests?: string;
+  output: 'yaml' | 'json';
 }
 
 /** Registers `weft install`; `issuer` creates certificates (over @weft/pki). */
@@ -28,7 +30,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
     .option('--jaeger', 'also install the Jaeger addon and send traces to it')
     .option(
       '--identity-dir <dir>',
-      'use ca.crt, issuer.crt, issuer.key and token.key from this folder (weft identity create-ca --out DIR); ' +
+      'use ca.crt, issuer.crt, issuer.key and token.key from this folder (weft identity create-ca --identity-dir DIR); ' +
         'injector.crt and injector.key too when present',
     )
     .addOption(
@@ -44,6 +46,7 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
         }),
     )
     .option('--manifests <dir>', 'the install/ folder to render (default: the one shipped with weft)')
+    .addOption(manifestOutputOption())
     .action((flags: InstallFlags) => {
       const manifestsDir = flags.manifests ?? findManifestsDir();
       if (manifestsDir === undefined) {
@@ -67,6 +70,6 @@ export function registerInstall(program: Command, io: CliIo, issuer: IdentityIss
           : `Certificates from ${flags.identityDir}.`,
         'Apply with: kubectl apply -f -',
       ].join('\n');
-      io.stdout(toYamlStream(objects, header));
+      io.stdout(flags.output === 'json' ? jsonList(objects) : toYamlStream(objects, header));
     });
 }

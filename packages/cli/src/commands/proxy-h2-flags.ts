@@ -1,6 +1,7 @@
 /** `weft proxy` flags for the HTTP/2 limits (docs/proxy-transport.md, "HTTP/2 limits"), each with its WEFT_* variable. */
 import { DEFAULT_H2_LIMITS, type H2Limits } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { durationArg } from '../cli-kit/duration.js';
 
 /** The parsed HTTP/2 flags (commander's camel-case names). */
 export interface H2Flags {
@@ -21,7 +22,13 @@ function positive(value: string): number {
   return n;
 }
 
-const FLAGS: readonly { flag: string; env: string; help: string; value: number }[] = [
+const FLAGS: readonly {
+  flag: string;
+  env: string;
+  help: string;
+  value: number;
+  parse?: (text: string) => number;
+}[] = [
   {
     flag: '--h2-max-concurrent-streams <n>',
     env: 'WEFT_H2_MAX_CONCURRENT_STREAMS',
@@ -35,10 +42,11 @@ const FLAGS: readonly { flag: string; env: string; help: string; value: number }
     value: DEFAULT_H2_LIMITS.maxResetsPerInterval,
   },
   {
-    flag: '--h2-reset-interval <ms>',
-    env: 'WEFT_H2_RESET_INTERVAL_MS',
-    help: 'the window of --h2-max-resets',
+    flag: '--h2-reset-interval <duration>',
+    env: 'WEFT_H2_RESET_INTERVAL',
+    help: 'the window of --h2-max-resets (e.g. 1s)',
     value: DEFAULT_H2_LIMITS.resetIntervalMs,
+    parse: (text) => durationArg(text),
   },
   {
     flag: '--h2-max-rejected-streams <n>',
@@ -75,7 +83,12 @@ const FLAGS: readonly { flag: string; env: string; help: string; value: number }
 /** Adds the HTTP/2 limit flags to `command`. */
 export function addH2Options(command: Command): Command {
   for (const f of FLAGS)
-    command.addOption(new Option(f.flag, f.help).env(f.env).default(f.value).argParser(positive));
+    command.addOption(
+      new Option(f.flag, f.help)
+        .env(f.env)
+        .default(f.value)
+        .argParser(f.parse ?? positive),
+    );
   return command;
 }
 

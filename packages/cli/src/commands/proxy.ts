@@ -1,12 +1,15 @@
 /** `weft proxy`: the sidecar. Flags mirror WEFT_* environment variables (the injector sets those). */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { formatDurationMs } from '@weft/api/duration';
 import { createLogger } from '@weft/core';
 // Only the options module is loaded up front; the proxy itself is imported when the command
 // runs, so other commands never pay for it (and it loads only what its flags need).
 import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
 import { DEFAULT_HARDENING, DEFAULT_OPAQUE_PORTS, defaultProxyOptions } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { durationArg } from '../cli-kit/duration.js';
+import { envForEveryFlag } from '../cli-kit/env.js';
 import type { CliIo } from '../program.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
 import { addH2Options, type H2Flags, h2LimitsFromFlags } from './proxy-h2-flags.js';
@@ -199,10 +202,10 @@ export function registerProxy(program: Command, io: CliIo): void {
         .default('127.0.0.1'),
     )
     .addOption(
-      new Option('--detect-timeout <ms>', 'protocol detection timeout')
-        .env('WEFT_DETECT_TIMEOUT_MS')
-        .default(1000)
-        .argParser(positive),
+      new Option('--detect-timeout <duration>', 'protocol detection timeout')
+        .env('WEFT_DETECT_TIMEOUT')
+        .default(1000, '1s')
+        .argParser(durationArg),
     )
     .addOption(
       new Option('--opaque-ports <ports>', 'comma-separated ports never sniffed')
@@ -211,16 +214,16 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(ports),
     )
     .addOption(
-      new Option('--discovery-wait <ms>', 'how long a request waits for a new destination')
-        .env('WEFT_DISCOVERY_WAIT_MS')
-        .default(3000)
-        .argParser(positive),
+      new Option('--discovery-wait <duration>', 'how long a request waits for a new destination')
+        .env('WEFT_DISCOVERY_WAIT')
+        .default(3000, '3s')
+        .argParser(durationArg),
     )
     .addOption(
-      new Option('--drain-timeout <ms>', 'SIGTERM drain deadline')
-        .env('WEFT_DRAIN_TIMEOUT_MS')
-        .default(10_000)
-        .argParser(positive),
+      new Option('--drain-timeout <duration>', 'SIGTERM drain deadline')
+        .env('WEFT_DRAIN_TIMEOUT')
+        .default(10_000, '10s')
+        .argParser(durationArg),
     )
     .addOption(
       new Option('--mtls-mode <mode>', 'inbound mTLS mode until the control plane says otherwise')
@@ -259,95 +262,100 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .addOption(
-      new Option('--headers-timeout <ms>', 'time to receive a request head (408 after)')
-        .env('WEFT_HEADERS_TIMEOUT_MS')
-        .default(DEFAULT_HARDENING.headersTimeoutMs)
-        .argParser(positive),
+      new Option('--headers-timeout <duration>', 'time to receive a request head (408 after)')
+        .env('WEFT_HEADERS_TIMEOUT')
+        .default(DEFAULT_HARDENING.headersTimeoutMs, formatDurationMs(DEFAULT_HARDENING.headersTimeoutMs))
+        .argParser(durationArg),
     )
     .addOption(
-      new Option('--request-timeout <ms>', 'time to receive a request body once its head arrived (408 after)')
-        .env('WEFT_REQUEST_TIMEOUT_MS')
-        .default(DEFAULT_HARDENING.requestTimeoutMs)
-        .argParser(positive),
+      new Option(
+        '--request-timeout <duration>',
+        'time to receive a request body once its head arrived (408 after)',
+      )
+        .env('WEFT_REQUEST_TIMEOUT')
+        .default(DEFAULT_HARDENING.requestTimeoutMs, formatDurationMs(DEFAULT_HARDENING.requestTimeoutMs))
+        .argParser(durationArg),
     )
     .addOption(
-      new Option('--idle-timeout <ms>', 'close client connections idle this long')
-        .env('WEFT_IDLE_TIMEOUT_MS')
-        .default(DEFAULT_HARDENING.idleTimeoutMs)
-        .argParser(positive),
+      new Option('--idle-timeout <duration>', 'close client connections idle this long')
+        .env('WEFT_IDLE_TIMEOUT')
+        .default(DEFAULT_HARDENING.idleTimeoutMs, formatDurationMs(DEFAULT_HARDENING.idleTimeoutMs))
+        .argParser(durationArg),
     );
-  addTracingOptions(addH2Options(command)).action(async (flags: ProxyFlags, command: Command) => {
-    const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
-      '@weft/proxy/run'
-    );
-    const identity = identitySource(flags, command, StaticCertificateSource);
-    const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
-    const options = defaultProxyOptions({
-      namespace: flags.namespace,
-      service: flags.service,
-      serviceAccount: flags.serviceAccount,
-      workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
-      inbound: flags.inbound ?? [],
-      upstreams: flags.upstream ?? [],
-      listenHost: flags.listenHost,
-      adminHost: flags.adminHost,
-      advertiseAddress: flags.advertiseAddress,
-      inboundPort: flags.inboundPort,
-      outboundPort: flags.outboundPort,
-      adminPort: flags.adminPort,
-      detectTimeoutMs: flags.detectTimeout,
-      opaquePorts: new Set(flags.opaquePorts),
-      discoveryWaitMs: flags.discoveryWait,
-      drainTimeoutMs: flags.drainTimeout,
-      defaultMtlsMode: flags.mtlsMode,
-      hardening: {
-        ...DEFAULT_HARDENING,
-        maxConnections: flags.maxConnections,
-        maxTotalConnections: flags.maxTotalConnections,
-        maxConnectionBufferBytes: flags.maxConnectionBufferBytes,
-        maxHeadBytes: flags.maxHeaderBytes,
-        maxHeaders: flags.maxHeaders,
-        headersTimeoutMs: flags.headersTimeout,
-        requestTimeoutMs: flags.requestTimeout,
-        idleTimeoutMs: flags.idleTimeout,
-        h2: h2LimitsFromFlags(flags),
-      },
-    });
-    const logger = createLogger({ component: 'proxy' });
-    const tracing = tracingFromFlags(
-      flags,
-      {
-        serviceName: flags.service,
+  envForEveryFlag(addTracingOptions(addH2Options(command))).action(
+    async (flags: ProxyFlags, command: Command) => {
+      const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
+        '@weft/proxy/run'
+      );
+      const identity = identitySource(flags, command, StaticCertificateSource);
+      const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
+      const options = defaultProxyOptions({
         namespace: flags.namespace,
-        podName: options.workload,
-        version: PROXY_VERSION,
-      },
-      logger,
-      command,
-    );
-    const running = await runSidecar({
-      options,
-      identity,
-      controlPlane: flags.controlPlane,
-      controlPlaneCa,
-      originalDst: loadOriginalDstReader(),
-      logger,
-      tracing,
-    });
-    io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (why: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ why }, 'draining');
-        running.stop().then(resolve, resolve);
-      };
-      running.sidecar.onShutdownRequest = () => stop('/shutdown');
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
-  });
+        service: flags.service,
+        serviceAccount: flags.serviceAccount,
+        workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
+        inbound: flags.inbound ?? [],
+        upstreams: flags.upstream ?? [],
+        listenHost: flags.listenHost,
+        adminHost: flags.adminHost,
+        advertiseAddress: flags.advertiseAddress,
+        inboundPort: flags.inboundPort,
+        outboundPort: flags.outboundPort,
+        adminPort: flags.adminPort,
+        detectTimeoutMs: flags.detectTimeout,
+        opaquePorts: new Set(flags.opaquePorts),
+        discoveryWaitMs: flags.discoveryWait,
+        drainTimeoutMs: flags.drainTimeout,
+        defaultMtlsMode: flags.mtlsMode,
+        hardening: {
+          ...DEFAULT_HARDENING,
+          maxConnections: flags.maxConnections,
+          maxTotalConnections: flags.maxTotalConnections,
+          maxConnectionBufferBytes: flags.maxConnectionBufferBytes,
+          maxHeadBytes: flags.maxHeaderBytes,
+          maxHeaders: flags.maxHeaders,
+          headersTimeoutMs: flags.headersTimeout,
+          requestTimeoutMs: flags.requestTimeout,
+          idleTimeoutMs: flags.idleTimeout,
+          h2: h2LimitsFromFlags(flags),
+        },
+      });
+      const logger = createLogger({ component: 'proxy' });
+      const tracing = tracingFromFlags(
+        flags,
+        {
+          serviceName: flags.service,
+          namespace: flags.namespace,
+          podName: options.workload,
+          version: PROXY_VERSION,
+        },
+        logger,
+        command,
+      );
+      const running = await runSidecar({
+        options,
+        identity,
+        controlPlane: flags.controlPlane,
+        controlPlaneCa,
+        originalDst: loadOriginalDstReader(),
+        logger,
+        tracing,
+      });
+      io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (why: string) => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ why }, 'draining');
+          running.stop().then(resolve, resolve);
+        };
+        running.sidecar.onShutdownRequest = () => stop('/shutdown');
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    },
+  );
 }
 
 function identitySource(

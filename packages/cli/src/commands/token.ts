@@ -2,8 +2,8 @@
 import { DNS_LABEL, DNS_SUBDOMAIN } from '@weft/api';
 import { createJoinToken, loadTokenKey } from '@weft/pki';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { durationArg } from '../cli-kit/duration.js';
 import type { CliIo } from '../program.js';
-import { durationOption } from './identity.js';
 
 function pattern(re: RegExp, what: string) {
   return (text: string): string => {
@@ -26,8 +26,8 @@ export function registerToken(program: Command, io: CliIo): void {
     )
     .addOption(
       new Option('--ttl <duration>', 'how long the token is valid')
-        .argParser(durationOption)
-        .default(durationOption('24h'), '24h'),
+        .argParser(durationArg)
+        .default(durationArg('24h'), '24h'),
     )
     .action(async (opts: { identityDir: string; namespace: string; serviceAccount: string; ttl: number }) => {
       const { key, trustDomain } = await loadTokenKey(opts.identityDir);

@@ -2,6 +2,8 @@
 import { resolve } from 'node:path';
 import { createLogger } from '@weft/core';
 import { type Command, InvalidArgumentError } from 'commander';
+import { envForEveryFlag } from '../cli-kit/env.js';
+import { outputOption } from '../cli-kit/output.js';
 import type { CliIo } from '../program.js';
 import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
@@ -14,7 +16,7 @@ interface UpFlags extends TracingFlags {
   demo?: boolean;
   stateDir: string;
   rate: number;
-  output: 'view' | 'json';
+  output: 'table' | 'json';
 }
 
 function rate(value: string): number {
@@ -31,15 +33,14 @@ export function registerUp(program: Command, io: CliIo): void {
     .option('--demo', 'also start the demo application (loadgen -> web -> api v1/v2 -> store)')
     .option('--state-dir <dir>', 'where the CA, tokens and demo manifests live', '.weft')
     .option('--rate <n>', 'demo: requests per second the load generator sends', rate, 20)
-    .option(
-      '-o, --output <format>',
-      'demo: "view" (live terminal view) or "json" (one object per second)',
-      'view',
+    .addOption(
+      // A stream of one object per second, not one resource: JSON lines, no YAML.
+      outputOption(
+        ['table', 'json'],
+        'demo: "table" (the live terminal view) or "json" (one object per second)',
+      ),
     )
     .action(async (flags: UpFlags) => {
-      if (flags.output !== 'view' && flags.output !== 'json') {
-        throw new InvalidArgumentError(`--output must be "view" or "json", not "${flags.output}"`);
-      }
       const log = createLogger({ component: 'up', level: process.env.WEFT_LOG_LEVEL ?? 'warn' });
       // The control plane and every proxy started here trace alike (they read WEFT_* variables);
       // with --otlp, every new trace is sampled unless --trace-sampling says otherwise.
@@ -98,5 +99,5 @@ export function registerUp(program: Command, io: CliIo): void {
       await stopSignal;
       await supervisor.stopAll(3000);
     });
-  addTracingOptions(command);
+  envForEveryFlag(addTracingOptions(command));
 }

@@ -105,7 +105,7 @@ export function readIdentityDir(dir: string): {
   const missing = required.filter((_, i) => [caCrt, issuerCrt, issuerKey, tokenKey][i] === undefined);
   if (caCrt === undefined || issuerCrt === undefined || issuerKey === undefined || tokenKey === undefined) {
     throw new IdentityDirError(
-      `${dir} lacks ${missing.join(', ')} (create them with: weft identity create-ca --out ${dir})`,
+      `${dir} lacks ${missing.join(', ')} (create them with: weft identity create-ca --identity-dir ${dir})`,
     );
   }
   const chainPem = readText(dir, 'injector.crt');

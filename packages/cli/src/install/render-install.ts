@@ -75,6 +75,30 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   return sortForApply(objects);
 }
 
+/**
+ * What an installation with `options` creates, as `apiVersion`/`kind`/`metadata` stubs in
+ * reverse apply order (for `kubectl delete -f -`). No certificate is generated: the identity
+ * Secrets are named, not filled.
+ */
+export function installedObjects(
+  options: Omit<InstallOptions, 'identityDir' | 'now' | 'warn'>,
+): KubeObject[] {
+  const root = resolve(options.manifestsDir);
+  const kustomization = options.ha ? join(root, 'ha') : root;
+  const objects = renderKustomization(kustomization, overlay(join(root, 'identity'), undefined));
+  if (options.jaeger) objects.push(...addJaeger(root, objects));
+  return sortForApply(objects)
+    .reverse()
+    .map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: {
+        name: o.metadata.name,
+        ...(o.metadata.namespace === undefined ? {} : { namespace: o.metadata.namespace }),
+      },
+    }));
+}
+
 /** Serves the identity folder's files from memory (all empty when `files` is undefined). */
 function overlay(identityDir: string, files: IdentityFiles | undefined): FileReader {
   return {

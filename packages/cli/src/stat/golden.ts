@@ -3,7 +3,9 @@
  * the proxies' own metrics: the inbound side of every proxy of a service, two scrapes apart
  * (or since each proxy started). Pure: scrapes in, rows out.
  */
+
 import { histogramBuckets, histogramQuantile, type Sample, sumSamples } from '@weft/proxy';
+import { renderTable } from '../cli-kit/table.js';
 
 /** One proxy's metrics as gathered by the control plane. */
 export type ProxyScrape =
@@ -152,24 +154,20 @@ export function goldenMetrics(
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)}ms`);
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
 
-/** The table `weft stat` prints. */
+/** The table `weft stat` prints (cli-table3, through the CLI's one table style). */
 export function renderStatTable(rows: readonly ServiceStats[]): string {
-  const header = ['NAMESPACE', 'SERVICE', 'MESHED', 'SUCCESS', 'RPS', 'P50', 'P95', 'P99'];
-  const body = rows.map((r) => [
-    r.namespace,
-    r.service,
-    r.unreachable > 0 ? `${r.proxies}/${r.proxies + r.unreachable}` : String(r.proxies),
-    pct(r.successRate),
-    r.requestsPerSecond.toFixed(1),
-    ms(r.p50Ms),
-    ms(r.p95Ms),
-    ms(r.p99Ms),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...body.map(line)].join('\n')}\n`;
+  return renderTable({
+    head: ['NAMESPACE', 'SERVICE', 'MESHED', 'SUCCESS', 'RPS', 'P50', 'P95', 'P99'],
+    rows: rows.map((r) => [
+      r.namespace,
+      r.service,
+      r.unreachable > 0 ? `${r.proxies}/${r.proxies + r.unreachable}` : String(r.proxies),
+      pct(r.successRate),
+      r.requestsPerSecond.toFixed(1),
+      ms(r.p50Ms),
+      ms(r.p95Ms),
+      ms(r.p99Ms),
+    ]),
+    numeric: [2, 3, 4, 5, 6, 7],
+  });
 }

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminServer, isLoopback } from './admin-server.js';
+import { AdminServer, CONTROL_PLANE_VERSION, isLoopback } from './admin-server.js';
 
 let server: AdminServer;
 let base: string;
@@ -33,6 +33,11 @@ describe('AdminServer', () => {
     expect(await (await fetch(`${base}/debug/state`)).json()).toEqual({ version: 7 });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('serves its version (the package version) at /version', async () => {
+    expect(CONTROL_PLANE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await (await fetch(`${base}/version`)).json()).toEqual({ version: CONTROL_PLANE_VERSION });
   });
 
   it('knows loopback addresses', () => {

@@ -1,4 +1,5 @@
-/** The control plane's admin HTTP server: /healthz, /readyz, /metrics, and /debug/state (loopback only). */
+/** The control plane's admin HTTP server: /healthz, /readyz, /metrics, /version, and /debug/state (loopback only). */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeError, type Logger, silentLogger } from '@weft/core';
@@ -21,6 +22,11 @@ export interface AdminServerOptions {
   readonly proxyMetrics?: () => Promise<unknown>;
   readonly logger?: Logger;
 }
+
+/** This control plane's version (all weft packages share one), for GET /version and `weft version`. */
+export const CONTROL_PLANE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
 export function isLoopback(address: string | undefined): boolean {
@@ -87,6 +93,9 @@ export class AdminServer {
         send(res, ok ? 200 : 503, 'text/plain', `${lines.join('\n')}\n${ok ? 'ready' : 'not ready'}\n`);
         return;
       }
+      case '/version':
+        send(res, 200, 'application/json', `${JSON.stringify({ version: CONTROL_PLANE_VERSION })}\n`);
+        return;
       case '/metrics':
         send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
         return;

@@ -1,6 +1,13 @@
 /**
  * Cheap metrics for the hot path: counters, gauges and histograms whose labelled children
  * are resolved once and then updated with a field increment; rendered as Prometheus text.
+ *
+ * Why not prom-client, which the control plane and injector use: measured with
+ * `npm run bench:metrics` (test/bench/metrics, Node 20, a loaded 2-core machine), a labelled
+ * child's increment costs ~1 ns here and ~450-900 ns in prom-client 15 (it hashes the labels on
+ * every call, even through a child), and a histogram observation ~140-300 ns here against
+ * ~1,200 ns. The proxy updates several series per request, so prom-client would add microseconds
+ * to every request; the control plane's metrics are not on a per-request path.
  */
 
 type Labels = Readonly<Record<string, string>>;

@@ -1,0 +1,45 @@
+/** `weft uninstall`: prints every object `weft install` creates, for `weft uninstall | kubectl delete -f -`. */
+import type { Command } from 'commander';
+import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
+import { findManifestsDir } from '../install/manifests-dir.js';
+import { installedObjects, toYamlStream } from '../install/render-install.js';
+import { type CliIo, VERSION } from '../program.js';
+
+interface UninstallFlags {
+  ha?: boolean;
+  jaeger?: boolean;
+  manifests?: string;
+  output: 'yaml' | 'json';
+}
+
+export function registerUninstall(program: Command, io: CliIo): void {
+  program
+    .command('uninstall')
+    .description(
+      'print the objects "weft install" creates, for: weft uninstall | kubectl delete -f - ' +
+        "(the CRDs too: weft's TrafficPolicy and AuthorizationPolicy objects go with them)",
+    )
+    .option('--ha', 'the installation was made with --ha')
+    .option('--jaeger', 'the installation included the Jaeger addon (--jaeger)')
+    .option(
+      '--manifests <dir>',
+      'the install/ folder it was rendered from (default: the one shipped with weft)',
+    )
+    .addOption(manifestOutputOption())
+    .action((flags: UninstallFlags) => {
+      const manifestsDir = flags.manifests ?? findManifestsDir();
+      if (manifestsDir === undefined) {
+        throw new Error('cannot find the install/ manifests next to this weft; pass --manifests DIR');
+      }
+      const objects = installedObjects({
+        manifestsDir,
+        ha: flags.ha === true,
+        jaeger: flags.jaeger === true,
+      });
+      const header = [
+        `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''} created.`,
+        'Delete with: kubectl delete -f -   (pods keep their sidecars until restarted)',
+      ].join('\n');
+      io.stdout(flags.output === 'json' ? jsonList(objects) : toYamlStream(objects, header));
+    });
+}

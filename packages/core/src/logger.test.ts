@@ -1,0 +1,34 @@
+// Logs: JSON for machines; one readable line per entry on a terminal.
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { logFormat, prettyStream } from './logger.js';
+
+describe('logFormat', () => {
+  it('is pretty on a terminal and JSON elsewhere, unless WEFT_LOG_FORMAT says', () => {
+    expect(logFormat({}, true)).toBe('pretty');
+    expect(logFormat({}, false)).toBe('json');
+    expect(logFormat({ WEFT_LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(logFormat({ WEFT_LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+  });
+});
+
+describe('prettyStream', () => {
+  it('writes one line per entry: time, level, [component], message, remaining fields', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const log = pino({ base: { component: 'up' } }, prettyStream({ colour: false, destination: out }));
+    log.info({ port: 7443, nested: { a: 1 } }, 'listening');
+    log.child({ component: 'tracing' }).warn('no collector');
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[up\] listening \{"port":7443,"nested":\{"a":1\}\}$/,
+    );
+    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[tracing\] no collector$/);
+  });
+});
