@@ -1,9 +1,13 @@
 // Fuzz target: the injector's AdmissionReview handler (the function behind `POST /inject`), fed
-// arbitrary bodies — mostly JSON reviews mutated from the seed corpus.
+// arbitrary bodies. An input starting with '{' is the body as is (JSON reviews mutated from the seed
+// corpus); any other input drives a builder that assembles a well-formed review of a pod with
+// fuzz-chosen annotations, containers, ports and request fields, so the fuzzer gets past JSON syntax
+// to the injection logic.
 //
 // Invariants: the answer is 400 with a reason code, or 200 with an AdmissionReview whose response
 // echoes the request's uid and allows the pod; never 500 (the handler turns a thrown bug into 500);
 // a patch is base64 JSON Patch that applies cleanly to the pod it was computed for.
+import { createRequire } from 'node:module';
 import fastJsonPatch from 'fast-json-patch';
 import { silentLogger, systemClock } from '../../../packages/core/dist/index.js';
 import { InjectorMetrics } from '../../../packages/injector/dist/metrics.js';
@@ -45,7 +49,125 @@ function requestOf(data) {
   }
 }
 
+// The provider is plain JS; requiring it directly keeps the fuzzer addon out of vitest replays.
+const { FuzzedDataProvider } = createRequire(import.meta.url)('@jazzer.js/core/dist/FuzzedDataProvider.js');
+const ANNOTATIONS = [
+  'weft.dev/inject',
+  'weft.dev/proxy-cpu',
+  'weft.dev/proxy-memory',
+  'weft.dev/skip-inbound-ports',
+  'weft.dev/skip-outbound-ports',
+  'weft.dev/skip-outbound-cidrs',
+  'weft.dev/opaque-ports',
+  'weft.dev/inbound-policy',
+  'weft.dev/trace-endpoint',
+  'weft.dev/trace-protocol',
+  'weft.dev/trace-sampling',
+  'weft.dev/injected-version',
+  'weft.dev/trust-anchors',
+  'kubectl.kubernetes.io/default-container',
+  'sidecar.istio.io/inject',
+  'linkerd.io/inject',
+];
+const VALUES = [
+  'enabled',
+  'disabled',
+  '',
+  '100m',
+  '1.5',
+  '-1',
+  '64Mi',
+  '1e3Gi',
+  '80,443',
+  '1-65535',
+  '70000',
+  '9090-9080',
+  '10.0.0.0/8',
+  '::/0',
+  '300.1.1.1/40',
+  'deny',
+  'allow-all',
+  'allow-authenticated',
+  'http://127.0.0.1:4318',
+  'grpc',
+  'http/protobuf',
+  '0.5',
+  'NaN',
+  'web',
+];
+
+function text(p, max) {
+  return p.consumeBoolean() ? p.pickValue(VALUES) : p.consumeString(max, 'utf-8');
+}
+
+function container(p) {
+  const ports = [];
+  for (let i = p.consumeIntegralInRange(0, 3); i > 0; i--) {
+    ports.push({
+      containerPort: p.consumeIntegralInRange(-2, 70000),
+      ...(p.consumeBoolean() ? { protocol: p.pickValue(['TCP', 'UDP', 'SCTP', 'tcp']) } : {}),
+      ...(p.consumeBoolean() ? { name: text(p, 16) } : {}),
+    });
+  }
+  return {
+    name: p.consumeBoolean() ? p.pickValue(['app', 'weft-proxy', 'weft-init']) : text(p, 12),
+    image: 'x',
+    ports,
+  };
+}
+
+/** A well-formed AdmissionReview whose pod and request fields come from the fuzz input. */
+function buildReview(data) {
+  const p = new FuzzedDataProvider(data);
+  const annotations = {};
+  for (let i = p.consumeIntegralInRange(0, 6); i > 0; i--) {
+    annotations[p.consumeBoolean() ? p.pickValue(ANNOTATIONS) : text(p, 24)] = text(p, 48);
+  }
+  const containers = [];
+  for (let i = p.consumeIntegralInRange(0, 3); i > 0; i--) containers.push(container(p));
+  const initContainers = [];
+  for (let i = p.consumeIntegralInRange(0, 2); i > 0; i--) initContainers.push(container(p));
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: text(p, 20),
+      ...(p.consumeBoolean() ? { namespace: p.pickValue(['shop', 'plain', 'kube-system']) } : {}),
+      labels: { app: text(p, 20) },
+      annotations,
+    },
+    spec: {
+      ...(p.consumeBoolean() ? { serviceAccountName: text(p, 20) } : {}),
+      ...(p.consumeBoolean() ? { hostNetwork: p.consumeBoolean() } : {}),
+      containers,
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+    },
+  };
+  return {
+    apiVersion: p.pickValue(['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']),
+    kind: 'AdmissionReview',
+    request: {
+      uid: p.consumeBoolean() ? 'u' : text(p, 8),
+      kind: {
+        group: p.consumeBoolean() ? '' : 'apps',
+        version: 'v1',
+        kind: p.consumeBoolean() ? 'Pod' : 'Job',
+      },
+      ...(p.consumeBoolean() ? { namespace: p.pickValue(['shop', 'plain', 'unknown']) } : {}),
+      operation: p.pickValue(['CREATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
+      ...(p.consumeBoolean() ? { subResource: 'status' } : {}),
+      dryRun: p.consumeBoolean(),
+      object: p.consumeProbabilityFloat() < 0.95 ? pod : text(p, 8),
+    },
+  };
+}
+
 export async function fuzz(data) {
+  const body = data.length > 0 && data[0] === 0x7b ? data : Buffer.from(JSON.stringify(buildReview(data)));
+  await checkAnswer(body);
+}
+
+async function checkAnswer(data) {
   const answer = await handler.review(data);
   check(answer.status !== 500, () => `the handler failed: ${JSON.stringify(answer.body)}`);
   if (answer.status === 400) {
