@@ -181,3 +181,15 @@ const annotated = {
   },
 };
 write('admission-review', 'annotated.json', JSON.stringify(annotated));
+
+// admission-review, structured mode (inputs not starting with '{'): all-zero bytes build a pod that
+// is injected; a few set bits vary annotations, ports and request fields from there.
+for (const [name, pattern] of Object.entries({
+  zeros: [],
+  sparse: [1, 7, 19, 40],
+  dense: [2, 3, 5, 8, 13, 21, 34, 55],
+})) {
+  const bytes = Buffer.alloc(128);
+  for (const i of pattern) bytes[i] = 0x01 + i;
+  write('admission-review', `structured-${name}`, bytes);
+}

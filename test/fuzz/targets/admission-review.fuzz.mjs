@@ -97,48 +97,50 @@ const VALUES = [
 ];
 
 function text(p, max) {
-  return p.consumeBoolean() ? p.pickValue(VALUES) : p.consumeString(max, 'utf-8');
+  return p.consumeBoolean() ? p.consumeString(max, 'utf-8') : p.pickValue(VALUES);
 }
 
-function container(p) {
+/** False (the usual, valid choice) for a 0 bit, so an all-zero input is a pod that gets injected. */
+function odd(p) {
+  return p.consumeBoolean();
+}
+
+function container(p, fallback) {
   const ports = [];
   for (let i = p.consumeIntegralInRange(0, 3); i > 0; i--) {
     ports.push({
-      containerPort: p.consumeIntegralInRange(-2, 70000),
-      ...(p.consumeBoolean() ? { protocol: p.pickValue(['TCP', 'UDP', 'SCTP', 'tcp']) } : {}),
-      ...(p.consumeBoolean() ? { name: text(p, 16) } : {}),
+      containerPort: odd(p) ? p.consumeIntegralInRange(-2, 70000) : p.pickValue([8080, 80, 7143, 7191, 9090]),
+      ...(odd(p) ? { protocol: p.pickValue(['UDP', 'TCP', 'SCTP', 'tcp']) } : {}),
+      ...(odd(p) ? { name: text(p, 16) } : {}),
     });
   }
-  return {
-    name: p.consumeBoolean() ? p.pickValue(['app', 'weft-proxy', 'weft-init']) : text(p, 12),
-    image: 'x',
-    ports,
-  };
+  const name = odd(p) ? p.pickValue(['weft-proxy', 'weft-init', 'app', text(p, 12)]) : fallback;
+  return { name, image: 'x', ports };
 }
 
 /** A well-formed AdmissionReview whose pod and request fields come from the fuzz input. */
-function buildReview(data) {
+export function buildReview(data) {
   const p = new FuzzedDataProvider(data);
-  const annotations = {};
+  const annotations = odd(p) ? {} : { 'weft.dev/inject': 'enabled' };
   for (let i = p.consumeIntegralInRange(0, 6); i > 0; i--) {
-    annotations[p.consumeBoolean() ? p.pickValue(ANNOTATIONS) : text(p, 24)] = text(p, 48);
+    annotations[odd(p) ? text(p, 24) : p.pickValue(ANNOTATIONS)] = text(p, 48);
   }
   const containers = [];
-  for (let i = p.consumeIntegralInRange(0, 3); i > 0; i--) containers.push(container(p));
+  for (let i = p.consumeIntegralInRange(1, 3); i > 0; i--) containers.push(container(p, `app-${i}`));
   const initContainers = [];
-  for (let i = p.consumeIntegralInRange(0, 2); i > 0; i--) initContainers.push(container(p));
+  for (let i = p.consumeIntegralInRange(0, 2); i > 0; i--) initContainers.push(container(p, `init-${i}`));
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: text(p, 20),
-      ...(p.consumeBoolean() ? { namespace: p.pickValue(['shop', 'plain', 'kube-system']) } : {}),
+      ...(odd(p) ? { namespace: p.pickValue(['shop', 'plain', 'kube-system']) } : {}),
       labels: { app: text(p, 20) },
       annotations,
     },
     spec: {
-      ...(p.consumeBoolean() ? { serviceAccountName: text(p, 20) } : {}),
-      ...(p.consumeBoolean() ? { hostNetwork: p.consumeBoolean() } : {}),
+      ...(odd(p) ? { serviceAccountName: text(p, 20) } : {}),
+      ...(odd(p) ? { hostNetwork: p.consumeBoolean() } : {}),
       containers,
       ...(initContainers.length > 0 ? { initContainers } : {}),
     },
@@ -147,17 +149,13 @@ function buildReview(data) {
     apiVersion: p.pickValue(['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']),
     kind: 'AdmissionReview',
     request: {
-      uid: p.consumeBoolean() ? 'u' : text(p, 8),
-      kind: {
-        group: p.consumeBoolean() ? '' : 'apps',
-        version: 'v1',
-        kind: p.consumeBoolean() ? 'Pod' : 'Job',
-      },
-      ...(p.consumeBoolean() ? { namespace: p.pickValue(['shop', 'plain', 'unknown']) } : {}),
-      operation: p.pickValue(['CREATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
-      ...(p.consumeBoolean() ? { subResource: 'status' } : {}),
+      uid: odd(p) ? text(p, 8) : 'u',
+      kind: { group: odd(p) ? 'apps' : '', version: 'v1', kind: odd(p) ? 'Job' : 'Pod' },
+      ...(odd(p) ? { namespace: p.pickValue(['shop', 'plain', 'unknown']) } : {}),
+      operation: p.pickValue(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
+      ...(odd(p) ? { subResource: 'status' } : {}),
       dryRun: p.consumeBoolean(),
-      object: p.consumeProbabilityFloat() < 0.95 ? pod : text(p, 8),
+      object: odd(p) ? text(p, 8) : pod,
     },
   };
 }
