@@ -23,7 +23,7 @@ export interface UpstreamListener {
 export interface HardeningOptions {
   /** Largest request head (request line + headers) in bytes; larger gets 431. */
   readonly maxHeadBytes: number;
-  /** Most header fields in a request; more gets 431. */
+  /** Most end-to-end header fields in a head (hop-by-hop ones count toward maxHeadBytes only); more gets 431. */
   readonly maxHeaders: number;
   /** Most concurrent connections per listener; more are closed at accept. */
   readonly maxConnections: number;

@@ -255,7 +255,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .addOption(
-      new Option('--max-headers <n>', 'most header fields per request')
+      new Option('--max-headers <n>', 'most end-to-end header fields per request or response head')
         .env('WEFT_MAX_HEADERS')
         .default(DEFAULT_HARDENING.maxHeaders)
         .argParser(positive),

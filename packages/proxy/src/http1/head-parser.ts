@@ -62,7 +62,7 @@ export type HeadResult =
 export interface HeadLimits {
   /** Largest head in bytes (request line + headers). */
   readonly maxHeadBytes: number;
-  /** Largest number of header fields. */
+  /** Largest number of end-to-end header fields (hop-by-hop ones are bounded by maxHeadBytes). */
   readonly maxHeaders: number;
 }
 
