@@ -87,6 +87,10 @@ export const PROXY_ENV = {
   inboundPort: 'WEFT_INBOUND_PORT',
   outboundPort: 'WEFT_OUTBOUND_PORT',
   adminPort: 'WEFT_ADMIN_PORT',
+  /** Where the full admin surface binds: loopback. */
+  adminHost: 'WEFT_ADMIN_HOST',
+  /** The pod IP, where only /live, /ready and /metrics are served (downward API). */
+  adminProbeHost: 'WEFT_ADMIN_PROBE_HOST',
   logLevel: 'WEFT_LOG_LEVEL',
   /** Tracing overrides from annotations (set only when annotated). */
   otlp: 'WEFT_OTLP',

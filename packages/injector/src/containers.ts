@@ -74,7 +74,8 @@ function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
 
 /**
  * The `weft-proxy` container. As a native sidecar it carries `restartPolicy: Always`, and its
- * startupProbe on /ready holds the app containers until the proxy is ready.
+ * startupProbe on /ready holds the app containers until the proxy is ready. The probes go to the
+ * pod IP's admin port, which serves only /live, /ready and /metrics (docs/security.md).
  */
 export function proxyContainer(input: SidecarInput): Record<string, unknown> {
   const { config, options } = input;
@@ -84,6 +85,10 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
     fieldEnv(PROXY_ENV.workload, 'metadata.name'),
     fieldEnv(PROXY_ENV.namespace, 'metadata.namespace'),
     fieldEnv(PROXY_ENV.advertiseAddress, 'status.podIP'),
+    // The full admin surface stays on loopback; kubelet's probes and Prometheus reach the pod IP,
+    // where the proxy serves only /live, /ready and /metrics on the same port.
+    { name: PROXY_ENV.adminHost, value: '127.0.0.1' },
+    fieldEnv(PROXY_ENV.adminProbeHost, 'status.podIP'),
     fieldEnv(PROXY_ENV.serviceAccount, 'spec.serviceAccountName'),
     { name: PROXY_ENV.service, value: input.service },
     { name: PROXY_ENV.controlPlane, value: config.injector.controlPlaneAddress },

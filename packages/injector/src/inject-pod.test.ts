@@ -86,6 +86,17 @@ describe.each([
       expect(spec.containers[0].restartPolicy).toBeUndefined();
       expect(inits.at(-1)).toBe('weft-init');
     }
+    // Probes hit the pod IP's admin port, where only /live, /ready and /metrics are served; the
+    // full admin surface (/config, /shutdown) stays on loopback.
+    const proxy = [...spec.initContainers, ...spec.containers].find((c: Obj) => c.name === 'weft-proxy');
+    expect(proxy.livenessProbe.httpGet).toEqual({ path: '/live', port: 7191 });
+    expect(proxy.readinessProbe.httpGet).toEqual({ path: '/ready', port: 7191 });
+    expect(proxy.env).toEqual(
+      expect.arrayContaining([
+        { name: 'WEFT_ADMIN_HOST', value: '127.0.0.1' },
+        { name: 'WEFT_ADMIN_PROBE_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      ]),
+    );
     const appInits = config.injector.nativeSidecar
       ? spec.initContainers.slice(2)
       : spec.initContainers.slice(0, -1);
@@ -98,7 +109,6 @@ describe.each([
 
     // The trust anchors travel in an annotation, mounted into the proxy by the downward API.
     const anchors = spec.volumes.find((v: Obj) => v.name === 'weft-trust-anchors');
-    const proxy = [...spec.initContainers, ...spec.containers].find((c: Obj) => c.name === 'weft-proxy');
     if (config.injector.trustAnchorsPem === undefined) {
       expect(anchors).toBeUndefined();
       expect(proxy.env.map((e: Obj) => e.name)).not.toContain('WEFT_CA_FILE');

@@ -1,5 +1,5 @@
 /** @weft/proxy: the sidecar proxy. */
-export { AdminServer, type AdminSource } from './admin/admin-server.js';
+export { AdminServer, type AdminSource, type AdminSurface, isLoopbackAddress } from './admin/admin-server.js';
 export { type AuthzDecision, type AuthzSubject, decideAuthz } from './authz/decide.js';
 export { noControlPlane } from './discovery/no-control-plane.js';
 export type {
@@ -38,6 +38,7 @@ export {
 export type { OriginalDstReader } from './listeners/runtime.js';
 export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 export {
+  adminAddressProblem,
   DEFAULT_HARDENING,
   DEFAULT_OPAQUE_PORTS,
   defaultProxyOptions,

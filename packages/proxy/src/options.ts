@@ -1,4 +1,6 @@
 /** The proxy's settings, parsed once at the edge (CLI flags / WEFT_* env) into this readonly shape. */
+import { isIP } from 'node:net';
+import { isLoopbackAddress } from './admin/admin-server.js';
 import { DEFAULT_H2_LIMITS, type H2Limits } from './http2/h2-limits.js';
 
 export { DEFAULT_H2_LIMITS, type H2Limits };
@@ -24,7 +26,7 @@ export interface UpstreamListener {
 export interface HardeningOptions {
   /** Largest request head (request line + headers) in bytes; larger gets 431. */
   readonly maxHeadBytes: number;
-  /** Most header fields in a request; more gets 431. */
+  /** Most end-to-end header fields in a head (hop-by-hop ones count toward maxHeadBytes only); more gets 431. */
   readonly maxHeaders: number;
   /** Most concurrent connections per listener; more are closed at accept. */
   readonly maxConnections: number;
@@ -62,8 +64,16 @@ export interface ProxyOptions {
   readonly inboundPort: number;
   readonly outboundPort: number;
   readonly adminPort: number;
-  /** Admin listener bind address. */
+  /**
+   * Where the full admin surface binds (/live, /ready, /metrics, /config, /shutdown). Loopback by
+   * default; /config and /shutdown answer loopback peers only wherever it binds.
+   */
   readonly adminHost: string;
+  /**
+   * A non-loopback address (the pod IP) where a second admin listener on the same port serves only
+   * /live, /ready and /metrics, for kubelet probes and Prometheus; '' for none.
+   */
+  readonly adminProbeHost: string;
   /** How long protocol detection waits for the client's first bytes before treating the connection as opaque. */
   readonly detectTimeoutMs: number;
   /** Destination ports never sniffed (server-speaks-first protocols). */
@@ -93,6 +103,22 @@ export const DEFAULT_HARDENING: HardeningOptions = {
   h2: DEFAULT_H2_LIMITS,
 };
 
+/** Why the admin bind addresses cannot be used together, or undefined when they can. */
+export function adminAddressProblem(adminHost: string, adminProbeHost: string): string | undefined {
+  if (adminProbeHost === '') return undefined;
+  if (isIP(adminProbeHost) === 0) return `admin probe host ${adminProbeHost} is not an IP address`;
+  if (isLoopbackAddress(adminProbeHost))
+    return 'the admin probe host must not be loopback (the admin host is)';
+  if (WILDCARDS.has(adminProbeHost))
+    return 'the admin probe host must be one address (the pod IP), not a wildcard';
+  if (WILDCARDS.has(adminHost) || adminHost === adminProbeHost) {
+    return `the admin host ${adminHost} already covers ${adminProbeHost}; bind the admin host to loopback`;
+  }
+  return undefined;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '::0']);
+
 /** Defaults for everything but identity and mappings. */
 export function defaultProxyOptions(
   partial: Partial<ProxyOptions> & Pick<ProxyOptions, 'namespace' | 'service'>,
@@ -107,7 +133,8 @@ export function defaultProxyOptions(
     inboundPort: 7143,
     outboundPort: 7140,
     adminPort: 7191,
-    adminHost: '0.0.0.0',
+    adminHost: '127.0.0.1',
+    adminProbeHost: '',
     detectTimeoutMs: 1000,
     opaquePorts: new Set(DEFAULT_OPAQUE_PORTS),
     discoveryWaitMs: 3000,

@@ -59,6 +59,8 @@ export interface ListeningPorts {
   readonly inbound: number;
   readonly outbound: number;
   readonly admin: number;
+  /** The probe-only admin listener on `adminProbeHost` (same port as `admin`), when configured. */
+  readonly adminProbe?: number;
   /** Explicit upstream listeners by authority. */
   readonly upstreams: Readonly<Record<string, number>>;
 }
@@ -84,6 +86,7 @@ export class Sidecar {
   private readonly pools: { outbound: Http1Pool; inbound: Http1Pool; h2: H2Pool };
   private readonly servers: Server[] = [];
   private readonly admin: AdminServer;
+  private readonly adminProbe: AdminServer | undefined;
   private readonly logger: Logger;
   private readonly reclaimer: MemoryReclaimer;
   private draining: Promise<void> | undefined;
@@ -201,12 +204,14 @@ export class Sidecar {
       originalDst: deps.originalDst,
       sockets,
     };
-    this.admin = new AdminServer({
+    const adminSource = {
       notReadyReason: () => this.notReadyReason(),
       metrics: () => this.metrics.registry.render(),
       config: () => deps.configSnapshot?.() ?? {},
       shutdown: () => this.onShutdownRequest(),
-    });
+    };
+    this.admin = new AdminServer(adminSource, 'full');
+    this.adminProbe = options.adminProbeHost === '' ? undefined : new AdminServer(adminSource, 'probes');
   }
 
   /** Why the proxy is not ready yet, or undefined. */
@@ -235,8 +240,10 @@ export class Sidecar {
       );
     }
     const admin = await this.admin.listen(o.adminHost, o.adminPort);
-    this.logger.info({ inbound, outbound, admin, upstreams }, 'proxy listening');
-    return { inbound, outbound, admin, upstreams };
+    // Same port on the pod IP: kubelet probes and Prometheus reach /live, /ready and /metrics only.
+    const adminProbe = await this.adminProbe?.listen(o.adminProbeHost, admin);
+    this.logger.info({ inbound, outbound, admin, adminProbe, upstreams }, 'proxy listening');
+    return { inbound, outbound, admin, ...(adminProbe === undefined ? {} : { adminProbe }), upstreams };
   }
 
   private listen(
@@ -303,6 +310,7 @@ export class Sidecar {
     this.reclaimer.close();
     this.tls.close();
     await this.admin.close();
+    await this.adminProbe?.close();
   }
 
   /** Aborts everything now. */

@@ -6,7 +6,12 @@ import { createLogger } from '@weft/core';
 // Only the options module is loaded up front; the proxy itself is imported when the command
 // runs, so other commands never pay for it (and it loads only what its flags need).
 import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
-import { DEFAULT_HARDENING, DEFAULT_OPAQUE_PORTS, defaultProxyOptions } from '@weft/proxy/options';
+import {
+  adminAddressProblem,
+  DEFAULT_HARDENING,
+  DEFAULT_OPAQUE_PORTS,
+  defaultProxyOptions,
+} from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
@@ -88,6 +93,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   adminPort: number;
   listenHost: string;
   adminHost: string;
+  adminProbeHost: string;
   advertiseAddress: string;
   detectTimeout: number;
   opaquePorts: number[];
@@ -192,9 +198,20 @@ export function registerProxy(program: Command, io: CliIo): void {
         .default('0.0.0.0'),
     )
     .addOption(
-      new Option('--admin-host <ip>', 'address the admin listener binds')
+      new Option(
+        '--admin-host <ip>',
+        'address the full admin listener binds (/config and /shutdown answer loopback peers only)',
+      )
         .env('WEFT_ADMIN_HOST')
-        .default('0.0.0.0'),
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option(
+        '--admin-probe-host <ip>',
+        'the pod IP: a second admin listener on the admin port serving only /live, /ready and /metrics',
+      )
+        .env('WEFT_ADMIN_PROBE_HOST')
+        .default(''),
     )
     .addOption(
       new Option('--advertise-address <ip>', 'address other proxies reach this one on')
@@ -256,7 +273,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(positive),
     )
     .addOption(
-      new Option('--max-headers <n>', 'most header fields per request')
+      new Option('--max-headers <n>', 'most end-to-end header fields per request or response head')
         .env('WEFT_MAX_HEADERS')
         .default(DEFAULT_HARDENING.maxHeaders)
         .argParser(positive),
@@ -287,6 +304,8 @@ export function registerProxy(program: Command, io: CliIo): void {
       const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
         '@weft/proxy/run'
       );
+      const adminProblem = adminAddressProblem(flags.adminHost, flags.adminProbeHost);
+      if (adminProblem !== undefined) command.error(`weft proxy: ${adminProblem}`, { exitCode: 2 });
       const identity = identitySource(flags, command, StaticCertificateSource);
       const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
       const options = defaultProxyOptions({

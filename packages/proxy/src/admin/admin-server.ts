@@ -1,6 +1,11 @@
-/** The admin listener (7191): /live, /ready, /metrics, and loopback-only /config and /shutdown. */
+/**
+ * The admin listener (7191). The full surface — /live, /ready, /metrics, /config, /shutdown — binds
+ * loopback by default; an optional probe listener on the pod IP serves only /live, /ready and
+ * /metrics (kubelet probes, Prometheus). /config and /shutdown also check the socket's remote
+ * address, never a header, so binding the full surface elsewhere cannot expose them.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, BlockList, isIPv6 } from 'node:net';
 
 /** What the admin endpoints read from the proxy. */
 export interface AdminSource {
@@ -14,13 +19,25 @@ export interface AdminSource {
   shutdown(): void;
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return (
-    address === '127.0.0.1' ||
-    address === '::1' ||
-    address === '::ffff:127.0.0.1' ||
-    (address?.startsWith('127.') ?? false)
-  );
+/**
+ * Which endpoints a listener serves: `full` (all five; /config and /shutdown to loopback peers
+ * only) or `probes` (/live, /ready, /metrics: what kubelet and Prometheus need from the network).
+ */
+export type AdminSurface = 'full' | 'probes';
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** True when `address` (a socket's remote address) is a loopback address. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined || address === '') return false;
+  try {
+    return LOOPBACK.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false;
+  }
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -28,7 +45,12 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
   res.end(body);
 }
 
-function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse): void {
+const NOT_FOUND: Record<AdminSurface, string> = {
+  full: 'not found: try /live, /ready, /metrics, /config, /shutdown\n',
+  probes: 'not found: this listener serves /live, /ready and /metrics\n',
+};
+
+function handle(source: AdminSource, surface: AdminSurface, req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
   switch (path) {
     case '/live':
@@ -43,15 +65,21 @@ function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse):
     case '/metrics':
       send(res, 200, source.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
       return;
+  }
+  if (surface === 'probes') {
+    send(res, 404, NOT_FOUND.probes);
+    return;
+  }
+  switch (path) {
     case '/config':
-      if (!isLoopback(req.socket.remoteAddress)) {
+      if (!isLoopbackAddress(req.socket.remoteAddress)) {
         send(res, 403, '/config is only served to loopback clients\n');
         return;
       }
       send(res, 200, `${JSON.stringify(source.config(), null, 2)}\n`, 'application/json');
       return;
     case '/shutdown':
-      if (!isLoopback(req.socket.remoteAddress)) {
+      if (!isLoopbackAddress(req.socket.remoteAddress)) {
         send(res, 403, '/shutdown is only served to loopback clients\n');
         return;
       }
@@ -64,17 +92,22 @@ function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse):
       source.shutdown();
       return;
     default:
-      send(res, 404, 'not found: try /live, /ready, /metrics, /config, /shutdown\n');
+      send(res, 404, NOT_FOUND.full);
   }
 }
 
-/** The admin HTTP server. */
+/** One admin HTTP listener serving `surface`. */
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(source: AdminSource) {
-    this.server = createServer((req, res) => handle(source, req, res));
+  constructor(source: AdminSource, surface: AdminSurface = 'full') {
+    this.server = createServer((req, res) => handle(source, surface, req, res));
     this.server.keepAliveTimeout = 5000;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.server.maxHeadersCount = 100;
+    // Probes and scrapes are few; a flood of connections must not grow without bound.
+    this.server.maxConnections = 256;
   }
 
   listen(host: string, port: number): Promise<number> {

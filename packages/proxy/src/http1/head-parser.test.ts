@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHead } from './head-parser.js';
+import { serializeRequestHead, serializeResponseHead } from './serialize.js';
 
 const limits = { maxHeadBytes: 8192, maxHeaders: 50 };
 const req = (s: string) => parseHead(Buffer.from(s, 'latin1'), true, limits);
@@ -49,5 +50,37 @@ describe('parseHead', () => {
     expect(req('GET / HTTP/2.0\r\nHost: a\r\n\r\n')).toMatchObject({ type: 'error', status: 505 });
     expect(req('\x00\x01 / HTTP/1.1\r\n\r\n')).toMatchObject({ type: 'error', status: 400 });
     expect(res('HTTP/1.1 99 Odd\r\n\r\n')).toMatchObject({ type: 'error', status: 400 });
+  });
+});
+
+describe('parseHead header-count limit across a proxy hop (fuzz finding http1-head/framing-fields-over-limit)', () => {
+  const fields = (n: number) => Array.from({ length: n }, (_, i) => `X-F${i}: v\r\n`).join('');
+
+  it('counts end-to-end fields only, so regenerated framing fields cannot push a forwarded head over', () => {
+    // A close-delimited response with exactly maxHeaders fields; re-chunked for a keep-alive client,
+    // the proxy adds transfer-encoding: chunked, and the next hop parses it with the same limits.
+    const first = res(`HTTP/1.1 200 OK\r\n${fields(limits.maxHeaders)}\r\n`);
+    expect(first.type).toBe('head');
+    if (first.type !== 'head') return;
+    const forwarded = serializeResponseHead(first.head, 11, 'rechunk', true);
+    const next = res(forwarded);
+    expect(next.type).toBe('head');
+    expect(next.type === 'head' && next.head.headers).toEqual(first.head.headers);
+    // The same for a request with a body: the proxy regenerates content-length.
+    const post = req(
+      `POST / HTTP/1.1\r\nHost: a\r\n${fields(limits.maxHeaders - 1)}Content-Length: 2\r\n\r\n`,
+    );
+    expect(post.type).toBe('head');
+    if (post.type !== 'head') return;
+    expect(req(serializeRequestHead(post.head, '')).type).toBe('head');
+  });
+
+  it('still refuses more end-to-end fields than the limit, and hop-by-hop floods by head size', () => {
+    expect(res(`HTTP/1.1 200 OK\r\n${fields(limits.maxHeaders + 1)}\r\n`)).toMatchObject({
+      type: 'error',
+      status: 431,
+    });
+    const hopFlood = 'Keep-Alive: 1\r\n'.repeat(Math.ceil(limits.maxHeadBytes / 15));
+    expect(req(`GET / HTTP/1.1\r\nHost: a\r\n${hopFlood}\r\n`)).toMatchObject({ type: 'error', status: 431 });
   });
 });

@@ -62,7 +62,7 @@ export type HeadResult =
 export interface HeadLimits {
   /** Largest head in bytes (request line + headers). */
   readonly maxHeadBytes: number;
-  /** Largest number of header fields. */
+  /** Largest number of end-to-end header fields (hop-by-hop ones are bounded by maxHeadBytes). */
   readonly maxHeaders: number;
 }
 
@@ -158,11 +158,13 @@ export function parseHead(
   let connection = '';
   let upgrade = '';
   let expectContinue = false;
-  let count = 0;
+  // maxHeaders bounds the end-to-end fields kept (and forwarded). Hop-by-hop fields are not kept
+  // and only bounded by maxHeadBytes: the framing fields a proxy regenerates (content-length,
+  // transfer-encoding, connection) must not push a forwarded head over the next hop's limit.
+  const maxKept = limits.maxHeaders * 2;
   let pos = firstEnd + 2;
   const limit = text.length;
   while (pos < limit) {
-    if (++count > limits.maxHeaders) return fail(431, 'too many header fields');
     // name: one or more token bytes, then ':' at once (no space before the colon)
     let i = pos;
     while (i < limit && TOKEN[text.charCodeAt(i)] === 1) i++;
@@ -189,6 +191,7 @@ export function parseHead(
     if (
       !(c0 === 0x63 || c0 === 0x74 || c0 === 0x6b || c0 === 0x70 || c0 === 0x75 || c0 === 0x68 || c0 === 0x65)
     ) {
+      if (headers.length >= maxKept) return fail(431, 'too many header fields');
       headers.push(name, value);
       continue;
     }
@@ -222,6 +225,7 @@ export function parseHead(
     } else if (lower === 'expect' && value.toLowerCase() === '100-continue') {
       expectContinue = true;
     }
+    if (headers.length >= maxKept) return fail(431, 'too many header fields');
     headers.push(name, value);
   }
   if (sawTransferEncoding && contentLength >= 0)
