@@ -193,3 +193,27 @@ for (const [name, pattern] of Object.entries({
   for (const i of pattern) bytes[i] = 0x01 + i;
   write('admission-review', `structured-${name}`, bytes);
 }
+
+// request-target: byte 0 = options (bit 0 merge slashes, bits 1-2 escaped slashes, bit 3
+// backslash, bits 4-5 method), then the target; seeds are the bypass shapes the corpus tests use.
+const targets = {
+  plain: '/v1/items?x=1',
+  encoded: '/%61dmin',
+  double: '/%2561dmin',
+  dots: '/x/../admin/./y',
+  slashes: '//admin///x',
+  escaped: '/a%2Fb%5Cc',
+  backslash: '/a\\..\\admin',
+  params: '/admin;x=1',
+  absolute: 'http://svc.shop:80/admin?q',
+  relative: 'admin',
+  fragment: '/admin#frag',
+  overlong: '/%C0%AFadmin',
+  nul: '/admin%00.txt',
+  asterisk: '*',
+  connect: 'svc.shop:443',
+};
+for (const [name, text] of Object.entries(targets)) {
+  const selector = name === 'asterisk' ? 0x11 : name === 'connect' ? 0x21 : 0x01;
+  write('request-target', name, Buffer.concat([Buffer.of(selector), Buffer.from(text, 'latin1')]));
+}
