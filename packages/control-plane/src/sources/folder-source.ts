@@ -2,10 +2,13 @@
  * The folder source (local mode): a directory of YAML manifests, reloaded (debounced) when it
  * changes. A file that cannot be read is reported with its path and line, and the resources it
  * held before keep serving.
+ *
+ * Watching uses chokidar rather than Node's recursive `fs.watch`, which loses a file once it is
+ * replaced by rename (what editors, `sed -i` and kubectl-style tools do).
  */
-import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
 import {
   type Clock,
   describeError,
@@ -33,7 +36,10 @@ export interface FolderSourceOptions {
   readonly logger?: Logger;
   readonly metrics?: ControlPlaneMetrics;
   readonly clock?: Clock;
-  /** Quiet time after the last change before reloading; default 100 ms. */
+  /**
+   * Quiet time after the last change before reloading; default 100 ms, at least
+   * {@link MIN_DEBOUNCE_MS}.
+   */
   readonly debounceMs?: number;
   /** Watch the folder for changes; default true. Without it, call `reload()`. */
   readonly watch?: boolean;
@@ -47,6 +53,13 @@ interface Entry {
 }
 
 const MANIFEST = /\.(ya?ml|json)$/i;
+
+/**
+ * chokidar drops a file's `change` events for 50 ms after one it reported (leading edge only).
+ * Every reload reads the whole folder at least this long after the last event, so a change
+ * dropped in that window is still read.
+ */
+export const MIN_DEBOUNCE_MS = 75;
 
 export class FolderSource implements ConfigSource {
   readonly name = 'folder';
@@ -78,16 +91,25 @@ export class FolderSource implements ConfigSource {
     this.sink = sink;
     await this.reload();
     this.synced = true;
-    if (this.options.watch ?? true) {
-      this.watcher = watch(this.options.dir, { recursive: true, persistent: false }, () => this.schedule());
-      this.watcher.on('error', (err) => {
-        this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'watch' });
-        this.logger.warn(
-          { err: describeError(err), dir: this.options.dir },
-          'folder watch failed; reload on demand only',
-        );
-      });
-    }
+    if (this.options.watch ?? true) await this.startWatching();
+  }
+
+  /** Watches the folder tree; resolves once the initial scan is done, so no later edit is missed. */
+  private startWatching(): Promise<void> {
+    const dir = this.options.dir;
+    const watcher = watch(dir, {
+      persistent: false,
+      ignoreInitial: true,
+      // Hidden files and folders (.git, editor swap files) are not manifests.
+      ignored: (path: string) => relative(dir, path).split(sep).some((p) => p.startsWith('.')),
+    });
+    this.watcher = watcher;
+    watcher.on('all', () => this.schedule());
+    watcher.on('error', (err) => {
+      this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'watch' });
+      this.logger.warn({ err: describeError(err), dir }, 'folder watch error');
+    });
+    return new Promise((resolve) => watcher.once('ready', () => resolve()));
   }
 
   ready(): boolean {
@@ -106,7 +128,7 @@ export class FolderSource implements ConfigSource {
   async close(): Promise<void> {
     this.closed = true;
     this.timer?.cancel();
-    this.watcher?.close();
+    await this.watcher?.close();
     await this.chain;
   }
 
@@ -117,7 +139,7 @@ export class FolderSource implements ConfigSource {
       this.reload().catch((err: unknown) =>
         this.logger.error({ err: describeError(err) }, 'folder reload failed'),
       );
-    }, this.options.debounceMs ?? 100);
+    }, Math.max(MIN_DEBOUNCE_MS, this.options.debounceMs ?? 100));
   }
 
   /** Re-reads the folder and emits what changed. Reloads never overlap. */
