@@ -8,7 +8,6 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
 import {
   type Clock,
   describeError,
@@ -18,6 +17,7 @@ import {
   type TimerHandle,
   WeftError,
 } from '@weft/core';
+import { type FSWatcher, watch } from 'chokidar';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { refOf } from '../model/resource-parse.js';
 import type { ConfigSource, EventSink, Origin, ResourceRef, SourceEvent } from './config-source.js';
@@ -101,7 +101,10 @@ export class FolderSource implements ConfigSource {
       persistent: false,
       ignoreInitial: true,
       // Hidden files and folders (.git, editor swap files) are not manifests.
-      ignored: (path: string) => relative(dir, path).split(sep).some((p) => p.startsWith('.')),
+      ignored: (path: string) =>
+        relative(dir, path)
+          .split(sep)
+          .some((p) => p.startsWith('.')),
     });
     this.watcher = watcher;
     watcher.on('all', () => this.schedule());
@@ -135,11 +138,14 @@ export class FolderSource implements ConfigSource {
   private schedule(): void {
     if (this.closed) return;
     this.timer?.cancel();
-    this.timer = this.clock.setTimeout(() => {
-      this.reload().catch((err: unknown) =>
-        this.logger.error({ err: describeError(err) }, 'folder reload failed'),
-      );
-    }, Math.max(MIN_DEBOUNCE_MS, this.options.debounceMs ?? 100));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.reload().catch((err: unknown) =>
+          this.logger.error({ err: describeError(err) }, 'folder reload failed'),
+        );
+      },
+      Math.max(MIN_DEBOUNCE_MS, this.options.debounceMs ?? 100),
+    );
   }
 
   /** Re-reads the folder and emits what changed. Reloads never overlap. */

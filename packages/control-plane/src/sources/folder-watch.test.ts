@@ -30,9 +30,7 @@ function next(match: (e: SourceEvent) => boolean): Promise<SourceEvent> {
 }
 
 const port = (e: SourceEvent) =>
-  e.type === 'upsert'
-    ? (e.object as { spec: { ports: { port: number }[] } }).spec.ports[0]?.port
-    : undefined;
+  e.type === 'upsert' ? (e.object as { spec: { ports: { port: number }[] } }).spec.ports[0]?.port : undefined;
 const upsertOf = (name: string, p: number) => (e: SourceEvent) =>
   e.type === 'upsert' && e.ref.name === name && port(e) === p;
 const deleteOf = (name: string) => (e: SourceEvent) => e.type === 'delete' && e.ref.name === name;
