@@ -12,6 +12,7 @@ import { registerProxy } from './commands/proxy.js';
 import { registerStat } from './commands/stat.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
+import { registerValidate } from './commands/validate.js';
 import { pkiIssuer } from './install/pki-issuer.js';
 
 /** The CLI package's version (all weft packages share one version). */
@@ -49,5 +50,6 @@ export function createProgram(io: CliIo = processIo): Command {
   registerIdentity(program, io);
   registerToken(program, io);
   registerControlPlane(program, io);
+  registerValidate(program, io);
   return program;
 }
