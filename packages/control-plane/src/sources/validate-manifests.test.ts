@@ -77,7 +77,6 @@ describe('validateManifests', () => {
         line: 13,
         severity: 'error',
         text: `${broken}:13: Flow sequence in block collection must be sufficiently indented and end with a ]; the file's previous resources keep serving`,
-        ),
       },
       {
         file: gizmo,
