@@ -2,15 +2,18 @@
  * `weft stat`: golden metrics per service (success rate, requests per second, p50/p95/p99
  * latency), gathered by the control plane from every proxy's inbound side.
  */
+import { resolve } from 'node:path';
 import { parseDurationMs } from '@weft/api';
 import { describeError } from '@weft/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../program.js';
 import { goldenMetrics, type ProxyScrape, renderStatTable } from '../stat/golden.js';
 import { controlPlaneAdminSource, kubernetesSource, type StatSource } from '../stat/sources.js';
+import { readLocalState } from '../up/local-state.js';
 
 interface StatFlags {
-  controlPlaneAdmin: string;
+  controlPlaneAdmin?: string;
+  stateDir: string;
   kubernetes?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -58,15 +61,23 @@ export async function runStat(source: StatSource, flags: Pick<StatFlags, 'namesp
   return rows.length === 0 ? 'No meshed proxies reported metrics.\n' : renderStatTable(rows);
 }
 
+/** The admin address a running `weft up` recorded under `stateDir`, else the fixed default port. */
+async function recordedAdmin(stateDir: string): Promise<string> {
+  const found = await readLocalState(resolve(stateDir));
+  return found.type === 'running' ? found.state.controlPlane.admin : 'http://127.0.0.1:7990';
+}
+
 export function registerStat(program: Command, io: CliIo): void {
   program
     .command('stat')
     .description('golden metrics per service: success rate, requests per second, latency percentiles')
     .addOption(
-      new Option('--control-plane-admin <url>', "the control plane's admin address (local mode)")
-        .env('WEFT_CONTROL_PLANE_ADMIN')
-        .default('http://127.0.0.1:7990'),
+      new Option(
+        '--control-plane-admin <url>',
+        "the control plane's admin address (local mode; default: the one weft up recorded, else http://127.0.0.1:7990)",
+      ).env('WEFT_CONTROL_PLANE_ADMIN'),
     )
+    .option('--state-dir <dir>', 'local mode: where weft up recorded the mesh (local.json)', '.weft')
     .option('--kubernetes', 'reach the control plane through the Kubernetes API server (kubeconfig)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
@@ -88,7 +99,7 @@ export function registerStat(program: Command, io: CliIo): void {
               context: flags.context,
               controlPlaneNamespace: flags.controlPlaneNamespace,
             })
-          : controlPlaneAdminSource(flags.controlPlaneAdmin);
+          : controlPlaneAdminSource(flags.controlPlaneAdmin ?? (await recordedAdmin(flags.stateDir)));
       try {
         io.stdout(await runStat(source, flags));
       } catch (err) {
