@@ -59,26 +59,22 @@ export function registerUp(program: Command, io: CliIo): void {
       const identityDir = await ensureIdentity(stateDir);
       const stopSignal = untilSignal();
       if (flags.demo) {
+        const progress = (text: string) => io.stderr(`weft up: ${text}\n`);
         const demo = await startDemo({
           stateDir,
           identityDir,
           ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
           ...(flags.otlp ? { otlp: flags.otlp } : {}),
           rate: flags.rate,
-          json: flags.output === 'json',
+          mode: flags.output === 'json' ? 'json' : process.stdout.isTTY ? 'tty' : 'plain',
           write: io.stdout,
+          progress,
+          onProblem: printProblem(io),
           log,
         });
-        io.stdout(
-          `${JSON.stringify({
-            event: 'ready',
-            stateDir,
-            controlPlane: demo.controlPlane,
-            proxies: demo.proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
-          })}\n`,
-        );
         await stopSignal;
         await demo.stop();
+        await removeLocalState(stateDir);
         io.stderr('weft up: stopped\n');
         return;
       }

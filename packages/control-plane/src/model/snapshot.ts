@@ -10,6 +10,13 @@ export function snapshotOf(state: MeshState): Record<string, unknown> {
     services: state.allServices().map((s) => ({
       ...s,
       endpoints: Object.fromEntries(s.ports.map((p) => [p.port, state.endpoints(s, p.port).length])),
+      // Each served endpoint, by service port: what proxies balance over (the demo's view shows these).
+      endpointAddresses: Object.fromEntries(
+        s.ports.map((p) => [
+          p.port,
+          state.endpoints(s, p.port).map((e) => ({ address: `${e.address}:${e.port}`, identity: e.identity })),
+        ]),
+      ),
       routed: state.evaluation(s.namespace, s.name)?.routing !== undefined,
     })),
     registrations: state.allRegistrations().map((r) => ({
