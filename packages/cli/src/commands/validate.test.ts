@@ -1,6 +1,6 @@
 /** `weft validate` prints file:line errors and exits 1 when anything is rejected (a real child process). */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +45,16 @@ describe('weft validate', () => {
       '1 resources read, 1 rejected, 1 warnings',
       '',
     ]);
+  });
+
+  it("accepts getting-started's local-mode example as printed", async () => {
+    const doc = readFileSync(new URL('../../../../docs/getting-started.md', import.meta.url), 'utf8');
+    const example = /`\.\/mesh\/([\w.-]+\.yaml)`:\n\n```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(example).not.toBeNull();
+    writeFileSync(join(dir, example?.[1] as string), example?.[2] as string);
+    const r = await weft('validate', '--config-dir', '.');
+    expect(r.stdout).toBe('4 resources read, 0 rejected, 0 warnings\n');
+    expect(r.code).toBe(0);
   });
 
   it('asks for a folder or a file', async () => {
