@@ -61,10 +61,17 @@ export async function runStat(source: StatSource, flags: Pick<StatFlags, 'namesp
   return rows.length === 0 ? 'No meshed proxies reported metrics.\n' : renderStatTable(rows);
 }
 
-/** The admin address a running `weft up` recorded under `stateDir`, else the fixed default port. */
-async function recordedAdmin(stateDir: string): Promise<string> {
+/**
+ * The admin address a running `weft up` recorded under `stateDir`, else the fixed default port,
+ * with what to say if that cannot be reached.
+ */
+async function recordedAdmin(stateDir: string): Promise<{ url: string; hint?: string }> {
   const found = await readLocalState(resolve(stateDir));
-  return found.type === 'running' ? found.state.controlPlane.admin : 'http://127.0.0.1:7990';
+  if (found.type === 'running') return { url: found.state.controlPlane.admin };
+  return {
+    url: 'http://127.0.0.1:7990',
+    hint: `no local mesh recorded (${found.reason}): start one with "weft up --config-dir DIR" in this folder, give --state-dir or --control-plane-admin, or --kubernetes for a cluster`,
+  };
 }
 
 export function registerStat(program: Command, io: CliIo): void {
@@ -99,11 +106,21 @@ export function registerStat(program: Command, io: CliIo): void {
               context: flags.context,
               controlPlaneNamespace: flags.controlPlaneNamespace,
             })
-          : controlPlaneAdminSource(flags.controlPlaneAdmin ?? (await recordedAdmin(flags.stateDir)));
+          : undefined;
+      const recorded =
+        source === undefined && flags.controlPlaneAdmin === undefined
+          ? await recordedAdmin(flags.stateDir)
+          : undefined;
       try {
-        io.stdout(await runStat(source, flags));
+        io.stdout(
+          await runStat(
+            source ?? controlPlaneAdminSource(flags.controlPlaneAdmin ?? recorded?.url ?? ''),
+            flags,
+          ),
+        );
       } catch (err) {
-        io.stderr(`weft stat: ${describeError(err)}\n`);
+        const hint = recorded?.hint === undefined ? '' : `\n${recorded.hint}`;
+        io.stderr(`weft stat: ${describeError(err)}${hint}\n`);
         process.exitCode = 1;
       }
     });
