@@ -24,8 +24,12 @@ interface Stats {
   load: { ok: number; failed: number };
 }
 
-/** Enough responses that ±5 points is over 4 standard deviations of a 10% share (p < 1e-4). */
-const WANT_RESPONSES = 600;
+/**
+ * Enough responses in one stats message (the split is over the view's 10 s window, at most
+ * 1,000 responses at 100/s) that ±5 points is over 3.3 standard deviations of a 10% share
+ * (sd = sqrt(0.1 * 0.9 / 400) = 1.5 points; p < 1e-3).
+ */
+const WANT_RESPONSES = 400;
 
 function alive(pid: number): boolean {
   try {

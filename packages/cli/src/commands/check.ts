@@ -79,7 +79,7 @@ export async function runCheck(flags: CheckFlags, io: CliIo): Promise<number> {
         return 1;
       }
       if (target.type === 'local') {
-        io.stdout(`local mesh of ${target.from}\n`);
+        if (flags.output === 'text') io.stdout(`local mesh of ${target.from}\n`);
         flags = { ...flags, controlPlaneAdmin: target.controlPlaneAdmin, identityDir: target.identityDir };
         local = true;
       }
