@@ -89,6 +89,7 @@ export function startViewLoop(o: ViewLoopOptions): () => void {
           replicas: rows,
           warnings: allWarnings,
           split: Object.fromEntries(load.byVersion),
+          splitSinceStart: Object.fromEntries(o.load.totalByVersion()),
           load: client,
           rejected,
           pids: o.pids(),

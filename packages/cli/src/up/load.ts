@@ -35,6 +35,7 @@ export interface LoadOptions {
 /** Sends `ratePerSecond` GETs until stopped; `take()` returns and resets the current window. */
 export class LoadGenerator {
   private readonly outcomes: SlidingWindow<Outcome>;
+  private readonly sinceStart = new Map<string, number>();
   private inFlight = 0;
   private stopped = false;
   private timer: { cancel(): void } | undefined;
@@ -53,6 +54,11 @@ export class LoadGenerator {
       this.timer = this.options.clock.setTimeout(tick, interval);
     };
     tick();
+  }
+
+  /** Responses by api version since the start (for JSON consumers that want more than a window). */
+  totalByVersion(): ReadonlyMap<string, number> {
+    return this.sinceStart;
   }
 
   /** What happened in the window (the last 10 s by default). */
@@ -84,11 +90,9 @@ export class LoadGenerator {
       (res) => {
         this.inFlight--;
         const ok = res.status === 200;
-        this.outcomes.add({
-          ok,
-          latencyMs: clock.monotonic() - started,
-          version: ok ? apiVersionOf(res.body) : undefined,
-        });
+        const version = ok ? apiVersionOf(res.body) : undefined;
+        if (version !== undefined) this.sinceStart.set(version, (this.sinceStart.get(version) ?? 0) + 1);
+        this.outcomes.add({ ok, latencyMs: clock.monotonic() - started, version });
       },
       () => {
         this.inFlight--;
