@@ -81,7 +81,7 @@ afterAll(async () => {
 
 describe('weft up --config-dir', () => {
   it('says which meshes weft check looked for when there is none', async () => {
-    const r = await weft(['check']);
+    const r = await weft(['check', '--timeout', '60s']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no mesh found');
     expect(r.stderr).toContain('.weft/local.json does not exist');
@@ -119,7 +119,8 @@ describe('weft up --config-dir', () => {
     const state = JSON.parse(readFileSync(join(dir, '.weft', 'local.json'), 'utf8'));
     expect(state.controlPlane.admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    const check = await weft(['check']);
+    // Generous per-check timeouts: the test asserts outcomes, not speed, on a busy machine.
+    const check = await weft(['check', '--timeout', '60s']);
     expect(check.code).toBe(1);
     expect(check.stdout).toContain('no resources are rejected');
     expect(check.stdout).toContain('config/split.yaml:11: TrafficSplit/api: spec.backends[1].weight');
@@ -140,7 +141,7 @@ describe('weft up --config-dir', () => {
         { timeout: 30_000, interval: 200 },
       )
       .toEqual([]);
-    const again = await weft(['check']);
+    const again = await weft(['check', '--timeout', '60s']);
     expect(again.stdout).toContain('no resources are rejected');
     expect(again.code).toBe(0);
 
