@@ -106,6 +106,7 @@ describe('weft check (local mode)', () => {
     expect(body.checks.map((c) => [c.name, c.status])).toEqual([
       ['control plane is running (/healthz)', 'ok'],
       ['control plane is ready (/readyz)', 'ok'],
+      ['no resources are rejected', 'ok'],
       ['connected proxies run this weft version', 'ok'],
     ]);
   });

@@ -18,6 +18,7 @@ import { registerStat } from './commands/stat.js';
 import { registerToken } from './commands/token.js';
 import { registerUninstall } from './commands/uninstall.js';
 import { registerUp } from './commands/up.js';
+import { registerValidate } from './commands/validate.js';
 import { registerVersion } from './commands/version.js';
 import { pkiIssuer } from './install/pki-issuer.js';
 
@@ -63,5 +64,6 @@ export function createProgram(io: CliIo = processIo): Command {
   registerVersion(program, io);
   registerCompletion(program, io);
   applyUsageStyle(program, io);
+  registerValidate(program, io);
   return program;
 }

@@ -99,9 +99,21 @@ export {
   refKey,
   type SourceEvent,
 } from './sources/config-source.js';
-export { type FolderError, FolderSource, type FolderSourceOptions } from './sources/folder-source.js';
+export {
+  type FolderError,
+  FolderSource,
+  type FolderSourceOptions,
+  formatFolderError,
+} from './sources/folder-source.js';
 export { MeshConfigFileSource, type MeshConfigFileSourceOptions } from './sources/mesh-config-file-source.js';
 export { RegistrationSource, type RegistrationSourceOptions } from './sources/registration-source.js';
+export { formatRejection, rejectionLine } from './sources/rejection.js';
+export {
+  type ValidateOptions,
+  type ValidationFinding,
+  type ValidationReport,
+  validateManifests,
+} from './sources/validate-manifests.js';
 export { LogStatusReporter, type StatusReporter } from './status/status-reporter.js';
 export {
   type CertifySpan,

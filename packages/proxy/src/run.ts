@@ -7,6 +7,7 @@
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
+import { issuedIdentity } from './identity/issued-identity.js';
 import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
@@ -127,21 +128,24 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       address: run.controlPlane,
       caPem: run.controlPlaneCa,
       certificates,
-      node: () => ({
-        workload: o.workload,
-        namespace: o.namespace,
-        serviceAccount: o.serviceAccount,
-        service: o.service,
-        address: o.advertiseAddress,
-        inboundListenerPort: ports.inbound,
-        adminPort: ports.admin,
-        inboundPorts: o.inbound.map((i) => ({
-          port: i.servicePort,
-          protocol: 'PROTOCOL_UNSPECIFIED' as const,
-        })),
-        labels: {},
-        proxyVersion: PROXY_VERSION,
-      }),
+      node: () => {
+        const issued = identityToAnnounce(certificates, o, logger);
+        return {
+          workload: o.workload,
+          namespace: issued.namespace,
+          serviceAccount: issued.serviceAccount,
+          service: o.service,
+          address: o.advertiseAddress,
+          inboundListenerPort: ports.inbound,
+          adminPort: ports.admin,
+          inboundPorts: o.inbound.map((i) => ({
+            port: i.servicePort,
+            protocol: 'PROTOCOL_UNSPECIFIED' as const,
+          })),
+          labels: {},
+          proxyVersion: PROXY_VERSION,
+        };
+      },
       state,
       metrics: sidecar.metrics,
       logger,
@@ -158,4 +162,28 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       await run.tracing?.close();
     },
   };
+}
+
+/**
+ * The namespace and service account the discovery node message announces: those of the issued
+ * certificate (the token decided them) when there is one, else the configured ones. A configured
+ * value that differs from the certificate's is a warning, not a reason to be refused.
+ */
+function identityToAnnounce(
+  certificates: CertificateSource,
+  o: ProxyOptions,
+  logger: Logger,
+): { namespace: string; serviceAccount: string } {
+  const issued = issuedIdentity(certificates.current());
+  if (issued === undefined) return { namespace: o.namespace, serviceAccount: o.serviceAccount };
+  const differs =
+    (o.serviceAccount !== '' && o.serviceAccount !== issued.serviceAccount) ||
+    (o.namespace !== '' && o.namespace !== issued.namespace);
+  if (differs) {
+    logger.warn(
+      { configured: `${o.namespace}/${o.serviceAccount}`, issued: issued.spiffeId },
+      "the configured namespace/service account differ from the issued certificate; announcing the certificate's",
+    );
+  }
+  return { namespace: issued.namespace, serviceAccount: issued.serviceAccount };
 }

@@ -1,5 +1,6 @@
 /** Which checks `weft check` runs against a local mesh, in the order they print. */
 import { adminHealthChecks, connectedProxiesCheck, identityDirChecks } from './local-checks.js';
+import { rejectedResourcesCheck } from './rejected.js';
 import { type Check, type CheckResult, runChecks } from './result.js';
 
 /** Options of {@link checkLocal}; at least one of the two places. */
@@ -26,6 +27,7 @@ export async function checkLocal(options: LocalCheckOptions): Promise<CheckResul
     checks.push(...identityDirChecks(options.identityDir, options.now ?? Date.now));
   }
   if (admin !== undefined && reachable) {
+    checks.push(rejectedResourcesCheck(admin, options.timeoutMs));
     checks.push(connectedProxiesCheck(admin, options.version, options.timeoutMs));
   }
   return [...results, ...(await runChecks(checks, options.timeoutMs))];

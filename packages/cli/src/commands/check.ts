@@ -3,6 +3,7 @@
  * running control plane's admin server and the identity folder). One ✔/‼/✖ line per check with
  * a hint under each problem; exits 1 when any check fails.
  */
+import { resolve } from 'node:path';
 import { describeError } from '@weft/core';
 import { type Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
@@ -22,6 +23,7 @@ interface CheckFlags {
   manifests?: string;
   controlPlaneAdmin?: string;
   identityDir?: string;
+  stateDir: string;
   timeout: number;
   output: OutputFormat;
 }
@@ -50,9 +52,24 @@ async function kubeConfigFor(flags: CheckFlags) {
 
 /** Runs the checks `flags` ask for and prints them; resolves with the exit code (0 or 1). */
 export async function runCheck(flags: CheckFlags, io: CliIo): Promise<number> {
-  const local = flags.controlPlaneAdmin !== undefined || flags.identityDir !== undefined;
+  let local = flags.controlPlaneAdmin !== undefined || flags.identityDir !== undefined;
+  const kube = flags.kubeconfig !== undefined || flags.context !== undefined || flags.inCluster === true;
   let results: CheckResult[];
   try {
+    if (!local && !kube && flags.pre !== true) {
+      // No flag says which mesh: the local one `weft up` recorded, else the kubeconfig's.
+      const { findMesh } = await import('../check/find-mesh.js');
+      const target = await findMesh(resolve(flags.stateDir));
+      if (target.type === 'none') {
+        io.stderr(`weft check: ${target.message}\n`);
+        return 1;
+      }
+      if (target.type === 'local') {
+        if (flags.output === 'table') io.stdout(`local mesh of ${target.from}\n`);
+        flags = { ...flags, controlPlaneAdmin: target.controlPlaneAdmin, identityDir: target.identityDir };
+        local = true;
+      }
+    }
     // Loaded on use: the Kubernetes client alone would double every weft command's start-up time.
     if (local) {
       const { checkLocal } = await import('../check/check-local.js');
@@ -109,6 +126,7 @@ export function registerCheck(program: Command, io: CliIo): void {
       ).argParser(adminUrlArg),
     )
     .option('--identity-dir <dir>', 'local mode: the identity folder (ca.crt, issuer.crt, ...)')
+    .option('--state-dir <dir>', 'local mode: where weft up recorded the mesh (local.json)', '.weft')
     .addOption(
       new Option('--timeout <duration>', 'how long each check may take')
         .default(10_000, '10s')

@@ -84,7 +84,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   namespace: string;
   trustDomain: string;
   service: string;
-  serviceAccount: string;
+  serviceAccount?: string;
   workload?: string;
   inbound?: InboundMapping[];
   upstream?: UpstreamListener[];
@@ -148,9 +148,10 @@ export function registerProxy(program: Command, io: CliIo): void {
         .makeOptionMandatory(),
     )
     .addOption(
-      new Option('--service-account <sa>', 'service account (identity)')
-        .env('WEFT_SERVICE_ACCOUNT')
-        .default('default'),
+      new Option(
+        '--service-account <sa>',
+        'service account; with a certificate, the certificate\'s is announced (default: the certificate\'s, else "default")',
+      ).env('WEFT_SERVICE_ACCOUNT'),
     )
     .addOption(
       new Option('--trust-domain <domain>', 'trust domain of the SVID')
@@ -311,7 +312,10 @@ export function registerProxy(program: Command, io: CliIo): void {
       const options = defaultProxyOptions({
         namespace: flags.namespace,
         service: flags.service,
-        serviceAccount: flags.serviceAccount,
+        // Empty: announce the service account of the issued certificate (see identityToAnnounce).
+        serviceAccount:
+          flags.serviceAccount ??
+          (identity.type === 'certify' || flags.certFile !== undefined ? '' : 'default'),
         workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
         inbound: flags.inbound ?? [],
         upstreams: flags.upstream ?? [],

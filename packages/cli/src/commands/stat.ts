@@ -2,6 +2,7 @@
  * `weft stat`: golden metrics per service (success rate, requests per second, p50/p95/p99
  * latency), gathered by the control plane from every proxy's inbound side.
  */
+import { resolve } from 'node:path';
 import { describeError } from '@weft/core';
 import { type Command, Option } from 'commander';
 import { durationOrZeroArg } from '../cli-kit/duration.js';
@@ -11,9 +12,11 @@ import { type OutputFormat, outputOption, renderAs } from '../cli-kit/output.js'
 import type { CliIo } from '../program.js';
 import { goldenMetrics, type ProxyScrape, renderStatTable } from '../stat/golden.js';
 import { controlPlaneAdminSource, kubernetesSource, type StatSource } from '../stat/sources.js';
+import { readLocalState } from '../up/local-state.js';
 
 interface StatFlags {
-  controlPlaneAdmin: string;
+  controlPlaneAdmin?: string;
+  stateDir: string;
   kubernetes?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -44,16 +47,32 @@ export async function runStat(source: StatSource, flags: Pick<StatFlags, 'namesp
   );
 }
 
+/**
+ * The admin address a running `weft up` recorded under `stateDir`, else the fixed default port,
+ * with what to say if that cannot be reached.
+ */
+async function recordedAdmin(stateDir: string): Promise<{ url: string; hint?: string }> {
+  const found = await readLocalState(resolve(stateDir));
+  if (found.type === 'running') return { url: found.state.controlPlane.admin };
+  return {
+    url: 'http://127.0.0.1:7990',
+    hint: `no local mesh recorded (${found.reason}): start one with "weft up --config-dir DIR" in this folder, give --state-dir or --control-plane-admin, or --kubernetes for a cluster`,
+  };
+}
+
 export function registerStat(program: Command, io: CliIo): void {
   const command = program
     .command('stat')
     .description('golden metrics per service: success rate, requests per second, latency percentiles')
     .addOption(
-      new Option('--control-plane-admin <address>', "the control plane's admin address (local mode)")
+      new Option(
+        '--control-plane-admin <address>',
+        "the control plane's admin address (local mode; default: the one weft up recorded, else http://127.0.0.1:7990)",
+      )
         .env('WEFT_CONTROL_PLANE_ADMIN')
-        .default('http://127.0.0.1:7990')
         .argParser((v) => parseAdminAddress(v, 7990)),
     )
+    .option('--state-dir <dir>', 'local mode: where weft up recorded the mesh (local.json)', '.weft')
     .option('--kubernetes', 'reach the control plane through the Kubernetes API server (kubeconfig)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
@@ -74,11 +93,21 @@ export function registerStat(program: Command, io: CliIo): void {
             context: flags.context,
             controlPlaneNamespace: flags.meshNamespace,
           })
-        : controlPlaneAdminSource(parseAdminAddress(flags.controlPlaneAdmin, 7990));
+        : undefined;
+    const recorded =
+      source === undefined && flags.controlPlaneAdmin === undefined
+        ? await recordedAdmin(flags.stateDir)
+        : undefined;
     try {
-      io.stdout(await runStat(source, flags));
+      io.stdout(
+        await runStat(
+          source ?? controlPlaneAdminSource(flags.controlPlaneAdmin ?? recorded?.url ?? ''),
+          flags,
+        ),
+      );
     } catch (err) {
-      io.stderr(`weft stat: ${describeError(err)}\n`);
+      const hint = recorded?.hint === undefined ? '' : `\n${recorded.hint}`;
+      io.stderr(`weft stat: ${describeError(err)}${hint}\n`);
       process.exitCode = 1;
     }
   });

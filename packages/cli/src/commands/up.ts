@@ -8,8 +8,10 @@ import type { CliIo } from '../program.js';
 import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
 import { startDemo } from '../up/demo.js';
+import { joinHint } from '../up/join-hint.js';
 import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
-import { Supervisor } from '../up/supervisor.js';
+import { removeLocalState, writeLocalState } from '../up/local-state.js';
+import { type ChildProblemSink, Supervisor } from '../up/supervisor.js';
 
 interface UpFlags extends TracingFlags {
   configDir?: string;
@@ -23,6 +25,11 @@ function rate(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 1000) throw new InvalidArgumentError('must be between 0 and 1000');
   return n;
+}
+
+/** Prints what a child reports that a person must see; the control plane's lines are `file:line: …`. */
+export function printProblem(io: CliIo): ChildProblemSink {
+  return (child, text) => io.stderr(child === 'control-plane' ? `${text}\n` : `${child}: ${text}\n`);
 }
 
 export function registerUp(program: Command, io: CliIo): void {
@@ -53,51 +60,44 @@ export function registerUp(program: Command, io: CliIo): void {
       const identityDir = await ensureIdentity(stateDir);
       const stopSignal = untilSignal();
       if (flags.demo) {
+        const progress = (text: string) => io.stderr(`weft up: ${text}\n`);
         const demo = await startDemo({
           stateDir,
           identityDir,
           ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
           ...(flags.otlp ? { otlp: flags.otlp } : {}),
           rate: flags.rate,
-          json: flags.output === 'json',
+          mode: flags.output === 'json' ? 'json' : process.stdout.isTTY ? 'tty' : 'plain',
           write: io.stdout,
+          progress,
+          onProblem: printProblem(io),
           log,
         });
-        io.stdout(
-          `${JSON.stringify({
-            event: 'ready',
-            stateDir,
-            controlPlane: demo.controlPlane,
-            proxies: demo.proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
-          })}\n`,
-        );
         await stopSignal;
         await demo.stop();
+        await removeLocalState(stateDir);
         io.stderr('weft up: stopped\n');
         return;
       }
       if (flags.configDir === undefined) {
         throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
       }
-      const supervisor = new Supervisor(log);
-      const cp = await startControlPlane(
-        supervisor,
-        { configDir: resolve(flags.configDir), identityDir },
-        log,
-      );
-      io.stdout(
-        [
-          `control plane: gRPC 127.0.0.1:${cp.grpcPort}, admin http://127.0.0.1:${cp.adminPort}`,
-          'join a workload:',
-          `  weft token create --identity-dir ${identityDir} --namespace NS --service-account SA > sa.token`,
-          `  weft proxy --control-plane 127.0.0.1:${cp.grpcPort} --ca-file ${identityDir}/ca.crt --token-file sa.token \\`,
-          '    --namespace NS --service NAME --inbound 80=127.0.0.1:APP_PORT --upstream other.NS:80=127.0.0.1:0',
-          'Ctrl-C stops the control plane.',
-          '',
-        ].join('\n'),
-      );
+      const configDir = resolve(flags.configDir);
+      const supervisor = new Supervisor(log, printProblem(io));
+      io.stderr(`weft up: starting the control plane over ${configDir}\n`);
+      const cp = await startControlPlane(supervisor, { configDir, identityDir }, log);
+      const statePath = await writeLocalState(stateDir, {
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+        configDir,
+        identityDir,
+        controlPlane: { grpc: `127.0.0.1:${cp.grpcPort}`, admin: `http://127.0.0.1:${cp.adminPort}` },
+        proxies: [],
+      });
+      io.stdout(joinHint({ ...cp, identityDir, statePath }));
       await stopSignal;
       await supervisor.stopAll(3000);
+      await removeLocalState(stateDir);
     });
   envForEveryFlag(addTracingOptions(command));
 }

@@ -14,6 +14,8 @@ export interface DemoAppOptions {
   /** Fraction of requests answered 503, to show retries. */
   failureRate?: number;
   random: Random;
+  /** Called with each request's handling time (ms, from arrival to the response's end). */
+  onServed?: (ms: number) => void;
 }
 
 /** A running demo app. */
@@ -60,6 +62,8 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   let upstream = options.upstream;
   const server: Server = createServer((req, res) => {
     req.resume();
+    const arrived = performance.now();
+    res.once('finish', () => options.onServed?.(performance.now() - arrived));
     if (random.next() < failureRate) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`${name}: injected failure\n`);
       return;

@@ -5,15 +5,15 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, type Logger, systemClock, systemRandom } from '@weft/core';
-import { goldenMetrics, type ProxyScrape, type ServiceStats } from '../stat/golden.js';
-import { controlPlaneAdminSource } from '../stat/sources.js';
+import { type Logger, systemClock, systemRandom } from '@weft/core';
 import { type DemoApp, startDemoApp } from './demo-apps.js';
 import { DEMO_NAMESPACE, demoManifests } from './demo-manifests.js';
+import { startViewLoop } from './demo-view-loop.js';
 import { LoadGenerator } from './load.js';
 import { type ControlPlaneChild, type ProxyChild, startControlPlane, startProxy } from './local-mesh.js';
-import { Supervisor } from './supervisor.js';
-import { renderView, type ServiceRow } from './view.js';
+import { type LocalMeshState, writeLocalState } from './local-state.js';
+import { SlidingWindow } from './sliding-window.js';
+import { type ChildProblemSink, Supervisor } from './supervisor.js';
 
 export interface DemoOptions {
   stateDir: string;
@@ -23,9 +23,16 @@ export interface DemoOptions {
   otlp?: string;
   /** Requests per second the load generator sends to web. */
   rate: number;
-  /** Print one JSON object per refresh instead of the terminal view. */
-  json: boolean;
+  /**
+   * `tty`: the view redrawn in place each second; `plain`: the view as a text block every 5 s
+   * (no terminal codes: output piped or logged); `json`: one JSON object per second.
+   */
+  mode: 'tty' | 'plain' | 'json';
   write: (text: string) => void;
+  /** Progress while starting (about 8 s): one line per step. */
+  progress: (text: string) => void;
+  /** What a child reports that a person must see (rejected resources, crashes). */
+  onProblem: ChildProblemSink;
   log: Logger;
 }
 
@@ -38,17 +45,24 @@ export interface RunningDemo {
 }
 
 const STOP_GRACE_MS = 3000;
+/** Every number in the view is over this window. */
+export const VIEW_WINDOW_MS = 10_000;
+/** Samples kept per app for its latency percentiles (1000 requests/s for 10 s). */
+const MAX_LATENCIES = 10_000;
 const authority = (service: string) => `${service}.${DEMO_NAMESPACE}:80`;
 
-/** Starts the demo and its refresh loop. Rejects (after cleaning up) if any part fails to start. */
+/**
+ * Starts the demo, writes `.weft/local.json` and the JSON `ready` line, then the refresh loop.
+ * Rejects (after cleaning up) if any part fails to start.
+ */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const { log } = options;
-  const supervisor = new Supervisor(log);
+  const { log, progress } = options;
+  const supervisor = new Supervisor(log, options.onProblem);
   const apps: DemoApp[] = [];
   let load: LoadGenerator | undefined;
-  let refresh: NodeJS.Timeout | undefined;
+  let stopView: (() => void) | undefined;
   const stop = async () => {
-    if (refresh !== undefined) clearInterval(refresh);
+    stopView?.();
     load?.stop();
     await Promise.all([supervisor.stopAll(STOP_GRACE_MS), ...apps.map((a) => a.close())]);
   };
@@ -58,10 +72,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       await mkdir(configDir, { recursive: true });
       await writeFile(join(configDir, 'demo.yaml'), demoManifests());
     }
+    progress(`starting the control plane over ${configDir}`);
     const controlPlane = await startControlPlane(
       supervisor,
       { configDir, identityDir: options.identityDir, ...(options.otlp ? { otlp: options.otlp } : {}) },
       log,
+    );
+    progress(
+      `control plane ready: gRPC 127.0.0.1:${controlPlane.grpcPort}, admin 127.0.0.1:${controlPlane.adminPort}`,
     );
     const mesh = {
       controlPlane,
@@ -69,8 +87,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       tokensDir: join(options.stateDir, 'tokens'),
     };
     const proxies: ProxyChild[] = [];
-    const proxy = (service: string, serviceAccount: string, appPort: number | undefined, upstream?: string) =>
-      startProxy(
+    const proxy = async (
+      service: string,
+      serviceAccount: string,
+      appPort: number | undefined,
+      upstream?: string,
+    ) => {
+      const p = await startProxy(
         supervisor,
         {
           namespace: DEMO_NAMESPACE,
@@ -83,17 +106,26 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         mesh,
         log,
         `proxy/${serviceAccount}`,
-      ).then((p) => {
-        proxies.push(p);
-        return p;
-      });
+      );
+      proxies.push(p);
+      progress(`proxy ${serviceAccount} ready (service ${service}) — ${proxies.length}/6`);
+      return p;
+    };
 
     // Each app calls the next service through the upstream listener of its own proxy, whose
     // port is known only once the proxy runs: start the app, then its proxy, then point the app.
     const random = systemRandom;
-    const store1 = await startDemoApp({ name: 'store-1', random });
-    const store2 = await startDemoApp({ name: 'store-2 (flaky)', random, failureRate: 0.3 });
-    apps.push(store1, store2);
+    const latencies = new Map<string, SlidingWindow<number>>();
+    const app = async (name: string, failureRate = 0) => {
+      const window = new SlidingWindow<number>(VIEW_WINDOW_MS, MAX_LATENCIES, () => performance.now());
+      latencies.set(name, window);
+      const a = await startDemoApp({ name, random, failureRate, onServed: (ms) => window.add(ms) });
+      apps.push(a);
+      return a;
+    };
+    const store1 = await app('store-1');
+    // store-2 fails 30% of requests: the proxies' retries hide it from the client.
+    const store2 = await app('store-2', 0.3);
     await proxy('store', 'store-1', store1.port);
     await proxy('store', 'store-2', store2.port);
     const chain: Array<[string, string]> = [
@@ -102,10 +134,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ['web', 'api'],
     ];
     for (const [service, next] of chain) {
-      const app = await startDemoApp({ name: service, random });
-      apps.push(app);
-      const p: ProxyChild = await proxy(service, service, app.port, next);
-      app.setUpstream({ host: '127.0.0.1', port: p.upstreams[authority(next)] as number, path: '/' });
+      const a = await app(service);
+      const p: ProxyChild = await proxy(service, service, a.port, next);
+      a.setUpstream({ host: '127.0.0.1', port: p.upstreams[authority(next)] as number, path: '/' });
     }
     const loadgen = await proxy('loadgen', 'loadgen', undefined, 'web');
     load = new LoadGenerator({
@@ -115,71 +146,49 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ratePerSecond: options.rate,
       maxInFlight: 64,
       clock: systemClock,
+      windowMs: VIEW_WINDOW_MS,
     });
     load.start();
 
-    const source = controlPlaneAdminSource(`http://127.0.0.1:${controlPlane.adminPort}`);
-    const started = Date.now();
-    const split = new Map<string, number>();
-    let previous: ProxyScrape[] | undefined;
-    let busy = false;
-    refresh = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      const window = load?.take();
-      for (const [version, n] of window?.byVersion ?? []) split.set(version, (split.get(version) ?? 0) + n);
-      void source
-        .gather()
-        .then(
-          (scrapes) => {
-            const stats = goldenMetrics(scrapes, previous);
-            previous = scrapes;
-            return { stats, error: undefined };
-          },
-          (err: unknown) => ({ stats: [] as ServiceStats[], error: describeError(err) }),
-        )
-        .then(({ stats, error }) => {
-          const rows: ServiceRow[] = stats
-            // loadgen only sends: it has no inbound traffic to show.
-            .filter((s) => s.namespace === DEMO_NAMESPACE && s.service !== 'loadgen')
-            .map((s) => ({
-              service: s.service,
-              requestsPerSecond: s.requestsPerSecond,
-              successRate: s.successRate,
-              p50Ms: s.p50Ms,
-              p99Ms: s.p99Ms,
-            }));
-          const notes = [
-            `loadgen: ${window?.ok ?? 0} ok, ${window?.failed ?? 0} failed in the last second (client view)`,
-            `mTLS between every proxy; identities spiffe://cluster.local/ns/${DEMO_NAMESPACE}/sa/<workload>`,
-            options.otlp
-              ? `traces: ${options.otlp}`
-              : 'traces: off (pass --otlp http://127.0.0.1:4318 for Jaeger)',
-          ];
-          if (error !== undefined) notes.push(`metrics unavailable: ${error}`);
-          const uptimeSeconds = (Date.now() - started) / 1000;
-          if (options.json) {
-            options.write(
-              `${JSON.stringify({
-                event: 'stats',
-                uptimeSeconds,
-                services: stats,
-                split: Object.fromEntries(split),
-                load: { ok: window?.ok ?? 0, failed: window?.failed ?? 0 },
-                pids: supervisor.pids,
-                ...(error === undefined ? {} : { error }),
-              })}\n`,
-            );
-          } else {
-            options.write(`\x1b[2J\x1b[H${renderView({ uptimeSeconds, rows, split, notes })}\n`);
-          }
-        })
-        .catch((err: unknown) => log.warn({ err }, 'could not refresh the view'))
-        .finally(() => {
-          busy = false;
-        });
-    }, 1000);
-    refresh.unref();
+    const state: LocalMeshState = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      configDir,
+      identityDir: options.identityDir,
+      controlPlane: {
+        grpc: `127.0.0.1:${controlPlane.grpcPort}`,
+        admin: `http://127.0.0.1:${controlPlane.adminPort}`,
+      },
+      proxies: proxies.map((p) => ({ name: p.name, admin: `http://127.0.0.1:${p.adminPort}` })),
+    };
+    const statePath = await writeLocalState(options.stateDir, state);
+    progress(`addresses written to ${statePath} (weft stat and weft check read them)`);
+    options.write(
+      `${JSON.stringify({
+        event: 'ready',
+        stateDir: options.stateDir,
+        controlPlane,
+        proxies: proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
+      })}\n`,
+    );
+    stopView = startViewLoop({
+      adminUrl: state.controlPlane.admin,
+      namespace: DEMO_NAMESPACE,
+      load,
+      latencies,
+      windowMs: VIEW_WINDOW_MS,
+      mode: options.mode,
+      ...(options.otlp ? { otlp: options.otlp } : {}),
+      notes: [
+        `mTLS between every proxy; identities spiffe://cluster.local/ns/${DEMO_NAMESPACE}/sa/<replica>`,
+        options.otlp
+          ? `traces: ${options.otlp}`
+          : 'traces: off (pass --otlp http://127.0.0.1:4318 for Jaeger)',
+      ],
+      pids: () => supervisor.pids,
+      write: options.write,
+      log,
+    });
     return { proxies, controlPlane, stop };
   } catch (err) {
     await stop();

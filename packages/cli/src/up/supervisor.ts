@@ -13,12 +13,41 @@ export interface ChildSpec {
   onLine?: (line: string) => void;
 }
 
+/**
+ * Receives what a child reports on standard error that a person must see: warnings and errors
+ * from its JSON log (their message), and any line that is not JSON (a crash, a raw library line).
+ */
+export type ChildProblemSink = (child: string, text: string, level: 'warn' | 'error') => void;
+
+const PINO_WARN = 40;
+const PINO_ERROR = 50;
+
+/** Pure: what to do with one line a child printed on standard error. */
+export function classifyStderrLine(
+  line: string,
+): { type: 'problem'; text: string; level: 'warn' | 'error' } | { type: 'debug' } {
+  if (line.trim() === '') return { type: 'debug' };
+  if (!line.startsWith('{')) return { type: 'problem', text: line, level: 'error' };
+  try {
+    const parsed = JSON.parse(line) as { level?: unknown; msg?: unknown };
+    if (typeof parsed.level !== 'number' || parsed.level < PINO_WARN) return { type: 'debug' };
+    const text = typeof parsed.msg === 'string' ? parsed.msg : line;
+    return { type: 'problem', text, level: parsed.level >= PINO_ERROR ? 'error' : 'warn' };
+  } catch {
+    return { type: 'problem', text: line, level: 'error' };
+  }
+}
+
 /** Owns the children it started; `stopAll` ends them all within a deadline. */
 export class Supervisor {
   private readonly children = new Map<number, { name: string; proc: ChildProcess; exited: Promise<void> }>();
   private stopping = false;
 
-  constructor(private readonly log: Logger) {}
+  /** `onProblem` defaults to a warning in this process's log, so nothing is dropped silently. */
+  constructor(
+    private readonly log: Logger,
+    private readonly onProblem: ChildProblemSink = (child, text, level) => log[level]({ child }, text),
+  ) {}
 
   /** Spawns a child. An unexpected exit is logged and reported to `onExit`. */
   start(
@@ -46,9 +75,11 @@ export class Supervisor {
       createInterface({ input: proc.stdout }).on('line', (line) => spec.onLine?.(line));
     }
     if (proc.stderr !== null) {
-      createInterface({ input: proc.stderr }).on('line', (line) =>
-        this.log.debug({ child: spec.name }, line),
-      );
+      createInterface({ input: proc.stderr }).on('line', (line) => {
+        const c = classifyStderrLine(line);
+        if (c.type === 'problem') this.onProblem(spec.name, c.text, c.level);
+        else this.log.debug({ child: spec.name }, line);
+      });
     }
     return proc;
   }

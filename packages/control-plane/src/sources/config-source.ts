@@ -30,6 +30,11 @@ export interface Origin {
   readonly file?: string;
   /** The 1-based line the document starts on (folder mode). */
   readonly line?: number;
+  /**
+   * The line of each field of the document, by path (`spec.backends[1].weight`), so that an
+   * error names the line of the bad field (folder mode).
+   */
+  readonly fieldLines?: ReadonlyMap<string, number>;
   /** The object's API version, needed to write status back (Kubernetes mode). */
   readonly apiVersion?: string;
   readonly resourceVersion?: string;

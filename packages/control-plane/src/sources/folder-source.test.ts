@@ -72,14 +72,21 @@ afterEach(async () => {
 });
 
 describe('FolderSource', () => {
-  it('loads every manifest in the folder, recursively, ignoring other files and kinds', async () => {
+  it('loads every manifest in the folder, recursively, ignoring other files, warning of other kinds', async () => {
     await start({
       'base.yaml': BASE,
       'notes.txt': 'not yaml',
       'deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n',
     });
     expect(cp.state.service('shop', 'api-v1')?.ports[0]?.port).toBe(80);
-    expect(folder.errors()).toEqual([]);
+    expect(folder.errors()).toEqual([
+      {
+        file: expect.stringContaining('deploy.yaml'),
+        line: 2,
+        message: 'Deployment/x: apps/v1 Deployment is not a kind weft reads; ignored',
+        severity: 'warning',
+      },
+    ]);
   });
 
   it('keeps the last good resources of a malformed file and names its path and line', async () => {
@@ -110,6 +117,7 @@ describe('FolderSource', () => {
         file: expect.stringContaining('huge.yaml'),
         line: 1,
         message: expect.stringContaining('10.0 MiB, larger than the 4 MiB limit'),
+        severity: 'error',
       },
     ]);
     expect(cp.state.service('shop', 'api')).toBeDefined();
@@ -184,12 +192,17 @@ describe('FolderSource', () => {
     expect(lb()).toBe('LOAD_BALANCER_ROUND_ROBIN');
   });
 
-  it('reports a document without a name by file and line', async () => {
+  it('reports a document without a name by file and the line of its metadata', async () => {
     await start({
       'base.yaml': `${BASE}apiVersion: v1\nkind: Service\nmetadata: {namespace: shop}\nspec: {ports: []}\n`,
     });
     expect(folder.errors()).toEqual([
-      { file: expect.stringContaining('base.yaml'), line: 36, message: 'metadata.name: required' },
+      {
+        file: expect.stringContaining('base.yaml'),
+        line: 38,
+        message: 'Service/?: metadata.name: required',
+        severity: 'error',
+      },
     ]);
   });
 

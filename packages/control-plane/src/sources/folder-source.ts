@@ -2,10 +2,12 @@
  * The folder source (local mode): a directory of YAML manifests, reloaded (debounced) when it
  * changes. A file that cannot be read is reported with its path and line, and the resources it
  * held before keep serving.
+ *
+ * Watching uses chokidar rather than Node's recursive `fs.watch`, which loses a file once it is
+ * replaced by rename (what editors, `sed -i` and kubectl-style tools do).
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import {
   type Clock,
   describeError,
@@ -15,38 +17,40 @@ import {
   type TimerHandle,
   WeftError,
 } from '@weft/core';
+import { type FSWatcher, watch } from 'chokidar';
 import type { ControlPlaneMetrics } from '../metrics.js';
-import { refOf } from '../model/resource-parse.js';
-import type { ConfigSource, EventSink, Origin, ResourceRef, SourceEvent } from './config-source.js';
-import { refKey } from './config-source.js';
-import { checkManifestSize, parseManifestText } from './manifest-file.js';
+import type { ConfigSource, EventSink, SourceEvent } from './config-source.js';
+import {
+  type Entry,
+  type FolderError,
+  formatFolderError,
+  listManifests,
+  mergeEntries,
+  readManifestFile,
+} from './manifest-entries.js';
 
-/** A problem in one file of the folder. */
-export interface FolderError {
-  readonly file: string;
-  readonly line: number;
-  readonly message: string;
-}
+export { type FolderError, formatFolderError } from './manifest-entries.js';
 
 export interface FolderSourceOptions {
   readonly dir: string;
   readonly logger?: Logger;
   readonly metrics?: ControlPlaneMetrics;
   readonly clock?: Clock;
-  /** Quiet time after the last change before reloading; default 100 ms. */
+  /**
+   * Quiet time after the last change before reloading; default 100 ms, at least
+   * {@link MIN_DEBOUNCE_MS}.
+   */
   readonly debounceMs?: number;
   /** Watch the folder for changes; default true. Without it, call `reload()`. */
   readonly watch?: boolean;
 }
 
-interface Entry {
-  readonly ref: ResourceRef;
-  readonly object: unknown;
-  readonly json: string;
-  readonly origin: Origin;
-}
-
-const MANIFEST = /\.(ya?ml|json)$/i;
+/**
+ * chokidar drops a file's `change` events for 50 ms after one it reported (leading edge only).
+ * Every reload reads the whole folder at least this long after the last event, so a change
+ * dropped in that window is still read.
+ */
+export const MIN_DEBOUNCE_MS = 75;
 
 export class FolderSource implements ConfigSource {
   readonly name = 'folder';
@@ -78,16 +82,28 @@ export class FolderSource implements ConfigSource {
     this.sink = sink;
     await this.reload();
     this.synced = true;
-    if (this.options.watch ?? true) {
-      this.watcher = watch(this.options.dir, { recursive: true, persistent: false }, () => this.schedule());
-      this.watcher.on('error', (err) => {
-        this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'watch' });
-        this.logger.warn(
-          { err: describeError(err), dir: this.options.dir },
-          'folder watch failed; reload on demand only',
-        );
-      });
-    }
+    if (this.options.watch ?? true) await this.startWatching();
+  }
+
+  /** Watches the folder tree; resolves once the initial scan is done, so no later edit is missed. */
+  private startWatching(): Promise<void> {
+    const dir = this.options.dir;
+    const watcher = watch(dir, {
+      persistent: false,
+      ignoreInitial: true,
+      // Hidden files and folders (.git, editor swap files) are not manifests.
+      ignored: (path: string) =>
+        relative(dir, path)
+          .split(sep)
+          .some((p) => p.startsWith('.')),
+    });
+    this.watcher = watcher;
+    watcher.on('all', () => this.schedule());
+    watcher.on('error', (err) => {
+      this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'watch' });
+      this.logger.warn({ err: describeError(err), dir }, 'folder watch error');
+    });
+    return new Promise((resolve) => watcher.once('ready', () => resolve()));
   }
 
   ready(): boolean {
@@ -106,18 +122,21 @@ export class FolderSource implements ConfigSource {
   async close(): Promise<void> {
     this.closed = true;
     this.timer?.cancel();
-    this.watcher?.close();
+    await this.watcher?.close();
     await this.chain;
   }
 
   private schedule(): void {
     if (this.closed) return;
     this.timer?.cancel();
-    this.timer = this.clock.setTimeout(() => {
-      this.reload().catch((err: unknown) =>
-        this.logger.error({ err: describeError(err) }, 'folder reload failed'),
-      );
-    }, this.options.debounceMs ?? 100);
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.reload().catch((err: unknown) =>
+          this.logger.error({ err: describeError(err) }, 'folder reload failed'),
+        );
+      },
+      Math.max(MIN_DEBOUNCE_MS, this.options.debounceMs ?? 100),
+    );
   }
 
   /** Re-reads the folder and emits what changed. Reloads never overlap. */
@@ -129,40 +148,22 @@ export class FolderSource implements ConfigSource {
   private async reloadNow(): Promise<void> {
     const dir = this.options.dir;
     const problems: FolderError[] = [];
-    let names: string[];
+    let files: string[];
     try {
-      names = (await readdir(dir, { recursive: true }))
-        .filter((n) => MANIFEST.test(n) && !n.split('/').some((p) => p.startsWith('.')))
-        .sort();
+      files = await listManifests(dir);
     } catch (err) {
-      this.report([{ file: dir, line: 0, message: describeError(err) }]);
+      this.report([{ file: dir, line: 0, message: describeError(err), severity: 'error' }]);
       return;
     }
-    const seen = new Set<string>();
-    for (const name of names) {
-      const file = join(dir, name);
-      seen.add(file);
-      const entries = await this.readFileEntries(file, problems);
-      if (entries !== undefined) this.lastGood.set(file, entries);
+    for (const file of files) {
+      const read = await readManifestFile(file);
+      problems.push(...read.problems);
+      // A file that cannot be read keeps its last good entries.
+      if (read.entries !== undefined) this.lastGood.set(file, read.entries);
     }
+    const seen = new Set(files);
     for (const file of [...this.lastGood.keys()]) if (!seen.has(file)) this.lastGood.delete(file);
-
-    const next = new Map<string, Entry>();
-    for (const [file, entries] of this.lastGood) {
-      for (const e of entries) {
-        const key = refKey(e.ref);
-        const first = next.get(key);
-        if (first !== undefined) {
-          problems.push({
-            file,
-            line: e.origin.line ?? 0,
-            message: `${e.ref.kind} ${e.ref.namespace}/${e.ref.name} is already defined at ${first.origin.file}:${first.origin.line}; this copy is ignored`,
-          });
-          continue;
-        }
-        next.set(key, e);
-      }
-    }
+    const next = mergeEntries(this.lastGood.values(), problems);
     const events: SourceEvent[] = [];
     for (const [key, e] of next) {
       if (this.current.get(key)?.json !== e.json)
@@ -174,49 +175,17 @@ export class FolderSource implements ConfigSource {
     if (events.length > 0 && !this.closed) this.sink?.(events);
   }
 
-  /** The entries of one file, or undefined when the file is bad (its last good entries stay). */
-  private async readFileEntries(file: string, problems: FolderError[]): Promise<Entry[] | undefined> {
-    const display = relative(process.cwd(), file) || file;
-    let result: ReturnType<typeof parseManifestText>;
-    try {
-      const info = await stat(file);
-      result = checkManifestSize(info.size) ?? parseManifestText(await readFile(file, 'utf8'));
-    } catch (err) {
-      problems.push({ file: display, line: 0, message: describeError(err) });
-      return undefined;
-    }
-    if (result.type === 'error') {
-      problems.push({
-        file: display,
-        line: result.line,
-        message: `${result.message}; the file's previous resources keep serving`,
-      });
-      return undefined;
-    }
-    const entries: Entry[] = [];
-    for (const doc of result.documents) {
-      const r = refOf(doc.object, 'default');
-      if (r.type === 'ignored') continue;
-      if (r.type === 'error') {
-        problems.push({ file: display, line: doc.line, message: r.message });
+  private report(problems: FolderError[]): void {
+    const before = new Set(this.problems.map(formatFolderError));
+    for (const p of problems) {
+      const text = formatFolderError(p);
+      if (before.has(text)) continue;
+      if (p.severity === 'warning') {
+        this.logger.warn({ file: p.file, line: p.line }, text);
         continue;
       }
-      entries.push({
-        ref: r.ref,
-        object: doc.object,
-        json: JSON.stringify(doc.object),
-        origin: { source: 'folder', file: display, line: doc.line },
-      });
-    }
-    return entries;
-  }
-
-  private report(problems: FolderError[]): void {
-    const before = new Set(this.problems.map((p) => `${p.file}:${p.line}:${p.message}`));
-    for (const p of problems) {
-      if (before.has(`${p.file}:${p.line}:${p.message}`)) continue;
       this.options.metrics?.sourceErrors.inc({ source: 'folder', reason: 'file' });
-      this.logger.error({ file: p.file, line: p.line }, `${p.file}:${p.line}: ${p.message}`);
+      this.logger.error({ file: p.file, line: p.line }, text);
     }
     this.problems = problems;
   }

@@ -3,6 +3,7 @@ import type { Logger } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange } from '../model/mesh-state.js';
 import { formatRef } from '../sources/config-source.js';
+import { formatRejection, rejectionLine } from '../sources/rejection.js';
 
 /** Receives every change of a resource's condition. Implementations must not throw. */
 export interface StatusReporter {
@@ -18,16 +19,19 @@ export class LogStatusReporter implements StatusReporter {
 
   report(changes: readonly ConditionChange[]): void {
     for (const { ref, origin, condition } of changes) {
-      const where =
-        origin.file === undefined ? formatRef(ref) : `${origin.file}:${origin.line ?? 0}: ${formatRef(ref)}`;
       if (condition?.status === 'rejected') {
         this.metrics.sourceErrors.inc({ source: origin.source, reason: condition.reason });
         this.logger.error(
-          { resource: formatRef(ref), file: origin.file, line: origin.line, reason: condition.reason },
-          `${where}: ${condition.message}`,
+          {
+            resource: formatRef(ref),
+            file: origin.file,
+            line: rejectionLine(origin, condition.message),
+            reason: condition.reason,
+          },
+          formatRejection(ref, origin, condition.message, condition.reason),
         );
       } else if (condition?.status === 'accepted') {
-        this.logger.info({ resource: formatRef(ref) }, `${where}: accepted`);
+        this.logger.info({ resource: formatRef(ref) }, formatRejection(ref, origin, 'accepted'));
       }
     }
   }
