@@ -50,6 +50,8 @@ export interface ControlPlaneOptions {
   /** The CA's trust domain (the default when no mesh config names one). */
   readonly trustDomain?: string;
   readonly maxBlockedRounds?: number;
+  /** Subscriptions one discovery stream may hold (more ends that stream, counted); default 10,000. */
+  readonly maxSubscriptions?: number;
   /** Spans for pushes (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
 }
@@ -89,6 +91,7 @@ export class ControlPlane {
       clock: this.clock,
       ...(options.registrar === undefined ? {} : { registrar: options.registrar }),
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
+      ...(options.maxSubscriptions === undefined ? {} : { maxSubscriptions: options.maxSubscriptions }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     });
     this.discovery.register(this.server);

@@ -126,6 +126,13 @@ export class DiscoveryService {
       this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
   }
 
+  /** Sizes of the per-stream indexes (connections, watch keys, subscriptions): all 0 once every stream closed. */
+  indexSizes(): { connections: number; watchKeys: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const conn of this.connections.values()) subscriptions += conn.session.subscriptions.size;
+    return { connections: this.connections.size, watchKeys: this.watchers.size, subscriptions };
+  }
+
   /** Connected proxies that told their admin port (where `weft stat` gathers metrics). */
   proxyAdminEndpoints(): ProxyAdminEndpoint[] {
     const out: ProxyAdminEndpoint[] = [];

@@ -25,7 +25,7 @@ export interface Fixture {
 export async function startFixture(
   files: Record<string, string>,
   pki: TestPki = createTestPki(),
-  options: { maxBlockedRounds?: number } = {},
+  options: { maxBlockedRounds?: number; maxSubscriptions?: number } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cp-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
