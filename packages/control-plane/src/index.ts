@@ -112,4 +112,9 @@ export {
   type TracerSource,
   type TracingStats,
 } from './telemetry/control-plane-tracing.js';
+export {
+  checkWorkloadCertTtl,
+  MIN_WORKLOAD_CERT_TTL_MS,
+  type WorkloadCertTtl,
+} from './identity/workload-cert-ttl.js';
 export { registerTracingMetrics } from './telemetry/tracing-metrics.js';

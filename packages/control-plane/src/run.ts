@@ -13,6 +13,7 @@ import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/ku
 import { peerIdentity } from './identity/peer-identity.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
+import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -39,6 +40,8 @@ export interface StartControlPlaneOptions {
   readonly admin: { readonly host: string; readonly port: number };
   readonly clusterDomain?: string;
   readonly registrationGraceMs?: number;
+  /** Workload leaf lifetime (`--workload-cert-ttl`); default 24h, bounded by the issuer's expiry. */
+  readonly workloadCertTtlMs?: number;
   readonly logger: Logger;
   /** Spans for pushes and Certify (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
@@ -54,12 +57,16 @@ export interface RunningControlPlane {
 /** Starts everything; throws a WeftError with a clear message when something cannot start. */
 export async function startControlPlane(o: StartControlPlaneOptions): Promise<RunningControlPlane> {
   const logger = o.logger;
-  const identity = await loadIdentityDir(
-    o.identityDir,
-    o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain },
-  ).catch((err: unknown) => {
+  const identity = await loadIdentityDir(o.identityDir, {
+    ...(o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain }),
+    ...(o.workloadCertTtlMs === undefined ? {} : { defaultLifetimeMs: o.workloadCertTtlMs }),
+  }).catch((err: unknown) => {
     throw new WeftError('FAILED_PRECONDITION', `identity folder: ${describeError(err)}`, { cause: err });
   });
+  if (o.workloadCertTtlMs !== undefined) {
+    const ttl = checkWorkloadCertTtl(o.workloadCertTtlMs, identity.ca.issuerNotAfter, systemClock.now());
+    if (ttl.type === 'invalid') throw new WeftError('INVALID_CONFIG', `--workload-cert-ttl: ${ttl.message}`);
+  }
   const { ca, trustAnchors, tokenKey, trustDomain } = identity;
   const metrics = new ControlPlaneMetrics();
   const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;

@@ -18,6 +18,7 @@ interface ControlPlaneFlags extends TracingFlags {
   adminListen: string;
   clusterDomain: string;
   registrationGrace: string;
+  workloadCertTtl?: string;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -44,6 +45,10 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       '--registration-grace <duration>',
       'how long a disconnected proxy stays an endpoint (local mode)',
       '10s',
+    )
+    .option(
+      '--workload-cert-ttl <duration>',
+      "lifetime of workload certificates (default 24h, or less when the issuer expires sooner; at least 10s, at most the issuer's remaining lifetime)",
     );
   addTracingOptions(command).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -62,6 +67,12 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     const graceMs =
       parseDurationMs(flags.registrationGrace) ??
       usage(`--registration-grace: "${flags.registrationGrace}" is not a duration`);
+
+    const workloadCertTtlMs =
+      flags.workloadCertTtl === undefined
+        ? undefined
+        : (parseDurationMs(flags.workloadCertTtl) ??
+          usage(`--workload-cert-ttl: "${flags.workloadCertTtl}" is not a duration`));
 
     const { loadKubeConfig, registerTracingMetrics, startControlPlane } = await import('@weft/control-plane');
     const logger = createLogger({ component: 'control-plane' });
@@ -90,6 +101,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       admin,
       clusterDomain: flags.clusterDomain,
       registrationGraceMs: graceMs,
+      ...(workloadCertTtlMs === undefined ? {} : { workloadCertTtlMs }),
       logger,
       tracer: () => tracing.tracer,
     });
