@@ -43,7 +43,7 @@ afterAll(async () => {
 
 it('issues workload certificates with the configured lifetime, and the proxy rotates them', async () => {
   const { tokenKey, trustAnchors } = await loadIdentityDir(join(dir, 'identity'));
-  const token = createJoinToken({
+  const token = await createJoinToken({
     key: tokenKey,
     trustDomain: 'cluster.local',
     namespace: 'shop',

@@ -55,12 +55,16 @@ export {
   type ServingCredentialsOptions,
 } from './identity/serving-credentials.js';
 export {
-  JOIN_TOKEN_PREFIX,
   routingTokenValidator,
   type TokenRejection,
   type TokenValidation,
   type TokenValidator,
 } from './identity/token-validator.js';
+export {
+  checkWorkloadCertTtl,
+  MIN_WORKLOAD_CERT_TTL_MS,
+  type WorkloadCertTtl,
+} from './identity/workload-cert-ttl.js';
 export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
 export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';
 export { KubernetesSource, type KubernetesSourceOptions } from './kubernetes/kubernetes-source.js';
@@ -112,9 +116,4 @@ export {
   type TracerSource,
   type TracingStats,
 } from './telemetry/control-plane-tracing.js';
-export {
-  checkWorkloadCertTtl,
-  MIN_WORKLOAD_CERT_TTL_MS,
-  type WorkloadCertTtl,
-} from './identity/workload-cert-ttl.js';
 export { registerTracingMetrics } from './telemetry/tracing-metrics.js';

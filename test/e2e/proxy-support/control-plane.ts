@@ -35,11 +35,13 @@ export async function createMeshFolder(
   });
   await writeIdentityDir(join(dir, 'identity'), material);
   for (const sa of accounts) {
-    const token = createJoinToken({
+    const token = await createJoinToken({
       key: material.tokenKey,
       trustDomain: 'cluster.local',
       namespace: 'default',
       serviceAccount: sa,
+      // Each proxy registers the service named like its account (see proxyFlags).
+      services: [sa],
       ttlMs: 3_600_000,
       now: Date.now(),
     });
