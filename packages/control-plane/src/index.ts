@@ -26,6 +26,12 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export {
+  joinTokenRegistrationAuthorizer,
+  type RegistrationAuthorizer,
+  type RegistrationDecision,
+  type RegistrationRefusal,
+} from './discovery/registration-authorizer.js';
 export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,

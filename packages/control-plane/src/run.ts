@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError, type Logger, systemClock, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
+import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { addIdentityService } from './identity/identity-service.js';
 import { joinTokenValidator } from './identity/join-token-validator.js';
 import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/kubernetes-token-validator.js';
@@ -95,8 +96,9 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
           metrics,
         }),
   );
+  const joinTokens = joinTokenValidator({ key: tokenKey, trustDomain });
   const validator = routingTokenValidator({
-    joinTokens: joinTokenValidator({ key: tokenKey, trustDomain }),
+    joinTokens,
     ...(kubeConfig === undefined
       ? {}
       : { kubernetes: kubernetesTokenValidator(kubernetesTokenReviewer(kubeConfig)) }),
@@ -106,6 +108,10 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   const cp: ControlPlane = new ControlPlane({
     sources,
     registrar: registrations,
+    // Kubernetes: registrations add no endpoints (EndpointSlices are the truth), so none is checked.
+    ...(o.source.type === 'folder'
+      ? { registrationAuthorizer: joinTokenRegistrationAuthorizer(joinTokens) }
+      : {}),
     credentials: serving.credentials,
     grpcAddress: o.grpcAddress,
     admin: o.admin,
