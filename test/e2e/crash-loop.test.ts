@@ -77,11 +77,7 @@ beforeAll(async () => {
       ]),
     );
   }
-  client = await startProxy([
-    ...mesh.proxyFlags('client', cp.grpc),
-    '--upstream',
-    `${API}=127.0.0.1:0`,
-  ]);
+  client = await startProxy([...mesh.proxyFlags('client', cp.grpc), '--upstream', `${API}=127.0.0.1:0`]);
 }, 120_000);
 
 afterAll(async () => {
@@ -175,7 +171,7 @@ it('loses under 0.1% of 18,000 requests at 300 req/s through 5 backend and 3 con
     JSON.stringify({ failures: failures.length, lossRate, byBackend }),
   );
   process.stderr.write(
-    `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%), by replica ${JSON.stringify(byBackend)}\n`,
+    `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%) in ${Math.round(performance.now() - started)} ms, by replica ${JSON.stringify(byBackend)}\n${failures.slice(0, 20).join('\n')}\n`,
   );
   expect(failures.length, failures.slice(0, 20).join('\n')).toBeLessThan(TOTAL / 1000);
   // Both replicas carried traffic through the loop.
