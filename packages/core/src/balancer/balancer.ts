@@ -87,8 +87,9 @@ export class Balancer<T> {
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
   }
 
-  /** True while the last built picker is in panic mode (see {@link BalancerOptions.onPanic}). */
+  /** True while the balancer is in panic mode (see {@link BalancerOptions.onPanic}). */
   get panicking(): boolean {
+    this.refresh(this.options.clock.monotonic());
     return this.panic;
   }
 
@@ -129,9 +130,7 @@ export class Balancer<T> {
   /** Picks an endpoint (see {@link Picker.pick}) or says why none can be picked. */
   pick(exclude?: ReadonlySet<string>): PickResult<T> {
     const now = this.options.clock.monotonic();
-    const detector = this.options.outlierDetector;
-    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
-      this.rebuild(now);
+    this.refresh(now);
     if (this.picker === undefined) return this.pickerFailure as PickResult<T>;
     if (this.suspects.size > 0 && this.probeIntervalMs > 0 && now >= this.nextProbeAt) {
       const probe = this.findProbe(now, exclude);
@@ -176,7 +175,11 @@ export class Balancer<T> {
         if (result === 'cancelled' || this.members.get(endpoint.key)?.endpoint !== endpoint) return;
         if (result === 'failure') this.suspects.add(endpoint.key);
         else this.suspects.delete(endpoint.key);
-        this.options.outlierDetector?.record(endpoint.key, result, this.members.size);
+        const detector = this.options.outlierDetector;
+        // In panic mode a success is proof the ejected endpoint is back: reinstate it at once.
+        if (this.panic && result === 'success' && detector?.isEjected(endpoint.key))
+          detector.reinstate(endpoint.key);
+        else detector?.record(endpoint.key, result, this.members.size);
       },
     };
   }
@@ -194,6 +197,13 @@ export class Balancer<T> {
       else if (!detector.isFailing(key, now)) return false;
     }
     return ejected > 0;
+  }
+
+  /** Rebuilds the picker when outlier state changed or a warm-up step or ejection expiry passed. */
+  private refresh(now: number): void {
+    const detector = this.options.outlierDetector;
+    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
+      this.rebuild(now);
   }
 
   private rebuild(now: number): void {

@@ -72,24 +72,47 @@ describe.each(ALGORITHMS)('panic mode (%s)', (algorithm) => {
     expect(balancer.panicking).toBe(false);
     // a recovers while still ejected; b dies. The cap keeps b in rotation, failing.
     clock.advance(1000);
-    const { ok } = send(balancer, 100, new Set(['b']));
+    fail(balancer, 'b', 3);
     expect(detector.isEjected('b')).toBe(false);
     expect(detector.isFailing('b')).toBe(true);
     expect(balancer.panicking).toBe(true);
     expect(panics).toEqual([2]);
-    // Only the requests before b counted as failing can be lost.
-    expect(ok).toBeGreaterThanOrEqual(97);
+    // With one retry, every request succeeds: a is tried, succeeds, and is reinstated.
+    const { ok } = send(balancer, 100, new Set(['b']));
+    expect(ok).toBe(100);
+    expect(detector.isEjected('a')).toBe(false);
+    expect(balancer.panicking).toBe(false);
   });
 
   it('leaves panic mode once a non-ejected endpoint succeeds again', () => {
     const { balancer } = setup(algorithm);
     fail(balancer, 'a', 3);
-    send(balancer, 20, new Set(['b']));
+    fail(balancer, 'b', 3);
     expect(balancer.panicking).toBe(true);
     // b comes back; a success on it clears its failing state.
     const { ok } = send(balancer, 50, new Set());
     expect(ok).toBe(50);
     expect(balancer.panicking).toBe(false);
+  });
+
+  it('reinstates an ejected endpoint that succeeds in panic mode, then ejects the dead one', () => {
+    const { detector, balancer } = setup(algorithm);
+    fail(balancer, 'a', 3);
+    fail(balancer, 'b', 3);
+    expect(balancer.panicking).toBe(true);
+    // Without retries: the first success on a ends its ejection; b's next failure ejects b.
+    let failures = 0;
+    for (let i = 0; i < 50; i++) {
+      const r = balancer.pick();
+      if (r.type !== 'pick') throw new Error(r.message);
+      const failed = r.endpoint.key === 'b';
+      if (failed) failures++;
+      balancer.start(r.endpoint).end(failed ? 'failure' : 'success');
+    }
+    expect(detector.isEjected('a')).toBe(false);
+    expect(detector.isEjected('b')).toBe(true);
+    expect(balancer.panicking).toBe(false);
+    expect(failures).toBeLessThanOrEqual(3);
   });
 
   it('picks the ejected endpoint when the healthy one is removed', () => {

@@ -143,6 +143,19 @@ export class OutlierDetector {
     return ejected;
   }
 
+  /**
+   * Ends `key`'s ejection early: it just succeeded while ejected (the balancer tried it in panic
+   * mode), so it is back in rotation. A later failure counts from zero, as after probation.
+   */
+  reinstate(key: string): void {
+    const s = this.states.get(key);
+    if (s === undefined || s.ejectedUntil === 0) return;
+    s.ejectedUntil = 0;
+    s.consecutive = 0;
+    s.probing = false;
+    this.changes++;
+  }
+
   /** True while `key` is ejected. */
   isEjected(key: string, now = this.clock.monotonic()): boolean {
     const s = this.states.get(key);
