@@ -100,7 +100,11 @@ export async function createMeshFolder(
           out += d.toString();
           if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { grpc: number; admin: number });
         });
-        child.once('exit', (code) => reject(new Error(`control plane exited ${code}`)));
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          if (err.length < 4096) err += d.toString();
+        });
+        child.once('exit', (code) => reject(new Error(`control plane exited ${code}: ${err.slice(-1000)}`)));
       });
       return { child, ...ports };
     },
