@@ -104,7 +104,8 @@ export async function createMeshFolder(
         child.stderr!.on('data', (d: Buffer) => {
           if (err.length < 4096) err += d.toString();
         });
-        child.once('exit', (code) => reject(new Error(`control plane exited ${code}: ${err.slice(-1000)}`)));
+        // 'close' comes after the last stderr bytes, so the message has the reason.
+        child.once('close', (code) => reject(new Error(`control plane exited ${code}: ${err.slice(-1000)}`)));
       });
       return { child, ...ports };
     },
