@@ -69,7 +69,7 @@ beforeAll(async () => {
   await writeIdentityDir(join(dir, 'identity'), material);
   writeFileSync(
     join(dir, 'client.token'),
-    createJoinToken({
+    await createJoinToken({
       key: material.tokenKey,
       trustDomain: 'cluster.local',
       namespace: 'shop',

@@ -14,6 +14,8 @@ export interface BackendConfig {
   /** Status of a failed answer; default 503. */
   failStatus?: number;
   seed?: number;
+  /** Port to listen on (default 0: any), to restart a killed backend in place. */
+  port?: number;
 }
 
 export interface BackendStats {

@@ -28,7 +28,7 @@ const anchor = createTrustAnchor({ trustDomain: TD, validityMs: YEAR });
 const issuer = createIssuer({ trustDomain: TD, validityMs: YEAR, anchor });
 const bundle = TrustBundle.fromDer([anchor.certificate]);
 const tokenKey = generateTokenKey();
-const token = createJoinToken({
+const token = await createJoinToken({
   key: tokenKey,
   trustDomain: TD,
   namespace: 'shop',

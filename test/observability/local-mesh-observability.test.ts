@@ -94,15 +94,16 @@ beforeAll(async () => {
     }),
   );
   const { tokenKey } = await loadIdentityDir(identityDir);
-  const token = (sa: string) => {
+  const token = async (sa: string) => {
     const file = join(dir, `${sa}.token`);
     writeFileSync(
       file,
-      createJoinToken({
+      await createJoinToken({
         key: tokenKey,
         trustDomain: 'cluster.local',
         namespace: 'shop',
         serviceAccount: sa,
+        services: [sa],
         ttlMs: 3600_000,
         now: Date.now(),
       }),
@@ -178,7 +179,7 @@ beforeAll(async () => {
     '--workload',
     'api-1',
     '--token-file',
-    token('api'),
+    await token('api'),
     '--inbound',
     `8080=127.0.0.1:${appPort}`,
   ]);
@@ -192,7 +193,7 @@ beforeAll(async () => {
     '--workload',
     'web-1',
     '--token-file',
-    token('web'),
+    await token('web'),
     '--upstream',
     'api.shop:80=127.0.0.1:0',
   ]);

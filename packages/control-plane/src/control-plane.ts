@@ -13,6 +13,7 @@ import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
+import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { ResourceBuilder } from './model/resource-builder.js';
@@ -31,6 +32,8 @@ export interface ControlPlaneOptions {
   readonly sources: readonly ConfigSource[];
   /** Receives proxies' registrations (usually also one of `sources`). */
   readonly registrar?: Registrar;
+  /** Checks each registration before the registrar sees it (local mode: join tokens name the services). */
+  readonly registrationAuthorizer?: RegistrationAuthorizer;
   readonly credentials: ServerCredentials;
   /** host:port of the gRPC server, e.g. "0.0.0.0:7443" ("127.0.0.1:0" in tests). */
   readonly grpcAddress: string;
@@ -50,6 +53,8 @@ export interface ControlPlaneOptions {
   /** The CA's trust domain (the default when no mesh config names one). */
   readonly trustDomain?: string;
   readonly maxBlockedRounds?: number;
+  /** Subscriptions one discovery stream may hold (more ends that stream, counted); default 10,000. */
+  readonly maxSubscriptions?: number;
   /** Spans for pushes (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
 }
@@ -88,7 +93,11 @@ export class ControlPlane {
       logger: this.logger.child({ part: 'discovery' }),
       clock: this.clock,
       ...(options.registrar === undefined ? {} : { registrar: options.registrar }),
+      ...(options.registrationAuthorizer === undefined
+        ? {}
+        : { registrationAuthorizer: options.registrationAuthorizer }),
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
+      ...(options.maxSubscriptions === undefined ? {} : { maxSubscriptions: options.maxSubscriptions }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     });
     this.discovery.register(this.server);

@@ -26,6 +26,12 @@ export {
   parseWorkloadId,
   type WorkloadIdentity,
 } from './discovery/peer-identity.js';
+export {
+  joinTokenRegistrationAuthorizer,
+  type RegistrationAuthorizer,
+  type RegistrationDecision,
+  type RegistrationRefusal,
+} from './discovery/registration-authorizer.js';
 export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
@@ -55,12 +61,16 @@ export {
   type ServingCredentialsOptions,
 } from './identity/serving-credentials.js';
 export {
-  JOIN_TOKEN_PREFIX,
   routingTokenValidator,
   type TokenRejection,
   type TokenValidation,
   type TokenValidator,
 } from './identity/token-validator.js';
+export {
+  checkWorkloadCertTtl,
+  MIN_WORKLOAD_CERT_TTL_MS,
+  type WorkloadCertTtl,
+} from './identity/workload-cert-ttl.js';
 export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
 export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';
 export { KubernetesSource, type KubernetesSourceOptions } from './kubernetes/kubernetes-source.js';

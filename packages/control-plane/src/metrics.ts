@@ -51,6 +51,12 @@ export class ControlPlaneMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly registrationsRefused = new Counter({
+    name: 'weft_control_plane_registrations_refused_total',
+    help: 'Registrations refused: the stream identity may not serve the service it named (PERMISSION_DENIED)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly sourceErrors = new Counter({
     name: 'weft_control_plane_source_errors_total',
     help: 'Errors reading config sources (watch failures, unreadable files, invalid resources)',

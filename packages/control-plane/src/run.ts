@@ -7,12 +7,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError, type Logger, systemClock, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
+import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { addIdentityService } from './identity/identity-service.js';
 import { joinTokenValidator } from './identity/join-token-validator.js';
 import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/kubernetes-token-validator.js';
 import { peerIdentity } from './identity/peer-identity.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
+import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -39,6 +41,8 @@ export interface StartControlPlaneOptions {
   readonly admin: { readonly host: string; readonly port: number };
   readonly clusterDomain?: string;
   readonly registrationGraceMs?: number;
+  /** Workload leaf lifetime (`--workload-cert-ttl`); default 24h, bounded by the issuer's expiry. */
+  readonly workloadCertTtlMs?: number;
   readonly logger: Logger;
   /** Spans for pushes and Certify (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
@@ -54,12 +58,16 @@ export interface RunningControlPlane {
 /** Starts everything; throws a WeftError with a clear message when something cannot start. */
 export async function startControlPlane(o: StartControlPlaneOptions): Promise<RunningControlPlane> {
   const logger = o.logger;
-  const identity = await loadIdentityDir(
-    o.identityDir,
-    o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain },
-  ).catch((err: unknown) => {
+  const identity = await loadIdentityDir(o.identityDir, {
+    ...(o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain }),
+    ...(o.workloadCertTtlMs === undefined ? {} : { defaultLifetimeMs: o.workloadCertTtlMs }),
+  }).catch((err: unknown) => {
     throw new WeftError('FAILED_PRECONDITION', `identity folder: ${describeError(err)}`, { cause: err });
   });
+  if (o.workloadCertTtlMs !== undefined) {
+    const ttl = checkWorkloadCertTtl(o.workloadCertTtlMs, identity.ca.issuerNotAfter, systemClock.now());
+    if (ttl.type === 'invalid') throw new WeftError('INVALID_CONFIG', `--workload-cert-ttl: ${ttl.message}`);
+  }
   const { ca, trustAnchors, tokenKey, trustDomain } = identity;
   const metrics = new ControlPlaneMetrics();
   const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
@@ -88,8 +96,9 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
           metrics,
         }),
   );
+  const joinTokens = joinTokenValidator({ key: tokenKey, trustDomain });
   const validator = routingTokenValidator({
-    joinTokens: joinTokenValidator({ key: tokenKey, trustDomain }),
+    joinTokens,
     ...(kubeConfig === undefined
       ? {}
       : { kubernetes: kubernetesTokenValidator(kubernetesTokenReviewer(kubeConfig)) }),
@@ -99,6 +108,10 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   const cp: ControlPlane = new ControlPlane({
     sources,
     registrar: registrations,
+    // Kubernetes: registrations add no endpoints (EndpointSlices are the truth), so none is checked.
+    ...(o.source.type === 'folder'
+      ? { registrationAuthorizer: joinTokenRegistrationAuthorizer(joinTokens) }
+      : {}),
     credentials: serving.credentials,
     grpcAddress: o.grpcAddress,
     admin: o.admin,

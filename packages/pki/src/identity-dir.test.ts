@@ -60,7 +60,7 @@ describe('identity folder', () => {
     const dir = join(root, 'b');
     await writeIdentityDir(dir, createIdentityMaterial(options));
     const { key, trustDomain } = await loadTokenKey(dir);
-    const token = createJoinToken({
+    const token = await createJoinToken({
       key,
       trustDomain,
       namespace: 'n',
@@ -69,7 +69,9 @@ describe('identity folder', () => {
       now: Date.now(),
     });
     const loaded = await loadIdentityDir(dir);
-    expect(verifyJoinToken(token, { key: loaded.tokenKey, trustDomain, now: Date.now() }).type).toBe('ok');
+    expect((await verifyJoinToken(token, { key: loaded.tokenKey, trustDomain, now: Date.now() })).type).toBe(
+      'ok',
+    );
   });
 
   it('trusts every root in ca.crt during a rotation overlap', async () => {

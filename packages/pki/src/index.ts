@@ -41,13 +41,17 @@ export {
 } from './identity-dir.js';
 export {
   type CreateJoinTokenOptions,
+  canonicalService,
   createJoinToken,
   generateTokenKey,
+  JOIN_TOKEN_ISSUER,
   type JoinTokenClaims,
   type JoinTokenPolicy,
   type JoinTokenRejection,
   type JoinTokenResult,
+  looksLikeJoinToken,
   MAX_TOKEN_LENGTH,
+  MAX_TOKEN_SERVICES,
   TOKEN_AUDIENCE,
   verifyJoinToken,
 } from './join-token.js';

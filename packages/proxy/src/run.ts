@@ -4,6 +4,7 @@
  * thin layer over this.
  */
 
+import { readFileSync } from 'node:fs';
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
@@ -144,6 +145,11 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
           })),
           labels: {},
           proxyVersion: PROXY_VERSION,
+          // Read at each (re)connect: the join token names the services this proxy may register.
+          registrationToken:
+            run.identity.type === 'certify' && o.service !== ''
+              ? readToken(run.identity.tokenFile, logger)
+              : '',
         };
       },
       state,
@@ -186,4 +192,14 @@ function identityToAnnounce(
     );
   }
   return { namespace: issued.namespace, serviceAccount: issued.serviceAccount };
+}
+
+/** The join token in `file` (trimmed), or "" when it cannot be read (the registration is then refused, and said why). */
+function readToken(file: string, logger: Logger): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    logger.warn({ err: describeError(err), file }, 'cannot read the token file for registration');
+    return '';
+  }
 }

@@ -35,11 +35,13 @@ export async function createMeshFolder(
   });
   await writeIdentityDir(join(dir, 'identity'), material);
   for (const sa of accounts) {
-    const token = createJoinToken({
+    const token = await createJoinToken({
       key: material.tokenKey,
       trustDomain: 'cluster.local',
       namespace: 'default',
       serviceAccount: sa,
+      // Each proxy registers the service named like its account (see proxyFlags).
+      services: [sa],
       ttlMs: 3_600_000,
       now: Date.now(),
     });
@@ -98,7 +100,12 @@ export async function createMeshFolder(
           out += d.toString();
           if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { grpc: number; admin: number });
         });
-        child.once('exit', (code) => reject(new Error(`control plane exited ${code}`)));
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          if (err.length < 4096) err += d.toString();
+        });
+        // 'close' comes after the last stderr bytes, so the message has the reason.
+        child.once('close', (code) => reject(new Error(`control plane exited ${code}: ${err.slice(-1000)}`)));
       });
       return { child, ...ports };
     },

@@ -90,6 +90,19 @@ describe('weft control-plane', () => {
     expect(both.code).toBe(2);
   });
 
+  it('bounds --workload-cert-ttl below by 10s and above by the issuer', () => {
+    const base = ['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'identity'), ...local()];
+    const short = run([...base, '--workload-cert-ttl', '1s']);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('--workload-cert-ttl: workload certificate TTL must be at least 10s');
+    const long = run([...base, '--workload-cert-ttl', '48h']);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain('exceeds what the issuer has left');
+    const bad = run([...base, '--workload-cert-ttl', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--workload-cert-ttl: "soon" is not a duration');
+  });
+
   it('names the missing CA file', () => {
     const r = run(['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'nope'), ...local()]);
     expect(r.code).toBe(1);

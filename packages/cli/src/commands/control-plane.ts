@@ -20,6 +20,7 @@ interface ControlPlaneFlags extends TracingFlags {
   adminListen: string;
   clusterDomain: string;
   registrationGrace: number;
+  workloadCertTtl?: number;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -49,6 +50,12 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       )
         .default(10_000, '10s')
         .argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--workload-cert-ttl <duration>',
+        "lifetime of workload certificates (default 24h, or less when the issuer expires sooner; at least 10s, at most the issuer's remaining lifetime)",
+      ).argParser(durationArg),
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -93,6 +100,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       admin,
       clusterDomain: flags.clusterDomain,
       registrationGraceMs: flags.registrationGrace,
+      ...(flags.workloadCertTtl === undefined ? {} : { workloadCertTtlMs: flags.workloadCertTtl }),
       logger,
       tracer: () => tracing.tracer,
     });

@@ -90,11 +90,27 @@ describe('weft identity / weft token', () => {
       'batch',
       '--service-account',
       'report',
+      '--service',
+      'reports',
+      '--service',
+      'batch/exports',
       '--ttl',
       '1h',
     );
     expect(token.code).toBe(0);
-    expect(token.stdout).toMatch(/^weft1\.[\w-]+\.[\w-]+\n$/);
+    // A standard JWT anyone can inspect: EdDSA, audience weft, the identity and its services.
+    expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const [header, payload] = token.stdout
+      .trim()
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown);
+    expect(header).toEqual({ alg: 'EdDSA', typ: 'JWT' });
+    expect(payload).toMatchObject({
+      aud: 'weft',
+      sub: 'spiffe://example.org/ns/batch/sa/report',
+      services: ['batch/reports', 'batch/exports'],
+    });
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, token.stdout);
 
@@ -190,6 +206,20 @@ describe('weft identity / weft token', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not a valid namespace/);
+    const otherNs = await weft(
+      'token',
+      'create',
+      '--identity-dir',
+      dir,
+      '--namespace',
+      'batch',
+      '--service-account',
+      'x',
+      '--service',
+      'bank/vault',
+    );
+    expect(otherNs.code).toBe(2);
+    expect(otherNs.stderr).toMatch(/not in the token's namespace batch/);
     const missing = await weft(
       'token',
       'create',

@@ -94,7 +94,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   listenHost: string;
   adminHost: string;
   adminProbeHost: string;
-  advertiseAddress: string;
+  advertiseAddress?: string;
   detectTimeout: number;
   opaquePorts: number[];
   discoveryWait: number;
@@ -215,9 +215,10 @@ export function registerProxy(program: Command, io: CliIo): void {
         .default(''),
     )
     .addOption(
-      new Option('--advertise-address <ip>', 'address other proxies reach this one on')
-        .env('WEFT_ADVERTISE_ADDRESS')
-        .default('127.0.0.1'),
+      new Option(
+        '--advertise-address <ip>',
+        'address other proxies reach this one on (default: --listen-host, or 127.0.0.1 when that is a wildcard)',
+      ).env('WEFT_ADVERTISE_ADDRESS'),
     )
     .addOption(
       new Option('--detect-timeout <duration>', 'protocol detection timeout')
@@ -321,7 +322,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         upstreams: flags.upstream ?? [],
         listenHost: flags.listenHost,
         adminHost: flags.adminHost,
-        advertiseAddress: flags.advertiseAddress,
+        advertiseAddress: flags.advertiseAddress ?? advertisedDefault(flags.listenHost),
         inboundPort: flags.inboundPort,
         outboundPort: flags.outboundPort,
         adminPort: flags.adminPort,
@@ -407,4 +408,9 @@ function identitySource(
   }
   // No identity at all: plaintext only (outbound passthrough, permissive inbound).
   return { type: 'static', certificates: new StaticCertificateSource() };
+}
+
+/** Where other proxies dial this one when no address is given: the bound listen address, unless it is a wildcard. */
+export function advertisedDefault(listenHost: string): string {
+  return listenHost === '0.0.0.0' || listenHost === '::' || listenHost === '' ? '127.0.0.1' : listenHost;
 }

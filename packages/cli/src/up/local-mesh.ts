@@ -38,21 +38,26 @@ export async function ensureIdentity(stateDir: string, trustDomain = 'cluster.lo
   return dir;
 }
 
-/** Writes a join token for `namespace/serviceAccount` (mode 0600) and returns its path. */
+/**
+ * Writes a join token for `namespace/serviceAccount` that may register `service` (none: a
+ * client-only proxy), mode 0600, and returns its path.
+ */
 export async function writeJoinToken(
   identityDir: string,
   tokensDir: string,
   namespace: string,
   serviceAccount: string,
+  service = '',
 ): Promise<string> {
   const { key, trustDomain } = await loadTokenKey(identityDir);
   await mkdir(tokensDir, { recursive: true, mode: 0o700 });
-  const path = join(tokensDir, `${namespace}.${serviceAccount}.token`);
-  const token = createJoinToken({
+  const path = join(tokensDir, `${namespace}.${serviceAccount}${service === '' ? '' : `.${service}`}.token`);
+  const token = await createJoinToken({
     key,
     trustDomain,
     namespace,
     serviceAccount,
+    services: service === '' ? [] : [service],
     ttlMs: 86_400_000,
     now: Date.now(),
   });
@@ -177,6 +182,7 @@ export async function startProxy(
     mesh.tokensDir,
     spec.namespace,
     spec.serviceAccount,
+    spec.service,
   );
   const args = [
     'proxy',

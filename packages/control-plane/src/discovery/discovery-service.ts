@@ -10,7 +10,6 @@ import { type DiscoveryRequest__Output, loadDiscoveryProto, type Node__Output } 
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
-import { MultiIndex } from '../model/multi-index.js';
 import type { ResourceBuilder } from '../model/resource-builder.js';
 import type { Registration } from '../sources/config-source.js';
 import { recordNack, recordPush, type TracerSource } from '../telemetry/control-plane-tracing.js';
@@ -18,12 +17,14 @@ import { peerAddress, registrationOf, workloadOf } from './node-workload.js';
 import type { PeerIdentity, WorkloadIdentity } from './peer-identity.js';
 import { ProxySession } from './proxy-session.js';
 import { type EnqueueResult, PushQueue, type QueuedUpdate } from './push-queue.js';
+import type { RegistrationAuthorizer } from './registration-authorizer.js';
 import { resourceFor } from './resource-for.js';
 import {
   adminEndpointOf,
   type Call,
   type Connection,
   checkNodeIdentity,
+  describeConnection,
   INBOUND,
   MESH,
   type ProxyAdminEndpoint,
@@ -31,7 +32,8 @@ import {
   streamPeer,
   workloadIdentityOf,
 } from './stream-connection.js';
-import { passThroughBuffers, ResponseEncoder } from './wire.js';
+import { WatchIndex } from './watch-index.js';
+import { discoveryDefinition, ResponseEncoder } from './wire.js';
 
 export type { ProxyAdminEndpoint } from './stream-connection.js';
 
@@ -48,6 +50,8 @@ export interface DiscoveryServiceOptions {
   readonly peerIdentity: PeerIdentity;
   readonly metrics: ControlPlaneMetrics;
   readonly registrar?: Registrar;
+  /** Checks each registration first (refused: PERMISSION_DENIED); absent only without endpoints, or in tests. */
+  readonly registrationAuthorizer?: RegistrationAuthorizer;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /** Subscriptions one stream may hold; default 10,000. */
@@ -62,7 +66,7 @@ export class DiscoveryService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly connections = new Map<string, Connection>();
-  private readonly watchers = new MultiIndex<string>();
+  private readonly watches = new WatchIndex();
   private readonly maxSubscriptions: number;
   private readonly encoder = new ResponseEncoder((v) =>
     loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service.Stream.responseSerialize(v),
@@ -79,15 +83,7 @@ export class DiscoveryService {
    * pre-encoded responses through.
    */
   register(server: Server): void {
-    const service = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service;
-    const definition = {
-      ...service,
-      Stream: {
-        ...service.Stream,
-        responseSerialize: passThroughBuffers((v) => service.Stream.responseSerialize(v)),
-      },
-    };
-    server.addService(definition, { Stream: (call: Call) => this.open(call) });
+    server.addService(discoveryDefinition(), { Stream: (call: Call) => this.open(call) });
   }
 
   /** Connected proxies. */
@@ -97,22 +93,12 @@ export class DiscoveryService {
 
   /** Pushes what `change` affects to the subscribers of it. Call after `state.apply` and `builder.invalidate`. */
   publish(change: ChangeSet, changedAt: number = this.clock.monotonic()): void {
-    const affected = new Map<string, Set<string>>();
+    let affected: Map<string, Set<string>>;
     if (change.all) {
+      affected = new Map();
       for (const [id, conn] of this.connections) affected.set(id, new Set([MESH, ...conn.watching.keys()]));
     } else {
-      for (const key of change.dirty) {
-        for (const w of this.watchers.get(key)) {
-          const cut = w.indexOf('\n');
-          const id = w.slice(0, cut);
-          let names = affected.get(id);
-          if (names === undefined) {
-            names = new Set();
-            affected.set(id, names);
-          }
-          names.add(w.slice(cut + 1));
-        }
-      }
+      affected = this.watches.affected(change.dirty);
     }
     for (const [id, names] of affected) {
       const conn = this.connections.get(id);
@@ -126,6 +112,13 @@ export class DiscoveryService {
       this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
   }
 
+  /** Sizes of the per-stream indexes (connections, watch keys, subscriptions): all 0 once every stream closed. */
+  indexSizes(): { connections: number; watchKeys: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const conn of this.connections.values()) subscriptions += conn.session.subscriptions.size;
+    return { connections: this.connections.size, watchKeys: this.watches.size, subscriptions };
+  }
+
   /** Connected proxies that told their admin port (where `weft stat` gathers metrics). */
   proxyAdminEndpoints(): ProxyAdminEndpoint[] {
     const out: ProxyAdminEndpoint[] = [];
@@ -135,17 +128,7 @@ export class DiscoveryService {
 
   /** Per-proxy state for /debug/state. */
   debug(): unknown[] {
-    return [...this.connections.values()].map(({ session, queue }) => ({
-      id: session.id,
-      identity: session.identity.id,
-      workload: session.workload.workload,
-      proxyVersion: session.proxyVersion,
-      subscriptions: [...session.subscriptions.keys()],
-      acked: session.ackedVersions(),
-      rejected: session.rejectedVersions(),
-      lastNack: session.lastNack,
-      queued: queue.size,
-    }));
+    return [...this.connections.values()].map(describeConnection);
   }
 
   private open(call: Call): void {
@@ -207,6 +190,7 @@ export class DiscoveryService {
       }),
       watching: new Map(),
       closed: false,
+      registered: false,
     };
     this.connections.set(session.id, conn);
     this.options.metrics.connectedProxies.set(this.connections.size);
@@ -215,7 +199,12 @@ export class DiscoveryService {
       this.flush(conn);
     });
     if (this.options.registrar !== undefined && node.workload !== '') {
-      this.options.registrar.register(registrationOf(session.id, identity, node, workload, call.getPeer()));
+      const registration = registrationOf(session.id, identity, node, workload, call.getPeer());
+      const authorizer = this.options.registrationAuthorizer;
+      if (authorizer === undefined) {
+        this.options.registrar.register(registration);
+        conn.registered = true;
+      } else this.authorizeThenRegister(conn, authorizer, node, registration);
     }
     this.logger.debug(
       { proxy: session.id, identity: identity.id, workload: node.workload },
@@ -223,6 +212,39 @@ export class DiscoveryService {
     );
     this.refresh(conn, new Set([MESH, INBOUND]), this.clock.monotonic());
     return conn;
+  }
+
+  /** Registers once the authorizer allows it; a refusal ends the stream (the proxy's config stops too). */
+  private authorizeThenRegister(
+    conn: Connection,
+    authorizer: RegistrationAuthorizer,
+    node: Node__Output,
+    registration: Registration,
+  ): void {
+    authorizer.authorize(conn.session.identity, node).then(
+      (decision) => {
+        if (conn.closed) return;
+        if (decision.type === 'allowed') {
+          this.options.registrar?.register(registration);
+          conn.registered = true;
+          return;
+        }
+        this.options.metrics.registrationsRefused.inc({ reason: decision.reason });
+        this.logger.warn(
+          { identity: conn.session.identity.id, service: node.service, reason: decision.reason },
+          'registration refused',
+        );
+        this.fail(conn, new StreamError(status.PERMISSION_DENIED, decision.message, 'registration-refused'));
+      },
+      (err: unknown) => {
+        if (conn.closed) return;
+        this.logger.error({ err: describeError(err) }, 'registration check failed');
+        this.fail(
+          conn,
+          new StreamError(status.UNAVAILABLE, 'registration check failed', 'registration-check'),
+        );
+      },
+    );
   }
 
   private handle(conn: Connection, req: DiscoveryRequest__Output): void {
@@ -250,7 +272,7 @@ export class DiscoveryService {
         for (const name of req.unsubscribe?.names ?? []) {
           if (!session.subscriptions.delete(name)) continue;
           this.options.metrics.subscriptions.dec();
-          this.unwatch(conn, name);
+          this.watches.unwatch(conn, name);
           const u = session.remove(name);
           if (u !== undefined) removals.set(name, u);
         }
@@ -297,7 +319,7 @@ export class DiscoveryService {
     for (const name of names) {
       if (name !== MESH && name !== INBOUND && !session.subscriptions.has(name)) continue;
       const r = resourceFor(builder, session, name);
-      if (r.watch !== undefined) this.watch(conn, name, r.watch);
+      if (r.watch !== undefined) this.watches.watch(conn, name, r.watch);
       const u = session.upsert(name, r.version, r.resource);
       if (u !== undefined) updates.set(name, u);
     }
@@ -352,29 +374,13 @@ export class DiscoveryService {
     if (!ok) conn.queue.block();
   }
 
-  private watch(conn: Connection, name: string, keys: readonly string[]): void {
-    const before = conn.watching.get(name);
-    if (before !== undefined && before.length === keys.length && before.every((k, i) => k === keys[i]))
-      return;
-    this.unwatch(conn, name);
-    const member = `${conn.session.id}\n${name}`;
-    for (const key of keys) this.watchers.add(key, member);
-    conn.watching.set(name, keys);
-  }
-
-  private unwatch(conn: Connection, name: string): void {
-    const member = `${conn.session.id}\n${name}`;
-    for (const key of conn.watching.get(name) ?? []) this.watchers.delete(key, member);
-    conn.watching.delete(name);
-  }
-
   private disconnect(conn: Connection): void {
     if (!this.connections.delete(conn.session.id)) return;
     conn.closed = true;
-    for (const name of [...conn.watching.keys()]) this.unwatch(conn, name);
+    this.watches.unwatchAll(conn);
     this.options.metrics.subscriptions.dec(conn.session.subscriptions.size);
     this.options.metrics.connectedProxies.set(this.connections.size);
-    this.options.registrar?.deregister(conn.session.id);
+    if (conn.registered) this.options.registrar?.deregister(conn.session.id);
     this.logger.debug({ proxy: conn.session.id }, 'proxy disconnected');
   }
 

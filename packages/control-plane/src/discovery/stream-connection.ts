@@ -29,6 +29,8 @@ export interface Connection {
   /** Watch keys per name (including "inbound"). */
   readonly watching: Map<string, readonly string[]>;
   closed: boolean;
+  /** True once its registration reached the registrar (then it is deregistered on close). */
+  registered: boolean;
   /** The proxy's admin endpoint, when it told its admin port. */
   readonly admin: ProxyAdminEndpoint | undefined;
 }
@@ -103,5 +105,20 @@ export function streamPeer(conn: Connection): StreamPeer {
     identity: session.identity.id,
     namespace: session.identity.namespace,
     workload: session.workload.workload,
+  };
+}
+
+/** One stream's state for /debug/state. */
+export function describeConnection({ session, queue }: Connection): Record<string, unknown> {
+  return {
+    id: session.id,
+    identity: session.identity.id,
+    workload: session.workload.workload,
+    proxyVersion: session.proxyVersion,
+    subscriptions: [...session.subscriptions.keys()],
+    acked: session.ackedVersions(),
+    rejected: session.rejectedVersions(),
+    lastNack: session.lastNack,
+    queued: queue.size,
   };
 }

@@ -4,7 +4,8 @@
  * subscribers costs one encoding plus a copy per subscriber. Protobuf fields may appear in any
  * order and length-delimited fields concatenate, which makes the splice exact.
  */
-import type { DiscoveryResponse, Resource } from '@weft/api';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { type DiscoveryResponse, loadDiscoveryProto, type Resource } from '@weft/api';
 
 type Serialize = (value: DiscoveryResponse) => Buffer;
 
@@ -95,4 +96,16 @@ export class ResponseEncoder {
 /** Wraps a response serializer so that pre-encoded Buffers pass through untouched. */
 export function passThroughBuffers(serialize: Serialize): (value: DiscoveryResponse | Buffer) => Buffer {
   return (value) => (Buffer.isBuffer(value) ? value : serialize(value));
+}
+
+/** The Discovery service definition with a response serializer that lets pre-encoded responses through. */
+export function discoveryDefinition(): ServiceDefinition {
+  const service = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service;
+  return {
+    ...service,
+    Stream: {
+      ...service.Stream,
+      responseSerialize: passThroughBuffers((v) => service.Stream.responseSerialize(v)),
+    },
+  } as ServiceDefinition;
 }

@@ -47,7 +47,7 @@ describe('loadControlPlaneIdentity', () => {
         ),
       );
     try {
-      const token = createJoinToken({
+      const token = await createJoinToken({
         key: material.tokenKey,
         trustDomain: 'example.org',
         namespace: 'ns',

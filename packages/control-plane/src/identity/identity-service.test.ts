@@ -115,9 +115,13 @@ function client(clientCert?: { chain: readonly Buffer[]; key: string }): Identit
   return new Ctor(`127.0.0.1:${port}`, creds);
 }
 
-function certify(request: { token: string; csr: Buffer }, c = client()): Promise<CertifyResponse__Output> {
+async function certify(
+  request: { token: string | Promise<string>; csr: Buffer },
+  c = client(),
+): Promise<CertifyResponse__Output> {
+  const token = await request.token;
   return new Promise((resolve, reject) =>
-    c.Certify(request, (err, res) => {
+    c.Certify({ ...request, token }, (err, res) => {
       c.close();
       if (err) reject(err);
       else resolve(res as CertifyResponse__Output);
@@ -126,7 +130,7 @@ function certify(request: { token: string; csr: Buffer }, c = client()): Promise
 }
 
 async function failure(request: {
-  token: string;
+  token: string | Promise<string>;
   csr: Buffer;
 }): Promise<{ code: number; details: string; reason: string }> {
   try {

@@ -12,12 +12,12 @@ export interface JoinTokenValidatorOptions {
   readonly clock?: Clock;
 }
 
-/** Validates `weft token create` tokens: signature, audience `weft`, trust domain, expiry. */
+/** Validates `weft token create` tokens (JWTs): signature, issuer, audience `weft`, trust domain, expiry. */
 export function joinTokenValidator(options: JoinTokenValidatorOptions): TokenValidator {
   const clock = options.clock ?? systemClock;
   return {
     async validate(token) {
-      const result = verifyJoinToken(token, {
+      const result = await verifyJoinToken(token, {
         key: options.key,
         trustDomain: options.trustDomain,
         now: clock.now(),
@@ -27,6 +27,7 @@ export function joinTokenValidator(options: JoinTokenValidatorOptions): TokenVal
         type: 'authenticated',
         namespace: result.claims.namespace,
         serviceAccount: result.claims.serviceAccount,
+        services: result.claims.services,
       };
     },
   };

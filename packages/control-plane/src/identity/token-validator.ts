@@ -1,4 +1,5 @@
 /** Token authentication for Certify: the identity in a certificate comes only from here. */
+import { looksLikeJoinToken } from '@weft/pki';
 
 /** Why a token was refused (stable values; the `reason` label of the failure metric). */
 export type TokenRejection =
@@ -14,7 +15,13 @@ export type TokenRejection =
 
 /** The result of {@link TokenValidator.validate}. */
 export type TokenValidation =
-  | { type: 'authenticated'; namespace: string; serviceAccount: string }
+  | {
+      type: 'authenticated';
+      namespace: string;
+      serviceAccount: string;
+      /** Join tokens: the services (`namespace/name`) the identity may register. */
+      services?: readonly string[];
+    }
   | { type: 'rejected'; reason: TokenRejection; message: string };
 
 /**
@@ -26,12 +33,12 @@ export interface TokenValidator {
   validate(token: string): Promise<TokenValidation>;
 }
 
-/** Join tokens start with this; everything else is taken for a Kubernetes token. */
-export const JOIN_TOKEN_PREFIX = 'weft1.';
+/** The format of tokens before join tokens became JWTs; refused with a message saying so. */
+const OLD_JOIN_TOKEN_PREFIX = 'weft1.';
 
 /**
- * Sends join tokens (`weft1.` prefix) to one validator and all other tokens to another; a
- * missing validator rejects its tokens as malformed.
+ * Sends join tokens (JWTs whose issuer is `weft-join`) to one validator and all other tokens to
+ * another; a missing validator rejects its tokens as malformed.
  */
 export function routingTokenValidator(options: {
   joinTokens?: TokenValidator;
@@ -41,9 +48,17 @@ export function routingTokenValidator(options: {
     async validate(token) {
       if (token.length === 0)
         return { type: 'rejected', reason: 'missing', message: 'no token in the request' };
-      const target = token.startsWith(JOIN_TOKEN_PREFIX) ? options.joinTokens : options.kubernetes;
+      if (token.startsWith(OLD_JOIN_TOKEN_PREFIX)) {
+        return {
+          type: 'rejected',
+          reason: 'malformed',
+          message: 'a join token of the old weft1 format; create a new one with "weft token create"',
+        };
+      }
+      const join = looksLikeJoinToken(token);
+      const target = join ? options.joinTokens : options.kubernetes;
       if (target === undefined) {
-        const kind = token.startsWith(JOIN_TOKEN_PREFIX) ? 'join tokens' : 'Kubernetes tokens';
+        const kind = join ? 'join tokens' : 'Kubernetes tokens';
         return {
           type: 'rejected',
           reason: 'malformed',

@@ -127,7 +127,9 @@ function fromRegistrations(
         ? sp.port
         : undefined;
     if (port === undefined) continue;
-    out.set(`${reg.address}:${port}`, {
+    // Keyed by where the proxy is dialed (its inbound listener), not by the service port:
+    // local replicas share an address and a service port but never an inbound listener.
+    out.set(`${reg.address}:${reg.inboundListenerPort}>${port}`, {
       address: reg.address,
       port,
       identity: reg.identity,

@@ -18,6 +18,11 @@ export class MultiIndex<V> {
     if (set.size === 0) this.map.delete(key);
   }
 
+  /** Keys with at least one value. */
+  get size(): number {
+    return this.map.size;
+  }
+
   get(key: string): ReadonlySet<V> {
     return this.map.get(key) ?? EMPTY;
   }

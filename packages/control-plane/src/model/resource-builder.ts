@@ -90,13 +90,22 @@ export class ResourceBuilder {
     }
   }
 
-  /** The destination of one service port (cached until the service is dirty). */
+  /** Cached destinations, for tests and /debug: only existing services are cached. */
+  get cachedServices(): number {
+    return this.destinations.size;
+  }
+
+  /**
+   * The destination of one service port (cached until the service is dirty). A service that
+   * does not exist is not cached: any proxy could name millions of them, and the answer is cheap.
+   */
   destination(namespace: string, service: string, port: number): DestinationResult {
     const svcKey = `${namespace}/${service}`;
     let perPort = this.destinations.get(svcKey);
     const cached = perPort?.get(port);
     if (cached !== undefined) return cached;
     const result = this.build(namespace, service, port);
+    if (this.state.service(namespace, service) === undefined) return result;
     if (perPort === undefined) {
       perPort = new Map();
       this.destinations.set(svcKey, perPort);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@weft/core';
 import { ControlPlane } from '../control-plane.js';
+import type { RegistrationAuthorizer } from '../discovery/registration-authorizer.js';
 import { FolderSource } from '../sources/folder-source.js';
 import { RegistrationSource } from '../sources/registration-source.js';
 import { createTestPki, type TestPki } from './certs.js';
@@ -25,7 +26,11 @@ export interface Fixture {
 export async function startFixture(
   files: Record<string, string>,
   pki: TestPki = createTestPki(),
-  options: { maxBlockedRounds?: number } = {},
+  options: {
+    maxBlockedRounds?: number;
+    maxSubscriptions?: number;
+    registrationAuthorizer?: RegistrationAuthorizer;
+  } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cp-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

@@ -41,6 +41,13 @@ export interface BalancerOptions {
    * the evidence to eject it (or see it recover). Default 200 ms; 0 disables probes.
    */
   readonly probeIntervalMs?: number;
+  /**
+   * Told when the balancer enters panic mode (metrics, logs): no endpoint is healthy (each is
+   * ejected or failing while the ejection cap keeps it in rotation) and at least one is ejected,
+   * so every endpoint, ejected ones included, is picked from. Never with a 100% ejection cap
+   * (that operator chose to fail fast). Must not throw.
+   */
+  readonly onPanic?: (members: number) => void;
 }
 
 interface Member<T> {
@@ -72,11 +79,18 @@ export class Balancer<T> {
   private readonly suspects = new Set<string>();
   private nextProbeAt = Number.NEGATIVE_INFINITY;
   private readonly probeIntervalMs: number;
+  private panic = false;
 
   constructor(private readonly options: BalancerOptions) {
     this.slowStart = resolveSlowStart(options.slowStart);
     this.cursor = Math.floor(options.random.next() * 0x7fffffff);
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
+  }
+
+  /** True while the balancer is in panic mode (see {@link BalancerOptions.onPanic}). */
+  get panicking(): boolean {
+    this.refresh(this.options.clock.monotonic());
+    return this.panic;
   }
 
   /** Number of endpoints (ejected or not). */
@@ -116,9 +130,7 @@ export class Balancer<T> {
   /** Picks an endpoint (see {@link Picker.pick}) or says why none can be picked. */
   pick(exclude?: ReadonlySet<string>): PickResult<T> {
     const now = this.options.clock.monotonic();
-    const detector = this.options.outlierDetector;
-    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
-      this.rebuild(now);
+    this.refresh(now);
     if (this.picker === undefined) return this.pickerFailure as PickResult<T>;
     if (this.suspects.size > 0 && this.probeIntervalMs > 0 && now >= this.nextProbeAt) {
       const probe = this.findProbe(now, exclude);
@@ -163,9 +175,35 @@ export class Balancer<T> {
         if (result === 'cancelled' || this.members.get(endpoint.key)?.endpoint !== endpoint) return;
         if (result === 'failure') this.suspects.add(endpoint.key);
         else this.suspects.delete(endpoint.key);
-        this.options.outlierDetector?.record(endpoint.key, result, this.members.size);
+        const detector = this.options.outlierDetector;
+        // In panic mode a success is proof the ejected endpoint is back: reinstate it at once.
+        if (this.panic && result === 'success' && detector?.isEjected(endpoint.key))
+          detector.reinstate(endpoint.key);
+        else detector?.record(endpoint.key, result, this.members.size);
       },
     };
+  }
+
+  /**
+   * Panic mode, as Envoy's: when no endpoint is healthy and some are ejected, ejected ones are
+   * tried too — a request to an ejected endpoint may succeed, one to a dead endpoint cannot.
+   */
+  private inPanic(detector: OutlierDetector, now: number): boolean {
+    if (detector.ejectsAll) return false;
+    let ejected = 0;
+    for (const m of this.members.values()) {
+      const key = m.endpoint.key;
+      if (detector.isEjected(key, now)) ejected++;
+      else if (!detector.isFailing(key, now)) return false;
+    }
+    return ejected > 0;
+  }
+
+  /** Rebuilds the picker when outlier state changed or a warm-up step or ejection expiry passed. */
+  private refresh(now: number): void {
+    const detector = this.options.outlierDetector;
+    if (now >= this.validUntil || (detector !== undefined && detector.version !== this.builtVersion))
+      this.rebuild(now);
   }
 
   private rebuild(now: number): void {
@@ -173,8 +211,11 @@ export class Balancer<T> {
     this.builtVersion = detector?.version ?? -1;
     let validUntil = detector?.nextExpiry(now) ?? Number.POSITIVE_INFINITY;
     const snapshot: SnapshotEndpoint<T>[] = [];
+    const panic = detector !== undefined && this.inPanic(detector, now);
+    if (panic && !this.panic) this.options.onPanic?.(this.members.size);
+    this.panic = panic;
     for (const m of this.members.values()) {
-      if (detector?.isEjected(m.endpoint.key, now)) continue;
+      if (!panic && detector?.isEjected(m.endpoint.key, now)) continue;
       const factor = warmUpFactor(this.slowStart, now - m.addedAt);
       validUntil = Math.min(validUntil, nextWarmUpStep(this.slowStart, m.addedAt, now));
       snapshot.push({ endpoint: m.endpoint, effectiveWeight: m.endpoint.weight * factor });

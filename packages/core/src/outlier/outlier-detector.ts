@@ -32,6 +32,8 @@ interface EndpointState {
   ejectedUntil: number;
   /** Returned from an ejection and not yet succeeded: one failure ejects it again. */
   probing: boolean;
+  /** Failed enough to be ejected, but the ejection cap kept it in rotation; cleared by a success. */
+  failing: boolean;
 }
 
 /**
@@ -67,6 +69,11 @@ export class OutlierDetector {
     this.maxEjectionTimeMs = Math.max(options.maxEjectionTimeMs ?? 300_000, options.baseEjectionTimeMs);
   }
 
+  /** True when the cap is 100%: the operator chose to eject every endpoint and fail fast (no panic mode). */
+  get ejectsAll(): boolean {
+    return this.options.maxEjectionPercent >= 100;
+  }
+
   /** Changes whenever an endpoint is ejected or the endpoint set changes. */
   get version(): number {
     return this.changes;
@@ -87,7 +94,7 @@ export class OutlierDetector {
     const now = this.clock.monotonic();
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { consecutive: 0, ejections: 0, ejectedUntil: 0, probing: false };
+      s = { consecutive: 0, ejections: 0, ejectedUntil: 0, probing: false, failing: false };
       this.states.set(key, s);
     }
     if (s.ejectedUntil > now) return NONE; // a late result from before the ejection
@@ -97,6 +104,10 @@ export class OutlierDetector {
     }
     if (result === 'success') {
       s.consecutive = 0;
+      if (s.failing) {
+        s.failing = false;
+        this.changes++;
+      }
       if (s.probing) {
         s.probing = false;
         s.ejections = 0;
@@ -106,6 +117,11 @@ export class OutlierDetector {
     s.consecutive++;
     if (!s.probing && s.consecutive < this.options.consecutiveFailures) return NONE;
     if (this.ejectedCount(now) >= this.maxEjected(total)) {
+      // Failing but kept in rotation by the cap: the balancer's panic decision depends on it.
+      if (!s.failing) {
+        s.failing = true;
+        this.changes++;
+      }
       this.ejectionsSkipped++;
       const skipped: OutlierEvent = { type: 'ejection-skipped', key, reason: 'max-ejection-percent' };
       this.onEvent(skipped);
@@ -119,6 +135,7 @@ export class OutlierDetector {
     s.ejectedUntil = now + duration;
     s.consecutive = 0;
     s.probing = false;
+    s.failing = false;
     this.changes++;
     this.ejectionsTotal++;
     const ejected: OutlierEvent = { type: 'ejected', key, untilMs: s.ejectedUntil, ejections: s.ejections };
@@ -126,10 +143,32 @@ export class OutlierDetector {
     return ejected;
   }
 
+  /**
+   * Ends `key`'s ejection early: it just succeeded while ejected (the balancer tried it in panic
+   * mode), so it is back in rotation. A later failure counts from zero, as after probation.
+   */
+  reinstate(key: string): void {
+    const s = this.states.get(key);
+    if (s === undefined || s.ejectedUntil === 0) return;
+    s.ejectedUntil = 0;
+    s.consecutive = 0;
+    s.probing = false;
+    this.changes++;
+  }
+
   /** True while `key` is ejected. */
   isEjected(key: string, now = this.clock.monotonic()): boolean {
     const s = this.states.get(key);
     return s !== undefined && s.ejectedUntil > now;
+  }
+
+  /**
+   * True while `key` is not ejected only because of the ejection cap: it failed enough to be
+   * ejected and has not succeeded since. Such an endpoint does not count as healthy for panic mode.
+   */
+  isFailing(key: string, now = this.clock.monotonic()): boolean {
+    const s = this.states.get(key);
+    return s?.failing === true && s.ejectedUntil <= now;
   }
 
   /** Endpoints ejected now. */

@@ -4,6 +4,7 @@
  * requests waiting for a name's first answer. No I/O: the stream client drives it.
  */
 import type { DiscoveryResponse__Output, Resource__Output } from '@weft/api';
+import { decideDuringGrace } from './reconnect-grace.js';
 import type {
   Destination,
   DestinationResolver,
@@ -27,6 +28,9 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
   private readonly waiters = new Map<string, Waiter[]>();
   private policy: InboundPolicy | undefined;
   private mesh: PushedMeshConfig | undefined;
+  /** During reconnect grace: the control plane's latest answers that were held back. */
+  private readonly held = new Map<string, Resolution>();
+  private inGrace = false;
   /** The version of the last accepted response. */
   version = '';
   /** Responses accepted so far (0 until the first config). */
@@ -102,6 +106,48 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     };
   }
 
+  /** True between {@link beginReconnectGrace} and {@link endReconnectGrace}. */
+  get reconnectGrace(): boolean {
+    return this.inGrace;
+  }
+
+  /** Names whose last known endpoints are serving in place of a held answer. */
+  get heldNames(): number {
+    return this.held.size;
+  }
+
+  /**
+   * The stream reconnected: until {@link endReconnectGrace}, answers that would drop the
+   * endpoints of an already-resolved name are held back (see reconnect-grace.ts).
+   */
+  beginReconnectGrace(): void {
+    this.inGrace = true;
+  }
+
+  /** Grace is over: the held answers (the control plane's latest word) apply now. */
+  endReconnectGrace(): void {
+    this.inGrace = false;
+    for (const [name, r] of this.held) this.resolutions.set(name, r);
+    this.held.clear();
+  }
+
+  /** Records the control plane's answer for `name`, holding it back during grace when it would drop endpoints. */
+  private resolve(name: string, r: Resolution): Resolution {
+    if (!this.inGrace) {
+      this.resolutions.set(name, r);
+      return r;
+    }
+    const decision = decideDuringGrace(this.resolutions.get(name), r);
+    if (decision.type === 'apply') {
+      this.held.delete(name);
+      this.resolutions.set(name, r);
+      return r;
+    }
+    this.held.set(name, r);
+    this.resolutions.set(name, decision.serve);
+    return decision.serve;
+  }
+
   /** Validates all of `response`, then applies it atomically; nothing changes on NACK. */
   apply(response: DiscoveryResponse__Output): ApplyResult {
     for (const resource of response.resources) {
@@ -113,8 +159,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
       switch (resource.kind) {
         case 'destination': {
           const r: Resolution = { type: 'destination', destination: resource.destination as Destination };
-          this.resolutions.set(resource.name, r);
-          answered.push([resource.name, r]);
+          answered.push([resource.name, this.resolve(resource.name, r)]);
           break;
         }
         case 'doesNotExist': {
@@ -122,8 +167,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
             type: 'does-not-exist',
             reason: resource.doesNotExist?.reason ?? 'not in the mesh',
           };
-          this.resolutions.set(resource.name, r);
-          answered.push([resource.name, r]);
+          answered.push([resource.name, this.resolve(resource.name, r)]);
           break;
         }
         case 'inboundPolicy':
@@ -134,7 +178,10 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
           break;
       }
     }
-    for (const name of response.removedNames) this.resolutions.delete(name);
+    for (const name of response.removedNames) {
+      this.resolutions.delete(name);
+      this.held.delete(name);
+    }
     this.version = response.versionInfo;
     this.accepted++;
     if (this.mesh !== undefined && response.resources.some((r) => r.kind === 'meshConfig')) {

@@ -67,7 +67,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function client(port: number, state: DiscoveryState) {
+function client(port: number, state: DiscoveryState, reconnectGraceMs?: number) {
   const metrics = createProxyMetrics(() => 0);
   const c = new DiscoveryStreamClient({
     address: `127.0.0.1:${port}`,
@@ -78,6 +78,7 @@ function client(port: number, state: DiscoveryState) {
     logger: silentLogger(),
     random: seededRandom(1),
     backoff: { baseMs: 20, maxMs: 100 },
+    ...(reconnectGraceMs === undefined ? {} : { reconnectGraceMs }),
   });
   cleanups.push(() => c.close());
   c.start();
@@ -146,5 +147,30 @@ describe('DiscoveryStreamClient', () => {
       })
       .toBe('10.0.0.2');
     expect(c.streams).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps a resolved name's endpoints while a restarted control plane does not know it yet", async () => {
+    const srv = await fakeServer((name) => destination(name));
+    const state = new DiscoveryState();
+    const { c, metrics } = client(srv.port, state, 2000);
+    await state.wait('b:80', 5000);
+    srv.kill();
+    await expect.poll(() => c.connected).toBe(false);
+    const restarted = await fakeServer(
+      (name) => [{ name, version: '2', doesNotExist: { reason: 'no registrations yet' } }],
+      srv.port,
+    );
+    cleanups.push(restarted.stop);
+    // The restarted control plane answered does-not-exist and the proxy ACKed it...
+    await expect
+      .poll(() => restarted.received.filter((m) => m.kind === 'ack').length, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(1);
+    expect(metrics.discovery.get({ event: 'reconnect-grace' })).toBe(1);
+    // ...but the endpoints it had keep serving until the grace period is over.
+    const held = state.lookup('b:80');
+    expect(held?.type === 'destination' && held.destination.backends[0]!.endpoints[0]!.address).toBe(
+      '10.0.0.1',
+    );
+    await expect.poll(() => state.lookup('b:80')?.type, { timeout: 5000 }).toBe('does-not-exist');
   });
 });

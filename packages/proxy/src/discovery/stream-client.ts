@@ -32,7 +32,17 @@ export interface DiscoveryClientOptions {
   readonly logger: Logger;
   readonly random: Random;
   readonly clock?: Clock;
+  /**
+   * Reconnect backoff; default 100 ms doubling to 5 s, jittered by [0.5, 1.5). The first retry
+   * after a working stream breaks waits only the jittered base, so a restarted control plane
+   * gets its registrations back within a fraction of a second.
+   */
   readonly backoff?: { baseMs: number; maxMs: number };
+  /**
+   * After a reconnect, how long answers that would drop a resolved name's endpoints are held
+   * back (the control plane may not have every registration back yet); default 5 s.
+   */
+  readonly reconnectGraceMs?: number;
   /** Extra gRPC channel options (e.g. the TLS server name override). */
   readonly channelOptions?: Record<string, string | number>;
 }
@@ -48,6 +58,7 @@ export class DiscoveryStreamClient {
   private readonly backoff: Backoff;
   private readonly clock: Clock;
   private retry: TimerHandle | undefined;
+  private graceTimer: TimerHandle | undefined;
   private closed = false;
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
@@ -55,7 +66,7 @@ export class DiscoveryStreamClient {
   streams = 0;
 
   constructor(private readonly options: DiscoveryClientOptions) {
-    this.backoff = new Backoff(options.backoff ?? { baseMs: 250, maxMs: 10_000 }, options.random);
+    this.backoff = new Backoff(options.backoff ?? { baseMs: 100, maxMs: 5000 }, options.random);
     this.clock = options.clock ?? systemClock;
     options.state.onUnknownName = (name) => this.subscribe(name);
   }
@@ -109,6 +120,7 @@ export class DiscoveryStreamClient {
     if (!this.connected) {
       this.connected = true;
       this.backoff.reset();
+      if (this.options.state.accepted > 0) this.startGrace();
       this.options.metrics.discovery.inc({ event: 'connected' });
       this.options.logger.info({ address: this.options.address }, 'discovery stream connected');
     }
@@ -124,6 +136,22 @@ export class DiscoveryStreamClient {
       );
       this.send({ nack: { versionInfo: r.versionInfo, nonce: r.nonce, errorDetail: result.reason } });
     }
+  }
+
+  /** Holds back answers that would drop known endpoints until the control plane has caught up. */
+  private startGrace(): void {
+    const graceMs = this.options.reconnectGraceMs ?? 5000;
+    if (graceMs <= 0) return;
+    this.graceTimer?.cancel();
+    this.options.state.beginReconnectGrace();
+    this.options.metrics.discovery.inc({ event: 'reconnect-grace' });
+    this.graceTimer = this.clock.setTimeout(() => {
+      this.graceTimer = undefined;
+      const held = this.options.state.heldNames;
+      this.options.state.endReconnectGrace();
+      if (held > 0)
+        this.options.logger.info({ held }, 'reconnect grace over; the control plane’s answers apply');
+    }, graceMs);
   }
 
   private onBroken(stream: Stream, reason: string): void {
@@ -150,6 +178,7 @@ export class DiscoveryStreamClient {
   close(): void {
     this.closed = true;
     this.retry?.cancel();
+    this.graceTimer?.cancel();
     const s = this.stream;
     this.stream = undefined;
     if (s !== undefined) {

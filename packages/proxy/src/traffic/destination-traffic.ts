@@ -146,6 +146,7 @@ export class DestinationTraffic {
           clock: this.deps.clock,
           random: this.deps.random,
           outlierDetector: detector,
+          ...(metrics === undefined ? {} : { onPanic: () => metrics.panics.inc({ backend: name }) }),
         });
         this.balancers.set(name, balancer);
       }

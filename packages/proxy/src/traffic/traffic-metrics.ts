@@ -11,6 +11,8 @@ export interface TrafficMetrics {
   /** Outlier ejections by backend and endpoint, and ejections the percentage cap prevented. */
   readonly ejections: Counter;
   readonly ejectionsSkipped: Counter;
+  /** Times a backend's balancer entered panic mode (no healthy endpoint; ejected ones tried too). */
+  readonly panics: Counter;
   /** Destinations whose traffic config did not compile (the last good one kept serving). */
   readonly configRejected: Counter;
 }
@@ -33,6 +35,10 @@ export function createTrafficMetrics(registry: MetricsRegistry): TrafficMetrics 
     ejectionsSkipped: registry.counter(
       'weft_proxy_outlier_ejections_skipped_total',
       'Ejections refused by maxEjectionPercent, by backend.',
+    ),
+    panics: registry.counter(
+      'weft_proxy_balancer_panics_total',
+      'Times a backend had no healthy endpoint and tried ejected ones (panic mode), by backend.',
     ),
     configRejected: registry.counter(
       'weft_proxy_traffic_config_rejected_total',

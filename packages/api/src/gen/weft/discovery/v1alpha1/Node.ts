@@ -36,6 +36,12 @@ export interface Node {
    * golden metrics for `weft stat` (7191 unless overridden; 0 = unknown).
    */
   'adminPort'?: (number);
+  /**
+   * Local mode: the join token (a JWT) naming the services this workload may register. A
+   * registration of `service` is refused unless this token is valid, names the identity of
+   * the stream's client certificate and lists the service. Never logged.
+   */
+  'registrationToken'?: (string);
 }
 
 /**
@@ -72,4 +78,10 @@ export interface Node__Output {
    * golden metrics for `weft stat` (7191 unless overridden; 0 = unknown).
    */
   'adminPort': (number);
+  /**
+   * Local mode: the join token (a JWT) naming the services this workload may register. A
+   * registration of `service` is refused unless this token is valid, names the identity of
+   * the stream's client certificate and lists the service. Never logged.
+   */
+  'registrationToken': (string);
 }
