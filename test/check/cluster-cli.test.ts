@@ -65,8 +65,8 @@ describe('weft check --kubeconfig', () => {
     expect(mixed.stderr).toContain('cannot be combined');
     const badUrl = await weft('check', '--control-plane-admin', 'not a url');
     expect(badUrl.code).toBe(2);
-    expect(badUrl.stderr).toContain('is not a URL');
-    const badFormat = await weft('check', '-o', 'yaml');
+    expect(badUrl.stderr).toContain('is not an address such as 127.0.0.1:7990');
+    const badFormat = await weft('check', '-o', 'xml');
     expect(badFormat.code).toBe(2);
   });
 });

@@ -322,6 +322,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         upstreams: flags.upstream ?? [],
         listenHost: flags.listenHost,
         adminHost: flags.adminHost,
+        adminProbeHost: flags.adminProbeHost,
         advertiseAddress: flags.advertiseAddress ?? advertisedDefault(flags.listenHost),
         inboundPort: flags.inboundPort,
         outboundPort: flags.outboundPort,
