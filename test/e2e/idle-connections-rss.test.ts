@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sidecarNodeOptions } from '../../packages/core/src/sidecar-runtime.js';
 import { createTestCa } from '../../packages/proxy/testing/certs.js';
 import { type RecordingApp, startRecordingApp } from '../../packages/proxy/testing/recording-app.js';
 import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
@@ -18,8 +19,8 @@ const CONNECTIONS = 5_000;
 const BATCH = 250;
 const MB = 1024 * 1024;
 const DETECT_MS = 200;
-/** A small V8 young generation for the proxies (keeps new space from growing to 32 MB during a storm). */
-const ENV = { NODE_OPTIONS: '--max-semi-space-size=2' };
+/** The V8 flags the injector and `weft up` start sidecars with (a small young generation). */
+const ENV = { NODE_OPTIONS: sidecarNodeOptions() };
 
 let dir: string;
 let app: RecordingApp;
