@@ -1,6 +1,6 @@
 // `weft check` in local mode: a real `weft control-plane` child with a real proxy connected, over
 // an identity folder made with @weft/pki whose issuer expires within 30 days.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,14 @@ afterAll(async () => {
 });
 
 describe('weft check (local mode)', () => {
+  it('starts the proxy with the sidecar V8 flags in NODE_OPTIONS (as the injector does)', () => {
+    // Children in start order: the control plane, then the proxy.
+    const proxyPid = supervisor.pids.at(-1)!;
+    const environ = readFileSync(`/proc/${proxyPid}/environ`, 'utf8').split('\0');
+    const options = environ.find((e) => e.startsWith('NODE_OPTIONS='));
+    expect(options ?? '(no NODE_OPTIONS)').toContain('--max-semi-space-size=2');
+  });
+
   it('checks the running control plane, its proxies and the identity folder; warns about the issuer', async () => {
     const r = await weft('check', '--control-plane-admin', admin, '--identity-dir', identityDir);
     expect(r.stderr).toBe('');

@@ -1,7 +1,9 @@
 /**
  * Issue 12, defect 5: 5,000 idle connections to a sidecar listener (the server sidecar's
- * inbound port and the client sidecar's upstream listener, real `weft proxy` processes) are
- * carried and closed, and the proxy's RSS comes back to within 20 MB of its idle baseline.
+ * inbound port and the client sidecar's upstream listener, real `weft proxy` processes started
+ * with the sidecars' NODE_OPTIONS) are carried and closed, and the proxy's RSS comes back to
+ * within 20 MB of the same process freshly started and idle. Measurements: docs/proxy-transport.md
+ * ("Memory after a connection storm"); ~15 s per listener.
  */
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sidecarNodeOptions } from '../../packages/core/src/sidecar-runtime.js';
 import { createTestCa } from '../../packages/proxy/testing/certs.js';
 import { type RecordingApp, startRecordingApp } from '../../packages/proxy/testing/recording-app.js';
 import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
@@ -17,9 +20,11 @@ import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 const CONNECTIONS = 5_000;
 const BATCH = 250;
 const MB = 1024 * 1024;
+/** Issue 12: no listener's RSS stays more than 20 MB above a freshly started, idle process. */
+const BOUND = 20 * MB;
 const DETECT_MS = 200;
-/** A small V8 young generation for the proxies (keeps new space from growing to 32 MB during a storm). */
-const ENV = { NODE_OPTIONS: '--max-semi-space-size=2' };
+/** The V8 flags the injector and `weft up` start sidecars with (a small young generation). */
+const ENV = { NODE_OPTIONS: sidecarNodeOptions() };
 
 let dir: string;
 let app: RecordingApp;
@@ -47,13 +52,21 @@ function gauge(port: number, name: string): Promise<number> {
   });
 }
 
-/** Waits (bounded: `tries` checks, each after the proxy answers /metrics) until `ok()` holds. */
-async function until(ok: () => boolean | Promise<boolean>, what: string, tries = 600): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await ok()) return;
+/**
+ * Polls `ok()` (a metric or a count, never a fixed sleep) every 50 ms until it holds; throws
+ * `what` plus `explain()` once `deadlineMs` has passed.
+ */
+async function until(
+  ok: () => boolean | Promise<boolean>,
+  what: string,
+  deadlineMs = 120_000,
+  explain: () => string = () => '',
+): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`gave up after ${deadlineMs} ms waiting for ${what}${explain()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 /** Opens `n` idle connections to `port` in batches, each batch awaiting its connects. */
@@ -89,79 +102,108 @@ async function round(proc: ProxyProcess, port: number, n: number): Promise<numbe
   return peak;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'weft-rss-'));
-  const ca = createTestCa();
-  const write = (name: string, id: string) => {
-    const m = ca.issue(id);
-    writeFileSync(join(dir, `${name}.crt`), m.certChain);
-    writeFileSync(join(dir, `${name}.key`), m.key);
-  };
-  writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-  write('a', 'spiffe://cluster.local/ns/default/sa/a');
-  write('b', 'spiffe://cluster.local/ns/default/sa/b');
-  ca.cleanup();
-  app = await startRecordingApp();
-  const common = (name: string) => [
-    ...['--namespace', 'default', '--service', name, '--listen-host', '127.0.0.1'],
-    ...['--admin-host', '127.0.0.1', '--inbound-port', '0', '--outbound-port', '0', '--admin-port', '0'],
-    ...['--detect-timeout', String(DETECT_MS), '--ca-file', join(dir, 'ca.crt')],
-    ...['--cert-file', join(dir, `${name}.crt`), '--key-file', join(dir, `${name}.key`)],
+interface Snapshot {
+  readonly rss: number;
+  readonly anon: number;
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  readonly external: number;
+}
+
+/** RSS and anonymous memory from /proc, V8 heap and external memory from the proxy's /metrics. */
+async function snapshot(proc: ProxyProcess): Promise<Snapshot> {
+  const admin = proc.ports.admin;
+  const [heapTotal, heapUsed, external] = [
+    await gauge(admin, 'nodejs_heap_size_total_bytes'),
+    await gauge(admin, 'nodejs_heap_size_used_bytes'),
+    await gauge(admin, 'nodejs_external_memory_bytes'),
   ];
-  procs.push(await startProxy([...common('b'), '--inbound', `80=127.0.0.1:${app.port}`], ENV));
-  procs.push(await startProxy([...common('a'), '--upstream', `127.0.0.1:${app.port}=127.0.0.1:0`], ENV));
-}, 60_000);
+  const rollup = readFileSync(`/proc/${proc.child.pid}/smaps_rollup`, 'utf8');
+  const anon = Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  return { rss: rssOf(proc.child.pid!), anon, heapTotal, heapUsed, external };
+}
 
-afterAll(async () => {
-  for (const p of procs) await p.stop();
-  await app?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+function describeSnapshot(s: Snapshot): string {
+  const mb = (n: number) => (n / MB).toFixed(1);
+  const native = s.rss - s.heapTotal - s.external;
+  return `rss ${mb(s.rss)} (anon ${mb(s.anon)}, V8 heap ${mb(s.heapTotal)} used ${mb(s.heapUsed)}, external ${mb(s.external)}, rest ${mb(native)}) MB`;
+}
 
-/*
- * Opt-in (WEFT_RSS_TEST=1, ~65 s, 20k sockets): measured here, after the reclaim the proxy
- * holds no more than 20 MB over its idle RSS after a first storm (no ratchet), but it stays
- * 26 MB (inbound) to 52 MB (upstream listener) over a fresh process: V8 keeps JIT code and
- * fragmented old-space pages. Not in `npm test` until that gap is closed (see branch report).
- */
-describe.skipIf(process.env.WEFT_RSS_TEST !== '1')('RSS after 5,000 idle connections', () => {
-  it.each([
-    ['server sidecar inbound', 0],
-    ['client sidecar upstream listener', 1],
-  ] as const)(
-    '%s returns to within 20 MB of idle',
-    async (_what, index) => {
-      const proc = procs[index]!;
-      const port = index === 0 ? proc.ports.inbound : Object.values(proc.ports.upstreams)[0]!;
-      const reclaims = () => gauge(proc.ports.admin, 'weft_proxy_memory_reclaims_total');
-      const fresh = rssOf(proc.child.pid!);
-      // A first storm compiles the hot paths (JIT code stays: that is the idle state of a
-      // proxy that has served traffic), then the proxy reclaims memory once it drained.
-      let seen = await reclaims();
-      await round(proc, port, CONNECTIONS);
-      await until(async () => (await reclaims()) > seen, 'the memory reclaim after the first storm');
-      const idle = rssOf(proc.child.pid!);
-      seen = await reclaims();
-      const peak = await round(proc, port, CONNECTIONS);
-      await until(async () => (await reclaims()) > seen, 'the memory reclaim after the second storm');
-      let after = rssOf(proc.child.pid!);
-      // Freed memory goes back to the OS lazily: give it a bounded number of checks.
-      await until(
-        () => {
-          after = rssOf(proc.child.pid!);
-          return after - idle < 20 * MB;
-        },
-        'RSS to come back',
-        200,
-      ).catch(() => {});
-      const heap = await gauge(proc.ports.admin, 'nodejs_heap_size_total_bytes');
-      process.stderr.write(
-        `${_what}: fresh ${(fresh / MB).toFixed(1)} MB, idle after a first storm ${(idle / MB).toFixed(1)} MB, ` +
-          `peak ${(peak / MB).toFixed(1)} MB, after ${(after / MB).toFixed(1)} MB (V8 heap ${(heap / MB).toFixed(1)} MB)\n`,
-      );
-      expect(after - idle).toBeLessThan(20 * MB);
-      expect(proc.child.exitCode).toBeNull();
-    },
-    180_000,
-  );
-});
+/** Each storm holds 10,000 sockets in this process and 10,000 in the proxy (which inherits the limit). */
+const NEEDED_FDS = 2 * CONNECTIONS + 2_000;
+const fdLimit = Number(
+  /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0,
+);
+const fdReason = `open-file limit ${fdLimit} < ${NEEDED_FDS} (raise it: ulimit -n; .ci/run does)`;
+const enoughFds = Number.isNaN(fdLimit) || fdLimit >= NEEDED_FDS;
+if (!enoughFds) process.stderr.write(`idle-connections-rss: SKIP, ${fdReason}\n`);
+
+describe.skipIf(!enoughFds)(
+  `RSS after 5,000 idle connections${enoughFds ? '' : ` (SKIP: ${fdReason})`}`,
+  () => {
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'weft-rss-'));
+      const ca = createTestCa();
+      const write = (name: string, id: string) => {
+        const m = ca.issue(id);
+        writeFileSync(join(dir, `${name}.crt`), m.certChain);
+        writeFileSync(join(dir, `${name}.key`), m.key);
+      };
+      writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+      write('a', 'spiffe://cluster.local/ns/default/sa/a');
+      write('b', 'spiffe://cluster.local/ns/default/sa/b');
+      ca.cleanup();
+      app = await startRecordingApp();
+      const common = (name: string) => [
+        ...['--namespace', 'default', '--service', name, '--listen-host', '127.0.0.1'],
+        ...['--admin-host', '127.0.0.1', '--inbound-port', '0', '--outbound-port', '0', '--admin-port', '0'],
+        ...['--detect-timeout', `${DETECT_MS}ms`, '--ca-file', join(dir, 'ca.crt')],
+        ...['--cert-file', join(dir, `${name}.crt`), '--key-file', join(dir, `${name}.key`)],
+      ];
+      procs.push(await startProxy([...common('b'), '--inbound', `80=127.0.0.1:${app.port}`], ENV));
+      procs.push(await startProxy([...common('a'), '--upstream', `127.0.0.1:${app.port}=127.0.0.1:0`], ENV));
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const p of procs) await p.stop();
+      await app?.close();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.each([
+      ['server sidecar inbound', 0],
+      ['client sidecar upstream listener', 1],
+    ] as const)(
+      '%s returns to within 20 MB of a fresh process',
+      async (what, index) => {
+        const proc = procs[index]!;
+        const port = index === 0 ? proc.ports.inbound : Object.values(proc.ports.upstreams)[0]!;
+        const reclaims = () => gauge(proc.ports.admin, 'weft_proxy_memory_reclaims_total');
+        const fresh = await snapshot(proc);
+        const seen = await reclaims();
+        const peak = await round(proc, port, CONNECTIONS);
+        await until(async () => (await reclaims()) > seen, 'the memory reclaim after the storm');
+        const reclaimed = await snapshot(proc);
+        let after = reclaimed;
+        const report = () =>
+          `\n${what}: peak ${(peak / MB).toFixed(1)} MB\n  fresh     ${describeSnapshot(fresh)}\n` +
+          `  reclaimed ${describeSnapshot(reclaimed)}\n  after     ${describeSnapshot(after)}\n` +
+          `  over fresh ${((after.rss - fresh.rss) / MB).toFixed(1)} MB (bound ${BOUND / MB} MB)\n`;
+        // V8 unmaps freed pages on a background thread: RSS may need a moment after the GC.
+        await until(
+          async () => {
+            after = await snapshot(proc);
+            return after.rss - fresh.rss < BOUND;
+          },
+          'RSS to come back within the bound',
+          30_000,
+          report,
+        );
+        process.stderr.write(report());
+        expect(after.rss - fresh.rss).toBeLessThan(BOUND);
+        expect(proc.child.exitCode).toBeNull();
+      },
+      180_000,
+    );
+  },
+);

@@ -88,6 +88,7 @@ export {
   safeRegexTest,
   UnsafeRegexError,
 } from './routing/safe-regex.js';
+export { SIDECAR_V8_FLAGS, sidecarNodeOptions } from './sidecar-runtime.js';
 export {
   formatSpiffeId,
   parseSpiffeId,

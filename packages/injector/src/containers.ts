@@ -1,4 +1,6 @@
 /** The containers and volumes the injector adds: `weft-init`, `weft-proxy`, and their volumes. */
+
+import { sidecarNodeOptions } from '@weft/core';
 import {
   ANNOTATION_TRUST_ANCHORS,
   INIT_CONTAINER_NAME,
@@ -100,6 +102,8 @@ export function proxyContainer(input: SidecarInput): Record<string, unknown> {
     { name: PROXY_ENV.outboundPort, value: String(PORTS.outbound) },
     { name: PROXY_ENV.adminPort, value: String(PORTS.admin) },
     { name: PROXY_ENV.logLevel, value: config.mesh.proxy.logLevel },
+    // V8 flags chosen by measurement (see @weft/core sidecarNodeOptions, docs/proxy-transport.md).
+    { name: 'NODE_OPTIONS', value: sidecarNodeOptions() },
   ];
   if (input.inboundPorts.length > 0) {
     env.push({ name: PROXY_ENV.inbound, value: input.inboundPorts.join(',') });

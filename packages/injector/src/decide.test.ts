@@ -156,6 +156,8 @@ describe('when to inject', () => {
     if (ok.type !== 'inject') throw new Error('expected inject');
     const proxy = (ok.patch[0]!.value as Record<string, any>[])[1]!;
     expect(proxy.env).toContainEqual({ name: 'WEFT_OPAQUE_PORTS', value: '5432,9000,9001,9002' });
+    // The sidecar's V8 flags, chosen by measurement (test/e2e/idle-connections-rss.test.ts).
+    expect(proxy.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=2' });
     const tooMany = injectPod(
       pod({ annotations: { 'weft.dev/opaque-ports': '1-2000' } }),
       { name: 'shop', annotations: enabled },

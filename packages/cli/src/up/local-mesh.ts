@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '@weft/core';
+import { type Logger, sidecarNodeOptions } from '@weft/core';
 import {
   createIdentityMaterial,
   createJoinToken,
@@ -210,7 +210,9 @@ export async function startProxy(
   for (const inbound of spec.inbound) args.push('--inbound', inbound);
   for (const authority of spec.upstreams) args.push('--upstream', `${authority}=127.0.0.1:0`);
   if (spec.otlp !== undefined) args.push('--otlp', spec.otlp);
-  const line = await startWeftChild(supervisor, name, args, log);
+  // V8 flags chosen by measurement, as the injector sets them (docs/proxy-transport.md).
+  const env = { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) };
+  const line = await startWeftChild(supervisor, name, args, log, env);
   const upstreams = (line.upstreams ?? {}) as Record<string, number>;
   for (const authority of spec.upstreams) {
     if (typeof upstreams[authority] !== 'number')

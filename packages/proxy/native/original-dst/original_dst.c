@@ -1,13 +1,20 @@
 /* original_dst: reads the pre-NAT destination of a TCP socket (iptables REDIRECT) with
  * getsockopt(SO_ORIGINAL_DST) / getsockopt(IP6T_SO_ORIGINAL_DST). Linux only.
  *
- * originalDst(fd) -> { address, port, family } | { errno } (errno: why nothing was found). */
+ * originalDst(fd) -> { address, port, family } | { errno } (errno: why nothing was found).
+ *
+ * mallocTrim() -> boolean: glibc malloc_trim(0), giving freed C-heap memory (TLS state, socket
+ * buffers) in every arena back to the kernel; true when memory was released. Without glibc
+ * (musl) it does nothing and returns false. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <string.h>
 #include <sys/socket.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h */
@@ -82,9 +89,22 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
   return make_result(env, &dst, err);
 }
 
+static napi_value malloc_trim_all(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value v;
+  napi_get_boolean(env, released != 0, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   napi_create_function(env, "originalDst", NAPI_AUTO_LENGTH, original_dst, NULL, &fn);
   napi_set_named_property(env, exports, "originalDst", fn);
+  napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_all, NULL, &fn);
+  napi_set_named_property(env, exports, "mallocTrim", fn);
   return exports;
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadMallocTrim } from './malloc-trim.js';
 import { fullGc, MemoryReclaimer } from './memory-reclaim.js';
 
 afterEach(() => {
@@ -39,5 +40,26 @@ describe('MemoryReclaimer', () => {
     const gc = fullGc();
     expect(typeof gc).toBe('function');
     gc!();
+  });
+
+  it('trims the C heap once after the GC, and runs without a trim function', () => {
+    const trim = vi.fn(() => true);
+    fullGc(trim)!();
+    expect(trim).toHaveBeenCalledTimes(1);
+    fullGc(undefined)!();
+  });
+});
+
+describe('loadMallocTrim', () => {
+  it('is the native malloc_trim where the addon is built (npm test builds it), and callable', () => {
+    const trim = loadMallocTrim();
+    if (process.platform !== 'linux') {
+      expect(trim).toBeUndefined();
+      return;
+    }
+    expect(typeof trim).toBe('function');
+    expect(typeof trim!()).toBe('boolean');
+    // Cached: the same function on every call.
+    expect(loadMallocTrim()).toBe(trim);
   });
 });
