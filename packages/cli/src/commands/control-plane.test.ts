@@ -100,7 +100,9 @@ describe('weft control-plane', () => {
     expect(long.stderr).toContain('exceeds what the issuer has left');
     const bad = run([...base, '--workload-cert-ttl', 'soon']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--workload-cert-ttl <duration>\' argument \'soon\' is invalid. "soon" is not a duration');
+    expect(bad.stderr).toContain(
+      "--workload-cert-ttl <duration>' argument 'soon' is invalid. \"soon\" is not a duration",
+    );
   });
 
   it('names the missing CA file', () => {
