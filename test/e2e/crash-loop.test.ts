@@ -129,6 +129,28 @@ async function kill(
   await exited;
 }
 
+/** Failures by second of the loop ("31s: 289"), to place them against the kill schedule. */
+function lossBySecond(failures: readonly string[]): string {
+  const counts = new Map<number, number>();
+  for (const f of failures) {
+    const second = Math.floor(Number(f.slice(0, f.indexOf(':'))) / RATE);
+    counts.set(second, (counts.get(second) ?? 0) + 1);
+  }
+  return [...counts].map(([s, n]) => `${s}s: ${n}`).join(', ');
+}
+
+/** Failures by the replica whose app refused the last attempt (the port in the 503 body). */
+function failedOn(failures: readonly string[]): string {
+  const names = new Map(apps.map((a) => [String(a.port), a.name]));
+  const counts: Record<string, number> = {};
+  for (const f of failures) {
+    const port = /127\.0\.0\.1:(\d+) failed/.exec(f)?.[1];
+    const name = port === undefined ? 'other' : (names.get(port) ?? `port ${port}`);
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return `failed on: ${JSON.stringify(counts)}`;
+}
+
 /** Kill schedule by request index: [at, action]. */
 function schedule(): Map<number, () => Promise<void>> {
   const plan = new Map<number, () => Promise<void>>();
@@ -204,13 +226,17 @@ it.runIf(enabled)(
     const lossRate = failures.length / TOTAL;
     const metrics = (await send({ port: client.ports.admin, path: '/metrics' })).body
       .split('\n')
-      .filter((l) => /^weft_proxy_(balancer_panics|outlier_ejections|retries)_total\{/.test(l));
+      .filter((l) =>
+        /^weft_proxy_(balancer_panics|outlier_ejections|outlier_ejections_skipped|retries|retry_stops|upstream_attempts)_total\{/.test(
+          l,
+        ),
+      );
     writeFileSync(
       join(mesh.dir, 'crash-loop-result.json'),
       JSON.stringify({ failures: failures.length, lossRate, byBackend }),
     );
     process.stderr.write(
-      `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%) in ${Math.round(performance.now() - started)} ms, by replica ${JSON.stringify(byBackend)}\n${metrics.join('\n')}\n${failures.slice(0, 20).join('\n')}\n`,
+      `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%) in ${Math.round(performance.now() - started)} ms, by replica ${JSON.stringify(byBackend)}\n${metrics.join('\n')}\n${failures.slice(0, 20).join('\n')}\n${lossBySecond(failures)}\n${failedOn(failures)}\n`,
     );
     expect(failures.length, failures.slice(0, 20).join('\n')).toBeLessThan(TOTAL / 1000);
     // Both replicas carried traffic through the loop.
