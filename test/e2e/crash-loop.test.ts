@@ -8,8 +8,12 @@
  * What keeps the loss down, each fixed in issue 13: the replicas are two endpoints (#5); panic
  * mode reaches a replica still ejected from an earlier kill when the other dies (#8); after a
  * control-plane restart the client keeps its endpoints through reconnect grace and registrations
- * return within a fraction of a second (#7); retries (5xx, reset, connect-failure) cover requests
- * caught by a kill. The schedule is driven by the request count, not by clocks.
+ * return within a fraction of a second (#7); during that grace a replica that has not
+ * re-registered yet is kept beside the one that has (else, 6 s later, the only endpoint left was
+ * the replica whose app had just been killed: ~1 s of 3-attempt 503s, 212-289 lost); retries
+ * (5xx, reset, connect-failure) cover requests caught by a kill, and a retry goes to an endpoint
+ * the request has not tried, an ejected one included (Envoy's previous_hosts). The schedule is
+ * driven by the request count, not by clocks.
  */
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -26,8 +30,11 @@ import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 import { type Backend, closeAgent, send, startBackend } from './traffic-harness.js';
 
 const API = 'api.default.svc.cluster.local:80';
-// 60 s of load, not yet shown deterministic on a shared 2-core machine (see the issue-13
-// report): it runs only with WEFT_CRASH_LOOP=1.
+// 60 s of open-loop load paced by the wall clock (68-81 s with setup on the shared 2-core
+// machine), with kills whose effect depends on how fast processes restart under that load. Its
+// misses are bursts (one mechanism loses 200-300 requests at once), so the evidence is per run:
+// 0/18,000 in each of the runs after the fixes, too few runs to bound a flake rate for
+// `npm test`. It runs only with WEFT_CRASH_LOOP=1 (see the crashloop branch report).
 const enabled = process.env.WEFT_CRASH_LOOP === '1';
 if (!enabled) process.stderr.write('crash-loop e2e skipped: set WEFT_CRASH_LOOP=1 to run it (60 s)\n');
 const RATE = 300;
