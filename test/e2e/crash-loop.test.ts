@@ -8,8 +8,12 @@
  * What keeps the loss down, each fixed in issue 13: the replicas are two endpoints (#5); panic
  * mode reaches a replica still ejected from an earlier kill when the other dies (#8); after a
  * control-plane restart the client keeps its endpoints through reconnect grace and registrations
- * return within a fraction of a second (#7); retries (5xx, reset, connect-failure) cover requests
- * caught by a kill. The schedule is driven by the request count, not by clocks.
+ * return within a fraction of a second (#7); during that grace a replica that has not
+ * re-registered yet is kept beside the one that has (else, 6 s later, the only endpoint left was
+ * the replica whose app had just been killed: ~1 s of 3-attempt 503s, 212-289 lost); retries
+ * (5xx, reset, connect-failure) cover requests caught by a kill, and a retry goes to an endpoint
+ * the request has not tried, an ejected one included (Envoy's previous_hosts). The schedule is
+ * driven by the request count, not by clocks.
  */
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -26,8 +30,11 @@ import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 import { type Backend, closeAgent, send, startBackend } from './traffic-harness.js';
 
 const API = 'api.default.svc.cluster.local:80';
-// 60 s of load, not yet shown deterministic on a shared 2-core machine (see the issue-13
-// report): it runs only with WEFT_CRASH_LOOP=1.
+// 60 s of open-loop load paced by the wall clock (68-81 s with setup on the shared 2-core
+// machine), with kills whose effect depends on how fast processes restart under that load. Its
+// misses are bursts (one mechanism loses 200-300 requests at once), so the evidence is per run:
+// 0/18,000 in each of the runs after the fixes, too few runs to bound a flake rate for
+// `npm test`. It runs only with WEFT_CRASH_LOOP=1 (see the crashloop branch report).
 const enabled = process.env.WEFT_CRASH_LOOP === '1';
 if (!enabled) process.stderr.write('crash-loop e2e skipped: set WEFT_CRASH_LOOP=1 to run it (60 s)\n');
 const RATE = 300;
@@ -129,6 +136,28 @@ async function kill(
   await exited;
 }
 
+/** Failures by second of the loop ("31s: 289"), to place them against the kill schedule. */
+function lossBySecond(failures: readonly string[]): string {
+  const counts = new Map<number, number>();
+  for (const f of failures) {
+    const second = Math.floor(Number(f.slice(0, f.indexOf(':'))) / RATE);
+    counts.set(second, (counts.get(second) ?? 0) + 1);
+  }
+  return [...counts].map(([s, n]) => `${s}s: ${n}`).join(', ');
+}
+
+/** Failures by the replica whose app refused the last attempt (the port in the 503 body). */
+function failedOn(failures: readonly string[]): string {
+  const names = new Map(apps.map((a) => [String(a.port), a.name]));
+  const counts: Record<string, number> = {};
+  for (const f of failures) {
+    const port = /127\.0\.0\.1:(\d+) failed/.exec(f)?.[1];
+    const name = port === undefined ? 'other' : (names.get(port) ?? `port ${port}`);
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return `failed on: ${JSON.stringify(counts)}`;
+}
+
 /** Kill schedule by request index: [at, action]. */
 function schedule(): Map<number, () => Promise<void>> {
   const plan = new Map<number, () => Promise<void>>();
@@ -204,13 +233,17 @@ it.runIf(enabled)(
     const lossRate = failures.length / TOTAL;
     const metrics = (await send({ port: client.ports.admin, path: '/metrics' })).body
       .split('\n')
-      .filter((l) => /^weft_proxy_(balancer_panics|outlier_ejections|retries)_total\{/.test(l));
+      .filter((l) =>
+        /^weft_proxy_(balancer_panics|outlier_ejections|outlier_ejections_skipped|retries|retry_stops|upstream_attempts)_total\{/.test(
+          l,
+        ),
+      );
     writeFileSync(
       join(mesh.dir, 'crash-loop-result.json'),
       JSON.stringify({ failures: failures.length, lossRate, byBackend }),
     );
     process.stderr.write(
-      `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%) in ${Math.round(performance.now() - started)} ms, by replica ${JSON.stringify(byBackend)}\n${metrics.join('\n')}\n${failures.slice(0, 20).join('\n')}\n`,
+      `crash loop: ${failures.length}/${TOTAL} failed (${(lossRate * 100).toFixed(3)}%) in ${Math.round(performance.now() - started)} ms, by replica ${JSON.stringify(byBackend)}\n${metrics.join('\n')}\n${failures.slice(0, 20).join('\n')}\n${lossBySecond(failures)}\n${failedOn(failures)}\n`,
     );
     expect(failures.length, failures.slice(0, 20).join('\n')).toBeLessThan(TOTAL / 1000);
     // Both replicas carried traffic through the loop.

@@ -100,12 +100,15 @@ export async function createMeshFolder(
           out += d.toString();
           if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { grpc: number; admin: number });
         });
+        // The last 8 KiB of standard error: the reason a control plane exits is printed last.
         let err = '';
         child.stderr!.on('data', (d: Buffer) => {
-          if (err.length < 4096) err += d.toString();
+          err = (err + d.toString()).slice(-8192);
         });
         // 'close' comes after the last stderr bytes, so the message has the reason.
-        child.once('close', (code) => reject(new Error(`control plane exited ${code}: ${err.slice(-1000)}`)));
+        child.once('close', (code, signal) =>
+          reject(new Error(`control plane exited ${code ?? signal}: ${err.slice(-2000)}`)),
+        );
       });
       return { child, ...ports };
     },

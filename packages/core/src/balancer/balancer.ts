@@ -127,7 +127,13 @@ export class Balancer<T> {
     this.validUntil = Number.NEGATIVE_INFINITY;
   }
 
-  /** Picks an endpoint (see {@link Picker.pick}) or says why none can be picked. */
+  /**
+   * Picks an endpoint (see {@link Picker.pick}) or says why none can be picked. A retry passes
+   * the keys it already tried in `exclude`: they are avoided whenever any other endpoint is
+   * available, ejected ones included (Envoy's `previous_hosts`): when every endpoint in
+   * rotation was tried, an ejected endpoint the request has not tried is a better bet than one
+   * that just failed it. Not with a 100% ejection cap (that operator chose to fail fast).
+   */
   pick(exclude?: ReadonlySet<string>): PickResult<T> {
     const now = this.options.clock.monotonic();
     this.refresh(now);
@@ -139,7 +145,31 @@ export class Balancer<T> {
         return { type: 'pick', endpoint: probe };
       }
     }
-    return { type: 'pick', endpoint: this.picker.pick(exclude) };
+    const endpoint = this.picker.pick(exclude);
+    if (exclude === undefined || !exclude.has(endpoint.key)) return { type: 'pick', endpoint };
+    return { type: 'pick', endpoint: this.untriedOutsideRotation(exclude, now) ?? endpoint };
+  }
+
+  /**
+   * A member the picker does not hold (ejected) and `exclude` does not name, the least loaded
+   * (ties broken at random); undefined when there is none or the ejection cap is 100%.
+   */
+  private untriedOutsideRotation(exclude: ReadonlySet<string>, now: number): BalancedEndpoint<T> | undefined {
+    const detector = this.options.outlierDetector;
+    if (detector === undefined || detector.ejectsAll) return undefined;
+    let best: BalancedEndpoint<T> | undefined;
+    let ties = 0;
+    for (const m of this.members.values()) {
+      const e = m.endpoint;
+      if (exclude.has(e.key) || !detector.isEjected(e.key, now)) continue;
+      if (best === undefined || e.load.inflight < best.load.inflight) {
+        best = e;
+        ties = 1;
+      } else if (e.load.inflight === best.load.inflight && this.options.random.next() * ++ties < 1) {
+        best = e;
+      }
+    }
+    return best;
   }
 
   /** A suspect that is in rotation, idle and not excluded; it moves to the back of the line. */
@@ -166,6 +196,8 @@ export class Balancer<T> {
   /** Starts an attempt on a picked endpoint: counts it in flight; `end` feeds load and outlier detection. */
   start(endpoint: BalancedEndpoint<T>): Attempt {
     const startedAt = endpoint.load.start();
+    // Sent to an ejected endpoint (panic mode, or a retry avoiding the endpoints it tried).
+    const toEjected = this.options.outlierDetector?.isEjected(endpoint.key) === true;
     let ended = false;
     return {
       end: (result) => {
@@ -173,11 +205,11 @@ export class Balancer<T> {
         ended = true;
         endpoint.load.finish(startedAt, result);
         if (result === 'cancelled' || this.members.get(endpoint.key)?.endpoint !== endpoint) return;
-        if (result === 'failure') this.suspects.add(endpoint.key);
-        else this.suspects.delete(endpoint.key);
+        if (result === 'success') this.suspects.delete(endpoint.key);
+        else this.suspects.add(endpoint.key);
         const detector = this.options.outlierDetector;
-        // In panic mode a success is proof the ejected endpoint is back: reinstate it at once.
-        if (this.panic && result === 'success' && detector?.isEjected(endpoint.key))
+        // A success sent to an ejected endpoint (or in panic mode) is proof it is back: reinstate it.
+        if ((this.panic || toEjected) && result === 'success' && detector?.isEjected(endpoint.key))
           detector.reinstate(endpoint.key);
         else detector?.record(endpoint.key, result, this.members.size);
       },

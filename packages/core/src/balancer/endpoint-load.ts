@@ -14,8 +14,12 @@ export interface PeakEwmaOptions {
   readonly failurePenaltyMs?: number;
 }
 
-/** How an attempt on an endpoint ended, for load and outlier accounting. */
-export type AttemptResult = 'success' | 'failure' | 'cancelled';
+/**
+ * How an attempt on an endpoint ended, for load and outlier accounting. `unreachable` is a
+ * failure to connect at all (refused, unreachable, handshake failed): the endpoint is not
+ * serving, so outlier detection counts it as a full run of consecutive failures at once.
+ */
+export type AttemptResult = 'success' | 'failure' | 'unreachable' | 'cancelled';
 
 /**
  * Load of one endpoint, shared by every picker snapshot that contains it. The proxy calls
@@ -59,7 +63,7 @@ export class EndpointLoad {
     if (result === 'cancelled') return;
     const now = this.clock.monotonic();
     const rtt = Math.max(0, now - startedAt);
-    this.observe(result === 'failure' ? Math.max(rtt, this.failurePenaltyMs) : rtt, now);
+    this.observe(result !== 'success' ? Math.max(rtt, this.failurePenaltyMs) : rtt, now);
   }
 
   /** The latency estimate now, in milliseconds (decayed since the last observation). */

@@ -89,8 +89,12 @@ export class OutlierDetector {
     }
   }
 
-  /** Records a 5xx or connect failure (`failure`) or any other completed attempt (`success`). */
-  record(key: string, result: 'success' | 'failure', total: number): OutlierEvent {
+  /**
+   * Records a 5xx or reset (`failure`), a failure to connect at all (`unreachable`: counts as
+   * `consecutiveFailures` failures at once, since a refused connection is proof the endpoint
+   * is not serving, not a sample) or any other completed attempt (`success`).
+   */
+  record(key: string, result: 'success' | 'failure' | 'unreachable', total: number): OutlierEvent {
     const now = this.clock.monotonic();
     let s = this.states.get(key);
     if (s === undefined) {
@@ -114,7 +118,10 @@ export class OutlierDetector {
       }
       return NONE;
     }
-    s.consecutive++;
+    s.consecutive =
+      result === 'unreachable'
+        ? Math.max(s.consecutive + 1, this.options.consecutiveFailures)
+        : s.consecutive + 1;
     if (!s.probing && s.consecutive < this.options.consecutiveFailures) return NONE;
     if (this.ejectedCount(now) >= this.maxEjected(total)) {
       // Failing but kept in rotation by the cap: the balancer's panic decision depends on it.

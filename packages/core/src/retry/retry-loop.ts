@@ -80,13 +80,14 @@ export type RetryLoopResult<R> =
 
 /**
  * What an attempt's outcome means for load and outlier accounting: 5xx responses, gRPC
- * UNAVAILABLE (in a trailers-only response), connect failures, resets and timeouts are
- * failures; any other response is a success.
+ * UNAVAILABLE (in a trailers-only response), resets and timeouts are failures; a connect
+ * failure is `unreachable` (outlier detection counts it in full at once); any other response
+ * is a success.
  */
 export function attemptResultOf(outcome: AttemptOutcome): AttemptResult {
   if (outcome.type === 'response')
     return outcome.status >= 500 || outcome.grpcStatus === GRPC_UNAVAILABLE ? 'failure' : 'success';
-  return 'failure';
+  return outcome.type === 'connect-failure' ? 'unreachable' : 'failure';
 }
 
 /**

@@ -82,16 +82,32 @@ describe('reconnect grace', () => {
     expect(addresses(state)).toEqual([]);
   });
 
-  it('applies new endpoints at once during grace (the registrations are back)', () => {
+  it('serves new endpoints at once during grace, beside the known ones not yet back', () => {
     const state = new DiscoveryState();
     state.apply(destination(['10.0.0.1']));
     state.beginReconnectGrace();
     state.apply(doesNotExist('2'));
     state.apply(destination(['10.0.0.3'], '3'));
-    expect(addresses(state)).toEqual(['10.0.0.3']);
-    expect(state.heldNames).toBe(0);
+    expect(addresses(state)).toEqual(['10.0.0.3', '10.0.0.1']);
+    expect(state.heldNames).toBe(1);
     state.endReconnectGrace();
     expect(addresses(state)).toEqual(['10.0.0.3']);
+  });
+
+  it('keeps a replica that has not re-registered yet while the other one has (crash loop)', () => {
+    const state = new DiscoveryState();
+    state.apply(destination(['127.0.0.2', '127.0.0.3']));
+    state.beginReconnectGrace();
+    // The restarted control plane knows one replica so far: the other must not be dropped.
+    state.apply(destination(['127.0.0.2'], '2'));
+    expect(addresses(state)).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(state.heldNames).toBe(1);
+    // Both are back: the answer applies as it is, nothing held.
+    state.apply(destination(['127.0.0.3', '127.0.0.2'], '3'));
+    expect(addresses(state)).toEqual(['127.0.0.3', '127.0.0.2']);
+    expect(state.heldNames).toBe(0);
+    state.endReconnectGrace();
+    expect(addresses(state)).toEqual(['127.0.0.3', '127.0.0.2']);
   });
 
   it('lets a does-not-exist through after grace, and for names that never had endpoints', () => {

@@ -1,10 +1,11 @@
 /**
  * Reconnect grace: right after the discovery stream comes back, the control plane may not know
- * every endpoint yet (it restarted and proxies are still re-registering). During the grace
- * period an answer that would drop the endpoints of a name the proxy already resolved is held
- * back, and the last known endpoints keep serving; the held answer applies when grace ends.
+ * every endpoint yet (it restarted and proxies are still re-registering, one by one). During the
+ * grace period an answer that would drop any endpoint of a name the proxy already resolved is
+ * held back: the new endpoints serve at once, beside the last known ones it lacks; the held
+ * answer applies when grace ends.
  */
-import type { Destination, DestinationBackend, Resolution } from './resolver.js';
+import type { Destination, DestinationBackend, DestinationEndpoint, Resolution } from './resolver.js';
 
 /** What to serve for a name during grace: the new answer, or the old endpoints kept. */
 export type GraceDecision =
@@ -15,10 +16,16 @@ function hasEndpoints(backend: DestinationBackend | undefined): boolean {
   return backend !== undefined && backend.endpoints.length > 0;
 }
 
+/** An endpoint's identity: address, port and meshed inbound port (as the balancer keys it). */
+function keyOf(e: DestinationEndpoint): string {
+  return `${e.address}:${e.meshed?.inboundPort ?? 0}>${e.port}`;
+}
+
 /**
  * Decides whether `next` may replace `previous` during grace. A does-not-exist for a
- * destination that had endpoints is held; a destination whose backends lost every endpoint
- * keeps the previous endpoints of those backends (its routes and policy are the new ones).
+ * destination that had endpoints is held; a backend that lacks endpoints it had keeps them
+ * beside its new ones (a replica that has not re-registered yet is not dropped; a new one
+ * serves at once). Routes and policy are always the new ones.
  */
 export function decideDuringGrace(previous: Resolution | undefined, next: Resolution): GraceDecision {
   if (previous?.type !== 'destination') return { type: 'apply' };
@@ -28,9 +35,12 @@ export function decideDuringGrace(previous: Resolution | undefined, next: Resolu
   let kept = false;
   const backends = next.destination.backends.map((b) => {
     const old = before.get(b.name);
-    if (b.endpoints.length > 0 || old === undefined || !hasEndpoints(old)) return b;
+    if (old === undefined || !hasEndpoints(old)) return b;
+    const present = new Set(b.endpoints.map(keyOf));
+    const missing = old.endpoints.filter((e) => !present.has(keyOf(e)));
+    if (missing.length === 0) return b;
     kept = true;
-    return { ...b, endpoints: old.endpoints };
+    return { ...b, endpoints: [...b.endpoints, ...missing] };
   });
   if (!kept) return { type: 'apply' };
   const destination: Destination = { ...next.destination, backends };

@@ -40,6 +40,6 @@ export function connectionTarget(
   const attempt = balancer.start(picked.endpoint);
   return {
     target: endpointTarget(picked.endpoint.value),
-    done: (connected) => attempt.end(connected ? 'success' : 'failure'),
+    done: (connected) => attempt.end(connected ? 'success' : 'unreachable'),
   };
 }
