@@ -25,6 +25,8 @@ interface Stats {
   splitSinceStart: Record<string, number>;
   pids: number[];
   load: { ok: number; failed: number };
+  /** One row per endpoint the control plane serves. */
+  replicas: { service: string; endpoint: string; replica: string; requestsPerSecond?: number }[];
 }
 
 /** Enough responses that ±5 points is over 4 standard deviations of a 10% share (p < 1e-4). */
@@ -87,6 +89,14 @@ describe('weft up --demo', () => {
     const v2 = (stats.splitSinceStart['api-v2'] ?? 0) / total;
     expect(Object.keys(stats.splitSinceStart).sort()).toEqual(['api-v1', 'api-v2']);
     expect(Math.abs(v2 - 0.1)).toBeLessThanOrEqual(0.05);
+  }, 120_000);
+
+  it('serves both store replicas as distinct endpoints, and both take traffic', async () => {
+    const stats = await enough;
+    const store = stats.replicas.filter((r) => r.service === 'store');
+    expect(store.map((r) => r.replica).sort()).toEqual(['store-1', 'store-2']);
+    expect(new Set(store.map((r) => r.endpoint)).size).toBe(2);
+    for (const r of store) expect(r.requestsPerSecond ?? 0).toBeGreaterThan(0);
   }, 120_000);
 
   it('carries traffic between proxies over mTLS with SPIFFE identities (from proxy metrics)', async () => {

@@ -29,7 +29,9 @@ kind: TrafficPolicy
 metadata: {name: store, namespace: ${DEMO_NAMESPACE}}
 spec:
   targetRef: {kind: Service, name: store}
-  loadBalancer: {type: PeakEWMA}
+  # RoundRobin, so both replicas take traffic and the retries are what hide store-2's failures
+  # (PeakEWMA counts a failure as 1 s of latency and would send store-2 only probe requests).
+  loadBalancer: {type: RoundRobin}
   timeouts: {request: 5s, perTry: 1s}
   retry:
     attempts: 3

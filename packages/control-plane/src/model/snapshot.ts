@@ -10,13 +10,17 @@ export function snapshotOf(state: MeshState): Record<string, unknown> {
     services: state.allServices().map((s) => ({
       ...s,
       endpoints: Object.fromEntries(s.ports.map((p) => [p.port, state.endpoints(s, p.port).length])),
-      // Each served endpoint, by service port: what proxies balance over (the demo's view shows these).
+      // Each served endpoint, by service port: what proxies balance over (the demo's view shows
+      // these), at the address a proxy dials: a meshed endpoint's inbound listener port.
       endpointAddresses: Object.fromEntries(
         s.ports.map((p) => [
           p.port,
           state
             .endpoints(s, p.port)
-            .map((e) => ({ address: `${e.address}:${e.port}`, identity: e.identity })),
+            .map((e) => ({
+              address: `${e.address}:${e.meshed?.inboundPort ?? e.port}`,
+              identity: e.identity,
+            })),
         ]),
       ),
       routed: state.evaluation(s.namespace, s.name)?.routing !== undefined,
