@@ -15,12 +15,10 @@ export function snapshotOf(state: MeshState): Record<string, unknown> {
       endpointAddresses: Object.fromEntries(
         s.ports.map((p) => [
           p.port,
-          state
-            .endpoints(s, p.port)
-            .map((e) => ({
-              address: `${e.address}:${e.meshed?.inboundPort ?? e.port}`,
-              identity: e.identity,
-            })),
+          state.endpoints(s, p.port).map((e) => ({
+            address: `${e.address}:${e.meshed?.inboundPort ?? e.port}`,
+            identity: e.identity,
+          })),
         ]),
       ),
       routed: state.evaluation(s.namespace, s.name)?.routing !== undefined,
