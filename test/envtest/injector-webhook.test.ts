@@ -2,46 +2,17 @@
 // HTTPS on 127.0.0.1, a MutatingWebhookConfiguration points the API server at it by URL with its
 // caBundle, and a Pod created in an annotated namespace comes back with the sidecar; one in a
 // namespace without the annotation does not.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../install/crd-validator.js';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
+import { writeLoopbackCert } from '../support/envtest-files.js';
 
 const assets = envtestAssets();
 const WEFT = join(REPO, 'packages', 'cli', 'bin', 'weft.js');
-
-/** A serving certificate for 127.0.0.1, self-signed (it is its own caBundle). */
-function servingCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=weft-injector',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  return { cert, key };
-}
 
 /** Starts `weft injector` on a free loopback port; resolves with its port once it serves. */
 function startInjector(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
@@ -114,7 +85,7 @@ describe.skipIf(assets.type !== 'ok')(
         JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...namespaces, ...accounts] }),
       );
       if (setup.code !== 0) throw new Error(setup.stderr);
-      const tls = servingCert(dir);
+      const tls = writeLoopbackCert(dir, 'injector', 'weft-injector');
       const started = await startInjector([
         '--listen',
         '127.0.0.1:0',

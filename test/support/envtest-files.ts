@@ -56,10 +56,17 @@ export interface ApiServerFiles {
   readonly token: string;
 }
 
-/** Writes a self-signed serving certificate for 127.0.0.1, SA keys and a system:masters token. */
-export function writeApiServerFiles(dir: string): ApiServerFiles {
-  const certFile = join(dir, 'apiserver.crt');
-  const keyFile = join(dir, 'apiserver.key');
+/**
+ * Writes `<name>.crt` and `<name>.key`: a self-signed ECDSA P-256 serving certificate for
+ * 127.0.0.1 (and localhost), valid 2 days. Being self-signed, it is its own CA bundle.
+ */
+export function writeLoopbackCert(
+  dir: string,
+  name: string,
+  commonName: string,
+): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
   execFileSync(
     'openssl',
     [
@@ -73,16 +80,22 @@ export function writeApiServerFiles(dir: string): ApiServerFiles {
       '-days',
       '2',
       '-keyout',
-      keyFile,
+      key,
       '-out',
-      certFile,
+      cert,
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${commonName}`,
       '-addext',
       'subjectAltName=IP:127.0.0.1,DNS:localhost',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  return { cert, key };
+}
+
+/** Writes a self-signed serving certificate for 127.0.0.1, SA keys and a system:masters token. */
+export function writeApiServerFiles(dir: string): ApiServerFiles {
+  const { cert: certFile, key: keyFile } = writeLoopbackCert(dir, 'apiserver', '127.0.0.1');
   const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const saPublicKey = join(dir, 'sa.pub');
   const saPrivateKey = join(dir, 'sa.key');
