@@ -152,6 +152,8 @@ export class Sidecar {
         this.logger.warn({ authority, err }, 'traffic config rejected; keeping the last good one');
       },
     });
+    // Destinations are compiled when pushed and installed here by discovery, not on the request path.
+    deps.resolver.useTraffic?.(traffic);
     const outboundHandler: Handler = chain(
       [
         telemetry,

@@ -1,5 +1,6 @@
 /** What the request path needs from discovery: answers by name, and the inbound policy. */
 import type { Destination__Output, InboundPolicyMessage__Output } from '@weft/api';
+import type { TrafficRegistry } from '../traffic/destination-traffic.js';
 
 /** A destination service port as the control plane describes it. */
 export type Destination = Destination__Output;
@@ -26,6 +27,12 @@ export type WaitResult = Resolution | { readonly type: 'timeout'; readonly reaso
 export interface DestinationResolver {
   lookup(name: string): Resolution | undefined;
   wait(name: string, timeoutMs: number): Promise<WaitResult>;
+  /**
+   * Optional: from now on, install each destination's traffic state (compiled when it was
+   * pushed) into `registry`, and forget it there when the destination goes. The sidecar calls
+   * it once with its registry; without it the registry compiles on first use.
+   */
+  useTraffic?(registry: TrafficRegistry): void;
 }
 
 /** Gives the inbound side its current policy (undefined until the first push). */

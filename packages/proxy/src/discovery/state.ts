@@ -1,9 +1,13 @@
 /**
- * The proxy's copy of discovery resources: applies responses (validated first, so a bad
- * one is NACKed and the previous config keeps serving), answers lookups, and wakes
- * requests waiting for a name's first answer. No I/O: the stream client drives it.
+ * The proxy's copy of discovery resources: checks and compiles each response in one step (a bad
+ * one is NACKed and the previous config keeps serving), installs the compiled destinations in the
+ * traffic registry at once, answers lookups, wakes requests waiting for a name's first answer,
+ * and finds names no traffic used for a while. No I/O: the stream client drives it.
  */
 import type { DiscoveryResponse__Output, Resource__Output } from '@weft/api';
+import type { DestinationPlan } from '@weft/core';
+import type { TrafficRegistry, TrafficRegistryStats } from '../traffic/destination-traffic.js';
+import { CompiledNames, type Entry } from './compiled-names.js';
 import { decideDuringGrace } from './reconnect-grace.js';
 import type {
   Destination,
@@ -13,7 +17,7 @@ import type {
   Resolution,
   WaitResult,
 } from './resolver.js';
-import { validateResource } from './validate.js';
+import { checkResource } from './validate.js';
 
 /** The mesh config as pushed. */
 export type PushedMeshConfig = NonNullable<Resource__Output['meshConfig']>;
@@ -23,13 +27,30 @@ type Waiter = (result: WaitResult) => void;
 /** Result of applying one response: ACK it, or NACK it with the reason. */
 export type ApplyResult = { readonly type: 'ack' } | { readonly type: 'nack'; readonly reason: string };
 
+/** Counts of what the state holds, for /config, metrics and tests. */
+export interface DiscoveryStateStats {
+  /** Names with an answer (destination or does-not-exist). */
+  readonly names: number;
+  /** Names asked for that have no answer yet. */
+  readonly asked: number;
+  /** Answers held back during reconnect grace. */
+  readonly held: number;
+  /** Traffic state installed from pushed destinations (absent without a registry). */
+  readonly traffic: TrafficRegistryStats | undefined;
+}
+
+/**
+ * Implements {@link DestinationResolver} for the request path (`lookup` is a map read) and
+ * {@link InboundPolicySource}; the stream client calls `apply` for each response and
+ * `sweepIdle` on its idle timer.
+ */
 export class DiscoveryState implements DestinationResolver, InboundPolicySource {
-  private readonly resolutions = new Map<string, Resolution>();
+  private readonly book = new CompiledNames();
   private readonly waiters = new Map<string, Waiter[]>();
   private policy: InboundPolicy | undefined;
   private mesh: PushedMeshConfig | undefined;
   /** During reconnect grace: the control plane's latest answers that were held back. */
-  private readonly held = new Map<string, Resolution>();
+  private readonly held = new Map<string, Entry>();
   private inGrace = false;
   /** The version of the last accepted response. */
   version = '';
@@ -42,15 +63,28 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
   /** Called after a response carrying the mesh config was accepted (tracing follows it). */
   onMeshConfig: (mesh: PushedMeshConfig) => void = () => {};
 
+  /**
+   * Installs pushed destinations into `registry` from now on (and the ones held already), and
+   * forgets them there when they are removed or go idle. Called once by the sidecar.
+   */
+  useTraffic(registry: TrafficRegistry): void {
+    this.book.useTraffic(registry);
+  }
+
   lookup(name: string): Resolution | undefined {
-    const r = this.resolutions.get(name);
-    if (r === undefined) this.onUnknownName(name);
-    return r;
+    const e = this.book.used(name);
+    if (e === undefined) {
+      this.book.ask(name);
+      this.onUnknownName(name);
+      return undefined;
+    }
+    return e.resolution;
   }
 
   wait(name: string, timeoutMs: number): Promise<WaitResult> {
-    const known = this.resolutions.get(name);
-    if (known !== undefined) return Promise.resolve(known);
+    const known = this.book.used(name);
+    if (known !== undefined) return Promise.resolve(known.resolution);
+    this.book.ask(name);
     this.onUnknownName(name);
     return new Promise((resolve) => {
       let list = this.waiters.get(name);
@@ -86,9 +120,26 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     return this.mesh;
   }
 
-  /** Names currently known (for re-subscribing after a reconnect). */
+  /** Names answered or asked for (for re-subscribing after a reconnect). */
   names(): string[] {
-    return [...this.resolutions.keys()];
+    return this.book.all();
+  }
+
+  /**
+   * Forgets every name no traffic asked for during the last two sweeps (and that no request is
+   * waiting for): its answer, its held answer and its traffic state. Returns those names, for
+   * the client to unsubscribe. Called every half idle timeout, so a name goes between one and
+   * one and a half idle timeouts after its last use.
+   */
+  sweepIdle(): string[] {
+    const idle = this.book.sweep((name) => this.waiters.has(name));
+    for (const name of idle) this.held.delete(name);
+    return idle;
+  }
+
+  /** Counts for /config, metrics and tests. */
+  stats(): DiscoveryStateStats {
+    return { ...this.book.counts(), held: this.held.size };
   }
 
   /** Everything held, for /config. */
@@ -97,12 +148,14 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     inboundPolicy: InboundPolicy | undefined;
     mesh: PushedMeshConfig | undefined;
     destinations: Record<string, Resolution>;
+    stats: DiscoveryStateStats;
   } {
     return {
       version: this.version,
       inboundPolicy: this.policy,
       mesh: this.mesh,
-      destinations: Object.fromEntries(this.resolutions),
+      destinations: this.book.resolutions(),
+      stats: this.stats(),
     };
   }
 
@@ -127,47 +180,55 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
   /** Grace is over: the held answers (the control plane's latest word) apply now. */
   endReconnectGrace(): void {
     this.inGrace = false;
-    for (const [name, r] of this.held) this.resolutions.set(name, r);
+    for (const [name, e] of this.held) this.book.set(name, e);
     this.held.clear();
   }
 
   /** Records the control plane's answer for `name`, holding it back during grace when it would drop endpoints. */
-  private resolve(name: string, r: Resolution): Resolution {
+  private resolve(name: string, next: Entry): Resolution {
     if (!this.inGrace) {
-      this.resolutions.set(name, r);
-      return r;
+      this.book.set(name, next);
+      return next.resolution;
     }
-    const decision = decideDuringGrace(this.resolutions.get(name), r);
+    const current = this.book.get(name);
+    const decision = decideDuringGrace(current?.resolution, next.resolution);
     if (decision.type === 'apply') {
       this.held.delete(name);
-      this.resolutions.set(name, r);
-      return r;
+      this.book.set(name, next);
+      return next.resolution;
     }
-    this.held.set(name, r);
-    this.resolutions.set(name, decision.serve);
-    return decision.serve;
+    this.held.set(name, next);
+    if (current !== undefined && decision.serve === current.resolution) return current.resolution;
+    // The new routes and policy with the last known endpoints kept beside the new ones.
+    const served = CompiledNames.entryFor(decision.serve);
+    this.book.set(name, served ?? next);
+    return (served ?? next).resolution;
   }
 
-  /** Validates all of `response`, then applies it atomically; nothing changes on NACK. */
+  /** Checks and compiles all of `response`, then applies it atomically; nothing changes on NACK. */
   apply(response: DiscoveryResponse__Output): ApplyResult {
+    const plans: (DestinationPlan | undefined)[] = [];
     for (const resource of response.resources) {
-      const problem = validateResource(resource);
-      if (problem !== undefined) return { type: 'nack', reason: `resource "${resource.name}": ${problem}` };
+      const checked = checkResource(resource);
+      if (checked.type === 'invalid') {
+        return { type: 'nack', reason: `resource "${resource.name}": ${checked.reason}` };
+      }
+      plans.push(checked.plan);
     }
     const answered: [string, Resolution][] = [];
-    for (const resource of response.resources) {
+    response.resources.forEach((resource, i) => {
       switch (resource.kind) {
         case 'destination': {
-          const r: Resolution = { type: 'destination', destination: resource.destination as Destination };
-          answered.push([resource.name, this.resolve(resource.name, r)]);
+          const destination = resource.destination as Destination;
+          const plan = plans[i] as DestinationPlan;
+          const entry: Entry = { resolution: { type: 'destination', destination }, plan, usedIn: 0 };
+          answered.push([resource.name, this.resolve(resource.name, entry)]);
           break;
         }
         case 'doesNotExist': {
-          const r: Resolution = {
-            type: 'does-not-exist',
-            reason: resource.doesNotExist?.reason ?? 'not in the mesh',
-          };
-          answered.push([resource.name, this.resolve(resource.name, r)]);
+          const reason = resource.doesNotExist?.reason ?? 'not in the mesh';
+          const entry: Entry = { resolution: { type: 'does-not-exist', reason }, plan: undefined, usedIn: 0 };
+          answered.push([resource.name, this.resolve(resource.name, entry)]);
           break;
         }
         case 'inboundPolicy':
@@ -177,9 +238,9 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
           this.mesh = resource.meshConfig ?? undefined;
           break;
       }
-    }
+    });
     for (const name of response.removedNames) {
-      this.resolutions.delete(name);
+      this.book.remove(name);
       this.held.delete(name);
     }
     this.version = response.versionInfo;

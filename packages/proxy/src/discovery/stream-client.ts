@@ -3,6 +3,7 @@
  * subscribes on demand (batched per tick), ACKs valid responses and NACKs invalid ones with
  * the reason (the state keeps its last good config), and reconnects with jittered backoff,
  * re-subscribing to every name it holds. While disconnected, the proxy keeps serving what it had.
+ * Names no traffic used for the idle timeout are unsubscribed (and forgotten, traffic state too).
  */
 import type { ChannelCredentials, ClientDuplexStream } from '@grpc/grpc-js';
 import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node } from '@weft/api';
@@ -45,7 +46,19 @@ export interface DiscoveryClientOptions {
   readonly reconnectGraceMs?: number;
   /** Extra gRPC channel options (e.g. the TLS server name override). */
   readonly channelOptions?: Record<string, string | number>;
+  /**
+   * A name no traffic asked for during this long is unsubscribed and forgotten (its answer and
+   * traffic state); the next request for it subscribes again. Checked every half of it, so a
+   * name goes between 1x and 1.5x this after its last use. Default {@link DEFAULT_IDLE_UNSUBSCRIBE_MS}; 0 never.
+   */
+  readonly idleUnsubscribeMs?: number;
 }
+
+/** Default idle time after which a name is unsubscribed: 5 minutes. */
+export const DEFAULT_IDLE_UNSUBSCRIBE_MS = 300_000;
+
+/** Names per unsubscribe message (a sweep after a burst of churn can find many). */
+const UNSUBSCRIBE_BATCH = 1000;
 
 type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
 
@@ -59,6 +72,7 @@ export class DiscoveryStreamClient {
   private readonly clock: Clock;
   private retry: TimerHandle | undefined;
   private graceTimer: TimerHandle | undefined;
+  private idleTimer: TimerHandle | undefined;
   private closed = false;
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
@@ -69,11 +83,58 @@ export class DiscoveryStreamClient {
     this.backoff = new Backoff(options.backoff ?? { baseMs: 100, maxMs: 5000 }, options.random);
     this.clock = options.clock ?? systemClock;
     options.state.onUnknownName = (name) => this.subscribe(name);
+    const registry = options.metrics.registry;
+    registry.gauge(
+      'weft_proxy_discovery_subscriptions',
+      'Names subscribed on the discovery stream.',
+      () => this.subscribed.size,
+    );
+    registry.gauge(
+      'weft_proxy_discovery_names',
+      'Names with an answer from the control plane.',
+      () => options.state.stats().names,
+    );
+    registry.gauge(
+      'weft_proxy_traffic_destinations',
+      'Destinations with compiled traffic state (balancers, budget, limits).',
+      () => options.state.stats().traffic?.destinations ?? 0,
+    );
   }
 
-  /** Opens the stream (and keeps it open until close()). */
+  /** Opens the stream (and keeps it open until close()), and starts the idle sweep. */
   start(): void {
     this.open();
+    this.scheduleSweep();
+  }
+
+  /** Names currently subscribed (or about to be). */
+  get subscriptions(): number {
+    return this.subscribed.size;
+  }
+
+  private scheduleSweep(): void {
+    const idleMs = this.options.idleUnsubscribeMs ?? DEFAULT_IDLE_UNSUBSCRIBE_MS;
+    if (idleMs <= 0 || this.closed) return;
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      this.sweepIdle();
+      this.scheduleSweep();
+    }, idleMs / 2);
+  }
+
+  /** Unsubscribes the names the state found idle (it forgot them already). */
+  private sweepIdle(): void {
+    const idle = this.options.state.sweepIdle();
+    if (idle.length === 0) return;
+    for (const name of idle) {
+      this.subscribed.delete(name);
+      this.pending.delete(name);
+    }
+    this.options.metrics.discovery.inc({ event: 'idle-unsubscribe' }, idle.length);
+    this.options.logger.debug({ names: idle.length }, 'unsubscribed names no traffic used');
+    for (let i = 0; i < idle.length; i += UNSUBSCRIBE_BATCH) {
+      this.send({ unsubscribe: { names: idle.slice(i, i + UNSUBSCRIBE_BATCH) } });
+    }
   }
 
   /** Subscribes to `name` (once); batched with other names asked for in the same tick. */
@@ -179,6 +240,7 @@ export class DiscoveryStreamClient {
     this.closed = true;
     this.retry?.cancel();
     this.graceTimer?.cancel();
+    this.idleTimer?.cancel();
     const s = this.stream;
     this.stream = undefined;
     if (s !== undefined) {

@@ -1,6 +1,9 @@
-/** Checks a pushed resource before it is applied; a problem is NACKed with this text. */
+/**
+ * Checks a pushed resource before it is applied, compiling a destination's plan in the same
+ * step (the plan is kept, never compiled again); a problem is NACKed with its text.
+ */
 import type { Resource__Output } from '@weft/api';
-import { describeError, planDestination } from '@weft/core';
+import { type DestinationPlan, describeError, planDestination } from '@weft/core';
 import { resolveTracingConfig } from '../telemetry/tracing-config.js';
 
 const PORT_MAX = 65535;
@@ -9,36 +12,56 @@ function badPort(p: number): boolean {
   return !Number.isInteger(p) || p < 1 || p > PORT_MAX;
 }
 
-/** Undefined when `resource` can be applied, else why not. */
-export function validateResource(resource: Resource__Output): string | undefined {
-  if (resource.name === '') return 'empty name';
-  switch (resource.kind) {
-    case 'destination': {
-      const d = resource.destination;
-      if (d == null) return 'destination missing';
-      for (const b of d.backends) {
-        if (b.name === '') return 'backend with empty name';
-        for (const e of b.endpoints) {
-          if (e.address === '') return `backend ${b.name}: endpoint with empty address`;
-          if (badPort(e.port)) return `backend ${b.name}: endpoint ${e.address} has invalid port ${e.port}`;
-          if (e.meshed != null) {
-            if (badPort(e.meshed.inboundPort)) {
-              return `backend ${b.name}: endpoint ${e.address} has invalid meshed.inbound_port ${e.meshed.inboundPort}`;
-            }
-            if (!e.identity.startsWith('spiffe://')) {
-              return `backend ${b.name}: meshed endpoint ${e.address}:${e.port} has no SPIFFE identity`;
-            }
-          }
+/** A checked resource: a destination carries its compiled plan. */
+export type CheckResult =
+  | { readonly type: 'valid'; readonly plan?: DestinationPlan }
+  | { readonly type: 'invalid'; readonly reason: string };
+
+/** Checks `resource` and compiles a destination's plan; `invalid` says why it cannot be applied. */
+export function checkResource(resource: Resource__Output): CheckResult {
+  if (resource.kind === 'destination' && resource.name !== '' && resource.destination != null) {
+    const d = resource.destination;
+    const problem = endpointProblem(d);
+    if (problem !== undefined) return { type: 'invalid', reason: problem };
+    // Routes, splits, retry policies and regex safety: compiled here, once.
+    try {
+      return { type: 'valid', plan: planDestination(d) };
+    } catch (err) {
+      return { type: 'invalid', reason: describeError(err) };
+    }
+  }
+  const problem = otherProblem(resource);
+  return problem === undefined ? { type: 'valid' } : { type: 'invalid', reason: problem };
+}
+
+type DestinationMessage = NonNullable<Resource__Output['destination']>;
+
+/** Why a destination's backends or endpoints cannot be used, or undefined. */
+function endpointProblem(d: DestinationMessage): string | undefined {
+  for (const b of d.backends) {
+    if (b.name === '') return 'backend with empty name';
+    for (const e of b.endpoints) {
+      if (e.address === '') return `backend ${b.name}: endpoint with empty address`;
+      if (badPort(e.port)) return `backend ${b.name}: endpoint ${e.address} has invalid port ${e.port}`;
+      if (e.meshed != null) {
+        if (badPort(e.meshed.inboundPort)) {
+          return `backend ${b.name}: endpoint ${e.address} has invalid meshed.inbound_port ${e.meshed.inboundPort}`;
+        }
+        if (!e.identity.startsWith('spiffe://')) {
+          return `backend ${b.name}: meshed endpoint ${e.address}:${e.port} has no SPIFFE identity`;
         }
       }
-      // Routes, splits, retry policies and regex safety: the traffic path's own compiler decides.
-      try {
-        planDestination(d);
-      } catch (err) {
-        return describeError(err);
-      }
-      return undefined;
     }
+  }
+  return undefined;
+}
+
+/** Why a resource other than a well-formed destination cannot be applied, or undefined. */
+function otherProblem(resource: Resource__Output): string | undefined {
+  if (resource.name === '') return 'empty name';
+  switch (resource.kind) {
+    case 'destination':
+      return 'destination missing';
     case 'doesNotExist':
       return undefined;
     case 'inboundPolicy': {

@@ -1,4 +1,8 @@
-/** Per-destination traffic state: the compiled plan, a balancer per backend, the retry budget and limits. */
+/**
+ * Per-destination traffic state: the compiled plan, a balancer per backend, the retry budget and
+ * limits. Discovery installs a destination's state when it is pushed (compiled once, at push)
+ * and forgets it when the destination is removed; the request path only reads it.
+ */
 import type { Destination__Output } from '@weft/api';
 import {
   Balancer,
@@ -23,7 +27,10 @@ export type EndpointMessage = BackendMessage['endpoints'][number];
 export interface TrafficDeps {
   readonly clock: Clock;
   readonly random: Random;
-  /** Told once per Destination that does not compile (the old plan keeps serving). */
+  /**
+   * Told once per Destination that does not compile on the request path (only when no discovery
+   * state feeds the registry: a pushed one is checked, and NACKed, at push).
+   */
   readonly onRejected?: (authority: string, error: unknown) => void;
   /** Counts ejections; absent in unit tests. */
   readonly metrics?: TrafficMetrics;
@@ -35,8 +42,14 @@ export function endpointKey(e: EndpointMessage): string {
   return meshed > 0 ? `${e.address}:${meshed}>${e.port}` : `${e.address}:${e.port}`;
 }
 
+/** A Destination with the plan compiled from it (by discovery, when it was pushed). */
+export interface CompiledDestination {
+  readonly destination: Destination__Output;
+  readonly plan: DestinationPlan;
+}
+
 /**
- * Everything the request path needs for one destination. Built from a Destination and
+ * Everything the request path needs for one destination. Built from a compiled Destination and
  * updated in place when a new one arrives for the same authority: balancers of backends
  * that stay keep their endpoints' load and outlier state; requests in flight keep the
  * plan and endpoint they already have.
@@ -50,13 +63,12 @@ export class DestinationTraffic {
   /** The last Destination that did not compile, so it is not compiled again per request. */
   private rejected: Destination__Output | undefined;
 
-  /** Throws WeftError INVALID_CONFIG for a destination that does not compile. */
   constructor(
-    destination: Destination__Output,
+    compiled: CompiledDestination,
     private readonly deps: TrafficDeps,
   ) {
-    this.current = destination;
-    this.compiled = planDestination(destination);
+    this.current = compiled.destination;
+    this.compiled = compiled.plan;
     this.budgetOf = new RetryBudget(this.compiled.policy.retry.budget, deps.clock);
     this.limiterOf = limiterFor(this.compiled.policy);
     this.syncBalancers(undefined);
@@ -96,8 +108,9 @@ export class DestinationTraffic {
   }
 
   /**
-   * Applies a newer Destination for the same authority. When it does not compile, keeps
-   * everything as it was, tells `onRejected` once, and returns false.
+   * Applies a newer Destination for the same authority, compiling it first (the request path
+   * of a registry that discovery does not feed). When it does not compile, keeps everything
+   * as it was, tells `onRejected` once, and returns false.
    */
   update(destination: Destination__Output): boolean {
     if (destination === this.current) return true;
@@ -110,15 +123,32 @@ export class DestinationTraffic {
       this.deps.onRejected?.(destination.authority, err);
       return false;
     }
+    this.apply({ destination, plan });
+    return true;
+  }
+
+  /**
+   * Applies an already compiled Destination now: backends that stay keep their balancer, and
+   * endpoints that stay keep their load and outlier (ejection) state; budget and limits are
+   * replaced only when their config changed.
+   */
+  apply(compiled: CompiledDestination): void {
+    if (compiled.destination === this.current) return;
+    const plan = compiled.plan;
     const previous = this.compiled.policy;
-    this.current = destination;
+    this.current = compiled.destination;
     this.compiled = plan;
+    this.rejected = undefined;
     if (!sameJson(previous.retry.budget, plan.policy.retry.budget)) {
       this.budgetOf = new RetryBudget(plan.policy.retry.budget, this.deps.clock);
     }
     if (!sameJson(previous.limits, plan.policy.limits)) this.limiterOf = limiterFor(plan.policy);
     this.syncBalancers(previous);
-    return true;
+  }
+
+  /** Number of backends with a balancer (for inspection). */
+  get balancerCount(): number {
+    return this.balancers.size;
   }
 
   private syncBalancers(previous: ResolvedTrafficPolicy | undefined): void {
@@ -173,24 +203,61 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** What a registry holds, for /config and tests. */
+export interface TrafficRegistryStats {
+  /** Destinations with traffic state. */
+  readonly destinations: number;
+  /** Balancers across those destinations (one per backend). */
+  readonly balancers: number;
+  /** Requests whose destination had no installed state and were served from a one-off compile. */
+  readonly compiledOnRequest: number;
+}
+
 /**
- * Traffic state by authority. `for` returns the state of a destination, compiling it the
- * first time and updating it when the resolver hands out a newer Destination object.
+ * Traffic state by authority. Fed by discovery ({@link install} on push, {@link forget} on
+ * removal), `for` is a map read on the request path. A registry no discovery state feeds
+ * (tests, a proxy without a control plane) compiles on first use and keeps the state.
  */
 export class TrafficRegistry {
   private readonly states = new Map<string, DestinationTraffic>();
+  private fed = false;
+  private oneOff = 0;
 
   constructor(private readonly deps: TrafficDeps) {}
 
   /**
-   * The state for `destination`. A state that existed keeps serving its last good plan when
-   * a newer Destination does not compile. Throws WeftError INVALID_CONFIG only for a first
-   * Destination that does not compile (the caller answers the request with the reason).
+   * Installs (or updates in place) the state of a destination compiled at push. From the first
+   * install on, the registry is discovery's: the request path never compiles into it.
+   */
+  install(compiled: CompiledDestination): DestinationTraffic {
+    this.fed = true;
+    const authority = compiled.destination.authority;
+    const state = this.states.get(authority);
+    if (state !== undefined) {
+      state.apply(compiled);
+      return state;
+    }
+    const created = new DestinationTraffic(compiled, this.deps);
+    this.states.set(authority, created);
+    return created;
+  }
+
+  /**
+   * The state for `destination`'s authority. When discovery feeds the registry and the state is
+   * gone (the destination was removed while this request was being resolved), a one-off state
+   * serves the request and is not kept. Unfed, the first use compiles and keeps the state, and a
+   * newer Destination updates it (keeping the last good plan when it does not compile). Throws
+   * WeftError INVALID_CONFIG only for a Destination that has no state and does not compile.
    */
   for(destination: Destination__Output): DestinationTraffic {
     const state = this.states.get(destination.authority);
+    if (this.fed) {
+      if (state !== undefined) return state;
+      this.oneOff++;
+      return new DestinationTraffic({ destination, plan: planDestination(destination) }, this.deps);
+    }
     if (state === undefined) {
-      const created = new DestinationTraffic(destination, this.deps);
+      const created = new DestinationTraffic({ destination, plan: planDestination(destination) }, this.deps);
       this.states.set(destination.authority, created);
       return created;
     }
@@ -198,7 +265,12 @@ export class TrafficRegistry {
     return state;
   }
 
-  /** Drops the state of an authority that is gone. */
+  /** The installed state of `authority`, if any (no compiling). */
+  get(authority: string): DestinationTraffic | undefined {
+    return this.states.get(authority);
+  }
+
+  /** Drops the state of an authority that is gone (in-flight requests keep what they hold). */
   forget(authority: string): void {
     this.states.delete(authority);
   }
@@ -206,5 +278,12 @@ export class TrafficRegistry {
   /** Number of destinations with state. */
   get size(): number {
     return this.states.size;
+  }
+
+  /** Counts for /config and tests. */
+  stats(): TrafficRegistryStats {
+    let balancers = 0;
+    for (const s of this.states.values()) balancers += s.balancerCount;
+    return { destinations: this.states.size, balancers, compiledOnRequest: this.oneOff };
   }
 }
