@@ -56,6 +56,8 @@ export function startDiscovery(options: {
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
   readonly random: Random;
+  /** See DiscoveryClientOptions.idleUnsubscribeMs. */
+  readonly idleUnsubscribeMs?: number;
 }): { close(): void } {
   const { caPem, certificates } = options;
   const credentials = (): ChannelCredentials => {
@@ -78,6 +80,7 @@ export function startDiscovery(options: {
     metrics: options.metrics,
     logger: options.logger,
     random: options.random,
+    ...(options.idleUnsubscribeMs === undefined ? {} : { idleUnsubscribeMs: options.idleUnsubscribeMs }),
   });
   if (certificates.current() !== undefined) client.start();
   else {

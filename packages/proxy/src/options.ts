@@ -80,6 +80,11 @@ export interface ProxyOptions {
   readonly opaquePorts: ReadonlySet<number>;
   /** How long a request for a new name waits for the control plane's first answer. */
   readonly discoveryWaitMs: number;
+  /**
+   * A destination name no request used for this long is unsubscribed from the control plane and
+   * its traffic state forgotten (the next request subscribes again); 0 never. Default 5 minutes.
+   */
+  readonly discoveryIdleMs?: number;
   readonly connectTimeoutMs: number;
   /** How long SIGTERM waits for in-flight work before exiting. */
   readonly drainTimeoutMs: number;

@@ -156,6 +156,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       metrics: sidecar.metrics,
       logger,
       random,
+      ...(o.discoveryIdleMs === undefined ? {} : { idleUnsubscribeMs: o.discoveryIdleMs }),
     });
     closers.push(() => discovery.close());
   }

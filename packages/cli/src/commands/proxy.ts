@@ -13,7 +13,7 @@ import {
   defaultProxyOptions,
 } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { durationArg } from '../cli-kit/duration.js';
+import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import type { CliIo } from '../program.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
@@ -98,6 +98,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   detectTimeout: number;
   opaquePorts: number[];
   discoveryWait: number;
+  discoveryIdle: number;
   drainTimeout: number;
   mtlsMode: 'strict' | 'permissive';
   maxConnections: number;
@@ -239,6 +240,15 @@ export function registerProxy(program: Command, io: CliIo): void {
         .argParser(durationArg),
     )
     .addOption(
+      new Option(
+        '--discovery-idle <duration>',
+        'unsubscribe a destination no request used for this long (0: never)',
+      )
+        .env('WEFT_DISCOVERY_IDLE')
+        .default(300_000, '5m')
+        .argParser(durationOrZeroArg),
+    )
+    .addOption(
       new Option('--drain-timeout <duration>', 'SIGTERM drain deadline')
         .env('WEFT_DRAIN_TIMEOUT')
         .default(10_000, '10s')
@@ -330,6 +340,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         detectTimeoutMs: flags.detectTimeout,
         opaquePorts: new Set(flags.opaquePorts),
         discoveryWaitMs: flags.discoveryWait,
+        discoveryIdleMs: flags.discoveryIdle,
         drainTimeoutMs: flags.drainTimeout,
         defaultMtlsMode: flags.mtlsMode,
         hardening: {
