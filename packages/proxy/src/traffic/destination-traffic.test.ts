@@ -1,5 +1,5 @@
 import type { Destination__Output } from '@weft/api';
-import { ManualClock, seededRandom } from '@weft/core';
+import { ManualClock, planDestination, seededRandom } from '@weft/core';
 import { describe, expect, it } from 'vitest';
 import { type EndpointMessage, endpointKey, TrafficRegistry } from './destination-traffic.js';
 
@@ -94,6 +94,36 @@ describe('TrafficRegistry', () => {
     expect(state.balancer('api.shop:80')).not.toBe(before);
     expect(state.budget).toBe(budget);
     expect(state.plan.policy.loadBalancer).toBe('RoundRobin');
+  });
+
+  it('fed by discovery, reads installed state and never compiles into the map on the request path', () => {
+    const { reg, rejected } = registry();
+    const d1 = destination([endpoint('10.0.0.1', 8080)]);
+    const installed = reg.install({ destination: d1, plan: planDestination(d1) });
+    // A request holding an older Destination object still gets the installed state.
+    expect(reg.for(destination([endpoint('10.0.0.7', 8080)]))).toBe(installed);
+    expect(installed.balancer('api.shop:80')?.size).toBe(1);
+    reg.forget(d1.authority);
+    // Removed while a request was being resolved: served once, not kept.
+    const oneOff = reg.for(d1);
+    expect(oneOff).not.toBe(installed);
+    expect(reg.size).toBe(0);
+    expect(reg.stats()).toEqual({ destinations: 0, balancers: 0, compiledOnRequest: 1 });
+    expect(rejected).toEqual([]);
+  });
+
+  it('install updates in place: same balancer, new endpoints, plan swapped', () => {
+    const { reg } = registry();
+    const d1 = destination([endpoint('10.0.0.1', 8080)]);
+    const state = reg.install({ destination: d1, plan: planDestination(d1) });
+    const balancer = state.balancer('api.shop:80');
+    const d2 = destination([endpoint('10.0.0.1', 8080), endpoint('10.0.0.2', 8080)]);
+    const plan = planDestination(d2);
+    expect(reg.install({ destination: d2, plan })).toBe(state);
+    expect(state.plan).toBe(plan);
+    expect(state.destination).toBe(d2);
+    expect(state.balancer('api.shop:80')).toBe(balancer);
+    expect(balancer?.size).toBe(2);
   });
 
   it('keys endpoints by where the proxy connects', () => {
