@@ -4,7 +4,6 @@ import type { Destination__Output } from '@weft/api';
 import type { Random, RouteRequest } from '@weft/core';
 import type { UpstreamTarget } from '../layers/types.js';
 import type { TrafficRegistry } from './destination-traffic.js';
-import { endpointTarget } from './http1-exchange.js';
 
 /** A picked endpoint for one connection; `done` reports whether connecting succeeded. */
 export interface ConnectionPick {
@@ -39,7 +38,7 @@ export function connectionTarget(
   if (balancer === undefined || picked === undefined || picked.type === 'fail') return undefined;
   const attempt = balancer.start(picked.endpoint);
   return {
-    target: endpointTarget(picked.endpoint.value),
+    target: picked.endpoint.value.target,
     done: (connected) => attempt.end(connected ? 'success' : 'unreachable'),
   };
 }

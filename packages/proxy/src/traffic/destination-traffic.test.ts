@@ -126,6 +126,28 @@ describe('TrafficRegistry', () => {
     expect(balancer?.size).toBe(2);
   });
 
+  it("computes each endpoint's upstream target once, at install", () => {
+    const { reg } = registry();
+    const meshed = {
+      ...endpoint('10.0.0.1', 8080),
+      identity: 'spiffe://cluster.local/ns/shop/sa/api',
+      meshed: { inboundPort: 7143 },
+    };
+    const d = destination([meshed]);
+    const balancer = reg.install({ destination: d, plan: planDestination(d) }).balancer('api.shop:80');
+    const first = balancer?.pick();
+    const second = balancer?.pick();
+    if (first?.type !== 'pick' || second?.type !== 'pick') throw new Error('no pick');
+    expect(first.endpoint.value.target).toEqual({
+      address: '10.0.0.1',
+      port: 8080,
+      identity: 'spiffe://cluster.local/ns/shop/sa/api',
+      meshedPort: 7143,
+      key: '10.0.0.1:7143>8080|spiffe://cluster.local/ns/shop/sa/api',
+    });
+    expect(second.endpoint.value.target).toBe(first.endpoint.value.target);
+  });
+
   it('keys endpoints by where the proxy connects', () => {
     expect(endpointKey(endpoint('10.0.0.1', 8080))).toBe('10.0.0.1:8080');
     expect(endpointKey({ ...endpoint('10.0.0.1', 8080), meshed: { inboundPort: 7143 } })).toBe(

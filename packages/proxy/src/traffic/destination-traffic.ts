@@ -17,6 +17,7 @@ import {
 } from '@weft/core';
 
 import type { ConnectionPolicy } from '../http1/pool.js';
+import { type UpstreamTarget, upstreamTarget } from '../layers/types.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
 
 type BackendMessage = Destination__Output['backends'][number];
@@ -34,6 +35,20 @@ export interface TrafficDeps {
   readonly onRejected?: (authority: string, error: unknown) => void;
   /** Counts ejections; absent in unit tests. */
   readonly metrics?: TrafficMetrics;
+}
+
+/**
+ * An endpoint as the balancers hold it: the pushed message plus where the proxy connects,
+ * computed once at push (the request path uses `target` instead of building one per request).
+ */
+export interface PlannedEndpoint extends EndpointMessage {
+  readonly target: UpstreamTarget;
+}
+
+/** The upstream target of an endpoint: meshed endpoints are dialed at their proxy's inbound port with mTLS. */
+export function plannedEndpoint(e: EndpointMessage): PlannedEndpoint {
+  const meshed = e.meshed?.inboundPort ?? 0;
+  return { ...e, target: upstreamTarget(e.address, e.port, meshed > 0 ? e.identity : '', meshed) };
 }
 
 /** The stable identity of an endpoint: where the proxy connects. */
@@ -57,7 +72,7 @@ export interface CompiledDestination {
 export class DestinationTraffic {
   private current: Destination__Output;
   private compiled: DestinationPlan;
-  private readonly balancers = new Map<string, Balancer<EndpointMessage>>();
+  private readonly balancers = new Map<string, Balancer<PlannedEndpoint>>();
   private budgetOf: RetryBudget;
   private limiterOf: RequestLimiter;
   /** The last Destination that did not compile, so it is not compiled again per request. */
@@ -103,7 +118,7 @@ export class DestinationTraffic {
   }
 
   /** The balancer of a backend, by name (`<service>.<namespace>:<port>`). */
-  balancer(backend: string): Balancer<EndpointMessage> | undefined {
+  balancer(backend: string): Balancer<PlannedEndpoint> | undefined {
     return this.balancers.get(backend);
   }
 
@@ -171,7 +186,7 @@ export class DestinationTraffic {
             else if (e.type === 'ejection-skipped') metrics.ejectionsSkipped.inc({ backend: name });
           };
         }
-        balancer = new Balancer<EndpointMessage>({
+        balancer = new Balancer<PlannedEndpoint>({
           algorithm: policy.loadBalancer,
           clock: this.deps.clock,
           random: this.deps.random,
@@ -184,7 +199,7 @@ export class DestinationTraffic {
       balancer.update(
         backend.endpoints.map((e) => ({
           key: endpointKey(e),
-          value: e,
+          value: plannedEndpoint(e),
           weight: e.weight === 0 ? 1 : e.weight,
         })),
       );
