@@ -13,7 +13,12 @@ import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, startFixture } from '../../packages/control-plane/src/test-support/fixture.js';
 import { clientCredentials } from '../../packages/control-plane/src/test-support/grpc.js';
-import { SHOP, service, staticEndpoints, WEB_ID } from '../../packages/control-plane/src/test-support/manifests.js';
+import {
+  SHOP,
+  service,
+  staticEndpoints,
+  WEB_ID,
+} from '../../packages/control-plane/src/test-support/manifests.js';
 import { TrafficRegistry } from '../../packages/proxy/src/traffic/destination-traffic.js';
 
 const IDLE_MS = 120_000;
@@ -60,7 +65,9 @@ describe('destination churn against the control plane', () => {
         const file = `churn-${round}.yaml`;
         await fx.write(
           file,
-          services.map((s, i) => service(s, 'shop') + staticEndpoints(s, 'shop', [`10.1.${round}.${i % 250}`])).join(''),
+          services
+            .map((s, i) => service(s, 'shop') + staticEndpoints(s, 'shop', [`10.1.${round}.${i % 250}`]))
+            .join(''),
         );
         const names = services.map((s) => `${s}.shop.svc.cluster.local:80`);
         const answers = await Promise.all(names.map((n) => p.state.wait(n, 20_000)));
@@ -69,7 +76,10 @@ describe('destination churn against the control plane', () => {
           const r = p.state.lookup(name);
           if (r?.type !== 'destination') throw new Error(`${name}: ${r?.type}`);
           const t = p.traffic.for(r.destination);
-          const selected = t.plan.select({ method: 'GET', path: '/', header: () => undefined }, seededRandom(round));
+          const selected = t.plan.select(
+            { method: 'GET', path: '/', header: () => undefined },
+            seededRandom(round),
+          );
           if (selected.type !== 'selected') throw new Error(`${name}: ${selected.type}`);
           const picked = t.balancer(selected.backend)?.pick();
           expect(picked?.type === 'pick' && picked.endpoint.value.target.port).toBe(8080);

@@ -88,6 +88,10 @@ async function scriptedControlPlane() {
     /** How many times `name` was subscribed. */
     subscribes: (name: string) =>
       received.filter((r) => r.kind === 'subscribe' && r.subscribe!.names.includes(name)).length,
+    /** Pushes `resources` as they are (bad ones included). */
+    push(resources: DiscoveryResponse['resources']) {
+      write({ resources, removedNames: [] });
+    },
     stop: () => server.forceShutdown(),
   };
 }
@@ -193,6 +197,38 @@ describe('destination churn', () => {
     const text = metrics.registry.render();
     expect(text).toMatch(/^weft_proxy_discovery_subscriptions 1$/m);
     expect(text).toMatch(/^weft_proxy_traffic_destinations 1$/m);
+  });
+
+  it('NACKs a destination that does not compile once, on the wire, and requests keep the last good one', async () => {
+    const { cp, traffic, state } = await setup();
+    const NAME = 'api.shop.svc.cluster.local:80';
+    expect((await state.wait(NAME, 10_000)).type).toBe('destination');
+    const good = traffic.get(NAME);
+    const bad = destinationResource(NAME);
+    cp.push([
+      {
+        ...bad,
+        destination: {
+          ...bad.destination,
+          routes: [
+            {
+              name: 'r',
+              matches: [{ path: { regex: '(a+)+' } }],
+              backends: [{ backend: 'svc.shop:80', weight: 1 }],
+            },
+          ],
+        },
+      },
+    ]);
+    const nacks = () => cp.received.filter((r) => r.kind === 'nack');
+    await expect.poll(() => nacks().length).toBe(1);
+    expect(nacks()[0]!.nack!.errorDetail).toMatch(
+      /^resource "api\.shop\.svc\.cluster\.local:80": routes\[0\]\.matches\[0\]\.path\.value: regular expression rejected/,
+    );
+    for (let i = 0; i < 100; i++) use(state, traffic, NAME);
+    expect(traffic.get(NAME)).toBe(good);
+    expect(traffic.stats().compiledOnRequest).toBe(0);
+    expect(nacks()).toHaveLength(1);
   });
 
   it('drops a name asked for but never answered once it is idle', async () => {
