@@ -114,12 +114,16 @@ export class DiscoveryStreamClient {
 
   private scheduleSweep(): void {
     const idleMs = this.options.idleUnsubscribeMs ?? DEFAULT_IDLE_UNSUBSCRIBE_MS;
-    if (idleMs <= 0 || this.closed) return;
-    this.idleTimer = this.clock.setTimeout(() => {
-      this.idleTimer = undefined;
-      this.sweepIdle();
-      this.scheduleSweep();
-    }, idleMs / 2);
+    if (idleMs <= 0 || this.closed || this.idleTimer !== undefined) return;
+    // A sweep walks every name: never more often than every 100 ms, however short the timeout.
+    this.idleTimer = this.clock.setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        this.sweepIdle();
+        this.scheduleSweep();
+      },
+      Math.max(idleMs / 2, 100),
+    );
   }
 
   /** Unsubscribes the names the state found idle (it forgot them already). */
