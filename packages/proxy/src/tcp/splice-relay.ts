@@ -39,6 +39,13 @@ export function plainFd(socket: Socket): number | undefined {
 /** How a relay carries its bytes. */
 export type RelayMode = 'splice' | 'copy';
 
+const started: Record<RelayMode, number> = { splice: 0, copy: 0 };
+
+/** Opaque relays started so far in this process, by mode (tests and diagnostics). */
+export function relaysStarted(): Readonly<Record<RelayMode, number>> {
+  return { ...started };
+}
+
 /**
  * Relays `a` <-> `b` as opaque TCP with half-close; `onDone` runs once when both sockets are
  * closed (and, with splice, after the addon closed its duplicates). Splice when both are
@@ -48,9 +55,11 @@ export function relayOpaque(a: Socket, b: Socket, onDone?: () => void): RelayMod
   const addon = loadSplice();
   if (addon === undefined || plainFd(a) === undefined || plainFd(b) === undefined) {
     relay(a, b, onDone);
+    started.copy++;
     return 'copy';
   }
   spliceRelay(addon, a, b, onDone);
+  started.splice++;
   return 'splice';
 }
 
