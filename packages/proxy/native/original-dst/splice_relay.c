@@ -10,7 +10,12 @@
  *   onEnd(errno, side) runs exactly once, asynchronously, after both duplicates and both pipes
  *   are closed: errno 0 when both directions finished, ECANCELED after spliceClose, else the
  *   error of the side (0 = a, 1 = b) that failed.
- * spliceClose(handle) cancels a running relay (no-op when it already ended). */
+ * spliceClose(handle) cancels a running relay (no-op when it already ended).
+ * splicePoolTrim() closes the idle pipes of the shared pool and returns how many.
+ *
+ * A direction holds a pipe only while bytes are in it: idle pipes go back to a pool shared by
+ * all relays (as HAProxy does), so 10,000 idle connections hold no pipes, only their two
+ * duplicated fds, and the per-user pipe budget (fs.pipe-user-pages-soft) is not spent on them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +28,12 @@
 #include <uv.h>
 
 #define PUMP_ROUNDS 32 /* splice rounds per direction per wakeup, so one relay cannot hog the loop */
+#define POOL_MAX 64    /* idle pipes kept for reuse */
 
 typedef struct {
   int src, dst;       /* side indexes: 0 = a, 1 = b */
-  int pipe_r, pipe_w; /* -1 when closed */
+  int pipe_r, pipe_w; /* -1 when the direction holds no pipe */
+  size_t cap;         /* capacity of the pipe held */
   size_t in_pipe;     /* bytes read from src and not yet written to dst */
   bool eof, shut;
 } dir_t;
@@ -37,7 +44,8 @@ typedef struct relay {
   uv_poll_t poll[2];
   int events[2];
   dir_t dir[2];
-  size_t pipe_cap;
+  size_t pipe_size; /* capacity asked for new pipes (0: the kernel's default) */
+  struct live *live;
   double *counts;
   napi_ref counts_ref, cb_ref;
   napi_async_context async;
@@ -46,9 +54,49 @@ typedef struct relay {
   struct relay *prev, *next; /* the live list, for env teardown */
 } relay_t;
 
-typedef struct {
+typedef struct live {
   relay_t *head;
+  int npool;
+  struct {
+    int r, w;
+    size_t cap;
+  } pool[POOL_MAX];
 } live_t;
+
+/* Gives direction x an empty pipe (from the pool, or a new one); false with errno on failure. */
+static bool acquire_pipe(relay_t *r, dir_t *x) {
+  live_t *live = r->live;
+  if (live->npool > 0) {
+    live->npool--;
+    x->pipe_r = live->pool[live->npool].r;
+    x->pipe_w = live->pool[live->npool].w;
+    x->cap = live->pool[live->npool].cap;
+    return true;
+  }
+  int p[2];
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+  if (r->pipe_size > 0) fcntl(p[1], F_SETPIPE_SZ, (int)r->pipe_size); /* best effort */
+  int cap = fcntl(p[1], F_GETPIPE_SZ);
+  x->pipe_r = p[0];
+  x->pipe_w = p[1];
+  x->cap = cap > 0 ? (size_t)cap : 4096;
+  return true;
+}
+
+/* Direction x's pipe is empty: back to the pool (or closed when the pool is full). */
+static void release_pipe(relay_t *r, dir_t *x) {
+  live_t *live = r->live;
+  if (live->npool < POOL_MAX) {
+    live->pool[live->npool].r = x->pipe_r;
+    live->pool[live->npool].w = x->pipe_w;
+    live->pool[live->npool].cap = x->cap;
+    live->npool++;
+  } else {
+    close(x->pipe_r);
+    close(x->pipe_w);
+  }
+  x->pipe_r = x->pipe_w = -1;
+}
 
 static void release(relay_t *r) {
   if (--r->refs == 0) free(r);
@@ -114,6 +162,10 @@ static void finish(relay_t *r, int err, int side) {
 static bool pump(relay_t *r, int d) {
   dir_t *x = &r->dir[d];
   double *read_count = &r->counts[2 * d], *write_count = &r->counts[2 * d + 1];
+  if (x->pipe_r < 0 && !x->eof && !acquire_pipe(r, x)) {
+    finish(r, errno, -1); /* out of fds or pipe budget: this relay ends, the others go on */
+    return false;
+  }
   for (int round = 0; round < PUMP_ROUNDS; round++) {
     bool progress = false;
     if (x->in_pipe > 0) {
@@ -128,8 +180,8 @@ static bool pump(relay_t *r, int d) {
         return false;
       }
     }
-    if (!x->eof && x->in_pipe < r->pipe_cap) {
-      ssize_t n = splice(r->fd[x->src], NULL, x->pipe_w, NULL, r->pipe_cap - x->in_pipe,
+    if (!x->eof && x->in_pipe < x->cap) {
+      ssize_t n = splice(r->fd[x->src], NULL, x->pipe_w, NULL, x->cap - x->in_pipe,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         x->in_pipe += (size_t)n;
@@ -152,6 +204,7 @@ static bool pump(relay_t *r, int d) {
     }
     if (!progress) break;
   }
+  if (x->in_pipe == 0 && x->pipe_r >= 0) release_pipe(r, x);
   return true;
 }
 
@@ -242,27 +295,20 @@ static napi_value splice_relay(napi_env env, napi_callback_info info) {
   r->err_side = -1;
   r->fd[0] = r->fd[1] = -1;
   for (int d = 0; d < 2; d++) r->dir[d].pipe_r = r->dir[d].pipe_w = -1;
+  r->live = live;
+  r->pipe_size = pipe_size > 0 ? (size_t)pipe_size : 0;
   int fds[2] = {fd_a, fd_b};
   for (int i = 0; i < 2; i++) {
-    int p[2];
     r->fd[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
-    if (r->fd[i] < 0 || pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+    if (r->fd[i] < 0) {
       int err = errno;
-      const char *what = r->fd[i] < 0 ? "dup" : "pipe2";
       close_fds(r);
       free(r);
-      return throw_errno(env, what, err);
+      return throw_errno(env, "dup", err);
     }
-    r->dir[i].pipe_r = p[0];
-    r->dir[i].pipe_w = p[1];
     r->dir[i].src = i;
     r->dir[i].dst = 1 - i;
-    if (pipe_size > 0) fcntl(p[1], F_SETPIPE_SZ, pipe_size); /* best effort: capped by pipe-max-size */
   }
-  int cap = fcntl(r->dir[0].pipe_w, F_GETPIPE_SZ);
-  int cap1 = fcntl(r->dir[1].pipe_w, F_GETPIPE_SZ);
-  r->pipe_cap = (size_t)(cap1 < cap ? cap1 : cap);
-  if (cap <= 0 || cap1 <= 0) r->pipe_cap = 65536;
   for (int i = 0; i < 2; i++) {
     int rc = uv_poll_init(loop, &r->poll[i], r->fd[i]);
     if (rc != 0) {
@@ -309,6 +355,25 @@ static napi_value splice_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static int trim_pool(live_t *live) {
+  int n = live->npool;
+  while (live->npool > 0) {
+    live->npool--;
+    close(live->pool[live->npool].r);
+    close(live->pool[live->npool].w);
+  }
+  return n;
+}
+
+static napi_value splice_pool_trim(napi_env env, napi_callback_info info) {
+  (void)info;
+  live_t *live = NULL;
+  napi_get_instance_data(env, (void **)&live);
+  napi_value v;
+  napi_create_int32(env, live == NULL ? 0 : trim_pool(live), &v);
+  return v;
+}
+
 /* The env is going away (worker exit): close every live relay without calling into JS. */
 static void teardown(void *arg) {
   live_t *live = arg;
@@ -319,6 +384,7 @@ static void teardown(void *arg) {
     finish(r, ECANCELED, -1);
   }
   live->head = NULL;
+  trim_pool(live);
   free(live);
 }
 
@@ -333,5 +399,7 @@ napi_status splice_relay_init(napi_env env, napi_value exports) {
   napi_create_function(env, "spliceRelay", NAPI_AUTO_LENGTH, splice_relay, NULL, &fn);
   napi_set_named_property(env, exports, "spliceRelay", fn);
   napi_create_function(env, "spliceClose", NAPI_AUTO_LENGTH, splice_close, NULL, &fn);
-  return napi_set_named_property(env, exports, "spliceClose", fn);
+  napi_set_named_property(env, exports, "spliceClose", fn);
+  napi_create_function(env, "splicePoolTrim", NAPI_AUTO_LENGTH, splice_pool_trim, NULL, &fn);
+  return napi_set_named_property(env, exports, "splicePoolTrim", fn);
 }

@@ -24,6 +24,11 @@ export interface SpliceAddon {
     pipeSize?: number,
   ): SpliceHandle;
   spliceClose(handle: SpliceHandle): void;
+  /**
+   * Closes the idle pipes the relays share (a direction holds a pipe only while bytes are in
+   * it; at most 64 idle ones are kept) and returns how many were closed.
+   */
+  splicePoolTrim(): number;
 }
 
 let loaded: SpliceAddon | null | undefined;
@@ -45,7 +50,11 @@ export function loadSplice(): SpliceAddon | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as Partial<SpliceAddon>;
-    if (typeof addon.spliceRelay === 'function' && typeof addon.spliceClose === 'function')
+    if (
+      typeof addon.spliceRelay === 'function' &&
+      typeof addon.spliceClose === 'function' &&
+      typeof addon.splicePoolTrim === 'function'
+    )
       loaded = addon as SpliceAddon;
   } catch {
     // Not built (or built for another Node ABI, or musl without the build): copy in JS.

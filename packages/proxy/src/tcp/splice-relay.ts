@@ -20,6 +20,18 @@ interface TcpHandle {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Pipe capacity asked of the kernel for new pipes; 0 keeps its default (64 KiB, 16 pages).
+ * Larger pipes spend the per-user pipe budget (fs.pipe-user-pages-soft, 16,384 pages) faster;
+ * past it an unprivileged process gets 2-page pipes, which still work, only slower.
+ */
+let pipeBytes = 0;
+
+/** Sets the pipe capacity for relays started from now on (measurements). */
+export function setSplicePipeBytes(bytes: number): void {
+  pipeBytes = bytes;
+}
 const ECANCELED = constants.errno.ECANCELED;
 
 function handleOf(socket: Socket): TcpHandle | undefined {
@@ -129,7 +141,7 @@ function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => vo
     // Off-heap storage, so the address the addon keeps stays valid.
     const counts = new Float64Array(new ArrayBuffer(4 * Float64Array.BYTES_PER_ELEMENT));
     try {
-      handle = addon.spliceRelay(fdA, fdB, counts, (errno, side) => end(errno, side));
+      handle = addon.spliceRelay(fdA, fdB, counts, (errno, side) => end(errno, side), pipeBytes);
     } catch {
       end(); // fds or pipes exhausted: close this connection, keep serving
       return;
