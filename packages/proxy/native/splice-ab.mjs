@@ -53,7 +53,8 @@ async function iperf(target) {
     c.stdout.on('data', (d) => (out += d));
     await once(c, 'exit');
     const json = JSON.parse(out);
-    if (!json.error) return json.end.sum_received.bits_per_second / 1e9;
+    if (!json.error)
+      return { gbps: json.end.sum_received.bits_per_second / 1e9, bytes: json.end.sum_received.bytes };
     if (!/busy/.test(json.error)) throw new Error(json.error);
   }
   throw new Error('iperf3 server stayed busy');
@@ -64,18 +65,25 @@ results.direct.push(await iperf(iperfPort));
 for (let i = 0; i < runs; i++) {
   for (const mode of ['copy', 'splice']) {
     setSpliceDisabled(mode === 'copy');
-    results[mode].push(await iperf(port));
+    const cpu = process.cpuUsage();
+    const run = await iperf(port);
+    const used = process.cpuUsage(cpu);
+    // This process's CPU (user + system) per GiB relayed: the proxy's cost, less load-sensitive.
+    run.cpuMsPerGiB = (used.user + used.system) / 1000 / (run.bytes / 2 ** 30);
+    results[mode].push(run);
   }
 }
-const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
-console.log(`iperf3 -t ${seconds} -Z, one stream, Gbit/s received`);
-console.log(`direct (no proxy): ${fmt(results.direct)}`);
-console.log(
-  `weft outbound-only, JS copy: ${fmt(results.copy)} (best ${Math.max(...results.copy).toFixed(2)})`,
-);
-console.log(
-  `weft outbound-only, splice:  ${fmt(results.splice)} (best ${Math.max(...results.splice).toFixed(2)})`,
-);
-console.log(`relays started: ${JSON.stringify(relaysStarted())}`);
+const out = [];
+const fmt = (xs) => xs.map((x) => x.gbps.toFixed(2)).join(', ');
+const best = (xs) => Math.max(...xs.map((x) => x.gbps)).toFixed(2);
+const cpu = (xs) => xs.map((x) => x.cpuMsPerGiB.toFixed(0)).join(', ');
+out.push(`iperf3 -t ${seconds} -Z, one stream, Gbit/s received`);
+out.push(`direct (no proxy): ${fmt(results.direct)}`);
+for (const mode of ['copy', 'splice']) {
+  const r = results[mode];
+  out.push(`weft outbound-only, ${mode}: ${fmt(r)} (best ${best(r)}); proxy CPU ms per GiB: ${cpu(r)}`);
+}
+out.push(`relays started: ${JSON.stringify(relaysStarted())}`);
+process.stdout.write(`${out.join('\n')}\n`);
 await proxy.close();
 server.kill();

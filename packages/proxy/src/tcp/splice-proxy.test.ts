@@ -8,12 +8,13 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dialPlain, readUntilClose } from '../../testing/attack-client.js';
 import { createTestCa } from '../../testing/certs.js';
 import { closed, readToEnd, startRelay } from '../../testing/tcp-relay.js';
 import { noControlPlane } from '../discovery/no-control-plane.js';
 import { guard } from '../net/guard.js';
 import { loadSplice, setSpliceDisabled } from '../net/splice.js';
-import { defaultProxyOptions } from '../options.js';
+import { DEFAULT_HARDENING, defaultProxyOptions, type ProxyOptions } from '../options.js';
 import { Sidecar } from '../proxy.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
 import { relaysStarted } from './splice-relay.js';
@@ -52,7 +53,11 @@ async function sink(down: Buffer): Promise<{ port: number; received: Promise<num
   return { port: (server.address() as AddressInfo).port, received };
 }
 
-async function sidecar(appPort: number, opaque: boolean): Promise<{ proxy: Sidecar; port: number }> {
+async function sidecar(
+  appPort: number,
+  opaque: boolean,
+  extra: Partial<ProxyOptions> = {},
+): Promise<{ proxy: Sidecar; port: number }> {
   const authority = `127.0.0.1:${appPort}`;
   const proxy = new Sidecar(
     defaultProxyOptions({
@@ -65,6 +70,7 @@ async function sidecar(appPort: number, opaque: boolean): Promise<{ proxy: Sidec
       adminPort: 0,
       upstreams: [{ authority, host: '127.0.0.1', port: 0 }],
       ...(opaque ? { opaquePorts: new Set([appPort]) } : {}),
+      ...extra,
     }),
     {
       certificates: new StaticCertificateSource(ca.issue('spiffe://cluster.local/ns/default/sa/a')),
@@ -137,6 +143,38 @@ describe.each([
 });
 
 /** Open fds, after closing the idle pipes the relays keep for reuse (at most 64). */
+describe('a spliced connection in the proxy', () => {
+  it('still counts against the connection cap, and drain closes it', async () => {
+    const app = guard(
+      createServer({ allowHalfOpen: true }, (s) => {
+        guard(s).on('data', (d: Buffer) => s.write(d));
+        s.on('end', () => s.end());
+      }),
+    );
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    closers.push(() => new Promise<void>((r) => app.close(() => r())));
+    const appPort = (app.address() as AddressInfo).port;
+    const { proxy, port } = await sidecar(appPort, true, {
+      hardening: { ...DEFAULT_HARDENING, maxTotalConnections: 1 },
+    });
+    const before = relaysStarted();
+    const c = await dialPlain(port);
+    c.write('ping');
+    await once(c, 'data'); // relayed
+    expect(relaysStarted().splice - before.splice).toBe(process.platform === 'linux' ? 1 : 0);
+    const extra = await dialPlain(port);
+    expect(await readUntilClose(extra)).toBe('');
+    expect(
+      proxy.metrics.connectionsRefused.get({ listener: 'upstream', reason: 'max-total-connections' }),
+    ).toBe(1);
+    expect(c.destroyed).toBe(false);
+    const gone = closed(c);
+    await proxy.close(); // destroys the spliced sockets: the relay ends, the client sees it
+    await gone;
+  });
+});
+
 function openFds(): number {
   loadSplice()?.splicePoolTrim();
   return readdirSync('/proc/self/fd').length;
