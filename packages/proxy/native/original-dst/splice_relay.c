@@ -14,7 +14,7 @@
  * splicePoolTrim() closes the idle pipes of the shared pool and returns how many.
  *
  * A direction holds a pipe only while bytes are in it: idle pipes go back to a pool shared by
- * all relays (as HAProxy does), so 10,000 idle connections hold no pipes, only their two
+ * all relays (pipe_pool.c), so 10,000 idle connections hold no pipes, only their two
  * duplicated fds, and the per-user pipe budget (fs.pipe-user-pages-soft) is not spent on them. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,14 +26,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
+#include "pipe_pool.h"
 
 #define PUMP_ROUNDS 32 /* splice rounds per direction per wakeup, so one relay cannot hog the loop */
-#define POOL_MAX 64    /* idle pipes kept for reuse */
 
 typedef struct {
   int src, dst;       /* side indexes: 0 = a, 1 = b */
-  int pipe_r, pipe_w; /* -1 when the direction holds no pipe */
-  size_t cap;         /* capacity of the pipe held */
+  pool_pipe_t pipe;   /* r = -1 when the direction holds no pipe */
   size_t in_pipe;     /* bytes read from src and not yet written to dst */
   bool eof, shut;
 } dir_t;
@@ -56,47 +55,8 @@ typedef struct relay {
 
 typedef struct live {
   relay_t *head;
-  int npool;
-  struct {
-    int r, w;
-    size_t cap;
-  } pool[POOL_MAX];
+  pipe_pool_t pool;
 } live_t;
-
-/* Gives direction x an empty pipe (from the pool, or a new one); false with errno on failure. */
-static bool acquire_pipe(relay_t *r, dir_t *x) {
-  live_t *live = r->live;
-  if (live->npool > 0) {
-    live->npool--;
-    x->pipe_r = live->pool[live->npool].r;
-    x->pipe_w = live->pool[live->npool].w;
-    x->cap = live->pool[live->npool].cap;
-    return true;
-  }
-  int p[2];
-  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
-  if (r->pipe_size > 0) fcntl(p[1], F_SETPIPE_SZ, (int)r->pipe_size); /* best effort */
-  int cap = fcntl(p[1], F_GETPIPE_SZ);
-  x->pipe_r = p[0];
-  x->pipe_w = p[1];
-  x->cap = cap > 0 ? (size_t)cap : 4096;
-  return true;
-}
-
-/* Direction x's pipe is empty: back to the pool (or closed when the pool is full). */
-static void release_pipe(relay_t *r, dir_t *x) {
-  live_t *live = r->live;
-  if (live->npool < POOL_MAX) {
-    live->pool[live->npool].r = x->pipe_r;
-    live->pool[live->npool].w = x->pipe_w;
-    live->pool[live->npool].cap = x->cap;
-    live->npool++;
-  } else {
-    close(x->pipe_r);
-    close(x->pipe_w);
-  }
-  x->pipe_r = x->pipe_w = -1;
-}
 
 static void release(relay_t *r) {
   if (--r->refs == 0) free(r);
@@ -114,9 +74,8 @@ static void unlink_live(relay_t *r) {
 static void close_fds(relay_t *r) {
   for (int i = 0; i < 2; i++) {
     if (r->fd[i] >= 0) close(r->fd[i]);
-    if (r->dir[i].pipe_r >= 0) close(r->dir[i].pipe_r);
-    if (r->dir[i].pipe_w >= 0) close(r->dir[i].pipe_w);
-    r->fd[i] = r->dir[i].pipe_r = r->dir[i].pipe_w = -1;
+    pipe_close(&r->dir[i].pipe); /* may hold bytes that will never be sent: not pooled */
+    r->fd[i] = -1;
   }
 }
 
@@ -162,14 +121,14 @@ static void finish(relay_t *r, int err, int side) {
 static bool pump(relay_t *r, int d) {
   dir_t *x = &r->dir[d];
   double *read_count = &r->counts[2 * d], *write_count = &r->counts[2 * d + 1];
-  if (x->pipe_r < 0 && !x->eof && !acquire_pipe(r, x)) {
+  if (x->pipe.r < 0 && !x->eof && !pipe_pool_get(&r->live->pool, r->pipe_size, &x->pipe)) {
     finish(r, errno, -1); /* out of fds or pipe budget: this relay ends, the others go on */
     return false;
   }
   for (int round = 0; round < PUMP_ROUNDS; round++) {
     bool progress = false;
     if (x->in_pipe > 0) {
-      ssize_t n = splice(x->pipe_r, NULL, r->fd[x->dst], NULL, x->in_pipe,
+      ssize_t n = splice(x->pipe.r, NULL, r->fd[x->dst], NULL, x->in_pipe,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         x->in_pipe -= (size_t)n;
@@ -180,8 +139,8 @@ static bool pump(relay_t *r, int d) {
         return false;
       }
     }
-    if (!x->eof && x->in_pipe < x->cap) {
-      ssize_t n = splice(r->fd[x->src], NULL, x->pipe_w, NULL, x->cap - x->in_pipe,
+    if (!x->eof && x->in_pipe < x->pipe.cap) {
+      ssize_t n = splice(r->fd[x->src], NULL, x->pipe.w, NULL, x->pipe.cap - x->in_pipe,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         x->in_pipe += (size_t)n;
@@ -204,7 +163,7 @@ static bool pump(relay_t *r, int d) {
     }
     if (!progress) break;
   }
-  if (x->in_pipe == 0 && x->pipe_r >= 0) release_pipe(r, x);
+  if (x->in_pipe == 0 && x->pipe.r >= 0) pipe_pool_put(&r->live->pool, &x->pipe);
   return true;
 }
 
@@ -294,7 +253,7 @@ static napi_value splice_relay(napi_env env, napi_callback_info info) {
   r->env = env;
   r->err_side = -1;
   r->fd[0] = r->fd[1] = -1;
-  for (int d = 0; d < 2; d++) r->dir[d].pipe_r = r->dir[d].pipe_w = -1;
+  for (int d = 0; d < 2; d++) r->dir[d].pipe.r = r->dir[d].pipe.w = -1;
   r->live = live;
   r->pipe_size = pipe_size > 0 ? (size_t)pipe_size : 0;
   int fds[2] = {fd_a, fd_b};
@@ -355,22 +314,12 @@ static napi_value splice_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static int trim_pool(live_t *live) {
-  int n = live->npool;
-  while (live->npool > 0) {
-    live->npool--;
-    close(live->pool[live->npool].r);
-    close(live->pool[live->npool].w);
-  }
-  return n;
-}
-
 static napi_value splice_pool_trim(napi_env env, napi_callback_info info) {
   (void)info;
   live_t *live = NULL;
   napi_get_instance_data(env, (void **)&live);
   napi_value v;
-  napi_create_int32(env, live == NULL ? 0 : trim_pool(live), &v);
+  napi_create_int32(env, live == NULL ? 0 : pipe_pool_trim(&live->pool), &v);
   return v;
 }
 
@@ -384,7 +333,7 @@ static void teardown(void *arg) {
     finish(r, ECANCELED, -1);
   }
   live->head = NULL;
-  trim_pool(live);
+  pipe_pool_trim(&live->pool);
   free(live);
 }
 
