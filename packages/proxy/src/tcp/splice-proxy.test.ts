@@ -10,6 +10,7 @@ import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dialPlain, readUntilClose } from '../../testing/attack-client.js';
 import { createTestCa } from '../../testing/certs.js';
+import { startMeshPair } from '../../testing/mesh-pair.js';
 import { closed, readToEnd, startRelay } from '../../testing/tcp-relay.js';
 import { noControlPlane } from '../discovery/no-control-plane.js';
 import { guard } from '../net/guard.js';
@@ -172,6 +173,52 @@ describe('a spliced connection in the proxy', () => {
     const gone = closed(c);
     await proxy.close(); // destroys the spliced sockets: the relay ends, the client sees it
     await gone;
+  });
+});
+
+describe('which relays splice', () => {
+  /** An echo app that finishes after its client does. */
+  async function echoApp(): Promise<number> {
+    const app = guard(
+      createServer({ allowHalfOpen: true }, (s) => {
+        guard(s).on('data', (d: Buffer) => s.write(d));
+        s.on('end', () => s.end());
+      }),
+    );
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    closers.push(() => new Promise<void>((r) => app.close(() => r())));
+    return (app.address() as AddressInfo).port;
+  }
+
+  async function echoThrough(port: number, data: Buffer): Promise<Buffer> {
+    const c = guard(connect({ port, host: '127.0.0.1', allowHalfOpen: true }));
+    await once(c, 'connect');
+    const back = readToEnd(c);
+    c.end(data);
+    const got = await back;
+    c.destroy();
+    return got;
+  }
+
+  it('inbound pass-through of plaintext (permissive) splices; mTLS between sidecars copies', async () => {
+    const appPort = await echoApp();
+    const p = await startMeshPair(appPort, { b: { opaquePorts: new Set([80]) } });
+    closers.push(() => p.close());
+    const data = randomBytes(1024 * 1024);
+    data[0] = 0; // not TLS, not HTTP
+    const before = relaysStarted();
+    expect((await echoThrough(p.bPorts.inbound, data)).equals(data)).toBe(true);
+    const plain = relaysStarted();
+    const spliced = process.platform === 'linux' ? 1 : 0;
+    expect(plain.splice - before.splice).toBe(spliced);
+    expect(plain.copy - before.copy).toBe(1 - spliced);
+    // App -> A (plain) -> mTLS -> B -> app (plain): each sidecar has one TLS end.
+    p.pushDestination({ protocol: 'PROTOCOL_TCP', appPort: 80 });
+    expect((await echoThrough(p.upstreamPort, data)).equals(data)).toBe(true);
+    const meshed = relaysStarted();
+    expect(meshed.splice - plain.splice).toBe(0);
+    expect(meshed.copy - plain.copy).toBe(2);
   });
 });
 
