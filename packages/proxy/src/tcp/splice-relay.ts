@@ -115,6 +115,15 @@ function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => vo
     b.destroy();
     onDone?.();
   };
+  // The addon reports a throw from its callback as an uncaught exception: none may escape.
+  const onEnd = (errno: number, side: number) => {
+    try {
+      end(errno, side);
+    } catch {
+      a.destroy();
+      b.destroy();
+    }
+  };
   const abort = () => {
     if (running && handle !== undefined)
       addon.spliceClose(handle); // the addon then calls end()
@@ -141,7 +150,7 @@ function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => vo
     // Off-heap storage, so the address the addon keeps stays valid.
     const counts = new Float64Array(new ArrayBuffer(4 * Float64Array.BYTES_PER_ELEMENT));
     try {
-      handle = addon.spliceRelay(fdA, fdB, counts, (errno, side) => end(errno, side), pipeBytes);
+      handle = addon.spliceRelay(fdA, fdB, counts, onEnd, pipeBytes);
     } catch {
       end(); // fds or pipes exhausted: close this connection, keep serving
       return;
