@@ -12,7 +12,7 @@ const addons = ['original-dst'];
 
 if (process.platform !== 'linux') {
   process.stderr.write(
-    `build:native: skipped (SO_ORIGINAL_DST is Linux-only; platform ${process.platform})\n`,
+    `build:native: skipped (SO_ORIGINAL_DST and splice(2) are Linux-only; platform ${process.platform})\n`,
   );
   process.exit(0);
 }

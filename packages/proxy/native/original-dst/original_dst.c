@@ -5,7 +5,9 @@
  *
  * mallocTrim() -> boolean: glibc malloc_trim(0), giving freed C-heap memory (TLS state, socket
  * buffers) in every arena back to the kernel; true when memory was released. Without glibc
- * (musl) it does nothing and returns false. */
+ * (musl) it does nothing and returns false.
+ *
+ * spliceRelay(...) / spliceClose(handle): the opaque TCP relay with splice(2), see splice_relay.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -100,11 +102,14 @@ static napi_value malloc_trim_all(napi_env env, napi_callback_info info) {
   return v;
 }
 
+napi_status splice_relay_init(napi_env env, napi_value exports); /* splice_relay.c */
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   napi_create_function(env, "originalDst", NAPI_AUTO_LENGTH, original_dst, NULL, &fn);
   napi_set_named_property(env, exports, "originalDst", fn);
   napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_all, NULL, &fn);
   napi_set_named_property(env, exports, "mallocTrim", fn);
+  splice_relay_init(env, exports);
   return exports;
 }

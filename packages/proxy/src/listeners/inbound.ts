@@ -12,7 +12,7 @@ import { classify, detectionDone } from '../net/detect.js';
 import { guard } from '../net/guard.js';
 import { decodePreamble, type MeshProtocol, PREAMBLE_LENGTH } from '../net/preamble.js';
 import { readPrefix } from '../net/read-prefix.js';
-import { relay } from '../tcp/relay.js';
+import { relayOpaque } from '../tcp/splice-relay.js';
 import type { CertificateMaterial } from '../tls/certificate-source.js';
 import { peerIdentity } from '../tls/spiffe-peer.js';
 import { MESH_ALPN } from '../tls/tls-contexts.js';
@@ -76,7 +76,7 @@ function serve(
         return;
       }
       if (initial.length > 0) upstream.write(initial);
-      relay(socket, upstream);
+      relayOpaque(socket, upstream);
     },
     () => socket.destroy(),
   );

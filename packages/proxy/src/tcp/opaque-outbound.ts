@@ -5,7 +5,7 @@ import type { UpstreamTarget } from '../layers/types.js';
 import { isHttpProtocol, refuseL7 } from '../listeners/port-kind.js';
 import type { ProxyRuntime } from '../listeners/runtime.js';
 import { type ConnectionPick, connectionTarget } from '../traffic/connection-target.js';
-import { relay } from './relay.js';
+import { relayOpaque } from './splice-relay.js';
 
 /** Where a connection for `name` goes; undefined when nowhere. */
 function targetFor(
@@ -50,7 +50,7 @@ export function opaqueOutbound(
           return;
         }
         if (initial.length > 0) upstream.write(initial);
-        relay(client, upstream);
+        relayOpaque(client, upstream);
       },
       () => {
         pick.done(false);

@@ -2,12 +2,14 @@
  * Transport metrics of a proxy: TCP connections opened and closed with their bytes, TLS
  * handshakes and their failures, and the workload certificate's expiry. Sockets are counted
  * when they open and close; bytes are read from the socket when it closes (and from the
- * open ones when scraped), so nothing runs per packet.
+ * open ones when scraped), so nothing runs per packet. Sockets handed to the splice relay add
+ * the addon's live counts (net/socket-bytes.ts).
  */
 
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Renderable } from '../metrics/registry.js';
+import { bytesRead, bytesWritten } from '../net/socket-bytes.js';
 import type { CertificateMaterial } from '../tls/certificate-source.js';
 import { escapeLabelValue } from './request-metrics.js';
 
@@ -60,8 +62,8 @@ export class ConnectionMetrics implements Renderable {
       let r = s.readBytes;
       let w = s.writeBytes;
       for (const socket of s.open) {
-        r += socket.bytesRead;
-        w += socket.bytesWritten;
+        r += bytesRead(socket);
+        w += bytesWritten(socket);
       }
       opened += `weft_tcp_open_total{${s.labels}} ${s.opened}\n`;
       closed += `weft_tcp_close_total{${s.labels}} ${s.closed}\n`;
@@ -91,8 +93,8 @@ export class ConnectionMetrics implements Renderable {
     socket.once('close', () => {
       s.open.delete(socket);
       s.closed++;
-      s.readBytes += socket.bytesRead;
-      s.writeBytes += socket.bytesWritten;
+      s.readBytes += bytesRead(socket);
+      s.writeBytes += bytesWritten(socket);
     });
   }
 }
