@@ -1,0 +1,17 @@
+const mark = (l, t) => console.log(l.padEnd(28), (performance.now() - t).toFixed(1).padStart(7), 'ms', (process.memoryUsage().rss / 1048576).toFixed(1), 'MB');
+let t = performance.now(); mark('start', t);
+t = performance.now(); await import('@weft/core'); mark('@weft/core', t);
+t = performance.now(); await import('pino'); mark('pino', t);
+t = performance.now(); await import('./dist/run.js'); mark('run.js', t);
+t = performance.now(); await import('@grpc/grpc-js'); mark('grpc-js', t);
+t = performance.now(); const pl = await import('@grpc/proto-loader'); mark('proto-loader', t);
+t = performance.now(); const p = await import('@weft/api/proto'); mark('@weft/api/proto', t);
+t = performance.now(); p.loadIdentityProto(); mark('loadIdentityProto', t);
+t = performance.now(); p.loadDiscoveryProto(); mark('loadDiscoveryProto', t);
+t = performance.now(); await import('node-forge'); mark('node-forge', t);
+t = performance.now(); await import('jose'); mark('jose', t);
+t = performance.now(); const pki = await import('@weft/pki'); mark('@weft/pki (rest)', t);
+t = performance.now(); const k = pki.generateKeyPair(); mark('generateKeyPair', t);
+t = performance.now(); pki.createCsr({ privateKey: k.privateKey }); mark('createCsr (forge)', t);
+t = performance.now(); pki.createCsr({ privateKey: k.privateKey }); mark('createCsr 2nd', t);
+t = performance.now(); await import('./dist/control-plane-link.js'); mark('control-plane-link (rest)', t);
