@@ -154,9 +154,13 @@ async function meshSidecar(
   ready.catch(() => {});
   const { admin } = await eventLine<{ admin: number }>(child, 'listening', () => err);
   (child as ChildProcess & { readyLine?: Promise<ReadyLine> }).readyLine = ready;
-  await during(admin, child, () => err);
-  child.kill('SIGTERM');
-  await closed;
+  try {
+    await during(admin, child, () => err);
+  } finally {
+    // Also when `during` failed: never leave a sidecar behind.
+    child.kill('SIGTERM');
+    await closed;
+  }
   const line = err.split('\n').find((l) => l.startsWith('LOADED '));
   if (line === undefined) throw new Error(`no module list on stderr: ${err}`);
   return JSON.parse(line.slice('LOADED '.length)) as string[];
