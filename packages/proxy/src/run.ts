@@ -13,7 +13,7 @@ import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
-import type { ListeningPorts, Sidecar } from './proxy.js';
+import { type ListeningPorts, Sidecar } from './proxy.js';
 import { StartupRecorder, type StartupTimeline } from './startup-timeline.js';
 import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
@@ -114,9 +114,6 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     setImmediate(() => startup.check());
   });
   if (certificates.current() !== undefined) startup.mark('certificate');
-  // The proxy's own modules load while Certify's first round trip is in flight (they are
-  // imported here, not at the top, so that the CLI reaches Certify ~50 ms sooner).
-  const { Sidecar } = await import('./proxy.js');
   const sidecar = new Sidecar(o, {
     certificates,
     resolver: state ?? noControlPlane,
