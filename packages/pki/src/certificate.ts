@@ -1,8 +1,7 @@
 /** Reads the fields of an X.509 certificate that weft checks, from exact DER byte ranges. */
-import forge from 'node-forge';
 import { children, contents, decodeOid, readRoot, slice, TAG, type Tlv } from './der.js';
 import { MalformedError } from './errors.js';
-import { EXT, KEY_USAGE_BITS, type KeyUsage } from './extensions.js';
+import { EXT, KEY_USAGE_BITS, type KeyUsage } from './extension-ids.js';
 
 /** The parts of a certificate weft uses; DER slices point into `der`. */
 export interface CertificateInfo {
@@ -108,11 +107,26 @@ function algorithmOid(der: Buffer, alg: Tlv): string {
 
 function readTime(der: Buffer, tlv: Tlv): number {
   const text = contents(der, tlv).toString('latin1');
-  if (tlv.tag === TAG.UTC_TIME && /^\d{12}Z$/.test(text)) return forge.asn1.utcTimeToDate(text).getTime();
-  if (tlv.tag === TAG.GENERALIZED_TIME && /^\d{14}Z$/.test(text)) {
-    return forge.asn1.generalizedTimeToDate(text).getTime();
-  }
-  throw new MalformedError('certificate: validity time is not UTCTime/GeneralizedTime in Zulu');
+  // RFC 5280 4.1.2.5: UTCTime years 50-99 are 19xx, 00-49 are 20xx; both forms in Zulu, with seconds.
+  const utc = tlv.tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  const gen =
+    tlv.tag === TAG.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  const m = utc ?? gen;
+  if (m === null)
+    throw new MalformedError('certificate: validity time is not UTCTime/GeneralizedTime in Zulu');
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const fullYear = utc === null ? year : year >= 50 ? 1900 + year : 2000 + year;
+  const date = new Date(0);
+  date.setUTCFullYear(fullYear, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
 }
 
 function readExtensions(der: Buffer, wrapper: Tlv, info: Mutable<CertificateInfo>): void {

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { Node } from '@weft/api';
 import type { Logger, Random } from '@weft/core';
-import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki/workload';
 import type { DiscoveryState } from './discovery/state.js';
 import { DiscoveryStreamClient } from './discovery/stream-client.js';
 import { grpcCertificateClient } from './identity/certificate-client.js';

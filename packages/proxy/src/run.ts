@@ -14,6 +14,7 @@ import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
+import { StartupRecorder, type StartupTimeline } from './startup-timeline.js';
 import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 
@@ -45,6 +46,11 @@ export interface RunSidecarOptions {
 export interface RunningSidecar {
   readonly sidecar: Sidecar;
   readonly ports: ListeningPorts;
+  /**
+   * Resolves the first time the sidecar is ready (listening, certificate held, first config
+   * received), with when each start-up step was reached (ms since the process started).
+   */
+  readonly ready: Promise<StartupTimeline>;
   /** Drains and stops everything; resolves when done. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -73,8 +79,14 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const o = run.options;
   const logger = run.logger ?? silentLogger();
   const random = run.random ?? systemRandom;
+  // Assigned below; the recorder asks it only after the listeners are bound.
+  let sidecarRef: Sidecar | undefined;
+  let listening = false;
+  const startup = new StartupRecorder(() => listening && sidecarRef?.notReadyReason() === undefined);
+  startup.mark('run');
   const state = run.controlPlane === undefined ? undefined : new DiscoveryState();
   const link = run.controlPlane === undefined ? undefined : await import('./control-plane-link.js');
+  if (link !== undefined) startup.mark('link-loaded');
   const closers: (() => void)[] = [];
   let certificates: CertificateSource;
   if (run.identity.type === 'static') certificates = run.identity.certificates;
@@ -96,6 +108,12 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     certificates = certify.certificates;
     closers.push(() => certify.close());
   }
+  // After the TLS layer's own listener has taken the certificate (same event, later listener).
+  const offCertificate = certificates.onChange(() => {
+    startup.mark('certificate');
+    setImmediate(() => startup.check());
+  });
+  if (certificates.current() !== undefined) startup.mark('certificate');
   const sidecar = new Sidecar(o, {
     certificates,
     resolver: state ?? noControlPlane,
@@ -113,6 +131,8 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const tracing = run.tracing;
   if (state !== undefined) {
     state.onMeshConfig = (mesh) => {
+      // The control plane's first push always carries the mesh config.
+      startup.mark('config');
       sidecar.targets.set(targetPolicyFromMessage(mesh.pathNormalization));
       if (mesh.tracing == null || tracing === undefined) return;
       try {
@@ -123,7 +143,11 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       }
     };
   }
+  sidecarRef = sidecar;
   const ports = await sidecar.start();
+  listening = true;
+  startup.mark('listening');
+  void startup.ready.then(offCertificate);
   if (link !== undefined && state !== undefined && run.controlPlane !== undefined) {
     const discovery = link.startDiscovery({
       address: run.controlPlane,
@@ -163,6 +187,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   return {
     sidecar,
     ports,
+    ready: startup.ready,
     async stop(deadlineMs) {
       await sidecar.drain(deadlineMs);
       for (const c of closers) c();

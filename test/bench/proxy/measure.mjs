@@ -1,6 +1,7 @@
 // Measuring started targets: every phase runs over all targets in turn (interleaved), so
 // that noise from other work on this shared machine falls on all of them alike. The
 // target's processes are sampled from /proc (CPU seconds, RSS) while the load runs.
+import { summarizeGcTrace } from './gc-trace.mjs';
 import { fixedRateLatency, maxThroughput, tcpThroughput } from './load.mjs';
 import { coreBusy, coreTimes, sample, withDescendants } from './processes.mjs';
 
@@ -85,8 +86,20 @@ export async function measureHttpRows(rows, plan) {
       warmupSeconds: plan.latencyWarmupSeconds,
     });
   // Fixed rate first, on fresh processes: the RSS at 1k req/s is not inflated by the heap a
-  // garbage-collected proxy grew during the maximum-throughput runs.
-  await interleave(rows, plan.latencyRuns, 'latency', (row) => sampled(roots(row), () => latency(row)));
+  // garbage-collected proxy grew during the maximum-throughput runs. A target with a `gcProc`
+  // (the mesh's client sidecar, started with --trace-gc) has its GC pauses of each run kept.
+  await interleave(rows, plan.latencyRuns, 'latency', async (row) => {
+    const gc = row.target.gcProc?.gc;
+    if (gc === undefined) return sampled(roots(row), () => latency(row));
+    gc.text = '';
+    gc.recording = true;
+    try {
+      const run = await sampled(roots(row), () => latency(row));
+      return { ...run, gc: summarizeGcTrace(gc.text) };
+    } finally {
+      gc.recording = false;
+    }
+  });
   await interleave(rows, 1, 'warm-up', async (row) => ({ value: await wrk(row, plan.warmupSeconds) }));
   await interleave(rows, plan.rounds, 'max', (row) => sampled(roots(row), () => wrk(row, plan.maxSeconds)));
   for (const row of rows) {
@@ -105,6 +118,11 @@ export async function measureHttpRows(rows, plan) {
       rssMb: kept.peakRss,
       rssMbPerProcess: kept.peakEach.length > 0 ? Math.max(...kept.peakEach) : undefined,
       cpuPer1k: kept.cpu / (kept.value.achievedRate / 1000),
+      // Of the reported run (the same one as the p99), without the per-event list.
+      gc: kept.gc === undefined ? undefined : { ...kept.gc, events: undefined },
+      gcMaxPauseRuns: row.runs.latency.map((r) => r.gc?.maxPauseMs).filter((v) => v !== undefined),
+      readyMs: row.target.readiness?.readyMs,
+      readiness: row.target.readiness,
     };
   }
 }

@@ -5,15 +5,40 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { tcpThroughput } from './load.mjs';
 import { freePort, startPinned, stop, waitForPort } from './processes.mjs';
+import { summarizeReadiness } from './report.mjs';
+
+/** The node binary the weft processes run on (`--node PATH`; default: the one running the bench). */
+let nodeBin = process.execPath;
+
+/** Runs every weft process started from now on with `path` (e.g. a Node 24 binary). */
+export function setWeftNode(path) {
+  nodeBin = path;
+}
+
+/** `node --version` of the binary the weft processes run on. */
+export function weftNodeVersion() {
+  return spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/**
+ * NODE_OPTIONS for a sidecar, exactly as the injector and `weft up` set them
+ * (`sidecarNodeOptions` in @weft/core, from the built dist).
+ */
+async function sidecarEnv(root) {
+  const url = pathToFileURL(join(root, 'packages', 'core', 'dist', 'sidecar-runtime.js')).href;
+  const { sidecarNodeOptions } = await import(url);
+  return { NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS ?? '') };
+}
 
 function weftBin(root) {
   return join(root, 'packages', 'cli', 'bin', 'weft.js');
 }
 
 function help(root, args) {
-  const result = spawnSync(process.execPath, [weftBin(root), ...args, '--help'], {
+  const result = spawnSync(nodeBin, [weftBin(root), ...args, '--help'], {
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -84,14 +109,61 @@ export function setWeftProfileDir(dir) {
   profileDir = dir;
 }
 
-function startWeft(root, name, core, args) {
+/**
+ * Starts a weft process pinned to `core`. Sidecars (`proxy`) get the sidecar NODE_OPTIONS;
+ * `traceGc` adds `--trace-gc` and keeps its GC lines while `proc.gc.recording` is true.
+ */
+async function startWeft(root, name, core, args, { traceGc = false } = {}) {
   // warn keeps the run quiet (info logs per event, never per request, but still noise).
   const env = { ...process.env, WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'warn' };
+  if (args[0] === 'proxy') Object.assign(env, await sidecarEnv(root));
   const node =
     profileDir === undefined
       ? []
       : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
-  return startPinned(name, core, process.execPath, [...node, weftBin(root), ...args], { env });
+  if (traceGc) node.push('--trace-gc');
+  const proc = startPinned(name, core, nodeBin, [...node, weftBin(root), ...args], { env });
+  if (traceGc) {
+    proc.gc = { recording: false, text: '' };
+    proc.child.stdout.on('data', (chunk) => {
+      if (proc.gc.recording) proc.gc.text += chunk.toString();
+    });
+  }
+  return proc;
+}
+
+/**
+ * exec -> ready of one sidecar: the ms from spawning it until it printed its
+ * `{"event":"ready"}` line (listening, certificate held, first discovery push), and the
+ * start-up steps it reported. Stops it afterwards.
+ */
+async function timeReady(root, name, core, args, timeoutMs = 30_000) {
+  const started = performance.now();
+  const proc = await startWeft(root, name, core, args);
+  try {
+    return await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`${name}: not ready within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      proc.child.stdout.on('data', (chunk) => {
+        out += chunk.toString();
+        for (const line of out.split('\n')) {
+          if (!line.startsWith('{"event":"ready"')) continue;
+          const readyMs = performance.now() - started;
+          clearTimeout(timer);
+          resolve({ readyMs, timeline: JSON.parse(line).timeline });
+        }
+      });
+      proc.child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (${code}) before it was ready: ${proc.output.trim()}`));
+      });
+    });
+  } finally {
+    await stop(proc);
+  }
 }
 
 /**
@@ -106,14 +178,14 @@ export async function startWeftOutbound(root, { core, originPort, tcpOriginPort,
   args.push('--upstream', `127.0.0.1:${target}=127.0.0.1:${port}`);
   // Like HAProxy `mode tcp`, the TCP row declares its port opaque (no protocol sniffing).
   if (tcp) args.push('--opaque-ports', String(target));
-  const proc = startWeft(root, tcp ? 'weft-outbound-tcp' : 'weft-outbound', core, ['proxy', ...args]);
+  const proc = await startWeft(root, tcp ? 'weft-outbound-tcp' : 'weft-outbound', core, ['proxy', ...args]);
   await listening(proc);
   await waitForPort(proc, port);
   return tcp ? { port, procs: [proc] } : { url: `http://127.0.0.1:${port}/`, procs: [proc] };
 }
 
 function weftSync(root, args) {
-  const result = spawnSync(process.execPath, [weftBin(root), ...args], { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(nodeBin, [weftBin(root), ...args], { encoding: 'utf8', timeout: 30_000 });
   if (result.status !== 0) {
     throw new Error(`weft ${args.slice(0, 2).join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
   }
@@ -176,12 +248,16 @@ spec:
  * mTLS to each other. The sidecars are pinned to the proxy core, the control plane (idle during
  * the measurement) to the load core.
  */
-export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcpOriginPort, tcp = false }) {
+export async function startWeftMesh(
+  root,
+  { core, loadCore, dir, originPort, tcpOriginPort, tcp = false, readyStarts = 0 },
+) {
   const base = mkdtempSync(join(dir, tcp ? 'weft-mesh-tcp-' : 'weft-mesh-'));
   const identity = join(base, 'identity');
   const config = join(base, 'config');
   mkdirSync(config, { recursive: true });
   weftSync(root, ['identity', 'create-ca', '--out', identity]);
+  // Each sidecar registers the service named like its service account: the token must allow it.
   const token = (sa) => {
     const file = join(base, `${sa}.token`);
     const text = weftSync(root, [
@@ -193,6 +269,8 @@ export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcp
       'bench',
       '--service-account',
       sa,
+      '--service',
+      sa,
     ]);
     writeFileSync(file, text.trim(), { mode: 0o600 });
     return file;
@@ -201,7 +279,7 @@ export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcp
   const procs = [];
   const cpArgs = ['control-plane', '--config-dir', config, '--identity-dir', identity];
   cpArgs.push('--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0');
-  const cp = startWeft(root, tcp ? 'weft-control-plane-tcp' : 'weft-control-plane', loadCore, cpArgs);
+  const cp = await startWeft(root, tcp ? 'weft-control-plane-tcp' : 'weft-control-plane', loadCore, cpArgs);
   try {
     const cpPort = (await listening(cp, 30_000)).grpc;
     const common = [
@@ -230,11 +308,12 @@ export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcp
       'strict',
       ...common,
     );
-    const server = startWeft(root, 'weft-sidecar-origin', core, serverArgs);
+    const server = await startWeft(root, 'weft-sidecar-origin', core, serverArgs);
     procs.push(server);
     await listening(server, 30_000);
     const port = await freePort();
-    const clientArgs = [
+    const clientToken = token('client');
+    const clientArgs = (listenPort) => [
       'proxy',
       '--namespace',
       'bench',
@@ -242,21 +321,29 @@ export async function startWeftMesh(root, { core, loadCore, dir, originPort, tcp
       'client',
       '--service-account',
       'client',
-    ];
-    clientArgs.push(
       '--token-file',
-      token('client'),
+      clientToken,
       '--upstream',
-      `origin.bench.svc.cluster.local:80=127.0.0.1:${port}`,
+      `origin.bench.svc.cluster.local:80=127.0.0.1:${listenPort}`,
       ...common,
-    );
-    const client = startWeft(root, 'weft-sidecar-client', core, clientArgs);
+    ];
+    // exec -> ready, with the control plane on loopback: the same client sidecar (upstream on
+    // a kernel-picked port) started and stopped `readyStarts` times before the measured one.
+    let readiness;
+    if (!tcp && readyStarts > 0) {
+      const starts = [];
+      for (let i = 0; i < readyStarts; i++) {
+        starts.push(await timeReady(root, 'weft-sidecar-ready', core, clientArgs(0)));
+      }
+      readiness = summarizeReadiness(starts);
+    }
+    const client = await startWeft(root, 'weft-sidecar-client', core, clientArgs(port), { traceGc: !tcp });
     procs.unshift(client);
     await listening(client, 30_000);
     if (tcp) await untilTcpFlows(port, client, loadCore);
     else await until200(port, client);
     // Only the sidecars are measured; the control plane is stopped with them.
-    const result = { procs, cleanup: () => stop(cp) };
+    const result = { procs, cleanup: () => stop(cp), gcProc: tcp ? undefined : client, readiness };
     return tcp ? { port, ...result } : { url: `http://127.0.0.1:${port}/`, ...result };
   } catch (err) {
     for (const proc of procs) await stop(proc);

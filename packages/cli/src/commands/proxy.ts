@@ -378,6 +378,10 @@ export function registerProxy(program: Command, io: CliIo): void {
         tracing,
       });
       io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
+      // ms since the process started at each start-up step (docs/proxy-transport.md, "Start-up").
+      void running.ready.then((timeline) => {
+        io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready, timeline })}\n`);
+      });
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (why: string) => {

@@ -5,7 +5,7 @@ import { type ChannelCredentials, credentials, type ServiceError } from '@grpc/g
 import type { CertifyResponse__Output, IdentityClient } from '@weft/api';
 // The proto loader only: the @weft/api index also evaluates every zod schema.
 import { loadIdentityProto } from '@weft/api/proto';
-import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
+import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki/workload';
 
 /** What Certify returned, DER throughout. */
 export interface CertifyReply {

@@ -15,7 +15,7 @@ import {
   systemRandom,
   type TimerHandle,
 } from '@weft/core';
-import { type KeyAlgorithm, rotationDelayMs } from '@weft/pki';
+import { type KeyAlgorithm, rotationDelayMs } from '@weft/pki/workload';
 import type { CertificateClient } from './certificate-client.js';
 import { requestSvid, type Svid, writeSvid } from './svid.js';
 

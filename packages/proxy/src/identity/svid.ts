@@ -3,7 +3,6 @@ import type { KeyObject } from 'node:crypto';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  createCsr,
   derToPem,
   generateKeyPair,
   type KeyAlgorithm,
@@ -12,8 +11,9 @@ import {
   spkiOf,
   TrustBundle,
   validateSvid,
-} from '@weft/pki';
+} from '@weft/pki/workload';
 import type { CertificateClient } from './certificate-client.js';
+import { buildCsr } from './csr.js';
 
 /** A held certificate. The private key never leaves the process unless written to `outDir`. */
 export interface Svid {
@@ -51,7 +51,7 @@ export interface RequestSvidOptions {
  */
 export async function requestSvid(options: RequestSvidOptions): Promise<SvidRequestResult> {
   const { privateKey } = generateKeyPair(options.keyAlgorithm);
-  const result = await options.client.certify({ token: options.token, csr: createCsr({ privateKey }) });
+  const result = await options.client.certify({ token: options.token, csr: buildCsr({ privateKey }) });
   if (result.type === 'failed') return { type: 'failed', reason: result.reason, message: result.message };
   const { reply } = result;
   let bundle: TrustBundle;
