@@ -44,7 +44,7 @@ export function chart(
   const opts: uPlot.Options = {
     width: 420,
     height: 180,
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true } },
     axes: [axis, { ...axis, size: 56 }],

@@ -4,7 +4,7 @@ import { layered } from './layout.js';
 import { jaegerSearch, type Store } from './store.js';
 import type { Edge } from './types.js';
 
-const W = 170;
+const W = 200;
 const H = 56;
 
 function nodeLabel(id: string): string {
@@ -14,7 +14,7 @@ function nodeLabel(id: string): string {
 }
 
 const edgeText = (e: Edge) =>
-  `${rps(e.rps)} req/s · ${pct(e.successRate)} · p99 ${ms(e.p99Ms)}${e.forbiddenPerSecond > 0 ? ` · ${rps(e.forbiddenPerSecond)}/s denied` : ''}`;
+  `${rps(e.rps)} rps · ${pct(e.successRate)} · p99 ${ms(e.p99Ms)}${e.forbiddenPerSecond > 0 ? ` · ${rps(e.forbiddenPerSecond)}/s denied` : ''}`;
 
 export function graphPage(store: Store, go: (hash: string) => void): HTMLElement {
   const snap = store.latest;
@@ -24,7 +24,7 @@ export function graphPage(store: Store, go: (hash: string) => void): HTMLElement
   for (const e of active) ids.add(e.from).add(e.to);
   const { placed, width, height } = layered(
     { nodes: [...ids], edges: active },
-    { columnWidth: 300, rowHeight: 110, margin: 20 },
+    { columnWidth: 440, rowHeight: 110, margin: 20 },
   );
   const svg = s('svg', {
     class: 'graph',
@@ -82,7 +82,7 @@ export function graphPage(store: Store, go: (hash: string) => void): HTMLElement
       s(
         'text',
         { x: mid, y: (y1 + y2) / 2 - 8, 'text-anchor': 'middle', class: 'edge-label' },
-        `${e.mtls ? '🔒' : '⚠ plaintext'} ${edgeText(e)}`,
+        `${e.mtls ? 'mTLS' : 'PLAINTEXT'} · ${edgeText(e)}`,
       ),
     );
     svg.append(g);
@@ -150,7 +150,7 @@ export function graphPage(store: Store, go: (hash: string) => void): HTMLElement
     h(
       'p',
       { class: 'muted' },
-      'Edges come from each server proxy’s metrics: the client identity it verified → the server. 🔒 mTLS; ⚠ plaintext. Denied: 403 answers (authorization denials) per second.',
+      'Edges come from each server proxy’s metrics: the client identity it verified → the server. Solid green: mTLS; dashed amber: plaintext; red: denials. Denied: 403 answers (authorization denials) per second.',
     ),
     h('div', { class: 'graph-wrap' }, svg),
     table(

@@ -32,14 +32,22 @@ function seriesOver(
   };
 }
 
-function splitSection(snap: Snapshot, svc: ServiceView | undefined) {
+/** Snapshots the measured split is taken over: 5 × 2 s, so retries that end later than their attempts even out. */
+const SPLIT_WINDOW = 5;
+
+function splitSection(store: Store, svc: ServiceView | undefined) {
+  const recent = store.history.slice(-SPLIT_WINDOW);
+  const requests = (backend: string) =>
+    Math.max(
+      0,
+      recent.reduce((n, x) => n + requestsOf(x.backends.find((b) => b.backend === backend)), 0) /
+        Math.max(1, recent.length),
+    );
   const rows: Array<Array<string | Node>> = [];
   for (const port of svc?.ports ?? []) {
     for (const route of port.routes) {
       const total = route.backends.reduce((n, b) => n + b.weight, 0);
-      const measured = route.backends.map((b) =>
-        requestsOf(snap.backends.find((x) => x.backend === b.backend)),
-      );
+      const measured = route.backends.map((b) => requests(b.backend));
       const sum = measured.reduce((n, v) => n + v, 0);
       route.backends.forEach((b, i) => {
         const share = sum > 0 ? (measured[i] ?? 0) / sum : null;
@@ -152,7 +160,7 @@ export function servicePage(store: Store, ns: string, name: string): HTMLElement
       chart('Latency', 'ms', latChart.times, latChart.series),
     ),
     h('h3', {}, 'Per backend'),
-    splitSection(snap, svc),
+    splitSection(store, svc),
     h(
       'div',
       { class: 'charts' },

@@ -183,7 +183,8 @@ export function aggregate(proxies: readonly ProxyInterval[]): TrafficView {
     for (const [key, n] of d.attempts) {
       const [backend, outcome] = splitKey(key);
       const a = backendOf(backend);
-      if (outcome === 'success') a.ok += n / s;
+      // Outcomes are `2xx`…`5xx`, `grpc-N` (non-OK status) or why no response came (`connect-error`, …).
+      if (/^[1-4]xx$/.test(outcome)) a.ok += n / s;
       else a.failed += n / s;
     }
     for (const [backend, n] of d.retries) backendOf(backend).retries += n / s;

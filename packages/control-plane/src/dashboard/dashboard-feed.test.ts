@@ -30,7 +30,7 @@ function exposition(o: {
     `process_start_time_seconds ${o.start}`,
   ];
   if (o.backend !== undefined) {
-    lines.push(`weft_proxy_upstream_attempts_total{backend="${o.backend}",outcome="success"} ${o.n}`);
+    lines.push(`weft_proxy_upstream_attempts_total{backend="${o.backend}",outcome="2xx"} ${o.n}`);
     lines.push(`weft_proxy_retry_stops_total{backend="${o.backend}",reason="budget-exhausted"} ${o.bad}`);
   }
   return `${lines.join('\n')}\n`;
