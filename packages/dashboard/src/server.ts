@@ -46,7 +46,7 @@ export interface DashboardServerOptions {
 /** True for names that reach this machine only. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h === '::ffff:127.0.0.1';
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 export class DashboardServer {
@@ -81,6 +81,11 @@ export class DashboardServer {
         resolve(this.port);
       });
     });
+  }
+
+  /** Open event streams now. */
+  clientCount(): number {
+    return this.clients.size;
   }
 
   /** The URL to print. */
