@@ -144,7 +144,10 @@ describe('DashboardServer', () => {
     const port = await start(upstream);
     await get(port, '/api/proxy-config?id=a%26b%3Dc');
     expect(calls).toEqual(['/dashboard/v1/proxy-config?id=a%26b%3Dc']);
-    const down = await start2({ description: 'down', get: () => Promise.reject(new Error('connect ECONNREFUSED')) });
+    const down = await start2({
+      description: 'down',
+      get: () => Promise.reject(new Error('connect ECONNREFUSED')),
+    });
     const res = await get(down, '/api/snapshot');
     expect(res.status).toBe(502);
     expect(res.body).toContain('ECONNREFUSED');

@@ -86,6 +86,9 @@ function render(store: Store, root: HTMLElement): void {
     );
     (again as HTMLElement | null)?.focus({ preventScroll: true });
   }
+  // For the bench: when the first page with data rendered, relative to navigation start.
+  if (store.latest !== undefined && performance.getEntriesByName('weft:data-rendered').length === 0)
+    performance.mark('weft:data-rendered');
   document.title = `weft · ${NAV.find(([href]) => hash.startsWith(href))?.[1] ?? 'Service'}`;
 }
 

@@ -44,15 +44,22 @@ function parseLabels(
     const name = text.slice(i, eq).trim();
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw fail(`bad label name "${name}"`);
     if (text[eq + 1] !== '"') throw fail(`label ${name}: value must be quoted`);
-    let value = '';
-    let j = eq + 2;
-    for (; j < text.length && text[j] !== '"'; j++) {
-      if (text[j] === '\\') {
-        j++;
-        value += text[j] === 'n' ? '\n' : (text[j] ?? '');
-      } else value += text[j];
+    let value: string;
+    let j = text.indexOf('"', eq + 2);
+    const slash = text.indexOf('\\', eq + 2);
+    if (j >= 0 && (slash < 0 || slash > j)) {
+      // The common case: no escape before the closing quote.
+      value = text.slice(eq + 2, j);
+    } else {
+      value = '';
+      for (j = eq + 2; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\') {
+          j++;
+          value += text[j] === 'n' ? '\n' : (text[j] ?? '');
+        } else value += text[j];
+      }
     }
-    if (j >= text.length) throw fail(`label ${name}: unterminated value`);
+    if (j < 0 || j >= text.length) throw fail(`label ${name}: unterminated value`);
     labels[name] = value;
     i = j + 1;
   }
@@ -61,26 +68,42 @@ function parseLabels(
 /** Parses an exposition. Throws WeftError INVALID_ARGUMENT naming the line of a malformed sample. */
 export function parsePrometheusText(text: string): Sample[] {
   const samples: Sample[] = [];
-  const lines = text.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const raw = lines[n]?.trim() ?? '';
-    if (raw === '' || raw.startsWith('#')) continue;
+  let n = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    n++;
+    // Lines are read in place (no split, no trim copies): a scrape of a big proxy is ~10^4 lines.
+    let a = start;
+    let b = end;
+    start = end + 1;
+    while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
+    while (
+      b > a &&
+      (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9 || text.charCodeAt(b - 1) === 13)
+    )
+      b--;
+    if (a === b || text.charCodeAt(a) === 35 /* # */) continue;
+    const raw = text.slice(a, b);
     const brace = raw.indexOf('{');
     const space = raw.indexOf(' ');
     let name: string;
     let labels: Record<string, string> = {};
-    let rest: string;
+    let rest: number;
     if (brace >= 0 && (space < 0 || brace < space)) {
       name = raw.slice(0, brace);
-      const parsed = parseLabels(raw, brace, n + 1);
+      const parsed = parseLabels(raw, brace, n);
       labels = parsed.labels;
-      rest = raw.slice(parsed.end).trim();
+      rest = parsed.end;
     } else {
-      if (space < 0) throw new WeftError('INVALID_ARGUMENT', `metrics line ${n + 1}: no value`);
+      if (space < 0) throw new WeftError('INVALID_ARGUMENT', `metrics line ${n}: no value`);
       name = raw.slice(0, space);
-      rest = raw.slice(space + 1).trim();
+      rest = space + 1;
     }
-    const value = parseValue(rest.split(/\s+/)[0] ?? '', n + 1);
+    while (raw.charCodeAt(rest) === 32 || raw.charCodeAt(rest) === 9) rest++;
+    let stop = rest;
+    while (stop < raw.length && raw.charCodeAt(stop) !== 32 && raw.charCodeAt(stop) !== 9) stop++;
+    const value = parseValue(raw.slice(rest, stop), n);
     samples.push({ name, labels, value });
   }
   return samples;
