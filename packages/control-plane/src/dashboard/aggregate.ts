@@ -46,7 +46,7 @@ export interface Edge extends Golden {
   /** Node id of the client, `identity:<spiffe id>` for an identity no proxy has, or `unmeshed`. */
   readonly from: string;
   readonly to: string;
-  /** The client's SPIFFE ID as the server proxy verified it ('' for plaintext). */
+  /** A client SPIFFE ID the server proxies verified on this edge ('' for plaintext). */
   readonly clientIdentity: string;
   readonly mtls: boolean;
   /** Responses 403 per second on this edge (authorization denials answer 403). */
@@ -153,6 +153,7 @@ export function aggregate(proxies: readonly ProxyInterval[]): TrafficView {
     else node.n++;
   }
   const edges = new Map<string, Acc>();
+  const edgeIdentity = new Map<string, string>();
   const routes = new Map<string, Acc>();
   const attempts = new Map<
     string,
@@ -177,7 +178,10 @@ export function aggregate(proxies: readonly ProxyInterval[]): TrafficView {
       const [peer, tls] = splitKey(key);
       if (node !== undefined) addInto(node.acc, t, s);
       const from = peer === '' ? 'unmeshed' : (byIdentity.get(peer) ?? `identity:${peer}`);
-      accumulate(edges, [from, to, peer, tls].join('\n'), t, s);
+      // One edge per pair of nodes and transport: replicas' identities of one service merge.
+      const edgeKey = [from, to, tls].join('\n');
+      if (!edgeIdentity.has(edgeKey)) edgeIdentity.set(edgeKey, peer);
+      accumulate(edges, edgeKey, t, s);
     }
     for (const [key, t] of d.outbound) accumulate(routes, key, t, s);
     for (const [key, n] of d.attempts) {
@@ -216,7 +220,8 @@ export function aggregate(proxies: readonly ProxyInterval[]): TrafficView {
       .sort((a, b) => a.id.localeCompare(b.id)),
     edges: [...edges.entries()]
       .map(([key, acc]) => {
-        const [from = '', to = '', clientIdentity = '', tls = ''] = key.split('\n');
+        const [from = '', to = '', tls = ''] = key.split('\n');
+        const clientIdentity = edgeIdentity.get(key) ?? '';
         return {
           from,
           to,

@@ -79,6 +79,9 @@ export interface DashboardFeedOptions {
   readonly logger?: Logger;
 }
 
+/** Proxies parsed between two yields to the event loop. */
+const YIELD_EVERY = 25;
+
 interface Previous {
   readonly digest: Digest;
   readonly at: number;
@@ -158,7 +161,9 @@ export class DashboardFeed {
     const next = new Map<string, Previous>();
     const certs = new Map<string, number | undefined>();
     const errors = new Map<string, string>();
-    gathered.proxies.forEach((g, i) => {
+    for (const [i, g] of gathered.proxies.entries()) {
+      // Parsing 1,000 expositions takes a while: let gRPC and the admin server run in between.
+      if (i > 0 && i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const ep = endpoints[i];
       const key = keyOf({ ...g, address: ep === undefined ? '' : `${ep.address}:${ep.adminPort}` });
       const identity = identities.get(`${g.namespace}/${g.workload}`);
@@ -176,14 +181,14 @@ export class DashboardFeed {
       if (digest === undefined) {
         errors.set(wk, error ?? 'no metrics');
         intervals.push({ ...base, delta: undefined, seconds: 0, error: error ?? 'no metrics' });
-        return;
+        continue;
       }
       certs.set(wk, digest.certExpiry);
       next.set(key, { digest, at: g.at });
       const prev = this.previous.get(key);
       const delta = prev === undefined ? undefined : difference(digest, prev.digest);
       intervals.push({ ...base, delta, seconds: prev === undefined ? 0 : (g.at - prev.at) / 1000 });
-    });
+    }
     this.previous = next;
     const counters = controlPlaneCounters(parsePrometheusText(own));
     const cp = controlPlaneStats(
