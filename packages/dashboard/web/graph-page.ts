@@ -29,8 +29,8 @@ export function graphPage(store: Store, go: (hash: string) => void): HTMLElement
   const svg = s('svg', {
     class: 'graph',
     viewBox: `0 0 ${width + W} ${height + H}`,
-    width: width + W,
-    height: height + H,
+    // Scales down to the page's width (viewBox), never up past its natural size.
+    style: `max-width: ${width + W}px`,
     role: 'group',
     'aria-label': 'service graph',
   });
