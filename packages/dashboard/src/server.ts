@@ -27,6 +27,8 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** Bytes queued to one event stream before it is closed as too slow. */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Open event streams at most (each is one socket; the poll is shared). */
 export const MAX_CLIENTS = 64;
 
@@ -216,6 +218,12 @@ export class DashboardServer {
 
   private broadcast(message: string, keep = true): void {
     if (keep) this.latest = message;
-    for (const c of this.clients) c.write(message);
+    for (const c of this.clients) {
+      // A tab that does not read is dropped rather than buffered without bound (it reconnects).
+      if (c.writableLength > MAX_BUFFERED_BYTES) {
+        c.destroy();
+        this.clients.delete(c);
+      } else c.write(message);
+    }
   }
 }

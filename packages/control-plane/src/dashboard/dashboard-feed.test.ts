@@ -183,4 +183,38 @@ describe('DashboardFeed', () => {
     for (const e of snap.edges) expect(e.rps).toBeGreaterThanOrEqual(0);
     expect(snap.edges.every((e) => e.rps === 0)).toBe(true);
   });
+
+  it('answers at once with the last snapshot while a slow refresh runs (a hung proxy delays no tab)', async () => {
+    const clock = { now: 1_000 };
+    let release: () => void = () => {};
+    let gathers = 0;
+    const feed = new DashboardFeed({
+      mode: 'local',
+      proxies: () => [],
+      streams: () => [],
+      gather: async () => {
+        gathers++;
+        if (gathers === 2) await new Promise<void>((resolve) => (release = resolve));
+        return { proxies: [] };
+      },
+      ownMetrics: async () => '',
+      mesh: () => ({
+        version: 1,
+        trustDomain: 'cluster.local',
+        tracingEndpoint: '',
+        services: [],
+        rejected: [],
+      }),
+      now: () => clock.now,
+    });
+    const first = await feed.snapshot();
+    clock.now += 5000;
+    // Stale: a refresh starts (and hangs), but the caller gets the last snapshot now.
+    expect(await feed.snapshot()).toBe(first);
+    expect(gathers).toBe(2);
+    expect(await feed.snapshot()).toBe(first);
+    expect(gathers).toBe(2);
+    release();
+    feed.close();
+  });
 });

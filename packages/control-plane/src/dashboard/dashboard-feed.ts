@@ -111,14 +111,20 @@ export class DashboardFeed {
     this.logger = options.logger ?? silentLogger();
   }
 
-  /** The latest snapshot (at most one interval old); the first call waits for the first refresh. */
+  /**
+   * The latest snapshot, at once: a refresh runs every interval while anyone asks, so it is about
+   * one interval old (older only while slow proxies hold a refresh up to their timeout). Only the
+   * very first call waits, for the first refresh.
+   */
   snapshot(): Promise<DashboardSnapshot> {
     this.lastAsked = this.now();
-    if (this.latest !== undefined && this.now() - this.latest.at < this.intervalMs * 1.5) {
-      this.schedule();
-      return Promise.resolve(this.latest);
-    }
-    return this.refresh();
+    if (this.latest === undefined) return this.refresh();
+    if (this.now() - this.latest.at >= this.intervalMs && this.inFlight === undefined) {
+      this.refresh().catch((err: unknown) =>
+        this.logger.warn({ err: describeError(err) }, 'dashboard refresh failed'),
+      );
+    } else this.schedule();
+    return Promise.resolve(this.latest);
   }
 
   /** Refreshes now unless a refresh is running (then shares it). Exposed for tests and the bench. */

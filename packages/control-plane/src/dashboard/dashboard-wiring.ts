@@ -22,7 +22,8 @@ export function dashboardFor(cp: ControlPlane, options: DashboardOptions = {}): 
     mode: options.mode ?? 'local',
     proxies: () => cp.discovery.proxyAdminEndpoints(),
     streams,
-    gather: (proxies) => gatherProxyMetrics(proxies),
+    // More at once than `weft stat`'s gather: 1,000 proxies within one 2 s interval.
+    gather: (proxies) => gatherProxyMetrics(proxies, { concurrency: 64, timeoutMs: 1500 }),
     ownMetrics: () => cp.metrics.registry.metrics(),
     mesh: () => meshView(cp.state, cp.builder),
     ...(options.trust === undefined ? {} : { trust: options.trust }),
