@@ -213,6 +213,28 @@ spec:
     await w.page.screenshot({ path: join(artifacts, 'dashboard-control-plane.png'), fullPage: true });
   }, 60_000);
 
+  it('marks authorization denials on the edge they happen on', async () => {
+    writeFileSync(
+      join(configDir, 'deny.yaml'),
+      `apiVersion: weft.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: {name: no-web, namespace: demo}
+spec:
+  targetRef: {kind: Service, name: api-v2}
+  action: Deny
+  from:
+  - identities: ["spiffe://cluster.local/ns/demo/sa/web"]
+`,
+    );
+    await w.page.goto(`${url}#/graph`, { waitUntil: 'domcontentloaded' });
+    await w.page.waitForSelector('[data-edge="demo/web->demo/api-v2"].denied', { timeout: 30_000 });
+    // The other edges carry no denial.
+    expect(
+      await w.page.$$eval('[data-edge].denied', (els) => els.map((e) => e.getAttribute('data-edge'))),
+    ).toEqual(['demo/web->demo/api-v2']);
+    await w.page.screenshot({ path: join(artifacts, 'dashboard-graph-denied.png'), fullPage: true });
+  }, 60_000);
+
   it('lists every proxy with identity, certificate expiry and ACKed config, and shows a config', async () => {
     await w.page.goto(`${url}#/proxies`, { waitUntil: 'domcontentloaded' });
     await w.page.waitForSelector('table.proxies tbody tr', { timeout: 10_000 });

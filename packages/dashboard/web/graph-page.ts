@@ -24,7 +24,7 @@ export function graphPage(store: Store, go: (hash: string) => void): HTMLElement
   for (const e of active) ids.add(e.from).add(e.to);
   const { placed, width, height } = layered(
     { nodes: [...ids], edges: active },
-    { columnWidth: 440, rowHeight: 110, margin: 20 },
+    { columnWidth: 500, rowHeight: 110, margin: 20 },
   );
   const svg = s('svg', {
     class: 'graph',
