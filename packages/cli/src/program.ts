@@ -6,6 +6,7 @@ import { applyUsageStyle } from './cli-kit/usage.js';
 import { registerCheck } from './commands/check.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerControlPlane } from './commands/control-plane.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDebug } from './commands/debug.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
@@ -58,6 +59,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerProxyConfig(program, io);
   registerDebug(program, io);
   registerStat(program, io);
+  registerDashboard(program, io);
   registerIdentity(program, io);
   registerToken(program, io);
   registerControlPlane(program, io);

@@ -11,6 +11,7 @@ import {
 import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
+import { type DashboardOptions, dashboardFor } from './dashboard/dashboard-wiring.js';
 import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
@@ -57,6 +58,8 @@ export interface ControlPlaneOptions {
   readonly maxSubscriptions?: number;
   /** Spans for pushes (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
+  /** The dashboard API on the admin port (`/dashboard/v1/…`); served unless `false`. */
+  readonly dashboard?: DashboardOptions | false;
 }
 
 /** Where the servers listen once started. */
@@ -118,6 +121,9 @@ export class ControlPlane {
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
         proxyMetrics: coalescedGather(() => gatherProxyMetrics(this.discovery.proxyAdminEndpoints())),
+        ...(this.options.dashboard === false
+          ? {}
+          : { dashboard: dashboardFor(this, this.options.dashboard) }),
         logger: this.logger,
       });
       adminPort = await this.admin.listen().catch((err: unknown) => {

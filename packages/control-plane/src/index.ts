@@ -12,6 +12,9 @@ export {
   type ControlPlaneOptions,
   type GrpcService,
 } from './control-plane.js';
+export type { DashboardSnapshot, ProxyView, StreamInfo } from './dashboard/dashboard-feed.js';
+export { DashboardFeed, type DashboardFeedOptions } from './dashboard/dashboard-feed.js';
+export type { DashboardOptions } from './dashboard/dashboard-wiring.js';
 export {
   DiscoveryService,
   type DiscoveryServiceOptions,

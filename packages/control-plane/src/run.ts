@@ -139,6 +139,13 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       return r.type === 'valid' ? r.identity : undefined;
     },
     statusReporter: { report: (changes) => reporter?.report(changes) },
+    dashboard: {
+      mode: o.source.type === 'folder' ? 'local' : 'kubernetes',
+      trust: () => ({
+        anchorNotAfter: Math.min(...trustAnchors.anchors.map((a) => a.info.notAfter)),
+        issuerNotAfter: ca.issuerNotAfter,
+      }),
+    },
     readyChecks: () => {
       const ok = ca.issuerNotAfter > systemClock.now();
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];

@@ -49,6 +49,14 @@ export {
 } from './http/request-target.js';
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
 export {
+  histogramBuckets,
+  histogramQuantile,
+  labelsMatch,
+  parsePrometheusText,
+  type Sample,
+  sumSamples,
+} from './metrics/prometheus-text.js';
+export {
   type OutlierDetectionOptions,
   OutlierDetector,
   type OutlierEvent,

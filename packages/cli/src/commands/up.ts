@@ -12,6 +12,14 @@ import { joinHint } from '../up/join-hint.js';
 import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
 import { removeLocalState, writeLocalState } from '../up/local-state.js';
 import { type ChildProblemSink, Supervisor } from '../up/supervisor.js';
+import {
+  DASHBOARD_LISTEN,
+  exposureWarning,
+  jaegerArg,
+  laterUpstream,
+  parseDashboardListen,
+  startDashboard,
+} from './dashboard.js';
 
 interface UpFlags extends TracingFlags {
   configDir?: string;
@@ -19,6 +27,9 @@ interface UpFlags extends TracingFlags {
   stateDir: string;
   rate: number;
   output: 'table' | 'json';
+  dashboard: boolean;
+  dashboardListen: string;
+  jaegerUrl?: string;
 }
 
 function rate(value: string): number {
@@ -40,6 +51,13 @@ export function registerUp(program: Command, io: CliIo): void {
     .option('--demo', 'also start the demo application (loadgen -> web -> api v1/v2 -> store)')
     .option('--state-dir <dir>', 'where the CA, tokens and demo manifests live', '.weft')
     .option('--rate <n>', 'demo: requests per second the load generator sends', rate, 20)
+    .option(
+      '--dashboard-listen <host:port>',
+      'where the web dashboard listens (taken: a free port)',
+      DASHBOARD_LISTEN,
+    )
+    .option('--no-dashboard', 'do not serve the web dashboard')
+    .option('--jaeger-url <url>', "the dashboard links to Jaeger's search here (with --otlp)", jaegerArg)
     .addOption(
       // A stream of one object per second, not one resource: JSON lines, no YAML.
       outputOption(
@@ -58,7 +76,27 @@ export function registerUp(program: Command, io: CliIo): void {
       if (flags.otlpProtocol !== undefined) process.env.WEFT_OTLP_PROTOCOL = flags.otlpProtocol;
       const stateDir = resolve(flags.stateDir);
       const identityDir = await ensureIdentity(stateDir);
+      if (!flags.demo && flags.configDir === undefined) {
+        throw new InvalidArgumentError('give --config-dir DIR (a folder of manifests), or --demo');
+      }
       const stopSignal = untilSignal();
+      // The web dashboard starts first (so its URL goes with the live view) and reads the
+      // control plane once it runs.
+      let adminUrl: string | undefined;
+      const listen = parseDashboardListen(flags.dashboardListen);
+      const warning = flags.dashboard ? exposureWarning(listen.host) : undefined;
+      if (warning !== undefined) io.stderr(`weft up: ${warning}\n`);
+      const dashboard = flags.dashboard
+        ? await startDashboard({
+            listen,
+            upstream: laterUpstream(() => adminUrl),
+            mode: 'local',
+            jaegerUrl: flags.jaegerUrl,
+            fallback: true,
+          })
+        : undefined;
+      const dashboardNote = dashboard === undefined ? [] : [`dashboard: ${dashboard.url()}`];
+      if (dashboard !== undefined) io.stderr(`weft up: ${dashboardNote[0]}\n`);
       if (flags.demo) {
         const progress = (text: string) => io.stderr(`weft up: ${text}\n`);
         const demo = await startDemo({
@@ -71,9 +109,15 @@ export function registerUp(program: Command, io: CliIo): void {
           write: io.stdout,
           progress,
           onProblem: printProblem(io),
+          notes: dashboardNote,
           log,
+        }).catch(async (err: unknown) => {
+          await dashboard?.close();
+          throw err;
         });
+        adminUrl = `http://127.0.0.1:${demo.controlPlane.adminPort}`;
         await stopSignal;
+        await dashboard?.close();
         await demo.stop();
         await removeLocalState(stateDir);
         io.stderr('weft up: stopped\n');
@@ -85,7 +129,13 @@ export function registerUp(program: Command, io: CliIo): void {
       const configDir = resolve(flags.configDir);
       const supervisor = new Supervisor(log, printProblem(io));
       io.stderr(`weft up: starting the control plane over ${configDir}\n`);
-      const cp = await startControlPlane(supervisor, { configDir, identityDir }, log);
+      const cp = await startControlPlane(supervisor, { configDir, identityDir }, log).catch(
+        async (err: unknown) => {
+          await dashboard?.close();
+          throw err;
+        },
+      );
+      adminUrl = `http://127.0.0.1:${cp.adminPort}`;
       const statePath = await writeLocalState(stateDir, {
         pid: process.pid,
         startedAt: new Date().toISOString(),
@@ -96,6 +146,7 @@ export function registerUp(program: Command, io: CliIo): void {
       });
       io.stdout(joinHint({ ...cp, identityDir, statePath }));
       await stopSignal;
+      await dashboard?.close();
       await supervisor.stopAll(3000);
       await removeLocalState(stateDir);
     });

@@ -33,6 +33,8 @@ export interface DemoOptions {
   progress: (text: string) => void;
   /** What a child reports that a person must see (rejected resources, crashes). */
   onProblem: ChildProblemSink;
+  /** More lines for the live view (the dashboard's URL). */
+  notes?: readonly string[];
   log: Logger;
 }
 
@@ -184,6 +186,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         options.otlp
           ? `traces: ${options.otlp}`
           : 'traces: off (pass --otlp http://127.0.0.1:4318 for Jaeger)',
+        ...(options.notes ?? []),
       ],
       pids: () => supervisor.pids,
       write: options.write,

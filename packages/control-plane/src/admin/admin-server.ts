@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { describeError, type Logger, silentLogger } from '@weft/core';
 import type { Registry } from 'prom-client';
+import type { DashboardRoutes } from '../dashboard/dashboard-routes.js';
 
 /** One readiness check: a source synced, the CA loaded. */
 export interface ReadyCheck {
@@ -20,6 +21,8 @@ export interface AdminServerOptions {
   readonly debugState: () => unknown;
   /** Every connected proxy's /metrics, for `weft stat` (GET /proxies/metrics). */
   readonly proxyMetrics?: () => Promise<unknown>;
+  /** The dashboard's read-only API (`/dashboard/v1/…`), see dashboard/dashboard-routes.ts. */
+  readonly dashboard?: DashboardRoutes;
   readonly logger?: Logger;
 }
 
@@ -114,6 +117,8 @@ export class AdminServer {
         send(res, 200, 'application/json', `${JSON.stringify(this.options.debugState(), null, 2)}\n`);
         return;
       default:
+        if (this.options.dashboard !== undefined && (await this.options.dashboard(req, res, path ?? '')))
+          return;
         send(res, 404, 'text/plain', 'not found\n');
     }
   }
