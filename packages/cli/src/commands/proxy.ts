@@ -109,6 +109,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   requestTimeout: number;
   idleTimeout: number;
   transparent: boolean;
+  weft2: boolean;
 }
 
 export function registerProxy(program: Command, io: CliIo): void {
@@ -300,6 +301,12 @@ export function registerProxy(program: Command, io: CliIo): void {
         .env('WEFT_IDLE_TIMEOUT')
         .default(DEFAULT_HARDENING.idleTimeoutMs, formatDurationMs(DEFAULT_HARDENING.idleTimeoutMs))
         .argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--no-weft2',
+        'speak only ALPN weft.1 with other proxies (no multiplexed weft.2 connections; WEFT_NO_WEFT2=1)',
+      ),
     );
   envForEveryFlag(addTracingOptions(addH2Options(command))).action(
     async (flags: ProxyFlags, command: Command) => {
@@ -332,6 +339,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         discoveryWaitMs: flags.discoveryWait,
         drainTimeoutMs: flags.drainTimeout,
         defaultMtlsMode: flags.mtlsMode,
+        weft2: flags.weft2,
         hardening: {
           ...DEFAULT_HARDENING,
           maxConnections: flags.maxConnections,
