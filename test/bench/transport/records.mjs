@@ -12,7 +12,7 @@
 // Not a test, not the benchmark of record (`npm run bench:proxy`).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,9 @@ function countingRelay(targetPort) {
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, counts, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, counts, port: server.address().port })),
+  );
 }
 
 function run(command, args) {
@@ -110,9 +112,13 @@ async function wrk(port, connections, seconds) {
 }
 
 function straceStart(pid, file) {
-  return spawn('strace', ['-f', '-c', '-o', file, '-e', 'trace=write,writev,sendmsg,read,recvfrom', '-p', String(pid)], {
-    stdio: 'ignore',
-  });
+  return spawn(
+    'strace',
+    ['-f', '-c', '-o', file, '-e', 'trace=write,writev,sendmsg,read,recvfrom', '-p', String(pid)],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 function straceCalls(file) {
@@ -127,15 +133,34 @@ function straceCalls(file) {
 async function measure(mode, ca, certs, originPort) {
   const env = { WEFT2: mode === 'weft2' ? '1' : '0' };
   const serverId = 'spiffe://cluster.local/ns/bench/sa/origin';
-  const b = await start('sidecar.mjs', [JSON.stringify({ role: 'b', pem: certs.server, ca, originPort })], env);
+  const b = await start(
+    'sidecar.mjs',
+    [JSON.stringify({ role: 'b', pem: certs.server, ca, originPort })],
+    env,
+  );
   const relay = await countingRelay(b.port);
   const a = await start(
     'sidecar.mjs',
-    [JSON.stringify({ role: 'a', pem: certs.client, ca, peerId: serverId, peerPort: process.env.NORELAY === '1' ? b.port : relay.port })],
+    [
+      JSON.stringify({
+        role: 'a',
+        pem: certs.client,
+        ca,
+        peerId: serverId,
+        peerPort: process.env.NORELAY === '1' ? b.port : relay.port,
+      }),
+    ],
     env,
   );
   // The relay runs in this process: every child runs asynchronously (never execFileSync).
-  const check = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${a.port}/`]);
+  const check = await run('curl', [
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    `http://127.0.0.1:${a.port}/`,
+  ]);
   if (check !== '200') throw new Error(`no 200 through the sidecars (${check})`);
   const rows = [];
   for (const c of CONCURRENCY) {

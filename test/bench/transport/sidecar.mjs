@@ -12,9 +12,19 @@ const c = JSON.parse(process.argv[2]);
 const AUTHORITY = 'b.default.svc.cluster.local:80';
 const pem = readFileSync(c.pem, 'utf8');
 const key = pem.slice(pem.indexOf('-----BEGIN EC PRIVATE KEY-----'));
-const material = { key, certChain: pem.slice(0, pem.indexOf('-----BEGIN EC')), trustBundle: readFileSync(c.ca, 'utf8') };
+const material = {
+  key,
+  certChain: pem.slice(0, pem.indexOf('-----BEGIN EC')),
+  trustBundle: readFileSync(c.ca, 'utf8'),
+};
 const state = new DiscoveryState();
-const common = { listenHost: '127.0.0.1', adminHost: '127.0.0.1', inboundPort: 0, outboundPort: 0, adminPort: 0 };
+const common = {
+  listenHost: '127.0.0.1',
+  adminHost: '127.0.0.1',
+  inboundPort: 0,
+  outboundPort: 0,
+  adminPort: 0,
+};
 const weft2 = process.env.WEFT2 !== '0';
 const options =
   c.role === 'b'
@@ -48,7 +58,13 @@ if (c.role === 'a') {
     meshed: { inboundPort: c.peerPort },
     labels: {},
   };
-  const backend = { name: 'b.default:80', service: 'b', namespace: 'default', port: 80, endpoints: [endpoint] };
+  const backend = {
+    name: 'b.default:80',
+    service: 'b',
+    namespace: 'default',
+    port: 80,
+    endpoints: [endpoint],
+  };
   const destination = {
     authority: AUTHORITY,
     service: 'b',

@@ -159,6 +159,17 @@ export class Weft2Stream extends Duplex {
     this.creditConsumed();
   }
 
+  /**
+   * Every consumption goes through read() (flowing mode calls it too), unlike _read, which Node
+   * calls again only after a push: a peer out of credit would never push, so credit is computed here.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: Readable.read's own return type.
+  override read(size?: number): any {
+    const chunk = super.read(size);
+    this.creditConsumed();
+    return chunk;
+  }
+
   /** Grants the peer what our reader consumed, in batches of half a window. */
   private creditConsumed(): void {
     const consumed = this.received - this.readableLength - this.credited;
