@@ -4,6 +4,7 @@
 //
 //   nice -n 10 node test/bench/transport/records.mjs            (after `npx tsc -b`)
 //   MODES=weft1,weft2 CONCURRENCY=1,64 SECONDS=3 STRACE=1 ...   (STRACE=1: `strace -c` on both sidecars)
+//   MODES=weft1-onread ... after `git apply test/bench/transport/onread-experiment.patch && npx tsc -b`
 //
 // Layout: wrk -> sidecar A (upstream listener) -> counting relay -> sidecar B (inbound) -> origin.
 // The relay parses TLS record headers in each direction and counts records and reads; with a
@@ -131,7 +132,8 @@ function straceCalls(file) {
 }
 
 async function measure(mode, ca, certs, originPort) {
-  const env = { WEFT2: mode === 'weft2' ? '1' : '0' };
+  // weft1-onread needs onread-experiment.patch applied (a throwaway: static read buffer for weft.1 TLS).
+  const env = { WEFT2: mode === 'weft2' ? '1' : '0', WEFT_EXP_ONREAD: mode === 'weft1-onread' ? '1' : '0' };
   const serverId = 'spiffe://cluster.local/ns/bench/sa/origin';
   const b = await start(
     'sidecar.mjs',
@@ -193,8 +195,9 @@ async function measure(mode, ca, certs, originPort) {
     if (STRACE) {
       const sa = straceCalls(join(tmp, 'a'));
       const sb = straceCalls(join(tmp, 'b'));
-      row.syscallsA = sa;
-      row.syscallsB = sb;
+      const perReq = (calls) => Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, per(v)]));
+      row.syscallsPerReqA = perReq(sa);
+      row.syscallsPerReqB = perReq(sb);
     }
     rmSync(tmp, { recursive: true, force: true });
     rows.push(row);
