@@ -51,8 +51,9 @@ export class Weft2Client {
         return this.weft1(await this.options.dial(target, ALPNS), target);
       const pending = this.pending.get(key);
       if (pending === undefined) break;
-      // Another request is dialing this peer: its connection will take ours too.
-      await pending.catch(() => undefined);
+      // Another request is dialing this peer: its connection will take ours too (and its
+      // failure is ours: no dial after dial to a peer that is down).
+      await pending;
     }
     const dialing = this.options.dial(target, ALPNS);
     this.pending.set(key, dialing);

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlsPairs, tlsPairs } from '../../testing/weft2-pair.js';
 import type { Preamble } from '../net/preamble.js';
-import { STREAM_WINDOW, Weft2Session } from './weft2-session.js';
+import { MAX_RESETS_PER_SECOND, STREAM_WINDOW, Weft2Session } from './weft2-session.js';
 import type { Weft2Stream } from './weft2-stream.js';
 
 let pairs: TlsPairs;
@@ -182,6 +182,13 @@ describe('weft.2 protocol errors', () => {
     ['data-after-end', [frame(0, 1, OPEN), frame(2, 1), frame(1, 1, Buffer.from('late'))]],
     ['bad-window', [frame(0, 1, OPEN), frame(4, 1, u32(0))]],
     ['too-many-streams', Array.from({ length: 129 }, (_, i) => frame(0, 2 * i + 1, OPEN))],
+    [
+      'rapid-reset',
+      Array.from({ length: MAX_RESETS_PER_SECOND + 1 }, (_, i) => [
+        frame(0, 2 * i + 1, OPEN),
+        frame(3, 2 * i + 1, u32(0)),
+      ]).flat(),
+    ],
   ];
 
   it('closes only the offending connection and counts each violation by reason', async () => {

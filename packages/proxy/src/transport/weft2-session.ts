@@ -28,6 +28,11 @@ import { type StreamOwner, Weft2Stream } from './weft2-stream.js';
 export const MAX_STREAMS = 128;
 /** Every stream's initial window in each direction (a protocol constant). */
 export const STREAM_WINDOW = 64 * 1024;
+/**
+ * Streams a peer may reset within one second before the connection is closed ('rapid-reset'):
+ * each stream it opens costs an HTTP/1 connection here, as CVE-2023-44487 does for HTTP/2.
+ */
+export const MAX_RESETS_PER_SECOND = 200;
 
 /** Why a connection was closed for a protocol violation (beyond the frame decoder's reasons). */
 export type SessionError =
@@ -37,7 +42,8 @@ export type SessionError =
   | 'bad-stream-id'
   | 'data-after-end'
   | 'window-violation'
-  | 'bad-window';
+  | 'bad-window'
+  | 'rapid-reset';
 
 export interface Weft2SessionOptions {
   readonly role: 'client' | 'server';
@@ -67,6 +73,8 @@ export class Weft2Session implements StreamOwner {
   private dead = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private resets = 0;
+  private resetWindowStart = 0;
   private readonly flushNow = () => this.flush();
 
   constructor(
@@ -248,7 +256,8 @@ export class Weft2Session implements StreamOwner {
       if (stream.remoteEnded) this.fail('data-after-end');
       else stream.onEnd();
     } else if (type === FrameType.Reset) {
-      stream.onReset('stream reset by the peer');
+      if (this.resetTooOften()) this.fail('rapid-reset');
+      else stream.onReset('stream reset by the peer');
     } else {
       const increment = payload.readUInt32BE(0);
       if (increment === 0 || increment > MAX_WINDOW) this.fail('bad-window');
@@ -291,6 +300,16 @@ export class Weft2Session implements StreamOwner {
       this.idleTimer = undefined;
     }
     return stream;
+  }
+
+  /** Counts a RESET from the peer; true past MAX_RESETS_PER_SECOND. */
+  private resetTooOften(): boolean {
+    const now = Date.now();
+    if (now - this.resetWindowStart >= 1000) {
+      this.resetWindowStart = now;
+      this.resets = 0;
+    }
+    return ++this.resets > MAX_RESETS_PER_SECOND;
   }
 
   private armIdle(): void {
