@@ -16,6 +16,7 @@ import { Weft2Session } from './weft2-session.js';
 /** Dials a peer sidecar with these ALPN protocols offered; resolves after the identity check. */
 export type MeshDial = (target: UpstreamTarget, alpn: readonly string[]) => Promise<TLSSocket>;
 
+/** What the client registry needs; the connector supplies the mTLS dial and the identity check. */
 export interface Weft2ClientOptions {
   readonly dial: MeshDial;
   readonly tls: TlsContexts;

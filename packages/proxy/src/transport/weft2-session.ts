@@ -45,6 +45,7 @@ export type SessionError =
   | 'bad-window'
   | 'rapid-reset';
 
+/** How a session is used: created by the client registry (weft2-client.ts) or the inbound listener. */
 export interface Weft2SessionOptions {
   readonly role: 'client' | 'server';
   readonly metrics: Weft2Metrics;
@@ -56,6 +57,10 @@ export interface Weft2SessionOptions {
   readonly onClose?: () => void;
 }
 
+/**
+ * One weft.2 connection. The client opens streams with `open`; the server receives them through
+ * `onStream`. `goAway` drains, `destroy` aborts. Owns the TLS socket it was given.
+ */
 export class Weft2Session implements StreamOwner {
   private readonly streams = new Map<number, Weft2Stream>();
   private readonly decoder = new FrameDecoder(MAX_FRAME_PAYLOAD);

@@ -35,6 +35,10 @@ export class StreamResetError extends WeftError {
   }
 }
 
+/**
+ * A stream of a weft.2 connection. Created only by Weft2Session (which guards it); handed to the
+ * HTTP/1 engine as its socket. `destroy()` before both ENDs sends RESET.
+ */
 export class Weft2Stream extends Duplex {
   /** Bytes we may still send (the peer's credit). */
   private sendCredit: number;
