@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { A_ID, type MeshPair, startMeshPair } from '../../testing/mesh-pair.js';
+import { A_ID, type MeshPair, response, startMeshPair } from '../../testing/mesh-pair.js';
 import { guard } from '../net/guard.js';
 import type { Sidecar } from '../proxy.js';
 import { weft2Metrics } from './weft2-metrics.js';
@@ -120,6 +120,39 @@ describe('weft.2 between sidecars', () => {
       expect(Number(meshDials(p))).toBeGreaterThanOrEqual(1);
     });
   }
+
+  it("takes a stream's caller identity from the TLS client certificate", async () => {
+    const { port } = await app();
+    const p = await pair(port, { a: true, b: true });
+    const rule = (identity: string) => ({
+      name: 'default/no-admin',
+      action: 'AUTHORIZATION_ACTION_DENY' as const,
+      from: [{ identities: [identity], namespaces: [], unauthenticated: false }],
+      to: [{ ports: [], methods: [], paths: ['/admin*'] }],
+    });
+    const policy = (identity: string) =>
+      p.bState.apply(
+        response([
+          {
+            name: 'inbound',
+            version: '1',
+            kind: 'inboundPolicy',
+            inboundPolicy: {
+              defaultAction: 'DEFAULT_ACTION_ALLOW_ALL',
+              mtlsMode: 'MTLS_MODE_STRICT',
+              ports: [],
+              rules: [rule(identity)],
+            },
+          },
+        ]),
+      );
+    const a = agent();
+    policy('spiffe://cluster.local/ns/default/sa/someone-else');
+    expect((await post(p.upstreamPort, '/admin/x', '', a)).status).toBe(200);
+    policy(A_ID);
+    expect((await post(p.upstreamPort, '/admin/x', '', a)).status).toBe(403);
+    expect(w2(p.b).sessions.get({ side: 'server' })).toBe(1);
+  });
 
   it('a bad frame closes that connection, is counted, and the sidecar keeps serving', async () => {
     const { port } = await app();

@@ -74,6 +74,25 @@ describe('weft.2 sessions', () => {
     await until(() => client.streamCount === 0 && server.streamCount === 0);
   });
 
+  it('writes every frame queued in one event-loop turn with one TLS write', async () => {
+    const { client, next, sockets } = await sessions();
+    const writes: number[] = [];
+    const write = sockets.client.write.bind(sockets.client);
+    sockets.client.write = ((chunk: Buffer, ...rest: never[]) => {
+      writes.push(chunk.length);
+      return write(chunk, ...rest);
+    }) as typeof sockets.client.write;
+    const streams = Array.from({ length: 50 }, () => client.open(HTTP1)!);
+    for (const [i, stream] of streams.entries()) {
+      stream.write(`head-${i} `);
+      stream.end(`body-${i}`);
+    }
+    const bodies = await Promise.all(streams.map(() => next().then(collect)));
+    expect(bodies.sort()).toEqual(streams.map((_, i) => `head-${i} body-${i}`).sort());
+    // 50 OPENs, 100 DATA frames and 50 ENDs: one write.
+    expect(writes).toHaveLength(1);
+  });
+
   it('half-close: END ends one direction only', async () => {
     const { client, next } = await sessions();
     const stream = client.open(HTTP1)!;
