@@ -305,7 +305,7 @@ export function registerProxy(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--no-weft2',
-        'speak only ALPN weft.1 with other proxies (no multiplexed weft.2 connections; WEFT_NO_WEFT2=1)',
+        'speak only ALPN weft.1 with other proxies (no multiplexed weft.2 connections)',
       ),
     );
   envForEveryFlag(addTracingOptions(addH2Options(command))).action(
