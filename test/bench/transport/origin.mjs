@@ -1,8 +1,8 @@
 // A minimal keep-alive HTTP/1.1 origin for the transport measurement: answers every request head
-// with a fixed 1 KiB response. Prints "ready <port>".
+// with a fixed response of BODY_KB KiB (default 1). Prints "ready <port>".
 import { createServer } from 'node:net';
 
-const BODY = 'weft-bench-'.padEnd(1024, 'x');
+const BODY = 'weft-bench-'.padEnd(1024 * Number(process.env.BODY_KB ?? 1), 'x');
 const RESPONSE = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`, 'latin1');
 const server = createServer({ noDelay: true }, (socket) => {
   let held = '';

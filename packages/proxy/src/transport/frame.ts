@@ -85,22 +85,40 @@ export type FrameError = 'unknown-type' | 'bad-flags' | 'frame-too-large' | 'bad
  * undefined, or the first error (frames before it were delivered; the decoder is then dead).
  */
 export class FrameDecoder {
-  private pending: Buffer | undefined;
+  /** Bytes of an incomplete frame, kept as received and joined once when it completes. */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  /** Where the incomplete frame ends (header + payload), once its header is known; else 0. */
+  private pendingEnd = 0;
   private failed: FrameError | undefined;
 
   constructor(private readonly maxPayload = MAX_FRAME_PAYLOAD) {}
 
   /** Bytes held for an incomplete frame (bounded by HEADER_LENGTH + maxPayload). */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.pendingLength;
   }
 
   feed(chunk: Buffer, onFrame: FrameHandler): FrameError | undefined {
     if (this.failed !== undefined) return this.failed;
     let buf = chunk;
-    if (this.pending !== undefined) {
-      buf = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
+    if (this.pendingLength > 0) {
+      // Complete the held frame with as few copies as possible: one join when it is whole.
+      if (this.pendingEnd === 0) {
+        const joined = Buffer.concat([...this.pending, chunk]);
+        this.clearPending();
+        buf = joined;
+      } else {
+        const need = this.pendingEnd - this.pendingLength;
+        if (chunk.length < need) {
+          this.hold(chunk);
+          return undefined;
+        }
+        const frame = Buffer.concat([...this.pending, chunk.subarray(0, need)], this.pendingEnd);
+        this.clearPending();
+        this.deliver(frame, 0, onFrame);
+        buf = chunk.subarray(need);
+      }
     }
     let at = 0;
     while (buf.length - at >= HEADER_LENGTH) {
@@ -113,12 +131,37 @@ export class FrameDecoder {
         return error;
       }
       const end = at + HEADER_LENGTH + length;
-      if (end > buf.length) break;
+      if (end > buf.length) {
+        this.pendingEnd = HEADER_LENGTH + length;
+        break;
+      }
       onFrame(type as FrameType, stream, buf.subarray(at + HEADER_LENGTH, end));
       at = end;
     }
-    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
+    // The rest is kept as a view when it is the caller's chunk (Node hands each read a fresh buffer).
+    if (at < buf.length) this.hold(buf === chunk ? buf.subarray(at) : Buffer.from(buf.subarray(at)));
     return undefined;
+  }
+
+  private deliver(frame: Buffer, at: number, onFrame: FrameHandler): void {
+    const type = frame[at]!;
+    const length = (frame[at + 6]! << 16) | (frame[at + 7]! << 8) | frame[at + 8]!;
+    onFrame(
+      type as FrameType,
+      frame.readUInt32BE(at + 2),
+      frame.subarray(at + HEADER_LENGTH, at + HEADER_LENGTH + length),
+    );
+  }
+
+  private hold(piece: Buffer): void {
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+  }
+
+  private clearPending(): void {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pendingEnd = 0;
   }
 }
 

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlsPairs, tlsPairs } from '../../testing/weft2-pair.js';
 import type { Preamble } from '../net/preamble.js';
+import { MAX_FRAME_PAYLOAD } from './frame.js';
 import { MAX_RESETS_PER_SECOND, STREAM_WINDOW, Weft2Session } from './weft2-session.js';
 import type { Weft2Stream } from './weft2-stream.js';
 
@@ -196,7 +197,13 @@ describe('weft.2 protocol errors', () => {
     ['bad-open', [frame(0, 1, Buffer.from('GET / HT'))]],
     [
       'window-violation',
-      [frame(0, 1, OPEN), frame(1, 1, Buffer.alloc(STREAM_WINDOW)), frame(1, 1, Buffer.from('!'))],
+      [
+        frame(0, 1, OPEN),
+        ...Array.from({ length: STREAM_WINDOW / MAX_FRAME_PAYLOAD }, () =>
+          frame(1, 1, Buffer.alloc(MAX_FRAME_PAYLOAD)),
+        ),
+        frame(1, 1, Buffer.from('!')),
+      ],
     ],
     ['data-after-end', [frame(0, 1, OPEN), frame(2, 1), frame(1, 1, Buffer.from('late'))]],
     ['bad-window', [frame(0, 1, OPEN), frame(4, 1, u32(0))]],

@@ -27,7 +27,7 @@ import { type StreamOwner, Weft2Stream } from './weft2-stream.js';
 /** Streams open at once on one connection (a protocol constant: the server refuses more). */
 export const MAX_STREAMS = 128;
 /** Every stream's initial window in each direction (a protocol constant). */
-export const STREAM_WINDOW = 64 * 1024;
+export const STREAM_WINDOW = 256 * 1024;
 /**
  * Streams a peer may reset within one second before the connection is closed ('rapid-reset'):
  * each stream it opens costs an HTTP/1 connection here, as CVE-2023-44487 does for HTTP/2.
