@@ -4,6 +4,7 @@
 //
 //   nice -n 10 node test/bench/transport/records.mjs            (after `npx tsc -b`)
 //   MODES=weft1,weft2 CONCURRENCY=1,64 SECONDS=3 STRACE=1 ...   (STRACE=1: `strace -c` on both sidecars)
+//   BODY_KB=1024 ...  (origin response size); PROF_DIR=/tmp/p ... (--cpu-prof of both sidecars)
 //   MODES=weft1-onread ... after `git apply test/bench/transport/onread-experiment.patch && npx tsc -b`
 //
 // Layout: wrk -> sidecar A (upstream listener) -> counting relay -> sidecar B (inbound) -> origin.
@@ -28,7 +29,12 @@ const TICK = 100; // clock ticks per second (/proc/PID/stat)
 const children = [];
 
 function start(script, args, env = {}) {
-  const proc = spawn(process.execPath, [join(here, script), ...args], {
+  // PROF_DIR=/tmp/x: CPU profiles of the sidecars (written when they exit).
+  const prof =
+    process.env.PROF_DIR && script === 'sidecar.mjs'
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`]
+      : [];
+  const proc = spawn(process.execPath, [...prof, join(here, script), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
