@@ -94,6 +94,23 @@ describe('weft.2 sessions', () => {
     expect(writes).toHaveLength(1);
   });
 
+  it('closing streams the peer has finished is not a reset, however many a second', async () => {
+    const { client, next } = await sessions();
+    const before = pairs.errors('rapid-reset');
+    for (let i = 0; i < MAX_RESETS_PER_SECOND + 50; i++) {
+      const stream = client.open(HTTP1)!;
+      stream.write('GET');
+      const peer = await next();
+      const reply = collect(stream);
+      peer.end('bye'); // as after `Connection: close`
+      expect(await reply).toBe('bye');
+      stream.destroy();
+    }
+    await until(() => client.streamCount === 0);
+    expect(client.available).toBe(true);
+    expect(pairs.errors('rapid-reset')).toBe(before);
+  });
+
   it('half-close: END ends one direction only', async () => {
     const { client, next } = await sessions();
     const stream = client.open(HTTP1)!;

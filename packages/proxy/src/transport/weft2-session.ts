@@ -261,7 +261,8 @@ export class Weft2Session implements StreamOwner {
       if (stream.remoteEnded) this.fail('data-after-end');
       else stream.onEnd();
     } else if (type === FrameType.Reset) {
-      if (this.resetTooOften()) this.fail('rapid-reset');
+      // Only a reset of a stream we are still answering costs work (closing after our END does not).
+      if (!stream.localEnded && this.resetTooOften()) this.fail('rapid-reset');
       else stream.onReset('stream reset by the peer');
     } else {
       const increment = payload.readUInt32BE(0);

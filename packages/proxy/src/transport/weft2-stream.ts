@@ -226,7 +226,11 @@ export class Weft2Stream extends Duplex {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    if (!this.localEnded || !this.remoteEnded) {
+    if (!this.localEnded && this.remoteEnded && err === null) {
+      // The peer had finished: closing our side is an END, not a reset (e.g. after `Connection: close`).
+      this.localEnded = true;
+      this.owner.sendEnd(this.id);
+    } else if (!this.localEnded || !this.remoteEnded) {
       this.localEnded = true;
       this.remoteEnded = true;
       this.owner.sendReset(this.id, 0);
