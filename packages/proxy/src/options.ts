@@ -83,7 +83,7 @@ export interface ProxyOptions {
   readonly connectTimeoutMs: number;
   /**
    * Speak ALPN weft.2 (HTTP/1 multiplexed on one mTLS connection per peer) with proxies that
-   * offer it; false: weft.1 only, in both directions (`--no-weft2`, WEFT_WEFT2=false).
+   * offer it; false: weft.1 only, in both directions (`--no-weft2`, WEFT_NO_WEFT2=1).
    */
   readonly weft2: boolean;
   /** How long SIGTERM waits for in-flight work before exiting. */

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { WeftError } from '@weft/core';
 import type { UpstreamTarget } from '../layers/types.js';
 import { encodePreamble } from '../net/preamble.js';
 import type { TlsContexts } from '../tls/tls-contexts.js';
@@ -81,7 +82,9 @@ export class Weft2Client {
     const list = this.sessions.get(key);
     if (list === undefined) this.sessions.set(key, [entry]);
     else list.push(entry);
-    return this.openOn(key, target) ?? Promise.reject(new Error('weft.2 connection closed at once'));
+    const stream = this.openOn(key, target);
+    if (stream === undefined) throw new WeftError('UNAVAILABLE', 'the weft.2 connection closed at once');
+    return stream;
   }
 
   /** Open weft.2 connections (all peers). */
