@@ -217,3 +217,31 @@ for (const [name, text] of Object.entries(targets)) {
   const selector = name === 'asterisk' ? 0x11 : name === 'connect' ? 0x21 : 0x01;
   write('request-target', name, Buffer.concat([Buffer.of(selector), Buffer.from(text, 'latin1')]));
 }
+
+// weft2-frame: byte 0 = where to split; then frames as a client sidecar sends them.
+{
+  const frame = (type, stream, payload = Buffer.alloc(0)) => {
+    const h = Buffer.alloc(9);
+    h[0] = type;
+    h.writeUInt32BE(stream, 2);
+    h.writeUIntBE(payload.length, 6, 3);
+    return Buffer.concat([h, payload]);
+  };
+  const u32 = (n) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const open = Buffer.from('WFT\x01\x01\x00\x00\x50', 'latin1');
+  const request = Buffer.from('GET / HTTP/1.1\r\nHost: b\r\n\r\n', 'latin1');
+  const seeds = {
+    'open-data-end': [frame(0, 1, open), frame(1, 1, request), frame(2, 1)],
+    'window-reset': [frame(4, 1, u32(32768)), frame(3, 3, u32(0))],
+    goaway: [frame(5, 0, Buffer.concat([u32(7), u32(3)]))],
+    'partial-data': [frame(0, 1, open), frame(1, 1, request).subarray(0, 20)],
+    'bad-type': [frame(0, 1, open), frame(9, 1)],
+  };
+  for (const [name, frames] of Object.entries(seeds)) {
+    write('weft2-frame', name, Buffer.concat([Buffer.of(13), ...frames]));
+  }
+}

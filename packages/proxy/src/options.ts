@@ -86,6 +86,11 @@ export interface ProxyOptions {
    */
   readonly discoveryIdleMs?: number;
   readonly connectTimeoutMs: number;
+  /**
+   * Speak ALPN weft.2 (HTTP/1 multiplexed on one mTLS connection per peer) with proxies that
+   * offer it; false: weft.1 only, in both directions (`--no-weft2`, WEFT_NO_WEFT2=1).
+   */
+  readonly weft2: boolean;
   /** How long SIGTERM waits for in-flight work before exiting. */
   readonly drainTimeoutMs: number;
   /** mTLS mode until the control plane pushes the inbound policy. */
@@ -144,6 +149,7 @@ export function defaultProxyOptions(
     opaquePorts: new Set(DEFAULT_OPAQUE_PORTS),
     discoveryWaitMs: 3000,
     connectTimeoutMs: 3000,
+    weft2: true,
     drainTimeoutMs: 10_000,
     defaultMtlsMode: 'permissive',
     hardening: DEFAULT_HARDENING,

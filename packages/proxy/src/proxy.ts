@@ -90,6 +90,10 @@ export class Sidecar {
   private readonly logger: Logger;
   private readonly reclaimer: MemoryReclaimer;
   private draining: Promise<void> | undefined;
+  /** The inbound mTLS server (weft.2 connections are told to go away on drain). */
+  private inboundTls: InboundTls | undefined;
+  /** The connector, unless the deps brought their own (its weft.2 connections close on drain). */
+  private readonly meshConnector: MeshConnector | undefined;
   /** Called when /shutdown is requested (the CLI exits after drain). */
   onShutdownRequest: () => void = () => {};
 
@@ -113,9 +117,17 @@ export class Sidecar {
     });
     this.tls = new TlsContexts(deps.certificates);
     this.metrics.registry.register(new IdentityMetrics(this.tls));
-    const connector =
-      deps.connector ??
-      new MeshConnector({ tls: this.tls, metrics: this.metrics, connectTimeoutMs: options.connectTimeoutMs });
+    const mesh =
+      deps.connector === undefined
+        ? new MeshConnector({
+            tls: this.tls,
+            metrics: this.metrics,
+            connectTimeoutMs: options.connectTimeoutMs,
+            weft2: options.weft2,
+          })
+        : undefined;
+    this.meshConnector = mesh;
+    const connector: Connector = deps.connector ?? (mesh as MeshConnector);
     const limits = { maxHeadBytes: options.hardening.maxHeadBytes, maxHeaders: options.hardening.maxHeaders };
     const poolOptions = {
       connector,
@@ -228,6 +240,7 @@ export class Sidecar {
     const o = this.options;
     const rt = this.runtime;
     const mtls = new InboundTls(rt);
+    this.inboundTls = mtls;
     const inbound = await this.listen('inbound', o.listenHost, o.inboundPort, (s) =>
       handleInbound(rt, mtls, s),
     );
@@ -303,6 +316,8 @@ export class Sidecar {
     // Idle keep-alive connections close now; busy ones close after their response.
     for (const conn of this.runtime.outbound.http1.live) conn.drain();
     for (const conn of this.runtime.inbound.http1.live) conn.drain();
+    this.inboundTls?.drain();
+    this.meshConnector?.close();
     const start = Date.now();
     while (this.runtime.sockets.size > 0 && Date.now() - start < deadlineMs) {
       await new Promise((r) => setTimeout(r, 25));

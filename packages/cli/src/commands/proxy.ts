@@ -110,6 +110,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   requestTimeout: number;
   idleTimeout: number;
   transparent: boolean;
+  weft2: boolean;
 }
 
 export function registerProxy(program: Command, io: CliIo): void {
@@ -310,6 +311,12 @@ export function registerProxy(program: Command, io: CliIo): void {
         .env('WEFT_IDLE_TIMEOUT')
         .default(DEFAULT_HARDENING.idleTimeoutMs, formatDurationMs(DEFAULT_HARDENING.idleTimeoutMs))
         .argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--no-weft2',
+        'speak only ALPN weft.1 with other proxies (no multiplexed weft.2 connections)',
+      ),
     );
   envForEveryFlag(addTracingOptions(addH2Options(command))).action(
     async (flags: ProxyFlags, command: Command) => {
@@ -343,6 +350,7 @@ export function registerProxy(program: Command, io: CliIo): void {
         discoveryIdleMs: flags.discoveryIdle,
         drainTimeoutMs: flags.drainTimeout,
         defaultMtlsMode: flags.mtlsMode,
+        weft2: flags.weft2,
         hardening: {
           ...DEFAULT_HARDENING,
           maxConnections: flags.maxConnections,

@@ -15,7 +15,10 @@ import { readPrefix } from '../net/read-prefix.js';
 import { relayOpaque } from '../tcp/splice-relay.js';
 import type { CertificateMaterial } from '../tls/certificate-source.js';
 import { peerIdentity } from '../tls/spiffe-peer.js';
-import { MESH_ALPN } from '../tls/tls-contexts.js';
+import { MESH_ALPN, WEFT2_ALPN } from '../tls/tls-contexts.js';
+import { weft2Metrics } from '../transport/weft2-metrics.js';
+import { Weft2Session } from '../transport/weft2-session.js';
+import type { Weft2Stream } from '../transport/weft2-stream.js';
 import { inboundPortKind, type PortKind, preambleMismatch, refuseL7 } from './port-kind.js';
 import type { ProxyRuntime } from './runtime.js';
 
@@ -88,6 +91,8 @@ function serve(
  */
 export class InboundTls {
   private server: TlsServer | undefined;
+  /** Open weft.2 connections (for drain). */
+  private readonly sessions = new Set<Weft2Session>();
 
   constructor(private readonly rt: ProxyRuntime) {
     rt.tls.onRotate((m) => this.server?.setSecureContext(this.secureOptions(m)));
@@ -106,7 +111,8 @@ export class InboundTls {
       ...this.secureOptions(m),
       requestCert: true,
       rejectUnauthorized: true,
-      ALPNProtocols: [MESH_ALPN],
+      // Our preference first: a client that offers weft.2 gets it; a weft.1-only client gets weft.1.
+      ALPNProtocols: rt.options.weft2 ? [WEFT2_ALPN, MESH_ALPN] : [MESH_ALPN],
       allowHalfOpen: true,
       handshakeTimeout: rt.options.connectTimeoutMs,
     });
@@ -119,8 +125,13 @@ export class InboundTls {
       guard(tlsSocket, () => tlsSocket.destroy());
       rt.metrics.transport.tlsHandshake('server', 'ok');
       const identity = peerIdentity(tlsSocket);
-      if (identity === undefined || tlsSocket.alpnProtocol !== MESH_ALPN) {
+      const weft2 = tlsSocket.alpnProtocol === WEFT2_ALPN && rt.options.weft2;
+      if (identity === undefined || (tlsSocket.alpnProtocol !== MESH_ALPN && !weft2)) {
         refuse(rt, tlsSocket, identity === undefined ? 'no-identity' : 'alpn');
+        return;
+      }
+      if (weft2) {
+        this.serveWeft2(tlsSocket, identity);
         return;
       }
       readPrefix(tlsSocket, (d) => d.length >= PREAMBLE_LENGTH, rt.options.detectTimeoutMs).then(
@@ -155,6 +166,45 @@ export class InboundTls {
     });
     this.server = server;
     return server;
+  }
+
+  /**
+   * A weft.2 connection: each stream is served as a weft.1 connection would be after its
+   * preamble. The peer identity is the TLS session's; streams carry HTTP/1 only.
+   */
+  private serveWeft2(tlsSocket: TLSSocket, identity: string): void {
+    const rt = this.rt;
+    const session: Weft2Session = new Weft2Session(tlsSocket, {
+      role: 'server',
+      metrics: weft2Metrics(rt.metrics.registry),
+      idleMs: rt.options.hardening.idleTimeoutMs,
+      onStream: (stream: Weft2Stream, preamble) => {
+        // A stream is used exactly like the TLS socket of a weft.1 connection (see Weft2Stream).
+        const socket = guard(stream) as unknown as Socket;
+        if (preamble.protocol !== 'http1') {
+          refuse(rt, socket, 'weft2-not-http1');
+          return;
+        }
+        const mismatch = preambleMismatch(
+          rt.policies.inboundPolicy(),
+          rt.options.opaquePorts,
+          preamble.port,
+          'http1',
+        );
+        if (mismatch !== undefined) {
+          refuseL7(rt, socket, 'inbound', mismatch, Buffer.alloc(0));
+          return;
+        }
+        serve(rt, socket, 'http1', preamble.port, identity, Buffer.alloc(0));
+      },
+      onClose: () => this.sessions.delete(session),
+    });
+    this.sessions.add(session);
+  }
+
+  /** Draining: every weft.2 connection sends GOAWAY and closes once its streams have finished. */
+  drain(): void {
+    for (const session of this.sessions) session.goAway();
   }
 
   /** Hands `socket` (first bytes in `initial`) to the TLS server. */

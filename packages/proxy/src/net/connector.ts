@@ -11,6 +11,8 @@ import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
+import { Weft2Client } from '../transport/weft2-client.js';
+import { weft2Metrics } from '../transport/weft2-metrics.js';
 import { guard } from './guard.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
 
@@ -52,14 +54,42 @@ export interface ConnectorOptions {
   readonly tls: TlsContexts;
   readonly metrics: ProxyMetrics;
   readonly connectTimeoutMs: number;
+  /**
+   * Offer ALPN weft.2 to other proxies and carry HTTP/1 on multiplexed weft.2 streams (default
+   * true). False: every connection is weft.1, as before weft.2 existed.
+   */
+  readonly weft2?: boolean;
+  /** A weft.2 connection without streams closes after this long (default 60 s). */
+  readonly weft2IdleMs?: number;
 }
 
 /** The production connector. */
 export class MeshConnector implements Connector {
-  constructor(private readonly options: ConnectorOptions) {}
+  private readonly weft2: Weft2Client | undefined;
+
+  constructor(private readonly options: ConnectorOptions) {
+    this.weft2 =
+      options.weft2 === false
+        ? undefined
+        : new Weft2Client({
+            dial: (target, alpn) => this.handshake(target, alpn),
+            tls: options.tls,
+            metrics: weft2Metrics(options.metrics.registry),
+            idleMs: options.weft2IdleMs ?? 60_000,
+            weft1MemoryMs: 60_000,
+          });
+  }
 
   connect(target: UpstreamTarget, protocol: MeshProtocol, reader?: SocketReader): Promise<Socket> {
-    return target.meshedPort > 0 ? this.connectMeshed(target, protocol) : this.connectPlain(target, reader);
+    if (target.meshedPort === 0) return this.connectPlain(target, reader);
+    // HTTP/1 rides weft.2 streams; HTTP/2 and opaque TCP keep their own weft.1 connections.
+    if (protocol === 'http1' && this.weft2 !== undefined) return this.weft2.connect(target);
+    return this.connectMeshed(target, protocol);
+  }
+
+  /** Closes weft.2 connections as their streams finish (proxy shutdown). */
+  close(): void {
+    this.weft2?.close();
   }
 
   private connectPlain(target: UpstreamTarget, reader?: SocketReader): Promise<Socket> {
@@ -108,7 +138,17 @@ export class MeshConnector implements Connector {
     });
   }
 
-  private connectMeshed(target: UpstreamTarget, protocol: MeshProtocol): Promise<Socket> {
+  private async connectMeshed(target: UpstreamTarget, protocol: MeshProtocol): Promise<Socket> {
+    const socket = await this.handshake(target, [MESH_ALPN]);
+    // Resolve once the preamble is flushed: HTTP/2 takes over the native handle and must
+    // not find a JS write still in progress on it.
+    return new Promise((resolve) => {
+      socket.write(encodePreamble({ protocol, port: target.port }), () => resolve(socket));
+    });
+  }
+
+  /** An mTLS connection to another proxy offering `alpn`, resolved once the peer's identity checked out. */
+  private handshake(target: UpstreamTarget, alpn: readonly string[]): Promise<TLSSocket> {
     const context = this.options.tls.client();
     if (context === undefined) {
       this.count('no-certificate');
@@ -121,7 +161,7 @@ export class MeshConnector implements Connector {
         host: target.address,
         port: target.meshedPort,
         secureContext: context,
-        ALPNProtocols: [MESH_ALPN],
+        ALPNProtocols: [...alpn],
         rejectUnauthorized: true,
         allowHalfOpen: true,
         highWaterMark: SOCKET_HWM,
@@ -174,9 +214,7 @@ export class MeshConnector implements Connector {
         this.options.metrics.transport.tlsHandshake('client', 'ok');
         this.options.metrics.transport.dialed(true, socket);
         socket.setNoDelay(true);
-        // Resolve once the preamble is flushed: HTTP/2 takes over the native handle and must
-        // not find a JS write still in progress on it.
-        socket.write(encodePreamble({ protocol, port: target.port }), () => resolve(socket));
+        resolve(socket);
       });
     });
   }

@@ -6,6 +6,12 @@ import type { CertificateMaterial, CertificateSource } from './certificate-sourc
 export const MESH_ALPN = 'weft.1';
 
 /**
+ * ALPN protocol for multiplexed proxy-to-proxy connections: weft.2 frames follow the handshake
+ * (see transport/frame.ts). Clients offer it before weft.1; a server that does not know it picks weft.1.
+ */
+export const WEFT2_ALPN = 'weft.2';
+
+/**
  * Holds the current server and client SecureContexts built from a CertificateSource and
  * rebuilds them when the certificate rotates; connections already open keep their context.
  */
