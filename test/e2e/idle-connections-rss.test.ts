@@ -35,10 +35,15 @@ function rssOf(pid: number): number {
   return Number(m![1]) * 1024;
 }
 
+/**
+ * One scrape on a fresh connection: Node 20's global agent keeps sockets alive, and a reused
+ * socket that the admin server closes after its keep-alive timeout (a storm round can outlast
+ * it) fails the next scrape with "socket hang up".
+ */
 function gauge(port: number, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
         let text = '';
         res.on('data', (d: Buffer) => {
           text += d.toString();
