@@ -108,10 +108,15 @@ interface ReadyLine {
   timeline: Record<string, number>;
 }
 
-/** Starts a mesh sidecar with `token`, runs `during` once it listens, stops it, returns its packages. */
+/**
+ * Starts a mesh sidecar with `token`, runs `during` once it listens, stops it, returns its
+ * packages (those loaded through require; a bundle holds the rest). `entry` picks the compiled
+ * modules (0) or the esbuild bundle of `weft proxy` (1, built by `npm run build`).
+ */
 async function meshSidecar(
   token: string,
   during: (admin: number, child: ChildProcess, stderr: () => string) => Promise<void>,
+  entry: '0' | '1' = '0',
 ): Promise<string[]> {
   let err = '';
   const child = spawn(
@@ -144,7 +149,10 @@ async function meshSidecar(
       '--upstream',
       'origin.test.svc.cluster.local:80=127.0.0.1:0',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WEFT_LOG_LEVEL: 'warn', WEFT_PROXY_BUNDLE: entry },
+    },
   );
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
@@ -181,28 +189,44 @@ const NOT_IN_A_MESH_SIDECAR = [
 ];
 
 describe('weft proxy with a control plane', () => {
-  it('gets ready (certificate, then first push) and loads gRPC and protobuf, but no forge, jose or SDK', async () => {
-    const loaded = await meshSidecar('good.token', async (admin, child) => {
-      const ready = await (child as ChildProcess & { readyLine: Promise<ReadyLine> }).readyLine;
-      const t = ready.timeline;
-      // Every step, and ready only once listening, the certificate and the config are all in.
-      // (Certify runs while the listeners bind: those two may come in either order.)
-      expect(Object.keys(t).sort()).toEqual(
-        ['certificate', 'config', 'link-loaded', 'listening', 'ready', 'run'].sort(),
+  it.each([
+    ['the compiled modules', '0'],
+    ['the bundle', '1'],
+  ] as const)(
+    'gets ready from %s (certificate, then first push), with no forge, jose or SDK loaded',
+    async (_, entry) => {
+      const loaded = await meshSidecar(
+        'good.token',
+        async (admin, child) => {
+          const ready = await (child as ChildProcess & { readyLine: Promise<ReadyLine> }).readyLine;
+          const t = ready.timeline;
+          // Every step, and ready only once listening, the certificate and the config are all in.
+          // (Certify runs while the listeners bind: those two may come in either order.)
+          expect(Object.keys(t).sort()).toEqual(
+            ['certificate', 'config', 'link-loaded', 'listening', 'ready', 'run'].sort(),
+          );
+          expect(t.run).toBeLessThanOrEqual(t['link-loaded']!);
+          expect(t['link-loaded']).toBeLessThanOrEqual(t.certificate!);
+          // Discovery authenticates with the certificate and announces the bound ports.
+          expect(t.certificate).toBeLessThanOrEqual(t.config!);
+          expect(t.listening).toBeLessThanOrEqual(t.config!);
+          expect(t.ready).toBeGreaterThanOrEqual(t.config!);
+          expect(ready.ms).toBe(t.ready);
+          expect((await fetch(`http://127.0.0.1:${admin}/ready`)).status).toBe(200);
+        },
+        entry,
       );
-      expect(t.run).toBeLessThanOrEqual(t['link-loaded']!);
-      expect(t['link-loaded']).toBeLessThanOrEqual(t.certificate!);
-      // Discovery authenticates with the certificate and announces the bound ports.
-      expect(t.certificate).toBeLessThanOrEqual(t.config!);
-      expect(t.listening).toBeLessThanOrEqual(t.config!);
-      expect(t.ready).toBeGreaterThanOrEqual(t.config!);
-      expect(ready.ms).toBe(t.ready);
-      expect((await fetch(`http://127.0.0.1:${admin}/ready`)).status).toBe(200);
-    });
-    expect(loaded).toContain('@grpc/grpc-js');
-    expect(loaded).toContain('protobufjs');
-    expect(loaded.filter((name) => NOT_IN_A_MESH_SIDECAR.includes(name))).toEqual([]);
-  }, 60_000);
+      // In the bundle, gRPC and protobuf are inside it (proxy-bundle.test.ts checks what it holds).
+      if (entry === '0') {
+        expect(loaded).toContain('@grpc/grpc-js');
+        expect(loaded).toContain('protobufjs');
+      } else {
+        expect(loaded).not.toContain('@grpc/grpc-js');
+      }
+      expect(loaded.filter((name) => NOT_IN_A_MESH_SIDECAR.includes(name))).toEqual([]);
+    },
+    60_000,
+  );
 
   it('is not ready, and prints no ready line, while Certify refuses its token', async () => {
     await meshSidecar('bad.token', async (admin, child) => {
