@@ -3,7 +3,8 @@
  * JavaScript and no thread is started. Linux only.
  *
  * spliceRelay(fdA, fdB, counts, onEnd, pipeSize) -> handle
- *   Duplicates both fds (Node keeps its own, with its own libuv watchers stopped by the caller),
+ *   Duplicates both fds (the caller then closes Node's own: the duplicates are the last fds of
+ *   both connections, so a relay costs two fds, as a JS relay does),
  *   relays a->b and b->a, and half-closes: when one side reads EOF, the other side gets
  *   shutdown(SHUT_WR) once that direction's pipe has drained. `counts` (a Float64Array of 4)
  *   is updated after every splice: [read from a, written to b, read from b, written to a].
@@ -111,6 +112,14 @@ static void on_closed(uv_handle_t *h) {
 static void finish(relay_t *r, int err, int side) {
   if (!r->running) return;
   r->running = false;
+  if (err != 0 && err != ECANCELED) {
+    /* A failed relay must not look like a complete stream to either peer (a FIN says "all
+     * sent"). The duplicates are the connections' last fds (Node closes its own at the
+     * hand-off), so closing them with SO_LINGER 0 sends a reset instead. */
+    struct linger reset = {1, 0};
+    for (int i = 0; i < 2; i++)
+      if (r->fd[i] >= 0) (void)setsockopt(r->fd[i], SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }
   r->err = err;
   r->err_side = side;
   r->closing = 2;

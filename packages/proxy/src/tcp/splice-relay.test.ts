@@ -1,6 +1,7 @@
 /** The opaque relay over real loopback sockets, with splice (the addon) and with the JS copy (fallback). */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closed, type RelayHarness, readToEnd, startRelay } from '../../testing/tcp-relay.js';
@@ -123,11 +124,39 @@ describe.each(['splice', 'copy'] as const)('opaque relay (%s)', (mode) => {
     expect(s.destroyed).toBe(true);
   });
 
+  it('costs two fds per relayed connection, one per socket, as many as a copy', async () => {
+    if (process.platform !== 'linux') return;
+    const h = await relayTo((s) => {
+      s.on('data', (d: Buffer) => s.write(d));
+      s.on('end', () => s.end());
+    });
+    const echo = async () => {
+      const c = await h.dial();
+      c.write('x');
+      await once(c, 'data'); // the relay runs (spliced: handed off to the addon)
+      return c;
+    };
+    const clients = [await echo()]; // warm up: lazily opened fds (epoll, pooled pipes) are not per relay
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) clients.push(await echo());
+    // Per connection, in this process: the client, the relay's two sockets, the server's. The
+    // addon's duplicates replace Node's fds, which close on the next turn of the loop.
+    await expect.poll(() => fds() - before, { timeout: 10_000, interval: 20 }).toBe(20 * 4);
+    expect(h.modes.every((m) => m === expected)).toBe(true);
+    for (const c of clients) c.destroy();
+  });
+
   it('closes the client side when the server resets mid-transfer', async () => {
     const h = await relayTo((s) => {
       s.once('data', () => s.resetAndDestroy());
     });
     const c = await h.dial();
+    // A reset is passed on as a reset: a clean end would tell the client all was sent.
+    let ended = false;
+    c.on('end', () => {
+      ended = true;
+    });
     const chunk = Buffer.alloc(256 * 1024, 9);
     const pump = () => {
       while (!c.destroyed && c.write(chunk));
@@ -137,5 +166,6 @@ describe.each(['splice', 'copy'] as const)('opaque relay (%s)', (mode) => {
     await h.relayDone(0);
     await closed(c);
     expect(c.destroyed).toBe(true);
+    expect(ended).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Opaque TCP between two plain sockets through the addon's splice(2) relay, so the bytes
  * never enter JavaScript; the JS relay (tcp/relay.ts) where an end is TLS or the addon is
- * not built. Node keeps owning both sockets (connection limits, drain and metrics still see
- * them); the addon works on duplicates of their fds and Node's own reading is stopped.
+ * not built. The addon works on duplicates of both fds; Node's own handles are closed at the
+ * hand-off, so a spliced connection holds two fds like a copied one (not four: at 5,000
+ * connections the proxy would hit a 20,000 open-file limit and refuse even its admin port).
+ * The Socket objects stay, without a handle, until the relay ends: connection limits, drain and
+ * metrics still see them, and destroying one cancels the relay.
  */
 
 import type { Socket } from 'node:net';
@@ -17,6 +20,7 @@ interface TcpHandle {
   fd?: number;
   reading?: boolean;
   readStop?: () => number;
+  close?: () => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -90,6 +94,20 @@ function takeOver(socket: Socket): Buffer {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/**
+ * Closes Node's handle of a socket the addon now relays through its duplicate fd; the Socket
+ * object stays (no handle: it does no I/O, and `destroy()` just emits 'close').
+ */
+function release(socket: Socket): void {
+  const h = handleOf(socket);
+  if (h === undefined) return;
+  // Node caches the peer's address once read: remoteAddress/remotePort stay readable without
+  // the handle (the local address does not; nothing reads it after accept).
+  void socket.remotePort;
+  (socket as unknown as { _handle: TcpHandle | null })._handle = null;
+  h.close?.();
+}
+
 /** Runs `then` once every write queued on `socket` so far reached the kernel (or failed). */
 function whenFlushed(socket: Socket, then: () => void): void {
   if (socket.writableLength === 0) then();
@@ -99,6 +117,7 @@ function whenFlushed(socket: Socket, then: () => void): void {
 function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => void): void {
   let handle: SpliceHandle | undefined;
   let running = false;
+  let detached = false;
   let ended = false;
   const end = (errno = 0, side = -1) => {
     if (ended) return;
@@ -106,10 +125,11 @@ function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => vo
     running = false;
     // A reset or error on one side is passed on as a reset, so a peer never takes a broken
     // stream for a complete one (a FIN would say "all sent").
+    // (After the hand-off the addon has already reset both: SO_LINGER 0 on its fds.)
     const failed = side === 0 ? a : side === 1 ? b : undefined;
     const other = side === 0 ? b : side === 1 ? a : undefined;
     failed?.destroy();
-    if (other !== undefined && errno !== 0 && errno !== ECANCELED && !other.destroyed)
+    if (!detached && other !== undefined && errno !== 0 && errno !== ECANCELED && !other.destroyed)
       other.resetAndDestroy();
     a.destroy();
     b.destroy();
@@ -158,6 +178,9 @@ function spliceRelay(addon: SpliceAddon, a: Socket, b: Socket, onDone?: () => vo
     running = true;
     offloadBytes(a, counts, 0, 3);
     offloadBytes(b, counts, 2, 1);
+    detached = true;
+    release(a);
+    release(b);
   };
   whenFlushed(a, () => whenFlushed(b, start));
 }
