@@ -42,9 +42,9 @@ function rssOf(pid: number): number {
 }
 
 /**
- * One scrape on a fresh connection: Node 20's global agent keeps sockets alive, and a reused
- * socket that the admin server closes after its keep-alive timeout (a storm round can outlast
- * it) fails the next scrape with "socket hang up".
+ * One scrape per connection (no keep-alive socket kept across a storm round). A scrape that
+ * fails names the metric and port: CI once saw "socket hang up" here, when spliced relays held
+ * four fds per connection and the proxy's accept on its admin port failed with EMFILE.
  */
 function gauge(port: number, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
