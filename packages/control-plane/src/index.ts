@@ -163,3 +163,4 @@ export {
   type TracingStats,
 } from './telemetry/control-plane-tracing.js';
 export { registerTracingMetrics } from './telemetry/tracing-metrics.js';
+export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';
