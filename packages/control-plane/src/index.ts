@@ -118,7 +118,14 @@ export {
   NOTES_ANNOTATION,
   SERVICE_ACCOUNT_LABEL,
 } from './netpol/labels.js';
+export {
+  type NetpolControllerOptions,
+  NetworkPolicyController,
+  type ReconcileOutcome,
+} from './netpol/netpol-controller.js';
 export type { NetworkPolicyObject } from './netpol/network-policy.js';
+export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';
+export { netpolInputsFromState } from './netpol/state-inputs.js';
 export {
   type RunningControlPlane,
   type SourceChoice,
@@ -163,4 +170,3 @@ export {
   type TracingStats,
 } from './telemetry/control-plane-tracing.js';
 export { registerTracingMetrics } from './telemetry/tracing-metrics.js';
-export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';

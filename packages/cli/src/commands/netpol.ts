@@ -42,8 +42,7 @@ function contextNamespace(kc: KubeConfig): string {
 export async function runNetpolGenerate(flags: GenerateFlags, io: CliIo, kc?: KubeConfig): Promise<number> {
   const { compileNetworkPolicies, readNetpolInputs } = await import('@weft/control-plane');
   const config = kc ?? (await kubeConfigOf(flags));
-  const scope =
-    flags.allNamespaces === true ? undefined : [flags.namespace ?? contextNamespace(config)];
+  const scope = flags.allNamespaces === true ? undefined : [flags.namespace ?? contextNamespace(config)];
   const read = await readNetpolInputs(config, {
     meshNamespace: flags.meshNamespace,
     ...(scope === undefined ? {} : { scope }),
@@ -62,7 +61,9 @@ export async function runNetpolGenerate(flags: GenerateFlags, io: CliIo, kc?: Ku
     .filter((l) => l !== '')
     .map((l) => `# ${l}`)
     .join('\n');
-  const docs = compiled.policies.map((p) => stringify(p, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false }));
+  const docs = compiled.policies.map((p) =>
+    stringify(p, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false }),
+  );
   io.stdout(`${header}\n${docs.map((d) => `---\n${d}`).join('')}`);
   return 0;
 }
@@ -70,7 +71,7 @@ export async function runNetpolGenerate(flags: GenerateFlags, io: CliIo, kc?: Ku
 export function registerNetpol(program: Command, io: CliIo): void {
   const netpol = program
     .command('netpol')
-    .description('NetworkPolicies from the mesh\'s intent (AuthorizationPolicies, meshed pods, mesh ports)');
+    .description("NetworkPolicies from the mesh's intent (AuthorizationPolicies, meshed pods, mesh ports)");
   netpol
     .command('generate')
     .description(
@@ -80,11 +81,18 @@ export function registerNetpol(program: Command, io: CliIo): void {
     .option('--context <name>', 'kubeconfig context')
     .option('-n, --namespace <ns>', "generate for this namespace (default: the context's namespace)")
     .option('-A, --all-namespaces', 'generate for every namespace')
-    .option('--mesh-namespace <ns>', "the mesh's own namespace (control plane, injector, weft-mesh-config)", 'weft-system')
+    .option(
+      '--mesh-namespace <ns>',
+      "the mesh's own namespace (control plane, injector, weft-mesh-config)",
+      'weft-system',
+    )
     .addOption(manifestOutputOption())
     .action(async (flags: GenerateFlags, cmd: Command) => {
       if (flags.allNamespaces === true && flags.namespace !== undefined) {
-        cmd.error('weft netpol generate: give -n NS or --all-namespaces, not both', { exitCode: 2, code: 'weft.usage' });
+        cmd.error('weft netpol generate: give -n NS or --all-namespaces, not both', {
+          exitCode: 2,
+          code: 'weft.usage',
+        });
       }
       try {
         process.exitCode = await runNetpolGenerate(flags, io);

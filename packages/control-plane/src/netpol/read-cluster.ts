@@ -88,7 +88,9 @@ async function readMeshConfig(
 ): Promise<MeshConfig> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/weft-mesh-config`;
   try {
-    const cm = (await kubeRequest(kc, { method: 'GET', path, timeoutMs })) as { data?: Record<string, string> };
+    const cm = (await kubeRequest(kc, { method: 'GET', path, timeoutMs })) as {
+      data?: Record<string, string>;
+    };
     return meshConfigSchema.parse(parseYaml(cm.data?.['config.yaml'] ?? '') ?? {});
   } catch (err) {
     if (err instanceof KubeApiError && err.statusCode === 404) {
@@ -119,7 +121,13 @@ export async function readNetpolInputs(kc: KubeConfig, options: ReadClusterOptio
   ]);
   const inputs: NetpolInputs = {
     mesh,
-    namespaces: parseEach(namespaceResourceSchema, 'v1', 'Namespace', namespaces, warnings) as NamespaceResource[],
+    namespaces: parseEach(
+      namespaceResourceSchema,
+      'v1',
+      'Namespace',
+      namespaces,
+      warnings,
+    ) as NamespaceResource[],
     pods: parseEach(podResourceSchema, 'v1', 'Pod', pods, warnings) as PodResource[],
     services: parseEach(serviceResourceSchema, 'v1', 'Service', services, warnings) as ServiceResource[],
     policies: parseEach(
