@@ -97,6 +97,8 @@ export class NetworkPolicyController {
   private failures = 0;
   private watchFailures = 0;
   private closed = false;
+  /** Conflicting names already logged (each is logged once, and counted on every reconcile). */
+  private readonly reportedConflicts = new Set<string>();
   /** The latest outcome (for tests and /debug/state). */
   last: ReconcileOutcome | undefined;
 
@@ -313,10 +315,13 @@ export class NetworkPolicyController {
         if (r === 'ok') counts.created++;
         else if (r === 'conflict') {
           counts.conflicts++;
-          this.options.logger.warn(
-            { policy: key },
-            'a NetworkPolicy not owned by weft has this name; left alone',
-          );
+          if (!this.reportedConflicts.has(key)) {
+            this.reportedConflicts.add(key);
+            this.options.logger.warn(
+              { policy: key },
+              'a NetworkPolicy not owned by weft has this name; left alone',
+            );
+          }
         } else counts.errors++;
         continue;
       }
