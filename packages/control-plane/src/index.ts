@@ -124,6 +124,8 @@ export {
   type ReconcileOutcome,
 } from './netpol/netpol-controller.js';
 export type { NetworkPolicyObject } from './netpol/network-policy.js';
+export { hasPeer, type PeerSet } from './netpol/peer-set.js';
+export { type PodAccess, type PodAccessInputs, podAccess } from './netpol/pod-access.js';
 export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';
 export { netpolInputsFromState } from './netpol/state-inputs.js';
 export {

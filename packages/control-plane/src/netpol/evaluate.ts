@@ -55,6 +55,8 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
   /** The pod's IP, for `ipBlock` peers; a pod without one never matches an ipBlock. */
   readonly ip?: string | undefined;
+  /** Not a pod (the API server, a node): namespace and pod selectors never match it. */
+  readonly external?: boolean | undefined;
   /** Container port names of the pod (for named ports on the destination). */
   readonly namedPorts?: Readonly<Record<string, number>> | undefined;
 }
@@ -137,7 +139,8 @@ function peerMatches(peer: PolicyPeer, policyNamespace: string, other: Endpoint)
       !(peer.ipBlock.except ?? []).some((c) => inCidr(ip, c))
     );
   }
-  if (peer.namespaceSelector === undefined && peer.podSelector === undefined) return false;
+  if (other.external === true || (peer.namespaceSelector === undefined && peer.podSelector === undefined))
+    return false;
   const nsOk =
     peer.namespaceSelector === undefined
       ? other.namespace === policyNamespace
