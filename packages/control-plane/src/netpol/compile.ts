@@ -13,9 +13,9 @@ import type {
   PodResource,
   ServiceResource,
 } from '@weft/api';
-import { runsProxy } from '../model/endpoints.js';
+import { INBOUND_PORT_ANNOTATION, runsProxy } from '../model/endpoints.js';
 import { INBOUND_POLICY_ANNOTATION } from '../model/inbound.js';
-import { serviceFromResource } from '../model/service-model.js';
+import { type ServiceModel, serviceFromResource } from '../model/service-model.js';
 import {
   GENERATED_LABEL,
   GENERATED_VALUE,
@@ -97,8 +97,16 @@ function matches(labels: Record<string, string>, pod: PodResource): boolean {
   return Object.entries(labels).every(([k, v]) => have[k] === v);
 }
 
+const accessKeys = new WeakMap<PodAccess, string>();
+
+/** A canonical string of `a`, memoized per object (replicas share one PodAccess). */
 function accessKey(a: PodAccess): string {
-  return JSON.stringify({ ...a, meshed: peersToJson(a.meshed) });
+  let key = accessKeys.get(a);
+  if (key === undefined) {
+    key = JSON.stringify({ ...a, meshed: peersToJson(a.meshed) });
+    accessKeys.set(a, key);
+  }
+  return key;
 }
 
 function sorted(o: Record<string, string>): Record<string, string> {
@@ -256,6 +264,17 @@ function selectGroups(
   return out;
 }
 
+/** What `podAccess` reads of a pod: labels, the two annotations, and container ports. */
+function shapeKey(pod: PodResource): string {
+  const a = pod.metadata.annotations ?? {};
+  return JSON.stringify([
+    sorted(pod.metadata.labels ?? {}),
+    a[INBOUND_POLICY_ANNOTATION] ?? null,
+    a[INBOUND_PORT_ANNOTATION] ?? null,
+    pod.spec.containers.map((c) => c.ports ?? []),
+  ]);
+}
+
 function effectiveDefault(ns: NamespaceResource | undefined, mesh: MeshConfig): string {
   return ns?.metadata.annotations?.[INBOUND_POLICY_ANNOTATION] ?? mesh.defaultInboundPolicy;
 }
@@ -293,7 +312,16 @@ export function compileNetworkPolicies(inputs: NetpolInputs): CompiledNetworkPol
   const warnings: string[] = [];
   const inScope = (ns: string): boolean => inputs.scope === undefined || inputs.scope.includes(ns);
   const namespaces = new Map(inputs.namespaces.map((n) => [n.metadata.name, n]));
-  const services = inputs.services.map((s) => serviceFromResource(s, inputs.mesh.proxy.opaquePorts));
+  const servicesByNs = new Map<string, ServiceModel[]>();
+  for (const s of inputs.services) {
+    const model = serviceFromResource(s, inputs.mesh.proxy.opaquePorts);
+    servicesByNs.set(model.namespace, [...(servicesByNs.get(model.namespace) ?? []), model]);
+  }
+  const policiesByNs = new Map<string, AuthorizationPolicyResource[]>();
+  for (const p of inputs.policies) {
+    const ns = p.metadata.namespace ?? 'default';
+    policiesByNs.set(ns, [...(policiesByNs.get(ns) ?? []), p]);
+  }
   const meshedByNs = new Map<string, PodResource[]>();
   for (const pod of inputs.pods) {
     const ns = pod.metadata.namespace ?? 'default';
@@ -320,13 +348,20 @@ export function compileNetworkPolicies(inputs: NetpolInputs): CompiledNetworkPol
       a.metadata.name < b.metadata.name ? -1 : 1,
     );
     const groups = new Map<string, Group>();
+    // Replicas share everything podAccess reads: compute it once per shape.
+    const byShape = new Map<string, PodAccess>();
     for (const pod of pods) {
-      const access = podAccess(pod, {
-        mesh: inputs.mesh,
-        namespace: nsResource,
-        services,
-        policies: inputs.policies,
-      });
+      const shape = shapeKey(pod);
+      let access = byShape.get(shape);
+      if (access === undefined) {
+        access = podAccess(pod, {
+          mesh: inputs.mesh,
+          namespace: nsResource,
+          services: servicesByNs.get(namespace) ?? [],
+          policies: policiesByNs.get(namespace) ?? [],
+        });
+        byShape.set(shape, access);
+      }
       const key = accessKey(access);
       const g = groups.get(key) ?? { namespace, pods: [], access };
       g.pods.push(pod);
