@@ -4,6 +4,12 @@
 // from the same files; and the control plane's controller creates the policies, updates them when
 // an AuthorizationPolicy changes, deletes the one of a deleted pod, repairs an edited one, and
 // leaves unlabelled NetworkPolicies alone (also one holding a generated name).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { main } from '@weft/cli';
 import {
@@ -15,6 +21,7 @@ import {
   netpolInputsFromState,
 } from '@weft/control-plane';
 import { createLogger, seededRandom, systemClock } from '@weft/core';
+import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO } from '../install/crd-validator.js';
@@ -273,5 +280,74 @@ describe.skipIf(assets.type !== 'ok')(
         await source.close();
       }
     }, 120_000);
+
+    it('`weft control-plane --manage-network-policies` (the binary) puts them in the cluster', async () => {
+      // Start from none: whatever the previous test's controller left is deleted first.
+      const del = await env.kubectl([
+        'delete',
+        'networkpolicy',
+        '--all-namespaces',
+        '-l',
+        'weft.dev/generated=network-policy',
+      ]);
+      expect(del.code).toBe(0);
+      const dir = mkdtempSync(join(tmpdir(), 'weft-netpol-cp-'));
+      await writeIdentityDir(
+        join(dir, 'identity'),
+        createIdentityMaterial({
+          trustDomain: 'cluster.local',
+          anchorValidityMs: 86_400_000,
+          issuerValidityMs: 86_400_000,
+        }),
+      );
+      const child = spawn(
+        process.execPath,
+        [
+          fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url)),
+          'control-plane',
+          '--kubeconfig',
+          env.kubeconfigPath,
+          '--identity-dir',
+          join(dir, 'identity'),
+          '--listen',
+          '127.0.0.1:0',
+          '--admin-listen',
+          '127.0.0.1:0',
+          '--manage-network-policies',
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, WEFT_POD_NAMESPACE: 'weft-system', WEFT_LOG_LEVEL: 'warn' },
+        },
+      );
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.resume();
+      try {
+        await expect.poll(() => stdout.includes('"event":"listening"'), POLL).toBe(true);
+        const admin = JSON.parse(stdout.split('\n')[0] as string).admin as number;
+        const expected = compileNetworkPolicies(inputsOf(loadWorld('shop-strict')))
+          .policies.filter((p) => ['shop', 'monitoring', 'weft-system'].includes(p.metadata.namespace))
+          .map((p) => p.metadata.name)
+          // legacy-1 was deleted by the previous test; weft-injector is held by an unlabelled policy.
+          .filter((n) => !n.startsWith('weft-legacy-') && n !== 'weft-injector');
+        await expect
+          .poll(async () => {
+            const r = await env.api(
+              'GET',
+              '/apis/networking.k8s.io/v1/networkpolicies?labelSelector=weft.dev%2Fgenerated%3Dnetwork-policy',
+            );
+            return (r.body.items as any[]).map((p) => p.metadata.name).sort();
+          }, POLL)
+          .toEqual([...expected].sort());
+        const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+        expect(metrics).toMatch(/^weft_netpol_managed_policies \d+$/m);
+        expect(metrics).toContain('weft_netpol_conflicts 1');
+      } finally {
+        child.kill('SIGTERM');
+        if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   },
 );
