@@ -43,10 +43,17 @@ export async function runNetpolGenerate(flags: GenerateFlags, io: CliIo, kc?: Ku
   const { compileNetworkPolicies, readNetpolInputs } = await import('@weft/control-plane');
   const config = kc ?? (await kubeConfigOf(flags));
   const scope = flags.allNamespaces === true ? undefined : [flags.namespace ?? contextNamespace(config)];
-  const read = await readNetpolInputs(config, {
-    meshNamespace: flags.meshNamespace,
-    ...(scope === undefined ? {} : { scope }),
-  });
+  let read: Awaited<ReturnType<typeof readNetpolInputs>>;
+  try {
+    read = await readNetpolInputs(config, {
+      meshNamespace: flags.meshNamespace,
+      ...(scope === undefined ? {} : { scope }),
+    });
+  } catch (err) {
+    throw new Error(`reading ${config.getCurrentCluster()?.server ?? 'the cluster'}: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
   const compiled = compileNetworkPolicies(read.inputs);
   for (const w of [...read.warnings, ...compiled.warnings]) io.stderr(`weft netpol: warning: ${w}\n`);
   if (flags.output === 'json') {
