@@ -276,7 +276,15 @@ export class NetworkPolicyController {
         return 'conflict';
       }
       this.writes.inc({ op, result: 'error' });
-      this.options.logger.warn({ op, err: describeError(err) }, 'NetworkPolicy write failed');
+      const forbidden = err instanceof KubeApiError && err.statusCode === 403;
+      this.options.logger.warn(
+        {
+          op,
+          err: describeError(err),
+          ...(forbidden ? { hint: 'grant the RBAC in install/addons/network-policies.yaml' } : {}),
+        },
+        'NetworkPolicy write failed',
+      );
       return 'error';
     }
   }
@@ -296,7 +304,14 @@ export class NetworkPolicyController {
       existing = await this.listOwned();
     } catch (err) {
       this.reconciles.inc({ result: 'error' });
-      this.options.logger.warn({ err: describeError(err) }, 'cannot list the generated NetworkPolicies');
+      const forbidden = err instanceof KubeApiError && err.statusCode === 403;
+      this.options.logger.warn(
+        {
+          err: describeError(err),
+          ...(forbidden ? { hint: 'grant the RBAC in install/addons/network-policies.yaml' } : {}),
+        },
+        'cannot list the generated NetworkPolicies',
+      );
       this.last = { type: 'done', ...zero, errors: 1 };
       return this.last;
     }
