@@ -55,6 +55,10 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'issuer certificate is signed by the trust anchor'],
       ['ok', 'issuer certificate is valid for at least 30 days'],
       ['ok', "proxies run the control plane's version"],
+      ['ok', 'NetworkPolicies let meshed pods reach each other on the proxy port (7143)'],
+      ['ok', 'NetworkPolicies let proxies reach the control plane (7443)'],
+      ['ok', 'NetworkPolicies let the API server reach the injector webhook (8443)'],
+      ['ok', 'NetworkPolicies let meshed pods resolve DNS (53, UDP and TCP)'],
     ]);
     expect(byName(results, 'Kubernetes version is 1.29 or newer').detail).toBe('v1.31.0');
     expect(byName(results, "proxies run the control plane's version").detail).toBe('1 proxy at 0.1.0');
@@ -192,6 +196,11 @@ describe('weft check (Kubernetes)', () => {
     expect(results.filter((r) => r.status === 'ok').map((r) => r.name)).toEqual([
       'Kubernetes API is reachable',
       'Kubernetes version is 1.29 or newer',
+      // No NetworkPolicy in an empty cluster blocks anything.
+      'NetworkPolicies let meshed pods reach each other on the proxy port (7143)',
+      'NetworkPolicies let proxies reach the control plane (7443)',
+      'NetworkPolicies let the API server reach the injector webhook (8443)',
+      'NetworkPolicies let meshed pods resolve DNS (53, UDP and TCP)',
     ]);
   });
 

@@ -73,6 +73,7 @@ export class FakeCluster {
     const adminPort = await this.admin.listen();
     for (const o of this.objects) this.serveKind(o.apiVersion, o.kind);
     this.serveKind('v1', 'Secret');
+    this.serveKind('networking.k8s.io/v1', 'NetworkPolicy');
     this.api.handlePath(
       `/api/v1/namespaces/${NAMESPACE}/services/weft-control-plane:admin-http/proxy/`,
       (req, res) => {

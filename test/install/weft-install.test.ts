@@ -226,3 +226,42 @@ function writeAddon(dir: string): void {
     ].join('\n'),
   );
 }
+
+describe('weft install --manage-network-policies', () => {
+  it('adds the NetworkPolicy RBAC and the control plane flag, and uninstall lists the RBAC', async () => {
+    const plain = objectsOf((await weft('install', '--identity-dir', identity.dir)).stdout);
+    const r = await weft('install', '--identity-dir', identity.dir, '--manage-network-policies');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const objects = objectsOf(r.stdout);
+    const added = objects.map(objectKey).filter((k) => !plain.map(objectKey).includes(k));
+    expect(added.sort()).toEqual([
+      'ClusterRole//weft-control-plane-network-policies',
+      'ClusterRoleBinding//weft-control-plane-network-policies',
+    ]);
+    const role = objects.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'weft-control-plane-network-policies',
+    );
+    expect((role as any).rules).toEqual([
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['networkpolicies'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+      },
+    ]);
+    const args = (
+      objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'weft-control-plane') as any
+    ).spec.template.spec.containers[0].args;
+    expect(args).toContain('--manage-network-policies');
+    const plainArgs = (
+      plain.find((o) => o.kind === 'Deployment' && o.metadata.name === 'weft-control-plane') as any
+    ).spec.template.spec.containers[0].args;
+    expect(plainArgs).not.toContain('--manage-network-policies');
+
+    const u = await weft('uninstall', '--manage-network-policies', '-o', 'json');
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout).items.map((o: KubeObject) => o.metadata.name)).toContain(
+      'weft-control-plane-network-policies',
+    );
+  });
+});

@@ -13,6 +13,7 @@ import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
 import { registerInjector } from './commands/injector.js';
 import { registerInstall } from './commands/install.js';
+import { registerNetpol } from './commands/netpol.js';
 import { registerProxy } from './commands/proxy.js';
 import { registerProxyConfig } from './commands/proxy-config.js';
 import { registerStat } from './commands/stat.js';
@@ -63,6 +64,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerIdentity(program, io);
   registerToken(program, io);
   registerControlPlane(program, io);
+  registerNetpol(program, io);
   registerVersion(program, io);
   registerCompletion(program, io);
   applyUsageStyle(program, io);

@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
   readonly configureServer?: (server: Server) => void;
   readonly peerIdentity?: PeerIdentity;
   readonly statusReporter?: StatusReporter;
+  /** Called after every applied batch of source events (e.g. the NetworkPolicy controller). */
+  readonly onApplied?: (change: ChangeSet) => void;
   /** Extra readiness checks (e.g. the CA is loaded). */
   readonly readyChecks?: () => readonly ReadyCheck[];
   readonly logger?: Logger;
@@ -171,6 +173,11 @@ export class ControlPlane {
       } catch (err) {
         this.logger.error({ err: describeError(err) }, 'status reporter failed');
       }
+    }
+    try {
+      this.options.onApplied?.(change);
+    } catch (err) {
+      this.logger.error({ err: describeError(err) }, 'onApplied hook failed');
     }
     return change;
   }

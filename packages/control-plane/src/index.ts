@@ -83,7 +83,7 @@ export {
   type KubernetesStatusWriterOptions,
 } from './kubernetes/status-writer.js';
 export { ControlPlaneMetrics } from './metrics.js';
-export type { WorkloadRef } from './model/inbound.js';
+export { type InboundInputs, inboundPolicy, type WorkloadRef } from './model/inbound.js';
 export {
   type ChangeSet,
   type ConditionChange,
@@ -94,6 +94,40 @@ export {
 export { type ParsedName, parseName } from './model/resolve.js';
 export { type DestinationResult, type Resolution, ResourceBuilder } from './model/resource-builder.js';
 export type { Condition } from './model/routing.js';
+export { serviceFromResource } from './model/service-model.js';
+export {
+  CONTROL_PLANE_COMPONENTS,
+  type CompiledNetworkPolicies,
+  compileNetworkPolicies,
+  type NetpolInputs,
+  PROXY_ADMIN_PORT,
+} from './netpol/compile.js';
+export {
+  type Connection,
+  type Endpoint as NetpolEndpoint,
+  type EvaluatedPolicy,
+  evaluateConnection,
+  selectorMatches,
+  type Verdict,
+} from './netpol/evaluate.js';
+export {
+  GENERATED_LABEL,
+  GENERATED_SELECTOR,
+  GENERATED_VALUE,
+  isLabelValue,
+  NOTES_ANNOTATION,
+  SERVICE_ACCOUNT_LABEL,
+} from './netpol/labels.js';
+export {
+  type NetpolControllerOptions,
+  NetworkPolicyController,
+  type ReconcileOutcome,
+} from './netpol/netpol-controller.js';
+export type { NetworkPolicyObject } from './netpol/network-policy.js';
+export { hasPeer, type PeerSet } from './netpol/peer-set.js';
+export { type PodAccess, type PodAccessInputs, podAccess } from './netpol/pod-access.js';
+export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';
+export { netpolInputsFromState } from './netpol/state-inputs.js';
 export {
   type RunningControlPlane,
   type SourceChoice,

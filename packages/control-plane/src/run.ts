@@ -4,7 +4,7 @@
  * Discovery on one gRPC port, and the admin server.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { describeError, type Logger, systemClock, WeftError } from '@weft/core';
+import { describeError, type Logger, systemClock, systemRandom, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
@@ -18,6 +18,8 @@ import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
+import { NetworkPolicyController } from './netpol/netpol-controller.js';
+import { netpolInputsFromState } from './netpol/state-inputs.js';
 import type { ConfigSource } from './sources/config-source.js';
 import { FolderSource } from './sources/folder-source.js';
 import { MeshConfigFileSource } from './sources/mesh-config-file-source.js';
@@ -46,12 +48,19 @@ export interface StartControlPlaneOptions {
   readonly logger: Logger;
   /** Spans for pushes and Certify (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
+  /**
+   * Kubernetes only: keep NetworkPolicies generated from the mesh's intent in sync (create,
+   * update, delete the ones labelled as weft's), with the control plane's namespace.
+   */
+  readonly manageNetworkPolicies?: { readonly controlPlaneNamespace: string };
 }
 
 export interface RunningControlPlane {
   readonly controlPlane: ControlPlane;
   readonly addresses: ControlPlaneAddresses;
   readonly trustDomain: string;
+  /** The NetworkPolicy controller, when `manageNetworkPolicies` asked for one. */
+  readonly networkPolicies?: NetworkPolicyController;
   close(): Promise<void>;
 }
 
@@ -75,6 +84,12 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     endpoints: o.source.type === 'folder',
     ...(o.registrationGraceMs === undefined ? {} : { graceMs: o.registrationGraceMs }),
   });
+  if (o.manageNetworkPolicies !== undefined && kubeConfig === undefined) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      '--manage-network-policies needs Kubernetes mode (--kubeconfig or --in-cluster)',
+    );
+  }
   const sources: ConfigSource[] = [registrations];
   if (o.meshConfigFile !== undefined) {
     const meshFile = new MeshConfigFileSource({ file: o.meshConfigFile, logger, metrics });
@@ -87,15 +102,16 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     }
     sources.push(meshFile);
   }
-  sources.push(
+  const mainSource: ConfigSource =
     o.source.type === 'folder'
       ? new FolderSource({ dir: o.source.dir, logger: logger.child({ source: 'folder' }), metrics })
       : new KubernetesSource({
           kubeConfig: o.source.kubeConfig,
           logger: logger.child({ source: 'kubernetes' }),
           metrics,
-        }),
-  );
+        });
+  sources.push(mainSource);
+  let netpol: NetworkPolicyController | undefined;
   const joinTokens = joinTokenValidator({ key: tokenKey, trustDomain });
   const validator = routingTokenValidator({
     joinTokens,
@@ -139,6 +155,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       return r.type === 'valid' ? r.identity : undefined;
     },
     statusReporter: { report: (changes) => reporter?.report(changes) },
+    onApplied: () => netpol?.changed(),
     dashboard: {
       mode: o.source.type === 'folder' ? 'local' : 'kubernetes',
       trust: () => ({
@@ -155,9 +172,24 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     kubeConfig === undefined
       ? new LogStatusReporter(logger, metrics)
       : new KubernetesStatusWriter({ kubeConfig, metrics, logger, lookup: (ref) => cp.state.get(ref) });
+  if (o.manageNetworkPolicies !== undefined && kubeConfig !== undefined) {
+    const { controlPlaneNamespace } = o.manageNetworkPolicies;
+    netpol = new NetworkPolicyController({
+      kubeConfig,
+      // Until every source has synced, the state is partial: generating from it would delete
+      // policies of pods not yet seen.
+      inputs: () =>
+        sources.every((s) => s.ready()) ? netpolInputsFromState(cp.state, controlPlaneNamespace) : undefined,
+      logger: logger.child({ component: 'netpol-controller' }),
+      registry: metrics.registry,
+      clock: systemClock,
+      random: systemRandom,
+    });
+  }
   let addresses: ControlPlaneAddresses;
   try {
     addresses = await cp.start();
+    netpol?.start();
   } catch (err) {
     serving.close();
     await cp.close().catch(() => undefined);
@@ -174,7 +206,9 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     controlPlane: cp,
     addresses,
     trustDomain,
+    ...(netpol === undefined ? {} : { networkPolicies: netpol }),
     async close() {
+      await netpol?.close();
       serving.close();
       await cp.close();
     },

@@ -9,6 +9,14 @@ export const ANNOTATION_INJECTED_REASON = 'weft.dev/injected-reason';
 /** Tells kubectl logs/exec which container is the app, so the proxy is never the default. */
 export const ANNOTATION_DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
 
+/**
+ * Label written on every injected pod with its ServiceAccount name: NetworkPolicy selects pods by
+ * label only, so the policies `weft netpol generate` writes name mesh identities through it
+ * (control-plane `netpol/labels.ts` uses the same key). Not written when the name is longer than a
+ * label value may be (63 characters).
+ */
+export const LABEL_SERVICE_ACCOUNT = 'weft.dev/service-account';
+
 /** Configuration annotations, read from the namespace and then the pod (the pod wins). */
 export const CONFIG_ANNOTATIONS = {
   proxyCpu: 'weft.dev/proxy-cpu',

@@ -221,6 +221,7 @@ describe('when to inject', () => {
       '/spec/initContainers',
       '/spec/volumes',
       '/metadata/annotations',
+      '/metadata/labels',
     ]);
   });
 

@@ -128,3 +128,37 @@ describe.each([
     expect(again).toMatchObject({ type: 'skip', reason: { code: 'already-injected' } });
   });
 });
+
+describe('the ServiceAccount label (selected by generated NetworkPolicies)', () => {
+  const pod = (metadata: Obj, serviceAccountName?: string): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata,
+    spec: {
+      ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+      containers: [{ name: 'app' }],
+    },
+  });
+  const labelsAfter = (p: Obj): Obj => {
+    const r = injectPod(p, enabledNs('shop'), native);
+    if (r.type !== 'inject') throw new Error(r.reason.message);
+    return jsonPatch.applyPatch(structuredClone(p), r.patch as any).newDocument.metadata.labels ?? {};
+  };
+
+  it('carries the pod ServiceAccount, replacing a label the pod brought', () => {
+    expect(labelsAfter(pod({ name: 'a', labels: { app: 'web' } }, 'web'))).toEqual({
+      app: 'web',
+      'weft.dev/service-account': 'web',
+    });
+    expect(labelsAfter(pod({ name: 'a', labels: { 'weft.dev/service-account': 'admin' } }, 'web'))).toEqual({
+      'weft.dev/service-account': 'web',
+    });
+    expect(labelsAfter(pod({ name: 'a' }))).toEqual({ 'weft.dev/service-account': 'default' });
+  });
+
+  it('is left out when the name cannot be a label value', () => {
+    expect(labelsAfter(pod({ name: 'a', labels: { app: 'x' } }, `sa-${'x'.repeat(70)}`))).toEqual({
+      app: 'x',
+    });
+  });
+});

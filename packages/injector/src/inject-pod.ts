@@ -4,6 +4,7 @@ import {
   ANNOTATION_INJECTED_REASON,
   ANNOTATION_INJECTED_VERSION,
   ANNOTATION_TRUST_ANCHORS,
+  LABEL_SERVICE_ACCOUNT,
 } from './constants.js';
 import { initContainer, proxyContainer, sidecarVolumes } from './containers.js';
 import {
@@ -17,6 +18,9 @@ import { appendOps, type PatchOperation, prependOps, setMapOps } from './json-pa
 import { type NamespaceInfo, podSchema } from './pod.js';
 import { resolveProxyOptions } from './proxy-options.js';
 import type { InjectorConfig } from './settings.js';
+
+/** A label value: at most 63 characters, alphanumeric at both ends, `-_.` inside. */
+const LABEL_VALUE = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** The outcome of `injectPod`. */
 export type InjectResult =
@@ -115,10 +119,21 @@ export function injectPod(
   if (podAnnotations[ANNOTATION_DEFAULT_CONTAINER] === undefined && firstApp !== undefined) {
     annotations[ANNOTATION_DEFAULT_CONTAINER] = firstApp;
   }
+  // The ServiceAccount admission plugin runs before webhooks, so the name is set; the label
+  // always states the pod's real account (a label the pod brought is overwritten).
+  const serviceAccount = pod.spec.serviceAccountName ?? 'default';
+  const podLabels: Record<string, string> = LABEL_VALUE.test(serviceAccount)
+    ? { [LABEL_SERVICE_ACCOUNT]: serviceAccount }
+    : {};
   if (pod.metadata === undefined || pod.metadata === null) {
-    patch.push({ op: 'add', path: '/metadata', value: { annotations } });
+    patch.push({
+      op: 'add',
+      path: '/metadata',
+      value: { annotations, ...(Object.keys(podLabels).length > 0 ? { labels: podLabels } : {}) },
+    });
   } else {
     patch.push(...setMapOps(['metadata', 'annotations'], annotations, pod.metadata.annotations != null));
+    patch.push(...setMapOps(['metadata', 'labels'], podLabels, pod.metadata.labels != null));
   }
   return { type: 'inject', reason: decision.reason, patch };
 }

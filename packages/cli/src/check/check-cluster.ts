@@ -12,6 +12,7 @@ import {
 import { deploymentAvailableCheck, proxyVersionCheck, readyzCheck } from './control-plane-checks.js';
 import { kubeApis } from './kube-apis.js';
 import type { InstallLayout } from './layout.js';
+import { networkPolicyCheck } from './network-policy-checks.js';
 import { type Check, type CheckResult, runChecks } from './result.js';
 
 /** Options of {@link checkCluster}. */
@@ -47,6 +48,7 @@ export async function checkCluster(options: ClusterCheckOptions): Promise<CheckR
         trustAnchorCheck(ctx),
         issuerCheck(ctx),
         proxyVersionCheck(ctx),
+        networkPolicyCheck(options.kubeConfig, options.layout.namespace, options.timeoutMs),
       ];
   return [...results, ...(await runChecks(checks, options.timeoutMs))];
 }

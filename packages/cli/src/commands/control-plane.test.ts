@@ -90,6 +90,19 @@ describe('weft control-plane', () => {
     expect(both.code).toBe(2);
   });
 
+  it('is a usage error to manage NetworkPolicies in local mode', () => {
+    const r = run([
+      '--config-dir',
+      join(dir, 'config'),
+      '--identity-dir',
+      join(dir, 'identity'),
+      '--manage-network-policies',
+      ...local(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--manage-network-policies needs Kubernetes mode');
+  });
+
   it('bounds --workload-cert-ttl below by 10s and above by the issuer', () => {
     const base = ['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'identity'), ...local()];
     const short = run([...base, '--workload-cert-ttl', '1s']);

@@ -21,6 +21,7 @@ interface ControlPlaneFlags extends TracingFlags {
   clusterDomain: string;
   registrationGrace: number;
   workloadCertTtl?: number;
+  manageNetworkPolicies?: boolean;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -56,6 +57,10 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         '--workload-cert-ttl <duration>',
         "lifetime of workload certificates (default 24h, or less when the issuer expires sooner; at least 10s, at most the issuer's remaining lifetime)",
       ).argParser(durationArg),
+    )
+    .option(
+      '--manage-network-policies',
+      'Kubernetes mode: keep NetworkPolicies generated from the mesh (weft netpol generate) in sync; touches only those labelled weft.dev/generated=network-policy',
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -66,6 +71,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       flags.inCluster === true,
     ].filter(Boolean).length;
     if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
+    if (flags.manageNetworkPolicies === true && flags.configDir !== undefined)
+      usage('--manage-network-policies needs Kubernetes mode (--kubeconfig PATH or --in-cluster)');
     if (flags.identityDir === undefined)
       usage('--identity-dir DIR is required (create one with: weft identity create-ca --identity-dir DIR)');
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
@@ -101,6 +108,11 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       clusterDomain: flags.clusterDomain,
       registrationGraceMs: flags.registrationGrace,
       ...(flags.workloadCertTtl === undefined ? {} : { workloadCertTtlMs: flags.workloadCertTtl }),
+      ...(flags.manageNetworkPolicies === true
+        ? {
+            manageNetworkPolicies: { controlPlaneNamespace: process.env.WEFT_POD_NAMESPACE ?? 'weft-system' },
+          }
+        : {}),
       logger,
       tracer: () => tracing.tracer,
     });

@@ -191,7 +191,7 @@ describe('weft injector', () => {
     expect(proxy.image).toBe('weft:cli');
     expect(proxy.env).toContainEqual({ name: 'WEFT_MTLS_MODE', value: 'strict' });
     expect(proxy.env).toContainEqual({ name: 'WEFT_CA_FILE', value: '/var/run/weft/trust-anchors/ca.crt' });
-    const annotations = patch.at(-1).value;
+    const annotations = patch.find((op: { path: string }) => op.path === '/metadata/annotations').value;
     expect(annotations['weft.dev/trust-anchors']).toBe(readFileSync(join(dir, 'tls.crt'), 'utf8'));
     // The injector's own namespace (WEFT_POD_NAMESPACE) is never injected.
     const own = await post(

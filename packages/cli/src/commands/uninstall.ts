@@ -8,6 +8,7 @@ import { type CliIo, VERSION } from '../program.js';
 interface UninstallFlags {
   ha?: boolean;
   jaeger?: boolean;
+  manageNetworkPolicies?: boolean;
   manifests?: string;
   output: 'yaml' | 'json';
 }
@@ -22,6 +23,10 @@ export function registerUninstall(program: Command, io: CliIo): void {
     .option('--ha', 'the installation was made with --ha')
     .option('--jaeger', 'the installation included the Jaeger addon (--jaeger)')
     .option(
+      '--manage-network-policies',
+      'the installation was made with --manage-network-policies (the generated NetworkPolicies stay: delete them with kubectl delete networkpolicy -A -l weft.dev/generated=network-policy)',
+    )
+    .option(
       '--manifests <dir>',
       'the install/ folder it was rendered from (default: the one shipped with weft)',
     )
@@ -35,9 +40,10 @@ export function registerUninstall(program: Command, io: CliIo): void {
         manifestsDir,
         ha: flags.ha === true,
         jaeger: flags.jaeger === true,
+        manageNetworkPolicies: flags.manageNetworkPolicies === true,
       });
       const header = [
-        `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''} created.`,
+        `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''}${flags.manageNetworkPolicies ? ' --manage-network-policies' : ''} created.`,
         'Delete with: kubectl delete -f -   (pods keep their sidecars until restarted)',
       ].join('\n');
       io.stdout(flags.output === 'json' ? jsonList(objects) : toYamlStream(objects, header));

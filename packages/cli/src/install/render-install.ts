@@ -26,6 +26,11 @@ export interface InstallOptions {
   readonly jaeger: boolean;
   /** Read the CA from here (the layout `weft identity create-ca` writes) instead of generating it. */
   readonly identityDir?: string;
+  /**
+   * Add install/addons/network-policies.yaml (RBAC for NetworkPolicies) and run the control plane
+   * with --manage-network-policies.
+   */
+  readonly manageNetworkPolicies?: boolean;
   /** Overrides the webhook's failurePolicy (default: what the manifests say). */
   readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
   /** Now, in ms since the epoch (default: the system clock). */
@@ -65,6 +70,7 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
     }
   }
   if (options.jaeger) objects.push(...addJaeger(root, objects));
+  if (options.manageNetworkPolicies === true) objects.push(...addNetworkPolicies(root, objects));
   meshConfigOf(objects); // the final config must still parse
   const seen = new Set<string>();
   for (const o of objects) {
@@ -87,6 +93,7 @@ export function installedObjects(
   const kustomization = options.ha ? join(root, 'ha') : root;
   const objects = renderKustomization(kustomization, overlay(join(root, 'identity'), undefined));
   if (options.jaeger) objects.push(...addJaeger(root, objects));
+  if (options.manageNetworkPolicies === true) objects.push(...addNetworkPolicies(root, objects));
   return sortForApply(objects)
     .reverse()
     .map((o) => ({
@@ -126,6 +133,33 @@ function meshConfigOf(objects: readonly KubeObject[]) {
     parseDocument(text).toJS(),
     `ConfigMap ${MESH_CONFIG.name} ${MESH_CONFIG.key}`,
   );
+}
+
+/** The control-plane Deployment's weft container, whose args get the flag. */
+const CONTROL_PLANE = { kind: 'Deployment', name: 'weft-control-plane' } as const;
+const MANAGE_FLAG = '--manage-network-policies';
+
+/**
+ * The NetworkPolicy RBAC addon's objects; the control plane's args get --manage-network-policies.
+ */
+function addNetworkPolicies(root: string, objects: KubeObject[]): KubeObject[] {
+  const file = join(root, 'addons', 'network-policies.yaml');
+  if (!existsSync(file)) {
+    throw new KustomizeError(
+      `the NetworkPolicy addon is not in this build (${file.split(sep).slice(-3).join('/')} is missing)`,
+    );
+  }
+  const deployment = find(objects, CONTROL_PLANE.kind, CONTROL_PLANE.name);
+  const spec = deployment.spec as
+    | { template?: { spec?: { containers?: { args?: string[] }[] } } }
+    | undefined;
+  const containers = spec?.template?.spec?.containers ?? [];
+  const container = containers.find((c) => (c.args ?? [])[0] === 'control-plane');
+  if (container === undefined)
+    throw new KustomizeError(`${CONTROL_PLANE.name} has no container running weft control-plane`);
+  if (!(container.args ?? []).includes(MANAGE_FLAG))
+    container.args = [...(container.args ?? []), MANAGE_FLAG];
+  return readYamlObjects(file);
 }
 
 /**

@@ -34,7 +34,7 @@ export class KubeApiError extends WeftError {
 }
 
 export interface KubeRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
   readonly contentType?: string;
