@@ -30,6 +30,14 @@ export interface DnsHandlerOptions {
   readonly negativeTtlSeconds: number;
   /** Most forwarded queries in flight at once; more are answered SERVFAIL at once. */
   readonly maxInFlight: number;
+  /**
+   * Called before a mesh answer goes out; a returned promise delays the answer until it settles
+   * (local mode opens the loopback listeners the answer points at). Undefined: nothing to wait for.
+   */
+  readonly beforeMeshAnswer?: (
+    fqdn: string,
+    record: Extract<MeshRecord, { type: 'addresses' }>,
+  ) => Promise<void> | undefined;
 }
 
 /** The transport a query came over: UDP answers are limited in size (RFC 1035, RFC 6891). */
@@ -91,7 +99,11 @@ export class DnsHandler {
             return this.reply(ctx, started, q.type, 'servfail', { rcode: RCODE.SERVFAIL });
           continue;
         }
-        if (r.type === 'addresses') return this.meshAnswer(ctx, started, q, r);
+        if (r.type === 'addresses') {
+          const ready = this.o.beforeMeshAnswer?.(fqdn, r);
+          if (ready !== undefined) await ready;
+          return this.meshAnswer(ctx, started, q, r);
+        }
       }
       if (cls.type === 'service') {
         return this.reply(ctx, started, q.type, 'nxdomain', {

@@ -2,7 +2,7 @@
 import { type Clock, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { AnswerCache, type AnswerCacheOptions, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
-import { DnsHandler } from './dns-handler.js';
+import { DnsHandler, type DnsHandlerOptions } from './dns-handler.js';
 import { DnsMetrics } from './dns-metrics.js';
 import { DnsServer } from './dns-server.js';
 import { type LookedUpName, LookedUpNames } from './looked-up-names.js';
@@ -32,6 +32,8 @@ export interface DnsProxyOptions {
   readonly upstreamTimeoutMs?: number;
   /** How long a new mesh name waits for the control plane (ms). Default 1 s. */
   readonly meshWaitMs?: number;
+  /** See {@link DnsHandlerOptions.beforeMeshAnswer}. */
+  readonly beforeMeshAnswer?: DnsHandlerOptions['beforeMeshAnswer'];
 }
 
 /** A running DNS proxy. */
@@ -79,6 +81,7 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<DnsProxy> {
     meshWaitMs: o.meshWaitMs ?? 1000,
     negativeTtlSeconds: 5,
     maxInFlight: 1024,
+    ...(o.beforeMeshAnswer === undefined ? {} : { beforeMeshAnswer: o.beforeMeshAnswer }),
   });
   const server = new DnsServer({
     host: o.host,

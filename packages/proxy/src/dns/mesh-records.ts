@@ -3,7 +3,13 @@
 /** The control plane's answer for one Service FQDN. */
 export type MeshRecord =
   /** ClusterIPs, or the ready endpoints' addresses of a headless Service (IPv4 and IPv6 mixed). */
-  | { readonly type: 'addresses'; readonly addresses: readonly string[]; readonly ttlSeconds: number }
+  | {
+      readonly type: 'addresses';
+      readonly addresses: readonly string[];
+      readonly ttlSeconds: number;
+      /** The Service's ports (local mode opens them on a loopback address); empty when unknown. */
+      readonly ports?: readonly number[];
+    }
   /** No such Service. */
   | { readonly type: 'none'; readonly reason: string };
 
