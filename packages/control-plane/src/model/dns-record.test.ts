@@ -37,7 +37,7 @@ function setup() {
   state.apply([
     service('api', { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10', 'fd00::10'] }),
     service('db', { clusterIP: 'None' }),
-    endpoints('db', ['10.1.0.2', '10.1.0.1', '10.1.0.2']),
+    endpoints('db', ['10.1.0.2', '10.1.0.1', '10.1.0.2', 'db.example.org']),
     service('local', {}),
     service('other', {}),
     service('ext', { type: 'ExternalName' }),
@@ -61,7 +61,7 @@ describe('ResourceBuilder.dnsRecord', () => {
     });
   });
 
-  it('answers a headless Service with its endpoint addresses, once each', () => {
+  it('answers a headless Service with its endpoint addresses, once each, leaving host names out', () => {
     const { builder } = setup();
     const r = builder.dnsRecord('db.shop.svc.cluster.local');
     expect(r.type === 'record' ? r.message.addresses : []).toEqual(['10.1.0.1', '10.1.0.2']);

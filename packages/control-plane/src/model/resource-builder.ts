@@ -3,6 +3,7 @@
  * from the mesh state, with a per-service cache dropped when a batch makes that service dirty.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type {
   Destination,
   DnsRecordMessage,
@@ -131,7 +132,10 @@ export class ResourceBuilder {
     else if (svc.headless === true) {
       const seen = new Set<string>();
       for (const p of svc.ports)
-        for (const e of this.state.endpoints(svc, p.port)) if (e.address) seen.add(e.address);
+        for (const e of this.state.endpoints(svc, p.port)) {
+          // Static endpoints may be host names; DNS A/AAAA answers carry addresses only.
+          if (e.address !== undefined && isIP(e.address) !== 0) seen.add(e.address);
+        }
       addresses = [...seen].sort();
     } else addresses = [this.loopback.addressOf(namespace, name)];
     const message: DnsRecordMessage = {
