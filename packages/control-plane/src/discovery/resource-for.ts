@@ -29,7 +29,8 @@ export function resourceFor(builder: ResourceBuilder, session: ProxySession, nam
     };
   }
   if (name.startsWith(DNS_PREFIX)) {
-    const r = builder.dnsRecord(name.slice(DNS_PREFIX.length));
+    const client = `${session.workload.namespace}/${session.workload.workload}`;
+    const r = builder.dnsRecord(name.slice(DNS_PREFIX.length), client);
     session.subscriptions.set(
       name,
       r.type === 'record'

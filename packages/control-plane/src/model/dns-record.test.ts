@@ -48,7 +48,7 @@ function setup() {
 describe('ResourceBuilder.dnsRecord', () => {
   it('answers a Service with its ClusterIPs, a TTL, its ports, and watches the Service', () => {
     const { builder } = setup();
-    const r = builder.dnsRecord('api.shop.svc.cluster.local');
+    const r = builder.dnsRecord('api.shop.svc.cluster.local', 'shop/web-1');
     expect(r).toMatchObject({
       type: 'record',
       message: {
@@ -63,32 +63,35 @@ describe('ResourceBuilder.dnsRecord', () => {
 
   it('answers a headless Service with its endpoint addresses, once each, leaving host names out', () => {
     const { builder } = setup();
-    const r = builder.dnsRecord('db.shop.svc.cluster.local');
+    const r = builder.dnsRecord('db.shop.svc.cluster.local', 'shop/web-1');
     expect(r.type === 'record' ? r.message.addresses : []).toEqual(['10.1.0.1', '10.1.0.2']);
   });
 
-  it('gives a Service without a ClusterIP (local mode) a stable loopback address of its own', () => {
+  it('gives a Service without a ClusterIP (local mode) a stable loopback address per client proxy', () => {
     const { builder } = setup();
-    const a = builder.dnsRecord('local.shop.svc.cluster.local');
-    const b = builder.dnsRecord('other.shop.svc.cluster.local');
+    const a = builder.dnsRecord('local.shop.svc.cluster.local', 'shop/web-1');
+    const b = builder.dnsRecord('other.shop.svc.cluster.local', 'shop/web-1');
+    const otherClient = builder.dnsRecord('local.shop.svc.cluster.local', 'shop/web-2');
     const addrA = a.type === 'record' ? a.message.addresses[0] : '';
     const addrB = b.type === 'record' ? b.message.addresses[0] : '';
     expect(addrA).toMatch(/^127\.77\.\d+\.\d+$/);
     expect(addrB).toMatch(/^127\.77\.\d+\.\d+$/);
     expect(addrA).not.toBe(addrB);
-    const again = builder.dnsRecord('local.shop.svc.cluster.local');
+    // Another client proxy on the same machine gets its own address for the same Service.
+    expect(otherClient.type === 'record' ? otherClient.message.addresses[0] : addrA).not.toBe(addrA);
+    const again = builder.dnsRecord('local.shop.svc.cluster.local', 'shop/web-1');
     expect(again.type === 'record' ? again.message.addresses[0] : '').toBe(addrA);
   });
 
   it('says does-not-exist for unknown Services, ExternalName Services and names of another shape', () => {
     const { builder } = setup();
-    expect(builder.dnsRecord('nope.shop.svc.cluster.local')).toMatchObject({
+    expect(builder.dnsRecord('nope.shop.svc.cluster.local', 'shop/web-1')).toMatchObject({
       type: 'does-not-exist',
       reason: 'Service shop/nope does not exist',
       watch: [keys.service('shop/nope')],
     });
-    expect(builder.dnsRecord('ext.shop.svc.cluster.local').type).toBe('does-not-exist');
-    expect(builder.dnsRecord('a.b.shop.svc.cluster.local').type).toBe('does-not-exist');
-    expect(builder.dnsRecord('api.shop.svc.example.org').type).toBe('does-not-exist');
+    expect(builder.dnsRecord('ext.shop.svc.cluster.local', 'shop/web-1').type).toBe('does-not-exist');
+    expect(builder.dnsRecord('a.b.shop.svc.cluster.local', 'shop/web-1').type).toBe('does-not-exist');
+    expect(builder.dnsRecord('api.shop.svc.example.org', 'shop/web-1').type).toBe('does-not-exist');
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Local mode: Services have no ClusterIP, so each gets a loopback address in 127.77.0.0/16 that
- * its name resolves to in DNS; a client proxy listens there on the Service's ports. The address
- * is a hash of the Service's key, probed forward on a collision, and kept for the control plane's
- * lifetime (a Service that goes and comes back gets the same one while it lasts).
+ * Local mode: Services have no ClusterIP, so each (client proxy, Service) pair gets a loopback
+ * address in 127.77.0.0/16 that the Service's name resolves to for that client; the client proxy
+ * listens there on the Service's ports (per client, because the proxies of one machine share its
+ * loopback). The address is a hash of the pair, probed forward on a collision, and kept for the
+ * control plane's lifetime.
  */
 import { createHash } from 'node:crypto';
 
@@ -14,9 +15,9 @@ export class LoopbackAddresses {
   private readonly byKey = new Map<string, string>();
   private readonly taken = new Set<number>();
 
-  /** The loopback address of Service `namespace/name`, allocated on first use. */
-  addressOf(namespace: string, name: string): string {
-    const key = `${namespace}/${name}`;
+  /** The loopback address of `service` ("namespace/name") for `client`, allocated on first use. */
+  addressOf(client: string, service: string): string {
+    const key = `${client}|${service}`;
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     let slot = createHash('sha256').update(key).digest().readUInt16BE(0);

@@ -114,9 +114,11 @@ export class ResourceBuilder {
 
   /**
    * What `fqdn` (`name.namespace.svc.<cluster-domain>`) resolves to: the ClusterIPs; a headless
-   * Service's endpoint addresses; in local mode (no ClusterIP) a loopback address of its own.
+   * Service's endpoint addresses; in local mode (no ClusterIP) a loopback address of its own per
+   * client proxy (`client`, e.g. "namespace/workload"): several proxies share one machine, and
+   * each listens on the addresses it hands out.
    */
-  dnsRecord(fqdn: string): DnsRecordResult {
+  dnsRecord(fqdn: string, client: string): DnsRecordResult {
     const suffix = `.svc.${this.state.clusterDomain}`;
     const labels = fqdn.endsWith(suffix) ? fqdn.slice(0, -suffix.length).split('.') : [];
     if (labels.length !== 2) return dnsNotFound(`"${fqdn}" is not name.namespace${suffix}`, []);
@@ -137,7 +139,7 @@ export class ResourceBuilder {
           if (e.address !== undefined && isIP(e.address) !== 0) seen.add(e.address);
         }
       addresses = [...seen].sort();
-    } else addresses = [this.loopback.addressOf(namespace, name)];
+    } else addresses = [this.loopback.addressOf(client, `${namespace}/${name}`)];
     const message: DnsRecordMessage = {
       fqdn,
       addresses,

@@ -32,29 +32,50 @@ export class DnsServer {
 
   constructor(private readonly o: DnsServerOptions) {}
 
-  /** Binds UDP then TCP on the same port; resolves with that port. */
+  /**
+   * Binds UDP then TCP on the same port; resolves with that port. With port 0 the UDP socket picks
+   * one and TCP takes the same number, which another process may hold over TCP: then both are
+   * tried again on a new port (a few times).
+   */
   async start(): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const udp = await this.bindUdp(this.o.port);
+      const port = udp.address().port;
+      try {
+        this.tcp = await this.bindTcp(port);
+        this.udp = udp;
+        return port;
+      } catch (err) {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (this.o.port !== 0 || !inUse || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  private async bindUdp(port: number): Promise<UdpSocket> {
     const udp = createSocket({ type: isIPv6(this.o.host) ? 'udp6' : 'udp4', reuseAddr: false });
-    this.udp = udp;
     udp.on('message', (msg, rinfo) => {
       void this.o.handler.handle(msg, 'udp').then((r) => {
         if (r.type === 'reply') udp.send(r.packet, rinfo.port, rinfo.address, () => {});
       });
     });
-    // A send failure (the client went away) concerns one answer only.
-    udp.on('error', (err) => this.o.logger.warn({ err: err.message }, 'dns udp socket error'));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(this.o.port, this.o.host, () => {
+      udp.bind(port, this.o.host, () => {
         udp.off('error', reject);
         resolve();
       });
     });
-    const port = udp.address().port;
+    // A send failure (the client went away) concerns one answer only.
+    udp.on('error', (err) => this.o.logger.warn({ err: err.message }, 'dns udp socket error'));
+    return udp;
+  }
+
+  private async bindTcp(port: number): Promise<Server> {
     const tcp = createServer({ noDelay: true }, (socket) => this.accept(socket));
     tcp.maxConnections = this.o.maxTcpConnections;
     tcp.on('drop', () => this.o.metrics.dropped.inc({ reason: 'tcp-max-connections' }));
-    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(port, this.o.host, () => {
@@ -62,7 +83,7 @@ export class DnsServer {
         resolve();
       });
     });
-    return port;
+    return tcp;
   }
 
   private accept(socket: Socket): void {
