@@ -83,16 +83,13 @@ export async function startTestResolver(
         received.set(`${q.name}|${q.type}`, (received.get(`${q.name}|${q.type}`) ?? 0) + 1);
     } catch {}
   };
-  const udp: UdpSocket = createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
+  const sockets = new Set<Socket>();
+  const onUdp = (udp: UdpSocket) => (msg: Buffer, rinfo: { port: number; address: string }) => {
     count(msg);
     const out = answer(msg, zone, 'udp');
     if (out !== undefined) udp.send(out, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((resolve) => udp.bind(port, host, () => resolve()));
-  const bound = udp.address().port;
-  const sockets = new Set<Socket>();
-  const tcp: Server = createServer((socket) => {
+  };
+  const onTcp = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -110,15 +107,41 @@ export async function startTestResolver(
         socket.write(Buffer.concat([head, out]));
       }
     });
-  });
-  await new Promise<void>((resolve) => tcp.listen(bound, host, () => resolve()));
+  };
+  // UDP picks the port (with 0) and TCP takes the same number, which another process may hold: retry.
+  let udp: UdpSocket | undefined;
+  let tcp: Server | undefined;
+  let bound = 0;
+  for (let attempt = 1; tcp === undefined; attempt++) {
+    const u = createSocket('udp4');
+    u.on('message', onUdp(u));
+    await new Promise<void>((resolve, reject) => {
+      u.once('error', reject);
+      u.bind(port, host, () => resolve());
+    });
+    bound = u.address().port;
+    const t = createServer(onTcp);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        t.once('error', reject);
+        t.listen(bound, host, () => resolve());
+      });
+      udp = u;
+      tcp = t;
+    } catch (err) {
+      await new Promise<void>((resolve) => u.close(() => resolve()));
+      if (port !== 0 || attempt >= 20) throw err;
+    }
+  }
+  const udpSocket = udp as UdpSocket;
+  const tcpServer = tcp;
   return {
     port: bound,
     received,
     async close() {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await new Promise<void>((resolve) => udpSocket.close(() => resolve()));
+      await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
     },
   };
 }
