@@ -93,7 +93,8 @@ export class DnsHandler {
     if (records !== undefined && cls.type !== 'forward') {
       const candidates = cls.type === 'service' ? [cls.fqdn] : cls.candidates;
       for (const fqdn of candidates) {
-        const r = await this.meshRecord(records, fqdn);
+        // The hot path stays synchronous: only a name not held yet waits for the control plane.
+        const r = records.record(fqdn) ?? (await this.waitForRecord(records, fqdn));
         if (r === 'timeout') {
           if (cls.type === 'service')
             return this.reply(ctx, started, q.type, 'servfail', { rcode: RCODE.SERVFAIL });
@@ -116,9 +117,7 @@ export class DnsHandler {
     return this.forward(ctx, started, message, q, transport);
   }
 
-  private async meshRecord(records: MeshRecordSource, fqdn: string): Promise<MeshRecord | 'timeout'> {
-    const known = records.record(fqdn);
-    if (known !== undefined) return known;
+  private async waitForRecord(records: MeshRecordSource, fqdn: string): Promise<MeshRecord | 'timeout'> {
     const waited = await records.waitRecord(fqdn, this.o.meshWaitMs);
     return waited.type === 'timeout' ? 'timeout' : waited;
   }
