@@ -2,6 +2,7 @@
 // Seeds are valid or nearly valid inputs, so the fuzzer starts past the parsers' first checks.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as dnsPacket from 'dns-packet';
 import { parse } from 'yaml';
 import { loadDiscoveryProto } from '../../packages/api/dist/index.js';
 import { FUZZ_DIR, REPO_DIR } from './targets/registry.mjs';
@@ -244,4 +245,26 @@ for (const [name, text] of Object.entries(targets)) {
   for (const [name, frames] of Object.entries(seeds)) {
     write('weft2-frame', name, Buffer.concat([Buffer.of(13), ...frames]));
   }
+}
+
+// dns-query: byte 0 = transport (bit 0: TCP) and upstream failure (bit 1); then a DNS message.
+const dnsQueries = {
+  'mesh-a': [0, 'api.demo.svc.cluster.local', 'A'],
+  'short-aaaa': [1, 'api', 'AAAA'],
+  'headless-truncated': [0, 'db.demo', 'A'],
+  'nxdomain-txt': [0, 'nope.demo.svc.cluster.local', 'TXT'],
+  forwarded: [0, 'example.com', 'A'],
+  'forward-failing': [2, 'example.org', 'MX'],
+};
+for (const [name, [selector, qname, type]] of Object.entries(dnsQueries)) {
+  const query = dnsPacket.encode({
+    type: 'query',
+    id: 4242,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ name: qname, type, class: 'IN' }],
+    ...(name === 'forwarded'
+      ? { additionals: [{ name: '.', type: 'OPT', udpPayloadSize: 1232, flags: 0, options: [] }] }
+      : {}),
+  });
+  write('dns-query', name, Buffer.concat([Buffer.of(selector), query]));
 }

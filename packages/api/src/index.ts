@@ -14,6 +14,10 @@ export type {
   DiscoveryResponse__Output,
 } from './gen/weft/discovery/v1alpha1/DiscoveryResponse.js';
 export type {
+  DnsRecord as DnsRecordMessage,
+  DnsRecord__Output as DnsRecordMessage__Output,
+} from './gen/weft/discovery/v1alpha1/DnsRecord.js';
+export type {
   Endpoint as EndpointMessage,
   Endpoint__Output as EndpointMessage__Output,
 } from './gen/weft/discovery/v1alpha1/Endpoint.js';

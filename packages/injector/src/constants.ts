@@ -30,6 +30,8 @@ export const CONFIG_ANNOTATIONS = {
   traceEndpoint: 'weft.dev/trace-endpoint',
   traceProtocol: 'weft.dev/trace-protocol',
   traceSampling: 'weft.dev/trace-sampling',
+  /** `enabled`: weft-init redirects the app's DNS (port 53) to the proxy's DNS listener (docs/dns.md). */
+  dnsCapture: 'weft.dev/dns-capture',
 } as const;
 
 export const PROXY_CONTAINER_NAME = 'weft-proxy';
@@ -51,6 +53,8 @@ export const PORTS = {
   admin: 7191,
   controlPlane: 7443,
   webhook: 8443,
+  /** The proxy's DNS listener on 127.0.0.1 (UDP and TCP). */
+  dns: 15053,
 } as const;
 /** The proxy's UID; proxy-init lets this UID's traffic through untouched. */
 export const PROXY_UID = 7102;

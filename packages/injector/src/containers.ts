@@ -48,6 +48,7 @@ export function initContainer(input: SidecarInput): Record<string, unknown> {
   ];
   if (options.skipOutboundPorts !== '') args.push('--skip-outbound-ports', options.skipOutboundPorts);
   if (options.skipOutboundCidrs !== '') args.push('--skip-outbound-cidrs', options.skipOutboundCidrs);
+  if (options.dnsCapture) args.push('--dns-capture', '--dns-port', String(PORTS.dns));
   return {
     name: INIT_CONTAINER_NAME,
     image: input.config.injector.image,

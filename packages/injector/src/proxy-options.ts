@@ -25,6 +25,8 @@ export interface ProxyOptions {
   readonly traceEndpoint: string;
   readonly traceProtocol: string;
   readonly traceSampling: string;
+  /** Redirect the app's DNS to the proxy (annotation `weft.dev/dns-capture: enabled`). */
+  readonly dnsCapture: boolean;
 }
 
 export type ProxyOptionsResult =
@@ -143,6 +145,11 @@ export function resolveProxyOptions(
       : ({ ok: false, message: `"${v}" is not a sampling ratio from 0 to 1` } as const);
   };
 
+  const onOff = (v: string) =>
+    v.trim() === 'enabled' || v.trim() === 'disabled'
+      ? ({ ok: true, value: v.trim() } as const)
+      : ({ ok: false, message: `"${v}" is not enabled or disabled` } as const);
+
   const options: ProxyOptions = {
     cpu: pick(CONFIG_ANNOTATIONS.proxyCpu, defaults.cpu, quantity),
     memory: pick(CONFIG_ANNOTATIONS.proxyMemory, defaults.memory, quantity),
@@ -162,6 +169,7 @@ export function resolveProxyOptions(
     traceEndpoint: pick(CONFIG_ANNOTATIONS.traceEndpoint, '', endpoint),
     traceProtocol: pick(CONFIG_ANNOTATIONS.traceProtocol, '', protocol),
     traceSampling: pick(CONFIG_ANNOTATIONS.traceSampling, '', ratio),
+    dnsCapture: pick(CONFIG_ANNOTATIONS.dnsCapture, 'disabled', onOff) === 'enabled',
   };
   return invalid ?? { type: 'ok', options };
 }

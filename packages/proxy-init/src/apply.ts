@@ -78,10 +78,12 @@ async function applyFamily(
       );
     }
   }
-  for (const jump of rules.jumps) {
-    if (state.jumps[jump.from] !== 1) {
+  const expected: Record<string, number> = {};
+  for (const jump of rules.jumps) expected[jump.from] = (expected[jump.from] ?? 0) + 1;
+  for (const [from, n] of Object.entries(expected)) {
+    if (state.jumps[from] !== n) {
       throw new Error(
-        `after ${commands.restore}, ${jump.from} has ${state.jumps[jump.from] ?? 0} jumps into weft, not 1`,
+        `after ${commands.restore}, ${from} has ${state.jumps[from] ?? 0} jumps into weft, not ${n}`,
       );
     }
   }

@@ -29,6 +29,11 @@ export interface InitOptions {
   readonly skipOutboundPorts: readonly PortRange[];
   /** Outbound destinations that bypass the proxy. */
   readonly skipOutboundCidrs: readonly Cidr[];
+  /**
+   * DNS capture (annotation `weft.dev/dns-capture: enabled`): the app's UDP and TCP port 53 go to
+   * the proxy's DNS listener on this port; undefined leaves DNS alone.
+   */
+  readonly dnsPort?: number;
 }
 
 /** The options as given on the command line (strings), all optional. */
@@ -39,6 +44,10 @@ export interface RawInitOptions {
   skipInboundPorts?: string;
   skipOutboundPorts?: string;
   skipOutboundCidrs?: string;
+  /** Turns DNS capture on. */
+  dnsCapture?: boolean;
+  /** The proxy's DNS port (default 15053); only with dnsCapture. */
+  dnsPort?: string | number;
 }
 
 function invalid(flag: string, message: string): WeftError {
@@ -104,5 +113,6 @@ export function parseInitOptions(raw: RawInitOptions = {}): InitOptions {
     skipInboundPorts: parsePortRanges('skip-inbound-ports', raw.skipInboundPorts ?? '7191'),
     skipOutboundPorts: parsePortRanges('skip-outbound-ports', raw.skipOutboundPorts),
     skipOutboundCidrs: parseCidrs('skip-outbound-cidrs', raw.skipOutboundCidrs),
+    ...(raw.dnsCapture === true ? { dnsPort: integer('dns-port', raw.dnsPort, 15053, 1, 65535) } : {}),
   };
 }

@@ -92,3 +92,33 @@ describe('options', () => {
     expect(() => parseInitOptions(raw)).toThrow(message);
   });
 });
+
+describe('DNS capture rules', () => {
+  const dns = parseInitOptions({ dnsCapture: true });
+
+  it('redirect UDP and TCP port 53 to the DNS port, skipping the proxy UID, ahead of the outbound jump', () => {
+    const rules = buildRules(dns, 'ipv4');
+    expect(rules.chains.find((c) => c.name === 'WEFT_DNS')?.rules).toEqual([
+      '-m owner --uid-owner 7102 -j RETURN',
+      '-p udp -m udp --dport 53 -j REDIRECT --to-ports 15053',
+      '-p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053',
+    ]);
+    const plan = planRestore(rules).split('\n');
+    const lastOutput = plan.filter((l) => l.startsWith('-I OUTPUT 1')).at(-1);
+    // The last rule inserted at position 1 ends up first in OUTPUT.
+    expect(lastOutput).toBe('-I OUTPUT 1 -p tcp -m tcp --dport 53 -m comment --comment weft-dns -j WEFT_DNS');
+  });
+
+  it('are left out without capture, for IPv6, and their jumps are deleted when capture is turned off', () => {
+    expect(buildRules(options, 'ipv4').chains.map((c) => c.name)).not.toContain('WEFT_DNS');
+    expect(buildRules(dns, 'ipv6').chains.map((c) => c.name)).not.toContain('WEFT_DNS');
+    const saved = '-A OUTPUT -p udp -m udp --dport 53 -m comment --comment weft-dns -j WEFT_DNS\n';
+    expect(planRestore(buildRules(options, 'ipv4'), saved)).toContain(
+      '-D OUTPUT -p udp -m udp --dport 53 -m comment --comment weft-dns -j WEFT_DNS',
+    );
+  });
+
+  it('reject a DNS port out of range, naming the flag', () => {
+    expect(() => parseInitOptions({ dnsCapture: true, dnsPort: '70000' })).toThrow(/--dns-port/);
+  });
+});

@@ -4,7 +4,7 @@ import type { InitOptions, PortRange } from './options.js';
 export type Family = 'ipv4' | 'ipv6';
 
 /** The chains weft owns in the nat table. */
-export const CHAINS = { inbound: 'WEFT_INBOUND', outbound: 'WEFT_OUTBOUND' } as const;
+export const CHAINS = { inbound: 'WEFT_INBOUND', outbound: 'WEFT_OUTBOUND', dns: 'WEFT_DNS' } as const;
 
 /** A built-in chain's jump into one of weft's chains. */
 export interface Jump {
@@ -46,17 +46,33 @@ export function buildRules(options: InitOptions, family: Family): RuleSet {
     ...options.skipOutboundCidrs.filter((c) => c.family === family).map((c) => `-d ${c.text} -j RETURN`),
     `-p tcp -j REDIRECT --to-ports ${options.outboundPort}`,
   ];
-  return {
-    family,
-    chains: [
-      { name: CHAINS.inbound, rules: inbound },
-      { name: CHAINS.outbound, rules: outbound },
-    ],
-    jumps: [
-      { from: 'PREROUTING', spec: `-p tcp -m comment --comment weft-inbound -j ${CHAINS.inbound}` },
-      { from: 'OUTPUT', spec: `-p tcp -m comment --comment weft-outbound -j ${CHAINS.outbound}` },
-    ],
-  };
+  const chains: { name: string; rules: string[] }[] = [
+    { name: CHAINS.inbound, rules: inbound },
+    { name: CHAINS.outbound, rules: outbound },
+  ];
+  const jumps: Jump[] = [
+    { from: 'PREROUTING', spec: `-p tcp -m comment --comment weft-inbound -j ${CHAINS.inbound}` },
+    { from: 'OUTPUT', spec: `-p tcp -m comment --comment weft-outbound -j ${CHAINS.outbound}` },
+  ];
+  // IPv4 only: REDIRECT sends locally generated packets to 127.0.0.1, where the DNS proxy listens.
+  if (options.dnsPort !== undefined && family === 'ipv4') {
+    chains.push({
+      name: CHAINS.dns,
+      rules: [
+        `-m owner --uid-owner ${options.proxyUid} -j RETURN`,
+        `-p udp -m udp --dport 53 -j REDIRECT --to-ports ${options.dnsPort}`,
+        `-p tcp -m tcp --dport 53 -j REDIRECT --to-ports ${options.dnsPort}`,
+      ],
+    });
+    // Inserted last, so first in OUTPUT: TCP port 53 must reach the DNS proxy, not the outbound listener.
+    for (const proto of ['udp', 'tcp']) {
+      jumps.push({
+        from: 'OUTPUT',
+        spec: `-p ${proto} -m ${proto} --dport 53 -m comment --comment weft-dns -j ${CHAINS.dns}`,
+      });
+    }
+  }
+  return { family, chains, jumps };
 }
 
 /**
@@ -67,7 +83,9 @@ export function buildRules(options: InitOptions, family: Family): RuleSet {
  * and rules that are not weft's are never touched.
  */
 export function planRestore(rules: RuleSet, currentSave = ''): string {
-  const ours = new Set(rules.chains.map((c) => c.name));
+  const ours = new Set<string>(rules.chains.map((c) => c.name));
+  // A jump into a weft chain this rule set no longer has (DNS capture turned off) goes too.
+  for (const name of Object.values(CHAINS)) ours.add(name);
   const stale = currentSave
     .split('\n')
     .map((line) => line.trim())

@@ -49,6 +49,27 @@ export interface HardeningOptions {
   readonly h2?: H2Limits;
 }
 
+/** The sidecar's DNS proxy (docs/dns.md). */
+export interface DnsOptions {
+  /** Where it listens, UDP and TCP (127.0.0.1:15053 by default; port 0 = any). */
+  readonly host: string;
+  readonly port: number;
+  /**
+   * True when the address was given explicitly: failing to bind it stops the proxy. With the
+   * default address a failure (e.g. another local proxy holds it) is a warning and a metric.
+   */
+  readonly required: boolean;
+  /** The pod's original resolv.conf: upstream resolvers, search path, ndots. */
+  readonly resolvConfPath: string;
+  /** Upstream resolvers (HOST:PORT) used instead of the resolv.conf's nameservers; empty: those. */
+  readonly upstreams: readonly { readonly host: string; readonly port: number }[];
+  /** The cluster's DNS suffix (`cluster.local`). */
+  readonly clusterDomain: string;
+}
+
+/** The DNS proxy's address unless told otherwise (docs/security.md port table). */
+export const DEFAULT_DNS_PORT = 15053;
+
 export interface ProxyOptions {
   readonly namespace: string;
   readonly service: string;
@@ -96,6 +117,8 @@ export interface ProxyOptions {
   /** mTLS mode until the control plane pushes the inbound policy. */
   readonly defaultMtlsMode: 'strict' | 'permissive';
   readonly hardening: HardeningOptions;
+  /** The DNS proxy; undefined runs none (`--no-dns`). */
+  readonly dns?: DnsOptions;
 }
 
 export const DEFAULT_OPAQUE_PORTS: readonly number[] = [25, 587, 3306, 4444, 5432, 6379, 9300, 11211];

@@ -63,6 +63,8 @@ export interface ListeningPorts {
   readonly adminProbe?: number;
   /** Explicit upstream listeners by authority. */
   readonly upstreams: Readonly<Record<string, number>>;
+  /** The DNS proxy's port (UDP and TCP), when it runs. */
+  readonly dns?: number;
 }
 
 /**
@@ -259,6 +261,15 @@ export class Sidecar {
     const adminProbe = await this.adminProbe?.listen(o.adminProbeHost, admin);
     this.logger.info({ inbound, outbound, admin, adminProbe, upstreams }, 'proxy listening');
     return { inbound, outbound, admin, ...(adminProbe === undefined ? {} : { adminProbe }), upstreams };
+  }
+
+  /**
+   * Opens one more upstream listener after start (local-mode DNS: a Service's loopback address
+   * and port carry its traffic); resolves with the port bound. Closed with the others on drain.
+   */
+  listenUpstream(authority: string, host: string, port: number): Promise<number> {
+    const target = upstreamListenerTarget(authority);
+    return this.listen('upstream', host, port, (s) => handleOutbound(this.runtime, s, target));
   }
 
   private listen(

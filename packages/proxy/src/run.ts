@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
+import type { DnsProxy } from './dns/dns-proxy.js';
+import { parseResolvConf, type ResolvConf } from './dns/resolv-conf.js';
 import { issuedIdentity } from './identity/issued-identity.js';
 import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
@@ -88,6 +90,8 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const link = run.controlPlane === undefined ? undefined : await import('./control-plane-link.js');
   if (link !== undefined) startup.mark('link-loaded');
   const closers: (() => void)[] = [];
+  let dnsProxy: DnsProxy | undefined;
+  let dnsError = '';
   let certificates: CertificateSource;
   if (run.identity.type === 'static') certificates = run.identity.certificates;
   else {
@@ -122,7 +126,10 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       state !== undefined && state.accepted === 0
         ? 'no config received from the control plane yet'
         : undefined,
-    configSnapshot: () => (state === undefined ? { controlPlane: 'none' } : state.snapshot()),
+    configSnapshot: () => ({
+      ...(state === undefined ? { controlPlane: 'none' } : state.snapshot()),
+      ...(o.dns === undefined ? {} : { dns: dnsProxy?.snapshot() ?? { listening: false, error: dnsError } }),
+    }),
     originalDst: run.originalDst,
     logger,
     random,
@@ -144,7 +151,49 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     };
   }
   sidecarRef = sidecar;
-  const ports = await sidecar.start();
+  const sidecarPorts = await sidecar.start();
+  if (o.dns !== undefined) {
+    const d = o.dns;
+    // Loaded only when the DNS proxy runs (as the control-plane link is only with a control plane).
+    const [{ startDnsProxy }, { LoopbackRoutes }] = await Promise.all([
+      import('./dns/dns-proxy.js'),
+      import('./dns/loopback-routes.js'),
+    ]);
+    const routes = new LoopbackRoutes(
+      (authority, host, port) => sidecar.listenUpstream(authority, host, port),
+      logger,
+    );
+    sidecar.metrics.registry.gauge(
+      'weft_proxy_dns_listening',
+      'Whether the DNS proxy is listening (0: it could not bind its address; see /config).',
+      () => (dnsProxy === undefined ? 0 : 1),
+    );
+    try {
+      dnsProxy = await startDnsProxy({
+        host: d.host,
+        port: d.port,
+        resolvConf: readResolvConf(d.resolvConfPath, logger),
+        ...(d.upstreams.length === 0 ? {} : { upstreams: d.upstreams }),
+        clusterDomain: d.clusterDomain,
+        namespace: o.namespace,
+        records: state,
+        registry: sidecar.metrics.registry,
+        logger,
+        beforeMeshAnswer: (fqdn, record) => routes.prepare(fqdn, record),
+      });
+    } catch (err) {
+      if (d.required) {
+        await sidecar.close();
+        for (const c of closers) c();
+        throw err;
+      }
+      // The default address is taken (e.g. several proxies on one machine): serve without DNS.
+      dnsError = describeError(err);
+      logger.warn({ err: dnsError, address: `${d.host}:${d.port}` }, 'DNS proxy not started');
+    }
+  }
+  const ports: ListeningPorts =
+    dnsProxy === undefined ? sidecarPorts : { ...sidecarPorts, dns: dnsProxy.port };
   listening = true;
   startup.mark('listening');
   void startup.ready.then(offCertificate);
@@ -189,6 +238,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     ports,
     ready: startup.ready,
     async stop(deadlineMs) {
+      await dnsProxy?.close();
       await sidecar.drain(deadlineMs);
       for (const c of closers) c();
       await run.tracing?.close();
@@ -218,6 +268,16 @@ function identityToAnnounce(
     );
   }
   return { namespace: issued.namespace, serviceAccount: issued.serviceAccount };
+}
+
+/** The resolv.conf at `path`, or an empty one (no upstreams: forwarded names get SERVFAIL) when unreadable. */
+function readResolvConf(path: string, logger: Logger): ResolvConf {
+  try {
+    return parseResolvConf(readFileSync(path, 'utf8'));
+  } catch (err) {
+    logger.warn({ err: describeError(err), path }, 'cannot read resolv.conf: the DNS proxy forwards nothing');
+    return { nameservers: [], search: [], ndots: 1 };
+  }
 }
 
 /** The join token in `file` (trimmed), or "" when it cannot be read (the registration is then refused, and said why). */

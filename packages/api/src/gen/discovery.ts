@@ -12,6 +12,7 @@ import type { Destination as _weft_discovery_v1alpha1_Destination, Destination__
 import type { DiscoveryClient as _weft_discovery_v1alpha1_DiscoveryClient, DiscoveryDefinition as _weft_discovery_v1alpha1_DiscoveryDefinition } from './weft/discovery/v1alpha1/Discovery.js';
 import type { DiscoveryRequest as _weft_discovery_v1alpha1_DiscoveryRequest, DiscoveryRequest__Output as _weft_discovery_v1alpha1_DiscoveryRequest__Output } from './weft/discovery/v1alpha1/DiscoveryRequest.js';
 import type { DiscoveryResponse as _weft_discovery_v1alpha1_DiscoveryResponse, DiscoveryResponse__Output as _weft_discovery_v1alpha1_DiscoveryResponse__Output } from './weft/discovery/v1alpha1/DiscoveryResponse.js';
+import type { DnsRecord as _weft_discovery_v1alpha1_DnsRecord, DnsRecord__Output as _weft_discovery_v1alpha1_DnsRecord__Output } from './weft/discovery/v1alpha1/DnsRecord.js';
 import type { DoesNotExist as _weft_discovery_v1alpha1_DoesNotExist, DoesNotExist__Output as _weft_discovery_v1alpha1_DoesNotExist__Output } from './weft/discovery/v1alpha1/DoesNotExist.js';
 import type { Endpoint as _weft_discovery_v1alpha1_Endpoint, Endpoint__Output as _weft_discovery_v1alpha1_Endpoint__Output } from './weft/discovery/v1alpha1/Endpoint.js';
 import type { HeaderMatch as _weft_discovery_v1alpha1_HeaderMatch, HeaderMatch__Output as _weft_discovery_v1alpha1_HeaderMatch__Output } from './weft/discovery/v1alpha1/HeaderMatch.js';
@@ -65,6 +66,7 @@ export interface ProtoGrpcType {
         Discovery: SubtypeConstructor<typeof grpc.Client, _weft_discovery_v1alpha1_DiscoveryClient> & { service: _weft_discovery_v1alpha1_DiscoveryDefinition }
         DiscoveryRequest: MessageTypeDefinition<_weft_discovery_v1alpha1_DiscoveryRequest, _weft_discovery_v1alpha1_DiscoveryRequest__Output>
         DiscoveryResponse: MessageTypeDefinition<_weft_discovery_v1alpha1_DiscoveryResponse, _weft_discovery_v1alpha1_DiscoveryResponse__Output>
+        DnsRecord: MessageTypeDefinition<_weft_discovery_v1alpha1_DnsRecord, _weft_discovery_v1alpha1_DnsRecord__Output>
         DoesNotExist: MessageTypeDefinition<_weft_discovery_v1alpha1_DoesNotExist, _weft_discovery_v1alpha1_DoesNotExist__Output>
         Endpoint: MessageTypeDefinition<_weft_discovery_v1alpha1_Endpoint, _weft_discovery_v1alpha1_Endpoint__Output>
         EscapedSlashAction: EnumTypeDefinition

@@ -22,6 +22,8 @@ interface InitFlags {
   iptablesMode: IptablesMode;
   ipv6: boolean;
   dryRun?: boolean;
+  dnsCapture?: boolean;
+  dnsPort: string;
 }
 
 export function registerInit(program: Command, io: CliIo): void {
@@ -39,6 +41,8 @@ export function registerInit(program: Command, io: CliIo): void {
         .choices(['auto', 'nft', 'legacy'])
         .default('auto'),
     )
+    .option('--dns-capture', "redirect the app's UDP and TCP port 53 to the proxy's DNS listener (IPv4)")
+    .option('--dns-port <port>', "the proxy's DNS listener, with --dns-capture", '15053')
     .option('--no-ipv6', 'do not program ip6tables')
     .option('--dry-run', 'print the iptables-restore input for an empty table instead of applying it')
     .action(async (flags: InitFlags, command: Command) => {

@@ -8,6 +8,7 @@ import { createLogger } from '@weft/core';
 import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
 import {
   adminAddressProblem,
+  DEFAULT_DNS_PORT,
   DEFAULT_HARDENING,
   DEFAULT_OPAQUE_PORTS,
   defaultProxyOptions,
@@ -111,6 +112,11 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   idleTimeout: number;
   transparent: boolean;
   weft2: boolean;
+  dns: boolean;
+  dnsListen?: { host: string; port: number };
+  dnsResolvConf: string;
+  dnsUpstream?: { host: string; port: number }[];
+  clusterDomain: string;
 }
 
 export function registerProxy(program: Command, io: CliIo): void {
@@ -317,6 +323,31 @@ export function registerProxy(program: Command, io: CliIo): void {
         '--no-weft2',
         'speak only ALPN weft.1 with other proxies (no multiplexed weft.2 connections)',
       ),
+    )
+    .addOption(new Option('--no-dns', 'run no DNS proxy'))
+    .addOption(
+      new Option(
+        '--dns-listen <host:port>',
+        `DNS proxy address, UDP and TCP (default 127.0.0.1:${DEFAULT_DNS_PORT}; given explicitly, failing to bind it is fatal)`,
+      ).argParser((v) => hostPort(v, '--dns-listen')),
+    )
+    .addOption(
+      new Option(
+        '--dns-resolv-conf <file>',
+        "the pod's original resolv.conf: upstream resolvers and search path",
+      ).default('/etc/resolv.conf'),
+    )
+    .addOption(
+      new Option(
+        '--dns-upstream <host:port>',
+        'an upstream resolver instead of the resolv.conf nameservers (repeatable)',
+      ).argParser((v, prev: { host: string; port: number }[] = []) => [
+        ...prev,
+        hostPort(v, '--dns-upstream'),
+      ]),
+    )
+    .addOption(
+      new Option('--cluster-domain <domain>', 'DNS suffix of Service names').default('cluster.local'),
     );
   envForEveryFlag(addTracingOptions(addH2Options(command))).action(
     async (flags: ProxyFlags, command: Command) => {
@@ -351,6 +382,18 @@ export function registerProxy(program: Command, io: CliIo): void {
         drainTimeoutMs: flags.drainTimeout,
         defaultMtlsMode: flags.mtlsMode,
         weft2: flags.weft2,
+        ...(flags.dns
+          ? {
+              dns: {
+                host: flags.dnsListen?.host ?? '127.0.0.1',
+                port: flags.dnsListen?.port ?? DEFAULT_DNS_PORT,
+                required: flags.dnsListen !== undefined,
+                resolvConfPath: flags.dnsResolvConf,
+                upstreams: flags.dnsUpstream ?? [],
+                clusterDomain: flags.clusterDomain.toLowerCase().replace(/\.$/, ''),
+              },
+            }
+          : {}),
         hardening: {
           ...DEFAULT_HARDENING,
           maxConnections: flags.maxConnections,

@@ -2,15 +2,29 @@
  * The demo application behind `weft up --demo`: small HTTP services that call one another
  * through their weft proxies, plus a load generator. They know nothing of the mesh.
  */
+import { Resolver } from 'node:dns';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Random } from '@weft/core';
+
+/**
+ * Where an app's calls go: a host and port (its proxy's upstream listener), or, with `dns`, a
+ * Service name such as `api.demo.svc.cluster.local` resolved through that DNS server (its proxy's
+ * DNS address, as a user's app would get it from WEFT_DNS; see docs/dns.md).
+ */
+export interface DemoUpstream {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  /** `127.0.0.1:PORT` of the DNS server that resolves `host`. */
+  readonly dns?: string;
+}
 
 export interface DemoAppOptions {
   /** Name reported in responses, e.g. "api-v2". */
   name: string;
-  /** Where this app's calls go (its proxy's upstream listener), if it calls another service. */
-  upstream?: { host: string; port: number; path: string };
+  /** Where this app's calls go, if it calls another service. */
+  upstream?: DemoUpstream;
   /** Fraction of requests answered 503, to show retries. */
   failureRate?: number;
   random: Random;
@@ -22,8 +36,8 @@ export interface DemoAppOptions {
 export interface DemoApp {
   readonly name: string;
   readonly port: number;
-  /** Points the app's calls at a new upstream (its proxy's listener, once that is known). */
-  setUpstream(upstream: { host: string; port: number; path: string }): void;
+  /** Points the app's calls at a new upstream (its proxy's listener or DNS, once that is known). */
+  setUpstream(upstream: DemoUpstream): void;
   close(): Promise<void>;
 }
 
@@ -36,9 +50,18 @@ export function get(
   path: string,
   headers: Record<string, string> = {},
   timeoutMs = 5000,
+  lookup?: LookupFunction,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host, port, path, headers, timeout: timeoutMs }, (res: IncomingMessage) => {
+    const options = {
+      host,
+      port,
+      path,
+      headers,
+      timeout: timeoutMs,
+      ...(lookup === undefined ? {} : { lookup }),
+    };
+    const req = httpRequest(options, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -56,10 +79,33 @@ export function get(
   });
 }
 
+/** A `lookup` for http.request that asks one DNS server (A records) instead of the system's resolver. */
+export function lookupVia(server: string): LookupFunction {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([server]);
+  return (hostname, options, callback) => {
+    resolver.resolve4(hostname, (err, addresses) => {
+      const first = addresses?.[0];
+      if (err !== null || first === undefined) {
+        callback(err ?? new Error(`${hostname}: no address`), '', 4);
+        return;
+      }
+      // Node 20 asks for every address when it may try several (autoSelectFamily).
+      if (options.all === true)
+        (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
+          null,
+          addresses.map((address) => ({ address, family: 4 })),
+        );
+      else callback(null, first, 4);
+    });
+  };
+}
+
 /** Starts a demo app on 127.0.0.1 with an ephemeral port. */
 export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const { name, failureRate = 0, random } = options;
   let upstream = options.upstream;
+  let lookup = upstream?.dns === undefined ? undefined : lookupVia(upstream.dns);
   const server: Server = createServer((req, res) => {
     req.resume();
     const arrived = performance.now();
@@ -78,7 +124,7 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
       const v = req.headers[h];
       if (typeof v === 'string') forward[h] = v;
     }
-    get(upstream.host, upstream.port, upstream.path, forward).then(
+    get(upstream.host, upstream.port, upstream.path, forward, 5000, lookup).then(
       (up) => {
         const status = up.status >= 500 ? 502 : 200;
         res
@@ -103,6 +149,7 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
     port,
     setUpstream: (u) => {
       upstream = u;
+      lookup = u.dns === undefined ? undefined : lookupVia(u.dns);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -52,6 +52,8 @@ export const VIEW_WINDOW_MS = 10_000;
 /** Samples kept per app for its latency percentiles (1000 requests/s for 10 s). */
 const MAX_LATENCIES = 10_000;
 const authority = (service: string) => `${service}.${DEMO_NAMESPACE}:80`;
+/** The Service's DNS name, which each app's proxy resolves to a loopback address it routes. */
+const serviceName = (service: string) => `${service}.${DEMO_NAMESPACE}.svc.cluster.local`;
 
 /**
  * Starts the demo, writes `.weft/local.json` and the JSON `ready` line, then the refresh loop.
@@ -102,7 +104,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           service,
           serviceAccount,
           inbound: appPort === undefined ? [] : [`80=127.0.0.1:${appPort}`],
-          upstreams: upstream === undefined ? [] : [authority(upstream)],
+          // The load generator reaches web through an upstream port; the apps call services by
+          // name through their proxy's DNS (docs/dns.md, "Local mode").
+          upstreams: upstream === undefined || service !== 'loadgen' ? [] : [authority(upstream)],
+          dns: service !== 'loadgen',
           ...(options.otlp ? { otlp: options.otlp } : {}),
         },
         mesh,
@@ -114,8 +119,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       return p;
     };
 
-    // Each app calls the next service through the upstream listener of its own proxy, whose
-    // port is known only once the proxy runs: start the app, then its proxy, then point the app.
+    // Each app calls the next service by name (`api.demo.svc.cluster.local`) through the DNS of
+    // its own proxy, whose port is known only once the proxy runs: start the app, then its proxy,
+    // then point the app.
     const random = systemRandom;
     const latencies = new Map<string, SlidingWindow<number>>();
     const app = async (name: string, failureRate = 0) => {
@@ -138,7 +144,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     for (const [service, next] of chain) {
       const a = await app(service);
       const p: ProxyChild = await proxy(service, service, a.port, next);
-      a.setUpstream({ host: '127.0.0.1', port: p.upstreams[authority(next)] as number, path: '/' });
+      a.setUpstream({ host: serviceName(next), port: 80, path: '/', dns: p.dns as string });
     }
     const loadgen = await proxy('loadgen', 'loadgen', undefined, 'web');
     load = new LoadGenerator({

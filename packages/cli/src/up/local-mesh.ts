@@ -160,6 +160,8 @@ export interface ProxySpec {
   /** Authorities to expose as local upstream listeners (ports chosen by the proxy). */
   upstreams: readonly string[];
   otlp?: string;
+  /** Run the proxy's DNS on a free loopback port (its app resolves mesh names there). */
+  dns?: boolean;
 }
 
 export interface ProxyChild {
@@ -167,6 +169,8 @@ export interface ProxyChild {
   adminPort: number;
   /** Local listener port for each requested upstream authority. */
   upstreams: Record<string, number>;
+  /** `127.0.0.1:PORT` of the proxy's DNS, when it runs one. */
+  dns?: string;
 }
 
 /** Starts one `weft proxy` beside an app, with a join token for its service account. */
@@ -210,6 +214,8 @@ export async function startProxy(
   for (const inbound of spec.inbound) args.push('--inbound', inbound);
   for (const authority of spec.upstreams) args.push('--upstream', `${authority}=127.0.0.1:0`);
   if (spec.otlp !== undefined) args.push('--otlp', spec.otlp);
+  // Each proxy of the machine on its own port (15053 can be held by one only).
+  args.push(...(spec.dns === true ? ['--dns-listen', '127.0.0.1:0'] : ['--no-dns']));
   // V8 flags chosen by measurement, as the injector sets them (docs/proxy-transport.md).
   const env = { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) };
   const line = await startWeftChild(supervisor, name, args, log, env);
@@ -218,5 +224,6 @@ export async function startProxy(
     if (typeof upstreams[authority] !== 'number')
       throw new Error(`${name} did not report a port for ${authority}`);
   }
-  return { name, adminPort: portOf(line, 'admin', name), upstreams };
+  const dns = spec.dns === true ? `127.0.0.1:${portOf(line, 'dns', name)}` : undefined;
+  return { name, adminPort: portOf(line, 'admin', name), upstreams, ...(dns === undefined ? {} : { dns }) };
 }

@@ -5,6 +5,7 @@
  * config and each subscribed destination, with the versions it ACKed or NACKed).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DNS_PREFIX } from '../discovery/resource-for.js';
 import type { ResourceBuilder } from '../model/resource-builder.js';
 import type { DashboardFeed, StreamInfo } from './dashboard-feed.js';
 
@@ -30,6 +31,11 @@ export function proxyConfig(
   const namespace = /\/ns\/([^/]+)\//.exec(s.identity)?.[1] ?? '';
   const destinations: Record<string, unknown> = {};
   for (const name of s.subscriptions.slice(0, MAX_CONFIG_SUBSCRIPTIONS)) {
+    if (name.startsWith(DNS_PREFIX)) {
+      const d = builder.dnsRecord(name.slice(DNS_PREFIX.length), `${namespace}/${s.workload}`);
+      destinations[name] = d.type === 'record' ? d.message : { doesNotExist: d.reason };
+      continue;
+    }
     const r = builder.resolve(name, namespace);
     if (r.type === 'not-found') {
       destinations[name] = { doesNotExist: r.reason };

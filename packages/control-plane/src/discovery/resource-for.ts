@@ -4,6 +4,9 @@ import { contentVersion, type ResourceBuilder } from '../model/resource-builder.
 import type { ProxySession } from './proxy-session.js';
 import { INBOUND, MESH } from './stream-connection.js';
 
+/** Subscriptions for a DNS name: `dns:name.namespace.svc.<cluster-domain>`. */
+export const DNS_PREFIX = 'dns:';
+
 export interface NamedResource {
   readonly version: string;
   readonly resource: Resource;
@@ -24,6 +27,21 @@ export function resourceFor(builder: ResourceBuilder, session: ProxySession, nam
       resource: { name: INBOUND, version: inbound.version, inboundPolicy: inbound.message },
       watch: inbound.watch,
     };
+  }
+  if (name.startsWith(DNS_PREFIX)) {
+    const client = `${session.workload.namespace}/${session.workload.workload}`;
+    const r = builder.dnsRecord(name.slice(DNS_PREFIX.length), client);
+    session.subscriptions.set(
+      name,
+      r.type === 'record'
+        ? { type: 'service', namespace: '', service: '', port: 0, watch: r.watch }
+        : { type: 'not-found', reason: r.reason, watch: r.watch },
+    );
+    const resource: Resource =
+      r.type === 'record'
+        ? { name, version: r.version, dnsRecord: r.message }
+        : { name, version: r.version, doesNotExist: { reason: r.reason } };
+    return { version: r.version, resource, watch: r.watch };
   }
   const resolution = builder.resolve(name, session.identity.namespace);
   session.subscriptions.set(name, resolution);

@@ -10,7 +10,13 @@ import { type DiscoveryResponse, loadDiscoveryProto, type Resource } from '@weft
 type Serialize = (value: DiscoveryResponse) => Buffer;
 
 /** Field numbers of Resource's oneof, per kind. */
-const KIND_FIELD = { destination: 3, doesNotExist: 4, inboundPolicy: 5, meshConfig: 6 } as const;
+const KIND_FIELD = {
+  destination: 3,
+  doesNotExist: 4,
+  inboundPolicy: 5,
+  meshConfig: 6,
+  dnsRecord: 7,
+} as const;
 type Kind = keyof typeof KIND_FIELD;
 
 function varint(n: number): Buffer {

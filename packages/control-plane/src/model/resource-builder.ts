@@ -3,14 +3,17 @@
  * from the mesh state, with a per-service cache dropped when a batch makes that service dirty.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type {
   Destination,
+  DnsRecordMessage,
   InboundPolicyMessage,
   MeshConfig,
   PathNormalizationMessage,
   Resource,
 } from '@weft/api';
 import { type InboundInputs, inboundPolicy, protocolMessage, selects, type WorkloadRef } from './inbound.js';
+import { LoopbackAddresses } from './loopback-addresses.js';
 import type { ChangeSet, MeshState } from './mesh-state.js';
 import { trafficPolicyMessage } from './policy.js';
 import { authorityOf, parseName } from './resolve.js';
@@ -35,6 +38,24 @@ export type DestinationResult =
   | { readonly type: 'destination'; readonly message: Destination; readonly version: string }
   | { readonly type: 'does-not-exist'; readonly reason: string; readonly version: string };
 
+/** The DNS answer for a Service name (a `dns:` subscription), or why there is none. */
+export type DnsRecordResult =
+  | {
+      readonly type: 'record';
+      readonly message: DnsRecordMessage;
+      readonly version: string;
+      readonly watch: readonly string[];
+    }
+  | {
+      readonly type: 'does-not-exist';
+      readonly reason: string;
+      readonly version: string;
+      readonly watch: readonly string[];
+    };
+
+/** TTL of mesh DNS answers: short, so clients follow endpoint changes (CoreDNS's kubernetes plugin uses 5 s too). */
+export const DNS_TTL_SECONDS = 5;
+
 /** A content hash used as a resource version: equal content, equal version. */
 export function contentVersion(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 16);
@@ -42,6 +63,7 @@ export function contentVersion(value: unknown): string {
 
 export class ResourceBuilder {
   private readonly destinations = new Map<string, Map<number, DestinationResult>>();
+  private readonly loopback = new LoopbackAddresses();
 
   constructor(private readonly state: MeshState) {}
 
@@ -88,6 +110,43 @@ export class ResourceBuilder {
           watch: [keys.service(`${parsed.namespace}/${parsed.service}`)],
         };
     }
+  }
+
+  /**
+   * What `fqdn` (`name.namespace.svc.<cluster-domain>`) resolves to: the ClusterIPs; a headless
+   * Service's endpoint addresses; in local mode (no ClusterIP) a loopback address of its own per
+   * client proxy (`client`, e.g. "namespace/workload"): several proxies share one machine, and
+   * each listens on the addresses it hands out.
+   */
+  dnsRecord(fqdn: string, client: string): DnsRecordResult {
+    const suffix = `.svc.${this.state.clusterDomain}`;
+    const labels = fqdn.endsWith(suffix) ? fqdn.slice(0, -suffix.length).split('.') : [];
+    if (labels.length !== 2) return dnsNotFound(`"${fqdn}" is not name.namespace${suffix}`, []);
+    const [name, namespace] = labels as [string, string];
+    const watch = [keys.service(`${namespace}/${name}`)];
+    const svc = this.state.service(namespace, name);
+    if (svc === undefined) return dnsNotFound(`Service ${namespace}/${name} does not exist`, watch);
+    if (svc.externalName === true) {
+      return dnsNotFound(`Service ${namespace}/${name} is an ExternalName Service`, watch);
+    }
+    let addresses: string[];
+    if (svc.clusterIPs.length > 0) addresses = [...svc.clusterIPs];
+    else if (svc.headless === true) {
+      const seen = new Set<string>();
+      for (const p of svc.ports)
+        for (const e of this.state.endpoints(svc, p.port)) {
+          // Static endpoints may be host names; DNS A/AAAA answers carry addresses only.
+          if (e.address !== undefined && isIP(e.address) !== 0) seen.add(e.address);
+        }
+      addresses = [...seen].sort();
+    } else addresses = [this.loopback.addressOf(client, `${namespace}/${name}`)];
+    const message: DnsRecordMessage = {
+      fqdn,
+      addresses,
+      ttl: { seconds: DNS_TTL_SECONDS, nanos: 0 },
+      ports: svc.ports.map((p) => p.port),
+    };
+    return { type: 'record', message, version: contentVersion(message), watch };
   }
 
   /** Cached destinations, for tests and /debug: only existing services are cached. */
@@ -208,6 +267,10 @@ function pathNormalizationMessage(p: MeshConfig['pathNormalization']): PathNorma
     backslash: p.backslash === 'reject' ? 'BACKSLASH_ACTION_REJECT' : 'BACKSLASH_ACTION_TO_SLASH',
     forward: p.forward === 'normalized' ? 'FORWARDED_PATH_NORMALIZED' : 'FORWARDED_PATH_ORIGINAL',
   };
+}
+
+function dnsNotFound(reason: string, watch: readonly string[]): DnsRecordResult {
+  return { type: 'does-not-exist', reason, version: contentVersion(reason), watch };
 }
 
 function notFound(reason: string): DestinationResult {

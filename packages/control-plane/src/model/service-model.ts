@@ -22,6 +22,10 @@ export interface ServiceModel {
   readonly selector?: Readonly<Record<string, string>>;
   /** True when no Service manifest exists and the ports come from proxies' registrations. */
   readonly implicit: boolean;
+  /** `clusterIP: None`: its name resolves to its endpoints' addresses. */
+  readonly headless?: boolean;
+  /** `type: ExternalName`: not resolved by the mesh's DNS. */
+  readonly externalName?: boolean;
 }
 
 const APP_PROTOCOLS: Readonly<Record<string, PortProtocol>> = {
@@ -99,6 +103,8 @@ export function serviceFromResource(svc: ServiceResource, meshOpaquePorts: reado
     clusterIPs: ips.filter((ip) => ip !== '' && ip !== 'None'),
     ...(svc.spec.selector === undefined ? {} : { selector: svc.spec.selector }),
     implicit: false,
+    ...(svc.spec.clusterIP === 'None' ? { headless: true } : {}),
+    ...(svc.spec.type === 'ExternalName' ? { externalName: true } : {}),
   };
 }
 

@@ -6,8 +6,10 @@
  */
 import type { DiscoveryResponse__Output, Resource__Output } from '@weft/api';
 import type { DestinationPlan } from '@weft/core';
+import type { MeshRecord, MeshRecordSource, MeshRecordWait } from '../dns/mesh-records.js';
 import type { TrafficRegistry, TrafficRegistryStats } from '../traffic/destination-traffic.js';
 import { CompiledNames, type Entry } from './compiled-names.js';
+import { DNS_PREFIX, DnsRecords } from './dns-records.js';
 import { decideDuringGrace } from './reconnect-grace.js';
 import type {
   Destination,
@@ -44,8 +46,10 @@ export interface DiscoveryStateStats {
  * {@link InboundPolicySource}; the stream client calls `apply` for each response and
  * `sweepIdle` on its idle timer.
  */
-export class DiscoveryState implements DestinationResolver, InboundPolicySource {
+export class DiscoveryState implements DestinationResolver, InboundPolicySource, MeshRecordSource {
   private readonly book = new CompiledNames();
+  /** DNS records of `dns:` subscriptions (kept apart from destinations: no traffic state). */
+  private readonly dns = new DnsRecords();
   private readonly waiters = new Map<string, Waiter[]>();
   private policy: InboundPolicy | undefined;
   private mesh: PushedMeshConfig | undefined;
@@ -112,6 +116,14 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     });
   }
 
+  record(fqdn: string): MeshRecord | undefined {
+    return this.dns.get(fqdn, (name) => this.onUnknownName(name));
+  }
+
+  waitRecord(fqdn: string, timeoutMs: number): Promise<MeshRecordWait> {
+    return this.dns.wait(fqdn, timeoutMs, (name) => this.onUnknownName(name));
+  }
+
   inboundPolicy(): InboundPolicy | undefined {
     return this.policy;
   }
@@ -122,7 +134,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
 
   /** Names answered or asked for (for re-subscribing after a reconnect). */
   names(): string[] {
-    return this.book.all();
+    return [...this.book.all(), ...this.dns.names()];
   }
 
   /**
@@ -134,7 +146,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
   sweepIdle(): string[] {
     const idle = this.book.sweep((name) => this.waiters.has(name));
     for (const name of idle) this.held.delete(name);
-    return idle;
+    return [...idle, ...this.dns.sweep()];
   }
 
   /** Counts for /config, metrics and tests. */
@@ -148,6 +160,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     inboundPolicy: InboundPolicy | undefined;
     mesh: PushedMeshConfig | undefined;
     destinations: Record<string, Resolution>;
+    dnsRecords: Record<string, MeshRecord | 'pending'>;
     stats: DiscoveryStateStats;
   } {
     return {
@@ -155,6 +168,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
       inboundPolicy: this.policy,
       mesh: this.mesh,
       destinations: this.book.resolutions(),
+      dnsRecords: this.dns.snapshot(),
       stats: this.stats(),
     };
   }
@@ -216,6 +230,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
       plans.push(checked.plan);
     }
     const answered: [string, Resolution][] = [];
+    const dnsAnswered: [string, MeshRecord][] = [];
     response.resources.forEach((resource, i) => {
       switch (resource.kind) {
         case 'destination': {
@@ -225,7 +240,25 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
           answered.push([resource.name, this.resolve(resource.name, entry)]);
           break;
         }
+        case 'dnsRecord': {
+          const r = resource.dnsRecord;
+          dnsAnswered.push([
+            resource.name.slice(DNS_PREFIX.length),
+            {
+              type: 'addresses',
+              addresses: r?.addresses ?? [],
+              ttlSeconds: Number(r?.ttl?.seconds ?? 0),
+              ports: r?.ports ?? [],
+            },
+          ]);
+          break;
+        }
         case 'doesNotExist': {
+          if (resource.name.startsWith(DNS_PREFIX)) {
+            const reason = resource.doesNotExist?.reason ?? 'no such Service';
+            dnsAnswered.push([resource.name.slice(DNS_PREFIX.length), { type: 'none', reason }]);
+            break;
+          }
           const reason = resource.doesNotExist?.reason ?? 'not in the mesh';
           const entry: Entry = { resolution: { type: 'does-not-exist', reason }, plan: undefined, usedIn: 0 };
           answered.push([resource.name, this.resolve(resource.name, entry)]);
@@ -240,6 +273,10 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
       }
     });
     for (const name of response.removedNames) {
+      if (name.startsWith(DNS_PREFIX)) {
+        this.dns.remove(name.slice(DNS_PREFIX.length));
+        continue;
+      }
       this.book.remove(name);
       this.held.delete(name);
     }
@@ -248,6 +285,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource 
     if (this.mesh !== undefined && response.resources.some((r) => r.kind === 'meshConfig')) {
       this.onMeshConfig(this.mesh);
     }
+    for (const [fqdn, r] of dnsAnswered) this.dns.set(fqdn, r);
     for (const [name, r] of answered) {
       const list = this.waiters.get(name);
       if (list === undefined) continue;

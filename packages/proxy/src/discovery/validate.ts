@@ -2,6 +2,7 @@
  * Checks a pushed resource before it is applied, compiling a destination's plan in the same
  * step (the plan is kept, never compiled again); a problem is NACKed with its text.
  */
+import { isIP } from 'node:net';
 import type { Resource__Output } from '@weft/api';
 import { type DestinationPlan, describeError, planDestination } from '@weft/core';
 import { resolveTracingConfig } from '../telemetry/tracing-config.js';
@@ -64,6 +65,8 @@ function otherProblem(resource: Resource__Output): string | undefined {
       return 'destination missing';
     case 'doesNotExist':
       return undefined;
+    case 'dnsRecord':
+      return dnsRecordProblem(resource);
     case 'inboundPolicy': {
       const p = resource.inboundPolicy;
       if (p == null) return 'inbound policy missing';
@@ -78,6 +81,18 @@ function otherProblem(resource: Resource__Output): string | undefined {
     default:
       return 'resource without a kind';
   }
+}
+
+/** Why a pushed DNS record cannot be served, or undefined. */
+function dnsRecordProblem(resource: Resource__Output): string | undefined {
+  const r = resource.dnsRecord;
+  if (r == null) return 'dns record missing';
+  if (!resource.name.startsWith('dns:')) return 'a dns record answers only a "dns:" name';
+  for (const a of r.addresses) if (isIP(a) === 0) return `dns record address "${a}" is not an IP address`;
+  const ttl = Number(r.ttl?.seconds ?? 0);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 86_400) return `dns record ttl ${ttl} s is out of range`;
+  for (const p of r.ports) if (badPort(p)) return `dns record port ${p} is invalid`;
+  return undefined;
 }
 
 /** Why a pushed tracing section cannot be used (it is NACKed and the current tracing kept). */

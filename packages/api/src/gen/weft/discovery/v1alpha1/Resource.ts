@@ -4,6 +4,7 @@ import type { Destination as _weft_discovery_v1alpha1_Destination, Destination__
 import type { DoesNotExist as _weft_discovery_v1alpha1_DoesNotExist, DoesNotExist__Output as _weft_discovery_v1alpha1_DoesNotExist__Output } from '../../../weft/discovery/v1alpha1/DoesNotExist.js';
 import type { InboundPolicy as _weft_discovery_v1alpha1_InboundPolicy, InboundPolicy__Output as _weft_discovery_v1alpha1_InboundPolicy__Output } from '../../../weft/discovery/v1alpha1/InboundPolicy.js';
 import type { MeshConfig as _weft_discovery_v1alpha1_MeshConfig, MeshConfig__Output as _weft_discovery_v1alpha1_MeshConfig__Output } from '../../../weft/discovery/v1alpha1/MeshConfig.js';
+import type { DnsRecord as _weft_discovery_v1alpha1_DnsRecord, DnsRecord__Output as _weft_discovery_v1alpha1_DnsRecord__Output } from '../../../weft/discovery/v1alpha1/DnsRecord.js';
 
 export interface Resource {
   /**
@@ -19,7 +20,8 @@ export interface Resource {
   'doesNotExist'?: (_weft_discovery_v1alpha1_DoesNotExist | null);
   'inboundPolicy'?: (_weft_discovery_v1alpha1_InboundPolicy | null);
   'meshConfig'?: (_weft_discovery_v1alpha1_MeshConfig | null);
-  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig";
+  'dnsRecord'?: (_weft_discovery_v1alpha1_DnsRecord | null);
+  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord";
 }
 
 export interface Resource__Output {
@@ -36,5 +38,6 @@ export interface Resource__Output {
   'doesNotExist'?: (_weft_discovery_v1alpha1_DoesNotExist__Output | null);
   'inboundPolicy'?: (_weft_discovery_v1alpha1_InboundPolicy__Output | null);
   'meshConfig'?: (_weft_discovery_v1alpha1_MeshConfig__Output | null);
-  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig";
+  'dnsRecord'?: (_weft_discovery_v1alpha1_DnsRecord__Output | null);
+  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord";
 }

@@ -1,0 +1,28 @@
+// The sidecar's DNS proxy (the built code) with a fixed table of mesh records, for the capture
+// test: argv = listen port, resolv.conf path. Prints "ready <port>".
+
+import { readFileSync } from 'node:fs';
+import { startDnsProxy } from '../../../packages/proxy/dist/dns/dns-proxy.js';
+import { parseResolvConf } from '../../../packages/proxy/dist/dns/resolv-conf.js';
+import { MetricsRegistry } from '../../../packages/proxy/dist/metrics/registry.js';
+
+const [port, resolvConfPath] = process.argv.slice(2);
+const table = new Map([
+  ['api.test.svc.cluster.local', { type: 'addresses', addresses: ['10.96.7.7'], ttlSeconds: 5 }],
+]);
+const records = {
+  record: (fqdn) => table.get(fqdn),
+  waitRecord: async (fqdn) => table.get(fqdn) ?? { type: 'none', reason: 'no such Service' },
+};
+const proxy = await startDnsProxy({
+  host: '127.0.0.1',
+  port: Number(port),
+  resolvConf: parseResolvConf(readFileSync(resolvConfPath, 'utf8')),
+  clusterDomain: 'cluster.local',
+  namespace: 'test',
+  records,
+  registry: new MetricsRegistry(),
+  upstreamTimeoutMs: 2000,
+});
+process.stdout.write(`ready ${proxy.port} uid=${process.getuid()}\n`);
+process.on('SIGTERM', () => proxy.close().then(() => process.exit(0)));
