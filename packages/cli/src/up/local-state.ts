@@ -2,7 +2,7 @@
  * `.weft/local.json`: where a running `weft up` records its addresses (ports are chosen at
  * random), so that `weft stat` and `weft check` find the local mesh again.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The file name under the state folder. */
@@ -19,10 +19,15 @@ export interface LocalMeshState {
   readonly proxies: ReadonlyArray<{ readonly name: string; readonly admin: string }>;
 }
 
-/** Writes the state file (mode 0600: it names the identity folder). */
+/**
+ * Writes the state file (mode 0600: it names the identity folder) whole: a temporary file
+ * renamed over it, so a reader (`weft stat`, `weft check`) never sees half of it.
+ */
 export async function writeLocalState(stateDir: string, state: LocalMeshState): Promise<string> {
   const path = join(stateDir, LOCAL_STATE_FILE);
-  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(partial, path);
   return path;
 }
 
