@@ -16,6 +16,7 @@ import { createIdentityServerCredentials } from './identity/serving-credentials.
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
+import { LeaseElector } from './kubernetes/lease-elector.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import type { ConfigSource } from './sources/config-source.js';
@@ -46,7 +47,29 @@ export interface StartControlPlaneOptions {
   readonly logger: Logger;
   /** Spans for pushes and Certify (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
+  /**
+   * Kubernetes mode: elect a leader through this Lease; only the leader writes status and
+   * Events (every replica serves Certify and Discovery). Absent: this replica always writes.
+   */
+  readonly leaderElection?: LeaderElectionOptions;
+  /** Max age of a discovery stream (jittered ±10%); default 30 minutes, 0 never. */
+  readonly maxStreamAgeMs?: number;
+  /** On shutdown, discovery streams are ended in 10 batches over this long; default 5 s. */
+  readonly shutdownDrainMs?: number;
 }
+
+/** The Lease a replica competes for, and who it is. */
+export interface LeaderElectionOptions {
+  readonly namespace: string;
+  readonly name: string;
+  /** holderIdentity: the pod name. */
+  readonly identity: string;
+  /** Default 15 s; the renew deadline is 2/3 of it and the retry period 1/7.5. */
+  readonly leaseDurationMs?: number;
+}
+
+/** Default shutdown drain: streams ended in 10 batches over 5 s. */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 5000;
 
 export interface RunningControlPlane {
   readonly controlPlane: ControlPlane;
@@ -105,6 +128,19 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   });
   const serving = createIdentityServerCredentials({ ca, logger });
   let reporter: StatusReporter | undefined;
+  const election = o.leaderElection;
+  const elector =
+    kubeConfig === undefined || election === undefined
+      ? undefined
+      : new LeaseElector({
+          kubeConfig,
+          namespace: election.namespace,
+          name: election.name,
+          identity: election.identity,
+          ...(election.leaseDurationMs === undefined ? {} : { leaseDurationMs: election.leaseDurationMs }),
+          logger: logger.child({ part: 'leader-election' }),
+          onError: (reason) => metrics.leaseErrors.inc({ reason }),
+        });
   const cp: ControlPlane = new ControlPlane({
     sources,
     registrar: registrations,
@@ -150,11 +186,25 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       const ok = ca.issuerNotAfter > systemClock.now();
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
     },
+    ...(o.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: o.maxStreamAgeMs }),
+    shutdownDrain: { durationMs: o.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS, batches: 10 },
+    leadership: {
+      debug: () =>
+        elector === undefined
+          ? { election: 'off', leading: kubeConfig !== undefined }
+          : { election: 'lease', ...elector.observation() },
+    },
   });
   reporter =
     kubeConfig === undefined
       ? new LogStatusReporter(logger, metrics)
-      : new KubernetesStatusWriter({ kubeConfig, metrics, logger, lookup: (ref) => cp.state.get(ref) });
+      : new KubernetesStatusWriter({
+          kubeConfig,
+          metrics,
+          logger,
+          lookup: (ref) => cp.state.get(ref),
+          ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
+        });
   let addresses: ControlPlaneAddresses;
   try {
     addresses = await cp.start();
@@ -162,6 +212,16 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     serving.close();
     await cp.close().catch(() => undefined);
     throw err;
+  }
+  if (elector !== undefined && election !== undefined) {
+    const writer = reporter;
+    metrics.leader.set({ identity: election.identity }, 0);
+    elector.onChange((leading) => {
+      metrics.leader.set({ identity: election.identity }, leading ? 1 : 0);
+      // A new leader writes every current condition: the old one may have died before writing.
+      if (leading) writer.report(cp.state.allConditions());
+    });
+    elector.start();
   }
   const meshTd = cp.state.meshConfig().trustDomain;
   if (meshTd !== trustDomain) {
@@ -175,6 +235,8 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     addresses,
     trustDomain,
     async close() {
+      // Release the lease first, so that another replica leads while this one drains its streams.
+      await elector?.close();
       serving.close();
       await cp.close();
     },
