@@ -97,7 +97,7 @@ describe('LeaseElector', () => {
     expect(leaders()).toEqual(['b']);
   });
 
-  it('refuses timings where the renew deadline is not inside the lease duration', () => {
+  it('refuses timings where the renew deadline is not shorter than the takeover wait', () => {
     expect(
       () =>
         new LeaseElector({
@@ -105,9 +105,11 @@ describe('LeaseElector', () => {
           namespace: 'n',
           name: 'l',
           identity: 'x',
-          leaseDurationMs: 1000,
-          renewDeadlineMs: 1000,
+          leaseDurationMs: 1500,
+          renewDeadlineMs: 1100,
         }),
-    ).toThrow(/renew deadline \(1000 ms\) < lease duration \(1000 ms\)/);
+    ).toThrow(
+      /renew deadline \(1100 ms\) < takeover wait \(lease duration 1500 ms less 2.4 retry periods = 1020 ms\)/,
+    );
   });
 });

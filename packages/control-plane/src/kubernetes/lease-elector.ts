@@ -1,10 +1,20 @@
 /**
- * Leader election on a `coordination.k8s.io/v1` Lease, with client-go's algorithm: the holder
- * renews every retry period; a replica takes the lease only once it has seen the same lease
- * record unchanged for a whole lease duration on its own monotonic clock (never trusting
- * another machine's wall clock), or when the holder released it. Every write is a PUT carrying
- * the resourceVersion it read, so two replicas racing for the lease cannot both win: the API
- * server answers the loser 409 Conflict.
+ * Leader election on a `coordination.k8s.io/v1` Lease, after client-go's algorithm: the holder
+ * renews every retry period; a follower takes the lease only once it has seen the same lease
+ * record unchanged for long enough on its own monotonic clock (never trusting another machine's
+ * wall clock), or at once when the holder released it. Every write is a PUT carrying the
+ * resourceVersion it read, so two replicas racing for the lease cannot both win: the API server
+ * answers the loser 409 Conflict.
+ *
+ * Timings, all derived from the lease duration L (15 s by default):
+ * - retry period r = L / 7.5 (followers jitter theirs up to 1.2 r);
+ * - renew deadline d = L / 2: a leader that has not renewed for d stops leading — `isLeader()`
+ *   compares the monotonic clock with the last renewal itself, so a late timer cannot extend it;
+ * - takeover wait w = L − 2.4 r = 0.68 L: a follower takes a lease it saw unchanged for w. Its
+ *   first sight of a renewal is at most 1.2 r after it, and its next try at most 1.2 r after w
+ *   ends, so a watching follower takes over within L of the leader's last renewal (client-go
+ *   waits the whole L from first sight, up to L + 2.4 r). Safety holds because w > d: by the time
+ *   a follower takes over, the old leader stopped writing (0.18 L earlier at the latest).
  *
  * Why hand-written: @kubernetes/client-node 1.x (1.4.0 here) ships no leader election (no
  * LeaderElector or LeaseLock, unlike client-go); this is the small part of it weft needs, on
@@ -48,7 +58,7 @@ export interface LeaseElectorOptions {
   readonly identity: string;
   /** How long a lease not renewed stays the holder's; default 15 s. */
   readonly leaseDurationMs?: number;
-  /** The leader steps down when it could not renew for this long; default 2/3 of the lease duration. */
+  /** The leader steps down when it could not renew for this long; default half the lease duration. */
   readonly renewDeadlineMs?: number;
   /** Between two attempts (renewals by the leader, tries by the others); default lease duration / 7.5. */
   readonly retryPeriodMs?: number;
@@ -58,6 +68,9 @@ export interface LeaseElectorOptions {
   /** Counts failed lease requests. */
   readonly onError?: (reason: string) => void;
 }
+
+/** Followers wait between r and this many retry periods r between tries. */
+const FOLLOWER_JITTER = 1.2;
 
 /** Default lease duration: 15 s (client-go's). */
 export const DEFAULT_LEASE_DURATION_MS = 15_000;
@@ -81,6 +94,7 @@ export class LeaseElector implements Leadership {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private readonly takeoverAfterMs: number;
   private readonly listeners = new Set<(leading: boolean) => void>();
   private leading = false;
   private holder = '';
@@ -101,17 +115,20 @@ export class LeaseElector implements Leadership {
     this.random = options.random ?? systemRandom;
     this.logger = options.logger ?? silentLogger();
     this.leaseDurationMs = options.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS;
-    this.renewDeadlineMs = options.renewDeadlineMs ?? Math.round((this.leaseDurationMs * 2) / 3);
+    this.renewDeadlineMs = options.renewDeadlineMs ?? Math.round(this.leaseDurationMs / 2);
     this.retryPeriodMs = options.retryPeriodMs ?? Math.round(this.leaseDurationMs / 7.5);
-    if (!(this.retryPeriodMs < this.renewDeadlineMs && this.renewDeadlineMs < this.leaseDurationMs)) {
+    this.takeoverAfterMs = this.leaseDurationMs - 2 * FOLLOWER_JITTER * this.retryPeriodMs;
+    if (!(this.retryPeriodMs < this.renewDeadlineMs && this.renewDeadlineMs < this.takeoverAfterMs)) {
       throw new Error(
-        `lease timings: need retry period (${this.retryPeriodMs} ms) < renew deadline (${this.renewDeadlineMs} ms) < lease duration (${this.leaseDurationMs} ms)`,
+        `lease timings: need retry period (${this.retryPeriodMs} ms) < renew deadline (${this.renewDeadlineMs} ms) < takeover wait (lease duration ${this.leaseDurationMs} ms less 2.4 retry periods = ${this.takeoverAfterMs} ms)`,
       );
     }
   }
 
   isLeader(): boolean {
-    return this.leading;
+    // Checked against the clock, not only the flag: a renew-deadline timer firing late on a busy
+    // event loop must not let a deposed leader write.
+    return this.leading && this.clock.monotonic() < this.renewedAt + this.renewDeadlineMs;
   }
 
   onChange(fn: (leading: boolean) => void): () => void {
@@ -124,7 +141,7 @@ export class LeaseElector implements Leadership {
       name: this.options.name,
       namespace: this.options.namespace,
       identity: this.options.identity,
-      leading: this.leading,
+      leading: this.isLeader(),
       holder: this.holder,
       leaseDurationMs: this.leaseDurationMs,
     };
@@ -259,7 +276,10 @@ export class LeaseElector implements Leadership {
       this.observedAt = now;
     }
     this.holder = holder;
-    const heldForMs = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+    // The takeover wait, for the duration the holder wrote (L − 2.4 r when it is ours).
+    const heldForMs =
+      (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 -
+      (this.leaseDurationMs - this.takeoverAfterMs);
     if (holder !== '' && holder !== identity && this.observedAt + heldForMs > now) {
       return 'held-by-other';
     }
