@@ -188,12 +188,17 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     },
     ...(o.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: o.maxStreamAgeMs }),
     shutdownDrain: { durationMs: o.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS, batches: 10 },
-    leadership: {
-      debug: () =>
-        elector === undefined
-          ? { election: 'off', leading: kubeConfig !== undefined }
-          : { election: 'lease', ...elector.observation() },
-    },
+    // Kubernetes mode only: in folder mode nothing is written back (rejections are logged).
+    ...(kubeConfig === undefined
+      ? {}
+      : {
+          leadership: {
+            debug: () =>
+              elector === undefined
+                ? { election: 'off', leading: true }
+                : { election: 'lease', ...elector.observation() },
+          },
+        }),
   });
   reporter =
     kubeConfig === undefined
