@@ -54,7 +54,7 @@ export interface StartControlPlaneOptions {
   readonly leaderElection?: LeaderElectionOptions;
   /** Max age of a discovery stream (jittered ±10%); default 30 minutes, 0 never. */
   readonly maxStreamAgeMs?: number;
-  /** On shutdown, discovery streams are ended in 10 batches over this long; default 5 s. */
+  /** On shutdown, discovery streams are ended in 10 batches over this long; default 5 s in Kubernetes mode, 0 in folder mode. */
   readonly shutdownDrainMs?: number;
 }
 
@@ -68,7 +68,7 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs?: number;
 }
 
-/** Default shutdown drain: streams ended in 10 batches over 5 s. */
+/** Default shutdown drain in Kubernetes mode: streams ended in 10 batches over 5 s. */
 export const DEFAULT_SHUTDOWN_DRAIN_MS = 5000;
 
 export interface RunningControlPlane {
@@ -187,7 +187,11 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
     },
     ...(o.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: o.maxStreamAgeMs }),
-    shutdownDrain: { durationMs: o.shutdownDrainMs ?? DEFAULT_SHUTDOWN_DRAIN_MS, batches: 10 },
+    // A folder has one control plane: nowhere else for its proxies to go, so no drain by default.
+    shutdownDrain: {
+      durationMs: o.shutdownDrainMs ?? (o.source.type === 'kubernetes' ? DEFAULT_SHUTDOWN_DRAIN_MS : 0),
+      batches: 10,
+    },
     // Kubernetes mode only: in folder mode nothing is written back (rejections are logged).
     ...(kubeConfig === undefined
       ? {}

@@ -28,7 +28,7 @@ interface ControlPlaneFlags extends TracingFlags {
   leaseNamespace?: string;
   leaseIdentity?: string;
   maxStreamAge: number;
-  shutdownDrain: number;
+  shutdownDrain?: number;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -92,10 +92,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--shutdown-drain <duration>',
-        'on SIGTERM, discovery streams are ended in 10 batches over this long (proxies move to other replicas gradually)',
-      )
-        .default(5000, '5s')
-        .argParser(durationOrZeroArg),
+        'on SIGTERM, discovery streams are ended in 10 batches over this long, so that proxies move to other replicas gradually (default 5s in Kubernetes mode, 0 with --config-dir)',
+      ).argParser(durationOrZeroArg),
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -159,7 +157,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
           }
         : {}),
       maxStreamAgeMs: flags.maxStreamAge,
-      shutdownDrainMs: flags.shutdownDrain,
+      ...(flags.shutdownDrain === undefined ? {} : { shutdownDrainMs: flags.shutdownDrain }),
       logger,
       tracer: () => tracing.tracer,
     });
