@@ -159,19 +159,24 @@ export class LeaseElector implements Leadership {
     this.wake?.cancel();
     this.wakeUp?.();
     await this.loop;
-    const wasLeading = this.leading;
+    // Also when an acquisition finished while closing (holder is this replica, never led).
+    const mayHold = this.leading || this.holder === this.options.identity;
     this.setLeading(false, 'closing');
-    if (wasLeading) await this.release();
+    if (mayHold) await this.release();
   }
 
   private async run(): Promise<void> {
     while (!this.closed) {
       await this.attempt();
       if (this.closed) return;
-      // Followers jitter their tries (client-go's JitterFactor 1.2) so they do not race in step.
+      // Followers wait r to 1.2 r (client-go's JitterFactor) so that they do not race in step.
       const waitMs = this.leading
         ? this.retryPeriodMs
-        : jitter(this.retryPeriodMs * 1.1, 0.1 / 1.1, this.random);
+        : jitter(
+            (this.retryPeriodMs * (1 + FOLLOWER_JITTER)) / 2,
+            (FOLLOWER_JITTER - 1) / (1 + FOLLOWER_JITTER),
+            this.random,
+          );
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         this.wake = this.clock.setTimeout(resolve, waitMs);
