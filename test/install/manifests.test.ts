@@ -235,6 +235,19 @@ describe('the rendered installation', () => {
         'events.k8s.io/events:create',
       ].sort(),
     );
+    // Leader election: the one Lease, in weft-system only.
+    expect(get(objects, 'Role', 'weft-control-plane-leader-election').rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['weft-control-plane'],
+        verbs: ['get', 'update'],
+      },
+    ]);
+    expect(get(objects, 'RoleBinding', 'weft-control-plane-leader-election').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'weft-control-plane', namespace: 'weft-system' },
+    ]);
     const injector = get(objects, 'ClusterRole', 'weft-injector').rules;
     expect(injector).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },

@@ -12,7 +12,7 @@ import { type Clock, describeError, type Logger, silentLogger, systemClock, Weft
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { type DashboardOptions, dashboardFor } from './dashboard/dashboard-wiring.js';
-import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
+import { DiscoveryService, type DrainOptions, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -62,6 +62,15 @@ export interface ControlPlaneOptions {
   readonly tracer?: TracerSource;
   /** The dashboard API on the admin port (`/dashboard/v1/…`); served unless `false`. */
   readonly dashboard?: DashboardOptions | false;
+  /** Max age of a discovery stream (jittered ±10%); default 30 minutes, 0 never. */
+  readonly maxStreamAgeMs?: number;
+  /**
+   * On close, open discovery streams are ended in batches over this long (each proxy told to
+   * reconnect now, to another replica); default 0: all at once.
+   */
+  readonly shutdownDrain?: DrainOptions;
+  /** Who leads (for /debug/state); the status reporter is gated on it by the caller. */
+  readonly leadership?: { debug(): unknown };
 }
 
 /** Where the servers listen once started. */
@@ -104,6 +113,7 @@ export class ControlPlane {
       ...(options.maxBlockedRounds === undefined ? {} : { maxBlockedRounds: options.maxBlockedRounds }),
       ...(options.maxSubscriptions === undefined ? {} : { maxSubscriptions: options.maxSubscriptions }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+      ...(options.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: options.maxStreamAgeMs }),
     });
     this.discovery.register(this.server);
     for (const s of options.services ?? []) this.server.addService(s.definition, s.handlers);
@@ -202,12 +212,14 @@ export class ControlPlane {
       sources: Object.fromEntries(
         this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
       ),
+      ...(this.options.leadership === undefined ? {} : { leader: this.options.leadership.debug() }),
       proxies: this.discovery.debug(),
     };
   }
 
-  /** Ends streams, stops the servers and sources. */
+  /** Ends streams (in batches, when `shutdownDrain` says so), stops the servers and sources. */
   async close(): Promise<void> {
+    if (this.options.shutdownDrain !== undefined) await this.discovery.drain(this.options.shutdownDrain);
     this.discovery.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

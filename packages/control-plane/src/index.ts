@@ -16,8 +16,10 @@ export type { DashboardSnapshot, ProxyView, StreamInfo } from './dashboard/dashb
 export { DashboardFeed, type DashboardFeedOptions } from './dashboard/dashboard-feed.js';
 export type { DashboardOptions } from './dashboard/dashboard-wiring.js';
 export {
+  DEFAULT_MAX_STREAM_AGE_MS,
   DiscoveryService,
   type DiscoveryServiceOptions,
+  type DrainOptions,
   type ProxyAdminEndpoint,
   type Registrar,
 } from './discovery/discovery-service.js';
@@ -35,6 +37,7 @@ export {
   type RegistrationDecision,
   type RegistrationRefusal,
 } from './discovery/registration-authorizer.js';
+export { RECONNECT_KEY } from './discovery/stream-connection.js';
 export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
 export {
   Certifier,
@@ -77,6 +80,14 @@ export {
 export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
 export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';
 export { KubernetesSource, type KubernetesSourceOptions } from './kubernetes/kubernetes-source.js';
+export {
+  alwaysLeader,
+  DEFAULT_LEASE_DURATION_MS,
+  type Leadership,
+  LeaseElector,
+  type LeaseElectorOptions,
+  type LeaseObservation,
+} from './kubernetes/lease-elector.js';
 export {
   CONTROLLER_NAME,
   KubernetesStatusWriter,
@@ -129,6 +140,8 @@ export { type PodAccess, type PodAccessInputs, podAccess } from './netpol/pod-ac
 export { type ClusterRead, type ReadClusterOptions, readNetpolInputs } from './netpol/read-cluster.js';
 export { netpolInputsFromState } from './netpol/state-inputs.js';
 export {
+  DEFAULT_SHUTDOWN_DRAIN_MS,
+  type LeaderElectionOptions,
   type RunningControlPlane,
   type SourceChoice,
   type StartControlPlaneOptions,

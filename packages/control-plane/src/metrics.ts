@@ -68,6 +68,18 @@ export class ControlPlaneMetrics {
     help: 'Resources currently rejected (invalid, conflicting, or referring to something missing)',
     registers: [this.registry],
   });
+  readonly leader = new Gauge({
+    name: 'weft_control_plane_leader',
+    help: 'Leader election: 1 while this replica (identity) holds the Lease and writes status and Events, else 0',
+    labelNames: ['identity'] as const,
+    registers: [this.registry],
+  });
+  readonly leaseErrors = new Counter({
+    name: 'weft_control_plane_lease_errors_total',
+    help: 'Failed requests for the leader-election Lease (by HTTP status, or "request" for no answer)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly stateVersion = new Gauge({
     name: 'weft_control_plane_state_version',
     help: 'Version of the mesh state',

@@ -16,6 +16,7 @@ import { createIdentityServerCredentials } from './identity/serving-credentials.
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
+import { LeaseElector } from './kubernetes/lease-elector.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { NetworkPolicyController } from './netpol/netpol-controller.js';
@@ -53,7 +54,29 @@ export interface StartControlPlaneOptions {
    * update, delete the ones labelled as weft's), with the control plane's namespace.
    */
   readonly manageNetworkPolicies?: { readonly controlPlaneNamespace: string };
+  /**
+   * Kubernetes mode: elect a leader through this Lease; only the leader writes status and
+   * Events (every replica serves Certify and Discovery). Absent: this replica always writes.
+   */
+  readonly leaderElection?: LeaderElectionOptions;
+  /** Max age of a discovery stream (jittered ±10%); default 30 minutes, 0 never. */
+  readonly maxStreamAgeMs?: number;
+  /** On shutdown, discovery streams are ended in 10 batches over this long; default 5 s in Kubernetes mode, 0 in folder mode. */
+  readonly shutdownDrainMs?: number;
 }
+
+/** The Lease a replica competes for, and who it is. */
+export interface LeaderElectionOptions {
+  readonly namespace: string;
+  readonly name: string;
+  /** holderIdentity: the pod name. */
+  readonly identity: string;
+  /** Default 15 s; the renew deadline is 2/3 of it and the retry period 1/7.5. */
+  readonly leaseDurationMs?: number;
+}
+
+/** Default shutdown drain in Kubernetes mode: streams ended in 10 batches over 5 s. */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 5000;
 
 export interface RunningControlPlane {
   readonly controlPlane: ControlPlane;
@@ -121,6 +144,19 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   });
   const serving = createIdentityServerCredentials({ ca, logger });
   let reporter: StatusReporter | undefined;
+  const election = o.leaderElection;
+  const elector =
+    kubeConfig === undefined || election === undefined
+      ? undefined
+      : new LeaseElector({
+          kubeConfig,
+          namespace: election.namespace,
+          name: election.name,
+          identity: election.identity,
+          ...(election.leaseDurationMs === undefined ? {} : { leaseDurationMs: election.leaseDurationMs }),
+          logger: logger.child({ part: 'leader-election' }),
+          onError: (reason) => metrics.leaseErrors.inc({ reason }),
+        });
   const cp: ControlPlane = new ControlPlane({
     sources,
     registrar: registrations,
@@ -167,19 +203,45 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       const ok = ca.issuerNotAfter > systemClock.now();
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
     },
+    ...(o.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: o.maxStreamAgeMs }),
+    // A folder has one control plane: nowhere else for its proxies to go, so no drain by default.
+    shutdownDrain: {
+      durationMs: o.shutdownDrainMs ?? (o.source.type === 'kubernetes' ? DEFAULT_SHUTDOWN_DRAIN_MS : 0),
+      batches: 10,
+    },
+    // Kubernetes mode only: in folder mode nothing is written back (rejections are logged).
+    ...(kubeConfig === undefined
+      ? {}
+      : {
+          leadership: {
+            debug: () =>
+              elector === undefined
+                ? { election: 'off', leading: true }
+                : { election: 'lease', ...elector.observation() },
+          },
+        }),
   });
   reporter =
     kubeConfig === undefined
       ? new LogStatusReporter(logger, metrics)
-      : new KubernetesStatusWriter({ kubeConfig, metrics, logger, lookup: (ref) => cp.state.get(ref) });
+      : new KubernetesStatusWriter({
+          kubeConfig,
+          metrics,
+          logger,
+          lookup: (ref) => cp.state.get(ref),
+          ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
+        });
   if (o.manageNetworkPolicies !== undefined && kubeConfig !== undefined) {
     const { controlPlaneNamespace } = o.manageNetworkPolicies;
     netpol = new NetworkPolicyController({
       kubeConfig,
       // Until every source has synced, the state is partial: generating from it would delete
       // policies of pods not yet seen.
+      // Only the leader reconciles (replicas would race on the same objects).
       inputs: () =>
-        sources.every((s) => s.ready()) ? netpolInputsFromState(cp.state, controlPlaneNamespace) : undefined,
+        sources.every((s) => s.ready()) && (elector === undefined || elector.isLeader())
+          ? netpolInputsFromState(cp.state, controlPlaneNamespace)
+          : undefined,
       logger: logger.child({ component: 'netpol-controller' }),
       registry: metrics.registry,
       clock: systemClock,
@@ -195,6 +257,18 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     await cp.close().catch(() => undefined);
     throw err;
   }
+  if (elector !== undefined && election !== undefined) {
+    const writer = reporter;
+    metrics.leader.set({ identity: election.identity }, 0);
+    elector.onChange((leading) => {
+      metrics.leader.set({ identity: election.identity }, leading ? 1 : 0);
+      // A new leader writes every current condition: the old one may have died before writing.
+      if (leading) writer.report(cp.state.allConditions());
+      // And brings the generated NetworkPolicies in line now, not at the next resync.
+      if (leading) netpol?.changed();
+    });
+    elector.start();
+  }
   const meshTd = cp.state.meshConfig().trustDomain;
   if (meshTd !== trustDomain) {
     logger.error(
@@ -209,6 +283,8 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     ...(netpol === undefined ? {} : { networkPolicies: netpol }),
     async close() {
       await netpol?.close();
+      // Release the lease first, so that another replica leads while this one drains its streams.
+      await elector?.close();
       serving.close();
       await cp.close();
     },

@@ -28,6 +28,7 @@ import type { OutlierDetection as _weft_discovery_v1alpha1_OutlierDetection, Out
 import type { PathMatch as _weft_discovery_v1alpha1_PathMatch, PathMatch__Output as _weft_discovery_v1alpha1_PathMatch__Output } from './weft/discovery/v1alpha1/PathMatch.js';
 import type { PathNormalization as _weft_discovery_v1alpha1_PathNormalization, PathNormalization__Output as _weft_discovery_v1alpha1_PathNormalization__Output } from './weft/discovery/v1alpha1/PathNormalization.js';
 import type { QueryMatch as _weft_discovery_v1alpha1_QueryMatch, QueryMatch__Output as _weft_discovery_v1alpha1_QueryMatch__Output } from './weft/discovery/v1alpha1/QueryMatch.js';
+import type { RejectedVersion as _weft_discovery_v1alpha1_RejectedVersion, RejectedVersion__Output as _weft_discovery_v1alpha1_RejectedVersion__Output } from './weft/discovery/v1alpha1/RejectedVersion.js';
 import type { Resource as _weft_discovery_v1alpha1_Resource, Resource__Output as _weft_discovery_v1alpha1_Resource__Output } from './weft/discovery/v1alpha1/Resource.js';
 import type { RetryBudget as _weft_discovery_v1alpha1_RetryBudget, RetryBudget__Output as _weft_discovery_v1alpha1_RetryBudget__Output } from './weft/discovery/v1alpha1/RetryBudget.js';
 import type { RetryPolicy as _weft_discovery_v1alpha1_RetryPolicy, RetryPolicy__Output as _weft_discovery_v1alpha1_RetryPolicy__Output } from './weft/discovery/v1alpha1/RetryPolicy.js';
@@ -87,6 +88,7 @@ export interface ProtoGrpcType {
         PathNormalization: MessageTypeDefinition<_weft_discovery_v1alpha1_PathNormalization, _weft_discovery_v1alpha1_PathNormalization__Output>
         Protocol: EnumTypeDefinition
         QueryMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_QueryMatch, _weft_discovery_v1alpha1_QueryMatch__Output>
+        RejectedVersion: MessageTypeDefinition<_weft_discovery_v1alpha1_RejectedVersion, _weft_discovery_v1alpha1_RejectedVersion__Output>
         Resource: MessageTypeDefinition<_weft_discovery_v1alpha1_Resource, _weft_discovery_v1alpha1_Resource__Output>
         RetryBudget: MessageTypeDefinition<_weft_discovery_v1alpha1_RetryBudget, _weft_discovery_v1alpha1_RetryBudget__Output>
         RetryPolicy: MessageTypeDefinition<_weft_discovery_v1alpha1_RetryPolicy, _weft_discovery_v1alpha1_RetryPolicy__Output>

@@ -1,7 +1,8 @@
 /** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
+import { hostname } from 'node:os';
 import { createLogger, describeError } from '@weft/core';
 import { type Command, Option } from 'commander';
-import { durationArg } from '../cli-kit/duration.js';
+import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { routeGrpcLogs } from '../cli-kit/grpc-logs.js';
 import type { CliIo } from '../program.js';
@@ -22,6 +23,13 @@ interface ControlPlaneFlags extends TracingFlags {
   registrationGrace: number;
   workloadCertTtl?: number;
   manageNetworkPolicies?: boolean;
+  leaderElect?: boolean;
+  leaseDuration: number;
+  leaseName: string;
+  leaseNamespace?: string;
+  leaseIdentity?: string;
+  maxStreamAge: number;
+  shutdownDrain?: number;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -61,6 +69,36 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     .option(
       '--manage-network-policies',
       'Kubernetes mode: keep NetworkPolicies generated from the mesh (weft netpol generate) in sync; touches only those labelled weft.dev/generated=network-policy',
+    )
+    .option(
+      '--leader-elect',
+      'Kubernetes mode: elect a leader through a Lease; only it writes status and Events (default on with --kubeconfig/--in-cluster)',
+    )
+    .option('--no-leader-elect', 'Kubernetes mode: every replica writes status and Events (one replica only)')
+    .addOption(
+      new Option(
+        '--lease-duration <duration>',
+        'how long a leader that stopped renewing keeps the Lease (renew deadline 2/3, retry period 1/7.5 of it)',
+      )
+        .default(15_000, '15s')
+        .argParser(durationArg),
+    )
+    .option('--lease-name <name>', 'the leader-election Lease', 'weft-control-plane')
+    .option('--lease-namespace <ns>', "the Lease's namespace (default: WEFT_POD_NAMESPACE, else weft-system)")
+    .option('--lease-identity <id>', 'this replica in the Lease (default: WEFT_POD_NAME, else the hostname)')
+    .addOption(
+      new Option(
+        '--max-stream-age <duration>',
+        'a discovery stream is ended after this long (jittered ±10%) and the proxy reconnects through the Service, spreading proxies over replicas; 0 never',
+      )
+        .default(30 * 60_000, '30m')
+        .argParser(durationOrZeroArg),
+    )
+    .addOption(
+      new Option(
+        '--shutdown-drain <duration>',
+        'on SIGTERM, discovery streams are ended in 10 batches over this long, so that proxies move to other replicas gradually (default 5s in Kubernetes mode, 0 with --config-dir)',
+      ).argParser(durationOrZeroArg),
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -78,6 +116,13 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
+
+    const kubernetes = flags.configDir === undefined;
+    if (flags.leaderElect === true && !kubernetes)
+      usage('--leader-elect needs --kubeconfig or --in-cluster (a folder has one control plane)');
+    if (flags.leaseDuration < 3000)
+      usage('--lease-duration: at least 3s (the renew deadline and retry period are fractions of it)');
+    const leaderElect = kubernetes && flags.leaderElect !== false;
 
     const { loadKubeConfig, registerTracingMetrics, startControlPlane } = await import('@weft/control-plane');
     const logger = createLogger({ component: 'control-plane' });
@@ -113,6 +158,18 @@ export function registerControlPlane(program: Command, io: CliIo): void {
             manageNetworkPolicies: { controlPlaneNamespace: process.env.WEFT_POD_NAMESPACE ?? 'weft-system' },
           }
         : {}),
+      ...(leaderElect
+        ? {
+            leaderElection: {
+              name: flags.leaseName,
+              namespace: flags.leaseNamespace ?? process.env.WEFT_POD_NAMESPACE ?? 'weft-system',
+              identity: flags.leaseIdentity ?? process.env.WEFT_POD_NAME ?? hostname(),
+              leaseDurationMs: flags.leaseDuration,
+            },
+          }
+        : {}),
+      maxStreamAgeMs: flags.maxStreamAge,
+      ...(flags.shutdownDrain === undefined ? {} : { shutdownDrainMs: flags.shutdownDrain }),
       logger,
       tracer: () => tracing.tracer,
     });

@@ -6,6 +6,7 @@ import { arr, cell, obj, section } from './read.js';
 export function renderDebugState(state: unknown): string {
   const s = obj(state);
   const parts: string[] = [`mesh state version ${cell(s.version)}\n`];
+  if (s.leader != null) parts.push(leaderLine(obj(s.leader)));
   const services = arr(s.services)
     .map(obj)
     .map((svc) => {
@@ -62,4 +63,12 @@ export function renderDebugState(state: unknown): string {
 
 function table(head: string[], rows: string[][]): string {
   return rows.length === 0 ? '(none)\n' : renderTable({ head, rows });
+}
+
+/** Who writes status and Events: the Lease holder as this replica last read it. */
+function leaderLine(l: Record<string, unknown>): string {
+  if (l.election !== 'lease')
+    return `leader election off (this replica ${l.leading === true ? 'writes' : 'does not write'} status)\n`;
+  const holder = cell(l.holder) === '-' ? 'none' : cell(l.holder);
+  return `leader ${holder} (Lease ${cell(l.namespace)}/${cell(l.name)}; this replica ${cell(l.identity)} ${l.leading === true ? 'leads' : 'follows'})\n`;
 }

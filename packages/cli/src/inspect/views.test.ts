@@ -64,6 +64,25 @@ describe('renderProxyConfig', () => {
 });
 
 describe('renderDebugState', () => {
+  it('says who leads when the control plane elects a leader', () => {
+    const leader = {
+      election: 'lease',
+      namespace: 'weft-system',
+      name: 'weft-control-plane',
+      identity: 'cp-b',
+    };
+    expect(renderDebugState({ version: 1, leader: { ...leader, holder: 'cp-a', leading: false } })).toContain(
+      'leader cp-a (Lease weft-system/weft-control-plane; this replica cp-b follows)',
+    );
+    expect(renderDebugState({ version: 1, leader: { ...leader, holder: '', leading: false } })).toContain(
+      'leader none (',
+    );
+    expect(renderDebugState({ version: 1, leader: { election: 'off', leading: true } })).toContain(
+      'leader election off (this replica writes status)',
+    );
+    expect(renderDebugState({ version: 1 })).not.toContain('leader');
+  });
+
   it('shows services, registrations, proxies, sources and conditions', () => {
     const text = renderDebugState({
       version: 7,

@@ -7,7 +7,16 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, loadDiscoveryProto, type Node__Output } from '@weft/api';
-import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+import {
+  type Clock,
+  describeError,
+  jitter,
+  type Logger,
+  type Random,
+  silentLogger,
+  systemClock,
+  systemRandom,
+} from '@weft/core';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import type { ResourceBuilder } from '../model/resource-builder.js';
@@ -28,6 +37,7 @@ import {
   INBOUND,
   MESH,
   type ProxyAdminEndpoint,
+  reconnectNowTrailers,
   StreamError,
   streamPeer,
   workloadIdentityOf,
@@ -60,6 +70,22 @@ export interface DiscoveryServiceOptions {
   readonly maxBlockedRounds?: number;
   /** Spans for pushes and NACKs (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
+  /**
+   * A stream is ended (proxy told to reconnect now) after this long, jittered ±10%, so that
+   * proxies spread over every replica behind the Service; default 30 minutes, 0 never.
+   */
+  readonly maxStreamAgeMs?: number;
+  /** For the max-age jitter. */
+  readonly random?: Random;
+}
+
+/** Default maximum age of a discovery stream: 30 minutes. */
+export const DEFAULT_MAX_STREAM_AGE_MS = 30 * 60_000;
+
+/** How a shutting-down replica ends its streams: `batches` groups spread over `durationMs`. */
+export interface DrainOptions {
+  readonly durationMs: number;
+  readonly batches?: number;
 }
 
 export class DiscoveryService {
@@ -68,6 +94,8 @@ export class DiscoveryService {
   private readonly connections = new Map<string, Connection>();
   private readonly watches = new WatchIndex();
   private readonly maxSubscriptions: number;
+  private readonly random: Random;
+  private draining = false;
   private readonly encoder = new ResponseEncoder((v) =>
     loadDiscoveryProto().weft.discovery.v1alpha1.Discovery.service.Stream.responseSerialize(v),
   );
@@ -76,6 +104,7 @@ export class DiscoveryService {
     this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock;
     this.maxSubscriptions = options.maxSubscriptions ?? 10_000;
+    this.random = options.random ?? systemRandom;
   }
 
   /**
@@ -106,10 +135,28 @@ export class DiscoveryService {
     }
   }
 
-  /** Ends every stream (the server is shutting down). */
+  /** Ends every stream at once (the server is shutting down); {@link drain} first spreads the reconnects. */
   close(): void {
-    for (const conn of [...this.connections.values()])
-      this.fail(conn, new StreamError(status.UNAVAILABLE, 'control plane shutting down', 'shutdown'));
+    this.draining = true;
+    for (const conn of [...this.connections.values()]) this.fail(conn, shutdownError());
+  }
+
+  /**
+   * Stops taking streams and ends the open ones in batches spread over `durationMs`, each with
+   * "reconnect now", so that the proxies move to the other replicas a batch at a time instead of
+   * all at once (a thundering herd of reconnects, and of Certify calls, on the survivors).
+   */
+  async drain(o: DrainOptions): Promise<void> {
+    this.draining = true;
+    const conns = [...this.connections.values()];
+    const batches = Math.max(1, Math.min(o.batches ?? 10, conns.length));
+    const size = Math.ceil(conns.length / batches);
+    for (let i = 0; i < conns.length; i += size) {
+      if (i > 0) {
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, o.durationMs / batches));
+      }
+      for (const conn of conns.slice(i, i + size)) if (!conn.closed) this.fail(conn, shutdownError());
+    }
   }
 
   /** Sizes of the per-stream indexes (connections, watch keys, subscriptions): all 0 once every stream closed. */
@@ -132,6 +179,10 @@ export class DiscoveryService {
   }
 
   private open(call: Call): void {
+    if (this.draining) {
+      this.reject(call, shutdownError());
+      return;
+    }
     let identity: WorkloadIdentity;
     try {
       identity = workloadIdentityOf(this.options.peerIdentity(call));
@@ -192,8 +243,16 @@ export class DiscoveryService {
       closed: false,
       registered: false,
     };
+    session.seedRejected(node.rejectedVersions ?? []);
     this.connections.set(session.id, conn);
     this.options.metrics.connectedProxies.set(this.connections.size);
+    const maxAgeMs = this.options.maxStreamAgeMs ?? DEFAULT_MAX_STREAM_AGE_MS;
+    if (maxAgeMs > 0) {
+      conn.ageTimer = this.clock.setTimeout(
+        () => this.fail(conn, maxAgeError()),
+        jitter(maxAgeMs, 0.1, this.random),
+      );
+    }
     call.on('drain', () => {
       conn.queue.unblock();
       this.flush(conn);
@@ -377,6 +436,7 @@ export class DiscoveryService {
   private disconnect(conn: Connection): void {
     if (!this.connections.delete(conn.session.id)) return;
     conn.closed = true;
+    conn.ageTimer?.cancel();
     this.watches.unwatchAll(conn);
     this.options.metrics.subscriptions.dec(conn.session.subscriptions.size);
     this.options.metrics.connectedProxies.set(this.connections.size);
@@ -391,6 +451,28 @@ export class DiscoveryService {
 
   private reject(call: Call, err: StreamError): void {
     this.options.metrics.streamErrors.inc({ reason: err.reason });
-    call.emit('error', { code: err.code, details: err.message });
+    call.emit('error', {
+      code: err.code,
+      details: err.message,
+      ...(err.trailers === undefined ? {} : { metadata: err.trailers }),
+    });
   }
+}
+
+function shutdownError(): StreamError {
+  return new StreamError(
+    status.UNAVAILABLE,
+    'control plane shutting down',
+    'shutdown',
+    reconnectNowTrailers(),
+  );
+}
+
+function maxAgeError(): StreamError {
+  return new StreamError(
+    status.UNAVAILABLE,
+    'discovery stream reached its maximum age; reconnect',
+    'max-age',
+    reconnectNowTrailers(),
+  );
 }

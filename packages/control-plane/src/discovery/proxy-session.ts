@@ -36,6 +36,18 @@ export class ProxySession {
     readonly proxyVersion: string,
   ) {}
 
+  /**
+   * Versions the proxy says it rejected on an earlier stream (its node's rejected_versions):
+   * they are not sent to it again. At most `max` entries; names and versions over 512
+   * characters are ignored (nothing a proxy claims here can grow the session without bound).
+   */
+  seedRejected(entries: readonly { name: string; version: string }[], max = 1000): void {
+    for (const { name, version } of entries.slice(0, max)) {
+      if (name === '' || version === '' || name.length > 512 || version.length > 512) continue;
+      this.rejected.set(name, version);
+    }
+  }
+
   /** The update to send for `name` now at `version`, or undefined when the proxy has it (or rejected exactly it). */
   upsert(name: string, version: string, resource: Resource): QueuedUpdate | undefined {
     if (this.sent.get(name) === version || this.rejected.get(name) === version) return undefined;

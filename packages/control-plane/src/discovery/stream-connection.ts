@@ -1,7 +1,7 @@
 /** One proxy's Discovery stream as the service holds it, and the checks made when it opens. */
-import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { status } from '@grpc/grpc-js';
+import { Metadata, type ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { DiscoveryRequest__Output, DiscoveryResponse, Node__Output } from '@weft/api';
+import type { TimerHandle } from '@weft/core';
 import type { StreamPeer } from '../telemetry/control-plane-tracing.js';
 import { parseWorkloadId, type WorkloadIdentity } from './peer-identity.js';
 import type { ProxySession } from './proxy-session.js';
@@ -22,6 +22,19 @@ export interface ProxyAdminEndpoint {
 export const INBOUND = 'inbound';
 export const MESH = 'mesh';
 
+/**
+ * The trailing metadata key (value `now`) on a stream the control plane ends on purpose (max
+ * stream age, shutdown): the proxy reconnects at once, without backoff, keeping its config.
+ */
+export const RECONNECT_KEY = 'weft-reconnect';
+
+/** Trailers that tell the proxy to reconnect now. */
+export function reconnectNowTrailers(): Metadata {
+  const m = new Metadata();
+  m.set(RECONNECT_KEY, 'now');
+  return m;
+}
+
 export interface Connection {
   readonly session: ProxySession;
   readonly call: Call;
@@ -33,6 +46,8 @@ export interface Connection {
   registered: boolean;
   /** The proxy's admin endpoint, when it told its admin port. */
   readonly admin: ProxyAdminEndpoint | undefined;
+  /** Ends the stream at its (jittered) max age. */
+  ageTimer?: TimerHandle;
 }
 
 /** Ends a stream with a gRPC status; `reason` labels the metric. */
@@ -41,6 +56,8 @@ export class StreamError extends Error {
     readonly code: status,
     message: string,
     readonly reason: string,
+    /** Trailers sent with the status (e.g. {@link reconnectNowTrailers}). */
+    readonly trailers?: Metadata,
   ) {
     super(message);
   }

@@ -28,6 +28,12 @@ export interface KubernetesStatusWriterOptions {
   readonly lookup?: (ref: ConditionChange['ref']) => StoredResource | undefined;
   /** The component named in Events. */
   readonly component?: string;
+  /**
+   * Asked before every write: a replica that does not lead writes nothing (conditions reported
+   * meanwhile are dropped; the new leader writes every current condition when it takes over).
+   * Default: always write.
+   */
+  readonly canWrite?: () => boolean;
 }
 
 export class KubernetesStatusWriter implements StatusReporter {
@@ -44,6 +50,7 @@ export class KubernetesStatusWriter implements StatusReporter {
   }
 
   report(changes: readonly ConditionChange[]): void {
+    if (!this.mayWrite()) return;
     for (const c of changes) {
       if (c.condition === undefined || c.origin.source !== 'kubernetes') continue;
       this.queue.set(refKey(c.ref), c);
@@ -60,6 +67,12 @@ export class KubernetesStatusWriter implements StatusReporter {
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.size > 0) {
+      if (!this.mayWrite()) {
+        // Leadership lost: stop at once; the next leader writes what is current.
+        this.queue.clear();
+        this.attempts.clear();
+        break;
+      }
       const [key, change] = this.queue.entries().next().value as [string, ConditionChange];
       this.queue.delete(key);
       try {
@@ -87,6 +100,10 @@ export class KubernetesStatusWriter implements StatusReporter {
     }
     this.running = false;
     for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private mayWrite(): boolean {
+    return this.options.canWrite?.() ?? true;
   }
 
   private serviceParents(ref: ConditionChange['ref']): Record<string, unknown>[] {

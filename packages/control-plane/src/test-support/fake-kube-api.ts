@@ -4,6 +4,10 @@
  * events, compacted history answers 410 Gone (an ERROR event with a Status), and tests can drop
  * watch connections, end them cleanly, or fail them with an HTTP status. It also answers
  * `GET /version`, single objects, namespaced lists, and lets a test answer other paths itself.
+ * Objects of served kinds (Leases among them) are created by POST (409 AlreadyExists) and
+ * replaced by PUT guarded by metadata.resourceVersion (409 Conflict), as the API server does.
+ * Each client may authenticate with a token of its own (`kubeConfig(client)`), so that a test
+ * can tell writers apart and fail one client's writes (a partition).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +31,8 @@ interface Collection {
 }
 
 export interface RecordedWrite {
+  /** Who wrote: the name given to `kubeConfig(client)`, '' for the default client. */
+  readonly client: string;
   readonly method: string;
   readonly path: string;
   readonly body: unknown;
@@ -51,10 +57,34 @@ export class FakeKubeApi {
   version: Record<string, string> = { major: '1', minor: '31', gitVersion: 'v1.31.0' };
   port = 0;
 
+  /** Clients whose writes are answered 503 (a partitioned replica). */
+  private readonly partitioned = new Set<string>();
+
   constructor() {
     this.server = createServer((req, res) => this.handle(req, res));
     for (const [kind, plural] of Object.entries(CORE)) this.serve('', 'v1', plural, kind);
     this.serve('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice');
+    this.serve('coordination.k8s.io', 'v1', 'leases', 'Lease');
+  }
+
+  /** Every write (PATCH, POST, PUT) from `client` is answered 503 until `heal(client)`. */
+  partition(client: string): void {
+    this.partitioned.add(client);
+  }
+
+  heal(client: string): void {
+    this.partitioned.delete(client);
+  }
+
+  /** A stored object of a served kind, or undefined. */
+  get(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Record<string, unknown> | undefined {
+    const obj = this.collectionOf(apiVersion, kind).objects.get(`${namespace}/${name}`);
+    return obj === undefined ? undefined : structuredClone(obj);
   }
 
   /** Serves a collection (a CRD "installed"). */
@@ -89,11 +119,12 @@ export class FakeKubeApi {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  kubeConfig(): KubeConfig {
+  /** Credentials for the fake; `client` names this client in recorded writes and partitions. */
+  kubeConfig(client = ''): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'fake', server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
-      users: [{ name: 'fake', token: 'test-token' }],
+      users: [{ name: 'fake', token: client === '' ? 'test-token' : `test-token.${client}` }],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
       currentContext: 'fake',
     });
@@ -168,6 +199,59 @@ export class FakeKubeApi {
     return { lists: c?.lists ?? 0, watches: c?.watches ?? 0, open: c?.watchers.size ?? 0 };
   }
 
+  /** POST creates (409 AlreadyExists), PUT replaces (409 Conflict on a stale resourceVersion). */
+  private store(
+    res: ServerResponse,
+    method: string,
+    routed: { c: Collection; rest: string[] },
+    body: Obj,
+  ): void {
+    const { c } = routed;
+    const [namespace = '', pathName] = routed.rest;
+    const name = method === 'PUT' ? (pathName ?? '') : body.metadata?.name;
+    const resource = `${c.plural}${c.group === '' ? '' : `.${c.group}`}`;
+    if (name === undefined || name === '' || (method === 'PUT' && body.metadata?.name !== name)) {
+      this.status(res, 400, 'BadRequest', 'the name of the object does not match the name on the URL');
+      return;
+    }
+    const key = `${namespace}/${name}`;
+    const existing = c.objects.get(key);
+    if (method === 'POST' && existing !== undefined) {
+      this.status(res, 409, 'AlreadyExists', `${resource} "${name}" already exists`);
+      return;
+    }
+    if (method === 'PUT') {
+      if (existing === undefined) {
+        this.status(res, 404, 'NotFound', `${resource} "${name}" not found`);
+        return;
+      }
+      const rv = body.metadata.resourceVersion;
+      if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
+        this.status(
+          res,
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+        return;
+      }
+    }
+    const obj = structuredClone(body);
+    obj.apiVersion = c.group === '' ? c.version : `${c.group}/${c.version}`;
+    obj.kind = c.kind;
+    obj.metadata = {
+      ...(existing?.metadata ?? {}),
+      ...obj.metadata,
+      name,
+      ...(namespace === '' ? {} : { namespace }),
+      resourceVersion: String(++this.rv),
+    };
+    c.objects.set(key, obj);
+    this.publish(c, existing === undefined ? 'ADDED' : 'MODIFIED', obj);
+    res.writeHead(method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(obj));
+  }
+
   private publish(c: Collection, type: string, object: Obj): void {
     c.history.push({ rv: this.rv, type, object });
     const line = `${JSON.stringify({ type, object })}\n`;
@@ -236,20 +320,31 @@ export class FakeKubeApi {
       res.end(JSON.stringify(this.version));
       return;
     }
+    const client = clientOf(req.headers.authorization);
     if (req.method !== 'GET') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         this.writes.push({
+          client: client ?? '',
           method: req.method ?? '',
           path: url.pathname,
           body: text === '' ? undefined : JSON.parse(text),
           contentType: req.headers['content-type'],
         });
+        if (client !== undefined && this.partitioned.has(client)) {
+          this.status(res, 503, 'ServiceUnavailable', 'injected partition: writes from this client fail');
+          return;
+        }
         const failure = this.failWritesNext.shift();
         if (failure !== undefined) {
           this.status(res, failure, 'InternalError', 'injected write failure');
+          return;
+        }
+        const routed = this.route(url.pathname);
+        if (routed !== undefined && (req.method === 'POST' || req.method === 'PUT')) {
+          this.store(res, req.method, routed, JSON.parse(text) as Obj);
           return;
         }
         if (req.method === 'POST') {
@@ -266,7 +361,7 @@ export class FakeKubeApi {
       });
       return;
     }
-    if (req.headers.authorization !== 'Bearer test-token') {
+    if (client === undefined) {
       this.status(res, 401, 'Unauthorized', 'Unauthorized');
       return;
     }
@@ -344,4 +439,11 @@ export class FakeKubeApi {
       }),
     );
   }
+}
+
+/** The client named by a fake token (`test-token` -> '', `test-token.x` -> 'x'), or undefined. */
+function clientOf(authorization: string | undefined): string | undefined {
+  if (authorization === 'Bearer test-token') return '';
+  const prefix = 'Bearer test-token.';
+  return authorization?.startsWith(prefix) === true ? authorization.slice(prefix.length) : undefined;
 }

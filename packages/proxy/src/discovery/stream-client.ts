@@ -4,8 +4,11 @@
  * the reason (the state keeps its last good config), and reconnects with jittered backoff,
  * re-subscribing to every name it holds. While disconnected, the proxy keeps serving what it had.
  * Names no traffic used for the idle timeout are unsubscribed (and forgotten, traffic state too).
+ * A working stream the control plane ends with `weft-reconnect: now` (max stream age, shutdown)
+ * is reopened at once, without backoff; each new stream's node names the versions this proxy
+ * rejected, so that the replica it reaches does not send them again.
  */
-import type { ChannelCredentials, ClientDuplexStream } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node } from '@weft/api';
 // The proto loader only: the @weft/api index also evaluates every zod schema (~9 MB RSS).
 import { loadDiscoveryProto } from '@weft/api/proto';
@@ -60,6 +63,9 @@ export const DEFAULT_IDLE_UNSUBSCRIBE_MS = 300_000;
 /** Names per unsubscribe message (a sweep after a burst of churn can find many). */
 const UNSUBSCRIBE_BATCH = 1000;
 
+/** Rejected versions remembered (and told to the next stream, which does not re-send them). */
+const MAX_REJECTED = 1000;
+
 type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
 
 export class DiscoveryStreamClient {
@@ -74,6 +80,8 @@ export class DiscoveryStreamClient {
   private graceTimer: TimerHandle | undefined;
   private idleTimer: TimerHandle | undefined;
   private closed = false;
+  /** Resource versions this proxy nacked and does not hold, by name (sent in the node on reconnect). */
+  private readonly rejected = new Map<string, string>();
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
   /** Streams opened so far. */
@@ -166,15 +174,21 @@ export class DiscoveryStreamClient {
     this.client = new Discovery(this.options.address, this.options.credentials(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      // A channel of its own: a new stream is a new connection, which the Service may send to
+      // another replica (with the shared pool it would reuse the old replica's connection).
+      'grpc.use_local_subchannel_pool': 1,
       ...this.options.channelOptions,
     }) as unknown as DiscoveryClient;
     const stream = this.client.Stream();
     this.stream = stream;
     this.streams++;
     stream.on('data', (r: DiscoveryResponse__Output) => this.onResponse(r));
-    stream.on('error', (err: Error) => this.onBroken(stream, describeError(err)));
+    stream.on('error', (err: Error & { metadata?: Metadata }) =>
+      this.onBroken(stream, describeError(err), err.metadata?.get('weft-reconnect')[0] === 'now'),
+    );
     stream.on('end', () => this.onBroken(stream, 'stream ended by the control plane'));
-    this.send({ node: this.options.node() });
+    const rejectedVersions = [...this.rejected].map(([name, version]) => ({ name, version }));
+    this.send({ node: { ...this.options.node(), rejectedVersions } });
     // Re-subscribe to everything we hold or were asked for.
     for (const n of this.options.state.names()) this.subscribed.add(n);
     this.pending = new Set(this.subscribed);
@@ -190,6 +204,7 @@ export class DiscoveryStreamClient {
       this.options.logger.info({ address: this.options.address }, 'discovery stream connected');
     }
     const result = this.options.state.apply(r);
+    this.noteRejected(r, result.type === 'nack');
     if (result.type === 'ack') {
       this.options.metrics.discovery.inc({ event: 'ack' });
       this.send({ ack: { versionInfo: r.versionInfo, nonce: r.nonce } });
@@ -219,15 +234,37 @@ export class DiscoveryStreamClient {
     }, graceMs);
   }
 
-  private onBroken(stream: Stream, reason: string): void {
+  /** Remembers the versions of a nacked response; an accepted one (or a removal) clears its names. */
+  private noteRejected(r: DiscoveryResponse__Output, nacked: boolean): void {
+    for (const name of r.removedNames) this.rejected.delete(name);
+    for (const { name, version } of r.resources) {
+      this.rejected.delete(name);
+      if (nacked && this.rejected.size < MAX_REJECTED) this.rejected.set(name, version);
+    }
+  }
+
+  /**
+   * `reconnectNow`: the control plane ended a working stream on purpose (max stream age,
+   * shutdown); reconnect at once without counting it as a failure.
+   */
+  private onBroken(stream: Stream, reason: string, reconnectNow = false): void {
     if (stream !== this.stream) return;
     this.stream = undefined;
+    const wasConnected = this.connected;
     if (this.connected) this.options.metrics.discovery.inc({ event: 'disconnected' });
     this.connected = false;
     stream.removeAllListeners('data');
     stream.on('error', () => {});
     stream.cancel();
     if (this.closed) return;
+    if (reconnectNow && wasConnected) {
+      // Only after a working stream: a replica refusing new streams while it drains gets backoff.
+      this.options.metrics.discovery.inc({ event: 'reconnect-now' });
+      this.options.logger.info({ reason }, 'control plane asked for a reconnect; keeping last config');
+      this.backoff.reset();
+      this.retry = this.clock.setTimeout(() => this.open(), 0);
+      return;
+    }
     const delay = this.backoff.next();
     this.options.logger.warn(
       { reason, retryInMs: Math.round(delay) },

@@ -1,6 +1,7 @@
 // Original file: weft/discovery/v1alpha1/discovery.proto
 
 import type { InboundPort as _weft_discovery_v1alpha1_InboundPort, InboundPort__Output as _weft_discovery_v1alpha1_InboundPort__Output } from '../../../weft/discovery/v1alpha1/InboundPort.js';
+import type { RejectedVersion as _weft_discovery_v1alpha1_RejectedVersion, RejectedVersion__Output as _weft_discovery_v1alpha1_RejectedVersion__Output } from '../../../weft/discovery/v1alpha1/RejectedVersion.js';
 
 /**
  * Who the proxy is. Its identity comes from its client certificate, not from here.
@@ -42,6 +43,12 @@ export interface Node {
    * the stream's client certificate and lists the service. Never logged.
    */
   'registrationToken'?: (string);
+  /**
+   * Resource versions this proxy rejected (nacked) and still does not hold, sent again on
+   * every new stream: a replica it reconnects to does not re-send exactly these versions
+   * (the next different version of the name is sent). Capped by the proxy (1,000 entries).
+   */
+  'rejectedVersions'?: (_weft_discovery_v1alpha1_RejectedVersion)[];
 }
 
 /**
@@ -84,4 +91,10 @@ export interface Node__Output {
    * the stream's client certificate and lists the service. Never logged.
    */
   'registrationToken': (string);
+  /**
+   * Resource versions this proxy rejected (nacked) and still does not hold, sent again on
+   * every new stream: a replica it reconnects to does not re-send exactly these versions
+   * (the next different version of the name is sent). Capped by the proxy (1,000 entries).
+   */
+  'rejectedVersions': (_weft_discovery_v1alpha1_RejectedVersion__Output)[];
 }
