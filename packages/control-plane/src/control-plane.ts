@@ -12,12 +12,12 @@ import { type Clock, describeError, type Logger, silentLogger, systemClock, Weft
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { type DashboardOptions, dashboardFor } from './dashboard/dashboard-wiring.js';
-import { DiscoveryService, type Registrar } from './discovery/discovery-service.js';
+import { DiscoveryService, type ProxyCertificate, type Registrar } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
-import { ResourceBuilder } from './model/resource-builder.js';
+import { type MeshTrust, ResourceBuilder } from './model/resource-builder.js';
 import { snapshotOf } from './model/snapshot.js';
 import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
 import type { StatusReporter } from './status/status-reporter.js';
@@ -60,6 +60,10 @@ export interface ControlPlaneOptions {
   readonly tracer?: TracerSource;
   /** The dashboard API on the admin port (`/dashboard/v1/…`); served unless `false`. */
   readonly dashboard?: DashboardOptions | false;
+  /** The trust material announced in the mesh config (proxies renew when theirs differs). */
+  readonly meshTrust?: () => MeshTrust;
+  /** `/debug/identity` on the admin port: the trust-anchor rotation report over the connected proxies. */
+  readonly debugIdentity?: (proxies: readonly ProxyCertificate[]) => unknown;
 }
 
 /** Where the servers listen once started. */
@@ -87,7 +91,7 @@ export class ControlPlane {
     this.state = new MeshState(
       options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain },
     );
-    this.builder = new ResourceBuilder(this.state);
+    this.builder = new ResourceBuilder(this.state, options.meshTrust);
     this.discovery = new DiscoveryService({
       state: this.state,
       builder: this.builder,
@@ -120,6 +124,9 @@ export class ControlPlane {
         registry: this.metrics.registry,
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
+        ...(this.options.debugIdentity === undefined
+          ? {}
+          : { debugIdentity: () => this.options.debugIdentity?.(this.discovery.proxyCertificates()) }),
         proxyMetrics: coalescedGather(() => gatherProxyMetrics(this.discovery.proxyAdminEndpoints())),
         ...(this.options.dashboard === false
           ? {}
@@ -173,6 +180,11 @@ export class ControlPlane {
       }
     }
     return change;
+  }
+
+  /** The identity (anchors or issuer) changed: every proxy gets the new mesh config now. */
+  identityChanged(): void {
+    this.discovery.publishMesh();
   }
 
   /** Readiness: every source synced and the gRPC server serving, plus the extra checks. */

@@ -8,10 +8,13 @@ import { describeError, type Logger, systemClock, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
+import type { Certifier } from './identity/certifier.js';
+import { IdentityReloader } from './identity/identity-reloader.js';
 import { addIdentityService } from './identity/identity-service.js';
 import { joinTokenValidator } from './identity/join-token-validator.js';
 import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/kubernetes-token-validator.js';
 import { peerIdentity } from './identity/peer-identity.js';
+import { meshTrustOf, rotationReport } from './identity/rotation-report.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
@@ -46,6 +49,11 @@ export interface StartControlPlaneOptions {
   readonly logger: Logger;
   /** Spans for pushes and Certify (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
+  /**
+   * Period of the identity folder check backing up its watch (`--identity-reload`, default 5 s;
+   * 0 = watch only). A new issuer or anchor is in force within about this long.
+   */
+  readonly identityReloadMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -58,18 +66,36 @@ export interface RunningControlPlane {
 /** Starts everything; throws a WeftError with a clear message when something cannot start. */
 export async function startControlPlane(o: StartControlPlaneOptions): Promise<RunningControlPlane> {
   const logger = o.logger;
-  const identity = await loadIdentityDir(o.identityDir, {
+  const loadOptions = {
     ...(o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain }),
     ...(o.workloadCertTtlMs === undefined ? {} : { defaultLifetimeMs: o.workloadCertTtlMs }),
-  }).catch((err: unknown) => {
+  };
+  const identity = await loadIdentityDir(o.identityDir, loadOptions).catch((err: unknown) => {
     throw new WeftError('FAILED_PRECONDITION', `identity folder: ${describeError(err)}`, { cause: err });
   });
   if (o.workloadCertTtlMs !== undefined) {
     const ttl = checkWorkloadCertTtl(o.workloadCertTtlMs, identity.ca.issuerNotAfter, systemClock.now());
     if (ttl.type === 'invalid') throw new WeftError('INVALID_CONFIG', `--workload-cert-ttl: ${ttl.message}`);
   }
-  const { ca, trustAnchors, tokenKey, trustDomain } = identity;
+  const { tokenKey, trustDomain } = identity;
   const metrics = new ControlPlaneMetrics();
+  let certifier: Certifier | undefined;
+  // Assigned once the control plane exists; a reload before that only swaps the identity.
+  let onIdentityChange: (() => void) | undefined;
+  const reloader = new IdentityReloader({
+    dir: o.identityDir,
+    initial: identity,
+    load: loadOptions,
+    ...(o.identityReloadMs === undefined ? {} : { intervalMs: o.identityReloadMs }),
+    registry: metrics.registry,
+    logger,
+    onReload: (next) => {
+      certifier?.replaceAuthority(next.ca);
+      serving.renew();
+      onIdentityChange?.();
+    },
+  });
+  const current = () => reloader.current();
   const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
   const registrations = new RegistrationSource({
     endpoints: o.source.type === 'folder',
@@ -103,7 +129,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       ? {}
       : { kubernetes: kubernetesTokenValidator(kubernetesTokenReviewer(kubeConfig)) }),
   });
-  const serving = createIdentityServerCredentials({ ca, logger });
+  const serving = createIdentityServerCredentials({ ca: () => current().ca, logger });
   let reporter: StatusReporter | undefined;
   const cp: ControlPlane = new ControlPlane({
     sources,
@@ -121,8 +147,8 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
     ...(o.tracer === undefined ? {} : { tracer: o.tracer }),
     configureServer: (server) => {
-      addIdentityService(server, {
-        ca,
+      certifier = addIdentityService(server, {
+        ca: current().ca,
         validator,
         registry: metrics.registry,
         logger,
@@ -130,24 +156,30 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       });
     },
     peerIdentity: (call) => {
-      const r = peerIdentity(call, {
-        bundle: trustAnchors,
-        trustDomain,
-        now: systemClock.now(),
-        intermediates: [ca.issuerInfo.der],
-      });
-      return r.type === 'valid' ? r.identity : undefined;
+      // Leaves of a replaced issuer stay valid while it chains to an anchor in force.
+      for (const issuer of reloader.intermediates()) {
+        const r = peerIdentity(call, {
+          bundle: current().trustAnchors,
+          trustDomain,
+          now: systemClock.now(),
+          intermediates: [issuer],
+        });
+        if (r.type === 'valid') return r.identity;
+      }
+      return undefined;
     },
+    meshTrust: () => meshTrustOf(current()),
+    debugIdentity: (proxies) => rotationReport(current(), reloader.intermediates().slice(1), proxies),
     statusReporter: { report: (changes) => reporter?.report(changes) },
     dashboard: {
       mode: o.source.type === 'folder' ? 'local' : 'kubernetes',
       trust: () => ({
-        anchorNotAfter: Math.min(...trustAnchors.anchors.map((a) => a.info.notAfter)),
-        issuerNotAfter: ca.issuerNotAfter,
+        anchorNotAfter: Math.min(...current().trustAnchors.anchors.map((a) => a.info.notAfter)),
+        issuerNotAfter: current().ca.issuerNotAfter,
       }),
     },
     readyChecks: () => {
-      const ok = ca.issuerNotAfter > systemClock.now();
+      const ok = current().ca.issuerNotAfter > systemClock.now();
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
     },
   });
@@ -155,10 +187,13 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     kubeConfig === undefined
       ? new LogStatusReporter(logger, metrics)
       : new KubernetesStatusWriter({ kubeConfig, metrics, logger, lookup: (ref) => cp.state.get(ref) });
+  onIdentityChange = () => cp.identityChanged();
   let addresses: ControlPlaneAddresses;
   try {
     addresses = await cp.start();
+    await reloader.start();
   } catch (err) {
+    reloader.close();
     serving.close();
     await cp.close().catch(() => undefined);
     throw err;
@@ -175,6 +210,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     addresses,
     trustDomain,
     async close() {
+      reloader.close();
       serving.close();
       await cp.close();
     },

@@ -1,7 +1,7 @@
 /** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
 import { createLogger, describeError } from '@weft/core';
 import { type Command, Option } from 'commander';
-import { durationArg } from '../cli-kit/duration.js';
+import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { routeGrpcLogs } from '../cli-kit/grpc-logs.js';
 import type { CliIo } from '../program.js';
@@ -21,6 +21,7 @@ interface ControlPlaneFlags extends TracingFlags {
   clusterDomain: string;
   registrationGrace: number;
   workloadCertTtl?: number;
+  identityReload: number;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -56,6 +57,14 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         '--workload-cert-ttl <duration>',
         "lifetime of workload certificates (default 24h, or less when the issuer expires sooner; at least 10s, at most the issuer's remaining lifetime)",
       ).argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--identity-reload <duration>',
+        'how often the identity folder is checked for a new issuer or trust anchor, besides its watch (0 = watch only)',
+      )
+        .default(5000, '5s')
+        .argParser(durationOrZeroArg),
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -101,6 +110,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       clusterDomain: flags.clusterDomain,
       registrationGraceMs: flags.registrationGrace,
       ...(flags.workloadCertTtl === undefined ? {} : { workloadCertTtlMs: flags.workloadCertTtl }),
+      identityReloadMs: flags.identityReload,
       logger,
       tracer: () => tracing.tracer,
     });

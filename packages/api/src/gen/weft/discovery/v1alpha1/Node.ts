@@ -42,6 +42,12 @@ export interface Node {
    * the stream's client certificate and lists the service. Never logged.
    */
   'registrationToken'?: (string);
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor this proxy holds (from its last Certify).
+   * Reported for trust-anchor rotation (`weft check`); a proxy misreporting it only misleads
+   * the report about itself.
+   */
+  'trustAnchorFingerprints'?: (string)[];
 }
 
 /**
@@ -84,4 +90,10 @@ export interface Node__Output {
    * the stream's client certificate and lists the service. Never logged.
    */
   'registrationToken': (string);
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor this proxy holds (from its last Certify).
+   * Reported for trust-anchor rotation (`weft check`); a proxy misreporting it only misleads
+   * the report about itself.
+   */
+  'trustAnchorFingerprints': (string)[];
 }
