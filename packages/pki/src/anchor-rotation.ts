@@ -9,13 +9,7 @@ import { createIssuer, createTrustAnchor, trustDomainOf } from './ca.js';
 import { type CertificateInfo, parseCertificate } from './certificate.js';
 import { derToPem, pemToDer } from './der.js';
 import { PkiError } from './errors.js';
-import {
-  type KeyAlgorithm,
-  privateKeyToPem,
-  signatureAlgorithmByOid,
-  spkiOf,
-  verifyData,
-} from './keys.js';
+import { type KeyAlgorithm, privateKeyToPem, signatureAlgorithmByOid, spkiOf, verifyData } from './keys.js';
 import { type TrustAnchor, TrustBundle } from './trust-bundle.js';
 
 /** The rotation steps, in order. `steady` is both "before step 1" and "after step 3". */
@@ -104,7 +98,10 @@ export function addTrustAnchor(
   const bundle = TrustBundle.fromPem(identity.anchorsPem);
   const state = anchorRotationState(bundle, pemToDer(identity.issuerCertPem, 'CERTIFICATE'));
   if (state.step !== 'steady') {
-    throw new PkiError('FAILED_PRECONDITION', `a rotation is already in progress (${state.step}): ${state.next}`);
+    throw new PkiError(
+      'FAILED_PRECONDITION',
+      `a rotation is already in progress (${state.step}): ${state.next}`,
+    );
   }
   const anchor = createTrustAnchor({
     trustDomain: trustDomainOfIdentity(identity),
@@ -113,7 +110,10 @@ export function addTrustAnchor(
     clock: options.clock,
   });
   return {
-    identity: { ...identity, anchorsPem: identity.anchorsPem.trimEnd() + '\n' + derToPem(anchor.certificate, 'CERTIFICATE') },
+    identity: {
+      ...identity,
+      anchorsPem: `${identity.anchorsPem.trimEnd()}\n${derToPem(anchor.certificate, 'CERTIFICATE')}`,
+    },
     anchorKey: anchor.privateKey,
   };
 }

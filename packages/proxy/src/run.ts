@@ -9,6 +9,7 @@ import { describeError, type Logger, type Random, silentLogger, systemRandom, We
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import { issuedIdentity } from './identity/issued-identity.js';
+import type { AnnouncedTrust } from './identity/trust-follow.js';
 import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
@@ -88,6 +89,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const link = run.controlPlane === undefined ? undefined : await import('./control-plane-link.js');
   if (link !== undefined) startup.mark('link-loaded');
   const closers: (() => void)[] = [];
+  let followTrust: ((announced: AnnouncedTrust) => void) | undefined;
   let certificates: CertificateSource;
   if (run.identity.type === 'static') certificates = run.identity.certificates;
   else {
@@ -106,6 +108,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       random,
     });
     certificates = certify.certificates;
+    followTrust = certify.followTrust;
     closers.push(() => certify.close());
   }
   // After the TLS layer's own listener has taken the certificate (same event, later listener).
@@ -134,6 +137,10 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       // The control plane's first push always carries the mesh config.
       startup.mark('config');
       sidecar.targets.set(targetPolicyFromMessage(mesh.pathNormalization));
+      followTrust?.({
+        trustAnchorFingerprints: mesh.trustAnchorFingerprints,
+        issuerFingerprint: mesh.issuerFingerprint,
+      });
       if (mesh.tracing == null || tracing === undefined) return;
       try {
         tracing.applyMeshConfig(mesh.tracing);
@@ -169,6 +176,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
           })),
           labels: {},
           proxyVersion: PROXY_VERSION,
+          trustAnchorFingerprints: link.bundleFingerprints(certificates.current()?.trustBundle),
           // Read at each (re)connect: the join token names the services this proxy may register.
           registrationToken:
             run.identity.type === 'certify' && o.service !== ''

@@ -43,7 +43,8 @@ const MAX_REPORTED_ANCHORS = 8;
 
 /** The DER of the client certificate grpc-js verified, if any. */
 function peerLeaf(call: Call): Buffer | undefined {
-  const raw = (call.getAuthContext() as { sslPeerCertificate?: { raw?: Buffer } } | null)?.sslPeerCertificate?.raw;
+  const raw = (call.getAuthContext() as { sslPeerCertificate?: { raw?: Buffer } } | null)?.sslPeerCertificate
+    ?.raw;
   return raw === undefined ? undefined : Buffer.from(raw);
 }
 

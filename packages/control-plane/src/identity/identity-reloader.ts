@@ -127,12 +127,18 @@ export class IdentityReloader {
     try {
       this.watcher = watch(this.options.dir, { persistent: false }, () => this.soon());
       this.watcher.on('error', (err) => {
-        this.logger.warn({ err: describeError(err) }, 'identity folder watch failed; the periodic check goes on');
+        this.logger.warn(
+          { err: describeError(err) },
+          'identity folder watch failed; the periodic check goes on',
+        );
         this.watcher?.close();
         this.watcher = undefined;
       });
     } catch (err) {
-      this.logger.warn({ err: describeError(err) }, 'cannot watch the identity folder; the periodic check goes on');
+      this.logger.warn(
+        { err: describeError(err) },
+        'cannot watch the identity folder; the periodic check goes on',
+      );
     }
     this.schedule();
   }
@@ -185,8 +191,14 @@ export class IdentityReloader {
       this.previousIssuers = [old.ca.issuerInfo.der, ...this.previousIssuers].slice(0, 4);
     }
     this.identity = verdict.identity;
-    if (!old.tokenKey.export({ format: 'der', type: 'pkcs8' }).equals(verdict.identity.tokenKey.export({ format: 'der', type: 'pkcs8' }))) {
-      this.logger.warn('token.key changed: join tokens are still checked with the key loaded at start; restart to use the new one');
+    if (
+      !old.tokenKey
+        .export({ format: 'der', type: 'pkcs8' })
+        .equals(verdict.identity.tokenKey.export({ format: 'der', type: 'pkcs8' }))
+    ) {
+      this.logger.warn(
+        'token.key changed: join tokens are still checked with the key loaded at start; restart to use the new one',
+      );
     }
     this.reloads?.inc({ result: 'reloaded', reason: '' });
     this.anchorsGauge?.set(verdict.identity.trustAnchors.anchors.length);
@@ -236,8 +248,7 @@ export class IdentityReloader {
 
   /** Loads the folder and checks what loadIdentityDir does not (expiry, trust domain), naming the reason. */
   private async validate(): Promise<
-    | { type: 'ok'; identity: LoadedIdentity }
-    | { type: 'rejected'; reason: ReloadRejection; message: string }
+    { type: 'ok'; identity: LoadedIdentity } | { type: 'rejected'; reason: ReloadRejection; message: string }
   > {
     const dir = this.options.dir;
     const precheck = await precheckFolder(dir, this.clock.now());
@@ -290,7 +301,10 @@ async function precheckFolder(
     return { reason: 'malformed', message: describeError(err) };
   }
   if (!keyMatches(issuer, key)) {
-    return { reason: 'key-mismatch', message: `${IDENTITY_FILES.issuerKey} is not the key of ${IDENTITY_FILES.issuerCert}` };
+    return {
+      reason: 'key-mismatch',
+      message: `${IDENTITY_FILES.issuerKey} is not the key of ${IDENTITY_FILES.issuerCert}`,
+    };
   }
   const signer = anchors.anchors.find((a) => isSignedBy(issuer, a.publicKey));
   if (signer === undefined) {
@@ -300,7 +314,10 @@ async function precheckFolder(
     };
   }
   if (issuer.notAfter <= now) {
-    return { reason: 'expired', message: `${IDENTITY_FILES.issuerCert} expired at ${new Date(issuer.notAfter).toISOString()}` };
+    return {
+      reason: 'expired',
+      message: `${IDENTITY_FILES.issuerCert} expired at ${new Date(issuer.notAfter).toISOString()}`,
+    };
   }
   if (signer.info.notAfter <= now) {
     return {
