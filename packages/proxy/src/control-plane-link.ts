@@ -37,25 +37,27 @@ export function startCertify(options: {
 }): { certificates: CertificateSource; close(): void; followTrust(announced: AnnouncedTrust): void } {
   // The control plane is checked against the configured anchors and those of the last Certify:
   // after an anchor rotation its serving certificate chains to an anchor only the latter holds.
+  let manager: CertificateManager | undefined;
   const trustedPem = (): string => {
-    const held = manager.current()?.tls.ca;
+    const held = manager?.current()?.tls.ca;
     return held === undefined ? options.caPem : `${options.caPem.trimEnd()}\n${held}`;
   };
   let renewedFor: string | undefined;
-  const manager: CertificateManager = new CertificateManager({
+  const certificateManager = new CertificateManager({
     client: grpcCertificateClient({ address: options.address, trustAnchorsPem: trustedPem }),
     token: async () => (await readFile(options.tokenFile, 'utf8')).trim(),
     trustDomain: options.trustDomain,
     logger: options.logger,
     random: options.random,
   });
-  const certificates = certificateSourceFrom(manager);
-  manager.start().catch(() => {});
+  manager = certificateManager;
+  const certificates = certificateSourceFrom(certificateManager);
+  certificateManager.start().catch(() => {});
   return {
     certificates,
-    close: () => manager.close(),
+    close: () => certificateManager.close(),
     followTrust(announced) {
-      const svid = manager.current();
+      const svid = certificateManager.current();
       const key = renewalKey(
         announced,
         svid === undefined ? undefined : { chain: svid.chain, anchors: svid.bundle.ders() },
@@ -66,7 +68,7 @@ export function startCertify(options: {
         { anchors: announced.trustAnchorFingerprints.length },
         'the control plane announced new trust anchors or a new issuer; renewing the certificate',
       );
-      manager.renewSoon(options.trustRenewalSpreadMs ?? TRUST_RENEWAL_SPREAD_MS);
+      certificateManager.renewSoon(options.trustRenewalSpreadMs ?? TRUST_RENEWAL_SPREAD_MS);
     },
   };
 }
