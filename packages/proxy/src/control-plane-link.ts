@@ -23,6 +23,12 @@ import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 
 /** Longest random delay before a proxy renews after the control plane announced new trust material. */
 export const TRUST_RENEWAL_SPREAD_MS = 10_000;
+/**
+ * Renewals per announcement: another replica behind the Service may not have reloaded yet and
+ * answer with the old material, so a renewal that did not bring the announced material is tried
+ * again (after each renewal), at most this many times, rather than in a loop.
+ */
+export const TRUST_RENEWAL_ATTEMPTS = 5;
 
 /** A certificate source fed by Certify, the manager to close on shutdown, and the trust follower. */
 export function startCertify(options: {
@@ -42,7 +48,8 @@ export function startCertify(options: {
     const held = manager?.current()?.tls.ca;
     return held === undefined ? options.caPem : `${options.caPem.trimEnd()}\n${held}`;
   };
-  let renewedFor: string | undefined;
+  let announced: AnnouncedTrust | undefined;
+  let renewalFor: { key: string; attempts: number } | undefined;
   const certificateManager = new CertificateManager({
     client: grpcCertificateClient({ address: options.address, trustAnchorsPem: trustedPem }),
     token: async () => (await readFile(options.tokenFile, 'utf8')).trim(),
@@ -51,24 +58,35 @@ export function startCertify(options: {
     random: options.random,
   });
   manager = certificateManager;
+  /** Renews when the held material differs from the last announcement (bounded per announcement). */
+  const followAnnounced = (): void => {
+    if (announced === undefined) return;
+    const svid = certificateManager.current();
+    const key = renewalKey(
+      announced,
+      svid === undefined ? undefined : { chain: svid.chain, anchors: svid.bundle.ders() },
+    );
+    if (key === undefined) return;
+    if (renewalFor?.key !== key) renewalFor = { key, attempts: 0 };
+    if (renewalFor.attempts >= TRUST_RENEWAL_ATTEMPTS) return;
+    if (!certificateManager.renewSoon(options.trustRenewalSpreadMs ?? TRUST_RENEWAL_SPREAD_MS)) return;
+    renewalFor.attempts++;
+    options.logger.info(
+      { anchors: announced.trustAnchorFingerprints.length, attempt: renewalFor.attempts },
+      'the control plane announced new trust anchors or a new issuer; renewing the certificate',
+    );
+  };
+  // A renewal in flight when the announcement came, or one answered by a replica that had not
+  // reloaded yet, is followed by another (bounded) attempt.
+  certificateManager.on('rotated', () => queueMicrotask(followAnnounced));
   const certificates = certificateSourceFrom(certificateManager);
   certificateManager.start().catch(() => {});
   return {
     certificates,
     close: () => certificateManager.close(),
-    followTrust(announced) {
-      const svid = certificateManager.current();
-      const key = renewalKey(
-        announced,
-        svid === undefined ? undefined : { chain: svid.chain, anchors: svid.bundle.ders() },
-      );
-      if (key === undefined || key === renewedFor) return;
-      renewedFor = key;
-      options.logger.info(
-        { anchors: announced.trustAnchorFingerprints.length },
-        'the control plane announced new trust anchors or a new issuer; renewing the certificate',
-      );
-      certificateManager.renewSoon(options.trustRenewalSpreadMs ?? TRUST_RENEWAL_SPREAD_MS);
+    followTrust(next) {
+      announced = next;
+      followAnnounced();
     },
   };
 }

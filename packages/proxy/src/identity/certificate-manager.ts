@@ -95,11 +95,12 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
   /**
    * Renews within `withinMs` (a uniformly random delay, so that a fleet told at once does not
    * stampede the CA), replacing the scheduled renewal; nothing when a request is in flight. The
-   * current SVID stays in force.
+   * current SVID stays in force. Returns whether a renewal was scheduled.
    */
-  renewSoon(withinMs: number): void {
-    if (this.closed || this.running || this.svid === undefined) return;
+  renewSoon(withinMs: number): boolean {
+    if (this.closed || this.running || this.svid === undefined) return false;
     this.schedule(Math.round(this.random.next() * Math.max(0, withinMs)));
+    return true;
   }
 
   /** Stops renewing. The current SVID stays readable. */
