@@ -18,11 +18,12 @@ import {
 } from '@weft/core';
 import {
   IDENTITY_FILES,
+  type IdentityTexts,
   isSignedBy,
   keyMatches,
   type LoadedIdentity,
   type LoadIdentityOptions,
-  loadIdentityDir,
+  loadIdentityTexts,
   parseCertificate,
   pemToDer,
   privateKeyFromPem,
@@ -48,9 +49,35 @@ export type ReloadResult =
   | { readonly type: 'reloaded'; readonly identity: LoadedIdentity }
   | { readonly type: 'rejected'; readonly reason: ReloadRejection; readonly message: string };
 
+/**
+ * Where the identity's texts are read from: the folder (default), or the Secrets through the
+ * Kubernetes API (see kubernetes/identity-secrets.ts). Throws when they cannot be read.
+ */
+export interface IdentitySource {
+  /** For log lines: the folder, or the Secrets. */
+  readonly description: string;
+  read(): Promise<IdentityTexts>;
+}
+
+/** Reads ca.crt, issuer.crt, issuer.key and token.key from `dir`. */
+export function folderIdentitySource(dir: string): IdentitySource {
+  return {
+    description: dir,
+    async read() {
+      const [anchorsPem, issuerCertPem, issuerKeyPem, tokenKeyPem] = await Promise.all(
+        WATCHED.map((name) => readFile(join(dir, name), 'utf8')),
+      );
+      return { anchorsPem, issuerCertPem, issuerKeyPem, tokenKeyPem } as IdentityTexts;
+    },
+  };
+}
+
 /** Options for {@link IdentityReloader}. */
 export interface IdentityReloaderOptions {
+  /** The identity folder: watched, and read unless `source` says otherwise. */
   readonly dir: string;
+  /** Read the texts from here instead of `dir` (then `dir` is not watched; the periodic check reads). */
+  readonly source?: IdentitySource;
   /** The identity loaded at start (in force until a good reload). */
   readonly initial: LoadedIdentity;
   /** Passed to every load (trust domain, leaf lifetimes). */
@@ -84,9 +111,11 @@ export class IdentityReloader {
   private readonly logger: Logger;
   private readonly reloads: Counter<'result' | 'reason'> | undefined;
   private readonly anchorsGauge: Gauge | undefined;
+  private readonly source: IdentitySource;
 
   constructor(private readonly options: IdentityReloaderOptions) {
     this.identity = options.initial;
+    this.source = options.source ?? folderIdentitySource(options.dir);
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger()).child({ part: 'identity-reload' });
     if (options.registry !== undefined) {
@@ -123,7 +152,13 @@ export class IdentityReloader {
 
   /** Starts the folder watch and the periodic check. The first check records the current content. */
   async start(): Promise<void> {
-    this.lastHash = await this.hashFiles().catch(() => undefined);
+    this.lastHash = await this.read()
+      .then((r) => r.hash)
+      .catch(() => undefined);
+    if (this.options.source !== undefined) {
+      this.schedule();
+      return;
+    }
     try {
       this.watcher = watch(this.options.dir, { persistent: false }, () => this.soon());
       this.watcher.on('error', (err) => {
@@ -176,13 +211,14 @@ export class IdentityReloader {
 
   private async checkOnce(): Promise<ReloadResult> {
     let hash: string;
+    let texts: IdentityTexts;
     try {
-      hash = await this.hashFiles();
+      ({ hash, texts } = await this.read());
     } catch (err) {
       return this.reject(`unreadable:${describeError(err)}`, 'unreadable', describeError(err));
     }
     if (hash === this.lastHash) return { type: 'unchanged' };
-    const verdict = await this.validate();
+    const verdict = this.validate(texts);
     if (verdict.type === 'rejected') return this.reject(hash, verdict.reason, verdict.message);
     this.lastHash = hash;
     this.pendingBad = undefined;
@@ -234,28 +270,31 @@ export class IdentityReloader {
     this.lastHash = hash;
     this.reloads?.inc({ result: 'rejected', reason });
     this.logger.error(
-      { dir: this.options.dir, reason },
+      { from: this.source.description, reason },
       `identity reload refused (${reason}): ${message}; the identity in force keeps serving`,
     );
     return { type: 'rejected', reason, message };
   }
 
-  private async hashFiles(): Promise<string> {
+  private async read(): Promise<{ hash: string; texts: IdentityTexts }> {
+    const texts = await this.source.read();
     const h = createHash('sha256');
-    for (const name of WATCHED) h.update(await readFile(join(this.options.dir, name))).update('\0');
-    return h.digest('hex');
+    for (const t of [texts.anchorsPem, texts.issuerCertPem, texts.issuerKeyPem, texts.tokenKeyPem])
+      h.update(t).update('\0');
+    return { hash: h.digest('hex'), texts };
   }
 
-  /** Loads the folder and checks what loadIdentityDir does not (expiry, trust domain), naming the reason. */
-  private async validate(): Promise<
-    { type: 'ok'; identity: LoadedIdentity } | { type: 'rejected'; reason: ReloadRejection; message: string }
-  > {
-    const dir = this.options.dir;
-    const precheck = await precheckFolder(dir, this.clock.now());
+  /** Loads the texts and checks what loadIdentityTexts does not (expiry, trust domain), naming the reason. */
+  private validate(
+    texts: IdentityTexts,
+  ):
+    | { type: 'ok'; identity: LoadedIdentity }
+    | { type: 'rejected'; reason: ReloadRejection; message: string } {
+    const precheck = precheckTexts(texts, this.clock.now());
     if (precheck !== undefined) return { type: 'rejected', ...precheck };
     let identity: LoadedIdentity;
     try {
-      identity = await loadIdentityDir(dir, {
+      identity = loadIdentityTexts(texts, {
         ...this.options.load,
         clock: this.options.load?.clock ?? this.clock,
       });
@@ -281,22 +320,17 @@ const WATCHED = [
 ] as const;
 
 /** The checks with precise reasons: key against certificate, chain to an anchor, expiry. */
-async function precheckFolder(
-  dir: string,
+function precheckTexts(
+  texts: IdentityTexts,
   now: number,
-): Promise<{ reason: ReloadRejection; message: string } | undefined> {
+): { reason: ReloadRejection; message: string } | undefined {
   let anchors: TrustBundle;
   let issuer: ReturnType<typeof parseCertificate>;
   let key: ReturnType<typeof privateKeyFromPem>;
   try {
-    const [a, c, k] = await Promise.all(
-      [IDENTITY_FILES.anchorCert, IDENTITY_FILES.issuerCert, IDENTITY_FILES.issuerKey].map((n) =>
-        readFile(join(dir, n), 'utf8'),
-      ),
-    );
-    anchors = TrustBundle.fromPem(a as string);
-    issuer = parseCertificate(pemToDer(c as string, 'CERTIFICATE'));
-    key = privateKeyFromPem(k as string);
+    anchors = TrustBundle.fromPem(texts.anchorsPem);
+    issuer = parseCertificate(pemToDer(texts.issuerCertPem, 'CERTIFICATE'));
+    key = privateKeyFromPem(texts.issuerKeyPem);
   } catch (err) {
     return { reason: 'malformed', message: describeError(err) };
   }
