@@ -5,8 +5,18 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { main } from '@weft/cli';
-import { createIdentityMaterial, derToPem, privateKeyToPem, TrustBundle, writeIdentityDir } from '@weft/pki';
+import { IdentityReloader, secretIdentitySource } from '@weft/control-plane';
+import {
+  createIdentityMaterial,
+  derToPem,
+  generateKeyPair,
+  loadIdentityDir,
+  privateKeyToPem,
+  TrustBundle,
+  writeIdentityDir,
+} from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
 
@@ -76,6 +86,19 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('rotate-anchor on Secret
   };
 
   it('adds the new anchor to both Secrets, keeps the issuer, and refuses step 2 without a control plane report', async () => {
+    // A control plane's reloader reading the Secrets through the API (--identity-secrets).
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(env.kubeconfigPath);
+    const reloaded: number[] = [];
+    const reloader = new IdentityReloader({
+      dir,
+      initial: await loadIdentityDir(dir),
+      intervalMs: 0,
+      source: secretIdentitySource({ kubeConfig, namespace: 'weft-system' }),
+      onReload: (identity) => reloaded.push(identity.trustAnchors.anchors.length),
+    });
+    await reloader.start();
+    expect((await reloader.check()).type).toBe('unchanged');
     const kube = [
       '--kubernetes',
       '--kubeconfig',
@@ -101,9 +124,24 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('rotate-anchor on Secret
     const issuerSecret = await env.api('GET', '/api/v1/namespaces/weft-system/secrets/weft-issuer');
     expect(Object.keys(issuerSecret.body.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key', 'token.key']);
 
+    // The reloader reads the new bundle from the API at its next check.
+    expect((await reloader.check()).type).toBe('reloaded');
+    expect(reloaded).toEqual([2]);
+
     const step2 = await weft('identity', 'rotate-anchor', ...kube);
     expect(step2.code).not.toBe(0);
     expect(step2.stderr).toContain('switch-issuer refused: http://127.0.0.1:1: cannot reach');
     expect(await secretText('weft-issuer', 'tls.crt')).toBe(issuerPem);
+
+    // A Secret edited to a key that is not the issuer's is refused; the identity in force stays.
+    const issuerSecret2 = await env.api('GET', '/api/v1/namespaces/weft-system/secrets/weft-issuer');
+    issuerSecret2.body.data['tls.key'] = b64(privateKeyToPem(generateKeyPair().privateKey));
+    expect(
+      (await env.api('PUT', '/api/v1/namespaces/weft-system/secrets/weft-issuer', issuerSecret2.body)).status,
+    ).toBe(200);
+    expect((await reloader.check()).type).toBe('unchanged');
+    expect(await reloader.check()).toMatchObject({ type: 'rejected', reason: 'key-mismatch' });
+    expect(reloader.current().trustAnchors.anchors).toHaveLength(2);
+    reloader.close();
   }, 60_000);
 });

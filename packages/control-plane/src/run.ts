@@ -18,6 +18,7 @@ import { meshTrustOf, rotationReport } from './identity/rotation-report.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
+import { secretIdentitySource } from './kubernetes/identity-secrets.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -54,6 +55,11 @@ export interface StartControlPlaneOptions {
    * 0 = watch only). A new issuer or anchor is in force within about this long.
    */
   readonly identityReloadMs?: number;
+  /**
+   * Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in
+   * this namespace through the API (`--identity-secrets`), rather than from the mounted folder.
+   */
+  readonly identitySecretsNamespace?: string;
 }
 
 export interface RunningControlPlane {
@@ -79,6 +85,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   }
   const { tokenKey, trustDomain } = identity;
   const metrics = new ControlPlaneMetrics();
+  const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
   let certifier: Certifier | undefined;
   // Assigned once the control plane exists; a reload before that only swaps the identity.
   let onIdentityChange: (() => void) | undefined;
@@ -87,6 +94,9 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     initial: identity,
     load: loadOptions,
     ...(o.identityReloadMs === undefined ? {} : { intervalMs: o.identityReloadMs }),
+    ...(o.identitySecretsNamespace === undefined || kubeConfig === undefined
+      ? {}
+      : { source: secretIdentitySource({ kubeConfig, namespace: o.identitySecretsNamespace }) }),
     registry: metrics.registry,
     logger,
     onReload: (next) => {
@@ -96,7 +106,6 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     },
   });
   const current = () => reloader.current();
-  const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
   const registrations = new RegistrationSource({
     endpoints: o.source.type === 'folder',
     ...(o.registrationGraceMs === undefined ? {} : { graceMs: o.registrationGraceMs }),

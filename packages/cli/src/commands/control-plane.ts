@@ -22,6 +22,7 @@ interface ControlPlaneFlags extends TracingFlags {
   registrationGrace: number;
   workloadCertTtl?: number;
   identityReload: number;
+  identitySecrets?: string;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -65,6 +66,10 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       )
         .default(5000, '5s')
         .argParser(durationOrZeroArg),
+    )
+    .option(
+      '--identity-secrets <namespace>',
+      'Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in this namespace through the API (within --identity-reload) instead of the mounted --identity-dir (the kubelet takes about a minute)',
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -77,6 +82,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
     if (modes !== 1) usage('give exactly one of --config-dir DIR, --kubeconfig PATH, --in-cluster');
     if (flags.identityDir === undefined)
       usage('--identity-dir DIR is required (create one with: weft identity create-ca --identity-dir DIR)');
+    if (flags.identitySecrets !== undefined && flags.configDir !== undefined)
+      usage('--identity-secrets needs Kubernetes mode (--kubeconfig or --in-cluster)');
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
@@ -111,6 +118,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       registrationGraceMs: flags.registrationGrace,
       ...(flags.workloadCertTtl === undefined ? {} : { workloadCertTtlMs: flags.workloadCertTtl }),
       identityReloadMs: flags.identityReload,
+      ...(flags.identitySecrets === undefined ? {} : { identitySecretsNamespace: flags.identitySecrets }),
       logger,
       tracer: () => tracing.tracer,
     });
