@@ -35,6 +35,7 @@ import {
   nextStepBlocker,
   type RotationReportView,
 } from '../check/anchor-rotation.js';
+import { podsLackingAnchor } from '../check/pod-anchors.js';
 import { durationArg } from '../cli-kit/duration.js';
 import type { CliIo } from '../program.js';
 
@@ -55,6 +56,8 @@ interface IdentityStore {
   readonly description: string;
   read(): Promise<RotatableIdentity>;
   write(next: RotatableIdentity): Promise<void>;
+  /** Kubernetes: meshed pods whose trust-anchors annotation lacks `fingerprint` (step 3 waits for none). */
+  podsLacking?(fingerprint: string): Promise<string[]>;
 }
 
 function folderStore(dir: string): IdentityStore {
@@ -98,6 +101,17 @@ async function secretStore(options: { kubeconfig?: string; namespace: string }):
   };
   return {
     description: `the Secrets weft-trust-anchor and weft-issuer in ${namespace}`,
+    async podsLacking(fingerprint) {
+      const { ANNOTATION_TRUST_ANCHORS } = await import('@weft/injector');
+      const lacking: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await api.listPodForAllNamespaces({ limit: 500, ...(next ? { _continue: next } : {}) });
+        lacking.push(...podsLackingAnchor(page.items, ANNOTATION_TRUST_ANCHORS, fingerprint));
+        next = page.metadata?._continue;
+      } while (next);
+      return lacking;
+    },
     async read() {
       const [anchor, issuer] = await Promise.all([get('weft-trust-anchor'), get('weft-issuer')]);
       return {
@@ -240,6 +254,15 @@ export function registerRotateAnchor(identity: Command, io: CliIo): void {
             );
           const blocker = nextStepBlocker(report);
           if (blocker !== undefined) refuse(`${r.admin}: ${blocker}`);
+        }
+      }
+      if (step === 'remove-old-anchor' && store.podsLacking !== undefined) {
+        const signer = state.anchors.find((a) => a.signsIssuer);
+        const lacking = signer === undefined ? [] : await store.podsLacking(signer.fingerprint);
+        if (lacking.length > 0) {
+          refuse(
+            `${lacking.length} meshed pods were injected before the new anchor (their proxies could not reach the control plane after a restart): ${lacking.slice(0, 10).join(', ')}${lacking.length > 10 ? ', …' : ''}; roll them first (kubectl rollout restart)`,
+          );
         }
       }
       const keyPath = (name: string) => join(flags.identityDir, name);
