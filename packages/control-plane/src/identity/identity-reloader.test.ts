@@ -17,7 +17,7 @@ import {
 } from '@weft/pki';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdentityReloader } from './identity-reloader.js';
+import { folderIdentitySource, IdentityReloader } from './identity-reloader.js';
 
 const DAY = 86_400_000;
 const dirs: string[] = [];
@@ -25,7 +25,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function setup() {
+async function setup(options: { intervalMs?: number; sourceOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-reload-'));
   dirs.push(dir);
   await writeIdentityDir(
@@ -42,7 +42,9 @@ async function setup() {
   const reloader = new IdentityReloader({
     dir,
     initial,
-    intervalMs: 0,
+    intervalMs: options.intervalMs ?? 0,
+    // An explicit source is read by the periodic check only (no folder watch).
+    ...(options.sourceOnly ? { source: folderIdentitySource(dir) } : {}),
     registry,
     onReload: (identity) => reloaded.push(identity.ca.issuerInfo.serialHex),
   });
@@ -152,6 +154,13 @@ describe('IdentityReloader', () => {
 
   it('notices a change through the folder watch without an explicit check', async () => {
     const { dir, reloader, reloaded } = await setup();
+    await rotateIssuer(dir, { validityMs: DAY });
+    await expect.poll(() => reloaded.length, { timeout: 10_000 }).toBe(1);
+    reloader.close();
+  });
+
+  it('notices a change through the periodic check alone', async () => {
+    const { dir, reloader, reloaded } = await setup({ intervalMs: 200, sourceOnly: true });
     await rotateIssuer(dir, { validityMs: DAY });
     await expect.poll(() => reloaded.length, { timeout: 10_000 }).toBe(1);
     reloader.close();
