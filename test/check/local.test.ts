@@ -116,6 +116,7 @@ describe('weft check (local mode)', () => {
       ['control plane is ready (/readyz)', 'ok'],
       ['no resources are rejected', 'ok'],
       ['connected proxies run this weft version', 'ok'],
+      ['trust-anchor rotation', 'ok'],
     ]);
   });
 

@@ -12,12 +12,17 @@ import { type Clock, describeError, type Logger, silentLogger, systemClock, Weft
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { type DashboardOptions, dashboardFor } from './dashboard/dashboard-wiring.js';
-import { DiscoveryService, type DrainOptions, type Registrar } from './discovery/discovery-service.js';
+import {
+  DiscoveryService,
+  type DrainOptions,
+  type ProxyCertificate,
+  type Registrar,
+} from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
-import { ResourceBuilder } from './model/resource-builder.js';
+import { type MeshTrust, ResourceBuilder } from './model/resource-builder.js';
 import { snapshotOf } from './model/snapshot.js';
 import { type ConfigSource, refKey, type SourceEvent } from './sources/config-source.js';
 import type { StatusReporter } from './status/status-reporter.js';
@@ -71,6 +76,10 @@ export interface ControlPlaneOptions {
   readonly shutdownDrain?: DrainOptions;
   /** Who leads (for /debug/state); the status reporter is gated on it by the caller. */
   readonly leadership?: { debug(): unknown };
+  /** The trust material announced in the mesh config (proxies renew when theirs differs). */
+  readonly meshTrust?: () => MeshTrust;
+  /** `/debug/identity` on the admin port: the trust-anchor rotation report over the connected proxies. */
+  readonly debugIdentity?: (proxies: readonly ProxyCertificate[]) => unknown;
 }
 
 /** Where the servers listen once started. */
@@ -98,7 +107,7 @@ export class ControlPlane {
     this.state = new MeshState(
       options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain },
     );
-    this.builder = new ResourceBuilder(this.state);
+    this.builder = new ResourceBuilder(this.state, options.meshTrust);
     this.discovery = new DiscoveryService({
       state: this.state,
       builder: this.builder,
@@ -132,6 +141,9 @@ export class ControlPlane {
         registry: this.metrics.registry,
         ready: () => this.readiness(),
         debugState: () => this.debugState(),
+        ...(this.options.debugIdentity === undefined
+          ? {}
+          : { debugIdentity: () => this.options.debugIdentity?.(this.discovery.proxyCertificates()) }),
         proxyMetrics: coalescedGather(() => gatherProxyMetrics(this.discovery.proxyAdminEndpoints())),
         ...(this.options.dashboard === false
           ? {}
@@ -190,6 +202,11 @@ export class ControlPlane {
       this.logger.error({ err: describeError(err) }, 'onApplied hook failed');
     }
     return change;
+  }
+
+  /** The identity (anchors or issuer) changed: every proxy gets the new mesh config now. */
+  identityChanged(): void {
+    this.discovery.publishMesh();
   }
 
   /** Readiness: every source synced and the gRPC server serving, plus the extra checks. */

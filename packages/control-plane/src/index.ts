@@ -50,6 +50,15 @@ export {
   type ControlPlaneIdentityOptions,
   loadControlPlaneIdentity,
 } from './identity/control-plane-identity.js';
+export {
+  DEFAULT_IDENTITY_RELOAD_MS,
+  folderIdentitySource,
+  IdentityReloader,
+  type IdentityReloaderOptions,
+  type IdentitySource,
+  type ReloadRejection,
+  type ReloadResult,
+} from './identity/identity-reloader.js';
 export { addIdentityService, type IdentityServiceOptions } from './identity/identity-service.js';
 export { type JoinTokenValidatorOptions, joinTokenValidator } from './identity/join-token-validator.js';
 export {
@@ -77,6 +86,7 @@ export {
   MIN_WORKLOAD_CERT_TTL_MS,
   type WorkloadCertTtl,
 } from './identity/workload-cert-ttl.js';
+export { IDENTITY_SECRETS, secretIdentitySource } from './kubernetes/identity-secrets.js';
 export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
 export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';
 export { KubernetesSource, type KubernetesSourceOptions } from './kubernetes/kubernetes-source.js';

@@ -8,13 +8,17 @@ import { describeError, type Logger, systemClock, systemRandom, WeftError } from
 import { loadIdentityDir } from '@weft/pki';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
+import type { Certifier } from './identity/certifier.js';
+import { IdentityReloader } from './identity/identity-reloader.js';
 import { addIdentityService } from './identity/identity-service.js';
 import { joinTokenValidator } from './identity/join-token-validator.js';
 import { kubernetesTokenReviewer, kubernetesTokenValidator } from './identity/kubernetes-token-validator.js';
 import { peerIdentity } from './identity/peer-identity.js';
+import { meshTrustOf, rotationReport } from './identity/rotation-report.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
+import { secretIdentitySource } from './kubernetes/identity-secrets.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { LeaseElector } from './kubernetes/lease-elector.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
@@ -63,6 +67,16 @@ export interface StartControlPlaneOptions {
   readonly maxStreamAgeMs?: number;
   /** On shutdown, discovery streams are ended in 10 batches over this long; default 5 s in Kubernetes mode, 0 in folder mode. */
   readonly shutdownDrainMs?: number;
+  /**
+   * Period of the identity folder check backing up its watch (`--identity-reload`, default 5 s;
+   * 0 = watch only). A new issuer or anchor is in force within about this long.
+   */
+  readonly identityReloadMs?: number;
+  /**
+   * Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in
+   * this namespace through the API (`--identity-secrets`), rather than from the mounted folder.
+   */
+  readonly identitySecretsNamespace?: string;
 }
 
 /** The Lease a replica competes for, and who it is. */
@@ -90,19 +104,40 @@ export interface RunningControlPlane {
 /** Starts everything; throws a WeftError with a clear message when something cannot start. */
 export async function startControlPlane(o: StartControlPlaneOptions): Promise<RunningControlPlane> {
   const logger = o.logger;
-  const identity = await loadIdentityDir(o.identityDir, {
+  const loadOptions = {
     ...(o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain }),
     ...(o.workloadCertTtlMs === undefined ? {} : { defaultLifetimeMs: o.workloadCertTtlMs }),
-  }).catch((err: unknown) => {
+  };
+  const identity = await loadIdentityDir(o.identityDir, loadOptions).catch((err: unknown) => {
     throw new WeftError('FAILED_PRECONDITION', `identity folder: ${describeError(err)}`, { cause: err });
   });
   if (o.workloadCertTtlMs !== undefined) {
     const ttl = checkWorkloadCertTtl(o.workloadCertTtlMs, identity.ca.issuerNotAfter, systemClock.now());
     if (ttl.type === 'invalid') throw new WeftError('INVALID_CONFIG', `--workload-cert-ttl: ${ttl.message}`);
   }
-  const { ca, trustAnchors, tokenKey, trustDomain } = identity;
+  const { tokenKey, trustDomain } = identity;
   const metrics = new ControlPlaneMetrics();
   const kubeConfig = o.source.type === 'kubernetes' ? o.source.kubeConfig : undefined;
+  let certifier: Certifier | undefined;
+  // Assigned once the control plane exists; a reload before that only swaps the identity.
+  let onIdentityChange: (() => void) | undefined;
+  const reloader = new IdentityReloader({
+    dir: o.identityDir,
+    initial: identity,
+    load: loadOptions,
+    ...(o.identityReloadMs === undefined ? {} : { intervalMs: o.identityReloadMs }),
+    ...(o.identitySecretsNamespace === undefined || kubeConfig === undefined
+      ? {}
+      : { source: secretIdentitySource({ kubeConfig, namespace: o.identitySecretsNamespace }) }),
+    registry: metrics.registry,
+    logger,
+    onReload: (next) => {
+      certifier?.replaceAuthority(next.ca);
+      serving.renew();
+      onIdentityChange?.();
+    },
+  });
+  const current = () => reloader.current();
   const registrations = new RegistrationSource({
     endpoints: o.source.type === 'folder',
     ...(o.registrationGraceMs === undefined ? {} : { graceMs: o.registrationGraceMs }),
@@ -142,7 +177,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       ? {}
       : { kubernetes: kubernetesTokenValidator(kubernetesTokenReviewer(kubeConfig)) }),
   });
-  const serving = createIdentityServerCredentials({ ca, logger });
+  const serving = createIdentityServerCredentials({ ca: () => current().ca, logger });
   let reporter: StatusReporter | undefined;
   const election = o.leaderElection;
   const elector =
@@ -173,8 +208,8 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
     ...(o.tracer === undefined ? {} : { tracer: o.tracer }),
     configureServer: (server) => {
-      addIdentityService(server, {
-        ca,
+      certifier = addIdentityService(server, {
+        ca: current().ca,
         validator,
         registry: metrics.registry,
         logger,
@@ -182,25 +217,31 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       });
     },
     peerIdentity: (call) => {
-      const r = peerIdentity(call, {
-        bundle: trustAnchors,
-        trustDomain,
-        now: systemClock.now(),
-        intermediates: [ca.issuerInfo.der],
-      });
-      return r.type === 'valid' ? r.identity : undefined;
+      // Leaves of a replaced issuer stay valid while it chains to an anchor in force.
+      for (const issuer of reloader.intermediates()) {
+        const r = peerIdentity(call, {
+          bundle: current().trustAnchors,
+          trustDomain,
+          now: systemClock.now(),
+          intermediates: [issuer],
+        });
+        if (r.type === 'valid') return r.identity;
+      }
+      return undefined;
     },
+    meshTrust: () => meshTrustOf(current()),
+    debugIdentity: (proxies) => rotationReport(current(), reloader.intermediates().slice(1), proxies),
     statusReporter: { report: (changes) => reporter?.report(changes) },
     onApplied: () => netpol?.changed(),
     dashboard: {
       mode: o.source.type === 'folder' ? 'local' : 'kubernetes',
       trust: () => ({
-        anchorNotAfter: Math.min(...trustAnchors.anchors.map((a) => a.info.notAfter)),
-        issuerNotAfter: ca.issuerNotAfter,
+        anchorNotAfter: Math.min(...current().trustAnchors.anchors.map((a) => a.info.notAfter)),
+        issuerNotAfter: current().ca.issuerNotAfter,
       }),
     },
     readyChecks: () => {
-      const ok = ca.issuerNotAfter > systemClock.now();
+      const ok = current().ca.issuerNotAfter > systemClock.now();
       return [{ name: 'ca', ok, ...(ok ? {} : { detail: 'the issuer certificate has expired' }) }];
     },
     ...(o.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: o.maxStreamAgeMs }),
@@ -248,11 +289,14 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       random: systemRandom,
     });
   }
+  onIdentityChange = () => cp.identityChanged();
   let addresses: ControlPlaneAddresses;
   try {
     addresses = await cp.start();
+    await reloader.start();
     netpol?.start();
   } catch (err) {
+    reloader.close();
     serving.close();
     await cp.close().catch(() => undefined);
     throw err;
@@ -282,6 +326,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     trustDomain,
     ...(netpol === undefined ? {} : { networkPolicies: netpol }),
     async close() {
+      reloader.close();
       await netpol?.close();
       // Release the lease first, so that another replica leads while this one drains its streams.
       await elector?.close();

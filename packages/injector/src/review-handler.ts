@@ -31,7 +31,8 @@ export interface HttpAnswer {
 }
 
 export interface ReviewHandlerOptions {
-  readonly config: InjectorConfig;
+  /** The config, or a function read per review (the trust anchors reload during a rotation). */
+  readonly config: InjectorConfig | (() => InjectorConfig);
   readonly namespaces: NamespaceLookup;
   readonly metrics: InjectorMetrics;
   readonly logger: Logger;
@@ -90,7 +91,7 @@ export function createReviewHandler(options: ReviewHandlerOptions): ReviewHandle
       );
     }
 
-    const result = injectPod(request.object, namespace, config);
+    const result = injectPod(request.object, namespace, typeof config === 'function' ? config() : config);
     metrics.reviews.inc({
       outcome: result.type === 'inject' ? 'injected' : 'skipped',
       reason: result.reason.code,

@@ -110,6 +110,14 @@ export interface LoadIdentityOptions {
   readonly maxLifetimeMs?: number;
 }
 
+/** The four texts an identity is loaded from (files of a folder, or keys of Secrets). */
+export interface IdentityTexts {
+  readonly anchorsPem: string;
+  readonly issuerCertPem: string;
+  readonly issuerKeyPem: string;
+  readonly tokenKeyPem: string;
+}
+
 /** Reads an identity folder into a ready CertificateAuthority. Throws PkiError naming the bad file. */
 export async function loadIdentityDir(
   dir: string,
@@ -122,39 +130,53 @@ export async function loadIdentityDir(
       throw new PkiError('NOT_FOUND', `cannot read ${join(dir, name)}`, { cause: err });
     }
   };
+  const [anchorsPem, issuerCertPem, issuerKeyPem, tokenKeyPem] = await Promise.all([
+    read(IDENTITY_FILES.anchorCert),
+    read(IDENTITY_FILES.issuerCert),
+    read(IDENTITY_FILES.issuerKey),
+    read(IDENTITY_FILES.tokenKey),
+  ]);
+  return loadIdentityTexts({ anchorsPem, issuerCertPem, issuerKeyPem, tokenKeyPem }, options, (name) =>
+    join(dir, name),
+  );
+}
+
+/**
+ * Builds the CertificateAuthority from the identity's texts. `where` names a file (one of
+ * {@link IDENTITY_FILES}) in error messages. Throws PkiError naming the bad one.
+ */
+export function loadIdentityTexts(
+  texts: IdentityTexts,
+  options: LoadIdentityOptions = {},
+  where: (name: string) => string = (name) => name,
+): LoadedIdentity {
   const within = <T>(name: string, fn: () => T): T => {
     try {
       return fn();
     } catch (err) {
       throw new PkiError(
         'INVALID_CONFIG',
-        `${join(dir, name)}: ${err instanceof Error ? err.message : String(err)}`,
+        `${where(name)}: ${err instanceof Error ? err.message : String(err)}`,
         {
           cause: err,
         },
       );
     }
   };
-  const [anchorsPem, issuerPem, issuerKeyPem, tokenKeyPem] = await Promise.all([
-    read(IDENTITY_FILES.anchorCert),
-    read(IDENTITY_FILES.issuerCert),
-    read(IDENTITY_FILES.issuerKey),
-    read(IDENTITY_FILES.tokenKey),
-  ]);
-  const trustAnchors = within(IDENTITY_FILES.anchorCert, () => TrustBundle.fromPem(anchorsPem));
-  const issuerCert = within(IDENTITY_FILES.issuerCert, () => pemToDer(issuerPem, 'CERTIFICATE'));
+  const trustAnchors = within(IDENTITY_FILES.anchorCert, () => TrustBundle.fromPem(texts.anchorsPem));
+  const issuerCert = within(IDENTITY_FILES.issuerCert, () => pemToDer(texts.issuerCertPem, 'CERTIFICATE'));
   const issuerInfo = within(IDENTITY_FILES.issuerCert, () => parseCertificate(issuerCert));
   const trustDomain = options.trustDomain ?? trustDomainOf(issuerInfo);
   if (trustDomain === undefined) {
     throw new PkiError(
       'INVALID_CONFIG',
-      `${join(dir, IDENTITY_FILES.issuerCert)} names no trust domain; pass one`,
+      `${where(IDENTITY_FILES.issuerCert)} names no trust domain; pass one`,
     );
   }
-  const issuerKey = within(IDENTITY_FILES.issuerKey, () => privateKeyFromPem(issuerKeyPem));
-  const tokenKey = within(IDENTITY_FILES.tokenKey, () => privateKeyFromPem(tokenKeyPem));
+  const issuerKey = within(IDENTITY_FILES.issuerKey, () => privateKeyFromPem(texts.issuerKeyPem));
+  const tokenKey = within(IDENTITY_FILES.tokenKey, () => privateKeyFromPem(texts.tokenKeyPem));
   if (tokenKey.asymmetricKeyType !== 'ed25519') {
-    throw new PkiError('INVALID_CONFIG', `${join(dir, IDENTITY_FILES.tokenKey)}: not an Ed25519 key`);
+    throw new PkiError('INVALID_CONFIG', `${where(IDENTITY_FILES.tokenKey)}: not an Ed25519 key`);
   }
   const ca = within(
     IDENTITY_FILES.issuerCert,

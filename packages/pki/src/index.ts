@@ -1,5 +1,18 @@
 /** @weft/pki: the certificate authority, CSRs, SPIFFE X.509-SVID validation and trust bundles. */
 export {
+  type AnchorRotationState,
+  type AnchorRotationStep,
+  type AnchorSummary,
+  addTrustAnchor,
+  anchorRotationState,
+  certificateFingerprint,
+  isSignedBy,
+  keyMatches,
+  type RotatableIdentity,
+  removeOldAnchors,
+  switchIssuer,
+} from './anchor-rotation.js';
+export {
   type CaKeyPair,
   CertificateAuthority,
   type CertificateAuthorityOptions,
@@ -31,9 +44,11 @@ export {
   createIdentityMaterial,
   IDENTITY_FILES,
   type IdentityMaterial,
+  type IdentityTexts,
   type LoadedIdentity,
   type LoadIdentityOptions,
   loadIdentityDir,
+  loadIdentityTexts,
   loadTokenKey,
   type RotateIssuerOptions,
   rotateIssuer,

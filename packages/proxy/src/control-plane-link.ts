@@ -13,11 +13,24 @@ import type { DiscoveryState } from './discovery/state.js';
 import { DiscoveryStreamClient } from './discovery/stream-client.js';
 import { grpcCertificateClient } from './identity/certificate-client.js';
 import { CertificateManager } from './identity/certificate-manager.js';
+import { type AnnouncedTrust, renewalKey } from './identity/trust-follow.js';
+
+export { bundleFingerprints } from './identity/trust-follow.js';
+
 import type { ProxyMetrics } from './metrics/proxy-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 
-/** A certificate source fed by Certify, and the manager to close on shutdown. */
+/** Longest random delay before a proxy renews after the control plane announced new trust material. */
+export const TRUST_RENEWAL_SPREAD_MS = 10_000;
+/**
+ * Renewals per announcement: another replica behind the Service may not have reloaded yet and
+ * answer with the old material, so a renewal that did not bring the announced material is tried
+ * again (after each renewal), at most this many times, rather than in a loop.
+ */
+export const TRUST_RENEWAL_ATTEMPTS = 5;
+
+/** A certificate source fed by Certify, the manager to close on shutdown, and the trust follower. */
 export function startCertify(options: {
   readonly address: string;
   readonly caPem: string;
@@ -25,17 +38,57 @@ export function startCertify(options: {
   readonly trustDomain: string;
   readonly logger: Logger;
   readonly random: Random;
-}): { certificates: CertificateSource; close(): void } {
-  const manager = new CertificateManager({
-    client: grpcCertificateClient({ address: options.address, trustAnchorsPem: options.caPem }),
+  /** See {@link TRUST_RENEWAL_SPREAD_MS}. */
+  readonly trustRenewalSpreadMs?: number;
+}): { certificates: CertificateSource; close(): void; followTrust(announced: AnnouncedTrust): void } {
+  // The control plane is checked against the configured anchors and those of the last Certify:
+  // after an anchor rotation its serving certificate chains to an anchor only the latter holds.
+  let manager: CertificateManager | undefined;
+  const trustedPem = (): string => {
+    const held = manager?.current()?.tls.ca;
+    return held === undefined ? options.caPem : `${options.caPem.trimEnd()}\n${held}`;
+  };
+  let announced: AnnouncedTrust | undefined;
+  let renewalFor: { key: string; attempts: number } | undefined;
+  const certificateManager = new CertificateManager({
+    client: grpcCertificateClient({ address: options.address, trustAnchorsPem: trustedPem }),
     token: async () => (await readFile(options.tokenFile, 'utf8')).trim(),
     trustDomain: options.trustDomain,
     logger: options.logger,
     random: options.random,
   });
-  const certificates = certificateSourceFrom(manager);
-  manager.start().catch(() => {});
-  return { certificates, close: () => manager.close() };
+  manager = certificateManager;
+  /** Renews when the held material differs from the last announcement (bounded per announcement). */
+  const followAnnounced = (): void => {
+    if (announced === undefined) return;
+    const svid = certificateManager.current();
+    const key = renewalKey(
+      announced,
+      svid === undefined ? undefined : { chain: svid.chain, anchors: svid.bundle.ders() },
+    );
+    if (key === undefined) return;
+    if (renewalFor?.key !== key) renewalFor = { key, attempts: 0 };
+    if (renewalFor.attempts >= TRUST_RENEWAL_ATTEMPTS) return;
+    if (!certificateManager.renewSoon(options.trustRenewalSpreadMs ?? TRUST_RENEWAL_SPREAD_MS)) return;
+    renewalFor.attempts++;
+    options.logger.info(
+      { anchors: announced.trustAnchorFingerprints.length, attempt: renewalFor.attempts },
+      'the control plane announced new trust anchors or a new issuer; renewing the certificate',
+    );
+  };
+  // A renewal in flight when the announcement came, or one answered by a replica that had not
+  // reloaded yet, is followed by another (bounded) attempt.
+  certificateManager.on('rotated', () => queueMicrotask(followAnnounced));
+  const certificates = certificateSourceFrom(certificateManager);
+  certificateManager.start().catch(() => {});
+  return {
+    certificates,
+    close: () => certificateManager.close(),
+    followTrust(next) {
+      announced = next;
+      followAnnounced();
+    },
+  };
 }
 
 function hostOf(address: string): string {
@@ -63,7 +116,8 @@ export function startDiscovery(options: {
   const credentials = (): ChannelCredentials => {
     if (caPem === undefined) return grpcCredentials.createInsecure();
     const m = certificates.current();
-    const ca = Buffer.from(caPem);
+    // As for Certify: the configured anchors plus those of the held certificate (anchor rotation).
+    const ca = Buffer.from(m === undefined ? caPem : `${caPem.trimEnd()}\n${m.trustBundle}`);
     return m === undefined
       ? grpcCredentials.createSsl(ca)
       : grpcCredentials.createSsl(ca, Buffer.from(m.key), Buffer.from(m.certChain));
@@ -82,12 +136,20 @@ export function startDiscovery(options: {
     random: options.random,
     ...(options.idleUnsubscribeMs === undefined ? {} : { idleUnsubscribeMs: options.idleUnsubscribeMs }),
   });
-  if (certificates.current() !== undefined) client.start();
-  else {
-    const off = certificates.onChange(() => {
-      off();
+  // After the first certificate, each renewal reopens the stream: the control plane learns the
+  // proxy's certificate and bundle from the TLS handshake and the node message (rotation report).
+  let started = certificates.current() !== undefined;
+  if (started) client.start();
+  const off = certificates.onChange(() => {
+    if (!started) {
+      started = true;
       client.start();
-    });
-  }
-  return { close: () => client.close() };
+    } else client.reconnect();
+  });
+  return {
+    close: () => {
+      off();
+      client.close();
+    },
+  };
 }

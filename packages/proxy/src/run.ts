@@ -11,6 +11,7 @@ import { DiscoveryState } from './discovery/state.js';
 import type { DnsProxy } from './dns/dns-proxy.js';
 import { parseResolvConf, type ResolvConf } from './dns/resolv-conf.js';
 import { issuedIdentity } from './identity/issued-identity.js';
+import type { AnnouncedTrust } from './identity/trust-follow.js';
 import { targetPolicyFromMessage } from './layers/target-policy.js';
 import type { OriginalDstReader } from './listeners/runtime.js';
 import type { ProxyOptions } from './options.js';
@@ -92,6 +93,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const closers: (() => void)[] = [];
   let dnsProxy: DnsProxy | undefined;
   let dnsError = '';
+  let followTrust: ((announced: AnnouncedTrust) => void) | undefined;
   let certificates: CertificateSource;
   if (run.identity.type === 'static') certificates = run.identity.certificates;
   else {
@@ -110,6 +112,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       random,
     });
     certificates = certify.certificates;
+    followTrust = certify.followTrust;
     closers.push(() => certify.close());
   }
   // After the TLS layer's own listener has taken the certificate (same event, later listener).
@@ -141,6 +144,10 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       // The control plane's first push always carries the mesh config.
       startup.mark('config');
       sidecar.targets.set(targetPolicyFromMessage(mesh.pathNormalization));
+      followTrust?.({
+        trustAnchorFingerprints: mesh.trustAnchorFingerprints,
+        issuerFingerprint: mesh.issuerFingerprint,
+      });
       if (mesh.tracing == null || tracing === undefined) return;
       try {
         tracing.applyMeshConfig(mesh.tracing);
@@ -218,6 +225,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
           })),
           labels: {},
           proxyVersion: PROXY_VERSION,
+          trustAnchorFingerprints: link.bundleFingerprints(certificates.current()?.trustBundle),
           // Read at each (re)connect: the join token names the services this proxy may register.
           registrationToken:
             run.identity.type === 'certify' && o.service !== ''

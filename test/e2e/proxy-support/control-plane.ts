@@ -18,8 +18,8 @@ export interface MeshFolder {
   readonly dir: string;
   /** Flags a proxy with service account `sa` needs to reach the control plane and get certified. */
   proxyFlags(sa: string, grpcPort: number): string[];
-  /** Starts a control plane (grpcPort 0 = any). */
-  start(grpcPort?: number): Promise<ControlPlaneProcess>;
+  /** Starts a control plane (grpcPort 0 = any), with `extraArgs` after the usual flags. */
+  start(grpcPort?: number, extraArgs?: readonly string[]): Promise<ControlPlaneProcess>;
   cleanup(): void;
 }
 
@@ -77,7 +77,7 @@ export async function createMeshFolder(
       '--admin-port',
       '0',
     ],
-    async start(grpcPort = 0) {
+    async start(grpcPort = 0, extraArgs: readonly string[] = []) {
       const child = spawn(
         process.execPath,
         [
@@ -91,6 +91,7 @@ export async function createMeshFolder(
           `127.0.0.1:${grpcPort}`,
           '--admin-listen',
           '127.0.0.1:0',
+          ...extraArgs,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );

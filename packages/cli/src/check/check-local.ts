@@ -1,4 +1,5 @@
 /** Which checks `weft check` runs against a local mesh, in the order they print. */
+import { anchorRotationCheck } from './anchor-rotation.js';
 import { adminHealthChecks, connectedProxiesCheck, identityDirChecks } from './local-checks.js';
 import { rejectedResourcesCheck } from './rejected.js';
 import { type Check, type CheckResult, runChecks } from './result.js';
@@ -29,6 +30,7 @@ export async function checkLocal(options: LocalCheckOptions): Promise<CheckResul
   if (admin !== undefined && reachable) {
     checks.push(rejectedResourcesCheck(admin, options.timeoutMs));
     checks.push(connectedProxiesCheck(admin, options.version, options.timeoutMs));
+    checks.push(anchorRotationCheck(admin, options.timeoutMs));
   }
   return [...results, ...(await runChecks(checks, options.timeoutMs))];
 }

@@ -30,6 +30,8 @@ interface ControlPlaneFlags extends TracingFlags {
   leaseIdentity?: string;
   maxStreamAge: number;
   shutdownDrain?: number;
+  identityReload: number;
+  identitySecrets?: string;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -99,6 +101,18 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         '--shutdown-drain <duration>',
         'on SIGTERM, discovery streams are ended in 10 batches over this long, so that proxies move to other replicas gradually (default 5s in Kubernetes mode, 0 with --config-dir)',
       ).argParser(durationOrZeroArg),
+    )
+    .addOption(
+      new Option(
+        '--identity-reload <duration>',
+        'how often the identity folder is checked for a new issuer or trust anchor, besides its watch (0 = watch only)',
+      )
+        .default(5000, '5s')
+        .argParser(durationOrZeroArg),
+    )
+    .option(
+      '--identity-secrets <namespace>',
+      'Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in this namespace through the API (within --identity-reload) instead of the mounted --identity-dir (the kubelet takes about a minute)',
     );
   envForEveryFlag(addTracingOptions(command)).action(async (flags: ControlPlaneFlags, cmd: Command) => {
     const usage = (message: string): never =>
@@ -113,6 +127,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       usage('--manage-network-policies needs Kubernetes mode (--kubeconfig PATH or --in-cluster)');
     if (flags.identityDir === undefined)
       usage('--identity-dir DIR is required (create one with: weft identity create-ca --identity-dir DIR)');
+    if (flags.identitySecrets !== undefined && flags.configDir !== undefined)
+      usage('--identity-secrets needs Kubernetes mode (--kubeconfig or --in-cluster)');
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
@@ -170,6 +186,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         : {}),
       maxStreamAgeMs: flags.maxStreamAge,
       ...(flags.shutdownDrain === undefined ? {} : { shutdownDrainMs: flags.shutdownDrain }),
+      identityReloadMs: flags.identityReload,
+      ...(flags.identitySecrets === undefined ? {} : { identitySecretsNamespace: flags.identitySecrets }),
       logger,
       tracer: () => tracing.tracer,
     });

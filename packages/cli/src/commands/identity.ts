@@ -15,6 +15,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { deprecatedAlias } from '../cli-kit/env.js';
 import type { CliIo } from '../program.js';
+import { registerRotateAnchor } from './rotate-anchor.js';
 
 function keyAlgorithmOption(text: string): KeyAlgorithm {
   if (text === 'ecdsa-p256' || text === 'rsa-2048') return text;
@@ -96,9 +97,11 @@ export function registerIdentity(program: Command, io: CliIo): void {
     });
     io.stdout(
       `new issuer in ${opts.identityDir}, valid until ${new Date(notAfter).toISOString()}; ` +
-        'restart the control plane to sign with it (existing certificates stay valid)\n',
+        'the control plane signs with it within seconds (existing certificates stay valid)\n',
     );
   });
+
+  registerRotateAnchor(identity, io);
 
   const issue = identity
     .command('issue')

@@ -221,6 +221,76 @@ describe('weft injector', () => {
     expect(await exited).toBe(0);
   });
 
+  it('hands new pods the trust anchors file as it changes (an anchor rotation)', async () => {
+    const { createTrustAnchor, derToPem } = await import('@weft/pki');
+    const pem = () =>
+      derToPem(
+        createTrustAnchor({ trustDomain: 'cluster.local', validityMs: 86_400_000 }).certificate,
+        'CERTIFICATE',
+      );
+    const anchorsFile = join(dir, 'anchors.crt');
+    const first = pem();
+    writeFileSync(anchorsFile, first);
+    const proc = spawn(
+      process.execPath,
+      [
+        bin,
+        'injector',
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert-file',
+        join(dir, 'tls.crt'),
+        '--tls-key-file',
+        join(dir, 'tls.key'),
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--trust-anchors-file',
+        anchorsFile,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    let err = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      proc.stderr!.on('data', (c) => {
+        err += c;
+        const m = /serving https:\/\/127\.0\.0\.1:(\d+)\/inject/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const anchorsOfNewPod = async (): Promise<string> => {
+      const r = await post(
+        port,
+        JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: {
+            uid: 'u-3',
+            kind: { group: '', version: 'v1', kind: 'Pod' },
+            namespace: 'shop',
+            operation: 'CREATE',
+            object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app' }] } },
+          },
+        }),
+      );
+      const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
+      return patch.at(-1).value['weft.dev/trust-anchors'];
+    };
+    expect(await anchorsOfNewPod()).toBe(first);
+    // Step 1 of a rotation: the bundle gains an anchor; new pods get both within the reload period.
+    const both = first + pem();
+    writeFileSync(anchorsFile, both);
+    await expect.poll(anchorsOfNewPod, { timeout: 30_000, interval: 500 }).toBe(both);
+    // A file that does not parse keeps the last good bundle.
+    writeFileSync(anchorsFile, 'not pem');
+    await expect.poll(() => err, { timeout: 30_000, interval: 500 }).toContain('trust anchors file refused');
+    expect(await anchorsOfNewPod()).toBe(both);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+
   it('issues its serving certificate from the weft issuer with --identity-dir', async () => {
     const { createIdentityMaterial, writeIdentityDir } = await import('@weft/pki');
     const identityDir = join(dir, 'identity');

@@ -1,7 +1,7 @@
 /** `weft injector`: the mutating admission webhook server (HTTPS, POST /inject, /healthz, /metrics). */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@weft/api';
-import { createLogger, type Logger, systemClock } from '@weft/core';
+import { createLogger, describeError, type Logger, systemClock } from '@weft/core';
 import type { InjectorConfig, InjectorMetrics, TlsMaterial } from '@weft/injector';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -69,12 +69,13 @@ export function registerInjector(program: Command, io: CliIo): void {
       usage('--tls-cert-file and --tls-key-file go together');
     }
     let config: InjectorConfig;
+    let raw: { mesh: unknown; injector: Record<string, unknown> };
     try {
-      const mesh = await readMeshConfig(flags.meshConfig);
-      config = parseInjectorConfig(
-        { mesh, injector: await injectorSettingsFromFlags(flags) },
-        'weft injector',
-      );
+      raw = {
+        mesh: await readMeshConfig(flags.meshConfig),
+        injector: await injectorSettingsFromFlags(flags),
+      };
+      config = parseInjectorConfig(raw, 'weft injector');
     } catch (err) {
       if (err instanceof ConfigError) usage(err.message);
       throw err;
@@ -86,7 +87,45 @@ export function registerInjector(program: Command, io: CliIo): void {
 
     const tls = await servingCertificate(flags, config, logger, metrics);
     const namespaces = new NamespaceCache({ kubeConfig, clock: systemClock, logger, metrics });
-    const handler = createReviewHandler({ config, namespaces, metrics, logger, clock: systemClock });
+    // The trust anchors handed to new pods follow the mounted Secret (an anchor rotation adds and
+    // later removes one): re-read every 10 s; a file that does not parse keeps the last good one.
+    let current = config;
+    const anchorsFile = flags.trustAnchorsFile;
+    const anchorsTimer =
+      anchorsFile === undefined
+        ? undefined
+        : setInterval(() => {
+            readFile(anchorsFile, 'utf8').then(
+              (pem) => {
+                if (pem === current.injector.trustAnchorsPem) return;
+                try {
+                  current = parseInjectorConfig(
+                    { mesh: raw.mesh, injector: { ...raw.injector, trustAnchorsPem: pem } },
+                    `weft injector: ${anchorsFile}`,
+                  );
+                  logger.info({ file: anchorsFile }, 'trust anchors for new pods reloaded');
+                } catch (err) {
+                  logger.error(
+                    { err: describeError(err), file: anchorsFile },
+                    'trust anchors file refused; keeping the last good one',
+                  );
+                }
+              },
+              (err: unknown) =>
+                logger.warn(
+                  { err: describeError(err), file: anchorsFile },
+                  'cannot read the trust anchors file',
+                ),
+            );
+          }, 10_000);
+    anchorsTimer?.unref();
+    const handler = createReviewHandler({
+      config: () => current,
+      namespaces,
+      metrics,
+      logger,
+      clock: systemClock,
+    });
     const server = await startWebhookServer({
       handler,
       metrics,
@@ -101,6 +140,7 @@ export function registerInjector(program: Command, io: CliIo): void {
     io.stderr(`weft injector: serving https://${listen.host}:${server.address.port}/inject\n`);
     const signal = await untilSignal();
     logger.info({ signal }, 'stopping');
+    if (anchorsTimer !== undefined) clearInterval(anchorsTimer);
     tls.close();
     await namespaces.close();
     await server.close();

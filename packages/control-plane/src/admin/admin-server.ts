@@ -19,6 +19,8 @@ export interface AdminServerOptions {
   readonly registry: Registry;
   readonly ready: () => readonly ReadyCheck[];
   readonly debugState: () => unknown;
+  /** `/debug/identity` (loopback only): trust anchors, issuer, rotation step, proxies' certificates. */
+  readonly debugIdentity?: () => unknown;
   /** Every connected proxy's /metrics, for `weft stat` (GET /proxies/metrics). */
   readonly proxyMetrics?: () => Promise<unknown>;
   /** The dashboard's read-only API (`/dashboard/v1/…`), see dashboard/dashboard-routes.ts. */
@@ -115,6 +117,17 @@ export class AdminServer {
           return;
         }
         send(res, 200, 'application/json', `${JSON.stringify(this.options.debugState(), null, 2)}\n`);
+        return;
+      case '/debug/identity':
+        if (this.options.debugIdentity === undefined) {
+          send(res, 404, 'text/plain', 'not found\n');
+          return;
+        }
+        if (!isLoopback(req.socket.remoteAddress)) {
+          send(res, 403, 'text/plain', '/debug/identity is served to loopback clients only\n');
+          return;
+        }
+        send(res, 200, 'application/json', `${JSON.stringify(this.options.debugIdentity(), null, 2)}\n`);
         return;
       default:
         if (this.options.dashboard !== undefined && (await this.options.dashboard(req, res, path ?? '')))

@@ -37,6 +37,7 @@ import {
   INBOUND,
   MESH,
   type ProxyAdminEndpoint,
+  type ProxyCertificate,
   reconnectNowTrailers,
   StreamError,
   streamPeer,
@@ -45,7 +46,17 @@ import {
 import { WatchIndex } from './watch-index.js';
 import { discoveryDefinition, ResponseEncoder } from './wire.js';
 
-export type { ProxyAdminEndpoint } from './stream-connection.js';
+export type { ProxyAdminEndpoint, ProxyCertificate } from './stream-connection.js';
+
+/** Anchors a proxy may report (two in a rotation; the cap bounds what a peer makes us hold). */
+const MAX_REPORTED_ANCHORS = 8;
+
+/** The DER of the client certificate grpc-js verified, if any. */
+function peerLeaf(call: Call): Buffer | undefined {
+  const raw = (call.getAuthContext() as { sslPeerCertificate?: { raw?: Buffer } } | null)?.sslPeerCertificate
+    ?.raw;
+  return raw === undefined ? undefined : Buffer.from(raw);
+}
 
 /** Receives proxies' workload announcements (the registrations source). */
 export interface Registrar {
@@ -173,6 +184,22 @@ export class DiscoveryService {
     return out;
   }
 
+  /** Re-sends the mesh config to every stream (the trust material in it changed). */
+  publishMesh(changedAt: number = this.clock.monotonic()): void {
+    for (const conn of this.connections.values()) this.refresh(conn, new Set([MESH]), changedAt);
+  }
+
+  /** Connected proxies' certificates (trust-anchor rotation report). */
+  proxyCertificates(): ProxyCertificate[] {
+    return [...this.connections.values()].map((c) => ({
+      namespace: c.session.workload.namespace,
+      workload: c.session.workload.workload,
+      identity: c.session.identity.id,
+      leaf: c.leaf,
+      anchorFingerprints: c.anchorFingerprints,
+    }));
+  }
+
   /** Per-proxy state for /debug/state. */
   debug(): unknown[] {
     return [...this.connections.values()].map(describeConnection);
@@ -242,6 +269,8 @@ export class DiscoveryService {
       watching: new Map(),
       closed: false,
       registered: false,
+      leaf: peerLeaf(call),
+      anchorFingerprints: node.trustAnchorFingerprints.slice(0, MAX_REPORTED_ANCHORS),
     };
     session.seedRejected(node.rejectedVersions ?? []);
     this.connections.set(session.id, conn);

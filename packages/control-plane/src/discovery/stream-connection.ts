@@ -48,6 +48,19 @@ export interface Connection {
   readonly admin: ProxyAdminEndpoint | undefined;
   /** Ends the stream at its (jittered) max age. */
   ageTimer?: TimerHandle;
+  /** The client certificate (leaf DER) the stream was opened with, as the TLS layer verified it. */
+  readonly leaf: Buffer | undefined;
+  /** Trust anchors the proxy says it holds (SHA-256 hex; informational, see Node.trust_anchor_fingerprints). */
+  readonly anchorFingerprints: readonly string[];
+}
+
+/** A connected proxy's certificate, for the trust-anchor rotation report. */
+export interface ProxyCertificate {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly identity: string;
+  readonly leaf: Buffer | undefined;
+  readonly anchorFingerprints: readonly string[];
 }
 
 /** Ends a stream with a gRPC status; `reason` labels the metric. */

@@ -12,6 +12,7 @@ import { refOf } from '../model/resource-parse.js';
 import type { SourceEvent } from '../sources/config-source.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { KubeWatch } from './kube-watch.js';
+import { stripUnusedFields } from './strip-fields.js';
 import { apiVersionOf, collectionPath, type WatchedKind } from './watched-kinds.js';
 
 export interface InformerRunnerOptions {
@@ -32,6 +33,11 @@ export interface InformerRunnerOptions {
   readonly maxBackoffMs?: number;
   /** The longest `Retry-After` honoured (default 10 s); a longer one waits this long. */
   readonly maxRetryAfterMs?: number;
+  /**
+   * Drop the fields the model never reads before caching (default true; see strip-fields.ts).
+   * False only to measure the difference (`npm run bench:informer-memory`).
+   */
+  readonly stripFields?: boolean;
 }
 
 /** One scheduled restart: when (the clock's monotonic ms), how long it waits, and why that long. */
@@ -74,19 +80,26 @@ export class InformerRunner {
     const { watched, version, kubeConfig } = options;
     this.apiVersion = apiVersionOf(watched.group, version);
     const path = collectionPath(watched.group, version, watched.plural);
+    const strip =
+      options.stripFields === false
+        ? undefined
+        : (object: Record<string, unknown>) => stripUnusedFields(watched.kind, object);
     const list = async (): Promise<ListObject> => {
       const body = (await kubeRequest(kubeConfig, { method: 'GET', path })) as ListObject;
       // List items carry no apiVersion/kind; watch events do. Make them alike.
-      const items = (body.items ?? []).map((item) => ({
-        apiVersion: this.apiVersion,
-        kind: watched.kind,
-        ...item,
-      }));
+      const items = (body.items ?? []).map((item) => {
+        const object = { apiVersion: this.apiVersion, kind: watched.kind, ...item };
+        return strip === undefined ? object : strip(object);
+      });
       setImmediate(() => this.listed());
       return { ...body, items };
     };
     // A successful watch (opened, or carrying any event) means the API server answers again.
-    const watch = new KubeWatch(kubeConfig, { opened: () => this.answered(), event: () => this.answered() });
+    const watch = new KubeWatch(
+      kubeConfig,
+      { opened: () => this.answered(), event: () => this.answered() },
+      strip,
+    );
     this.informer = new ListWatch<KubernetesObject>(path, watch, list as never, false);
     this.informer.on('add', (obj) => this.push('upsert', obj));
     this.informer.on('update', (obj) => this.push('upsert', obj));

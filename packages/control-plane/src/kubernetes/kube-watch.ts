@@ -23,10 +23,15 @@ export interface WatchObserver {
 
 type Callback = Parameters<Watch['watch']>[2];
 
+/** Object events whose object the informer caches (and so may transform first). */
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
 export class KubeWatch extends Watch {
+  /** `transform` rewrites each ADDED/MODIFIED/DELETED object before ListWatch caches it. */
   constructor(
     config: KubeConfig,
     private readonly observer: WatchObserver,
+    private readonly transform?: (object: Record<string, unknown>) => Record<string, unknown>,
   ) {
     super(config);
   }
@@ -66,7 +71,15 @@ export class KubeWatch extends Watch {
       this.observer.opened();
       readEvents(res, (type, object, raw) => {
         this.observer.event(type);
-        callback(type, object, raw);
+        const t = this.transform;
+        const isObject = typeof object === 'object' && object !== null;
+        callback(
+          type,
+          t !== undefined && isObject && OBJECT_EVENTS.has(type)
+            ? t(object as Record<string, unknown>)
+            : object,
+          raw,
+        );
       }).then(
         () => finish(null),
         (err: unknown) => finish(err),

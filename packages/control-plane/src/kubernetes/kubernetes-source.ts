@@ -33,6 +33,8 @@ export interface KubernetesSourceOptions {
   readonly syncTimeoutMs?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** See InformerRunnerOptions.stripFields (default true). */
+  readonly stripFields?: boolean;
 }
 
 /** One informer as /debug/state shows it. */
@@ -146,6 +148,7 @@ export class KubernetesSource implements ConfigSource {
       metrics: this.options.metrics ?? new ControlPlaneMetrics(),
       ...(this.options.baseBackoffMs === undefined ? {} : { baseBackoffMs: this.options.baseBackoffMs }),
       ...(this.options.maxBackoffMs === undefined ? {} : { maxBackoffMs: this.options.maxBackoffMs }),
+      ...(this.options.stripFields === undefined ? {} : { stripFields: this.options.stripFields }),
     });
     this.runners.set(watched.kind, runner);
     runner.start();

@@ -61,11 +61,21 @@ export function contentVersion(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 16);
 }
 
+/** The trust material proxies compare theirs with (see MeshConfig.trust_anchor_fingerprints). */
+export interface MeshTrust {
+  readonly trustAnchorFingerprints: readonly string[];
+  readonly issuerFingerprint: string;
+}
+
 export class ResourceBuilder {
   private readonly destinations = new Map<string, Map<number, DestinationResult>>();
   private readonly loopback = new LoopbackAddresses();
 
-  constructor(private readonly state: MeshState) {}
+  /** `trust` is read at each build: the identity reloader swaps what it returns. */
+  constructor(
+    private readonly state: MeshState,
+    private readonly trust?: () => MeshTrust,
+  ) {}
 
   /** Drops cached results the change set may have made stale. */
   invalidate(change: ChangeSet): void {
@@ -254,6 +264,11 @@ export class ResourceBuilder {
       },
       pathNormalization: pathNormalizationMessage(mesh.pathNormalization),
     };
+    const trust = this.trust?.();
+    if (trust !== undefined) {
+      message.trustAnchorFingerprints = [...trust.trustAnchorFingerprints];
+      message.issuerFingerprint = trust.issuerFingerprint;
+    }
     return { message, version: contentVersion(message) };
   }
 }

@@ -115,6 +115,24 @@ export class DiscoveryStreamClient {
     this.scheduleSweep();
   }
 
+  /**
+   * Replaces the open stream with a new one now (e.g. to present a renewed client certificate).
+   * The state keeps its config until the new stream answers; with no stream open, the pending
+   * retry opens one anyway.
+   */
+  reconnect(): void {
+    const old = this.stream;
+    if (this.closed || old === undefined) return;
+    this.stream = undefined;
+    if (this.connected) this.options.metrics.discovery.inc({ event: 'disconnected' });
+    this.connected = false;
+    old.removeAllListeners('data');
+    old.on('error', () => {});
+    old.cancel();
+    this.retry?.cancel();
+    this.open();
+  }
+
   /** Names currently subscribed (or about to be). */
   get subscriptions(): number {
     return this.subscribed.size;

@@ -33,8 +33,11 @@ export interface CertificateClient {
 export interface GrpcCertificateClientOptions {
   /** `host:port` of the control plane's gRPC port (7443). */
   readonly address: string;
-  /** PEM roots that sign the control plane's serving certificate. */
-  readonly trustAnchorsPem: string;
+  /**
+   * PEM roots that sign the control plane's serving certificate. A function is read before each
+   * call: when its answer changes (a trust-anchor rotation), the channel is rebuilt with it.
+   */
+  readonly trustAnchorsPem: string | (() => string);
   /** Per-call deadline (default 10s). */
   readonly deadlineMs?: number;
   /**
@@ -49,7 +52,10 @@ export interface GrpcCertificateClientOptions {
 /** A CertificateClient over gRPC with TLS (the server's certificate checked against the anchors). */
 export function grpcCertificateClient(options: GrpcCertificateClientOptions): CertificateClient {
   const Identity = loadIdentityProto().weft.identity.v1alpha1.Identity;
-  const creds: ChannelCredentials = credentials.createSsl(Buffer.from(options.trustAnchorsPem));
+  const anchors =
+    typeof options.trustAnchorsPem === 'function'
+      ? options.trustAnchorsPem
+      : () => options.trustAnchorsPem as string;
   const maxBackoff = options.maxReconnectBackoffMs ?? 10_000;
   const channelOptions: Record<string, string | number> = {
     'grpc.initial_reconnect_backoff_ms': Math.min(1000, maxBackoff),
@@ -58,9 +64,20 @@ export function grpcCertificateClient(options: GrpcCertificateClientOptions): Ce
   const serverName =
     options.serverName ?? (isIP(hostOf(options.address)) ? CONTROL_PLANE_SERVER_NAME : undefined);
   if (serverName) channelOptions['grpc.ssl_target_name_override'] = serverName;
-  const client: IdentityClient = new Identity(options.address, creds, channelOptions);
+  let pem = anchors();
+  const connect = (): IdentityClient => {
+    const creds: ChannelCredentials = credentials.createSsl(Buffer.from(pem));
+    return new Identity(options.address, creds, channelOptions);
+  };
+  let client = connect();
   return {
     certify(request) {
+      const now = anchors();
+      if (now !== pem) {
+        client.close();
+        pem = now;
+        client = connect();
+      }
       return new Promise((resolve) => {
         const deadline = Date.now() + (options.deadlineMs ?? 10_000);
         client.Certify(request, { deadline }, (err: ServiceError | null, res?: CertifyResponse__Output) => {

@@ -92,6 +92,17 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
     return this.svid === undefined ? undefined : (this.svid.notAfter - this.clock.now()) / 1000;
   }
 
+  /**
+   * Renews within `withinMs` (a uniformly random delay, so that a fleet told at once does not
+   * stampede the CA), replacing the scheduled renewal; nothing when a request is in flight. The
+   * current SVID stays in force. Returns whether a renewal was scheduled.
+   */
+  renewSoon(withinMs: number): boolean {
+    if (this.closed || this.running || this.svid === undefined) return false;
+    this.schedule(Math.round(this.random.next() * Math.max(0, withinMs)));
+    return true;
+  }
+
   /** Stops renewing. The current SVID stays readable. */
   close(): void {
     if (this.closed) return;

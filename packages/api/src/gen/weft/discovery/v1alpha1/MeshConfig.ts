@@ -11,6 +11,16 @@ export interface MeshConfig {
    * Unset (or UNSPECIFIED fields) means the safe defaults.
    */
   'pathNormalization'?: (_weft_discovery_v1alpha1_PathNormalization | null);
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor Certify hands out now. A proxy whose bundle
+   * differs renews its certificate (once per change) to pick up the new bundle.
+   */
+  'trustAnchorFingerprints'?: (string)[];
+  /**
+   * SHA-256 of the issuer certificate that signs new workload certificates; a proxy whose
+   * certificate comes from another issuer renews (once per change).
+   */
+  'issuerFingerprint'?: (string);
 }
 
 export interface MeshConfig__Output {
@@ -21,4 +31,14 @@ export interface MeshConfig__Output {
    * Unset (or UNSPECIFIED fields) means the safe defaults.
    */
   'pathNormalization': (_weft_discovery_v1alpha1_PathNormalization__Output | null);
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor Certify hands out now. A proxy whose bundle
+   * differs renews its certificate (once per change) to pick up the new bundle.
+   */
+  'trustAnchorFingerprints': (string)[];
+  /**
+   * SHA-256 of the issuer certificate that signs new workload certificates; a proxy whose
+   * certificate comes from another issuer renews (once per change).
+   */
+  'issuerFingerprint': (string);
 }

@@ -49,6 +49,12 @@ export interface Node {
    * (the next different version of the name is sent). Capped by the proxy (1,000 entries).
    */
   'rejectedVersions'?: (_weft_discovery_v1alpha1_RejectedVersion)[];
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor this proxy holds (from its last Certify).
+   * Reported for trust-anchor rotation (`weft check`); a proxy misreporting it only misleads
+   * the report about itself.
+   */
+  'trustAnchorFingerprints'?: (string)[];
 }
 
 /**
@@ -97,4 +103,10 @@ export interface Node__Output {
    * (the next different version of the name is sent). Capped by the proxy (1,000 entries).
    */
   'rejectedVersions': (_weft_discovery_v1alpha1_RejectedVersion__Output)[];
+  /**
+   * SHA-256 (lowercase hex) of each trust anchor this proxy holds (from its last Certify).
+   * Reported for trust-anchor rotation (`weft check`); a proxy misreporting it only misleads
+   * the report about itself.
+   */
+  'trustAnchorFingerprints': (string)[];
 }
