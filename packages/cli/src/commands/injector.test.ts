@@ -274,8 +274,11 @@ describe('weft injector', () => {
           },
         }),
       );
-      const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
-      return patch.at(-1).value['weft.dev/trust-anchors'];
+      const patch = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString()) as {
+        path: string;
+        value: Record<string, string>;
+      }[];
+      return patch.find((op) => op.path === '/metadata/annotations')?.value['weft.dev/trust-anchors'];
     };
     expect(await anchorsOfNewPod()).toBe(first);
     // Step 1 of a rotation: the bundle gains an anchor; new pods get both within the reload period.
