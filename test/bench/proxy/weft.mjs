@@ -101,6 +101,14 @@ const LOCAL = [
   '0',
 ];
 
+/** Extra node flags for the sidecar that records GC (`traceGc`), e.g. `--trace-gc-nvp`. */
+let gcFlags = ['--trace-gc'];
+
+/** Sets the node flags the GC-recording sidecar runs with (default `--trace-gc`). */
+export function setWeftGcFlags(flags) {
+  gcFlags = flags;
+}
+
 /** Where `--cpu-prof DIR` asked for V8 CPU profiles of the weft processes (undefined: none). */
 let profileDir;
 
@@ -121,7 +129,7 @@ async function startWeft(root, name, core, args, { traceGc = false } = {}) {
     profileDir === undefined
       ? []
       : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
-  if (traceGc) node.push('--trace-gc');
+  if (traceGc) node.push(...gcFlags);
   const proc = startPinned(name, core, nodeBin, [...node, weftBin(root), ...args], { env });
   if (traceGc) {
     proc.gc = { recording: false, text: '' };
