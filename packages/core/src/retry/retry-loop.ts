@@ -256,7 +256,10 @@ export class RetryLoop<T> {
       this.finish({ type: 'response', outcome, sent, attempts: this.attempt, stop: decision.reason });
       return;
     }
-    if (this.current !== undefined) (this.tried ??= new Set()).add(this.current.key);
+    if (this.current !== undefined) {
+      this.tried ??= new Set();
+      this.tried.add(this.current.key);
+    }
     if (this.host.sleep !== undefined) {
       this.backoff = NO_TIMER;
       this.host.sleep(decision.delayMs, this.resume);
