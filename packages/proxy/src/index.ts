@@ -83,12 +83,11 @@ export {
   type RequestMetricsOptions,
   RequestSeries,
 } from './telemetry/request-metrics.js';
+export { telemetryLayer } from './layers/telemetry.js';
 export {
-  forwardAttemptLayer,
   type RequestObserver,
   RequestTelemetry,
   type TelemetryDeps,
-  telemetryLayer,
 } from './telemetry/request-telemetry.js';
 export {
   type AttemptSpan,

@@ -276,6 +276,11 @@ export class RetryLoop<T> {
     this.finish({ type: 'aborted', attempts: this.attempt });
   }
 
+  /** True when a stale-connection failure of the attempt in flight would be resent (not yet judged, first time). */
+  resendsStale(): boolean {
+    return this.decision === undefined && this.mayResendStale();
+  }
+
   private mayResendStale(): boolean {
     if (this.staleUsed || !this.host.bodyReplayable) return false;
     return isIdempotent(this.method) || this.host.bodyBytes === 0;

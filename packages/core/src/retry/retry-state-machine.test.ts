@@ -98,7 +98,13 @@ describe('RetryLoop', () => {
     const loop = new RetryLoop(
       {
         fixed: 'app',
-        policy: compileRetryPolicy({ attempts: 1, on: [], nonIdempotent: false }),
+        policy: compileRetryPolicy({
+          attempts: 1,
+          on: [],
+          backoff: { baseMs: 10, maxMs: 10 },
+          budget: { ratio: 0, minPerSecond: 0, ttlMs: 10_000 },
+          nonIdempotent: false,
+        }),
         clock,
         random: seededRandom(1),
       },

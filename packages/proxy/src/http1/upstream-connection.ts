@@ -16,7 +16,7 @@ import { headWithBody } from './coalesce.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { ClientBodyMode } from './serialize.js';
 import { serializeRequestHead } from './serialize.js';
-import { UpstreamError } from './server-connection.js';
+import { UpstreamError } from './errors.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -28,8 +28,8 @@ enum UpState {
 }
 
 /**
- * Where an upstream connection writes a response: the client connection, or a traffic attempt
- * that relays the response or drops it (a retry). Implemented by Http1ServerConnection.
+ * Where an upstream connection writes a response: the client connection, or an attempt that
+ * relays the response or drops it (a retry). Implemented by Http1ServerConnection and Http1Attempt.
  */
 export interface ResponseSink {
   readonly socket: Socket;
@@ -45,7 +45,7 @@ export interface ResponseSink {
   destroy(): void;
 }
 
-/** A request as an upstream connection carries it. Implemented by Http1Request. */
+/** A request as an upstream connection carries it. Implemented by Http1Attempt and Http1Request (upgrades). */
 export interface UpstreamExchange {
   readonly head: MessageHead;
   /** Trace headers replacing those of `head` when written (undefined: `head` as it is). */
@@ -54,8 +54,12 @@ export interface UpstreamExchange {
   readonly direction: 'outbound' | 'inbound';
   /** Set by the upstream connection carrying the exchange. */
   abortUpstream: () => void;
-  fail(error: WeftError): void;
-  retryOnFreshConnection(): boolean;
+  /**
+   * The exchange failed before a response completed. `stale`: the connection had carried an
+   * exchange before and closed before any byte of this one's response (the keep-alive race:
+   * the server timed it out as the request went out). The retry state machine decides a resend.
+   */
+  upstreamFailed(error: WeftError, stale: boolean): void;
   /** True once nothing waits for this exchange any more (e.g. its attempt timed out while queued). */
   readonly abandoned?: boolean;
 }
@@ -173,7 +177,7 @@ export class UpstreamConnection implements BodyTarget {
       if (r.type === 'error') {
         this.metrics.requestErrors.inc({ direction: req.direction, reason: 'bad-upstream-response' });
         this.reusable = false;
-        req.fail(new UpstreamError(`upstream sent an invalid response: ${r.reason}`));
+        req.upstreamFailed(new UpstreamError(`upstream sent an invalid response: ${r.reason}`), false);
         this.close();
         return;
       }
@@ -181,7 +185,7 @@ export class UpstreamConnection implements BodyTarget {
       this.buf = this.buf.length === r.length ? EMPTY : this.buf.subarray(r.length);
       if (head.status === 101) {
         if (req.head.upgrade === '') {
-          req.fail(new UpstreamError('upstream switched protocols without an upgrade request'));
+          req.upstreamFailed(new UpstreamError('upstream switched protocols without an upgrade request'), false);
           this.close();
           return;
         }
@@ -194,6 +198,8 @@ export class UpstreamConnection implements BodyTarget {
       }
       if (head.close) this.reusable = false;
       req.conn.writeHead(head);
+      // The sink dropped this response (a retry) and aborted the exchange: the connection is gone.
+      if ((this.state as UpState) === UpState.Closed) return;
       this.framer.reset(head.framing);
       this.untilClose = head.framing.kind === 'close';
       this.framer.onPayload = req.conn.mode === 'dechunk' ? this.dechunkWrite : undefined;
@@ -272,8 +278,10 @@ export class UpstreamConnection implements BodyTarget {
     this.socket.destroy();
     if (req === undefined) return;
     req.abortUpstream = noop;
-    if (waiting && this.responseBytes === 0 && this.uses > 1 && req.retryOnFreshConnection()) return;
-    if (waiting) req.fail(new UpstreamError('upstream closed the connection before responding'));
+    if (waiting) {
+      const stale = this.responseBytes === 0 && this.uses > 1;
+      req.upstreamFailed(new UpstreamError('upstream closed the connection before responding'), stale);
+    }
     else if (body) {
       if (this.untilClose || this.framer.complete) req.conn.endResponse();
       else req.conn.destroy();

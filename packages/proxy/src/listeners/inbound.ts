@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { decideAuthz } from '../authz/decide.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
-import { upstreamTarget } from '../layers/types.js';
+import { upstreamTarget } from '../net/upstream-target.js';
 import { classify, detectionDone } from '../net/detect.js';
 import { guard } from '../net/guard.js';
 import { decodePreamble, type MeshProtocol, PREAMBLE_LENGTH } from '../net/preamble.js';

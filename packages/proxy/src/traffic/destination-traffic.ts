@@ -16,8 +16,8 @@ import {
   RetryBudget,
 } from '@weft/core';
 
-import type { ConnectionPolicy } from '../http1/pool.js';
-import { type UpstreamTarget, upstreamTarget } from '../layers/types.js';
+import type { ConnectionPolicy } from '../net/upstream-target.js';
+import { type UpstreamTarget, upstreamTarget } from '../net/upstream-target.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
 
 type BackendMessage = Destination__Output['backends'][number];
@@ -75,6 +75,8 @@ export class DestinationTraffic {
   private readonly balancers = new Map<string, Balancer<PlannedEndpoint>>();
   private budgetOf: RetryBudget;
   private limiterOf: RequestLimiter;
+  private connectionsOf: ConnectionPolicy | undefined;
+  private connectionsPlan: DestinationPlan | undefined;
   /** The last Destination that did not compile, so it is not compiled again per request. */
   private rejected: Destination__Output | undefined;
 
@@ -109,12 +111,17 @@ export class DestinationTraffic {
 
   /** The destination's upstream connection limit and idle timeout (`limits.maxConnections`, `timeouts.idle`). */
   get connections(): ConnectionPolicy {
-    const policy = this.compiled.policy;
-    return {
-      group: this.compiled.authority,
-      maxConnections: policy.limits.maxConnections,
-      idleTimeoutMs: policy.timeouts.idleMs,
-    };
+    // Built once per compiled plan, not per request.
+    if (this.connectionsOf === undefined || this.connectionsPlan !== this.compiled) {
+      const policy = this.compiled.policy;
+      this.connectionsOf = {
+        group: this.compiled.authority,
+        maxConnections: policy.limits.maxConnections,
+        idleTimeoutMs: policy.timeouts.idleMs,
+      };
+      this.connectionsPlan = this.compiled;
+    }
+    return this.connectionsOf;
   }
 
   /** The balancer of a backend, by name (`<service>.<namespace>:<port>`). */
