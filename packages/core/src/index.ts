@@ -70,10 +70,10 @@ export {
   attemptResultOf,
   type RetryHost,
   RetryLoop,
-  type RetryLoopSettings,
   type RetryLoopOptions,
-  type RetryResult,
   type RetryLoopResult,
+  type RetryLoopSettings,
+  type RetryResult,
   runWithRetries,
   type SentAttempt,
 } from './retry/retry-loop.js';

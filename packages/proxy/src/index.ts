@@ -35,6 +35,7 @@ export {
   type SvidRequestResult,
   writeSvid,
 } from './identity/svid.js';
+export { telemetryLayer } from './layers/telemetry.js';
 export type { OriginalDstReader } from './listeners/runtime.js';
 export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 export {
@@ -83,7 +84,6 @@ export {
   type RequestMetricsOptions,
   RequestSeries,
 } from './telemetry/request-metrics.js';
-export { telemetryLayer } from './layers/telemetry.js';
 export {
   type RequestObserver,
   RequestTelemetry,

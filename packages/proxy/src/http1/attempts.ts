@@ -18,8 +18,8 @@ import { DialError } from '../net/connector.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
 import type { BodyTarget } from './body-target.js';
-import type { MessageHead } from './head-parser.js';
 import type { ClientConnection } from './client-connection.js';
+import type { MessageHead } from './head-parser.js';
 import type { ClientBodyMode } from './serialize.js';
 import type { ResponseSink, UpstreamExchange } from './upstream-connection.js';
 
@@ -95,7 +95,7 @@ export class Http1Attempts implements AttemptChannel, BodyTarget {
 
   private readonly clientGone = (): void => {
     const a = this.active;
-    if (a !== undefined && a.relaying) {
+    if (a?.relaying) {
       a.cancel();
       this.observer.ended();
       return;
@@ -230,7 +230,12 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
       (error.reason === 'identity-mismatch' || error.reason === 'no-certificate');
     this.state = AttemptState.Over;
     this.parent.detachBody(this.bodyTarget);
-    this.parent.observer.failed(refused ? REJECTED : sent ? RESET : CONNECT_FAILURE, sent, error, stale && sent);
+    this.parent.observer.failed(
+      refused ? REJECTED : sent ? RESET : CONNECT_FAILURE,
+      sent,
+      error,
+      stale && sent,
+    );
   }
 
   // ---- ResponseSink ----

@@ -211,7 +211,7 @@ export class Http1Pool implements ConnectionHome {
     this.idle.clear();
     for (const group of this.groups.values()) {
       for (const w of group.waiting.splice(0))
-        w.req.upstreamFailed(new WeftError("UNAVAILABLE", "the proxy is shutting down"), false);
+        w.req.upstreamFailed(new WeftError('UNAVAILABLE', 'the proxy is shutting down'), false);
     }
   }
 }

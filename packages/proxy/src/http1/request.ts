@@ -9,10 +9,10 @@ import type {
   ExchangeTelemetry,
   PeerInfo,
 } from '../layers/types.js';
-import type { ClientConnection } from './client-connection.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TraceHeaders } from '../telemetry/propagation.js';
 import { Http1Attempts } from './attempts.js';
+import type { ClientConnection } from './client-connection.js';
 import { joinedHeaderValue, type MessageHead } from './head-parser.js';
 
 /** One HTTP/1 request as the layers see it. */

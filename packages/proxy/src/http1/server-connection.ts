@@ -13,10 +13,10 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
+import type { ClientConnection, Http1ConnectionInfo } from './client-connection.js';
 import { headWithBody } from './coalesce.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { Http1Pool } from './pool.js';
-import type { ClientConnection, Http1ConnectionInfo } from './client-connection.js';
 import { Http1Request } from './request.js';
 import { type ClientBodyMode, serializeLocalResponse, serializeResponseHead } from './serialize.js';
 
@@ -381,4 +381,3 @@ export class Http1ServerConnection implements ClientConnection {
     (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }
-

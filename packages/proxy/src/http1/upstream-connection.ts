@@ -13,10 +13,10 @@ import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
+import { UpstreamError } from './errors.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { ClientBodyMode } from './serialize.js';
 import { serializeRequestHead } from './serialize.js';
-import { UpstreamError } from './errors.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -185,7 +185,10 @@ export class UpstreamConnection implements BodyTarget {
       this.buf = this.buf.length === r.length ? EMPTY : this.buf.subarray(r.length);
       if (head.status === 101) {
         if (req.head.upgrade === '') {
-          req.upstreamFailed(new UpstreamError('upstream switched protocols without an upgrade request'), false);
+          req.upstreamFailed(
+            new UpstreamError('upstream switched protocols without an upgrade request'),
+            false,
+          );
           this.close();
           return;
         }
@@ -281,8 +284,7 @@ export class UpstreamConnection implements BodyTarget {
     if (waiting) {
       const stale = this.responseBytes === 0 && this.uses > 1;
       req.upstreamFailed(new UpstreamError('upstream closed the connection before responding'), stale);
-    }
-    else if (body) {
+    } else if (body) {
       if (this.untilClose || this.framer.complete) req.conn.endResponse();
       else req.conn.destroy();
     }

@@ -5,9 +5,9 @@
  */
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { WeftError } from '@weft/core';
-import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { Connector } from '../net/connector.js';
 import { guard } from '../net/guard.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import { clientOptions, codeName, errorCode, type H2Limits } from './h2-limits.js';
 import type { H2Metrics } from './h2-metrics.js';
 

@@ -6,7 +6,6 @@ import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   constants,
-  type Http2Stream,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -26,9 +25,9 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
-import { codeName } from './h2-limits.js';
 import { H2Attempts } from './h2-attempts.js';
 import { cancelledByProxy, cancelUpstream, gone } from './h2-cancel.js';
+import { codeName } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
 
 const HOP_BY_HOP = new Set([

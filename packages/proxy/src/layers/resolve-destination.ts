@@ -5,7 +5,7 @@
  */
 import { WeftError } from '@weft/core';
 import type { DestinationResolver, Resolution } from '../discovery/resolver.js';
-import type { Layer, Exchange } from './types.js';
+import type { Exchange, Layer } from './types.js';
 
 /** No answer (or no way to reach) a destination. */
 export class DestinationUnavailable extends WeftError {

@@ -21,7 +21,11 @@ export interface TrafficLayerOptions {
 
 /** Builds the layer. It is terminal for requests with a destination that can be retried. */
 export function trafficLayer(o: TrafficLayerOptions): Layer {
-  const deps = { clock: o.clock, random: o.random, ...(o.counters === undefined ? {} : { counters: o.counters }) };
+  const deps = {
+    clock: o.clock,
+    random: o.random,
+    ...(o.counters === undefined ? {} : { counters: o.counters }),
+  };
   return (next) => (req) => {
     const destination = req.destination;
     if (destination === undefined) {
@@ -32,7 +36,9 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
     try {
       traffic = o.registry.for(destination);
     } catch (err) {
-      req.fail(new UnavailableError(`${destination.authority}: invalid traffic config: ${describeError(err)}`));
+      req.fail(
+        new UnavailableError(`${destination.authority}: invalid traffic config: ${describeError(err)}`),
+      );
       return;
     }
     const route = chooseRoute(traffic, req, o.random);
@@ -41,7 +47,11 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
       return;
     }
     const call = new TrafficCall(req, deps);
-    const channel = req.attempts(call, { markAttempt: true, connections: traffic.connections, retries: true });
+    const channel = req.attempts(call, {
+      markAttempt: true,
+      connections: traffic.connections,
+      retries: true,
+    });
     if (channel === undefined) {
       forwardOnce(req, route, next);
       return;

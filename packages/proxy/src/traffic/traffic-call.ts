@@ -135,7 +135,12 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
   startFixed(upstream: UpstreamTarget, channel: AttemptChannel): void {
     this.channel = channel;
     this.loop = new RetryLoop<Targeted>(
-      { fixed: { target: upstream }, policy: SINGLE_ATTEMPT, clock: this.deps.clock, random: this.deps.random },
+      {
+        fixed: { target: upstream },
+        policy: SINGLE_ATTEMPT,
+        clock: this.deps.clock,
+        random: this.deps.random,
+      },
       this,
       this.exchange.method,
     );
@@ -334,7 +339,8 @@ export function chooseRoute(
   const selection = plan.select(exchange, random);
   if (selection.type === 'no-route') return new NoRouteError(plan.authority, exchange.method, exchange.path);
   const routeName = selection.route.route.name;
-  if (selection.type === 'no-backend') return new NoBackendError(`every backend of route ${routeName} has weight 0`);
+  if (selection.type === 'no-backend')
+    return new NoBackendError(`every backend of route ${routeName} has weight 0`);
   const backend = selection.backend;
   exchange.telemetry?.routed(routeName, backend);
   const balancer = traffic.balancer(backend);
