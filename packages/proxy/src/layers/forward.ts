@@ -6,7 +6,10 @@
 import type { Clock, Random } from '@weft/core';
 import { TrafficCall, type TrafficCallDeps } from '../traffic/traffic-call.js';
 import type { TrafficCounters } from '../traffic/traffic-metrics.js';
-import type { Handler } from './types.js';
+import type { AttemptOptions, Handler } from './types.js';
+
+/** One attempt, the request as it arrived (no attempt header), the pool's own connection settings. */
+const FIXED: AttemptOptions = { markAttempt: false, connections: undefined, retries: false };
 
 export interface ForwardOptions {
   readonly clock: Clock;
@@ -25,7 +28,7 @@ export function forwardToUpstream(o: ForwardOptions): Handler {
     const upstream = req.upstream;
     if (upstream === undefined) throw new Error('forward reached without an upstream');
     const call = new TrafficCall(req, deps);
-    const channel = req.attempts(call, { markAttempt: false, connections: undefined, retries: false });
+    const channel = req.attempts(call, FIXED);
     if (channel !== undefined) {
       call.startFixed(upstream, channel);
       return;

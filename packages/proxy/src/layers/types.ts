@@ -3,8 +3,9 @@
  * of `(next) => handler` layers. HTTP/1 and HTTP/2 sit behind it as adapters
  * ({@link AttemptChannel}); no layer knows which protocol carries the request.
  */
+
+import type { Destination__Output as Destination } from '@weft/api';
 import type { AttemptOutcome, WeftError } from '@weft/core';
-import type { Destination } from '../discovery/resolver.js';
 import type { ConnectionPolicy, UpstreamTarget } from '../net/upstream-target.js';
 import type { TraceHeaders } from '../telemetry/propagation.js';
 

@@ -16,6 +16,7 @@ import {
   RetryBudget,
 } from '@weft/core';
 
+import type { AttemptOptions } from '../layers/types.js';
 import type { ConnectionPolicy } from '../net/upstream-target.js';
 import { type UpstreamTarget, upstreamTarget } from '../net/upstream-target.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
@@ -75,8 +76,8 @@ export class DestinationTraffic {
   private readonly balancers = new Map<string, Balancer<PlannedEndpoint>>();
   private budgetOf: RetryBudget;
   private limiterOf: RequestLimiter;
-  private connectionsOf: ConnectionPolicy | undefined;
-  private connectionsPlan: DestinationPlan | undefined;
+  private attemptOptionsOf: AttemptOptions | undefined;
+  private optionsPlan: DestinationPlan | undefined;
   /** The last Destination that did not compile, so it is not compiled again per request. */
   private rejected: Destination__Output | undefined;
 
@@ -111,17 +112,23 @@ export class DestinationTraffic {
 
   /** The destination's upstream connection limit and idle timeout (`limits.maxConnections`, `timeouts.idle`). */
   get connections(): ConnectionPolicy {
+    return this.attemptOptions.connections as ConnectionPolicy;
+  }
+
+  /** How this destination's requests are attempted (balanced, numbered, its connection limits). */
+  get attemptOptions(): AttemptOptions {
     // Built once per compiled plan, not per request.
-    if (this.connectionsOf === undefined || this.connectionsPlan !== this.compiled) {
+    if (this.attemptOptionsOf === undefined || this.optionsPlan !== this.compiled) {
       const policy = this.compiled.policy;
-      this.connectionsOf = {
+      const connections: ConnectionPolicy = {
         group: this.compiled.authority,
         maxConnections: policy.limits.maxConnections,
         idleTimeoutMs: policy.timeouts.idleMs,
       };
-      this.connectionsPlan = this.compiled;
+      this.attemptOptionsOf = { markAttempt: true, connections, retries: true };
+      this.optionsPlan = this.compiled;
     }
-    return this.connectionsOf;
+    return this.attemptOptionsOf;
   }
 
   /** The balancer of a backend, by name (`<service>.<namespace>:<port>`). */
