@@ -18,6 +18,7 @@ import {
   type Random,
   type RetryHost,
   RetryLoop,
+  type RetryLoopSettings,
   type RetryResult,
   type TimeoutKind,
   type TimerHandle,
@@ -58,6 +59,9 @@ const SINGLE_ATTEMPT = compileRetryPolicy({
   budget: DEFAULT_RETRY_BUDGET,
   nonIdempotent: false,
 });
+
+/** Loop settings of each fixed upstream target, kept while the target object lives. */
+const fixedSettings = new WeakMap<UpstreamTarget, RetryLoopSettings<Targeted>>();
 
 const TIMEOUTS: Record<TimeoutKind, AttemptOutcome> = {
   'per-try': { type: 'timeout', kind: 'per-try' },
