@@ -76,7 +76,10 @@ async function listening(proc, timeoutMs = 15_000) {
       if (!line.startsWith('{')) continue;
       try {
         const event = JSON.parse(line);
-        if (event.event === 'listening') return event;
+        if (event.event === 'listening') {
+          proc.listening = event; // kept: later output may push the line out of proc.output
+          return event;
+        }
       } catch {
         // a partial line; read again
       }
