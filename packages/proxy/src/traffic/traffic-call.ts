@@ -19,6 +19,7 @@ import {
   type RetryHost,
   RetryLoop,
   type RetryLoopSettings,
+  type RetryPolicy,
   type RetryResult,
   type TimeoutKind,
   type TimerHandle,
@@ -85,7 +86,6 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
   private timer: TimerHandle | undefined;
   private timerKind: TimeoutKind = 'per-try';
   private error: WeftError | undefined;
-  private resent = false;
   private backend = '';
   private counters: BackendCounters | undefined;
   private perTryMs = 0;
@@ -138,16 +138,18 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
   /** One attempt to `upstream` (inbound app, egress): resent once only after a stale connection. */
   startFixed(upstream: UpstreamTarget, channel: AttemptChannel): void {
     this.channel = channel;
-    this.loop = new RetryLoop<Targeted>(
-      {
+    // The settings are per upstream target (one per client connection), not per request.
+    let settings = fixedSettings.get(upstream);
+    if (settings === undefined) {
+      settings = {
         fixed: { target: upstream },
         policy: SINGLE_ATTEMPT,
         clock: this.deps.clock,
         random: this.deps.random,
-      },
-      this,
-      this.exchange.method,
-    );
+      };
+      fixedSettings.set(upstream, settings);
+    }
+    this.loop = new RetryLoop<Targeted>(settings, this, this.exchange.method);
     this.state = CallState.Attempting;
     this.loop.start();
   }
@@ -183,8 +185,8 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
       this.timerKind = timer.kind;
       this.timer = this.deps.clock.setTimeout(this.onTimer, timer.ms);
     }
-    if (fresh) this.resent = true;
-    else this.exchange.telemetry?.attemptStarted(endpoint.target, attempt);
+    // A resend after a stale connection continues the same attempt (and its span).
+    if (!fresh) this.exchange.telemetry?.attemptStarted(endpoint.target, attempt);
     this.channel.send(endpoint.target, attempt, fresh);
   }
 
@@ -248,11 +250,6 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
       return;
     }
     if (this.state === CallState.Attempting) this.loop.abort();
-  }
-
-  /** True once a stale keep-alive connection was replaced (for tests and telemetry). */
-  get resentStale(): boolean {
-    return this.resent;
   }
 
   // ---- internals ----
@@ -325,7 +322,7 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
 export interface RouteChoice {
   readonly backend: string;
   readonly balancer: NonNullable<ReturnType<DestinationTraffic['balancer']>>;
-  readonly retry: import('@weft/core').RetryPolicy;
+  readonly retry: RetryPolicy;
   /** The route's request timeout (NaN: none). */
   readonly timeoutMs: number;
 }
