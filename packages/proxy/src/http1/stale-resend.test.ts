@@ -8,7 +8,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { response } from '../../testing/mesh-pair.js';
 import { noControlPlane } from '../discovery/no-control-plane.js';
+import { DiscoveryState } from '../discovery/state.js';
 import { defaultProxyOptions } from '../options.js';
 import { Sidecar } from '../proxy.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
@@ -91,6 +93,65 @@ async function egressSidecar(originPort: number) {
   return { port, resends };
 }
 
+/** Reads a counter series from the sidecar's registry (0 when absent). */
+function counter(sidecar: Sidecar, series: string): number {
+  const text = sidecar.metrics.registry.render();
+  const at = text.indexOf(`${series} `);
+  return at < 0 ? 0 : Number(text.slice(at + series.length + 1).split('\n')[0]);
+}
+
+/** A sidecar whose discovery names the origin as the one endpoint of a mesh destination (balanced, with retries). */
+async function balancedSidecar(originPort: number) {
+  const authority = 'api.shop.svc.cluster.local:80';
+  const state = new DiscoveryState();
+  const sidecar = new Sidecar(
+    defaultProxyOptions({
+      namespace: 'shop',
+      service: 'client',
+      listenHost: '127.0.0.1',
+      adminHost: '127.0.0.1',
+      inboundPort: 0,
+      outboundPort: 0,
+      adminPort: 0,
+      upstreams: [{ authority, host: '127.0.0.1', port: 0 }],
+    }),
+    { certificates: new StaticCertificateSource(), resolver: state, policies: state },
+  );
+  const ports = await sidecar.start();
+  closers.push(() => sidecar.close());
+  const endpoint = {
+    address: '127.0.0.1',
+    port: originPort,
+    identity: '',
+    weight: 1,
+    zone: '',
+    meshed: null,
+    labels: {},
+  };
+  state.apply(
+    response([
+      {
+        name: authority,
+        version: '1',
+        kind: 'destination',
+        destination: {
+          authority,
+          service: 'api',
+          namespace: 'shop',
+          port: 80,
+          protocol: 'PROTOCOL_HTTP',
+          routes: [],
+          backends: [
+            { name: 'api.shop:80', service: 'api', namespace: 'shop', port: 80, endpoints: [endpoint] },
+          ],
+          policy: null,
+        },
+      },
+    ]),
+  );
+  return { port: ports.upstreams[authority] as number, sidecar };
+}
+
 /** One request on a new client connection (so only the proxy's upstream pool reuses connections). */
 function send(port: number, method: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -124,5 +185,21 @@ describe('stale keep-alive connections', () => {
     expect(r.body).toMatch(/upstream closed the connection before responding/);
     expect(origin.stats).toEqual({ connections: 1, answered: 1, closedOnReuse: 1 });
     expect(proxy.resends()).toBe(0);
+  });
+
+  it('on a balanced destination: a stale connection is resent, not retried; a POST that went out is not resent', async () => {
+    const origin = await closingOrigin();
+    const proxy = await balancedSidecar(origin.port);
+    expect(await send(proxy.port, 'GET')).toEqual({ status: 200, body: 'ok:1' });
+    expect(await send(proxy.port, 'GET')).toEqual({ status: 200, body: 'ok:2' });
+    const resends = 'weft_proxy_stale_connection_resends_total{direction="outbound"}';
+    expect(counter(proxy.sidecar, resends)).toBe(1);
+    expect(counter(proxy.sidecar, 'weft_proxy_retries_total{backend="api.shop:80"}')).toBe(0);
+    // Connection 2 is idle now: the POST reuses it, the origin closes it, and a POST that sent its
+    // body is neither resent nor retried (the default policy retries resets of idempotent requests only).
+    const r = await send(proxy.port, 'POST', 'order=42');
+    expect(r.status).toBe(502);
+    expect(origin.stats).toEqual({ connections: 2, answered: 2, closedOnReuse: 2 });
+    expect(counter(proxy.sidecar, resends)).toBe(1);
   });
 });
