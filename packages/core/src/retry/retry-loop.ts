@@ -7,6 +7,7 @@ import type { Attempt, Balancer } from '../balancer/balancer.js';
 import type { AttemptResult } from '../balancer/endpoint-load.js';
 import type { BalancedEndpoint, PickFailure, PickResult } from '../balancer/picker.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { WeftError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { RetryBudget } from './retry-budget.js';
 import {
@@ -184,7 +185,11 @@ export class RetryLoop<T> {
     private readonly method: string,
     /** Monotonic deadline of the whole request (NaN: none). */
     private readonly requestDeadline = Number.NaN,
-  ) {}
+  ) {
+    if (settings.budget === undefined && settings.policy.attempts > 1) {
+      throw new WeftError('INVALID_CONFIG', 'a retry loop with more than one attempt needs a retry budget');
+    }
+  }
 
   /** Attempts started so far (a stale resend is not one). */
   get attempts(): number {
@@ -213,14 +218,15 @@ export class RetryLoop<T> {
   decide(outcome: AttemptOutcome, sent: boolean): RetryDecision {
     if (this.decision !== undefined) return this.decision;
     const s = this.settings;
-    if (s.budget === undefined && s.policy.attempts <= 1) {
+    if (s.budget === undefined) {
+      // One attempt only (checked at construction): every outcome is final.
       this.decision = FINAL_ONLY;
       return FINAL_ONLY;
     }
     const remaining = this.requestDeadline - s.clock.monotonic();
     this.decision = decideRetry(
       s.policy,
-      s.budget ?? NO_BUDGET,
+      s.budget,
       {
         method: this.method,
         attempt: this.attempt,
@@ -344,8 +350,6 @@ export class RetryLoop<T> {
 const FINAL_ONLY: RetryDecision = { type: 'stop', reason: 'attempts-exhausted' };
 const NO_ATTEMPT_TIMER: AttemptTimer = { type: 'none' };
 const NO_TIMER: TimerHandle = { cancel: () => {} };
-/** Never consulted: a loop without a budget has a one-attempt policy, which stops before the budget. */
-const NO_BUDGET = { tryWithdraw: () => false, deposit: () => {} } as unknown as RetryBudget;
 
 /**
  * Runs attempts until one is final, as a promise: {@link RetryLoop} for simulations and tests

@@ -145,4 +145,24 @@ describe('RetryLoop', () => {
     h.loop.settle(ok, true);
     expect(h.results).toEqual([{ type: 'response', outcome: ok, sent: true, attempts: 1, stop: 'success' }]);
   });
+
+  it('refuses a loop of several attempts without a budget', () => {
+    const clock = new ManualClock();
+    const policy = compileRetryPolicy({
+      attempts: 2,
+      on: ['5xx'],
+      backoff: { baseMs: 10, maxMs: 10 },
+      budget: { ratio: 0, minPerSecond: 0, ttlMs: 10_000 },
+      nonIdempotent: false,
+    });
+    const host: RetryHost<string> = {
+      bodyBytes: 0,
+      bodyReplayable: true,
+      sendAttempt: () => {},
+      retryDone: () => {},
+    };
+    expect(
+      () => new RetryLoop({ fixed: 'app', policy, clock, random: seededRandom(1) }, host, 'GET'),
+    ).toThrow(/needs a retry budget/);
+  });
 });
