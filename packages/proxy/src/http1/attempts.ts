@@ -6,17 +6,11 @@
  * callbacks: no promise and no AbortController per request.
  */
 import type { Socket } from 'node:net';
-import {
-  ATTEMPT_HEADER,
-  type AttemptOutcome,
-  MAX_RETRY_BODY_BYTES,
-  ReplayBuffer,
-  type WeftError,
-} from '@weft/core';
+import { type AttemptOutcome, MAX_RETRY_BODY_BYTES, ReplayBuffer, type WeftError } from '@weft/core';
 import type { AttemptChannel, AttemptObserver, AttemptOptions, ExchangeTelemetry } from '../layers/types.js';
 import { DialError } from '../net/connector.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
-import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
+import type { TraceHeaders } from '../telemetry/propagation.js';
 import type { BodyTarget } from './body-target.js';
 import type { ClientConnection } from './client-connection.js';
 import type { MessageHead } from './head-parser.js';
@@ -159,6 +153,7 @@ enum AttemptState {
 class Http1Attempt implements UpstreamExchange, ResponseSink {
   readonly head: MessageHead;
   readonly traceHeaders: TraceHeaders | undefined;
+  readonly attempt: number;
   readonly direction: 'outbound' | 'inbound';
   /** Set by the upstream connection carrying this attempt. */
   abortUpstream: () => void = noop;
@@ -170,24 +165,12 @@ class Http1Attempt implements UpstreamExchange, ResponseSink {
     attempt: number,
   ) {
     const client = parent.client;
+    // Sent from the parsed head as it arrived: the upstream connection writes the trace headers
+    // and (balanced requests) the attempt number in place of the client's own, never copying it.
+    this.head = client.head;
     this.direction = client.direction;
-    const trace = client.telemetry?.traceHeaders;
-    if (!parent.options.markAttempt) {
-      // Sent as it arrived (the upstream connection replaces the trace headers when writing).
-      this.head = client.head;
-      this.traceHeaders = trace;
-      return;
-    }
-    // The attempt header is ours: a client's own value is replaced, never passed on.
-    const headers = client.head.headers;
-    const kept: string[] = [];
-    for (let i = 0; i < headers.length; i += 2) {
-      if ((headers[i] as string).toLowerCase() === ATTEMPT_HEADER) continue;
-      kept.push(headers[i] as string, headers[i + 1] as string);
-    }
-    kept.push(ATTEMPT_HEADER, String(attempt));
-    this.head = { ...client.head, headers: trace === undefined ? kept : replaceTraceHeaders(kept, trace) };
-    this.traceHeaders = undefined;
+    this.traceHeaders = client.telemetry?.traceHeaders;
+    this.attempt = parent.options.markAttempt ? attempt : 0;
   }
 
   get isSent(): boolean {

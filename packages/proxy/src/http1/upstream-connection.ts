@@ -6,10 +6,11 @@
  */
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
+import { ATTEMPT_HEADER } from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { relay } from '../tcp/relay.js';
-import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
+import { TRACE_HEADER_SET, type TraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
@@ -50,6 +51,8 @@ export interface UpstreamExchange {
   readonly head: MessageHead;
   /** Trace headers replacing those of `head` when written (undefined: `head` as it is). */
   readonly traceHeaders?: TraceHeaders | undefined;
+  /** The attempt number to send in `x-weft-attempt`, replacing the client's (0 or absent: none). */
+  readonly attempt?: number;
   readonly conn: ResponseSink;
   readonly direction: 'outbound' | 'inbound';
   /** Set by the upstream connection carrying the exchange. */
@@ -115,10 +118,7 @@ export class UpstreamConnection implements BodyTarget {
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
     req.abortUpstream = this.abortBound;
-    const trace = req.traceHeaders;
-    const head =
-      trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
-    this.pendingHead = serializeRequestHead(head, '');
+    this.pendingHead = requestHead(req);
     req.conn.attachBody(this);
     if (this.pendingHead !== undefined) this.flushHead();
   }
@@ -300,3 +300,18 @@ export class UpstreamConnection implements BodyTarget {
 }
 
 function noop(): void {}
+
+const ATTEMPT_ONLY: ReadonlySet<string> = new Set([ATTEMPT_HEADER]);
+const TRACE_AND_ATTEMPT: ReadonlySet<string> = new Set([...TRACE_HEADER_SET, ATTEMPT_HEADER]);
+
+/** The serialized head of `req`: its trace headers and attempt number replace the client's, without copying the head. */
+function requestHead(req: UpstreamExchange): string {
+  const trace = req.traceHeaders;
+  const attempt = req.attempt ?? 0;
+  if (trace === undefined && attempt === 0) return serializeRequestHead(req.head, '');
+  let extra = '';
+  if (trace !== undefined) for (const name in trace) extra += `${name}: ${trace[name]}\r\n`;
+  if (attempt > 0) extra += `${ATTEMPT_HEADER}: ${attempt}\r\n`;
+  const drop = trace === undefined ? ATTEMPT_ONLY : attempt > 0 ? TRACE_AND_ATTEMPT : TRACE_HEADER_SET;
+  return serializeRequestHead(req.head, extra, drop);
+}
