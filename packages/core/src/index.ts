@@ -66,9 +66,14 @@ export { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from './retry/ba
 export { MAX_RETRY_BODY_BYTES, ReplayBuffer } from './retry/replay-buffer.js';
 export { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry/retry-budget.js';
 export {
+  type AttemptPicker,
   attemptResultOf,
+  type RetryHost,
+  RetryLoop,
   type RetryLoopOptions,
   type RetryLoopResult,
+  type RetryLoopSettings,
+  type RetryResult,
   runWithRetries,
   type SentAttempt,
 } from './retry/retry-loop.js';

@@ -35,6 +35,7 @@ export {
   type SvidRequestResult,
   writeSvid,
 } from './identity/svid.js';
+export { telemetryLayer } from './layers/telemetry.js';
 export type { OriginalDstReader } from './listeners/runtime.js';
 export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 export {
@@ -84,11 +85,9 @@ export {
   RequestSeries,
 } from './telemetry/request-metrics.js';
 export {
-  forwardAttemptLayer,
   type RequestObserver,
   RequestTelemetry,
   type TelemetryDeps,
-  telemetryLayer,
 } from './telemetry/request-telemetry.js';
 export {
   type AttemptSpan,

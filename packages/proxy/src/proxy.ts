@@ -13,9 +13,13 @@ import type { Http1ListenerContext } from './http1/server-connection.js';
 import { H2Pool } from './http2/h2-pool.js';
 import { H2Server } from './http2/h2-server.js';
 import { authorize } from './layers/authorize.js';
+import { fixedUpstream } from './layers/fixed-upstream.js';
+import { forwardToUpstream } from './layers/forward.js';
 import { resolveDestination } from './layers/resolve-destination.js';
 import { TargetPolicySource } from './layers/target-policy.js';
-import { chain, forwardToUpstream, type Handler, type Layer } from './layers/types.js';
+import { telemetryLayer } from './layers/telemetry.js';
+import { trafficLayer } from './layers/traffic.js';
+import { chain, type Handler } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
@@ -26,14 +30,12 @@ import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import { DEFAULT_H2_LIMITS, type ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
-import { forwardAttemptLayer, telemetryLayer } from './telemetry/request-telemetry.js';
 import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
 import { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 import { TrafficRegistry } from './traffic/destination-traffic.js';
-import { trafficLayer } from './traffic/traffic-layer.js';
-import { createTrafficMetrics } from './traffic/traffic-metrics.js';
+import { createTrafficMetrics, TrafficCounters } from './traffic/traffic-metrics.js';
 
 /** What the proxy is given besides its options. */
 export interface ProxyDeps {
@@ -73,11 +75,6 @@ export interface ListeningPorts {
  * throughput; 256 KiB lets a full read go through without stalling.
  */
 export const SOCKET_HWM = 256 * 1024;
-
-const fixedUpstream: Layer = (next) => (req) => {
-  req.upstream = req.egress;
-  next(req);
-};
 
 export class Sidecar {
   readonly metrics: ProxyMetrics;
@@ -168,18 +165,20 @@ export class Sidecar {
     });
     // Destinations are compiled when pushed and installed here by discovery, not on the request path.
     deps.resolver.useTraffic?.(traffic);
+    // Metric handles resolved once per backend and label, not per request.
+    const counters = new TrafficCounters(trafficMetrics);
+    const forward = forwardToUpstream({ clock, random, counters });
     const outboundHandler: Handler = chain(
       [
         telemetry,
         resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs }),
-        trafficLayer({ registry: traffic, clock, random, metrics: trafficMetrics }),
-        forwardAttemptLayer,
+        trafficLayer({ registry: traffic, clock, random, counters }),
       ],
-      forwardToUpstream,
+      forward,
     );
     const inboundHandler: Handler = chain(
-      [telemetry, authorize(deps.policies, this.metrics), fixedUpstream, forwardAttemptLayer],
-      forwardToUpstream,
+      [telemetry, authorize(deps.policies, this.metrics), fixedUpstream],
+      forward,
     );
     const side = (direction: 'outbound' | 'inbound', handler: Handler, pool: Http1Pool) => {
       const http1: Http1ListenerContext = {

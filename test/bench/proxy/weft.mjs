@@ -76,7 +76,10 @@ async function listening(proc, timeoutMs = 15_000) {
       if (!line.startsWith('{')) continue;
       try {
         const event = JSON.parse(line);
-        if (event.event === 'listening') return event;
+        if (event.event === 'listening') {
+          proc.listening = event; // kept: later output may push the line out of proc.output
+          return event;
+        }
       } catch {
         // a partial line; read again
       }
@@ -101,6 +104,14 @@ const LOCAL = [
   '0',
 ];
 
+/** Extra node flags for the sidecar that records GC (`traceGc`), e.g. `--trace-gc-nvp`. */
+let gcFlags = ['--trace-gc'];
+
+/** Sets the node flags the GC-recording sidecar runs with (default `--trace-gc`). */
+export function setWeftGcFlags(flags) {
+  gcFlags = flags;
+}
+
 /** Where `--cpu-prof DIR` asked for V8 CPU profiles of the weft processes (undefined: none). */
 let profileDir;
 
@@ -121,7 +132,7 @@ async function startWeft(root, name, core, args, { traceGc = false } = {}) {
     profileDir === undefined
       ? []
       : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
-  if (traceGc) node.push('--trace-gc');
+  if (traceGc) node.push(...gcFlags);
   const proc = startPinned(name, core, nodeBin, [...node, weftBin(root), ...args], { env });
   if (traceGc) {
     proc.gc = { recording: false, text: '' };

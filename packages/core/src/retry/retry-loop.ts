@@ -1,13 +1,19 @@
-/** The attempt loop of one request: pick, send, classify, decide, back off, pick another endpoint. */
+/**
+ * The attempt loop of one request: pick, send, classify, decide, back off, pick another
+ * endpoint. {@link RetryLoop} is the state machine the proxy drives with callbacks (no promise
+ * per request); {@link runWithRetries} wraps it in a promise for simulations and tests.
+ */
 import type { Attempt, Balancer } from '../balancer/balancer.js';
 import type { AttemptResult } from '../balancer/endpoint-load.js';
-import type { BalancedEndpoint, PickFailure } from '../balancer/picker.js';
-import type { Clock } from '../clock.js';
+import type { BalancedEndpoint, PickFailure, PickResult } from '../balancer/picker.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { WeftError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { RetryBudget } from './retry-budget.js';
 import {
   type AttemptOutcome,
   decideRetry,
+  isIdempotent,
   type RetryDecision,
   type RetryPolicy,
   type RetryStopReason,
@@ -90,60 +96,322 @@ export function attemptResultOf(outcome: AttemptOutcome): AttemptResult {
   return outcome.type === 'connect-failure' ? 'unreachable' : 'failure';
 }
 
+/** The endpoints a loop picks from: a Balancer, or anything shaped like one. */
+export interface AttemptPicker<T> {
+  pick(exclude?: ReadonlySet<string>): PickResult<T>;
+  start(endpoint: BalancedEndpoint<T>): Attempt;
+}
+
+/** Settings of one request's loop (shared by all requests of a route: no per-request closures). */
+export interface RetryLoopSettings<T> {
+  /** Where attempts go: a balancer, or `fixed` (one upstream, no load accounting). */
+  readonly balancer?: AttemptPicker<T>;
+  readonly fixed?: T;
+  readonly policy: RetryPolicy;
+  /** Pays for retries; absent when the policy allows one attempt only. */
+  readonly budget?: RetryBudget;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
 /**
- * Runs attempts until one is final. Deposits the request in the budget, tries a different
+ * The protocol side of a {@link RetryLoop}, implemented by the request's exchange. Each method
+ * is called from the loop, synchronously.
+ */
+export interface RetryHost<T> {
+  /**
+   * Sends attempt `attempt` (1-based) to `endpoint`, arming `timer`. `fresh`: on a new
+   * connection (the resend after a stale keep-alive connection). The host answers later with
+   * {@link RetryLoop.decide} (at a response head, optional) and {@link RetryLoop.settle}.
+   */
+  sendAttempt(endpoint: T, attempt: number, timer: AttemptTimer, fresh: boolean): void;
+  /** Body bytes seen so far. */
+  readonly bodyBytes: number;
+  /** True while every body byte seen is held for a replay. */
+  readonly bodyReplayable: boolean;
+  /** The loop is over: called exactly once. */
+  retryDone(result: RetryResult): void;
+  /** A stale keep-alive connection was replaced and the attempt resent (for a counter). */
+  staleResent?(): void;
+  /** Waits `ms` before the next attempt (simulations); the loop uses its clock's timer otherwise. */
+  sleep?(ms: number, resume: () => void): void;
+}
+
+/** How a loop ended, without the protocol's response handle. */
+export type RetryResult =
+  | {
+      readonly type: 'response';
+      /** The last attempt's outcome: relay it to the client (a success, or the final failure). */
+      readonly outcome: AttemptOutcome;
+      readonly sent: boolean;
+      readonly attempts: number;
+      readonly stop: RetryStopReason;
+    }
+  | {
+      readonly type: 'unavailable';
+      readonly reason: PickFailure;
+      readonly message: string;
+      readonly attempts: number;
+    }
+  | { readonly type: 'deadline'; readonly attempts: number }
+  | { readonly type: 'aborted'; readonly attempts: number };
+
+/**
+ * One request's attempts as a state machine: `start` sends the first; the host reports each
+ * attempt's end with `settle` (and may ask `decide` earlier, at a response head, to learn
+ * whether to relay it); the loop then retries after a backoff or calls `retryDone`. `abort`
+ * (the client went away) ends it. A stale keep-alive connection (`settle(…, stale = true)`: a
+ * reused connection that closed before any response byte) is resent once on a fresh connection
+ * to the same endpoint without counting as a retry, when the body is held and the request is
+ * idempotent or sent no body bytes.
+ */
+export class RetryLoop<T> {
+  private attempt = 0;
+  private decision: RetryDecision | undefined;
+  private inflight: Attempt | undefined;
+  private current: BalancedEndpoint<T> | undefined;
+  private tried: Set<string> | undefined;
+  private backoff: TimerHandle | undefined;
+  private staleUsed = false;
+  private over = false;
+  private readonly resume = () => {
+    this.backoff = undefined;
+    if (!this.over) this.next();
+  };
+
+  constructor(
+    private readonly settings: RetryLoopSettings<T>,
+    private readonly host: RetryHost<T>,
+    private readonly method: string,
+    /** Monotonic deadline of the whole request (NaN: none). */
+    private readonly requestDeadline = Number.NaN,
+  ) {
+    if (settings.budget === undefined && settings.policy.attempts > 1) {
+      throw new WeftError('INVALID_CONFIG', 'a retry loop with more than one attempt needs a retry budget');
+    }
+  }
+
+  /** Attempts started so far (a stale resend is not one). */
+  get attempts(): number {
+    return this.attempt;
+  }
+
+  /** The endpoint of the attempt in flight (undefined with a fixed upstream). */
+  get endpoint(): BalancedEndpoint<T> | undefined {
+    return this.current;
+  }
+
+  /** True once `retryDone` was called. */
+  get done(): boolean {
+    return this.over;
+  }
+
+  start(): void {
+    this.settings.budget?.deposit();
+    this.next();
+  }
+
+  /**
+   * Whether the attempt in flight, with this outcome, is final (relay it) or retried (drop it).
+   * Decides once per attempt; later calls return the same decision.
+   */
+  decide(outcome: AttemptOutcome, sent: boolean): RetryDecision {
+    if (this.decision !== undefined) return this.decision;
+    const s = this.settings;
+    if (s.budget === undefined) {
+      // One attempt only (checked at construction): every outcome is final.
+      this.decision = FINAL_ONLY;
+      return FINAL_ONLY;
+    }
+    const remaining = this.requestDeadline - s.clock.monotonic();
+    this.decision = decideRetry(
+      s.policy,
+      s.budget,
+      {
+        method: this.method,
+        attempt: this.attempt,
+        bodyBytes: this.host.bodyBytes,
+        bodyReplayable: this.host.bodyReplayable,
+        sent,
+        ...(Number.isNaN(remaining) ? {} : { remainingMs: remaining }),
+      },
+      outcome,
+      s.random,
+    );
+    return this.decision;
+  }
+
+  /** The attempt in flight ended with `outcome`; `stale`: its reused connection closed before any response byte. */
+  settle(outcome: AttemptOutcome, sent: boolean, stale = false): void {
+    if (this.over || this.attempt === 0 || this.backoff !== undefined) return;
+    if (stale && this.decision === undefined && this.mayResendStale()) {
+      this.staleUsed = true;
+      const timer = this.timer();
+      if (timer.type === 'expired') {
+        this.endInflight('failure');
+        this.finish({ type: 'deadline', attempts: this.attempt });
+        return;
+      }
+      this.host.staleResent?.();
+      this.host.sendAttempt(this.target(), this.attempt, timer, true);
+      return;
+    }
+    const decision = this.decide(outcome, sent);
+    this.endInflight(attemptResultOf(outcome));
+    if (decision.type === 'stop') {
+      this.finish({ type: 'response', outcome, sent, attempts: this.attempt, stop: decision.reason });
+      return;
+    }
+    if (this.current !== undefined) {
+      this.tried ??= new Set();
+      this.tried.add(this.current.key);
+    }
+    if (this.host.sleep !== undefined) {
+      this.backoff = NO_TIMER;
+      this.host.sleep(decision.delayMs, this.resume);
+    } else this.backoff = this.settings.clock.setTimeout(this.resume, decision.delayMs);
+  }
+
+  /** The client went away: no further attempt; an attempt in flight not yet judged is not the endpoint's fault. */
+  abort(): void {
+    if (this.over) return;
+    if (this.decision?.type === 'stop') return; // being relayed: settle ends it
+    this.backoff?.cancel();
+    this.backoff = undefined;
+    this.endInflight('cancelled');
+    this.finish({ type: 'aborted', attempts: this.attempt });
+  }
+
+  /** True when a stale-connection failure of the attempt in flight would be resent (not yet judged, first time). */
+  resendsStale(): boolean {
+    return this.decision === undefined && this.mayResendStale();
+  }
+
+  private mayResendStale(): boolean {
+    if (this.staleUsed || !this.host.bodyReplayable) return false;
+    return isIdempotent(this.method) || this.host.bodyBytes === 0;
+  }
+
+  private next(): void {
+    const s = this.settings;
+    this.decision = undefined;
+    let endpoint: T;
+    if (s.balancer !== undefined) {
+      const picked = s.balancer.pick(this.tried);
+      if (picked.type === 'fail') {
+        this.finish({
+          type: 'unavailable',
+          reason: picked.reason,
+          message: picked.message,
+          attempts: this.attempt,
+        });
+        return;
+      }
+      this.current = picked.endpoint;
+      endpoint = picked.endpoint.value;
+    } else endpoint = s.fixed as T;
+    const timer = this.timer();
+    if (timer.type === 'expired') {
+      this.finish({ type: 'deadline', attempts: this.attempt });
+      return;
+    }
+    this.attempt++;
+    if (this.current !== undefined && s.balancer !== undefined)
+      this.inflight = s.balancer.start(this.current);
+    this.host.sendAttempt(endpoint, this.attempt, timer, false);
+  }
+
+  private target(): T {
+    return this.current !== undefined ? this.current.value : (this.settings.fixed as T);
+  }
+
+  private timer(): AttemptTimer {
+    const perTry = this.settings.policy.perTryTimeoutMs;
+    if (Number.isNaN(this.requestDeadline) && perTry === undefined) return NO_ATTEMPT_TIMER;
+    return attemptTimer({
+      now: this.settings.clock.monotonic(),
+      ...(Number.isNaN(this.requestDeadline) ? {} : { requestDeadline: this.requestDeadline }),
+      ...(perTry === undefined ? {} : { perTryMs: perTry }),
+    });
+  }
+
+  private endInflight(result: AttemptResult): void {
+    const inflight = this.inflight;
+    this.inflight = undefined;
+    inflight?.end(result);
+  }
+
+  private finish(result: RetryResult): void {
+    this.over = true;
+    this.host.retryDone(result);
+  }
+}
+
+const FINAL_ONLY: RetryDecision = { type: 'stop', reason: 'attempts-exhausted' };
+const NO_ATTEMPT_TIMER: AttemptTimer = { type: 'none' };
+const NO_TIMER: TimerHandle = { cancel: () => {} };
+
+/**
+ * Runs attempts until one is final, as a promise: {@link RetryLoop} for simulations and tests
+ * (each attempt is a promise there). Deposits the request in the budget, tries a different
  * endpoint on each retry where possible, and reports every attempt to the balancer.
  */
-export async function runWithRetries<T, R>(o: RetryLoopOptions<T, R>): Promise<RetryLoopResult<R>> {
-  o.budget.deposit();
-  const tried = new Set<string>();
-  for (let attempt = 1; ; attempt++) {
-    if (o.signal?.aborted) return { type: 'aborted', attempts: attempt - 1 };
-    const picked = o.balancer.pick(tried);
-    if (picked.type === 'fail')
-      return { type: 'unavailable', reason: picked.reason, message: picked.message, attempts: attempt - 1 };
-    const now = o.clock.monotonic();
-    const timer = attemptTimer({
-      now,
-      ...(o.requestDeadline === undefined ? {} : { requestDeadline: o.requestDeadline }),
-      ...(o.policy.perTryTimeoutMs === undefined ? {} : { perTryMs: o.policy.perTryTimeoutMs }),
-    });
-    if (timer.type === 'expired') return { type: 'deadline', attempts: attempt - 1 };
-    const inflight: Attempt = o.balancer.start(picked.endpoint);
-    let decision: RetryDecision | undefined;
-    const judge: Judge = (outcome, sent) => {
-      if (decision !== undefined) return decision;
-      const body = o.body();
-      decision = decideRetry(
-        o.policy,
-        o.budget,
-        {
-          method: o.method,
-          attempt,
-          bodyBytes: body.bytes,
-          bodyReplayable: body.replayable,
-          sent,
-          ...(o.requestDeadline === undefined
-            ? {}
-            : { remainingMs: o.requestDeadline - o.clock.monotonic() }),
-        },
-        outcome,
-        o.random,
-      );
-      return decision;
+export function runWithRetries<T, R>(o: RetryLoopOptions<T, R>): Promise<RetryLoopResult<R>> {
+  return new Promise((resolve) => {
+    let last: SentAttempt<R> | undefined;
+    const host: RetryHost<T> = {
+      get bodyBytes() {
+        return o.body().bytes;
+      },
+      get bodyReplayable() {
+        return o.body().replayable;
+      },
+      sendAttempt(_endpoint, attempt, timer) {
+        const endpoint = loop.endpoint as BalancedEndpoint<T>;
+        let judged = false;
+        const judge: Judge = (outcome, sent) => {
+          judged = true;
+          return loop.decide(outcome, sent);
+        };
+        void o.send(endpoint, attempt, timer, judge).then((result) => {
+          if (loop.done) return;
+          if (o.signal?.aborted && !judged) {
+            // The client left mid-attempt: the endpoint is not to blame, and nothing is relayed.
+            loop.abort();
+            return;
+          }
+          last = result;
+          if (loop.decide(result.outcome, result.sent).type === 'retry') o.discard(result.value);
+          loop.settle(result.outcome, result.sent);
+        });
+      },
+      retryDone(result) {
+        if (result.type === 'response') {
+          resolve({
+            type: 'response',
+            last: last as SentAttempt<R>,
+            attempts: result.attempts,
+            stop: result.stop,
+          });
+        } else resolve(result);
+      },
+      sleep(ms, resume) {
+        void o.sleep(ms).then(() => {
+          if (o.signal?.aborted) loop.abort();
+          else resume();
+        });
+      },
     };
-    const result = await o.send(picked.endpoint, attempt, timer, judge);
-    if (o.signal?.aborted && decision === undefined) {
-      // The client left mid-attempt: the endpoint is not to blame, and nothing is relayed.
-      inflight.end('cancelled');
-      return { type: 'aborted', attempts: attempt };
+    const loop = new RetryLoop<T>(
+      { balancer: o.balancer, policy: o.policy, budget: o.budget, clock: o.clock, random: o.random },
+      host,
+      o.method,
+      o.requestDeadline ?? Number.NaN,
+    );
+    if (o.signal?.aborted) {
+      resolve({ type: 'aborted', attempts: 0 });
+      return;
     }
-    inflight.end(attemptResultOf(result.outcome));
-    const final = judge(result.outcome, result.sent);
-    if (final.type === 'stop')
-      return { type: 'response', last: result, attempts: attempt, stop: final.reason };
-    o.discard(result.value);
-    tried.add(picked.endpoint.key);
-    await o.sleep(final.delayMs);
-  }
+    loop.start();
+  });
 }

@@ -311,3 +311,14 @@ export function headerValue(headers: readonly string[], lower: string): string |
   }
   return undefined;
 }
+
+/** The values of header `lower` (lowercase name) joined with ", " (RFC 9110 list form), or undefined. */
+export function joinedHeaderValue(headers: readonly string[], lower: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() !== lower) continue;
+    const value = headers[i + 1]!;
+    out = out === undefined ? value : `${out}, ${value}`;
+  }
+  return out;
+}

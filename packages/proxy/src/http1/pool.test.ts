@@ -8,12 +8,13 @@ import http from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { upstreamTarget } from '../layers/types.js';
 import { createProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
+import type { ConnectionPolicy } from '../net/upstream-target.js';
+import { upstreamTarget } from '../net/upstream-target.js';
 import type { BodyTarget } from './body-target.js';
 import { type MessageHead, NO_BODY } from './head-parser.js';
-import { type ConnectionPolicy, Http1Pool } from './pool.js';
+import { Http1Pool } from './pool.js';
 import type { ResponseSink, UpstreamExchange } from './upstream-connection.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -98,11 +99,10 @@ function exchange(path: string): { req: UpstreamExchange; done: Promise<string>;
     conn: sink,
     direction: 'outbound',
     abortUpstream: () => {},
-    fail: (e) => {
+    upstreamFailed: (e) => {
       failed.push(e);
       finish(`failed: ${e.message}`);
     },
-    retryOnFreshConnection: () => false,
   };
   return { req, done, failed };
 }

@@ -4,9 +4,10 @@
  * handshake per request. Idle connections are kept LIFO (the warmest first) up to a cap.
  */
 import { isWeftError, WeftError } from '@weft/core';
-import type { UpstreamTarget } from '../layers/types.js';
+
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector, SocketReader } from '../net/connector.js';
+import type { ConnectionPolicy, UpstreamTarget } from '../net/upstream-target.js';
 import type { HeadLimits } from './head-parser.js';
 import { type ConnectionHome, UpstreamConnection, type UpstreamExchange } from './upstream-connection.js';
 
@@ -17,19 +18,6 @@ export interface Http1PoolOptions {
   /** Idle connections kept per target. */
   readonly maxIdlePerTarget: number;
   /** An idle pooled connection is closed after this long. */
-  readonly idleTimeoutMs: number;
-}
-
-/**
- * A destination's settings for the connections its requests use (TrafficPolicy
- * `limits.maxConnections` and `timeouts.idle`).
- */
-export interface ConnectionPolicy {
-  /** Connections counted together against `maxConnections` (the destination's authority). */
-  readonly group: string;
-  /** Open and opening connections of the group at most; further requests wait (FIFO) for one. */
-  readonly maxConnections: number;
-  /** An idle connection the group opened is closed after this long. */
   readonly idleTimeoutMs: number;
 }
 
@@ -112,7 +100,7 @@ export class Http1Pool implements ConnectionHome {
       },
       (err: unknown) => {
         if (policy !== undefined) this.closedOne(policy.group);
-        req.fail(isWeftError(err) ? err : wrap(err));
+        req.upstreamFailed(isWeftError(err) ? err : wrap(err), false);
       },
     );
   }
@@ -223,7 +211,7 @@ export class Http1Pool implements ConnectionHome {
     this.idle.clear();
     for (const group of this.groups.values()) {
       for (const w of group.waiting.splice(0))
-        w.req.fail(new WeftError('UNAVAILABLE', 'the proxy is shutting down'));
+        w.req.upstreamFailed(new WeftError('UNAVAILABLE', 'the proxy is shutting down'), false);
     }
   }
 }

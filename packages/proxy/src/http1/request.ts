@@ -1,25 +1,31 @@
-/** One HTTP/1 request as the layers see it, and the error for a broken upstream exchange. */
-import { WeftError } from '@weft/core';
-import type { Destination, DestinationBackend } from '../discovery/resolver.js';
-import type { PeerInfo, ProxyRequest, UpstreamTarget } from '../layers/types.js';
+/** One HTTP/1 request as the layers see it: an {@link Exchange} over a client connection. */
+import type { WeftError } from '@weft/core';
+import type { Destination } from '../discovery/resolver.js';
+import type {
+  AttemptChannel,
+  AttemptObserver,
+  AttemptOptions,
+  Exchange,
+  ExchangeTelemetry,
+  PeerInfo,
+} from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TraceHeaders } from '../telemetry/propagation.js';
-import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
-import { headerValue, type MessageHead } from './head-parser.js';
-import type { Http1ServerConnection } from './server-connection.js';
+import { Http1Attempts } from './attempts.js';
+import type { ClientConnection } from './client-connection.js';
+import { joinedHeaderValue, type MessageHead } from './head-parser.js';
 
 /** One HTTP/1 request as the layers see it. */
-export class Http1Request implements ProxyRequest {
+export class Http1Request implements Exchange {
   readonly protocol = 'http1' as const;
   destination: Destination | undefined;
-  backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
-  telemetry: RequestTelemetry | undefined;
-  /** Set once forwarded: lets a client failure abort the upstream exchange. */
+  telemetry: ExchangeTelemetry | undefined;
+  /** Set once sent upstream: lets a client failure abort the upstream exchange. */
   abortUpstream: () => void = noop;
-  private retried = false;
 
   constructor(
-    readonly conn: Http1ServerConnection,
+    readonly conn: ClientConnection,
     /** The head as it is forwarded (its target per the forward policy). */
     readonly head: MessageHead,
     /** The normalized path and query: what authorization, routing and metrics see. */
@@ -48,7 +54,7 @@ export class Http1Request implements ProxyRequest {
   }
 
   header(lower: string): string | undefined {
-    return headerValue(this.head.headers, lower);
+    return joinedHeaderValue(this.head.headers, lower);
   }
 
   /** Trace headers for the request written upstream now (undefined: as it arrived). */
@@ -56,33 +62,25 @@ export class Http1Request implements ProxyRequest {
     return this.telemetry?.traceHeaders;
   }
 
+  /** Attempts with a replayable body; none for upgrades and CONNECT (their bytes are a tunnel). */
+  attempts(observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined {
+    if (this.head.upgrade !== '' || this.head.method === 'CONNECT') return undefined;
+    return new Http1Attempts(this, observer, options);
+  }
+
   forward(upstream: UpstreamTarget): void {
     this.upstream = upstream;
     this.conn.pool.forward(this, upstream, false);
   }
 
-  /**
-   * A reused upstream connection closed before answering (the keep-alive race): retry once
-   * on a fresh connection when nothing of the body has been consumed.
-   */
-  retryOnFreshConnection(): boolean {
-    if (this.retried || this.head.framing.kind !== 'none' || this.upstream === undefined) return false;
-    this.retried = true;
-    this.conn.pool.forward(this, this.upstream, true);
-    return true;
-  }
-
   fail(error: WeftError, extraHeaders?: readonly string[]): void {
     this.conn.fail(error, extraHeaders);
+  }
+
+  /** The upstream exchange of a single forward (an upgrade or CONNECT) failed: never resent. */
+  upstreamFailed(error: WeftError): void {
+    this.conn.fail(error);
   }
 }
 
 function noop(): void {}
-
-/** An error for a broken upstream exchange (mapped to 502). */
-export class UpstreamError extends WeftError {
-  constructor(message: string, cause?: unknown) {
-    super('INTERNAL', message, { cause });
-    this.name = 'UpstreamError';
-  }
-}

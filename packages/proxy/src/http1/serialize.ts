@@ -29,9 +29,25 @@ function appendHeaders(out: string, headers: readonly string[]): string {
   return out;
 }
 
-/** The head sent upstream for a request (always HTTP/1.1; our upstream connections are persistent). */
-export function serializeRequestHead(head: MessageHead, extra: string): string {
-  let out = appendHeaders(`${head.method} ${head.target} HTTP/1.1\r\n`, head.headers);
+/** Appends `name: value` lines, leaving out the headers whose lowercase name is in `drop`. */
+function appendHeadersExcept(out: string, headers: readonly string[], drop: ReadonlySet<string>): string {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (drop.has(name.toLowerCase())) continue;
+    out += `${name}: ${headers[i + 1]}\r\n`;
+  }
+  return out;
+}
+
+/**
+ * The head sent upstream for a request (always HTTP/1.1; our upstream connections are
+ * persistent). `extra` is appended as is (complete header lines); `drop` names headers of
+ * `head` to leave out (those `extra` replaces), so the parsed head is never copied.
+ */
+export function serializeRequestHead(head: MessageHead, extra: string, drop?: ReadonlySet<string>): string {
+  const start = `${head.method} ${head.target} HTTP/1.1\r\n`;
+  let out =
+    drop === undefined ? appendHeaders(start, head.headers) : appendHeadersExcept(start, head.headers, drop);
   const f = head.framing;
   if (f.kind === 'length') out += `content-length: ${f.length}\r\n`;
   else if (f.kind === 'chunked') out += 'transfer-encoding: chunked\r\n';

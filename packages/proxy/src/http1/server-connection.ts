@@ -7,12 +7,13 @@
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import type { TargetPolicySource } from '../layers/target-policy.js';
-import type { Handler, PeerInfo, UpstreamTarget } from '../layers/types.js';
+import type { Handler } from '../layers/types.js';
 import { statusForError } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
+import type { ClientConnection, Http1ConnectionInfo } from './client-connection.js';
 import { headWithBody } from './coalesce.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { Http1Pool } from './pool.js';
@@ -42,14 +43,6 @@ export interface Http1ListenerContext {
   readonly targets: TargetPolicySource;
 }
 
-/** Per connection facts: who the peer is and where its requests go. */
-export interface Http1ConnectionInfo {
-  readonly peer: PeerInfo;
-  readonly name: string;
-  readonly port: number;
-  readonly egress: UpstreamTarget | undefined;
-}
-
 enum ConnState {
   Head = 0,
   InFlight = 1,
@@ -57,7 +50,7 @@ enum ConnState {
   Closed = 3,
 }
 
-export class Http1ServerConnection {
+export class Http1ServerConnection implements ClientConnection {
   private buf: Buffer = EMPTY;
   private state = ConnState.Head;
   private readonly framer = new BodyFramer();
@@ -388,5 +381,3 @@ export class Http1ServerConnection {
     (c[Math.floor(status / 100)] ?? c[0]!).inc();
   }
 }
-
-export { Http1Request, UpstreamError } from './request.js';

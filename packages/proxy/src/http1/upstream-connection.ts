@@ -6,17 +6,18 @@
  */
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
+import { ATTEMPT_HEADER } from '@weft/core';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { relay } from '../tcp/relay.js';
-import { replaceTraceHeaders, type TraceHeaders } from '../telemetry/propagation.js';
+import { TRACE_HEADER_SET, type TraceHeaders } from '../telemetry/propagation.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';
+import { UpstreamError } from './errors.js';
 import { type HeadLimits, type MessageHead, parseHead } from './head-parser.js';
 import type { ClientBodyMode } from './serialize.js';
 import { serializeRequestHead } from './serialize.js';
-import { UpstreamError } from './server-connection.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -28,8 +29,8 @@ enum UpState {
 }
 
 /**
- * Where an upstream connection writes a response: the client connection, or a traffic attempt
- * that relays the response or drops it (a retry). Implemented by Http1ServerConnection.
+ * Where an upstream connection writes a response: the client connection, or an attempt that
+ * relays the response or drops it (a retry). Implemented by Http1ServerConnection and Http1Attempt.
  */
 export interface ResponseSink {
   readonly socket: Socket;
@@ -45,17 +46,23 @@ export interface ResponseSink {
   destroy(): void;
 }
 
-/** A request as an upstream connection carries it. Implemented by Http1Request. */
+/** A request as an upstream connection carries it. Implemented by Http1Attempt and Http1Request (upgrades). */
 export interface UpstreamExchange {
   readonly head: MessageHead;
   /** Trace headers replacing those of `head` when written (undefined: `head` as it is). */
   readonly traceHeaders?: TraceHeaders | undefined;
+  /** The attempt number to send in `x-weft-attempt`, replacing the client's (0 or absent: none). */
+  readonly attempt?: number;
   readonly conn: ResponseSink;
   readonly direction: 'outbound' | 'inbound';
   /** Set by the upstream connection carrying the exchange. */
   abortUpstream: () => void;
-  fail(error: WeftError): void;
-  retryOnFreshConnection(): boolean;
+  /**
+   * The exchange failed before a response completed. `stale`: the connection had carried an
+   * exchange before and closed before any byte of this one's response (the keep-alive race:
+   * the server timed it out as the request went out). The retry state machine decides a resend.
+   */
+  upstreamFailed(error: WeftError, stale: boolean): void;
   /** True once nothing waits for this exchange any more (e.g. its attempt timed out while queued). */
   readonly abandoned?: boolean;
 }
@@ -111,10 +118,7 @@ export class UpstreamConnection implements BodyTarget {
     this.requestBodyDone = req.head.framing.kind === 'none';
     this.uses++;
     req.abortUpstream = this.abortBound;
-    const trace = req.traceHeaders;
-    const head =
-      trace === undefined ? req.head : { ...req.head, headers: replaceTraceHeaders(req.head.headers, trace) };
-    this.pendingHead = serializeRequestHead(head, '');
+    this.pendingHead = requestHead(req);
     req.conn.attachBody(this);
     if (this.pendingHead !== undefined) this.flushHead();
   }
@@ -173,7 +177,7 @@ export class UpstreamConnection implements BodyTarget {
       if (r.type === 'error') {
         this.metrics.requestErrors.inc({ direction: req.direction, reason: 'bad-upstream-response' });
         this.reusable = false;
-        req.fail(new UpstreamError(`upstream sent an invalid response: ${r.reason}`));
+        req.upstreamFailed(new UpstreamError(`upstream sent an invalid response: ${r.reason}`), false);
         this.close();
         return;
       }
@@ -181,7 +185,10 @@ export class UpstreamConnection implements BodyTarget {
       this.buf = this.buf.length === r.length ? EMPTY : this.buf.subarray(r.length);
       if (head.status === 101) {
         if (req.head.upgrade === '') {
-          req.fail(new UpstreamError('upstream switched protocols without an upgrade request'));
+          req.upstreamFailed(
+            new UpstreamError('upstream switched protocols without an upgrade request'),
+            false,
+          );
           this.close();
           return;
         }
@@ -194,6 +201,8 @@ export class UpstreamConnection implements BodyTarget {
       }
       if (head.close) this.reusable = false;
       req.conn.writeHead(head);
+      // The sink dropped this response (a retry) and aborted the exchange: the connection is gone.
+      if ((this.state as UpState) === UpState.Closed) return;
       this.framer.reset(head.framing);
       this.untilClose = head.framing.kind === 'close';
       this.framer.onPayload = req.conn.mode === 'dechunk' ? this.dechunkWrite : undefined;
@@ -272,9 +281,10 @@ export class UpstreamConnection implements BodyTarget {
     this.socket.destroy();
     if (req === undefined) return;
     req.abortUpstream = noop;
-    if (waiting && this.responseBytes === 0 && this.uses > 1 && req.retryOnFreshConnection()) return;
-    if (waiting) req.fail(new UpstreamError('upstream closed the connection before responding'));
-    else if (body) {
+    if (waiting) {
+      const stale = this.responseBytes === 0 && this.uses > 1;
+      req.upstreamFailed(new UpstreamError('upstream closed the connection before responding'), stale);
+    } else if (body) {
       if (this.untilClose || this.framer.complete) req.conn.endResponse();
       else req.conn.destroy();
     }
@@ -290,3 +300,18 @@ export class UpstreamConnection implements BodyTarget {
 }
 
 function noop(): void {}
+
+const ATTEMPT_ONLY: ReadonlySet<string> = new Set([ATTEMPT_HEADER]);
+const TRACE_AND_ATTEMPT: ReadonlySet<string> = new Set([...TRACE_HEADER_SET, ATTEMPT_HEADER]);
+
+/** The serialized head of `req`: its trace headers and attempt number replace the client's, without copying the head. */
+function requestHead(req: UpstreamExchange): string {
+  const trace = req.traceHeaders;
+  const attempt = req.attempt ?? 0;
+  if (trace === undefined && attempt === 0) return serializeRequestHead(req.head, '');
+  let extra = '';
+  if (trace !== undefined) for (const name in trace) extra += `${name}: ${trace[name]}\r\n`;
+  if (attempt > 0) extra += `${ATTEMPT_HEADER}: ${attempt}\r\n`;
+  const drop = trace === undefined ? ATTEMPT_ONLY : attempt > 0 ? TRACE_AND_ATTEMPT : TRACE_HEADER_SET;
+  return serializeRequestHead(req.head, extra, drop);
+}

@@ -5,9 +5,9 @@
  */
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { WeftError } from '@weft/core';
-import type { UpstreamTarget } from '../layers/types.js';
 import type { Connector } from '../net/connector.js';
 import { guard } from '../net/guard.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import { clientOptions, codeName, errorCode, type H2Limits } from './h2-limits.js';
 import type { H2Metrics } from './h2-metrics.js';
 
@@ -23,6 +23,8 @@ export interface H2PoolOptions {
 
 export class H2Pool {
   private readonly sessions = new Map<string, Promise<ClientHttp2Session>>();
+  /** The connected sessions of `sessions`, for a synchronous fast path (no promise per stream). */
+  private readonly connected = new Map<string, ClientHttp2Session>();
   private closed = false;
 
   constructor(private readonly options: H2PoolOptions) {}
@@ -32,6 +34,13 @@ export class H2Pool {
    * (a destination's `timeouts.idle`) is closed gracefully after that long without activity:
    * new streams go to a new session, streams still open finish.
    */
+  /** The open, connected session to `target` if there is one now (else use `session`). */
+  ready(target: UpstreamTarget): ClientHttp2Session | undefined {
+    const session = this.connected.get(target.key);
+    if (session === undefined || session.closed || session.destroyed) return undefined;
+    return session;
+  }
+
   session(target: UpstreamTarget, idleTimeoutMs?: number): Promise<ClientHttp2Session> {
     const existing = this.sessions.get(target.key);
     if (existing !== undefined) return existing;
@@ -57,8 +66,12 @@ export class H2Pool {
           );
           const drop = () => {
             if (this.sessions.get(target.key) === created) this.sessions.delete(target.key);
+            if (this.connected.get(target.key) === session) this.connected.delete(target.key);
           };
-          session.once('connect', () => resolve(session));
+          session.once('connect', () => {
+            if (this.sessions.get(target.key) === created) this.connected.set(target.key, session);
+            resolve(session);
+          });
           guard(session, (err) => {
             drop();
             reject(err); // ignored once connected
@@ -91,5 +104,6 @@ export class H2Pool {
       );
     }
     this.sessions.clear();
+    this.connected.clear();
   }
 }

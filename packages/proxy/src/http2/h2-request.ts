@@ -6,24 +6,27 @@ import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   constants,
-  type Http2Stream,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
 import { WeftError } from '@weft/core';
-import type { Destination, DestinationBackend } from '../discovery/resolver.js';
+import type { Destination } from '../discovery/resolver.js';
 import {
+  type AttemptChannel,
+  type AttemptObserver,
+  type AttemptOptions,
+  type Exchange,
+  type ExchangeTelemetry,
   type PeerInfo,
-  type ProxyRequest,
   statusForError,
-  type UpstreamHead,
-  type UpstreamTarget,
 } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
-import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+import { H2Attempts } from './h2-attempts.js';
+import { cancelledByProxy, cancelUpstream, gone } from './h2-cancel.js';
 import { codeName } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
 
@@ -60,21 +63,6 @@ function grpcStatusFor(httpStatus: number): number {
   }
 }
 
-/** True once `stream` can take no more frames from us (closed locally, reset by the peer, or destroyed). */
-function gone(stream: Http2Stream): boolean {
-  return stream.destroyed || stream.closed;
-}
-
-/** Upstream streams the proxy itself closed (so their close code is not the upstream's reset). */
-const cancelledHere = new WeakSet<ClientHttp2Stream>();
-
-/** Closes upstream stream `up` with `code` unless it is already closed (idempotent). */
-export function cancelUpstream(up: ClientHttp2Stream, code: number = constants.NGHTTP2_CANCEL): void {
-  if (gone(up)) return;
-  cancelledHere.add(up);
-  up.close(code);
-}
-
 /** Per connection facts for HTTP/2 streams. */
 export interface H2ConnectionInfo {
   readonly peer: PeerInfo;
@@ -84,13 +72,11 @@ export interface H2ConnectionInfo {
   readonly direction: 'outbound' | 'inbound';
 }
 
-export class H2Request implements ProxyRequest {
+export class H2Request implements Exchange {
   readonly protocol = 'h2' as const;
   destination: Destination | undefined;
-  backend: DestinationBackend | undefined;
   upstream: UpstreamTarget | undefined;
-  onUpstreamHead: ((head: UpstreamHead) => void) | undefined;
-  telemetry: RequestTelemetry | undefined;
+  telemetry: ExchangeTelemetry | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -136,12 +122,21 @@ export class H2Request implements ProxyRequest {
     return Array.isArray(v) ? v[0] : v;
   }
 
+  /**
+   * Attempts on pooled sessions with a replayable body; none for CONNECT, nor for the
+   * single-attempt path (`retries: false`), which `forward` serves: HTTP/2 has no keep-alive
+   * race to resend after (a stream the server did not take is REFUSED_STREAM).
+   */
+  attempts(observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined {
+    if (this.method === 'CONNECT' || !options.retries) return undefined;
+    return new H2Attempts(this, observer, options);
+  }
+
   forward(upstream: UpstreamTarget): void {
     this.upstream = upstream;
     this.pool.session(upstream).then(
       (session) => this.relay(session),
       (err: unknown) => {
-        this.tellHead({ type: 'failed' });
         this.fail(new WeftError('UNAVAILABLE', `cannot reach ${upstream.address}: ${String(err)}`));
       },
     );
@@ -151,52 +146,37 @@ export class H2Request implements ProxyRequest {
    * The request headers to send upstream: pseudo-headers kept, hop-by-hop removed, trace
    * headers replaced, and `extra` (e.g. the attempt header) set, replacing the client's.
    */
-  upstreamHeaders(extra: Readonly<Record<string, string>> = {}): OutgoingHttpHeaders {
+  upstreamHeaders(extra?: Readonly<Record<string, string>>): OutgoingHttpHeaders {
     const outgoing = forwardable(this.headers);
     const trace = this.telemetry?.traceHeaders;
     if (trace !== undefined) replaceTraceHeadersIn(outgoing, trace);
-    for (const [name, value] of Object.entries(extra)) outgoing[name] = value;
+    if (extra !== undefined) for (const name of Object.keys(extra)) outgoing[name] = extra[name];
     return outgoing;
   }
 
   private relay(session: ClientHttp2Session): void {
     const down = this.stream;
-    if (gone(down)) {
-      this.tellHead({ type: 'cancelled' });
-      return;
-    }
+    if (gone(down)) return;
     let up: ClientHttp2Stream;
     try {
       up = guard(session.request(this.upstreamHeaders(), { endStream: false }));
     } catch (err) {
       // The session is closing (GOAWAY) or was destroyed between the pool's answer and now.
-      this.tellHead({ type: 'failed' });
       this.fail(new WeftError('UNAVAILABLE', `upstream session unusable: ${String(err)}`));
       return;
     }
     this.watchUpstream(up);
     up.on('response', (headers, flags) => {
       if (gone(down)) return;
-      const status = Number(headers[':status'] ?? 502);
-      const grpc = headers['grpc-status'];
-      this.tellHead(
-        grpc === undefined
-          ? { type: 'response', status }
-          : { type: 'response', status, grpcStatus: Number(grpc) },
-      );
       this.relayResponse(up, headers, flags);
     });
     up.on('close', () => {
-      this.tellHead({ type: 'failed' });
       if (!down.headersSent)
         this.fail(
           new WeftError('UNAVAILABLE', `upstream stream closed before responding (${codeName(up.rstCode)})`),
         );
     });
-    down.on('close', () => {
-      this.tellHead({ type: 'cancelled' });
-      cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL);
-    });
+    down.on('close', () => cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL));
     this.stream.pipe(up);
   }
 
@@ -204,7 +184,7 @@ export class H2Request implements ProxyRequest {
   watchUpstream(up: ClientHttp2Stream): void {
     up.once('close', () => {
       const code = up.rstCode;
-      if (code === undefined || code === constants.NGHTTP2_NO_ERROR || cancelledHere.has(up)) return;
+      if (code === undefined || code === constants.NGHTTP2_NO_ERROR || cancelledByProxy(up)) return;
       this.metrics.h2.streamResets.inc({
         side: 'upstream',
         direction: this.info.direction,
@@ -282,13 +262,6 @@ export class H2Request implements ProxyRequest {
       this.reset();
       return false;
     }
-  }
-
-  /** Tells the traffic layer how the exchange began, once. */
-  private tellHead(head: UpstreamHead): void {
-    const tell = this.onUpstreamHead;
-    this.onUpstreamHead = undefined;
-    tell?.(head);
   }
 
   /** Resets the client's stream (idempotent: a stream already closed or gone is left alone). */

@@ -5,7 +5,7 @@
  */
 import { WeftError } from '@weft/core';
 import type { DestinationResolver, Resolution } from '../discovery/resolver.js';
-import type { Layer, ProxyRequest } from './types.js';
+import type { Exchange, Layer } from './types.js';
 
 /** No answer (or no way to reach) a destination. */
 export class DestinationUnavailable extends WeftError {
@@ -21,7 +21,7 @@ export interface ResolveOptions {
   readonly waitTimeoutMs: number;
 }
 
-function apply(req: ProxyRequest, r: Resolution): boolean {
+function apply(req: Exchange, r: Resolution): boolean {
   if (r.type === 'destination') {
     req.destination = r.destination;
     return true;

@@ -1,7 +1,13 @@
-/** The request path: protocol-neutral requests flowing through a chain of `(next) => handler` layers. */
-import type { WeftError } from '@weft/core';
-import type { Destination, DestinationBackend } from '../discovery/resolver.js';
-import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+/**
+ * The request path: one protocol-neutral {@link Exchange} per request flowing through a chain
+ * of `(next) => handler` layers. HTTP/1 and HTTP/2 sit behind it as adapters
+ * ({@link AttemptChannel}); no layer knows which protocol carries the request.
+ */
+
+import type { Destination__Output as Destination } from '@weft/api';
+import type { AttemptOutcome, WeftError } from '@weft/core';
+import type { ConnectionPolicy, UpstreamTarget } from '../net/upstream-target.js';
+import type { TraceHeaders } from '../telemetry/propagation.js';
 
 /** Who sent the request, as far as the proxy knows. */
 export interface PeerInfo {
@@ -11,33 +17,37 @@ export interface PeerInfo {
   readonly address: string;
 }
 
-/** Where a request is sent: an app port, another proxy (meshed), or an address outside the mesh. */
-export interface UpstreamTarget {
-  readonly address: string;
-  /** The app port on that workload (sent in the preamble when meshed). */
-  readonly port: number;
-  /** The SPIFFE ID the server must present ('' = not meshed: plain TCP). */
-  readonly identity: string;
-  /** The peer proxy's inbound listener port (0 = not meshed). */
-  readonly meshedPort: number;
-  /** Stable key for pooling: equal keys share connections. */
-  readonly key: string;
-}
-
-/** Builds an UpstreamTarget with its pool key. */
-export function upstreamTarget(address: string, port: number, identity = '', meshedPort = 0): UpstreamTarget {
-  const key = meshedPort > 0 ? `${address}:${meshedPort}>${port}|${identity}` : `${address}:${port}`;
-  return { address, port, identity, meshedPort, key };
+/**
+ * What the layers and the protocol code tell a request's telemetry (spans and golden
+ * metrics). Implemented by RequestTelemetry; every method may be called more than once and
+ * acts once.
+ */
+export interface ExchangeTelemetry {
+  /** Trace headers for the request being written upstream now; undefined: forward as arrived. */
+  readonly traceHeaders: TraceHeaders | undefined;
+  /** The route and backend the traffic path chose. */
+  routed(route: string, backend: string): void;
+  /** An attempt to `upstream` starts (1 for the first; each retry is a new attempt). */
+  attemptStarted(upstream: UpstreamTarget, attempt: number): void;
+  /** The current attempt ended as the traffic path judged it (a response, or why none came). */
+  attemptEnded(outcome: AttemptOutcome, detail?: string): void;
+  /** The response head went to the client (`error` set for a response made by the proxy). */
+  responded(status: number, error?: WeftError): void;
+  /** The gRPC status of the response (its trailers, or headers for trailers-only responses). */
+  grpcStatus(code: number): void;
+  /** The exchange is over (response complete, or the client or upstream went away). */
+  finished(): void;
 }
 
 /**
- * One HTTP request (HTTP/1.x or HTTP/2) as the layers see it. Layers read its metadata,
- * set `upstream`, and either call the next handler or answer it locally with `fail`.
+ * One HTTP request (HTTP/1.x or HTTP/2) as the layers see it. Layers read its metadata, set
+ * `destination` / `upstream`, and either pass it on or answer it locally with `fail`. The
+ * terminal handlers send it with `attempts` (retryable) or `forward` (once).
  */
-export interface ProxyRequest {
+export interface Exchange {
   readonly protocol: 'http1' | 'h2';
   readonly method: string;
-  /** The request target (path and query). */
+  /** The request target (path and query), normalized. */
   readonly path: string;
   /** The Host header or :authority. */
   readonly authority: string;
@@ -52,36 +62,82 @@ export interface ProxyRequest {
   readonly port: number;
   /** Monotonic start time in ms. */
   readonly startedAt: number;
-  /** The value of request header `lower` (lowercase name). */
+  /** The value of request header `lower` (lowercase name; repeated values joined with ", "). */
   header(lower: string): string | undefined;
   /** Set by the resolve layer (outbound, meshed destinations). */
   destination: Destination | undefined;
-  /** Set by the route layer: the backend the request goes to. */
-  backend: DestinationBackend | undefined;
-  /** Set by the balancing layer (or fixed inbound); read by `forward`. */
+  /** Set by the fixed-upstream or balancing layer; read by the terminal handler. */
   upstream: UpstreamTarget | undefined;
+  /** Set by the telemetry layer; protocol code reports to it. */
+  telemetry: ExchangeTelemetry | undefined;
   /**
-   * Set by the traffic layer before `forward`: told once how the upstream exchange began (the
-   * response head, or a failure before one), for load balancing and outlier detection.
+   * Opens this exchange's attempts, reported to `observer`; undefined when the exchange cannot
+   * be attempted more than once (a protocol upgrade or CONNECT, which are forwarded once).
    */
-  onUpstreamHead?: ((head: UpstreamHead) => void) | undefined;
-  /** Set by the telemetry layer: spans and metrics of this request; protocol code reports to it. */
-  telemetry: RequestTelemetry | undefined;
-  /** Sends the request to `upstream` over the request's own protocol. */
+  attempts(observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined;
+  /** Sends the request once to `upstream` over the request's own protocol (upgrades, CONNECT). */
   forward(upstream: UpstreamTarget): void;
   /** Answers locally with the status for `error` and a text body naming why. */
   fail(error: WeftError, extraHeaders?: readonly string[]): void;
 }
 
-/** How an upstream exchange began: a response head (with a trailers-only gRPC status), or a failure. */
-export type UpstreamHead =
-  | { readonly type: 'response'; readonly status: number; readonly grpcStatus?: number }
-  | { readonly type: 'failed' }
-  /** The client went away first. */
-  | { readonly type: 'cancelled' };
+/** How the traffic path wants attempts made. */
+export interface AttemptOptions {
+  /** Set the attempt number in the `x-weft-attempt` header (outbound, balanced requests). */
+  readonly markAttempt: boolean;
+  /** The destination's connection limit and idle timeout, for the upstream pools. */
+  readonly connections: ConnectionPolicy | undefined;
+  /**
+   * False: the adapter may decline (return undefined from `attempts`) when its protocol has no
+   * use for the single-attempt path (HTTP/2 has no keep-alive race: a refused stream is a
+   * REFUSED_STREAM, never a stale connection).
+   */
+  readonly retries: boolean;
+}
+
+/** A response outcome, judged at the response head. */
+export type ResponseOutcome = Extract<AttemptOutcome, { type: 'response' }>;
+
+/**
+ * The protocol side of one exchange's attempts (HTTP/1 or HTTP/2), driven by the traffic path.
+ * The adapter holds the request body for replays (up to 64 KiB) and reports each attempt to
+ * its {@link AttemptObserver} exactly once: `head` (a response head) or `failed`.
+ */
+export interface AttemptChannel {
+  /** Body bytes seen so far. */
+  readonly bodyBytes: number;
+  /** True while every body byte seen is held for a replay. */
+  readonly bodyReplayable: boolean;
+  /** Whether the attempt in flight wrote anything upstream. */
+  readonly sent: boolean;
+  /** A timeout the client set on the request itself (gRPC's `grpc-timeout`), in ms; NaN: none. */
+  readonly clientTimeoutMs: number;
+  /** Sends attempt `attempt` (1-based) to `target`; `fresh`: on a new connection. */
+  send(target: UpstreamTarget, attempt: number, fresh: boolean): void;
+  /** Gives up the attempt in flight (a timeout): cancels its upstream stream or connection; reports nothing. */
+  cancelAttempt(): void;
+  /** No attempt will be made any more (the request is answered locally): drop the rest of the body. */
+  close(): void;
+}
+
+/** What an {@link AttemptChannel} reports; implemented by the traffic path's per-request state. */
+export interface AttemptObserver {
+  /** The attempt in flight got a response head: true to relay it (final), false to drop it. */
+  head(outcome: ResponseOutcome): boolean;
+  /**
+   * The attempt in flight ended without a relayed head, with `error` (what a single-attempt
+   * request answers). `stale`: the reused keep-alive connection it went out on closed before
+   * any response byte (the server had timed it out).
+   */
+  failed(outcome: AttemptOutcome, sent: boolean, error: WeftError, stale: boolean): void;
+  /** The relayed response is over (complete, or the client or upstream went away). */
+  ended(): void;
+  /** The client went away before a response was relayed. */
+  clientGone(): void;
+}
 
 /** Handles one request: forwards it or fails it. Never throws. */
-export type Handler = (req: ProxyRequest) => void;
+export type Handler = (req: Exchange) => void;
 
 /** A middleware: wraps the next handler. */
 export type Layer = (next: Handler) => Handler;
@@ -92,12 +148,6 @@ export function chain(layers: readonly Layer[], terminal: Handler): Handler {
   for (let i = layers.length - 1; i >= 0; i--) handler = layers[i]!(handler);
   return handler;
 }
-
-/** The terminal handler: forwards to the upstream chosen by the layers. */
-export const forwardToUpstream: Handler = (req) => {
-  if (req.upstream === undefined) throw new Error('forward reached without an upstream');
-  req.forward(req.upstream);
-};
 
 /** Maps an error to its HTTP status: the one place for this mapping on the HTTP edge. */
 export function statusForError(error: WeftError): number {

@@ -6,10 +6,10 @@
  */
 import type { Socket } from 'node:net';
 import { Http1ServerConnection } from '../http1/server-connection.js';
-import { type UpstreamTarget, upstreamTarget } from '../layers/types.js';
 import { classify, detectionDone } from '../net/detect.js';
 import { guard } from '../net/guard.js';
 import { readPrefix } from '../net/read-prefix.js';
+import { type UpstreamTarget, upstreamTarget } from '../net/upstream-target.js';
 import { opaqueOutbound } from '../tcp/opaque-outbound.js';
 import type { ProxyRuntime } from './runtime.js';
 

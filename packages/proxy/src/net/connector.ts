@@ -7,7 +7,6 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { WeftError } from '@weft/core';
-import type { UpstreamTarget } from '../layers/types.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
@@ -15,6 +14,7 @@ import { Weft2Client } from '../transport/weft2-client.js';
 import { weft2Metrics } from '../transport/weft2-metrics.js';
 import { guard } from './guard.js';
 import { encodePreamble, type MeshProtocol } from './preamble.js';
+import type { UpstreamTarget } from './upstream-target.js';
 
 /** See SOCKET_HWM in proxy.ts (kept here to avoid an import cycle). */
 const SOCKET_HWM = 256 * 1024;

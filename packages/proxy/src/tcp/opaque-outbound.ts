@@ -1,9 +1,9 @@
 /** Opaque TCP from the local app: resolve the destination, pick an endpoint, dial it (mTLS + preamble when meshed), relay. */
 import type { Socket } from 'node:net';
 import type { Resolution } from '../discovery/resolver.js';
-import type { UpstreamTarget } from '../layers/types.js';
 import { isHttpProtocol, refuseL7 } from '../listeners/port-kind.js';
 import type { ProxyRuntime } from '../listeners/runtime.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import { type ConnectionPick, connectionTarget } from '../traffic/connection-target.js';
 import { relayOpaque } from './splice-relay.js';
 

@@ -108,7 +108,8 @@ export const traceHeadersSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
-const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
+/** The trace header names, lowercase. */
+export const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
 
 /**
  * Applies `traceHeaders` to a flat `[name, value, name, value, ...]` header list: drops every

@@ -1,11 +1,12 @@
 /**
  * The telemetry of one request through the proxy: its server span, a client span per attempt,
- * and its golden metrics when it ends. Created by {@link telemetryLayer}; the protocol code
+ * and its golden metrics when it ends. Created by the telemetry layer (layers/telemetry.ts); the protocol code
  * reports the response (`responded`) and the end (`finished`), and reads `traceHeaders` when
  * it writes the request upstream.
  */
 import type { AttemptOutcome, WeftError } from '@weft/core';
-import type { Layer, ProxyRequest, UpstreamTarget } from '../layers/types.js';
+import type { Exchange, ExchangeTelemetry } from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TraceHeaders } from './propagation.js';
 import type { RequestMetrics } from './request-metrics.js';
 import type { AttemptSpan, RequestSpan, RequestTracing } from './request-tracing.js';
@@ -14,7 +15,7 @@ import type { AttemptSpan, RequestSpan, RequestTracing } from './request-tracing
 export interface TelemetryDeps {
   readonly tracing: RequestTracing;
   readonly metrics: RequestMetrics;
-  /** Monotonic ms (`performance.now`), the clock of `ProxyRequest.startedAt`. */
+  /** Monotonic ms (`performance.now`), the clock of `Exchange.startedAt`. */
   readonly now?: () => number;
 }
 
@@ -39,7 +40,7 @@ function errorType(error: WeftError): string {
 const defaultNow = () => performance.now();
 
 /** The telemetry of one request. */
-export class RequestTelemetry implements RequestObserver {
+export class RequestTelemetry implements RequestObserver, ExchangeTelemetry {
   private readonly span: RequestSpan;
   private attempt: AttemptSpan | undefined;
   private attemptUpstream: UpstreamTarget | undefined;
@@ -51,7 +52,7 @@ export class RequestTelemetry implements RequestObserver {
 
   constructor(
     private readonly deps: TelemetryDeps,
-    private readonly req: ProxyRequest,
+    private readonly req: Exchange,
   ) {
     this.span = deps.tracing.startRequest(req);
   }
@@ -152,17 +153,3 @@ export class RequestTelemetry implements RequestObserver {
     this.attemptFailed('aborted', 'the attempt ended without a response');
   }
 }
-
-/** The outermost layer of both chains: gives each request its telemetry. */
-export function telemetryLayer(deps: TelemetryDeps): Layer {
-  return (next) => (req) => {
-    req.telemetry = new RequestTelemetry(deps, req);
-    next(req);
-  };
-}
-
-/** The innermost layer of single-forward paths: the forward is the request's one attempt. */
-export const forwardAttemptLayer: Layer = (next) => (req) => {
-  if (req.upstream !== undefined) req.telemetry?.attemptStarted(req.upstream, 1);
-  next(req);
-};

@@ -39,7 +39,7 @@ export interface TracedPeer {
 }
 
 /**
- * The request as it arrived. The proxy's `ProxyRequest` satisfies it, so a layer passes its
+ * The request as it arrived. The proxy's `Exchange` satisfies it, so a layer passes its
  * request as is: nothing but the trace headers is read unless the request is sampled.
  */
 export interface TracedRequest {

@@ -2,7 +2,7 @@
 
 import type { Destination__Output } from '@weft/api';
 import type { Random, RouteRequest } from '@weft/core';
-import type { UpstreamTarget } from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TrafficRegistry } from './destination-traffic.js';
 
 /** A picked endpoint for one connection; `done` reports whether connecting succeeded. */

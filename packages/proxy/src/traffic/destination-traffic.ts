@@ -16,8 +16,9 @@ import {
   RetryBudget,
 } from '@weft/core';
 
-import type { ConnectionPolicy } from '../http1/pool.js';
-import { type UpstreamTarget, upstreamTarget } from '../layers/types.js';
+import type { AttemptOptions } from '../layers/types.js';
+import type { ConnectionPolicy } from '../net/upstream-target.js';
+import { type UpstreamTarget, upstreamTarget } from '../net/upstream-target.js';
 import type { TrafficMetrics } from './traffic-metrics.js';
 
 type BackendMessage = Destination__Output['backends'][number];
@@ -75,6 +76,8 @@ export class DestinationTraffic {
   private readonly balancers = new Map<string, Balancer<PlannedEndpoint>>();
   private budgetOf: RetryBudget;
   private limiterOf: RequestLimiter;
+  private attemptOptionsOf: AttemptOptions | undefined;
+  private optionsPlan: DestinationPlan | undefined;
   /** The last Destination that did not compile, so it is not compiled again per request. */
   private rejected: Destination__Output | undefined;
 
@@ -109,12 +112,23 @@ export class DestinationTraffic {
 
   /** The destination's upstream connection limit and idle timeout (`limits.maxConnections`, `timeouts.idle`). */
   get connections(): ConnectionPolicy {
-    const policy = this.compiled.policy;
-    return {
-      group: this.compiled.authority,
-      maxConnections: policy.limits.maxConnections,
-      idleTimeoutMs: policy.timeouts.idleMs,
-    };
+    return this.attemptOptions.connections as ConnectionPolicy;
+  }
+
+  /** How this destination's requests are attempted (balanced, numbered, its connection limits). */
+  get attemptOptions(): AttemptOptions {
+    // Built once per compiled plan, not per request.
+    if (this.attemptOptionsOf === undefined || this.optionsPlan !== this.compiled) {
+      const policy = this.compiled.policy;
+      const connections: ConnectionPolicy = {
+        group: this.compiled.authority,
+        maxConnections: policy.limits.maxConnections,
+        idleTimeoutMs: policy.timeouts.idleMs,
+      };
+      this.attemptOptionsOf = { markAttempt: true, connections, retries: true };
+      this.optionsPlan = this.compiled;
+    }
+    return this.attemptOptionsOf;
   }
 
   /** The balancer of a backend, by name (`<service>.<namespace>:<port>`). */

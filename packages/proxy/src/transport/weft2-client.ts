@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WeftError } from '@weft/core';
-import type { UpstreamTarget } from '../layers/types.js';
 import { encodePreamble } from '../net/preamble.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TlsContexts } from '../tls/tls-contexts.js';
 import { WEFT2_ALPN } from '../tls/tls-contexts.js';
 import type { Weft2Metrics } from './weft2-metrics.js';
