@@ -6,6 +6,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from '@weft/core';
+import { guard } from '../net/guard.js';
 import type { DnsHandler } from './dns-handler.js';
 import type { DnsMetrics } from './dns-metrics.js';
 
@@ -73,7 +74,7 @@ export class DnsServer {
   }
 
   private async bindTcp(port: number): Promise<Server> {
-    const tcp = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const tcp = guard(createServer({ noDelay: true }, (socket) => this.accept(guard(socket))));
     tcp.maxConnections = this.o.maxTcpConnections;
     tcp.on('drop', () => this.o.metrics.dropped.inc({ reason: 'tcp-max-connections' }));
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Answer } from 'dns-packet';
 import * as packet from 'dns-packet';
+import { guard } from '../net/guard.js';
 
 /** What the test resolver answers for one name: records, or NXDOMAIN with a SOA minimum. */
 export type TestZoneEntry =
@@ -120,7 +121,7 @@ export async function startTestResolver(
       u.bind(port, host, () => resolve());
     });
     bound = u.address().port;
-    const t = createServer(onTcp);
+    const t = guard(createServer(onTcp));
     try {
       await new Promise<void>((resolve, reject) => {
         t.once('error', reject);
