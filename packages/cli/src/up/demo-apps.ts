@@ -3,7 +3,7 @@
  * through their weft proxies, plus a load generator. They know nothing of the mesh.
  */
 import { Resolver } from 'node:dns';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import type { Random } from '@weft/core';
 
@@ -51,6 +51,7 @@ export function get(
   headers: Record<string, string> = {},
   timeoutMs = 5000,
   lookup?: LookupFunction,
+  agent?: Agent,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const options = {
@@ -60,6 +61,7 @@ export function get(
       headers,
       timeout: timeoutMs,
       ...(lookup === undefined ? {} : { lookup }),
+      ...(agent === undefined ? {} : { agent }),
     };
     const req = httpRequest(options, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -106,6 +108,10 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const { name, failureRate = 0, random } = options;
   let upstream = options.upstream;
   let lookup = upstream?.dns === undefined ? undefined : lookupVia(upstream.dns);
+  // Its own connection pool, as an app in its own process has: the demo's apps share one
+  // process, and the global agent pools by host name, so api-v2 would reuse api-v1's
+  // connections to store.demo.svc.cluster.local, which go to api-v1's proxy.
+  const agent = new Agent({ keepAlive: true });
   const server: Server = createServer((req, res) => {
     req.resume();
     const arrived = performance.now();
@@ -124,7 +130,7 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
       const v = req.headers[h];
       if (typeof v === 'string') forward[h] = v;
     }
-    get(upstream.host, upstream.port, upstream.path, forward, 5000, lookup).then(
+    get(upstream.host, upstream.port, upstream.path, forward, 5000, lookup, agent).then(
       (up) => {
         const status = up.status >= 500 ? 502 : 200;
         res
@@ -153,6 +159,7 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        agent.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
