@@ -43,6 +43,11 @@ export {
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
 export {
+  type CertifyPaceOptions,
+  CertifyPacer,
+  DEFAULT_CERTIFY_PACE,
+} from './identity/certify-pacer.js';
+export {
   type ControlPlaneIdentity,
   type ControlPlaneIdentityOptions,
   loadControlPlaneIdentity,

@@ -28,6 +28,25 @@ const as = (namespace: string, serviceAccount: string): TokenValidator => ({
 const csr = () => createCsr({ privateKey: generateKeyPair().privateKey });
 
 describe('Certifier', () => {
+  it('paces issuance across identities: past the burst and the longest wait, RESOURCE_EXHAUSTED ca-busy', async () => {
+    let n = 0;
+    const validator: TokenValidator = {
+      validate: async () => ({ type: 'authenticated', namespace: 'shop', serviceAccount: `sa-${n++}` }),
+    };
+    const certifier = new Certifier({
+      ca: makeCa(10 * HOUR),
+      validator,
+      clock,
+      pace: { perSecond: 1, burst: 2, maxWaitMs: 0 },
+    });
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await certifier.certify({ token: 't', csr: csr() }));
+    expect(outcomes.map((o) => o.type)).toEqual(['issued', 'issued', 'failed']);
+    expect(outcomes[2]).toMatchObject({ code: 'RESOURCE_EXHAUSTED', reason: 'ca-busy' });
+    clock.advance(1000);
+    expect(await certifier.certify({ token: 't', csr: csr() })).toMatchObject({ type: 'issued' });
+  });
+
   it('refuses identities that would smuggle path segments into the SPIFFE ID', async () => {
     for (const [ns, sa] of [
       ['a/sa/admin', 'x'],

@@ -10,6 +10,7 @@ import {
   type WeftErrorCode,
 } from '@weft/core';
 import { type CertificateAuthority, type IssuedCertificate, MAX_CSR_BYTES } from '@weft/pki';
+import { type CertifyPaceOptions, CertifyPacer, DEFAULT_CERTIFY_PACE } from './certify-pacer.js';
 import type { IdentityMetrics } from './metrics.js';
 import { KeyedRateLimiter, type RateLimitOptions } from './rate-limiter.js';
 import type { TokenValidator } from './token-validator.js';
@@ -28,6 +29,8 @@ export interface CertifierOptions {
   readonly logger?: Logger;
   /** Per-identity limit (default: burst 50, 300 per minute). */
   readonly rateLimit?: RateLimitOptions;
+  /** Mesh-wide issuance pace (default {@link DEFAULT_CERTIFY_PACE}). */
+  readonly pace?: CertifyPaceOptions;
 }
 
 /** Default per-identity rate limit: replicas of one service account share it. */
@@ -40,6 +43,7 @@ export class Certifier {
   private readonly metrics: IdentityMetrics | undefined;
   private readonly logger: Logger;
   private readonly limiter: KeyedRateLimiter;
+  private readonly pacer: CertifyPacer;
 
   constructor(options: CertifierOptions) {
     this.ca = options.ca;
@@ -50,6 +54,7 @@ export class Certifier {
       options.rateLimit ?? DEFAULT_CERTIFY_RATE_LIMIT,
       options.clock ?? systemClock,
     );
+    this.pacer = new CertifyPacer(options.pace ?? DEFAULT_CERTIFY_PACE, options.clock ?? systemClock);
   }
 
   /** The authority in use. */
@@ -126,6 +131,13 @@ export class Certifier {
         'RESOURCE_EXHAUSTED',
         'rate-limited',
         `too many certificate requests for ${identity}; retry later`,
+      );
+    }
+    if (!(await this.pacer.admit())) {
+      return fail(
+        'RESOURCE_EXHAUSTED',
+        'ca-busy',
+        'the CA is issuing at its configured rate and the queue is full; retry later',
       );
     }
     try {

@@ -11,6 +11,7 @@ import type { CertificateAuthority } from '@weft/pki';
 import type { Registry } from 'prom-client';
 import { startCertifySpan, type TracerSource } from '../telemetry/control-plane-tracing.js';
 import { Certifier } from './certifier.js';
+import type { CertifyPaceOptions } from './certify-pacer.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { createIdentityMetrics } from './metrics.js';
 import type { RateLimitOptions } from './rate-limiter.js';
@@ -25,6 +26,8 @@ export interface IdentityServiceOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly rateLimit?: RateLimitOptions;
+  /** Mesh-wide issuance pace (default 500 certificates/s, 5 s longest wait). */
+  readonly pace?: CertifyPaceOptions;
   /** Spans for Certify calls (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
 }
@@ -38,6 +41,7 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
     clock,
     logger: options.logger?.child({ service: 'identity' }),
     rateLimit: options.rateLimit,
+    pace: options.pace,
     metrics: options.registry
       ? createIdentityMetrics({
           registry: options.registry,
