@@ -151,6 +151,7 @@ const limit = setTimeout(() => {
 }, TIME_LIMIT_S * 1000);
 limit.unref();
 const load0 = loadavg();
+const tStart = now();
 
 let cp = makeControlPlane('127.0.0.1:0');
 const { grpcPort } = await cp.start();
@@ -201,7 +202,19 @@ const waiting = new Map(); // change id -> { need, got, last, resolve }
 const sync = { count: 0, last: 0, target: 0, resolve: undefined };
 const certifyLog = [];
 let streamErrors = 0;
-function onReport(m) {
+const loadCpuMs = new Map(); // child -> its CPU time so far (ms), from its latest report
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** CPU seconds (control plane, load processes) since `from`, a result of `cpuMark()`. */
+const cpuMark = () => ({ cp: cpuMs(), load: [...loadCpuMs.values()].reduce((a, b) => a + b, 0) });
+const cpuSince = (from) => {
+  const to = cpuMark();
+  return { control_plane_cpu_s: r2((to.cp - from.cp) / 1000), load_cpu_s: r2((to.load - from.load) / 1000) };
+};
+function onReport(m, child) {
+  loadCpuMs.set(child, m.cpuMs);
   streamErrors += m.errors;
   for (const c of m.certify) certifyLog.push(c);
   for (const [, t] of m.synced) {
@@ -250,6 +263,7 @@ function certifyStats(from, to) {
 }
 
 const tConnect = now();
+const cpuConnect = cpuMark();
 const connected = allSynced(TIME_LIMIT_S * 1000);
 const shares = Array.from({ length: LOAD_PROCESSES }, () => []);
 for (const p of proxies) shares[p.index % LOAD_PROCESSES].push(p);
@@ -261,7 +275,7 @@ for (const share of shares) {
   child.on('message', (m) => {
     if (m.type === 'ready')
       child.send({ type: 'start', port: grpcPort, ca: anchors.toPem(), resync: RESYNC, proxies: share });
-    else if (m.type === 'report') onReport(m);
+    else if (m.type === 'report') onReport(m, child);
   });
 }
 log(
@@ -270,6 +284,7 @@ log(
 await connected;
 const connectS = (now() - tConnect) / 1000;
 const connectCertify = certifyStats(tConnect, now());
+const connectCpu = cpuSince(cpuConnect);
 log(`  all subscribed in ${r2(connectS)} s; Certify ${JSON.stringify(connectCertify)}`);
 await new Promise((r) => setTimeout(r, 500));
 const rssConnected = rssMb();
@@ -336,7 +351,8 @@ if (RESTART) {
   log(`restart: the control plane stops and starts again; ${PROXIES} proxies resync (${RESYNC})`);
   const tDown = now();
   const errorsBefore = streamErrors;
-  const resynced = allSynced(120_000);
+  const cpuRestart = cpuMark();
+  const resynced = allSynced(Math.min(300_000, TIME_LIMIT_S * 1000 - (now() - tStart) - 60_000));
   await cp.close();
   const tClosed = now();
   cp = makeControlPlane(`127.0.0.1:${grpcPort}`);
@@ -354,6 +370,7 @@ if (RESTART) {
     resync_s_from_serving: r2((tDone - tUp) / 1000),
     stream_breaks: streamErrors - errorsBefore,
     certify: certifyStats(tDown, tDone + 1),
+    ...cpuSince(cpuRestart),
   };
   log(`  ${JSON.stringify(restart)}`);
 }
@@ -460,6 +477,7 @@ const result = {
   loadavg_1m_end: r2(loadavg()[0]),
   connect_s: r2(connectS),
   connect_certify: connectCertify,
+  connect_cpu: connectCpu,
   connect_stream_errors: connectErrors,
   certify_pace_per_s: CERTIFY_PACE.perSecond,
   certify_pace_max_wait_ms: CERTIFY_PACE.maxWaitMs,
@@ -500,7 +518,7 @@ for (const [n, f] of Object.entries(fanout)) {
   );
 }
 console.log(
-  `  cold start: ${PROXIES} proxies certified and subscribed in ${result.connect_s} s (${LOAD_PROCESSES} load processes; Certify paced at ${CERTIFY_PACE.perSecond}/s, peak ${connectCertify.issued_per_s_peak}/s)`,
+  `  cold start: ${PROXIES} proxies certified and subscribed in ${result.connect_s} s (${LOAD_PROCESSES} load processes; Certify paced at ${CERTIFY_PACE.perSecond}/s, peak ${connectCertify.issued_per_s_peak}/s); CPU ${connectCpu.control_plane_cpu_s} s control plane, ${connectCpu.load_cpu_s} s load`,
 );
 if (restart !== undefined) {
   console.log(

@@ -32,6 +32,10 @@ const STREAM_BACKOFF = { baseMs: 100, maxMs: 5000 };
 
 const outbox = { seen: [], synced: [], certify: [], errors: 0 };
 let flushScheduled = false;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 function flushSoon() {
   if (flushScheduled) return;
   flushScheduled = true;
@@ -43,6 +47,7 @@ function flushSoon() {
       synced: outbox.synced,
       certify: outbox.certify,
       errors: outbox.errors,
+      cpuMs: cpuMs(),
     });
     outbox.seen = [];
     outbox.synced = [];
