@@ -40,6 +40,7 @@ export {
   Certifier,
   type CertifierOptions,
   type CertifyOutcome,
+  type CertifyRequest,
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
 export {

@@ -33,6 +33,16 @@ export interface CertifierOptions {
   readonly pace?: CertifyPaceOptions;
 }
 
+/** One Certify request as the gRPC handler hands it over. */
+export interface CertifyRequest {
+  readonly token: string;
+  readonly csr: Uint8Array;
+  /** Aborted when the caller cancels or its deadline passes; an aborted request is not signed. */
+  readonly signal?: AbortSignal;
+  /** The longest this request may wait for its issuance slot (what is left of its deadline). */
+  readonly waitLimitMs?: number;
+}
+
 /** Default per-identity rate limit: replicas of one service account share it. */
 export const DEFAULT_CERTIFY_RATE_LIMIT: RateLimitOptions = { burst: 50, perMinute: 300 };
 
@@ -68,7 +78,7 @@ export class Certifier {
   }
 
   /** Handles one request. Never throws. */
-  async certify(request: { token: string; csr: Uint8Array }): Promise<CertifyOutcome> {
+  async certify(request: CertifyRequest): Promise<CertifyOutcome> {
     const outcome = await this.decide(request);
     if (outcome.type === 'issued') {
       this.metrics?.issued();
@@ -86,7 +96,7 @@ export class Certifier {
     return outcome;
   }
 
-  private async decide(request: { token: string; csr: Uint8Array }): Promise<CertifyOutcome> {
+  private async decide(request: CertifyRequest): Promise<CertifyOutcome> {
     if (request.csr.length > MAX_CSR_BYTES) {
       return fail(
         'INVALID_ARGUMENT',
@@ -133,12 +143,17 @@ export class Certifier {
         `too many certificate requests for ${identity}; retry later`,
       );
     }
-    if (!(await this.pacer.admit())) {
+    // A request whose caller gives up while it waits for its slot is not signed: after a
+    // restart, signing for callers already gone is what turns a queue into a stampede.
+    if (!(await this.pacer.admit(request.waitLimitMs))) {
       return fail(
         'RESOURCE_EXHAUSTED',
         'ca-busy',
         'the CA is issuing at its configured rate and the queue is full; retry later',
       );
+    }
+    if (request.signal?.aborted === true) {
+      return fail('DEADLINE_EXCEEDED', 'caller-gone', 'the caller went away before its turn');
     }
     try {
       const result = this.ca.issue({ csr: request.csr, identity });

@@ -42,13 +42,14 @@ export class CertifyPacer {
 
   /**
    * Resolves true when the caller may issue now (after waiting for its slot), or false at once
-   * when its slot is more than `maxWaitMs` away (the caller refuses the request).
+   * when its slot is more than `maxWaitMs` (or the caller's own `waitLimitMs`, e.g. what is left
+   * of its deadline) away; the caller then refuses the request.
    */
-  admit(): Promise<boolean> {
+  admit(waitLimitMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     const now = this.clock.monotonic();
     const slot = Math.max(now, this.nextFree);
     const waitMs = slot - now - this.toleranceMs;
-    if (waitMs > this.options.maxWaitMs) return Promise.resolve(false);
+    if (waitMs > Math.min(this.options.maxWaitMs, waitLimitMs)) return Promise.resolve(false);
     this.nextFree = slot + this.intervalMs;
     if (waitMs <= 0) return Promise.resolve(true);
     return new Promise((resolve) => {

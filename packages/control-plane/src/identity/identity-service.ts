@@ -58,36 +58,54 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
     ) {
       const token = bearerToken(call.request.token, call.metadata);
       const span = options.tracer === undefined ? undefined : startCertifySpan(options.tracer());
-      certifier.certify({ token, csr: call.request.csr ?? Buffer.alloc(0) }).then(
-        (outcome) => {
-          if (outcome.type === 'failed') {
-            span?.refused(outcome.reason, grpcStatusOf(outcome.code), outcome.message);
-            callback({
-              code: grpcStatusOf(outcome.code),
-              details: outcome.message,
-              metadata: reasonMetadata(outcome.reason),
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
+      certifier
+        .certify({
+          token,
+          csr: call.request.csr ?? Buffer.alloc(0),
+          signal: cancelled.signal,
+          waitLimitMs: remainingMs(call.getDeadline()) - DEADLINE_MARGIN_MS,
+        })
+        .then(
+          (outcome) => {
+            if (outcome.type === 'failed') {
+              span?.refused(outcome.reason, grpcStatusOf(outcome.code), outcome.message);
+              callback({
+                code: grpcStatusOf(outcome.code),
+                details: outcome.message,
+                metadata: reasonMetadata(outcome.reason),
+              });
+              return;
+            }
+            const { certificate, trustAnchors } = outcome;
+            span?.issued(certificate.identity, certificate.serialHex);
+            callback(null, {
+              leafCertificate: certificate.certificate,
+              intermediateCertificates: certificate.chain.slice(1),
+              validUntil: { seconds: String(Math.floor(certificate.notAfter / 1000)), nanos: 0 },
+              identity: certificate.identity,
+              trustAnchors: [...trustAnchors],
             });
-            return;
-          }
-          const { certificate, trustAnchors } = outcome;
-          span?.issued(certificate.identity, certificate.serialHex);
-          callback(null, {
-            leafCertificate: certificate.certificate,
-            intermediateCertificates: certificate.chain.slice(1),
-            validUntil: { seconds: String(Math.floor(certificate.notAfter / 1000)), nanos: 0 },
-            identity: certificate.identity,
-            trustAnchors: [...trustAnchors],
-          });
-        },
-        (err: unknown) => {
-          span?.refused('internal', grpcStatusOf('INTERNAL'), String(err));
-          callback({ code: grpcStatusOf('INTERNAL'), details: String(err) });
-        },
-      );
+          },
+          (err: unknown) => {
+            span?.refused('internal', grpcStatusOf('INTERNAL'), String(err));
+            callback({ code: grpcStatusOf('INTERNAL'), details: String(err) });
+          },
+        );
     },
   };
   server.addService(service, handlers);
   return certifier;
+}
+
+/** Time kept back from a caller's deadline for signing and the answer's trip. */
+const DEADLINE_MARGIN_MS = 250;
+
+/** Milliseconds left before a call's deadline (Infinity without one). */
+function remainingMs(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
 }
 
 /** The token from the request body, or else from `authorization: Bearer …` metadata. */
