@@ -14,7 +14,8 @@
 //   npm run bench:control-plane -- --proxies 10000 --services 10000 --endpoints 100000
 // Options: --load-processes K (default: one per 2,500 proxies), --certify-rate R (CA pace, per s;
 // default the control plane's), --resync cold|warm (re-Certify on reconnect or not; default cold),
-// --no-restart, --time-limit S (hard limit for the whole run, default 1,200 s; exits 2 past it).
+// --no-restart, --time-limit S (hard limit for the whole run, default 1,200 s; exits 2 past it),
+// --load-nice N (niceness of the load processes, default 19).
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -61,6 +62,9 @@ const CERTIFY_PACE = {
 const RESYNC = word('resync', 'cold', ['cold', 'warm']);
 const RESTART = !argv.includes('--no-restart');
 const TIME_LIMIT_S = flag('time-limit', 1200);
+// Load processes run below the control plane (niceness 19 by default) so that on a shared machine
+// the CPU they need does not come out of the control plane's share.
+const LOAD_NICE = flag('load-nice', 19);
 // Ten times the services with ten endpoints each is a million endpoints past 10k services: skipped.
 const TENFOLD = SERVICES <= 2000;
 if (!(LOAD_PROCESSES >= 1) || !Number.isInteger(LOAD_PROCESSES))
@@ -235,12 +239,18 @@ function allSynced(ms) {
   sync.count = 0;
   sync.last = 0;
   sync.target = PROXIES;
+  const t0 = now();
+  const progress = setInterval(() => {
+    const c = certifyStats(t0, now()).outcomes;
+    log(`  ... ${Math.round((now() - t0) / 1000)} s: ${sync.count} synced; Certify ${JSON.stringify(c)}`);
+  }, 30_000);
+  progress.unref();
   return Promise.race([
     new Promise((resolve) => {
       sync.resolve = resolve;
     }),
     new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref()),
-  ]);
+  ]).finally(() => clearInterval(progress));
 }
 /** Certify answers in [from, to): issued, refused by reason, and the peak issuance per second. */
 function certifyStats(from, to) {
@@ -274,7 +284,14 @@ for (const share of shares) {
   children.push(child);
   child.on('message', (m) => {
     if (m.type === 'ready')
-      child.send({ type: 'start', port: grpcPort, ca: anchors.toPem(), resync: RESYNC, proxies: share });
+      child.send({
+        type: 'start',
+        port: grpcPort,
+        ca: anchors.toPem(),
+        resync: RESYNC,
+        nice: LOAD_NICE,
+        proxies: share,
+      });
     else if (m.type === 'report') onReport(m, child);
   });
 }

@@ -12,8 +12,10 @@
 // `warm` mode it reconnects with the certificate it holds (a control-plane upgrade with the same CA).
 // Certify goes over one Identity channel per load process (the CA's cost, not the channel's, is
 // measured); every Discovery stream has its own channel, TLS connection and client certificate.
+// A load process runs at the niceness it is given (default 19), below the control plane it measures.
 // Reports over IPC: `synced` (a proxy has its subscriptions answered), `seen` (a destination
 // carrying change marker zone "chg-<id>" arrived), `certify` outcomes, and stream errors.
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { credentials } from '@grpc/grpc-js';
 import { loadDiscoveryProto } from '@weft/api';
@@ -92,7 +94,10 @@ class SimulatedProxy {
       return;
     }
     this.certifyFailures++;
-    outbox.certify.push([now(), result.reason]);
+    outbox.certify.push([
+      now(),
+      result.reason === 'transport' ? `transport: ${result.message.slice(0, 60)}` : result.reason,
+    ]);
     flushSoon();
     const delay = jitter(
       Math.min(CERTIFY_BACKOFF.maxMs, CERTIFY_BACKOFF.baseMs * 2 ** Math.min(this.certifyFailures - 1, 30)),
@@ -158,8 +163,10 @@ class SimulatedProxy {
       if (stopping) return;
       outbox.errors++;
       flushSoon();
+      // Cold mode: a stream that worked and broke means the control plane restarted; ask for a new
+      // certificate first. A connection attempt that failed retries with the certificate it has.
       setTimeout(() => {
-        if (this.env.resync === 'cold') void this.certify();
+        if (this.env.resync === 'cold' && synced) void this.certify();
         else this.connect();
       }, this.backoff.next());
     };
@@ -173,6 +180,8 @@ class SimulatedProxy {
 
 process.on('message', (m) => {
   if (m.type === 'start') {
+    // Below the control plane (the subject) when both share the machine's cores.
+    setPriority(m.nice);
     const env = {
       port: m.port,
       resync: m.resync,
