@@ -58,6 +58,13 @@ function flushSoon() {
   }, 5);
 }
 
+/** A transport failure's kind, for the outcome counts (the messages carry timings). */
+function transportKind(message) {
+  if (message.startsWith('Deadline exceeded')) return 'deadline-exceeded';
+  if (message.startsWith('No connection established')) return 'no-connection';
+  return `transport: ${message.slice(0, 40)}`;
+}
+
 let stopping = false;
 const proxies = [];
 
@@ -96,7 +103,7 @@ class SimulatedProxy {
     this.certifyFailures++;
     outbox.certify.push([
       now(),
-      result.reason === 'transport' ? `transport: ${result.message.slice(0, 60)}` : result.reason,
+      result.reason === 'transport' ? transportKind(result.message) : result.reason,
     ]);
     flushSoon();
     const delay = jitter(
