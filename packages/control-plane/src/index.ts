@@ -43,8 +43,14 @@ export {
   Certifier,
   type CertifierOptions,
   type CertifyOutcome,
+  type CertifyRequest,
   DEFAULT_CERTIFY_RATE_LIMIT,
 } from './identity/certifier.js';
+export {
+  type CertifyPaceOptions,
+  CertifyPacer,
+  DEFAULT_CERTIFY_PACE,
+} from './identity/certify-pacer.js';
 export {
   type ControlPlaneIdentity,
   type ControlPlaneIdentityOptions,

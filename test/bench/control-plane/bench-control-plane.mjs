@@ -1,38 +1,50 @@
 #!/usr/bin/env node
-// Control-plane benchmark: N simulated proxies (real gRPC Discovery streams over mTLS, in a child
-// process) subscribed across S services with E endpoints; endpoint churn; reports the latency from
-// a change to every subscribed proxy having it (p50/p99), control-plane RSS per connected proxy,
-// CPU per change, how the cost of a change grows with its subscribers and not with the size of the
-// mesh, and the same change computed the naive way (recompute and serialize every subscription of
-// every proxy) for comparison. The last line is a JSON object.
+// Control-plane benchmark: N simulated proxies (real gRPC Discovery streams over mTLS, spread over
+// K load-generating child processes; each proxy gets its certificate through Certify) subscribed
+// across S services with E endpoints; endpoint churn; reports the latency from a change to every
+// subscribed proxy having it (p50/p99), control-plane RSS per connected proxy, CPU per change, how
+// the cost of a change grows with its subscribers and not with the size of the mesh, a full resync
+// after a control-plane restart (every proxy reconnects and re-Certifies with the sidecar's
+// backoff, Certify paced by the CA's CertifyPacer), and the same change computed the naive way
+// (recompute and serialize every subscription of every proxy) for comparison. The last line is a
+// JSON object.
 //
 //   npm run bench:control-plane                # 1,000 proxies, 1,000 services, 10,000 endpoints
 //   npm run bench:control-plane -- --quick     # 100 / 100 / 1,000, for development
+//   npm run bench:control-plane -- --proxies 10000 --services 10000 --endpoints 100000
+// Options: --load-processes K (default: one per 2,500 proxies), --certify-rate R (CA pace, per s;
+// default the control plane's), --resync cold|warm (re-Certify on reconnect or not; default cold),
+// --no-restart, --time-limit S (hard limit for the whole run, default 1,200 s; exits 2 past it),
+// --load-nice N (niceness of the load processes, default 19).
 import { fork } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadDiscoveryProto } from '@weft/api';
 import {
+  addIdentityService,
   ControlPlane,
   createIdentityServerCredentials,
+  DEFAULT_CERTIFY_PACE,
+  joinTokenValidator,
   ResourceBuilder,
   ResponseEncoder,
 } from '@weft/control-plane';
 import { silentLogger } from '@weft/core';
-import {
-  CertificateAuthority,
-  createIdentityMaterial,
-  derToPem,
-  generateKeyPair,
-  privateKeyToPem,
-  TrustBundle,
-} from '@weft/pki';
+import { CertificateAuthority, createIdentityMaterial, createJoinToken, TrustBundle } from '@weft/pki';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const flag = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const word = (name, dflt, allowed) => {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? argv[i + 1] : dflt;
+  if (!allowed.includes(v)) throw new Error(`--${name} must be one of ${allowed.join(', ')}`);
+  return v;
 };
 const PROXIES = flag('proxies', quick ? 100 : 1000);
 const SERVICES = flag('services', quick ? 100 : 1000);
@@ -42,6 +54,21 @@ const SUBS_PER_PROXY = 5;
 const NAMESPACES = 10;
 const PER_SERVICE = Math.max(1, Math.round(ENDPOINTS / SERVICES));
 const FANOUTS = [1, 10, 100].filter((n) => n <= PROXIES);
+const LOAD_PROCESSES = flag('load-processes', Math.min(8, Math.max(1, Math.ceil(PROXIES / 2500))));
+const CERTIFY_PACE = {
+  ...DEFAULT_CERTIFY_PACE,
+  perSecond: flag('certify-rate', DEFAULT_CERTIFY_PACE.perSecond),
+};
+const RESYNC = word('resync', 'cold', ['cold', 'warm']);
+const RESTART = !argv.includes('--no-restart');
+const TIME_LIMIT_S = flag('time-limit', 1200);
+// Load processes run below the control plane (niceness 19 by default) so that on a shared machine
+// the CPU they need does not come out of the control plane's share.
+const LOAD_NICE = flag('load-nice', 19);
+// Ten times the services with ten endpoints each is a million endpoints past 10k services: skipped.
+const TENFOLD = SERVICES <= 2000;
+if (!(LOAD_PROCESSES >= 1) || !Number.isInteger(LOAD_PROCESSES))
+  throw new Error('--load-processes must be a positive integer');
 
 const now = () => performance.timeOrigin + performance.now();
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -105,13 +132,32 @@ const ca = new CertificateAuthority({
   trustAnchors: anchors,
 });
 const serving = createIdentityServerCredentials({ ca, logger: silentLogger() });
+const tokenKey = generateKeyPairSync('ed25519').privateKey;
+const validator = joinTokenValidator({ key: tokenKey, trustDomain: 'cluster.local' });
 
-const cp = new ControlPlane({
-  sources: [source],
-  credentials: serving.credentials,
-  grpcAddress: '127.0.0.1:0',
-  logger: silentLogger(),
-});
+/** A control plane serving Discovery and Certify (join tokens, paced issuance) on `address`. */
+function makeControlPlane(address) {
+  return new ControlPlane({
+    sources: [source],
+    credentials: serving.credentials,
+    grpcAddress: address,
+    logger: silentLogger(),
+    configureServer: (server) => addIdentityService(server, { ca, validator, pace: CERTIFY_PACE }),
+  });
+}
+
+// A hard bound on the whole run: the machine is shared.
+const children = [];
+const limit = setTimeout(() => {
+  log(`time limit of ${TIME_LIMIT_S} s reached; stopping`);
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(2);
+}, TIME_LIMIT_S * 1000);
+limit.unref();
+const load0 = loadavg();
+const tStart = now();
+
+let cp = makeControlPlane('127.0.0.1:0');
 const { grpcPort } = await cp.start();
 const rssEmpty = rssMb();
 
@@ -123,7 +169,6 @@ for (let i = 0; i < SERVICES; i++) {
 for (const n of FANOUTS)
   events.push(upsert(serviceObj(`hot-${n}`, 'ns-0')), upsert(sliceObj(`hot-${n}`, 'ns-0', 60_000 + n)));
 cp.apply(events);
-const rssMesh = rssMb();
 
 // ---- proxies --------------------------------------------------------------------------------
 const subscribers = new Map(); // service name -> proxy indexes
@@ -143,47 +188,124 @@ for (let j = 0; j < PROXIES; j++) {
       subscribers.get(`hot-${n}`).push(j);
     }
   }
-  const { privateKey, publicKey } = generateKeyPair();
-  const issued = ca.issueForKey({ publicKey, identity: `spiffe://cluster.local/ns/${nsOf(j)}/sa/sa-${j}` });
-  proxies.push({
-    workload: `proxy-${j}`,
+  const token = await createJoinToken({
+    key: tokenKey,
+    trustDomain: 'cluster.local',
     namespace: nsOf(j),
-    names,
-    key: privateKeyToPem(privateKey),
-    chain: issued.chain.map((c) => derToPem(c, 'CERTIFICATE')).join(''),
+    serviceAccount: `sa-${j}`,
+    ttlMs: 86_400_000,
+    now: Date.now(),
   });
+  proxies.push({ index: j, workload: `proxy-${j}`, namespace: nsOf(j), names, token });
 }
+const rssMesh = rssMb();
 
-const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], {
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
+// Every proxy's arrivals: `synced` counts proxies with their subscriptions answered since `phase`
+// began; `certify` holds [time, outcome] of every Certify answer.
 const waiting = new Map(); // change id -> { need, got, last, resolve }
-let subscribedResolve;
-const subscribed = new Promise((resolve) => {
-  subscribedResolve = resolve;
-});
+const sync = { count: 0, last: 0, target: 0, resolve: undefined };
+const certifyLog = [];
 let streamErrors = 0;
-child.on('message', (m) => {
-  if (m.type === 'ready') child.send({ type: 'start', port: grpcPort, ca: anchors.toPem(), proxies });
-  else if (m.type === 'subscribed') subscribedResolve();
-  else if (m.type === 'error') streamErrors++;
-  else if (m.type === 'seen') {
-    for (const [id, , t] of m.reports) {
-      const w = waiting.get(id);
-      if (w === undefined) continue;
-      w.got++;
-      w.last = Math.max(w.last, t);
-      if (w.got === w.need) w.resolve();
+const loadCpuMs = new Map(); // child -> its CPU time so far (ms), from its latest report
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** CPU seconds (control plane, load processes) since `from`, a result of `cpuMark()`. */
+const cpuMark = () => ({ cp: cpuMs(), load: [...loadCpuMs.values()].reduce((a, b) => a + b, 0) });
+const cpuSince = (from) => {
+  const to = cpuMark();
+  return { control_plane_cpu_s: r2((to.cp - from.cp) / 1000), load_cpu_s: r2((to.load - from.load) / 1000) };
+};
+function onReport(m, child) {
+  loadCpuMs.set(child, m.cpuMs);
+  streamErrors += m.errors;
+  for (const c of m.certify) certifyLog.push(c);
+  for (const [, t] of m.synced) {
+    sync.count++;
+    sync.last = Math.max(sync.last, t);
+    if (sync.count === sync.target) sync.resolve?.();
+  }
+  for (const [id, , t] of m.seen) {
+    const w = waiting.get(id);
+    if (w === undefined) continue;
+    w.got++;
+    w.last = Math.max(w.last, t);
+    if (w.got === w.need) w.resolve();
+  }
+}
+/** Resolves when `PROXIES` proxies have synced since this call, or with 'timeout' after `ms`. */
+function allSynced(ms) {
+  sync.count = 0;
+  sync.last = 0;
+  sync.target = PROXIES;
+  const t0 = now();
+  const progress = setInterval(() => {
+    const c = certifyStats(t0, now()).outcomes;
+    log(`  ... ${Math.round((now() - t0) / 1000)} s: ${sync.count} synced; Certify ${JSON.stringify(c)}`);
+  }, 30_000);
+  progress.unref();
+  return Promise.race([
+    new Promise((resolve) => {
+      sync.resolve = resolve;
+    }),
+    new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref()),
+  ]).finally(() => clearInterval(progress));
+}
+/** Certify answers in [from, to): issued, refused by reason, and the peak issuance per second. */
+function certifyStats(from, to) {
+  const outcomes = {};
+  const perSecond = new Map();
+  for (const [t, outcome] of certifyLog) {
+    if (t < from || t >= to) continue;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    if (outcome === 'issued') {
+      const s = Math.floor((t - from) / 1000);
+      perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
     }
   }
-});
+  const issued = outcomes.issued ?? 0;
+  return {
+    outcomes,
+    issued_per_s_peak: Math.max(0, ...perSecond.values()),
+    issued_per_s_mean: r2((issued * 1000) / Math.max(1, to - from)),
+  };
+}
 
 const tConnect = now();
-log(`connecting ${PROXIES} proxies (separate process, mTLS, ${SUBS_PER_PROXY} subscriptions each)...`);
-await subscribed;
-log(`  all subscribed in ${Math.round(now() - tConnect)} ms`);
+const cpuConnect = cpuMark();
+const connected = allSynced(TIME_LIMIT_S * 1000);
+const shares = Array.from({ length: LOAD_PROCESSES }, () => []);
+for (const p of proxies) shares[p.index % LOAD_PROCESSES].push(p);
+for (const share of shares) {
+  const child = fork(fileURLToPath(new URL('./proxies.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.push(child);
+  child.on('message', (m) => {
+    if (m.type === 'ready')
+      child.send({
+        type: 'start',
+        port: grpcPort,
+        ca: anchors.toPem(),
+        resync: RESYNC,
+        nice: LOAD_NICE,
+        proxies: share,
+      });
+    else if (m.type === 'report') onReport(m, child);
+  });
+}
+log(
+  `connecting ${PROXIES} proxies (${LOAD_PROCESSES} load processes; each proxy: Certify, then mTLS Discovery with ${SUBS_PER_PROXY} subscriptions)...`,
+);
+await connected;
+const connectS = (now() - tConnect) / 1000;
+const connectCertify = certifyStats(tConnect, now());
+const connectCpu = cpuSince(cpuConnect);
+log(`  all subscribed in ${r2(connectS)} s; Certify ${JSON.stringify(connectCertify)}`);
 await new Promise((r) => setTimeout(r, 500));
 const rssConnected = rssMb();
+const connectErrors = streamErrors;
 
 // ---- churn ----------------------------------------------------------------------------------
 let nextId = 0;
@@ -238,21 +360,58 @@ for (const n of FANOUTS) {
   };
 }
 
-// The same 1-subscriber change after the mesh grows tenfold with services nobody subscribes to.
-log(`mesh size: the 1-subscriber change again after adding ${9 * SERVICES} unsubscribed services`);
-const grow = [];
-for (let i = 0; i < 9 * SERVICES; i++) {
-  grow.push(upsert(serviceObj(`idle-${i}`, nsOf(i))), upsert(sliceObj(`idle-${i}`, nsOf(i), 100_000 + i)));
+// ---- restart ----------------------------------------------------------------------------------
+// The control plane stops (ending every stream) and a new one starts on the same port with the
+// same CA and mesh; every proxy reconnects (and, in cold mode, re-Certifies) with its backoff.
+let restart;
+if (RESTART) {
+  log(`restart: the control plane stops and starts again; ${PROXIES} proxies resync (${RESYNC})`);
+  const tDown = now();
+  const errorsBefore = streamErrors;
+  const cpuRestart = cpuMark();
+  const resynced = allSynced(Math.min(300_000, TIME_LIMIT_S * 1000 - (now() - tStart) - 60_000));
+  await cp.close();
+  const tClosed = now();
+  cp = makeControlPlane(`127.0.0.1:${grpcPort}`);
+  cp.apply(events);
+  await cp.start();
+  const tUp = now();
+  const outcome = await resynced;
+  const tDone = outcome === 'timeout' ? now() : sync.last;
+  restart = {
+    resynced: sync.count,
+    timed_out: outcome === 'timeout',
+    close_ms: Math.round(tClosed - tDown),
+    down_ms: Math.round(tUp - tDown),
+    resync_s_from_stop: r2((tDone - tDown) / 1000),
+    resync_s_from_serving: r2((tDone - tUp) / 1000),
+    stream_breaks: streamErrors - errorsBefore,
+    certify: certifyStats(tDown, tDone + 1),
+    ...cpuSince(cpuRestart),
+  };
+  log(`  ${JSON.stringify(restart)}`);
 }
-cp.apply(grow);
-const bigApply = [];
-const bigProp = [];
-for (let k = 0; k < ROUNDS; k++) {
-  const r = await change('hot-1', 60_001, 'ns-0');
-  bigApply.push(r.applyMs);
-  if (!r.timeout) bigProp.push(r.propagationMs);
+
+let meshTenfold = { apply_ms_p50: Number.NaN, push_p50_ms: Number.NaN };
+if (TENFOLD) {
+  // The same 1-subscriber change after the mesh grows tenfold with services nobody subscribes to.
+  log(`mesh size: the 1-subscriber change again after adding ${9 * SERVICES} unsubscribed services`);
+  const grow = [];
+  for (let i = 0; i < 9 * SERVICES; i++) {
+    grow.push(upsert(serviceObj(`idle-${i}`, nsOf(i))), upsert(sliceObj(`idle-${i}`, nsOf(i), 100_000 + i)));
+  }
+  cp.apply(grow);
+  const bigApply = [];
+  const bigProp = [];
+  for (let k = 0; k < ROUNDS; k++) {
+    const r = await change('hot-1', 60_001, 'ns-0');
+    bigApply.push(r.applyMs);
+    if (!r.timeout) bigProp.push(r.propagationMs);
+  }
+  meshTenfold = { apply_ms_p50: r2(pct(bigApply, 50)), push_p50_ms: r2(pct(bigProp, 50)) };
+} else {
+  log('mesh size: the tenfold step is skipped past 2,000 services (it would add a million endpoints)');
 }
-const meshTenfold = { apply_ms_p50: r2(pct(bigApply, 50)), push_p50_ms: r2(pct(bigProp, 50)) };
 
 // The alternative: recompute and serialize every subscription of every proxy for each change.
 log('alternative: naive full recompute of every subscription of every proxy, per change');
@@ -310,8 +469,13 @@ const encode100 = {
 };
 const deltaApply = pct(applyTimes, 50);
 
-child.send({ type: 'stop' });
-await new Promise((r) => child.on('exit', r));
+await Promise.all(
+  children.map((c) => {
+    const exited = new Promise((r) => c.on('exit', r));
+    c.send({ type: 'stop' });
+    return exited;
+  }),
+);
 await cp.close();
 serving.close();
 
@@ -325,7 +489,17 @@ const result = {
   push_p99_ms: r2(pct(propagation, 99)),
   push_max_ms: r2(Math.max(...propagation)),
   timeouts,
-  stream_errors: streamErrors,
+  load_processes: LOAD_PROCESSES,
+  loadavg_1m_start: r2(load0[0]),
+  loadavg_1m_end: r2(loadavg()[0]),
+  connect_s: r2(connectS),
+  connect_certify: connectCertify,
+  connect_cpu: connectCpu,
+  connect_stream_errors: connectErrors,
+  certify_pace_per_s: CERTIFY_PACE.perSecond,
+  certify_pace_max_wait_ms: CERTIFY_PACE.maxWaitMs,
+  resync_mode: RESYNC,
+  restart,
   rss_mb_empty: r2(rssEmpty),
   rss_mb_mesh: r2(rssMesh),
   rss_mb_connected: r2(rssConnected),
@@ -360,6 +534,15 @@ for (const [n, f] of Object.entries(fanout)) {
     `  fan-out ${String(n).padStart(3)} subscribers: apply p50 ${f.apply_ms_p50} ms, push p50 ${f.push_p50_ms} ms, p99 ${f.push_p99_ms} ms`,
   );
 }
+console.log(
+  `  cold start: ${PROXIES} proxies certified and subscribed in ${result.connect_s} s (${LOAD_PROCESSES} load processes; Certify paced at ${CERTIFY_PACE.perSecond}/s, peak ${connectCertify.issued_per_s_peak}/s); CPU ${connectCpu.control_plane_cpu_s} s control plane, ${connectCpu.load_cpu_s} s load`,
+);
+if (restart !== undefined) {
+  console.log(
+    `  restart (${RESYNC}): ${restart.resynced}/${PROXIES} resynced ${restart.resync_s_from_stop} s after the stop (${restart.resync_s_from_serving} s after serving again; down ${restart.down_ms} ms); Certify ${JSON.stringify(restart.certify.outcomes)}, peak ${restart.certify.issued_per_s_peak}/s`,
+  );
+}
+console.log(`  load average (1 min): ${result.loadavg_1m_start} at start, ${result.loadavg_1m_end} at end`);
 console.log(
   `  mesh x10 (unsubscribed services): 1-subscriber change apply p50 ${meshTenfold.apply_ms_p50} ms (ratio ${result.mesh_tenfold_apply_ratio} vs before)`,
 );

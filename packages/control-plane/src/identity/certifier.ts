@@ -10,6 +10,7 @@ import {
   type WeftErrorCode,
 } from '@weft/core';
 import { type CertificateAuthority, type IssuedCertificate, MAX_CSR_BYTES } from '@weft/pki';
+import { type CertifyPaceOptions, CertifyPacer, DEFAULT_CERTIFY_PACE } from './certify-pacer.js';
 import type { IdentityMetrics } from './metrics.js';
 import { KeyedRateLimiter, type RateLimitOptions } from './rate-limiter.js';
 import type { TokenValidator } from './token-validator.js';
@@ -28,6 +29,18 @@ export interface CertifierOptions {
   readonly logger?: Logger;
   /** Per-identity limit (default: burst 50, 300 per minute). */
   readonly rateLimit?: RateLimitOptions;
+  /** Mesh-wide issuance pace (default {@link DEFAULT_CERTIFY_PACE}). */
+  readonly pace?: CertifyPaceOptions;
+}
+
+/** One Certify request as the gRPC handler hands it over. */
+export interface CertifyRequest {
+  readonly token: string;
+  readonly csr: Uint8Array;
+  /** Aborted when the caller cancels or its deadline passes; an aborted request is not signed. */
+  readonly signal?: AbortSignal;
+  /** The longest this request may wait for its issuance slot (what is left of its deadline). */
+  readonly waitLimitMs?: number;
 }
 
 /** Default per-identity rate limit: replicas of one service account share it. */
@@ -40,6 +53,7 @@ export class Certifier {
   private readonly metrics: IdentityMetrics | undefined;
   private readonly logger: Logger;
   private readonly limiter: KeyedRateLimiter;
+  private readonly pacer: CertifyPacer;
 
   constructor(options: CertifierOptions) {
     this.ca = options.ca;
@@ -50,6 +64,7 @@ export class Certifier {
       options.rateLimit ?? DEFAULT_CERTIFY_RATE_LIMIT,
       options.clock ?? systemClock,
     );
+    this.pacer = new CertifyPacer(options.pace ?? DEFAULT_CERTIFY_PACE, options.clock ?? systemClock);
   }
 
   /** The authority in use. */
@@ -63,7 +78,7 @@ export class Certifier {
   }
 
   /** Handles one request. Never throws. */
-  async certify(request: { token: string; csr: Uint8Array }): Promise<CertifyOutcome> {
+  async certify(request: CertifyRequest): Promise<CertifyOutcome> {
     const outcome = await this.decide(request);
     if (outcome.type === 'issued') {
       this.metrics?.issued();
@@ -81,7 +96,7 @@ export class Certifier {
     return outcome;
   }
 
-  private async decide(request: { token: string; csr: Uint8Array }): Promise<CertifyOutcome> {
+  private async decide(request: CertifyRequest): Promise<CertifyOutcome> {
     if (request.csr.length > MAX_CSR_BYTES) {
       return fail(
         'INVALID_ARGUMENT',
@@ -127,6 +142,18 @@ export class Certifier {
         'rate-limited',
         `too many certificate requests for ${identity}; retry later`,
       );
+    }
+    // A request whose caller gives up while it waits for its slot is not signed: after a
+    // restart, signing for callers already gone is what turns a queue into a stampede.
+    if (!(await this.pacer.admit(request.waitLimitMs))) {
+      return fail(
+        'RESOURCE_EXHAUSTED',
+        'ca-busy',
+        'the CA is issuing at its configured rate and the queue is full; retry later',
+      );
+    }
+    if (request.signal?.aborted === true) {
+      return fail('DEADLINE_EXCEEDED', 'caller-gone', 'the caller went away before its turn');
     }
     try {
       const result = this.ca.issue({ csr: request.csr, identity });

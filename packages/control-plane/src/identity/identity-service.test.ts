@@ -346,3 +346,41 @@ describe('peer identity on the shared port', () => {
 });
 
 void ServerCredentials;
+
+describe('Identity.Certify pacing over gRPC', () => {
+  it('refuses at once (ca-busy) a call whose issuance slot lies beyond its deadline', async () => {
+    const paced = new Server();
+    const creds = createIdentityServerCredentials({ ca });
+    addIdentityService(paced, {
+      ca,
+      validator: joinTokenValidator({ key: tokenKey, trustDomain: TD }),
+      // One certificate per 100 s after the first: the second call's slot is far beyond its deadline.
+      pace: { perSecond: 0.01, burst: 1, maxWaitMs: 600_000 },
+    });
+    const pacedPort = await new Promise<number>((resolve, reject) =>
+      paced.bindAsync('127.0.0.1:0', creds.credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const Ctor = loadIdentityProto().weft.identity.v1alpha1.Identity;
+    const c: IdentityClient = new Ctor(
+      `127.0.0.1:${pacedPort}`,
+      credentials.createSsl(Buffer.from(bundle.toPem())),
+    );
+    const call = async (deadline: number) => {
+      const t = await token('shop', `paced-${deadline}`);
+      return new Promise<{ code: number; reason: string } | 'issued'>((resolve) =>
+        c.Certify({ token: t, csr: csrFor().csr }, { deadline: Date.now() + deadline }, (err) =>
+          resolve(err ? { code: err.code, reason: String(err.metadata.get('weft-reason')[0]) } : 'issued'),
+        ),
+      );
+    };
+    try {
+      expect(await call(30_000)).toBe('issued');
+      // Refused by the pacer, not left to run into DEADLINE_EXCEEDED.
+      expect(await call(10_000)).toEqual({ code: status.RESOURCE_EXHAUSTED, reason: 'ca-busy' });
+    } finally {
+      c.close();
+      creds.close();
+      await new Promise<void>((resolve) => paced.tryShutdown(() => resolve()));
+    }
+  });
+});

@@ -11,6 +11,7 @@ import type { CertificateAuthority } from '@weft/pki';
 import type { Registry } from 'prom-client';
 import { startCertifySpan, type TracerSource } from '../telemetry/control-plane-tracing.js';
 import { Certifier } from './certifier.js';
+import type { CertifyPaceOptions } from './certify-pacer.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { createIdentityMetrics } from './metrics.js';
 import type { RateLimitOptions } from './rate-limiter.js';
@@ -25,6 +26,8 @@ export interface IdentityServiceOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly rateLimit?: RateLimitOptions;
+  /** Mesh-wide issuance pace (default 500 certificates/s, 5 s longest wait). */
+  readonly pace?: CertifyPaceOptions;
   /** Spans for Certify calls (the binary's tracing); none without it. */
   readonly tracer?: TracerSource;
 }
@@ -38,6 +41,7 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
     clock,
     logger: options.logger?.child({ service: 'identity' }),
     rateLimit: options.rateLimit,
+    pace: options.pace,
     metrics: options.registry
       ? createIdentityMetrics({
           registry: options.registry,
@@ -54,36 +58,54 @@ export function addIdentityService(server: Server, options: IdentityServiceOptio
     ) {
       const token = bearerToken(call.request.token, call.metadata);
       const span = options.tracer === undefined ? undefined : startCertifySpan(options.tracer());
-      certifier.certify({ token, csr: call.request.csr ?? Buffer.alloc(0) }).then(
-        (outcome) => {
-          if (outcome.type === 'failed') {
-            span?.refused(outcome.reason, grpcStatusOf(outcome.code), outcome.message);
-            callback({
-              code: grpcStatusOf(outcome.code),
-              details: outcome.message,
-              metadata: reasonMetadata(outcome.reason),
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
+      certifier
+        .certify({
+          token,
+          csr: call.request.csr ?? Buffer.alloc(0),
+          signal: cancelled.signal,
+          waitLimitMs: remainingMs(call.getDeadline()) - DEADLINE_MARGIN_MS,
+        })
+        .then(
+          (outcome) => {
+            if (outcome.type === 'failed') {
+              span?.refused(outcome.reason, grpcStatusOf(outcome.code), outcome.message);
+              callback({
+                code: grpcStatusOf(outcome.code),
+                details: outcome.message,
+                metadata: reasonMetadata(outcome.reason),
+              });
+              return;
+            }
+            const { certificate, trustAnchors } = outcome;
+            span?.issued(certificate.identity, certificate.serialHex);
+            callback(null, {
+              leafCertificate: certificate.certificate,
+              intermediateCertificates: certificate.chain.slice(1),
+              validUntil: { seconds: String(Math.floor(certificate.notAfter / 1000)), nanos: 0 },
+              identity: certificate.identity,
+              trustAnchors: [...trustAnchors],
             });
-            return;
-          }
-          const { certificate, trustAnchors } = outcome;
-          span?.issued(certificate.identity, certificate.serialHex);
-          callback(null, {
-            leafCertificate: certificate.certificate,
-            intermediateCertificates: certificate.chain.slice(1),
-            validUntil: { seconds: String(Math.floor(certificate.notAfter / 1000)), nanos: 0 },
-            identity: certificate.identity,
-            trustAnchors: [...trustAnchors],
-          });
-        },
-        (err: unknown) => {
-          span?.refused('internal', grpcStatusOf('INTERNAL'), String(err));
-          callback({ code: grpcStatusOf('INTERNAL'), details: String(err) });
-        },
-      );
+          },
+          (err: unknown) => {
+            span?.refused('internal', grpcStatusOf('INTERNAL'), String(err));
+            callback({ code: grpcStatusOf('INTERNAL'), details: String(err) });
+          },
+        );
     },
   };
   server.addService(service, handlers);
   return certifier;
+}
+
+/** Time kept back from a caller's deadline for signing and the answer's trip. */
+const DEADLINE_MARGIN_MS = 250;
+
+/** Milliseconds left before a call's deadline (Infinity without one). */
+function remainingMs(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
 }
 
 /** The token from the request body, or else from `authorization: Bearer …` metadata. */
