@@ -12,10 +12,30 @@ interface Held {
   usedIn: number;
 }
 
+/**
+ * Names held at most. Each is a subscription on the discovery stream, which the control plane
+ * caps (10,000 per stream, shared with destinations) by closing the stream: an app looking up
+ * ever new Service-shaped names must not get that far. Past the cap a new name gets no answer
+ * now (SERVFAIL for a full Service name, the next search candidate otherwise) until the idle
+ * sweep frees room.
+ */
+export const MAX_DNS_NAMES = 1024;
+
 export class DnsRecords {
   private readonly held = new Map<string, Held>();
   private readonly waiters = new Map<string, ((r: MeshRecordWait) => void)[]>();
   private epoch = 0;
+  /** Called for each new name refused because the most names were held. */
+  onRefused: () => void = () => {};
+
+  constructor(private readonly maxNames = MAX_DNS_NAMES) {}
+
+  /** True when `fqdn` is not held and no room is left for it (counted). */
+  private full(fqdn: string): boolean {
+    if (this.held.has(fqdn) || this.held.size < this.maxNames) return false;
+    this.onRefused();
+    return true;
+  }
 
   /** The record for `fqdn` (undefined until answered), marking it used; `ask` runs for a new name. */
   get(fqdn: string, ask: (name: string) => void): MeshRecord | undefined {
@@ -24,6 +44,7 @@ export class DnsRecords {
       h.usedIn = this.epoch;
       return h.record;
     }
+    if (this.full(fqdn)) return undefined;
     this.held.set(fqdn, { record: undefined, usedIn: this.epoch });
     ask(DNS_PREFIX + fqdn);
     return undefined;
@@ -31,6 +52,8 @@ export class DnsRecords {
 
   /** Waits up to `timeoutMs` for the first answer for `fqdn` (asking for it if needed). */
   wait(fqdn: string, timeoutMs: number, ask: (name: string) => void): Promise<MeshRecordWait> {
+    // Refused for want of room: no answer now (get(), the hot path before this, counted it).
+    if (!this.held.has(fqdn) && this.held.size >= this.maxNames) return Promise.resolve({ type: 'timeout' });
     const known = this.get(fqdn, ask);
     if (known !== undefined) return Promise.resolve(known);
     return new Promise((resolve) => {

@@ -116,6 +116,11 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource,
     });
   }
 
+  /** Called for each new DNS name refused because the most names were held (see MAX_DNS_NAMES). */
+  set onDnsNameRefused(fn: () => void) {
+    this.dns.onRefused = fn;
+  }
+
   record(fqdn: string): MeshRecord | undefined {
     return this.dns.get(fqdn, (name) => this.onUnknownName(name));
   }

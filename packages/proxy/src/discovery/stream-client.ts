@@ -102,6 +102,13 @@ export class DiscoveryStreamClient {
       'Names with an answer from the control plane.',
       () => options.state.stats().names,
     );
+    const refused = registry
+      .counter(
+        'weft_proxy_dns_names_refused_total',
+        'New mesh DNS names not subscribed because the proxy held its most (1,024); answered SERVFAIL or searched on.',
+      )
+      .labels();
+    options.state.onDnsNameRefused = () => refused.inc();
     registry.gauge(
       'weft_proxy_traffic_destinations',
       'Destinations with compiled traffic state (balancers, budget, limits).',
