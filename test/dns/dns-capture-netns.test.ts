@@ -2,7 +2,9 @@
 // the test creates: an app resolving through the nameserver of its resolv.conf (10.53.0.10, behind a
 // veth interface) is redirected to the DNS proxy (the built code, running as the proxy UID), which
 // answers the mesh name itself and forwards a public-looking name to a test resolver on loopback
-// port 53 — reachable only because the proxy UID's own queries escape the redirect.
+// port 53 — reachable only because the proxy UID's own queries escape the redirect. The same over
+// IPv6: an app asking fd53::10 is redirected by the ip6tables rules to the proxy on [::1], which
+// forwards to a test resolver on [::1]:53.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,9 @@ const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]
 const skipReason =
   process.getuid?.() !== 0
     ? 'not root'
-    : (['ip', 'iptables-restore', 'setpriv'].filter((c) => !has(c)).map((c) => `${c} missing`)[0] ?? '');
+    : (['ip', 'iptables-restore', 'ip6tables-restore', 'setpriv']
+        .filter((c) => !has(c))
+        .map((c) => `${c} missing`)[0] ?? '');
 if (skipReason !== '') console.warn(`skipping the DNS capture netns test: ${skipReason}`);
 
 const NS = `weft-dns-${process.pid}`;
@@ -26,6 +30,7 @@ const PROXY_UID = 7102;
 const DNS_PORT = 15053;
 const children: ChildProcess[] = [];
 let dir = '';
+let proxy: ChildProcess | undefined;
 let created = false;
 
 function ip(...args: string[]): void {
@@ -54,6 +59,18 @@ function start(script: string, args: string[], until: string, asProxy = false): 
   });
 }
 
+/** Runs the DNS proxy as the proxy UID with resolv.conf `file` from `dir`, replacing one running. */
+async function startProxy(file: string): Promise<void> {
+  if (proxy !== undefined) {
+    const closed = once(proxy, 'close');
+    proxy.kill('SIGKILL');
+    await closed;
+  }
+  const ready = start('dns-proxy.mjs', [String(DNS_PORT), join(dir, file)], 'ready', true);
+  proxy = children.at(-1);
+  expect(await ready).toBe(`ready ${DNS_PORT} uid=${PROXY_UID} ipv6=true`);
+}
+
 beforeAll(async () => {
   if (skipReason !== '') return;
   dir = mkdtempSync(join(tmpdir(), 'weft-dns-capture-'));
@@ -63,6 +80,8 @@ beforeAll(async () => {
   // The pod's nameserver (a kube-dns ClusterIP stand-in) must be routable for the packet to be sent.
   ip('-n', NS, 'link', 'add', 'dns0', 'type', 'veth', 'peer', 'name', 'dns1');
   ip('-n', NS, 'addr', 'add', '10.53.0.1/24', 'dev', 'dns0');
+  // nodad: usable at once, without waiting for duplicate address detection.
+  ip('-n', NS, '-6', 'addr', 'add', 'fd53::1/64', 'dev', 'dns0', 'nodad');
   ip('-n', NS, 'link', 'set', 'dns0', 'up');
   ip('-n', NS, 'link', 'set', 'dns1', 'up');
   const resolvConf = join(dir, 'resolv.conf');
@@ -70,6 +89,13 @@ beforeAll(async () => {
     resolvConf,
     'nameserver 127.0.0.53\nsearch test.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
     { mode: 0o644 },
+  );
+  writeFileSync(
+    join(dir, 'resolv6.conf'),
+    'nameserver ::1\nsearch test.svc.cluster.local\noptions ndots:5\n',
+    {
+      mode: 0o644,
+    },
   );
   execFileSync('chmod', ['755', dir]);
   const outcomes = await applyRules(
@@ -81,13 +107,13 @@ beforeAll(async () => {
       },
       logger: silentLogger(),
       mode: 'auto',
-      ipv6: false,
     },
   );
-  expect(outcomes[0]).toMatchObject({ family: 'ipv4', type: 'applied' });
+  expect(outcomes.map((o) => `${o.family}:${o.type}`)).toEqual(['ipv4:applied', 'ipv6:applied']);
   await start('resolver.mjs', ['127.0.0.53'], 'ready');
-  const ready = await start('dns-proxy.mjs', [String(DNS_PORT), resolvConf], 'ready', true);
-  expect(ready).toBe(`ready ${DNS_PORT} uid=${PROXY_UID}`);
+  // The IPv6 upstream answers example.com differently, to show which resolver the proxy asked.
+  await start('resolver.mjs', ['::1', '93.184.216.46'], 'ready');
+  await startProxy('resolv.conf');
 }, 60_000);
 
 afterAll(async () => {
@@ -113,12 +139,24 @@ describe.skipIf(skipReason !== '')('DNS capture in a network namespace', () => {
     });
   });
 
-  it('leaves port 53 alone without capture', async () => {
-    const save = execFileSync('ip', ['netns', 'exec', NS, 'iptables-save', '-t', 'nat'], {
-      encoding: 'utf8',
+  it('redirects the app’s queries to an IPv6 nameserver to the proxy on [::1], which forwards over IPv6', async () => {
+    await startProxy('resolv6.conf');
+    const line = await start('app.mjs', ['fd53::10'], '{');
+    expect(JSON.parse(line)).toEqual({
+      meshUdp: ['10.96.7.7'],
+      publicUdp: ['93.184.216.46'],
+      missingUdp: { error: 'ENOTFOUND' },
+      meshTcp: ['10.96.7.7'],
+      publicTcp: ['93.184.216.46'],
     });
-    expect(save).toContain('-A WEFT_DNS -m owner --uid-owner 7102 -j RETURN');
-    expect(save).toContain('-A WEFT_DNS -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053');
+  });
+
+  it('leaves port 53 alone without capture', async () => {
+    for (const save of ['iptables-save', 'ip6tables-save']) {
+      const rules = execFileSync('ip', ['netns', 'exec', NS, save, '-t', 'nat'], { encoding: 'utf8' });
+      expect(rules, save).toContain('-A WEFT_DNS -m owner --uid-owner 7102 -j RETURN');
+      expect(rules, save).toContain('-A WEFT_DNS -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053');
+    }
     await applyRules(parseInitOptions({ proxyUid: PROXY_UID }), {
       runner: {
         run: (command, args, input) =>
@@ -126,12 +164,13 @@ describe.skipIf(skipReason !== '')('DNS capture in a network namespace', () => {
       },
       logger: silentLogger(),
       mode: 'auto',
-      ipv6: false,
     });
-    const result = JSON.parse(await start('app.mjs', ['10.53.0.10', '300'], '{')) as Record<string, unknown>;
-    // Nothing answers on 10.53.0.10 and TCP goes to the (absent) outbound listener: every query fails.
-    for (const key of ['meshUdp', 'publicUdp', 'meshTcp', 'publicTcp']) {
-      expect(result[key], key).toHaveProperty('error');
+    for (const nameserver of ['10.53.0.10', 'fd53::10']) {
+      const result = JSON.parse(await start('app.mjs', [nameserver, '300'], '{')) as Record<string, unknown>;
+      // Nothing answers on the nameserver and TCP goes to the (absent) outbound listener: every query fails.
+      for (const key of ['meshUdp', 'publicUdp', 'meshTcp', 'publicTcp']) {
+        expect(result[key], `${nameserver} ${key}`).toHaveProperty('error');
+      }
     }
   });
 });

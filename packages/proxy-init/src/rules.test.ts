@@ -109,9 +109,36 @@ describe('DNS capture rules', () => {
     expect(lastOutput).toBe('-I OUTPUT 1 -p tcp -m tcp --dport 53 -m comment --comment weft-dns -j WEFT_DNS');
   });
 
-  it('are left out without capture, for IPv6, and their jumps are deleted when capture is turned off', () => {
+  it('are the same for IPv6 (ip6tables REDIRECT sends them to ::1), first in OUTPUT', () => {
+    expect(planRestore(buildRules(dns, 'ipv6'))).toBe(
+      [
+        '*nat',
+        ':WEFT_INBOUND - [0:0]',
+        ':WEFT_OUTBOUND - [0:0]',
+        ':WEFT_DNS - [0:0]',
+        '-A WEFT_INBOUND -p tcp -m tcp --dport 7191 -j RETURN',
+        '-A WEFT_INBOUND -p tcp -j REDIRECT --to-ports 7143',
+        '-A WEFT_OUTBOUND -m owner --uid-owner 7102 -j RETURN',
+        '-A WEFT_OUTBOUND -d ::1/128 -j RETURN',
+        '-A WEFT_OUTBOUND -p tcp -j REDIRECT --to-ports 7140',
+        '-A WEFT_DNS -m owner --uid-owner 7102 -j RETURN',
+        '-A WEFT_DNS -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053',
+        '-A WEFT_DNS -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053',
+        '-I PREROUTING 1 -p tcp -m comment --comment weft-inbound -j WEFT_INBOUND',
+        '-I OUTPUT 1 -p tcp -m comment --comment weft-outbound -j WEFT_OUTBOUND',
+        '-I OUTPUT 1 -p udp -m udp --dport 53 -m comment --comment weft-dns -j WEFT_DNS',
+        '-I OUTPUT 1 -p tcp -m tcp --dport 53 -m comment --comment weft-dns -j WEFT_DNS',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    // Three jumps from OUTPUT per family: what applyRules verifies after the restore.
+    expect(buildRules(dns, 'ipv6').jumps.filter((j) => j.from === 'OUTPUT')).toHaveLength(3);
+  });
+
+  it('are left out without capture, for either family, and their jumps are deleted when capture is turned off', () => {
     expect(buildRules(options, 'ipv4').chains.map((c) => c.name)).not.toContain('WEFT_DNS');
-    expect(buildRules(dns, 'ipv6').chains.map((c) => c.name)).not.toContain('WEFT_DNS');
+    expect(buildRules(options, 'ipv6').chains.map((c) => c.name)).not.toContain('WEFT_DNS');
     const saved = '-A OUTPUT -p udp -m udp --dport 53 -m comment --comment weft-dns -j WEFT_DNS\n';
     expect(planRestore(buildRules(options, 'ipv4'), saved)).toContain(
       '-D OUTPUT -p udp -m udp --dport 53 -m comment --comment weft-dns -j WEFT_DNS',

@@ -54,8 +54,9 @@ export function buildRules(options: InitOptions, family: Family): RuleSet {
     { from: 'PREROUTING', spec: `-p tcp -m comment --comment weft-inbound -j ${CHAINS.inbound}` },
     { from: 'OUTPUT', spec: `-p tcp -m comment --comment weft-outbound -j ${CHAINS.outbound}` },
   ];
-  // IPv4 only: REDIRECT sends locally generated packets to 127.0.0.1, where the DNS proxy listens.
-  if (options.dnsPort !== undefined && family === 'ipv4') {
+  // REDIRECT sends locally generated packets to 127.0.0.1 (IPv4) or ::1 (IPv6): the DNS proxy
+  // listens on both (docs/dns.md).
+  if (options.dnsPort !== undefined) {
     chains.push({
       name: CHAINS.dns,
       rules: [

@@ -59,6 +59,11 @@ export interface DnsOptions {
    * default address a failure (e.g. another local proxy holds it) is a warning and a metric.
    */
   readonly required: boolean;
+  /**
+   * Also listen on [::1] at the same port (the default address: ip6tables capture redirects there).
+   * If ::1 cannot be bound (IPv6 disabled) the proxy serves on `host` only and says so.
+   */
+  readonly ipv6Loopback: boolean;
   /** The pod's original resolv.conf: upstream resolvers, search path, ndots. */
   readonly resolvConfPath: string;
   /** Upstream resolvers (HOST:PORT) used instead of the resolv.conf's nameservers; empty: those. */

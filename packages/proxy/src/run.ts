@@ -179,6 +179,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
       dnsProxy = await startDnsProxy({
         host: d.host,
         port: d.port,
+        ipv6Loopback: d.ipv6Loopback,
         resolvConf: readResolvConf(d.resolvConfPath, logger),
         ...(d.upstreams.length === 0 ? {} : { upstreams: d.upstreams }),
         clusterDomain: d.clusterDomain,

@@ -1,5 +1,6 @@
 // The sidecar's DNS proxy (the built code) with a fixed table of mesh records, for the capture
-// test: argv = listen port, resolv.conf path. Prints "ready <port>".
+// test: argv = listen port, resolv.conf path. Listens on 127.0.0.1 and [::1] (as with the default
+// address). Prints "ready <port> uid=<uid> ipv6=<whether [::1] is listening>".
 
 import { readFileSync } from 'node:fs';
 import { startDnsProxy } from '../../../packages/proxy/dist/dns/dns-proxy.js';
@@ -17,6 +18,7 @@ const records = {
 const proxy = await startDnsProxy({
   host: '127.0.0.1',
   port: Number(port),
+  ipv6Loopback: true,
   resolvConf: parseResolvConf(readFileSync(resolvConfPath, 'utf8')),
   clusterDomain: 'cluster.local',
   namespace: 'test',
@@ -24,5 +26,6 @@ const proxy = await startDnsProxy({
   registry: new MetricsRegistry(),
   upstreamTimeoutMs: 2000,
 });
-process.stdout.write(`ready ${proxy.port} uid=${process.getuid()}\n`);
+const ipv6 = proxy.snapshot().ipv6Loopback?.listening === true;
+process.stdout.write(`ready ${proxy.port} uid=${process.getuid()} ipv6=${ipv6}\n`);
 process.on('SIGTERM', () => proxy.close().then(() => process.exit(0)));

@@ -328,7 +328,7 @@ export function registerProxy(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--dns-listen <host:port>',
-        `DNS proxy address, UDP and TCP (default 127.0.0.1:${DEFAULT_DNS_PORT}; given explicitly, failing to bind it is fatal)`,
+        `DNS proxy address, UDP and TCP (default 127.0.0.1:${DEFAULT_DNS_PORT} and [::1]:${DEFAULT_DNS_PORT}; given explicitly, only that address, and failing to bind it is fatal)`,
       ).argParser((v) => hostPort(v, '--dns-listen')),
     )
     .addOption(
@@ -388,6 +388,7 @@ export function registerProxy(program: Command, io: CliIo): void {
                 host: flags.dnsListen?.host ?? '127.0.0.1',
                 port: flags.dnsListen?.port ?? DEFAULT_DNS_PORT,
                 required: flags.dnsListen !== undefined,
+                ipv6Loopback: flags.dnsListen === undefined,
                 resolvConfPath: flags.dnsResolvConf,
                 upstreams: flags.dnsUpstream ?? [],
                 clusterDomain: flags.clusterDomain.toLowerCase().replace(/\.$/, ''),

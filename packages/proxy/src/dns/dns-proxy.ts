@@ -1,5 +1,5 @@
 /** Wires the DNS proxy together: naming from resolv.conf, the upstream forwarder, cache, handler and sockets. */
-import { type Clock, type Logger, silentLogger, systemClock } from '@weft/core';
+import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { AnswerCache, type AnswerCacheOptions, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
 import { DnsHandler, type DnsHandlerOptions } from './dns-handler.js';
@@ -14,6 +14,12 @@ import { UdpTcpUpstream, type Upstream, type UpstreamAddress } from './upstream.
 export interface DnsProxyOptions {
   readonly host: string;
   readonly port: number;
+  /**
+   * Also listen on [::1] at the port `host` got, for IPv6 capture (ip6tables REDIRECT sends to ::1).
+   * Failing to bind it (IPv6 disabled) is not fatal: the proxy serves on `host` only, logs it and
+   * shows it in {@link DnsSnapshot.ipv6Loopback}.
+   */
+  readonly ipv6Loopback?: boolean;
   /** The pod's original resolv.conf: upstream resolvers, search path, ndots. */
   readonly resolvConf: ResolvConf;
   /** Overrides the resolv.conf nameservers (port 53) with explicit addresses (tests, local mode). */
@@ -48,11 +54,18 @@ export interface DnsProxy {
 
 export interface DnsSnapshot {
   readonly listen: string;
+  /** The [::1] listener, when asked for: its address, or why there is none. */
+  readonly ipv6Loopback?: { readonly listening: true; readonly listen: string } | IPv6NotListening;
   readonly upstreams: readonly string[];
   readonly search: readonly string[];
   readonly cachedAnswers: number;
   readonly lookups: readonly LookedUpName[];
   readonly lookupsForgotten: number;
+}
+
+interface IPv6NotListening {
+  readonly listening: false;
+  readonly error: string;
 }
 
 export async function startDnsProxy(o: DnsProxyOptions): Promise<DnsProxy> {
@@ -83,15 +96,9 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<DnsProxy> {
     maxInFlight: 1024,
     ...(o.beforeMeshAnswer === undefined ? {} : { beforeMeshAnswer: o.beforeMeshAnswer }),
   });
-  const server = new DnsServer({
-    host: o.host,
-    port: o.port,
-    handler,
-    metrics,
-    logger,
-    maxTcpConnections: 256,
-    tcpIdleMs: 10_000,
-  });
+  const serverOn = (host: string, port: number) =>
+    new DnsServer({ host, port, handler, metrics, logger, maxTcpConnections: 256, tcpIdleMs: 10_000 });
+  const server = serverOn(o.host, o.port);
   let port: number;
   try {
     port = await server.start();
@@ -100,14 +107,34 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<DnsProxy> {
     await server.close();
     throw err;
   }
-  const listen = o.host.includes(':') ? `[${o.host}]:${port}` : `${o.host}:${port}`;
+  const listen = hostPort(o.host, port);
+  let ipv6Server: DnsServer | undefined;
+  let ipv6Loopback: DnsSnapshot['ipv6Loopback'];
+  if (o.ipv6Loopback === true) {
+    const candidate = serverOn('::1', port);
+    try {
+      await candidate.start();
+      ipv6Server = candidate;
+      ipv6Loopback = { listening: true, listen: hostPort('::1', port) };
+    } catch (err) {
+      await candidate.close();
+      // IPv6 disabled (EADDRNOTAVAIL) or the port held on ::1: IPv4 keeps working, IPv6 capture does not.
+      const error = describeError(err);
+      ipv6Loopback = { listening: false, error };
+      logger.warn(
+        { err: error, address: hostPort('::1', port) },
+        'DNS proxy not listening on IPv6 loopback: serving on IPv4 only',
+      );
+    }
+  }
   return {
     port,
     metrics,
     cache,
     snapshot: () => ({
       listen,
-      upstreams: servers.map((s) => `${s.host}:${s.port}`),
+      ...(ipv6Loopback === undefined ? {} : { ipv6Loopback }),
+      upstreams: servers.map((s) => hostPort(s.host, s.port)),
       search,
       cachedAnswers: cache.size,
       lookups: lookups.list(),
@@ -115,7 +142,11 @@ export async function startDnsProxy(o: DnsProxyOptions): Promise<DnsProxy> {
     }),
     async close() {
       upstream.close();
-      await server.close();
+      await Promise.all([server.close(), ipv6Server?.close()]);
     },
   };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -28,16 +28,17 @@ async function sidecar(dns: DnsOptions) {
   return running;
 }
 
-/** A UDP port held by this test, so the DNS proxy cannot bind it. */
-async function heldPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+/** A UDP port held by this test on `host`, so the DNS proxy cannot bind it there. */
+async function heldPort(host = '127.0.0.1'): Promise<number> {
+  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
   cleanups.push(() => new Promise((r) => s.close(() => r())));
   return s.address().port;
 }
 
 const base = {
   host: '127.0.0.1',
+  ipv6Loopback: false,
   resolvConfPath: '/nonexistent/resolv.conf',
   clusterDomain: 'cluster.local',
 };
@@ -74,6 +75,75 @@ describe('the DNS proxy in the sidecar', () => {
     );
     expect(resolver.received.get('api.demo.svc.cluster.local|A')).toBe(1);
     expect(cluster.flag_aa).toBe(true);
+  });
+
+  it('with the default address also serves on [::1] at the same port, forwarding to an IPv6 upstream', async () => {
+    // One name per query: a cached answer would not show that the forwarder reached the upstream.
+    const names = ['udp6.example.com', 'tcp6.example.com', 'udp4.example.com'];
+    const resolver = await startTestResolver(
+      new Map(
+        names.map((name) => [
+          name,
+          { type: 'records', answers: [{ name, type: 'A', ttl: 60, data: '192.0.2.1' }] },
+        ]),
+      ),
+      '::1',
+    );
+    cleanups.push(() => resolver.close());
+    const running = await sidecar({
+      ...base,
+      port: 0,
+      required: false,
+      ipv6Loopback: true,
+      upstreams: [{ host: '::1', port: resolver.port }],
+    });
+    const port = running.ports.dns as number;
+    const ask = (name: string, transport: 'udp' | 'tcp', host: string) =>
+      askDns(port, { type: 'query', id: 1, questions: [{ name, type: 'A' }] }, transport, host);
+    expect((await ask('udp6.example.com', 'udp', '::1')).answers?.[0]?.data).toBe('192.0.2.1');
+    expect((await ask('tcp6.example.com', 'tcp', '::1')).answers?.[0]?.data).toBe('192.0.2.1');
+    expect((await ask('udp4.example.com', 'udp', '127.0.0.1')).answers?.[0]?.data).toBe('192.0.2.1');
+    for (const name of names) expect(resolver.received.get(`${name}|A`), name).toBe(1);
+    const config = (await (await fetch(`http://127.0.0.1:${running.ports.admin}/config`)).json()) as {
+      dns: { listen: string; ipv6Loopback: unknown; upstreams: string[] };
+    };
+    expect(config.dns.listen).toBe(`127.0.0.1:${port}`);
+    expect(config.dns.ipv6Loopback).toEqual({ listening: true, listen: `[::1]:${port}` });
+    expect(config.dns.upstreams).toEqual([`[::1]:${resolver.port}`]);
+  });
+
+  it('runs on IPv4 only, and says so on /config, when it cannot listen on [::1]', async () => {
+    const resolver = await startTestResolver(
+      new Map([
+        [
+          'example.com',
+          { type: 'records', answers: [{ name: 'example.com', type: 'A', ttl: 60, data: '192.0.2.1' }] },
+        ],
+      ]),
+    );
+    cleanups.push(() => resolver.close());
+    // Held on ::1 only, so 127.0.0.1 binds and ::1 does not (as when IPv6 is disabled).
+    const port = await heldPort('::1');
+    const running = await sidecar({
+      ...base,
+      port,
+      required: false,
+      ipv6Loopback: true,
+      upstreams: [{ host: '127.0.0.1', port: resolver.port }],
+    });
+    expect(running.ports.dns).toBe(port);
+    const r = await askDns(
+      port,
+      { type: 'query', id: 1, questions: [{ name: 'example.com', type: 'A' }] },
+      'udp',
+    );
+    expect(r.answers?.[0]?.data).toBe('192.0.2.1');
+    const config = (await (await fetch(`http://127.0.0.1:${running.ports.admin}/config`)).json()) as {
+      dns: { listen: string; ipv6Loopback: { listening: boolean; error: string } };
+    };
+    expect(config.dns.listen).toBe(`127.0.0.1:${port}`);
+    expect(config.dns.ipv6Loopback.listening).toBe(false);
+    expect(config.dns.ipv6Loopback.error).toContain('EADDRINUSE');
   });
 
   it('runs without DNS, says why and counts it, when the default address is taken', async () => {

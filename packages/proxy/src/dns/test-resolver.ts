@@ -3,7 +3,7 @@
  * for the DNS proxy's tests and benchmark. It counts the queries it received.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import type { Answer } from 'dns-packet';
 import * as packet from 'dns-packet';
 import { guard } from '../net/guard.js';
@@ -114,7 +114,7 @@ export async function startTestResolver(
   let tcp: Server | undefined;
   let bound = 0;
   for (let attempt = 1; tcp === undefined; attempt++) {
-    const u = createSocket('udp4');
+    const u = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     u.on('message', onUdp(u));
     await new Promise<void>((resolve, reject) => {
       u.once('error', reject);
@@ -168,7 +168,7 @@ export function askRaw(
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     if (transport === 'udp') {
-      const s = createSocket('udp4');
+      const s = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
       const timer = setTimeout(() => {
         s.close();
         reject(new Error(`no UDP reply within ${timeoutMs} ms`));
