@@ -11,6 +11,8 @@ import { parseListen } from './injector.js';
 const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 let dir: string;
 let api: FakeKubeApi;
+/** Every injector a test started: a test that fails before stopping its own leaves it to afterAll. */
+const children: ChildProcess[] = [];
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
@@ -57,7 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child?.exitCode === null) child.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await api?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -161,6 +163,7 @@ describe('weft injector', () => {
       },
     );
     const proc = child;
+    children.push(proc);
     const port = await new Promise<number>((resolve, reject) => {
       let err = '';
       proc.stderr!.on('data', (c) => {
@@ -250,6 +253,7 @@ describe('weft injector', () => {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
+    children.push(proc);
     let err = '';
     const port = await new Promise<number>((resolve, reject) => {
       proc.stderr!.on('data', (c) => {
@@ -322,6 +326,7 @@ describe('weft injector', () => {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
+    children.push(proc);
     const port = await new Promise<number>((resolve, reject) => {
       let err = '';
       proc.stderr!.on('data', (c) => {
