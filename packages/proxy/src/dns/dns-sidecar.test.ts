@@ -1,4 +1,5 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DnsOptions, defaultProxyOptions } from '../options.js';
 import { runSidecar, StaticCertificateSource } from '../run.js';
@@ -28,12 +29,47 @@ async function sidecar(dns: DnsOptions) {
   return running;
 }
 
-/** A UDP port held by this test on `host`, so the DNS proxy cannot bind it there. */
-async function heldPort(host = '127.0.0.1'): Promise<number> {
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((r) => s.bind(0, host, () => r()));
+/** A UDP port held by this test on 127.0.0.1, so the DNS proxy cannot bind it there. */
+async function heldPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   cleanups.push(() => new Promise((r) => s.close(() => r())));
   return s.address().port;
+}
+
+const bindUdp = (type: 'udp4' | 'udp6', port: number, host: string) =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = createSocket(type);
+    s.once('error', reject);
+    s.bind(port, host, () => resolve(s));
+  });
+const listenTcp = (port: number, host: string) =>
+  new Promise<Server>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
+  });
+
+/**
+ * A UDP port held on ::1 only, and free on 127.0.0.1 for both UDP and TCP a moment ago.
+ * Holding a random port on ::1 alone is not enough: the same number on 127.0.0.1 may be in use
+ * by another test (CI once saw the DNS proxy fail to bind there), so the port is picked on
+ * 127.0.0.1 first and held there until ::1 is held too.
+ */
+async function portHeldOnIpv6Only(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const udp4 = await bindUdp('udp4', 0, '127.0.0.1');
+    const port = (udp4.address() as { port: number }).port;
+    const tcp4 = await listenTcp(port, '127.0.0.1').catch(() => undefined);
+    const udp6 = tcp4 ? await bindUdp('udp6', port, '::1').catch(() => undefined) : undefined;
+    await new Promise<void>((r) => udp4.close(() => r()));
+    if (tcp4) await new Promise<void>((r) => tcp4.close(() => r()));
+    if (udp6) {
+      cleanups.push(() => new Promise((r) => udp6.close(() => r())));
+      return port;
+    }
+  }
+  throw new Error('no port free on 127.0.0.1 and ::1 in 20 tries');
 }
 
 const base = {
@@ -123,7 +159,7 @@ describe('the DNS proxy in the sidecar', () => {
     );
     cleanups.push(() => resolver.close());
     // Held on ::1 only, so 127.0.0.1 binds and ::1 does not (as when IPv6 is disabled).
-    const port = await heldPort('::1');
+    const port = await portHeldOnIpv6Only();
     const running = await sidecar({
       ...base,
       port,
