@@ -22,6 +22,25 @@ export type {
   Endpoint__Output as EndpointMessage__Output,
 } from './gen/weft/discovery/v1alpha1/Endpoint.js';
 export type {
+  GatewayBackend,
+  GatewayBackend__Output,
+} from './gen/weft/discovery/v1alpha1/GatewayBackend.js';
+export type {
+  GatewayCertificate,
+  GatewayCertificate__Output,
+} from './gen/weft/discovery/v1alpha1/GatewayCertificate.js';
+export type { GatewayConfig, GatewayConfig__Output } from './gen/weft/discovery/v1alpha1/GatewayConfig.js';
+export type { GatewayFilter, GatewayFilter__Output } from './gen/weft/discovery/v1alpha1/GatewayFilter.js';
+export type {
+  GatewayListener,
+  GatewayListener__Output,
+} from './gen/weft/discovery/v1alpha1/GatewayListener.js';
+export {
+  GatewayListenerProtocol,
+  type GatewayListenerProtocol__Output,
+} from './gen/weft/discovery/v1alpha1/GatewayListenerProtocol.js';
+export type { GatewayRoute, GatewayRoute__Output } from './gen/weft/discovery/v1alpha1/GatewayRoute.js';
+export type {
   InboundPolicy as InboundPolicyMessage,
   InboundPolicy__Output as InboundPolicyMessage__Output,
 } from './gen/weft/discovery/v1alpha1/InboundPolicy.js';

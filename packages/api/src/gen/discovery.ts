@@ -15,6 +15,18 @@ import type { DiscoveryResponse as _weft_discovery_v1alpha1_DiscoveryResponse, D
 import type { DnsRecord as _weft_discovery_v1alpha1_DnsRecord, DnsRecord__Output as _weft_discovery_v1alpha1_DnsRecord__Output } from './weft/discovery/v1alpha1/DnsRecord.js';
 import type { DoesNotExist as _weft_discovery_v1alpha1_DoesNotExist, DoesNotExist__Output as _weft_discovery_v1alpha1_DoesNotExist__Output } from './weft/discovery/v1alpha1/DoesNotExist.js';
 import type { Endpoint as _weft_discovery_v1alpha1_Endpoint, Endpoint__Output as _weft_discovery_v1alpha1_Endpoint__Output } from './weft/discovery/v1alpha1/Endpoint.js';
+import type { GatewayBackend as _weft_discovery_v1alpha1_GatewayBackend, GatewayBackend__Output as _weft_discovery_v1alpha1_GatewayBackend__Output } from './weft/discovery/v1alpha1/GatewayBackend.js';
+import type { GatewayCertificate as _weft_discovery_v1alpha1_GatewayCertificate, GatewayCertificate__Output as _weft_discovery_v1alpha1_GatewayCertificate__Output } from './weft/discovery/v1alpha1/GatewayCertificate.js';
+import type { GatewayConfig as _weft_discovery_v1alpha1_GatewayConfig, GatewayConfig__Output as _weft_discovery_v1alpha1_GatewayConfig__Output } from './weft/discovery/v1alpha1/GatewayConfig.js';
+import type { GatewayFilter as _weft_discovery_v1alpha1_GatewayFilter, GatewayFilter__Output as _weft_discovery_v1alpha1_GatewayFilter__Output } from './weft/discovery/v1alpha1/GatewayFilter.js';
+import type { GatewayHeader as _weft_discovery_v1alpha1_GatewayHeader, GatewayHeader__Output as _weft_discovery_v1alpha1_GatewayHeader__Output } from './weft/discovery/v1alpha1/GatewayHeader.js';
+import type { GatewayHeaderModifier as _weft_discovery_v1alpha1_GatewayHeaderModifier, GatewayHeaderModifier__Output as _weft_discovery_v1alpha1_GatewayHeaderModifier__Output } from './weft/discovery/v1alpha1/GatewayHeaderModifier.js';
+import type { GatewayListener as _weft_discovery_v1alpha1_GatewayListener, GatewayListener__Output as _weft_discovery_v1alpha1_GatewayListener__Output } from './weft/discovery/v1alpha1/GatewayListener.js';
+import type { GatewayPathModifier as _weft_discovery_v1alpha1_GatewayPathModifier, GatewayPathModifier__Output as _weft_discovery_v1alpha1_GatewayPathModifier__Output } from './weft/discovery/v1alpha1/GatewayPathModifier.js';
+import type { GatewayRequestMirror as _weft_discovery_v1alpha1_GatewayRequestMirror, GatewayRequestMirror__Output as _weft_discovery_v1alpha1_GatewayRequestMirror__Output } from './weft/discovery/v1alpha1/GatewayRequestMirror.js';
+import type { GatewayRequestRedirect as _weft_discovery_v1alpha1_GatewayRequestRedirect, GatewayRequestRedirect__Output as _weft_discovery_v1alpha1_GatewayRequestRedirect__Output } from './weft/discovery/v1alpha1/GatewayRequestRedirect.js';
+import type { GatewayRoute as _weft_discovery_v1alpha1_GatewayRoute, GatewayRoute__Output as _weft_discovery_v1alpha1_GatewayRoute__Output } from './weft/discovery/v1alpha1/GatewayRoute.js';
+import type { GatewayUrlRewrite as _weft_discovery_v1alpha1_GatewayUrlRewrite, GatewayUrlRewrite__Output as _weft_discovery_v1alpha1_GatewayUrlRewrite__Output } from './weft/discovery/v1alpha1/GatewayUrlRewrite.js';
 import type { HeaderMatch as _weft_discovery_v1alpha1_HeaderMatch, HeaderMatch__Output as _weft_discovery_v1alpha1_HeaderMatch__Output } from './weft/discovery/v1alpha1/HeaderMatch.js';
 import type { InboundPolicy as _weft_discovery_v1alpha1_InboundPolicy, InboundPolicy__Output as _weft_discovery_v1alpha1_InboundPolicy__Output } from './weft/discovery/v1alpha1/InboundPolicy.js';
 import type { InboundPort as _weft_discovery_v1alpha1_InboundPort, InboundPort__Output as _weft_discovery_v1alpha1_InboundPort__Output } from './weft/discovery/v1alpha1/InboundPort.js';
@@ -72,6 +84,19 @@ export interface ProtoGrpcType {
         Endpoint: MessageTypeDefinition<_weft_discovery_v1alpha1_Endpoint, _weft_discovery_v1alpha1_Endpoint__Output>
         EscapedSlashAction: EnumTypeDefinition
         ForwardedPath: EnumTypeDefinition
+        GatewayBackend: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayBackend, _weft_discovery_v1alpha1_GatewayBackend__Output>
+        GatewayCertificate: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayCertificate, _weft_discovery_v1alpha1_GatewayCertificate__Output>
+        GatewayConfig: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayConfig, _weft_discovery_v1alpha1_GatewayConfig__Output>
+        GatewayFilter: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayFilter, _weft_discovery_v1alpha1_GatewayFilter__Output>
+        GatewayHeader: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayHeader, _weft_discovery_v1alpha1_GatewayHeader__Output>
+        GatewayHeaderModifier: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayHeaderModifier, _weft_discovery_v1alpha1_GatewayHeaderModifier__Output>
+        GatewayListener: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayListener, _weft_discovery_v1alpha1_GatewayListener__Output>
+        GatewayListenerProtocol: EnumTypeDefinition
+        GatewayPathModifier: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayPathModifier, _weft_discovery_v1alpha1_GatewayPathModifier__Output>
+        GatewayRequestMirror: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayRequestMirror, _weft_discovery_v1alpha1_GatewayRequestMirror__Output>
+        GatewayRequestRedirect: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayRequestRedirect, _weft_discovery_v1alpha1_GatewayRequestRedirect__Output>
+        GatewayRoute: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayRoute, _weft_discovery_v1alpha1_GatewayRoute__Output>
+        GatewayUrlRewrite: MessageTypeDefinition<_weft_discovery_v1alpha1_GatewayUrlRewrite, _weft_discovery_v1alpha1_GatewayUrlRewrite__Output>
         HeaderMatch: MessageTypeDefinition<_weft_discovery_v1alpha1_HeaderMatch, _weft_discovery_v1alpha1_HeaderMatch__Output>
         InboundPolicy: MessageTypeDefinition<_weft_discovery_v1alpha1_InboundPolicy, _weft_discovery_v1alpha1_InboundPolicy__Output>
         InboundPort: MessageTypeDefinition<_weft_discovery_v1alpha1_InboundPort, _weft_discovery_v1alpha1_InboundPort__Output>

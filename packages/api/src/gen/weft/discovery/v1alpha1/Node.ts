@@ -55,6 +55,13 @@ export interface Node {
    * the report about itself.
    */
   'trustAnchorFingerprints'?: (string)[];
+  /**
+   * Set by a proxy running as an ingress gateway (`weft gateway`): the GatewayClass name it
+   * serves ("weft" by default). The control plane then pushes it the resource "gateway" (a
+   * GatewayConfig) when the stream's client certificate is one of its gateway identities.
+   * Empty for a sidecar.
+   */
+  'gatewayClass'?: (string);
 }
 
 /**
@@ -109,4 +116,11 @@ export interface Node__Output {
    * the report about itself.
    */
   'trustAnchorFingerprints': (string)[];
+  /**
+   * Set by a proxy running as an ingress gateway (`weft gateway`): the GatewayClass name it
+   * serves ("weft" by default). The control plane then pushes it the resource "gateway" (a
+   * GatewayConfig) when the stream's client certificate is one of its gateway identities.
+   * Empty for a sidecar.
+   */
+  'gatewayClass': (string);
 }

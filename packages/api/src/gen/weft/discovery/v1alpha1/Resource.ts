@@ -5,6 +5,7 @@ import type { DoesNotExist as _weft_discovery_v1alpha1_DoesNotExist, DoesNotExis
 import type { InboundPolicy as _weft_discovery_v1alpha1_InboundPolicy, InboundPolicy__Output as _weft_discovery_v1alpha1_InboundPolicy__Output } from '../../../weft/discovery/v1alpha1/InboundPolicy.js';
 import type { MeshConfig as _weft_discovery_v1alpha1_MeshConfig, MeshConfig__Output as _weft_discovery_v1alpha1_MeshConfig__Output } from '../../../weft/discovery/v1alpha1/MeshConfig.js';
 import type { DnsRecord as _weft_discovery_v1alpha1_DnsRecord, DnsRecord__Output as _weft_discovery_v1alpha1_DnsRecord__Output } from '../../../weft/discovery/v1alpha1/DnsRecord.js';
+import type { GatewayConfig as _weft_discovery_v1alpha1_GatewayConfig, GatewayConfig__Output as _weft_discovery_v1alpha1_GatewayConfig__Output } from '../../../weft/discovery/v1alpha1/GatewayConfig.js';
 
 export interface Resource {
   /**
@@ -21,7 +22,8 @@ export interface Resource {
   'inboundPolicy'?: (_weft_discovery_v1alpha1_InboundPolicy | null);
   'meshConfig'?: (_weft_discovery_v1alpha1_MeshConfig | null);
   'dnsRecord'?: (_weft_discovery_v1alpha1_DnsRecord | null);
-  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord";
+  'gatewayConfig'?: (_weft_discovery_v1alpha1_GatewayConfig | null);
+  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord"|"gatewayConfig";
 }
 
 export interface Resource__Output {
@@ -39,5 +41,6 @@ export interface Resource__Output {
   'inboundPolicy'?: (_weft_discovery_v1alpha1_InboundPolicy__Output | null);
   'meshConfig'?: (_weft_discovery_v1alpha1_MeshConfig__Output | null);
   'dnsRecord'?: (_weft_discovery_v1alpha1_DnsRecord__Output | null);
-  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord";
+  'gatewayConfig'?: (_weft_discovery_v1alpha1_GatewayConfig__Output | null);
+  'kind'?: "destination"|"doesNotExist"|"inboundPolicy"|"meshConfig"|"dnsRecord"|"gatewayConfig";
 }
