@@ -4,6 +4,8 @@
 // the control plane runs in a network namespace this test creates, joined to the host by a veth
 // pair (10.248.N.1 host side, 10.248.N.2 inside); nothing leaves the machine. An API server
 // outage gives the dashboard a clear 502 and it keeps serving; after the restart it reads again.
+// `weft identity rotate-anchor --kubernetes --status` (and `weft check`'s rotation check) read
+// each replica's rotation report the same way, through the pod proxy.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -203,6 +205,48 @@ describe.skipIf(skip)(
       expect(snapshot.controlPlane.issuerExpiry).toBeGreaterThan(Date.now());
       // No credential of the kubeconfig reaches the page.
       expect(last.body).not.toContain(env!.files.token);
+    }, 90_000);
+
+    it("reads every replica's rotation step through the pod proxy, with no port-forward", async () => {
+      const identity = join(dir, 'identity');
+      for (const [name, files] of [
+        ['weft-trust-anchor', [`ca.crt=${join(identity, 'ca.crt')}`]],
+        [
+          'weft-issuer',
+          [
+            `tls.crt=${join(identity, 'issuer.crt')}`,
+            `tls.key=${join(identity, 'issuer.key')}`,
+            `ca.crt=${join(identity, 'ca.crt')}`,
+          ],
+        ],
+      ] as const) {
+        const created = await env!.kubectl([
+          ...['-n', 'weft-system', 'create', 'secret', 'generic', name],
+          ...files.map((f) => `--from-file=${f}`),
+        ]);
+        if (created.code !== 0) throw new Error(created.stderr);
+      }
+      const status = spawnSync(
+        process.execPath,
+        [
+          ...[bin, 'identity', 'rotate-anchor', '--kubernetes', '--status'],
+          ...['--kubeconfig', env!.kubeconfigPath, '--identity-dir', identity],
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(status.stderr).toBe('');
+      expect(status.status).toBe(0);
+      expect(status.stdout).toContain('pod weft-system/weft-control-plane-0:');
+      expect(status.stdout).toContain('no rotation in progress (one trust anchor)');
+      expect(status.stdout).toContain('proxies: 0 connected');
+      // The full debug route stays loopback-only: the pod proxy's connection is not loopback.
+      const debug = await env!.kubectl([
+        'get',
+        '--raw',
+        `/api/v1/namespaces/weft-system/pods/weft-control-plane-0:${ADMIN_PORT}/proxy/debug/identity`,
+      ]);
+      expect(debug.code).not.toBe(0);
+      expect(debug.stderr).toMatch(/403|Forbidden/i);
     }, 90_000);
 
     it('answers 502 with the reason while the API server is down, and reads again after it returns', async () => {

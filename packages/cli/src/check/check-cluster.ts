@@ -9,6 +9,7 @@ import {
   crdConflictCheck,
   namespaceAbsentCheck,
 } from './cluster-checks.js';
+import { clusterRotationCheck } from './cluster-rotation.js';
 import { deploymentAvailableCheck, proxyVersionCheck, readyzCheck } from './control-plane-checks.js';
 import { kubeApis } from './kube-apis.js';
 import type { InstallLayout } from './layout.js';
@@ -47,6 +48,7 @@ export async function checkCluster(options: ClusterCheckOptions): Promise<CheckR
         webhookCertificateCheck(ctx),
         trustAnchorCheck(ctx),
         issuerCheck(ctx),
+        clusterRotationCheck(ctx.apis, { namespace: ctx.layout.namespace, ...ctx.layout.controlPlane }),
         proxyVersionCheck(ctx),
         networkPolicyCheck(options.kubeConfig, options.layout.namespace, options.timeoutMs),
       ];

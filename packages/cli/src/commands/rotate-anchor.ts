@@ -35,8 +35,12 @@ import {
   nextStepBlocker,
   type RotationReportView,
 } from '../check/anchor-rotation.js';
+import { type ReplicaReport, replicaRotationReports } from '../check/cluster-rotation.js';
+import { kubeApis } from '../check/kube-apis.js';
+import { loadInstallLayout } from '../check/layout.js';
 import { podsLackingAnchor } from '../check/pod-anchors.js';
 import { durationArg } from '../cli-kit/duration.js';
+import { findManifestsDir } from '../install/manifests-dir.js';
 import type { CliIo } from '../program.js';
 
 /** The new anchor's private key between steps 1 and 2; the replaced anchor's key after step 2. */
@@ -138,6 +142,21 @@ async function secretStore(options: { kubeconfig?: string; namespace: string }):
   };
 }
 
+/** The control plane's replicas' rotation reports through the API server (`--kubernetes` without `--admin`). */
+async function kubernetesReplicaReports(flags: RotateAnchorFlags): Promise<ReplicaReport[]> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  if (flags.kubeconfig === undefined) kc.loadFromDefault();
+  else kc.loadFromFile(flags.kubeconfig);
+  const manifests = findManifestsDir();
+  if (manifests === undefined) throw new Error('cannot find the install/ manifests next to this weft');
+  const layout = loadInstallLayout(manifests);
+  return replicaRotationReports(kubeApis(kc, flags.timeout), {
+    ...layout.controlPlane,
+    namespace: flags.namespace,
+  });
+}
+
 async function replaceFile(path: string, text: string, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode });
@@ -178,7 +197,7 @@ export function registerRotateAnchor(identity: Command, io: CliIo): void {
     .option('--namespace <ns>', "with --kubernetes: weft's namespace", 'weft-system')
     .option(
       '--admin <url>',
-      "a control plane replica's admin address (repeat for every replica; with --kubernetes, port-forward each)",
+      "a control plane replica's admin address (repeat for every replica; default with --kubernetes: every replica, through the API server)",
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -221,11 +240,28 @@ export function registerRotateAnchor(identity: Command, io: CliIo): void {
         pemToDer(current.issuerCertPem, 'CERTIFICATE'),
       );
       const reports: Array<{ admin: string; report: RotationReportView | undefined; error?: string }> = [];
-      for (const admin of admins) {
-        try {
-          reports.push({ admin, report: await fetchRotationReport(admin, flags.timeout) });
-        } catch (err) {
-          reports.push({ admin, report: undefined, error: (err as Error).message });
+      if (flags.kubernetes && flags.admin.length === 0) {
+        // Every replica behind the control plane Service, each through the API server's pod proxy.
+        for (const r of await kubernetesReplicaReports(flags)) {
+          reports.push({
+            admin: `pod ${r.replica}`,
+            report: r.report,
+            ...(r.error === undefined ? {} : { error: r.error }),
+          });
+        }
+        if (reports.length === 0)
+          reports.push({
+            admin: `${flags.namespace}/weft-control-plane`,
+            report: undefined,
+            error: 'no ready replica behind the Service',
+          });
+      } else {
+        for (const admin of admins) {
+          try {
+            reports.push({ admin, report: await fetchRotationReport(admin, flags.timeout) });
+          } catch (err) {
+            reports.push({ admin, report: undefined, error: (err as Error).message });
+          }
         }
       }
       for (const r of reports) {

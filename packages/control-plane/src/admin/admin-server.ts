@@ -19,7 +19,13 @@ export interface AdminServerOptions {
   readonly registry: Registry;
   readonly ready: () => readonly ReadyCheck[];
   readonly debugState: () => unknown;
-  /** `/debug/identity` (loopback only): trust anchors, issuer, rotation step, proxies' certificates. */
+  /**
+   * The trust-anchor rotation report: trust anchors, issuer, rotation step, the proxies that lag.
+   * Served at `/debug/identity` (loopback only) and at `/identity/v1/rotation` to any client: the
+   * report holds only public certificate facts (fingerprints, serials, expiry, SPIFFE IDs), and
+   * `weft check --kubernetes` reads each replica's through the API server's pod proxy, whose
+   * connections do not come from loopback.
+   */
   readonly debugIdentity?: () => unknown;
   /** Every connected proxy's /metrics, for `weft stat` (GET /proxies/metrics). */
   readonly proxyMetrics?: () => Promise<unknown>;
@@ -117,6 +123,13 @@ export class AdminServer {
           return;
         }
         send(res, 200, 'application/json', `${JSON.stringify(this.options.debugState(), null, 2)}\n`);
+        return;
+      case '/identity/v1/rotation':
+        if (this.options.debugIdentity === undefined) {
+          send(res, 404, 'text/plain', 'not found\n');
+          return;
+        }
+        send(res, 200, 'application/json', `${JSON.stringify(this.options.debugIdentity())}\n`);
         return;
       case '/debug/identity':
         if (this.options.debugIdentity === undefined) {
