@@ -47,7 +47,6 @@ export {
   type RequestTargetRejection,
   removeDotSegments,
 } from './http/request-target.js';
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
 export {
   histogramBuckets,
   histogramQuantile,

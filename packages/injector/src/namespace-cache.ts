@@ -1,14 +1,8 @@
 /** Namespaces from a client-node informer cache (a namespaceSelector cannot match annotations). */
+
 import { CoreV1Api, KubeConfig, makeInformer, type V1Namespace } from '@kubernetes/client-node';
-import {
-  type Clock,
-  describeError,
-  jitter,
-  type Logger,
-  type Random,
-  systemRandom,
-  type TimerHandle,
-} from '@weft/core';
+import { type Clock, describeError, jitter, type Random, systemRandom, type TimerHandle } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { InjectorMetrics } from './metrics.js';
 import type { NamespaceLookup, NamespaceLookupResult } from './review-handler.js';
 

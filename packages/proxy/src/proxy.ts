@@ -4,8 +4,10 @@
  * server. Discovery and certificates are injected (interfaces), so tests and local mode
  * can supply their own.
  */
+
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type Clock, type Logger, type Random, silentLogger, systemClock, systemRandom } from '@weft/core';
+import { type Clock, type Random, systemClock, systemRandom } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { AdminServer } from './admin/admin-server.js';
 import type { DestinationResolver, InboundPolicySource } from './discovery/resolver.js';
 import { Http1Pool } from './http1/pool.js';

@@ -5,7 +5,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
+import { describeError, type Random, systemRandom, WeftError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import type { DnsProxy } from './dns/dns-proxy.js';

@@ -1,4 +1,5 @@
-import { ManualClock, seededRandom, silentLogger } from '@weft/core';
+import { ManualClock, seededRandom } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlaneMetrics } from '../metrics.js';
 import { FakeKubeApi } from '../test-support/fake-kube-api.js';

@@ -5,8 +5,10 @@
  * opened watch, any watch event), and a 429/503 waits the server's `Retry-After` (capped) instead.
  * Events are batched per tick and handed on as source events.
  */
+
 import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
-import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
+import { type Clock, describeError, jitter, type Random, type TimerHandle } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { refOf } from '../model/resource-parse.js';
 import type { SourceEvent } from '../sources/config-source.js';

@@ -3,9 +3,11 @@
  * `observedGeneration` it describes in the status subresource (Gateway API style `status.parents`
  * for HTTPRoute) — and a Warning Event for every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
+
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+import { type Clock, describeError, systemClock } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
 import { formatRef, refKey } from '../sources/config-source.js';

@@ -7,8 +7,10 @@
  * API errors are counted, logged, and retried with backoff. Nothing is deleted before the
  * control plane's sources have synced (`inputs()` returns undefined until then).
  */
+
 import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
-import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
+import { type Clock, describeError, jitter, type Random, type TimerHandle } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { KubeApiError, kubeRequest } from '../kubernetes/kube-client.js';
 import { KubeWatch } from '../kubernetes/kube-watch.js';

@@ -1,9 +1,11 @@
 // The discovery client and a control plane that ends streams on purpose (max stream age,
 // shutdown): it reconnects at once without backoff, keeps its config meanwhile, and names the
 // versions it rejected in the next stream's node.
+
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
-import { createLogger, seededRandom, silentLogger } from '@weft/core';
+import { seededRandom } from '@weft/core';
+import { createLogger, silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyMetrics } from '../metrics/proxy-metrics.js';
 import { DiscoveryState } from './state.js';

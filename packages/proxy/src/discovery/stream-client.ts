@@ -8,18 +8,13 @@
  * is reopened at once, without backoff; each new stream's node names the versions this proxy
  * rejected, so that the replica it reaches does not send them again.
  */
+
 import type { ChannelCredentials, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node } from '@weft/api';
 // The proto loader only: the @weft/api index also evaluates every zod schema (~9 MB RSS).
 import { loadDiscoveryProto } from '@weft/api/proto';
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  type Random,
-  systemClock,
-  type TimerHandle,
-} from '@weft/core';
+import { type Clock, describeError, type Random, systemClock, type TimerHandle } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { Backoff } from './backoff.js';
 import type { DiscoveryState } from './state.js';

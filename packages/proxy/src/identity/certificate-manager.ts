@@ -3,19 +3,19 @@
  * memory (optionally written to a folder), renewed at ~50% of its lifetime, and kept in service
  * while the control plane is unreachable (retrying with jittered exponential backoff).
  */
+
 import { EventEmitter } from 'node:events';
 import {
   type Clock,
   describeError,
   jitter,
-  type Logger,
   type Random,
-  silentLogger,
   systemClock,
   systemRandom,
   type TimerHandle,
 } from '@weft/core';
 import { type KeyAlgorithm, rotationDelayMs } from '@weft/pki/workload';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { CertificateClient } from './certificate-client.js';
 import { requestSvid, type Svid, writeSvid } from './svid.js';
 

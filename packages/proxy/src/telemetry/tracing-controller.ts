@@ -2,8 +2,10 @@
  * Owns a binary's tracing: resolves the config (flags, OTEL_* env, mesh config), runs the
  * pipeline, and swaps it when the control plane pushes a different mesh tracing config.
  */
+
 import { ProxyTracerProvider, type Tracer } from '@opentelemetry/api';
-import { describeError, type Logger, silentLogger } from '@weft/core';
+import { describeError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import {
   DISABLED_REQUEST_TRACING,
   type RequestSpan,
