@@ -48,14 +48,6 @@ export {
   removeDotSegments,
 } from './http/request-target.js';
 export {
-  histogramBuckets,
-  histogramQuantile,
-  labelsMatch,
-  parsePrometheusText,
-  type Sample,
-  sumSamples,
-} from './metrics/prometheus-text.js';
-export {
   type OutlierDetectionOptions,
   OutlierDetector,
   type OutlierEvent,

@@ -59,14 +59,6 @@ export {
   runSidecar,
 } from './run.js';
 export {
-  histogramBuckets,
-  histogramQuantile,
-  labelsMatch,
-  parsePrometheusText,
-  type Sample,
-  sumSamples,
-} from './telemetry/prometheus-text.js';
-export {
   b3EncodingOf,
   type HeaderSource,
   headerSourceGetter,

@@ -8,3 +8,11 @@ export {
   prettyStream,
   silentLogger,
 } from './logging.js';
+export {
+  histogramBuckets,
+  histogramQuantile,
+  labelsMatch,
+  parsePrometheusText,
+  type Sample,
+  sumSamples,
+} from './prometheus-text.js';

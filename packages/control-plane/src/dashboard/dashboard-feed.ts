@@ -5,8 +5,8 @@
  * ask, a mesh of N proxies costs N scrapes per interval; nobody asking for `idleMs` stops it.
  */
 
-import { describeError, parsePrometheusText } from '@weft/core';
-import { type Logger, silentLogger } from '@weft/runtime';
+import { describeError } from '@weft/core';
+import { type Logger, parsePrometheusText, silentLogger } from '@weft/runtime';
 import type { GatheredProxy } from '../admin/proxy-metrics.js';
 import type { ProxyAdminEndpoint } from '../discovery/discovery-service.js';
 import { aggregate, type ProxyInterval, type TrafficView } from './aggregate.js';
