@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { credentials, type Metadata, status } from '@grpc/grpc-js';
 import { type DiscoveryResponse__Output, loadDiscoveryProto } from '@weft/api';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
-import { seededRandom } from '@weft/core';
 import {
   createIdentityMaterial,
   derToPem,
@@ -88,8 +87,9 @@ describe('discovery streams with a max age, two replicas behind a Service', () =
       state,
       metrics,
       logger: silentLogger(),
-      random: seededRandom(7),
-      // A long backoff: reconnecting within it proves the "reconnect now" path was taken.
+      // A long backoff: reconnecting within it proves the "reconnect now" path was taken. The
+      // jitter is full (uniform in [0, 30 s]), so the draw is fixed high: 0.9 -> 27 s.
+      random: { next: () => 0.9 },
       backoff: { baseMs: 30_000, maxMs: 30_000 },
     });
     client.start();

@@ -1,5 +1,7 @@
 // @weft/runtime: the I/O-side building blocks that weft's binaries share and that core, which
 // holds only pure logic, must not. Each lives in one file named for what it is.
+
+export { Backoff, type BackoffSettings } from './backoff.js';
 export {
   createLogger,
   type Logger,
