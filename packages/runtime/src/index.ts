@@ -3,6 +3,13 @@
 
 export { Backoff, type BackoffSettings } from './backoff.js';
 export {
+  INFORMER_BACKOFF_DEFAULTS,
+  RECENT_RETRIES,
+  RestartableInformer,
+  type RestartableInformerOptions,
+  type ScheduledRetry,
+} from './informer.js';
+export {
   createLogger,
   type Logger,
   type LoggerOptions,

@@ -14,10 +14,10 @@ import {
   type TimerHandle,
   WeftError,
 } from '@weft/core';
-import { type Logger, silentLogger } from '@weft/runtime';
+import { type Logger, type ScheduledRetry, silentLogger } from '@weft/runtime';
 import { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from '../sources/config-source.js';
-import { InformerRunner, type ScheduledRetry } from './informer-runner.js';
+import { InformerRunner } from './informer-runner.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.js';
 
