@@ -1,7 +1,8 @@
 /** Namespaces from a client-node informer cache (a namespaceSelector cannot match annotations). */
 import { CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { type Clock, describeError, type Random, systemRandom, type TimerHandle } from '@weft/core';
-import { type Logger, RestartableInformer } from '@weft/runtime';
+import type { Logger } from '@weft/runtime';
+import { RestartableInformer } from '@weft/runtime/informer';
 import type { InjectorMetrics } from './metrics.js';
 import type { NamespaceLookup, NamespaceLookupResult } from './review-handler.js';
 

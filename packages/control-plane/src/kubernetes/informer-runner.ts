@@ -6,7 +6,8 @@
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Clock, Random } from '@weft/core';
-import { type Logger, RestartableInformer, type ScheduledRetry } from '@weft/runtime';
+import type { Logger } from '@weft/runtime';
+import { RestartableInformer, type ScheduledRetry } from '@weft/runtime/informer';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { refOf } from '../model/resource-parse.js';
 import type { SourceEvent } from '../sources/config-source.js';

@@ -14,7 +14,8 @@ import {
   type TimerHandle,
   WeftError,
 } from '@weft/core';
-import { type Logger, type ScheduledRetry, silentLogger } from '@weft/runtime';
+import { type Logger, silentLogger } from '@weft/runtime';
+import type { ScheduledRetry } from '@weft/runtime/informer';
 import { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from '../sources/config-source.js';
 import { InformerRunner } from './informer-runner.js';

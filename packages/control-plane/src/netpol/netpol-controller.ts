@@ -10,7 +10,8 @@
 
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, describeError, type Random, type TimerHandle } from '@weft/core';
-import { Backoff, type Logger, RestartableInformer } from '@weft/runtime';
+import { Backoff, type Logger } from '@weft/runtime';
+import { RestartableInformer } from '@weft/runtime/informer';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { KubeApiError, kubeRequest } from '../kubernetes/kube-client.js';
 import { KubeWatch } from '../kubernetes/kube-watch.js';
