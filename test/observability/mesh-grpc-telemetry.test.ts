@@ -4,8 +4,7 @@
  */
 
 import * as grpc from '@grpc/grpc-js';
-import { TracingController } from '@weft/proxy';
-import { parsePrometheusText, sumSamples } from '@weft/runtime';
+import { parsePrometheusText, sumSamples, TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';

@@ -20,3 +20,28 @@ export {
   type Sample,
   sumSamples,
 } from './prometheus-text.js';
+export {
+  DEFAULT_OTLP_PROTOCOL,
+  type ExplicitTracingSettings,
+  type MeshTracingSettings,
+  type OtlpProtocol,
+  otlpUrl,
+  parseOtlpProtocol,
+  parseSamplingRatio,
+  resolveTracingConfig,
+  type TracingConfig,
+  type TracingConfigInputs,
+} from './tracing/config.js';
+export { TracingController, type TracingControllerOptions } from './tracing/controller.js';
+export {
+  ATTR_K8S_NAMESPACE_NAME,
+  ATTR_K8S_POD_NAME,
+  createTracingPipeline,
+  type TracingPipeline,
+  type TracingPipelineOptions,
+  type TracingResourceInfo,
+  tracingResource,
+  WeftRootSampler,
+} from './tracing/pipeline.js';
+export { isRootSampled, markRootSampled, unsampledTraceparent } from './tracing/root-sampling.js';
+export type { SpanExportStats } from './tracing/span-export-stats.js';

@@ -4,9 +4,9 @@
  */
 
 import { describeError, isWeftError } from '@weft/core';
-// The tracing subpath, not the package index: `weft proxy` loads only what it runs.
-import { TracingController, type TracingResourceInfo } from '@weft/proxy/tracing';
 import type { Logger } from '@weft/runtime';
+// From runtime's index, which loads the OpenTelemetry SDK only when tracing is on.
+import { TracingController, type TracingResourceInfo } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 
 /** The parsed tracing flags. */

@@ -7,10 +7,10 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { seededRandom } from '@weft/core';
+import { WeftRootSampler } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISABLED_REQUEST_TRACING, NOOP_REQUEST_SPAN, RequestTracer } from './request-tracing.js';
 import type { TracedRequest } from './span-attributes.js';
-import { WeftRootSampler } from './tracing-pipeline.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -17,10 +17,10 @@ import type {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { describeError } from '@weft/core';
-import { type Logger, silentLogger } from '@weft/runtime';
+import { type Logger, silentLogger } from '../logging.js';
+import type { OtlpProtocol, TracingConfig } from './config.js';
 import { isRootSampled } from './root-sampling.js';
 import { SpanExportCounter, type SpanExportStats } from './span-export-stats.js';
-import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
 
 // The SDK, the resource detectors and the OTLP exporters (~11 MB resident with their gRPC and
 // protobuf dependencies) are loaded on first use: a sidecar with tracing off never loads them.
