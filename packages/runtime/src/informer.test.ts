@@ -1,22 +1,15 @@
 // The restartable informer against a real HTTP API server on loopback (list + chunked watch):
 // restarts with backoff, resets once a watch opens, honours Retry-After, and stops cleanly.
-import { KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import type { V1Namespace } from '@kubernetes/client-node';
 import { ManualClock } from '@weft/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeKubeApi, startFakeKubeApi } from '../../../test/fixtures/injector/fake-kube-api.js';
+import {
+  type FakeKubeApi,
+  fakeKubeConfig,
+  startFakeKubeApi,
+} from '../../../test/fixtures/injector/fake-kube-api.js';
 import { RestartableInformer, type RestartableInformerOptions } from './informer.js';
 import { silentLogger } from './logging.js';
-
-function kubeConfig(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
-    currentContext: 'fake',
-  });
-  return kc;
-}
 
 let api: FakeKubeApi;
 let clock: ManualClock;
@@ -36,7 +29,7 @@ afterEach(async () => {
 });
 
 function start(options: Partial<RestartableInformerOptions<V1Namespace>> = {}) {
-  const kc = kubeConfig(api.url);
+  const kc = fakeKubeConfig(api.url);
   const started = new RestartableInformer<V1Namespace>({
     path: '/api/v1/namespaces',
     list: async () => {
