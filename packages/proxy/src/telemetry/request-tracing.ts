@@ -240,17 +240,23 @@ export class ControllerRequestTracing implements RequestTracing {
   private pipeline: TracingController['pipeline'];
   private requests: RequestTracing = DISABLED_REQUEST_TRACING;
 
-  constructor(private readonly controller: TracingController) {}
+  constructor(private readonly controller: TracingController) {
+    // At start, not on the first request: a RequestTracer loads the propagators.
+    this.follow();
+  }
 
   startRequest(request: TracedRequest): RequestSpan {
-    const current = this.controller.pipeline;
-    if (current !== this.pipeline) {
-      this.pipeline = current;
-      this.requests =
-        current === undefined
-          ? DISABLED_REQUEST_TRACING
-          : new RequestTracer({ tracer: current.tracer, sampling: current.sampling });
-    }
+    this.follow();
     return this.requests.startRequest(request);
+  }
+
+  private follow(): void {
+    const current = this.controller.pipeline;
+    if (current === this.pipeline) return;
+    this.pipeline = current;
+    this.requests =
+      current === undefined
+        ? DISABLED_REQUEST_TRACING
+        : new RequestTracer({ tracer: current.tracer, sampling: current.sampling });
   }
 }
