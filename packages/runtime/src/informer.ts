@@ -74,7 +74,7 @@ export interface RestartableInformerOptions<T extends KubernetesObject> {
 
 /**
  * Owns one ListWatch and its restarts. Callers subscribe with `on()` before `start()`, read the
- * cache with `get()`/`list()`, and expose the counters below on their debug pages.
+ * cache with `get()`, and expose the counters below on their debug pages.
  */
 export class RestartableInformer<T extends KubernetesObject> {
   private readonly informer: ListWatch<T>;
