@@ -1,11 +1,13 @@
 // `weft check` in local mode: a real `weft control-plane` child with a real proxy connected, over
 // an identity folder made with @weft/pki whose issuer expires within 30 days.
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock, silentLogger } from '@weft/core';
+import { ManualClock } from '@weft/core';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLocal } from '../../packages/cli/src/check/check-local.js';
 import { VERSION } from '../../packages/cli/src/index.js';

@@ -5,14 +5,15 @@
 // port 53 — reachable only because the proxy UID's own queries escape the redirect. The same over
 // IPv6: an app asking fd53::10 is redirected by the ip6tables rules to the proxy on [::1], which
 // forwards to a test resolver on [::1]:53.
+
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@weft/core';
 import { applyRules, parseInitOptions, processRunner } from '@weft/proxy-init';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const support = (name: string) => fileURLToPath(new URL(`./support/${name}`, import.meta.url));

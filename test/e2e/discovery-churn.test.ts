@@ -6,10 +6,12 @@
  * proxy's idle sweep). The control plane caps subscriptions per stream well below 10,000, so a
  * proxy that never unsubscribed would be refused there.
  */
+
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock, seededRandom, silentLogger } from '@weft/core';
+import { ManualClock, seededRandom } from '@weft/core';
 import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft/proxy';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, startFixture } from '../../packages/control-plane/src/test-support/fixture.js';
 import { clientCredentials } from '../../packages/control-plane/src/test-support/grpc.js';

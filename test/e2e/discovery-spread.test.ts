@@ -6,13 +6,13 @@
  * stream age (short here) moves proxies onto it until every replica holds within 20% of a third.
  * Each condition is polled, with a deadline (one max-age period, plus slack for a shared machine).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
-import { silentLogger } from '@weft/core';
 import {
   createIdentityMaterial,
   derToPem,
@@ -21,6 +21,7 @@ import {
   privateKeyToPem,
   writeIdentityDir,
 } from '@weft/pki';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOP } from '../../packages/control-plane/src/test-support/manifests.js';
 import { TcpService } from './support/tcp-service.js';

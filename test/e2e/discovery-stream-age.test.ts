@@ -4,13 +4,13 @@
  * the max age without ever losing its config, and a version a proxy rejected on one replica is
  * not sent to it again by the replica it reconnects to (the next different version is).
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, type Metadata, status } from '@grpc/grpc-js';
 import { type DiscoveryResponse__Output, loadDiscoveryProto } from '@weft/api';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
-import { seededRandom, silentLogger } from '@weft/core';
 import {
   createIdentityMaterial,
   derToPem,
@@ -20,6 +20,7 @@ import {
   writeIdentityDir,
 } from '@weft/pki';
 import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft/proxy';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOP, staticEndpoints } from '../../packages/control-plane/src/test-support/manifests.js';
 import { TcpService } from './support/tcp-service.js';
@@ -86,8 +87,9 @@ describe('discovery streams with a max age, two replicas behind a Service', () =
       state,
       metrics,
       logger: silentLogger(),
-      random: seededRandom(7),
-      // A long backoff: reconnecting within it proves the "reconnect now" path was taken.
+      // A long backoff: reconnecting within it proves the "reconnect now" path was taken. The
+      // jitter is full (uniform in [0, 30 s]), so the draw is fixed high: 0.9 -> 27 s.
+      random: { next: () => 0.9 },
       backoff: { baseMs: 30_000, maxMs: 30_000 },
     });
     client.start();

@@ -4,6 +4,7 @@
 // from the same files; and the control plane's controller creates the policies, updates them when
 // an AuthorizationPolicy changes, deletes the one of a deleted pod, repairs an edited one, and
 // leaves unlabelled NetworkPolicies alone (also one holding a generated name).
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +21,9 @@ import {
   NetworkPolicyController,
   netpolInputsFromState,
 } from '@weft/control-plane';
-import { createLogger, seededRandom, systemClock } from '@weft/core';
+import { seededRandom, systemClock } from '@weft/core';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
+import { createLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO } from '../install/crd-validator.js';

@@ -1,13 +1,15 @@
 // `--workload-cert-ttl` end to end: a control plane started with a short workload certificate
 // lifetime issues leaves of exactly that lifetime, and a proxy's CertificateManager rotates them.
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
-import { seededRandom, silentLogger } from '@weft/core';
+import { seededRandom } from '@weft/core';
 import { createIdentityMaterial, createJoinToken, loadIdentityDir, writeIdentityDir } from '@weft/pki';
 import { CertificateManager, grpcCertificateClient, type Svid } from '@weft/proxy';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const TTL_MS = 12_000;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meshConfigSchema, parseConfig } from '@weft/api';
-import { resolveTracingConfig } from '@weft/proxy';
+import { resolveTracingConfig } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import type { IdentityIssuer } from '../../packages/cli/src/install/identity.js';

@@ -1,5 +1,7 @@
 /** Tracing follows the mesh config the control plane pushes; an invalid section is NACKed. */
-import { DiscoveryState, TracingController } from '@weft/proxy';
+
+import { DiscoveryState } from '@weft/proxy';
+import { TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { response } from '../../packages/proxy/testing/mesh-pair.js';
 

@@ -2,8 +2,9 @@
  * gRPC through two sidecars: an error status in the trailers marks the spans failed and counts
  * the response as a failure in the golden metrics, though its HTTP status is 200.
  */
+
 import * as grpc from '@grpc/grpc-js';
-import { parsePrometheusText, sumSamples, TracingController } from '@weft/proxy';
+import { parsePrometheusText, sumSamples, TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';

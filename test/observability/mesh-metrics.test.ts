@@ -2,10 +2,11 @@
  * Golden metrics of two sidecars after a known traffic pattern, read from their admin
  * /metrics as Prometheus text: counts by status, histogram buckets, transport and identity.
  */
+
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { histogramBuckets, parsePrometheusText, type Sample, sumSamples } from '@weft/proxy';
+import { histogramBuckets, parsePrometheusText, type Sample, sumSamples } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { A_ID, B_AUTHORITY, B_ID, startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 

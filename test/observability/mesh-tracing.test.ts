@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TracingController } from '@weft/proxy';
+import { TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   A_ID,

@@ -3,7 +3,8 @@
  * attributes, config swaps, and a collector that is down or hung.
  */
 import { createServer } from 'node:net';
-import { type TracedRequest, TracingController, type TracingControllerOptions } from '@weft/proxy';
+import { ControllerRequestTracing, type TracedRequest } from '@weft/proxy';
+import { TracingController, type TracingControllerOptions } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 
@@ -41,7 +42,7 @@ const endpoint = { address: '127.0.0.1', port: 7143, mtls: true };
 
 /** One traced request with one attempt: two spans. */
 function traceOne(c: TracingController, status = 200): void {
-  const span = c.startRequest(request);
+  const span = new ControllerRequestTracing(c).startRequest(request);
   span.startAttempt({ attempt: 1, ...endpoint }).end(status);
   span.end(status);
 }

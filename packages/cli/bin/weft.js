@@ -7,7 +7,7 @@ import module from 'node:module';
 module.enableCompileCache?.();
 
 /** The packages `weft proxy` is built from: the bundle is stale once any of them compiled again. */
-const PROXY_PACKAGES = ['api', 'core', 'pki', 'proxy', 'cli'];
+const PROXY_PACKAGES = ['api', 'core', 'pki', 'runtime', 'proxy', 'cli'];
 const BUNDLE = new URL('../dist/proxy-bundle/proxy-main.mjs', import.meta.url);
 
 /**

@@ -60,7 +60,7 @@ describe('bin/weft.js picks the bundle for weft proxy', () => {
   entry(join(root, 'cli', 'dist', 'index.js'), 'program');
   const bundle = join(root, 'cli', 'dist', 'proxy-bundle', 'proxy-main.mjs');
   entry(bundle, 'bundle');
-  const records = ['api', 'core', 'pki', 'proxy', 'cli'].map((name) =>
+  const records = ['api', 'core', 'pki', 'runtime', 'proxy', 'cli'].map((name) =>
     join(root, name, 'dist', '.tsbuildinfo'),
   );
   for (const record of records) {

@@ -2,13 +2,15 @@
  * The control plane: sources -> MeshState -> Discovery (and Identity) on one gRPC server, plus
  * the admin server. Thin wiring; every decision lives in the parts.
  */
+
 import {
   Server,
   type ServerCredentials,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { type Clock, describeError, type Logger, silentLogger, systemClock, WeftError } from '@weft/core';
+import { type Clock, describeError, systemClock, WeftError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { AdminServer, type ReadyCheck } from './admin/admin-server.js';
 import { coalescedGather, gatherProxyMetrics } from './admin/proxy-metrics.js';
 import { type DashboardOptions, dashboardFor } from './dashboard/dashboard-wiring.js';

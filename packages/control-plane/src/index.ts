@@ -198,6 +198,5 @@ export {
   recordPush,
   startCertifySpan,
   type TracerSource,
-  type TracingStats,
 } from './telemetry/control-plane-tracing.js';
 export { registerTracingMetrics } from './telemetry/tracing-metrics.js';

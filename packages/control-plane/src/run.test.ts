@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import { type DiscoveryResponse__Output, loadDiscoveryProto } from '@weft/api';
-import { silentLogger } from '@weft/core';
 import {
   createIdentityMaterial,
   derToPem,
@@ -12,6 +11,7 @@ import {
   privateKeyToPem,
   writeIdentityDir,
 } from '@weft/pki';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningControlPlane, startControlPlane } from './run.js';
 import { FakeKubeApi } from './test-support/fake-kube-api.js';

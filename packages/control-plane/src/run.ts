@@ -3,9 +3,11 @@
  * (Kubernetes or a folder), registrations, the CA from an identity folder, Identity and
  * Discovery on one gRPC port, and the admin server.
  */
+
 import type { KubeConfig } from '@kubernetes/client-node';
-import { describeError, type Logger, systemClock, systemRandom, WeftError } from '@weft/core';
+import { describeError, systemClock, systemRandom, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
+import type { Logger } from '@weft/runtime';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import type { Certifier } from './identity/certifier.js';

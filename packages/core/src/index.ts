@@ -47,15 +47,6 @@ export {
   type RequestTargetRejection,
   removeDotSegments,
 } from './http/request-target.js';
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from './logger.js';
-export {
-  histogramBuckets,
-  histogramQuantile,
-  labelsMatch,
-  parsePrometheusText,
-  type Sample,
-  sumSamples,
-} from './metrics/prometheus-text.js';
 export {
   type OutlierDetectionOptions,
   OutlierDetector,

@@ -5,10 +5,12 @@
  * its own listen name (DNS rebinding), and a strict Content-Security-Policy: the page loads
  * nothing from anywhere else.
  */
+
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeError, type Logger, silentLogger } from '@weft/core';
+import { describeError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { Upstream } from './upstream.js';
 
 /** The built assets (npm run build:web), beside src/ and dist/. */

@@ -4,13 +4,14 @@
 // is measured on its own; targets alternate over --rounds rounds and the best round of each is kept.
 // Run: npm run bench:injector [-- --requests 4000 --concurrency 8 --rounds 3]
 // Prints a table, ratios, and a JSON object as the last line.
+
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { silentLogger, systemClock } from '@weft/core';
+import { systemClock } from '@weft/core';
 import {
   createReviewHandler,
   InjectorMetrics,
@@ -18,6 +19,7 @@ import {
   parseInjectorConfig,
   startWebhookServer,
 } from '@weft/injector';
+import { silentLogger } from '@weft/runtime';
 import { parse } from 'yaml';
 
 if (process.argv[2] === '--load-generator') {

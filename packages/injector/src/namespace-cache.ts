@@ -1,14 +1,8 @@
 /** Namespaces from a client-node informer cache (a namespaceSelector cannot match annotations). */
-import { CoreV1Api, KubeConfig, makeInformer, type V1Namespace } from '@kubernetes/client-node';
-import {
-  type Clock,
-  describeError,
-  jitter,
-  type Logger,
-  type Random,
-  systemRandom,
-  type TimerHandle,
-} from '@weft/core';
+import { CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import { type Clock, describeError, type Random, systemRandom, type TimerHandle } from '@weft/core';
+import type { Logger } from '@weft/runtime';
+import { RestartableInformer } from '@weft/runtime/informer';
 import type { InjectorMetrics } from './metrics.js';
 import type { NamespaceLookup, NamespaceLookupResult } from './review-handler.js';
 
@@ -22,6 +16,7 @@ export interface NamespaceCacheOptions {
   readonly readTimeoutMs?: number;
 }
 
+/** Restart backoff of the namespace informer: from 500 ms, doubling up to 30 s (full jitter). */
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
@@ -35,71 +30,38 @@ function toInfo(ns: V1Namespace): NamespaceLookupResult {
 
 /**
  * Watches all namespaces. A miss (a namespace created a moment ago, or before the first list)
- * falls back to one direct read. The informer stops on any watch error but 410 Gone, so this
- * class restarts it with jittered exponential backoff.
+ * falls back to one direct read. The informer is runtime's RestartableInformer: it restarts
+ * after every watch error with backoff.
  */
 export class NamespaceCache implements NamespaceLookup {
-  private readonly informer;
+  private readonly informer: RestartableInformer<V1Namespace>;
   private readonly api: CoreV1Api;
   private readonly options: NamespaceCacheOptions;
-  private failures = 0;
-  private timer: TimerHandle | undefined;
-  private closed = false;
-  private listed = false;
 
   constructor(options: NamespaceCacheOptions) {
     this.options = options;
     this.api = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.informer = makeInformer<V1Namespace>(options.kubeConfig, '/api/v1/namespaces', () =>
-      this.api.listNamespace(),
-    );
-    this.informer.on('error', (err: unknown) => this.restart(err));
-    this.informer.on('connect', () => {
-      options.logger.debug('namespace informer connecting');
+    this.informer = new RestartableInformer<V1Namespace>({
+      path: '/api/v1/namespaces',
+      list: () => this.api.listNamespace(),
+      kubeConfig: options.kubeConfig,
+      clock: options.clock,
+      random: options.random ?? systemRandom,
+      logger: options.logger.child({ informer: 'namespaces' }),
+      baseBackoffMs: BACKOFF_BASE_MS,
+      maxBackoffMs: BACKOFF_MAX_MS,
+      onRestartScheduled: () => options.metrics.informerRestarts.inc(),
     });
   }
 
-  /** True once a list has succeeded since the last error. */
+  /** True once a list has succeeded and the API server has answered since the last error. */
   get synced(): boolean {
-    return this.listed;
+    return this.informer.synced && this.informer.connected;
   }
 
   /** Starts the informer; resolves after the first attempt (success or a scheduled retry). */
   async start(): Promise<void> {
-    await this.startOnce();
-  }
-
-  private async startOnce(): Promise<void> {
-    if (this.closed) return;
-    const before = this.failures;
-    try {
-      await this.informer.start();
-    } catch (err) {
-      this.restart(err);
-      return;
-    }
-    if (this.failures === before && !this.closed) {
-      this.listed = true;
-      this.failures = 0;
-    }
-  }
-
-  private restart(err: unknown): void {
-    if (this.closed) return;
-    this.listed = false;
-    this.failures += 1;
-    this.options.metrics.informerRestarts.inc();
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.failures - 1, 16));
-    const wait = jitter(delay, 0.2, this.options.random ?? systemRandom);
-    this.options.logger.warn(
-      { err: describeError(err), retryInMs: Math.round(wait) },
-      'namespace informer failed; restarting',
-    );
-    this.timer?.cancel();
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.startOnce();
-    }, wait);
+    await this.informer.start();
   }
 
   async get(name: string): Promise<NamespaceLookupResult> {
@@ -136,8 +98,6 @@ export class NamespaceCache implements NamespaceLookup {
 
   /** Stops the informer and any pending restart. */
   async close(): Promise<void> {
-    this.closed = true;
-    this.timer?.cancel();
     await this.informer.stop();
   }
 }

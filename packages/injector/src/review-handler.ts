@@ -1,5 +1,7 @@
 /** The webhook's handler: an AdmissionReview body in, an HTTP status and JSON body out. No sockets here. */
-import { type Clock, describeError, type Logger } from '@weft/core';
+
+import { type Clock, describeError } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import {
   admissionResponse,
   type BadReviewCode,

@@ -4,10 +4,14 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ManualClock, silentLogger, systemClock } from '@weft/core';
+import { ManualClock, systemClock } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type FakeKubeApi, startFakeKubeApi } from '../../../test/fixtures/injector/fake-kube-api.js';
+import {
+  type FakeKubeApi,
+  fakeKubeConfig,
+  startFakeKubeApi,
+} from '../../../test/fixtures/injector/fake-kube-api.js';
 import { InjectorMetrics } from './metrics.js';
 import { NamespaceCache } from './namespace-cache.js';
 import { createReviewHandler } from './review-handler.js';
@@ -42,17 +46,6 @@ function makeCert(dir: string, name: string): { cert: string; key: string } {
     { stdio: 'ignore' },
   );
   return { cert, key };
-}
-
-function kubeConfig(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
-    currentContext: 'fake',
-  });
-  return kc;
 }
 
 interface Reply {
@@ -142,7 +135,7 @@ beforeAll(async () => {
   ]);
   metrics = new InjectorMetrics();
   cache = new NamespaceCache({
-    kubeConfig: kubeConfig(api.url),
+    kubeConfig: fakeKubeConfig(api.url),
     clock: systemClock,
     logger: silentLogger(),
     metrics,
@@ -335,7 +328,7 @@ describe('the namespace cache', () => {
     const m = new InjectorMetrics();
     api.failLists(1);
     const c = new NamespaceCache({
-      kubeConfig: kubeConfig(api.url),
+      kubeConfig: fakeKubeConfig(api.url),
       clock,
       logger: silentLogger(),
       metrics: m,

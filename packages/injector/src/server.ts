@@ -1,8 +1,9 @@
 /** The webhook's HTTPS server: express 5 routes over the review handler, /healthz and /metrics. */
+
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { InjectorMetrics } from './metrics.js';
 import type { HttpAnswer, ReviewHandler } from './review-handler.js';

@@ -1,8 +1,10 @@
 /** The webhook's serving certificate from files (a mounted Secret), reloaded when they change. */
+
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { describeError, type Logger, WeftError } from '@weft/core';
+import { describeError, WeftError } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 
 /** A PEM certificate chain and its key. */
 export interface TlsMaterial {

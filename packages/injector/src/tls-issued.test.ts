@@ -1,7 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
-import { ManualClock, seededRandom, silentLogger } from '@weft/core';
+import { ManualClock, seededRandom } from '@weft/core';
 import { CertificateAuthority, createIdentityMaterial, derToPem, TrustBundle } from '@weft/pki';
+import { silentLogger } from '@weft/runtime';
 import { describe, expect, it } from 'vitest';
 import { InjectorMetrics } from './metrics.js';
 import { createReviewHandler } from './review-handler.js';

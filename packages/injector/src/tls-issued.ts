@@ -1,12 +1,6 @@
 /** The webhook's serving certificate issued by the weft issuer at startup, renewed before it expires. */
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  type Random,
-  systemRandom,
-  type TimerHandle,
-} from '@weft/core';
+
+import { type Clock, describeError, type Random, systemRandom, type TimerHandle } from '@weft/core';
 import {
   type CertificateAuthority,
   derToPem,
@@ -14,6 +8,7 @@ import {
   privateKeyToPem,
   rotationDelayMs,
 } from '@weft/pki';
+import type { Logger } from '@weft/runtime';
 import type { TlsMaterial } from './tls-files.js';
 
 /** How long to wait before trying again when issuing fails. */

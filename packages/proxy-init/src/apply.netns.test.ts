@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { silentLogger } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRules } from './apply.js';
 import { type CommandRunner, processRunner } from './command-runner.js';

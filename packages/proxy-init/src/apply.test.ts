@@ -1,4 +1,4 @@
-import { silentLogger } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { describe, expect, it } from 'vitest';
 import { applyRules, detectBackend } from './apply.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';

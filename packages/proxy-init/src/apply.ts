@@ -1,5 +1,7 @@
 /** Applies the rules: picks iptables-nft or -legacy, then one iptables-restore per family, verified. */
-import { describeError, type Logger, WeftError } from '@weft/core';
+
+import { describeError, WeftError } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { CommandRunner } from './command-runner.js';
 import type { InitOptions } from './options.js';
 import { buildRules, type Family, planRestore, type RuleSet, readSavedState } from './rules.js';

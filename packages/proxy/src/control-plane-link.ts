@@ -3,12 +3,14 @@
  * renewed by the CertificateManager) and the Discovery stream. Loaded only when a control
  * plane is configured, so a proxy without one never loads gRPC, protobuf or the PKI code.
  */
+
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { Node } from '@weft/api';
-import type { Logger, Random } from '@weft/core';
+import type { Random } from '@weft/core';
 import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki/workload';
+import type { Logger } from '@weft/runtime';
 import type { DiscoveryState } from './discovery/state.js';
 import { DiscoveryStreamClient } from './discovery/stream-client.js';
 import { grpcCertificateClient } from './identity/certificate-client.js';

@@ -59,14 +59,6 @@ export {
   runSidecar,
 } from './run.js';
 export {
-  histogramBuckets,
-  histogramQuantile,
-  labelsMatch,
-  parsePrometheusText,
-  type Sample,
-  sumSamples,
-} from './telemetry/prometheus-text.js';
-export {
   b3EncodingOf,
   type HeaderSource,
   headerSourceGetter,
@@ -91,6 +83,7 @@ export {
 } from './telemetry/request-telemetry.js';
 export {
   type AttemptSpan,
+  ControllerRequestTracing,
   DISABLED_REQUEST_TRACING,
   NOOP_REQUEST_SPAN,
   type RequestSpan,
@@ -98,7 +91,6 @@ export {
   type RequestTracerOptions,
   type RequestTracing,
 } from './telemetry/request-tracing.js';
-export { isRootSampled, markRootSampled, unsampledTraceparent } from './telemetry/root-sampling.js';
 export type {
   AttemptInfo,
   Direction,
@@ -106,28 +98,7 @@ export type {
   TracedPeer,
   TracedRequest,
 } from './telemetry/span-attributes.js';
-export type { SpanExportStats } from './telemetry/span-export-stats.js';
-export {
-  DEFAULT_OTLP_PROTOCOL,
-  type ExplicitTracingSettings,
-  type MeshTracingSettings,
-  type OtlpProtocol,
-  otlpUrl,
-  parseOtlpProtocol,
-  parseSamplingRatio,
-  resolveTracingConfig,
-  type TracingConfig,
-} from './telemetry/tracing-config.js';
-export { TracingController, type TracingControllerOptions } from './telemetry/tracing-controller.js';
-export { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
-export {
-  createTracingPipeline,
-  type TracingPipeline,
-  type TracingPipelineOptions,
-  type TracingResourceInfo,
-  tracingResource,
-  WeftRootSampler,
-} from './telemetry/tracing-pipeline.js';
+export { TracingMetrics } from './telemetry/tracing-metrics.js';
 export {
   type CertificateMaterial,
   type CertificateSource,

@@ -4,8 +4,10 @@
  * server. Discovery and certificates are injected (interfaces), so tests and local mode
  * can supply their own.
  */
+
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type Clock, type Logger, type Random, silentLogger, systemClock, systemRandom } from '@weft/core';
+import { type Clock, type Random, systemClock, systemRandom } from '@weft/core';
+import { type Logger, silentLogger, type TracingController } from '@weft/runtime';
 import { AdminServer } from './admin/admin-server.js';
 import type { DestinationResolver, InboundPolicySource } from './discovery/resolver.js';
 import { Http1Pool } from './http1/pool.js';
@@ -30,8 +32,8 @@ import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';
 import { DEFAULT_H2_LIMITS, type ProxyOptions } from './options.js';
 import { IdentityMetrics } from './telemetry/connection-metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
-import { DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
-import { type ProxyTracing, TracingMetrics } from './telemetry/tracing-metrics.js';
+import { ControllerRequestTracing, DISABLED_REQUEST_TRACING } from './telemetry/request-tracing.js';
+import { TracingMetrics } from './telemetry/tracing-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { TlsContexts } from './tls/tls-contexts.js';
 import { TrafficRegistry } from './traffic/destination-traffic.js';
@@ -53,7 +55,7 @@ export interface ProxyDeps {
   /** Replaces the dialer (tests). */
   readonly connector?: Connector;
   /** Request tracing and its accounting (the binary's TracingController); off without it. */
-  readonly tracing?: ProxyTracing;
+  readonly tracing?: TracingController;
 }
 
 /** The ports the proxy actually listens on (after port 0 was resolved). */
@@ -149,7 +151,7 @@ export class Sidecar {
     const tracing = deps.tracing;
     if (tracing !== undefined) this.metrics.registry.register(new TracingMetrics(() => tracing.stats()));
     const telemetry = telemetryLayer({
-      tracing: deps.tracing ?? DISABLED_REQUEST_TRACING,
+      tracing: tracing === undefined ? DISABLED_REQUEST_TRACING : new ControllerRequestTracing(tracing),
       metrics: this.metrics.registry.register(new RequestMetrics()),
     });
     const clock = deps.clock ?? systemClock;

@@ -5,7 +5,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
+import { describeError, type Random, systemRandom, WeftError } from '@weft/core';
+import { type Logger, silentLogger, type TracingController } from '@weft/runtime';
 import { noControlPlane } from './discovery/no-control-plane.js';
 import { DiscoveryState } from './discovery/state.js';
 import type { DnsProxy } from './dns/dns-proxy.js';
@@ -18,7 +19,6 @@ import type { ProxyOptions } from './options.js';
 import { ensureOriginalDstAddon, getOriginalDst } from './original-dst.js';
 import { type ListeningPorts, Sidecar } from './proxy.js';
 import { StartupRecorder, type StartupTimeline } from './startup-timeline.js';
-import type { TracingController } from './telemetry/tracing-controller.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 
 export const PROXY_VERSION = '0.1.0';

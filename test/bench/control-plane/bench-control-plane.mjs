@@ -1,4 +1,20 @@
 #!/usr/bin/env node
+import { fork } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { loadDiscoveryProto } from '@weft/api';
+import {
+  addIdentityService,
+  ControlPlane,
+  createIdentityServerCredentials,
+  DEFAULT_CERTIFY_PACE,
+  joinTokenValidator,
+  ResourceBuilder,
+  ResponseEncoder,
+} from '@weft/control-plane';
+import { CertificateAuthority, createIdentityMaterial, createJoinToken, TrustBundle } from '@weft/pki';
 // Control-plane benchmark: N simulated proxies (real gRPC Discovery streams over mTLS, spread over
 // K load-generating child processes; each proxy gets its certificate through Certify) subscribed
 // across S services with E endpoints; endpoint churn; reports the latency from a change to every
@@ -16,23 +32,7 @@
 // default the control plane's), --resync cold|warm (re-Certify on reconnect or not; default cold),
 // --no-restart, --time-limit S (hard limit for the whole run, default 1,200 s; exits 2 past it),
 // --load-nice N (niceness of the load processes, default 19).
-import { fork } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { loadDiscoveryProto } from '@weft/api';
-import {
-  addIdentityService,
-  ControlPlane,
-  createIdentityServerCredentials,
-  DEFAULT_CERTIFY_PACE,
-  joinTokenValidator,
-  ResourceBuilder,
-  ResponseEncoder,
-} from '@weft/control-plane';
-import { silentLogger } from '@weft/core';
-import { CertificateAuthority, createIdentityMaterial, createJoinToken, TrustBundle } from '@weft/pki';
+import { silentLogger } from '@weft/runtime';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

@@ -20,13 +20,8 @@ import {
   privateKeyToPem,
   writeIdentityDir,
 } from '@weft/pki';
-import {
-  DiscoveryState,
-  defaultProxyOptions,
-  Sidecar,
-  StaticCertificateSource,
-  TracingController,
-} from '@weft/proxy';
+import { DiscoveryState, defaultProxyOptions, Sidecar, StaticCertificateSource } from '@weft/proxy';
+import { TracingController } from '@weft/runtime';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } },

@@ -20,13 +20,13 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import {
-  createTracingPipeline,
   DISABLED_REQUEST_TRACING,
   headerSourceGetter,
   MeshPropagator,
   RequestTracer,
   replaceTraceHeaders,
 } from '@weft/proxy';
+import { createTracingPipeline } from '@weft/runtime';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200000' } } });
 const N = Number(values.iterations);

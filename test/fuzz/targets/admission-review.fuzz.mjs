@@ -9,10 +9,11 @@
 // a patch is base64 JSON Patch that applies cleanly to the pod it was computed for.
 import { createRequire } from 'node:module';
 import fastJsonPatch from 'fast-json-patch';
-import { silentLogger, systemClock } from '../../../packages/core/dist/index.js';
+import { systemClock } from '../../../packages/core/dist/index.js';
 import { InjectorMetrics } from '../../../packages/injector/dist/metrics.js';
 import { createReviewHandler } from '../../../packages/injector/dist/review-handler.js';
 import { parseInjectorConfig } from '../../../packages/injector/dist/settings.js';
+import { silentLogger } from '../../../packages/runtime/dist/index.js';
 import { check } from './invariant.mjs';
 
 export const meta = {

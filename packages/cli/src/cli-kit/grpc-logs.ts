@@ -3,9 +3,10 @@
  * before weft reports the same failure in its own words. Its lines go to weft's logger at debug
  * level instead (WEFT_LOG_LEVEL=debug shows them), so a terminal sees one message per failure.
  */
+
 import { format } from 'node:util';
 import { setLogger } from '@grpc/grpc-js';
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 
 /** Routes grpc-js's log lines into `logger` (debug level, `source: grpc-js`). */
 export function routeGrpcLogs(logger: Logger): void {

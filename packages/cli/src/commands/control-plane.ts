@@ -1,6 +1,8 @@
 /** `weft control-plane`: config sources -> mesh model -> Identity + Discovery on one gRPC port, plus the admin server. */
+
 import { hostname } from 'node:os';
-import { createLogger, describeError } from '@weft/core';
+import { describeError } from '@weft/core';
+import { createLogger } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';

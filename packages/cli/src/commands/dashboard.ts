@@ -3,8 +3,9 @@
  * plane `weft up` recorded in `.weft/`; in Kubernetes it goes through the API server's service
  * proxy with the user's kubeconfig. Read-only; a non-loopback `--listen` prints a warning.
  */
+
 import { resolve } from 'node:path';
-import { createLogger, describeError, WeftError } from '@weft/core';
+import { describeError, WeftError } from '@weft/core';
 import {
   adminUpstream,
   DashboardServer,
@@ -12,6 +13,7 @@ import {
   kubernetesUpstream,
   type Upstream,
 } from '@weft/dashboard';
+import { createLogger } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 import { parseAdminAddress } from '../cli-kit/http.js';
 import type { CliIo } from '../program.js';

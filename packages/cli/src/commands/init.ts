@@ -1,5 +1,5 @@
 /** `weft init`: the proxy-init container — program iptables so the pod's TCP goes through its proxy. */
-import { createLogger } from '@weft/core';
+
 import {
   applyRules,
   buildRules,
@@ -9,6 +9,7 @@ import {
   planRestore,
   processRunner,
 } from '@weft/proxy-init';
+import { createLogger } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 import type { CliIo } from '../program.js';
 

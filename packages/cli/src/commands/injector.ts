@@ -1,8 +1,10 @@
 /** `weft injector`: the mutating admission webhook server (HTTPS, POST /inject, /healthz, /metrics). */
+
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@weft/api';
-import { createLogger, describeError, type Logger, systemClock } from '@weft/core';
+import { describeError, systemClock } from '@weft/core';
 import type { InjectorConfig, InjectorMetrics, TlsMaterial } from '@weft/injector';
+import { createLogger, type Logger } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { envForEveryFlag } from '../cli-kit/env.js';

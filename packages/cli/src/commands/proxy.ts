@@ -1,8 +1,8 @@
 /** `weft proxy`: the sidecar. Flags mirror WEFT_* environment variables (the injector sets those). */
+
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatDurationMs } from '@weft/api/duration';
-import { createLogger } from '@weft/core';
 // Only the options module is loaded up front; the proxy itself is imported when the command
 // runs, so other commands never pay for it (and it loads only what its flags need).
 import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
@@ -13,6 +13,7 @@ import {
   DEFAULT_OPAQUE_PORTS,
   defaultProxyOptions,
 } from '@weft/proxy/options';
+import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';

@@ -1,6 +1,7 @@
 /** `weft up`: local mode — a control plane over a manifests folder, and proxies beside local apps. */
+
 import { resolve } from 'node:path';
-import { createLogger } from '@weft/core';
+import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError } from 'commander';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { outputOption } from '../cli-kit/output.js';

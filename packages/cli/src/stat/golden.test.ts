@@ -1,4 +1,4 @@
-import { parsePrometheusText } from '@weft/proxy';
+import { parsePrometheusText } from '@weft/runtime';
 import { describe, expect, it } from 'vitest';
 import { goldenMetrics, type ProxyScrape, renderStatTable } from './golden.js';
 

@@ -4,7 +4,7 @@
  * (or since each proxy started). Pure: scrapes in, rows out.
  */
 
-import { histogramBuckets, histogramQuantile, type Sample, sumSamples } from '@weft/proxy';
+import { histogramBuckets, histogramQuantile, type Sample, sumSamples } from '@weft/runtime';
 import { renderTable } from '../cli-kit/table.js';
 
 /** One proxy's metrics as gathered by the control plane. */

@@ -3,9 +3,11 @@
  * connected proxy (`GET /proxies/metrics` on its admin port). Locally the CLI calls that
  * directly; in Kubernetes through the API server's service proxy (no port-forwarding).
  */
+
 import { request as httpsRequest } from 'node:https';
+import type { GatheredProxy } from '@weft/control-plane';
 import { describeError, WeftError } from '@weft/core';
-import { parsePrometheusText } from '@weft/proxy';
+import { parsePrometheusText } from '@weft/runtime';
 import type { ProxyScrape } from './golden.js';
 
 /** The path of the control plane's gather endpoint. */
@@ -18,30 +20,19 @@ export interface StatSource {
   gather(): Promise<ProxyScrape[]>;
 }
 
-/** The JSON the control plane answers `GET /proxies/metrics` with. */
-export interface GatherResponse {
-  readonly proxies: ReadonlyArray<{
-    readonly namespace: string;
-    readonly workload: string;
-    readonly service: string;
-    /** Unix ms of the scrape. */
-    readonly at: number;
-    /** The proxy's /metrics text, or why it could not be read. */
-    readonly metrics?: string;
-    readonly error?: string;
-  }>;
-}
-
 function fail(where: string, why: string): never {
   throw new WeftError('UNAVAILABLE', `${where}: ${why}`);
 }
 
-/** Validates and parses a gather response; a malformed proxy's metrics make it unreachable. */
+/**
+ * Validates and parses the control plane's answer to `GET /proxies/metrics`
+ * (`{proxies: GatheredProxy[]}`); a malformed proxy's metrics make it unreachable.
+ */
 export function parseGatherResponse(body: unknown, where: string): ProxyScrape[] {
   const proxies = (body as { proxies?: unknown } | null)?.proxies;
   if (!Array.isArray(proxies)) fail(where, 'the answer has no "proxies" list');
   return proxies.map((p: unknown, i: number): ProxyScrape => {
-    const item = p as Record<string, unknown>;
+    const item = p as { readonly [K in keyof GatheredProxy]?: unknown };
     for (const field of ['namespace', 'workload', 'service'] as const) {
       if (typeof item[field] !== 'string') fail(where, `proxies[${i}].${field} is not a string`);
     }

@@ -2,9 +2,11 @@
  * The tracing flags every long-running command shares (`weft proxy`, `weft control-plane`,
  * `weft up`): `--otlp`, `--otlp-protocol`, `--trace-sampling`, mirrored by WEFT_* variables.
  */
-import { describeError, isWeftError, type Logger } from '@weft/core';
-// The tracing subpath, not the package index: `weft proxy` loads only what it runs.
-import { TracingController, type TracingResourceInfo } from '@weft/proxy/tracing';
+
+import { describeError, isWeftError } from '@weft/core';
+import type { Logger } from '@weft/runtime';
+// From runtime's index, which loads the OpenTelemetry SDK only when tracing is on.
+import { TracingController, type TracingResourceInfo } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 
 /** The parsed tracing flags. */

@@ -3,7 +3,9 @@
  * control plane's state, keeps the scrapes of the last window, and prints the view — redrawn in
  * place on a terminal, as a plain block every few seconds otherwise, or as one JSON object.
  */
-import { describeError, type Logger } from '@weft/core';
+
+import { describeError } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import { rejectedFromDebugState } from '../check/rejected.js';
 import type { ProxyScrape } from '../stat/golden.js';
 import { controlPlaneAdminSource } from '../stat/sources.js';

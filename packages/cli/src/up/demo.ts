@@ -3,9 +3,11 @@
  * own weft proxy (mTLS between them), a steady load, and a live view of golden metrics and the
  * measured split.
  */
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Logger, systemClock, systemRandom } from '@weft/core';
+import { systemClock, systemRandom } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import { type DemoApp, startDemoApp } from './demo-apps.js';
 import { DEMO_NAMESPACE, demoManifests } from './demo-manifests.js';
 import { startViewLoop } from './demo-view-loop.js';

@@ -2,11 +2,12 @@
  * Local mode building blocks: a state folder with a CA, the control plane as a child process,
  * join tokens, and proxies as child processes. `weft up` and the demo are built from these.
  */
+
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Logger, sidecarNodeOptions } from '@weft/core';
+import { sidecarNodeOptions } from '@weft/core';
 import {
   createIdentityMaterial,
   createJoinToken,
@@ -14,6 +15,7 @@ import {
   loadTokenKey,
   writeIdentityDir,
 } from '@weft/pki';
+import type { Logger } from '@weft/runtime';
 import type { Supervisor } from './supervisor.js';
 
 /** The `weft` entry point, run with this process's Node for every child. */

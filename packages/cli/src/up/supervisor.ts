@@ -1,7 +1,8 @@
 /** Starts child processes for local mode and stops every one of them, by PID, on shutdown. */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 
 export interface ChildSpec {
   /** A short name for logs, e.g. "proxy/web". */

@@ -4,7 +4,7 @@
  * Pure: the control plane's /debug/state, two metric scrapes (the window's ends) and the apps'
  * own latencies in, rows out.
  */
-import { sumSamples } from '@weft/proxy';
+import { sumSamples } from '@weft/runtime';
 import type { ProxyScrape } from '../stat/golden.js';
 import { percentile } from './sliding-window.js';
 

@@ -1,8 +1,10 @@
 /** The control plane's admin HTTP server: /healthz, /readyz, /metrics, /version, and /debug/state (loopback only). */
+
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeError, type Logger, silentLogger } from '@weft/core';
+import { describeError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { Registry } from 'prom-client';
 import type { DashboardRoutes } from '../dashboard/dashboard-routes.js';
 

@@ -6,7 +6,7 @@
 import { describeError } from '@weft/core';
 import type { ProxyAdminEndpoint } from '../discovery/discovery-service.js';
 
-/** One proxy's answer (the CLI's `GatherResponse` item). */
+/** One proxy's answer; `GET /proxies/metrics` answers `{proxies: GatheredProxy[]}` (read by `weft stat`). */
 export interface GatheredProxy {
   readonly namespace: string;
   readonly workload: string;

@@ -3,7 +3,7 @@
  * the client identity each server proxy saw to that server, per-route and per-backend numbers.
  * Pure: interval digests in, plain JSON out.
  */
-import { histogramQuantile } from '@weft/core';
+import { histogramQuantile } from '@weft/runtime';
 import { addTraffic, type Digest, emptyTraffic, splitKey, type Traffic } from './digest.js';
 
 /** One proxy as the feed knows it for one interval. */

@@ -2,7 +2,7 @@
  * The control plane's own numbers for the dashboard, from its Prometheus registry read twice:
  * Certify rate and failures, push latency, streams, ACKs/NACKs, and the CA's expiry. Pure.
  */
-import { histogramBuckets, histogramQuantile, type Sample, sumSamples } from '@weft/core';
+import { histogramBuckets, histogramQuantile, type Sample, sumSamples } from '@weft/runtime';
 
 /** The counters kept between two refreshes. */
 export interface ControlPlaneCounters {

@@ -4,7 +4,9 @@
  * digest, and builds one snapshot that every dashboard shares. However many tabs or dashboards
  * ask, a mesh of N proxies costs N scrapes per interval; nobody asking for `idleMs` stops it.
  */
-import { describeError, type Logger, parsePrometheusText, silentLogger } from '@weft/core';
+
+import { describeError } from '@weft/core';
+import { type Logger, parsePrometheusText, silentLogger } from '@weft/runtime';
 import type { GatheredProxy } from '../admin/proxy-metrics.js';
 import type { ProxyAdminEndpoint } from '../discovery/discovery-service.js';
 import { aggregate, type ProxyInterval, type TrafficView } from './aggregate.js';

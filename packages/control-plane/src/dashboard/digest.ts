@@ -3,7 +3,9 @@
  * and the difference of two such digests. Pure: the feed keeps one digest per proxy, not its
  * whole exposition, so 1,000 proxies cost 1,000 small maps.
  */
-import { type Sample, WeftError } from '@weft/core';
+
+import { WeftError } from '@weft/core';
+import type { Sample } from '@weft/runtime';
 
 /** Request counters of one series group, with its latency histogram (cumulative, by bound). */
 export interface Traffic {

@@ -3,20 +3,13 @@
  * versioned responses with nonces, ACK/NACK, and deltas fanned out only to the subscribers of
  * what changed.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { Server } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, loadDiscoveryProto, type Node__Output } from '@weft/api';
-import {
-  type Clock,
-  describeError,
-  jitter,
-  type Logger,
-  type Random,
-  silentLogger,
-  systemClock,
-  systemRandom,
-} from '@weft/core';
+import { type Clock, describeError, jitter, type Random, systemClock, systemRandom } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ChangeSet, MeshState } from '../model/mesh-state.js';
 import type { ResourceBuilder } from '../model/resource-builder.js';

@@ -1,15 +1,15 @@
 /** Certify's decision logic, free of gRPC: token -> identity -> rate limit -> CSR -> certificate. */
+
 import {
   type Clock,
   describeError,
   formatSpiffeId,
   isWeftError,
-  type Logger,
-  silentLogger,
   systemClock,
   type WeftErrorCode,
 } from '@weft/core';
 import { type CertificateAuthority, type IssuedCertificate, MAX_CSR_BYTES } from '@weft/pki';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { type CertifyPaceOptions, CertifyPacer, DEFAULT_CERTIFY_PACE } from './certify-pacer.js';
 import type { IdentityMetrics } from './metrics.js';
 import { KeyedRateLimiter, type RateLimitOptions } from './rate-limiter.js';

@@ -2,10 +2,12 @@
  * Everything port 7443 needs for identity, from an identity folder: the CA, the token validators,
  * the serving credentials, Certify registration, and the caller-identity check for Discovery.
  */
+
 import type { Server } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Clock, Logger } from '@weft/core';
+import type { Clock } from '@weft/core';
 import { type LoadedIdentity, loadIdentityDir, type SvidResult } from '@weft/pki';
+import type { Logger } from '@weft/runtime';
 import type { Registry } from 'prom-client';
 import type { Certifier } from './certifier.js';
 import { addIdentityService } from './identity-service.js';

@@ -4,18 +4,12 @@
  * some watchers miss). New material is checked before it is used; bad material is refused with a
  * log line and a metric, and the identity in force keeps serving.
  */
+
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  silentLogger,
-  systemClock,
-  type TimerHandle,
-} from '@weft/core';
+import { type Clock, describeError, systemClock, type TimerHandle } from '@weft/core';
 import {
   IDENTITY_FILES,
   type IdentityTexts,
@@ -29,6 +23,7 @@ import {
   privateKeyFromPem,
   TrustBundle,
 } from '@weft/pki';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Default period of the check that backs up the folder watch. */

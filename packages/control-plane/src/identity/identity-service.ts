@@ -1,4 +1,5 @@
 /** The gRPC Identity service (Certify) on the control plane's grpc.Server. */
+
 import { Metadata, type Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
   type CertifyRequest__Output,
@@ -6,8 +7,9 @@ import {
   type IdentityHandlers,
   loadIdentityProto,
 } from '@weft/api';
-import { type Clock, type Logger, systemClock } from '@weft/core';
+import { type Clock, systemClock } from '@weft/core';
 import type { CertificateAuthority } from '@weft/pki';
+import type { Logger } from '@weft/runtime';
 import type { Registry } from 'prom-client';
 import { startCertifySpan, type TracerSource } from '../telemetry/control-plane-tracing.js';
 import { Certifier } from './certifier.js';

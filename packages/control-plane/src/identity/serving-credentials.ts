@@ -2,13 +2,12 @@
  * Server credentials for port 7443: a serving certificate from the issuer (rotated before it
  * expires, without restart) and optional client certificates verified against the trust anchors.
  */
+
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import {
   type Clock,
   describeError,
-  type Logger,
   type Random,
-  silentLogger,
   systemClock,
   systemRandom,
   type TimerHandle,
@@ -23,6 +22,7 @@ import {
   privateKeyToPem,
   rotationDelayMs,
 } from '@weft/pki';
+import { type Logger, silentLogger } from '@weft/runtime';
 
 type CaUpdate = experimental.CaCertificateUpdate;
 type CaListener = experimental.CaCertificateUpdateListener;

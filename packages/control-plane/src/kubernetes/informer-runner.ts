@@ -1,12 +1,13 @@
 /**
- * Runs one client-node informer and keeps it running: client-node re-lists by itself after
- * 410 Gone but stops on any other watch error, so every error restarts it after a jittered,
- * exponential backoff. The backoff resets whenever the API server answers again (a list, an
- * opened watch, any watch event), and a 429/503 waits the server's `Retry-After` (capped) instead.
- * Events are batched per tick and handed on as source events.
+ * Runs one watched kind through runtime's RestartableInformer (which restarts client-node's
+ * informer after every watch error, with backoff, honouring Retry-After) and hands its changes
+ * on as source events, batched per tick. Lists and watches go through kube-client, which strips
+ * the fields the model never reads and caps event sizes.
  */
-import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
-import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Clock, Random } from '@weft/core';
+import type { Logger } from '@weft/runtime';
+import { RestartableInformer, type ScheduledRetry } from '@weft/runtime/informer';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { refOf } from '../model/resource-parse.js';
 import type { SourceEvent } from '../sources/config-source.js';
@@ -24,11 +25,11 @@ export interface InformerRunnerOptions {
   readonly random: Random;
   readonly logger: Logger;
   readonly metrics: ControlPlaneMetrics;
-  /** Backoff after the first error (default 500 ms); doubles per consecutive error up to `maxBackoffMs`. */
+  /** Ceiling of the first restart's wait (default 500 ms); doubles per consecutive error up to `maxBackoffMs`. */
   readonly baseBackoffMs?: number;
   /**
-   * The longest backoff (default 4 s, 4.8 s with jitter): after an outage of any length the
-   * informer is back within about 5 s of the API server's return.
+   * The ceiling of any wait (default 4 s): after an outage of any length the informer is back
+   * within 4 s of the API server's return.
    */
   readonly maxBackoffMs?: number;
   /** The longest `Retry-After` honoured (default 10 s); a longer one waits this long. */
@@ -40,41 +41,17 @@ export interface InformerRunnerOptions {
   readonly stripFields?: boolean;
 }
 
-/** One scheduled restart: when (the clock's monotonic ms), how long it waits, and why that long. */
-export interface ScheduledRetry {
-  readonly atMs: number;
-  readonly delayMs: number;
-  readonly reason: 'backoff' | 'retry-after';
-}
-
-/** Scheduled restarts an informer remembers. */
-export const RECENT_RETRIES = 16;
-
-/** Defaults of {@link InformerRunnerOptions}. */
-export const INFORMER_BACKOFF_DEFAULTS = { baseBackoffMs: 500, maxBackoffMs: 4_000, maxRetryAfterMs: 10_000 };
-
 interface ListObject {
   metadata?: { resourceVersion?: string };
   items?: Record<string, unknown>[];
 }
 
 export class InformerRunner {
-  private readonly informer;
+  private readonly informer: RestartableInformer<KubernetesObject>;
   private readonly apiVersion: string;
   private pending: SourceEvent[] = [];
   private flushScheduled = false;
-  private failures = 0;
-  private timer: TimerHandle | undefined;
   private stopped = false;
-  private syncedFlag = false;
-  private syncWaiters: (() => void)[] = [];
-  /** Restarts after errors so far (for tests and /debug/state). */
-  restarts = 0;
-  lastError: string | undefined;
-  /** The wait before the latest scheduled restart, in ms (for tests and /debug/state). */
-  lastRetryDelayMs: number | undefined;
-  /** The latest restarts scheduled (at most {@link RECENT_RETRIES}), oldest first, for /debug/state. */
-  readonly recentRetries: ScheduledRetry[] = [];
 
   constructor(private readonly options: InformerRunnerOptions) {
     const { watched, version, kubeConfig } = options;
@@ -91,20 +68,30 @@ export class InformerRunner {
         const object = { apiVersion: this.apiVersion, kind: watched.kind, ...item };
         return strip === undefined ? object : strip(object);
       });
-      setImmediate(() => this.listed());
       return { ...body, items };
     };
-    // A successful watch (opened, or carrying any event) means the API server answers again.
-    const watch = new KubeWatch(
-      kubeConfig,
-      { opened: () => this.answered(), event: () => this.answered() },
-      strip,
-    );
-    this.informer = new ListWatch<KubernetesObject>(path, watch, list as never, false);
+    // A watch that opened means the API server answers again (events count by themselves).
+    const watch = new KubeWatch(kubeConfig, { opened: () => this.informer.answered() }, strip);
+    this.informer = new RestartableInformer<KubernetesObject>({
+      path,
+      list: list as never,
+      watch,
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger.child({ kind: watched.kind, version }),
+      ...(options.baseBackoffMs === undefined ? {} : { baseBackoffMs: options.baseBackoffMs }),
+      ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+      ...(options.maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs: options.maxRetryAfterMs }),
+      retryAfterMs: (err) => (err instanceof KubeApiError ? err.retryAfterMs : undefined),
+      onListed: () => this.flush(),
+      onRestartScheduled: () => {
+        this.flush();
+        options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'watch' });
+      },
+    });
     this.informer.on('add', (obj) => this.push('upsert', obj));
     this.informer.on('update', (obj) => this.push('upsert', obj));
     this.informer.on('delete', (obj) => this.push('delete', obj));
-    this.informer.on('error', (err: unknown) => this.failed(err));
   }
 
   get kind(): string {
@@ -113,80 +100,46 @@ export class InformerRunner {
 
   /** True once the first list has been delivered. */
   get synced(): boolean {
-    return this.syncedFlag;
+    return this.informer.synced;
   }
 
   /** Resolves after the first successful list has been delivered. */
   whenSynced(): Promise<void> {
-    if (this.syncedFlag) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return this.informer.whenSynced();
   }
 
-  start(): void {
-    this.stopped = false;
-    this.informer.start().catch((err: unknown) => this.failed(err));
+  /** Restarts after errors so far (for tests and /debug/state). */
+  get restarts(): number {
+    return this.informer.restarts;
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.timer?.cancel();
-    this.informer.stop().catch(() => undefined);
+  get lastError(): string | undefined {
+    return this.informer.lastError;
+  }
+
+  /** The wait before the latest scheduled restart, in ms (for tests and /debug/state). */
+  get lastRetryDelayMs(): number | undefined {
+    return this.informer.lastRetryDelayMs;
+  }
+
+  /** The latest restarts scheduled (at most runtime's RECENT_RETRIES), oldest first, for /debug/state. */
+  get recentRetries(): readonly ScheduledRetry[] {
+    return this.informer.recentRetries;
   }
 
   /** Consecutive failed attempts since the API server last answered. */
   get consecutiveFailures(): number {
-    return this.failures;
+    return this.informer.consecutiveFailures;
   }
 
-  private answered(): void {
-    this.failures = 0;
+  start(): void {
+    this.stopped = false;
+    void this.informer.start();
   }
 
-  private listed(): void {
-    this.flush();
-    this.answered();
-    if (!this.syncedFlag) {
-      this.syncedFlag = true;
-      this.options.logger.info({ kind: this.kind, version: this.options.version }, 'informer synced');
-      for (const w of this.syncWaiters.splice(0)) w();
-    }
-  }
-
-  private failed(err: unknown): void {
-    if (this.stopped) return;
-    this.flush();
-    this.lastError = describeError(err);
-    const { delay, reason } = this.retryDelay(err);
-    this.lastRetryDelayMs = delay;
-    this.recentRetries.push({ atMs: this.options.clock.monotonic(), delayMs: delay, reason });
-    if (this.recentRetries.length > RECENT_RETRIES) this.recentRetries.shift();
-    this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'watch' });
-    this.options.logger.warn(
-      { kind: this.kind, err: this.lastError, retryInMs: Math.round(delay) },
-      'watch failed; restarting the informer',
-    );
-    this.timer?.cancel();
-    this.timer = this.options.clock.setTimeout(() => {
-      if (this.stopped) return;
-      this.restarts++;
-      this.start();
-    }, delay);
-  }
-
-  /**
-   * How long to wait before restarting: the server's Retry-After on a 429/503 (capped, up to 20%
-   * later so that replicas spread out; it does not grow the backoff), else the exponential backoff.
-   */
-  private retryDelay(err: unknown): { delay: number; reason: ScheduledRetry['reason'] } {
-    const d = INFORMER_BACKOFF_DEFAULTS;
-    const { baseBackoffMs = d.baseBackoffMs, maxBackoffMs = d.maxBackoffMs } = this.options;
-    if (err instanceof KubeApiError && err.retryAfterMs !== undefined) {
-      const wait = Math.min(err.retryAfterMs, this.options.maxRetryAfterMs ?? d.maxRetryAfterMs);
-      return { delay: wait * (1 + 0.2 * this.options.random.next()), reason: 'retry-after' };
-    }
-    this.failures++;
-    const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(this.failures - 1, 16));
-    return { delay: jitter(backoff, 0.2, this.options.random), reason: 'backoff' };
+  stop(): void {
+    this.stopped = true;
+    void this.informer.stop();
   }
 
   private push(type: 'upsert' | 'delete', obj: KubernetesObject): void {

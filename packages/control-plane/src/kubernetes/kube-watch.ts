@@ -18,7 +18,7 @@ export interface WatchObserver {
   /** The server answered 200: the watch is open. */
   opened(): void;
   /** An event arrived (ADDED, MODIFIED, DELETED, BOOKMARK or ERROR). */
-  event(type: string): void;
+  event?(type: string): void;
 }
 
 type Callback = Parameters<Watch['watch']>[2];
@@ -70,7 +70,7 @@ export class KubeWatch extends Watch {
       res.socket?.setKeepAlive(true, 30_000);
       this.observer.opened();
       readEvents(res, (type, object, raw) => {
-        this.observer.event(type);
+        this.observer.event?.(type);
         const t = this.transform;
         const isObject = typeof object === 'object' && object !== null;
         callback(

@@ -3,21 +3,22 @@
  * and, when their CRDs are served, TrafficSplit, HTTPRoute, TrafficPolicy and
  * AuthorizationPolicy. Ready once every informer delivered its first list.
  */
+
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type Clock,
   describeError,
-  type Logger,
   type Random,
-  silentLogger,
   systemClock,
   systemRandom,
   type TimerHandle,
   WeftError,
 } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
+import type { ScheduledRetry } from '@weft/runtime/informer';
 import { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from '../sources/config-source.js';
-import { InformerRunner, type ScheduledRetry } from './informer-runner.js';
+import { InformerRunner } from './informer-runner.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.js';
 

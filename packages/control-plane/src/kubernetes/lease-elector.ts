@@ -20,6 +20,7 @@
  * LeaderElector or LeaseLock, unlike client-go); this is the small part of it weft needs, on
  * client-node's own CoordinationV1Api and V1Lease/V1MicroTime types.
  */
+
 import {
   ApiException,
   CoordinationV1Api,
@@ -31,13 +32,12 @@ import {
   type Clock,
   describeError,
   jitter,
-  type Logger,
   type Random,
-  silentLogger,
   systemClock,
   systemRandom,
   type TimerHandle,
 } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 
 /** Whether this replica leads; the status writer asks before every write. */
 export interface Leadership {

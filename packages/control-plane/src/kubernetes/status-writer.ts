@@ -3,9 +3,18 @@
  * `observedGeneration` it describes in the status subresource (Gateway API style `status.parents`
  * for HTTPRoute) — and a Warning Event for every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
+
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+import {
+  backoffDelayMs,
+  type Clock,
+  describeError,
+  type Random,
+  systemClock,
+  systemRandom,
+} from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
 import { formatRef, refKey } from '../sources/config-source.js';
@@ -16,6 +25,9 @@ import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
 /** Writes of one resource's status tried before giving up (until its condition changes again). */
 const MAX_ATTEMPTS = 5;
 
+/** Waits between those writes: core's backoff (full jitter), ceilings 1, 2, 4 and 8 s. */
+const RETRY_BACKOFF = { baseMs: 1000, maxMs: 8000 };
+
 /** The controller name weft writes in HTTPRoute parent statuses. */
 export const CONTROLLER_NAME = 'weft.dev/mesh';
 
@@ -24,6 +36,8 @@ export interface KubernetesStatusWriterOptions {
   readonly metrics: ControlPlaneMetrics;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Jitter of the retry waits; default Math.random. */
+  readonly random?: Random;
   /** Reads the current resource (for HTTPRoute parentRefs). */
   readonly lookup?: (ref: ConditionChange['ref']) => StoredResource | undefined;
   /** The component named in Events. */
@@ -93,7 +107,7 @@ export class KubernetesStatusWriter implements StatusReporter {
             () => {
               if (!this.queue.has(key)) this.report([change]);
             },
-            1000 * 2 ** (attempt - 1),
+            backoffDelayMs(RETRY_BACKOFF, attempt - 1, this.options.random ?? systemRandom),
           );
         } else this.attempts.delete(key);
       }

@@ -7,8 +7,11 @@
  * API errors are counted, logged, and retried with backoff. Nothing is deleted before the
  * control plane's sources have synced (`inputs()` returns undefined until then).
  */
-import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
-import { type Clock, describeError, jitter, type Logger, type Random, type TimerHandle } from '@weft/core';
+
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type Clock, describeError, type Random, type TimerHandle } from '@weft/core';
+import { Backoff, type Logger } from '@weft/runtime';
+import { RestartableInformer } from '@weft/runtime/informer';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { KubeApiError, kubeRequest } from '../kubernetes/kube-client.js';
 import { KubeWatch } from '../kubernetes/kube-watch.js';
@@ -17,6 +20,10 @@ import { GENERATED_LABEL, GENERATED_SELECTOR, GENERATED_VALUE } from './labels.j
 import type { NetworkPolicyObject } from './network-policy.js';
 
 const COLLECTION = '/apis/networking.k8s.io/v1/networkpolicies';
+
+/** Backoff of failed reconciles and watch restarts: from 500 ms, doubling up to the max (default 30 s). */
+const BASE_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
 
 function objectPath(namespace: string, name?: string): string {
   const base = `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/networkpolicies`;
@@ -35,7 +42,7 @@ export interface NetpolControllerOptions {
   readonly debounceMs?: number;
   /** A full reconcile at least this often, repairing drift a missed event left (default 60 s). */
   readonly resyncMs?: number;
-  /** Backoff after failed reconciles or watches: from 500 ms, doubling, up to this (default 30 s). */
+  /** Backoff after failed reconciles or watches: from 500 ms, doubling, up to this (default 30 s); full jitter. */
   readonly maxBackoffMs?: number;
   readonly requestTimeoutMs?: number;
 }
@@ -88,14 +95,12 @@ export class NetworkPolicyController {
   private readonly reconciles: Counter<'result'>;
   private readonly conflictsGauge: Gauge;
   private readonly managed: Gauge;
-  private watch: ListWatch<KubernetesObject> | undefined;
+  private watch: RestartableInformer<KubernetesObject> | undefined;
   private timer: TimerHandle | undefined;
   private resyncTimer: TimerHandle | undefined;
-  private watchTimer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
-  private failures = 0;
-  private watchFailures = 0;
+  private readonly retries: Backoff;
   private closed = false;
   /** Conflicting names already logged (each is logged once, and counted on every reconcile). */
   private readonly reportedConflicts = new Set<string>();
@@ -126,6 +131,12 @@ export class NetworkPolicyController {
       help: 'NetworkPolicies the controller keeps in sync',
       registers,
     });
+    this.retries = new Backoff({
+      baseMs: BASE_BACKOFF_MS,
+      maxMs: options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      clock: options.clock,
+      random: options.random,
+    });
   }
 
   start(): void {
@@ -148,8 +159,8 @@ export class NetworkPolicyController {
     this.closed = true;
     this.timer?.cancel();
     this.resyncTimer?.cancel();
-    this.watchTimer?.cancel();
-    await this.watch?.stop().catch(() => undefined);
+    this.retries.cancel();
+    await this.watch?.stop();
     await this.running;
   }
 
@@ -175,17 +186,8 @@ export class NetworkPolicyController {
     }
     const outcome = await this.reconcile();
     if (this.closed) return;
-    if (outcome.errors > 0) {
-      this.failures++;
-      const delay = jitter(
-        Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** Math.min(this.failures - 1, 16)),
-        0.2,
-        this.options.random,
-      );
-      this.options.clock.setTimeout(() => this.changed(), delay);
-    } else {
-      this.failures = 0;
-    }
+    if (outcome.errors > 0) this.retries.retry(() => this.changed());
+    else this.retries.reset();
     if (this.again) {
       this.again = false;
       this.changed();
@@ -205,38 +207,22 @@ export class NetworkPolicyController {
     const kc = this.options.kubeConfig;
     const list = async () => {
       const path = `${COLLECTION}?labelSelector=${encodeURIComponent(GENERATED_SELECTOR)}`;
-      const body = (await kubeRequest(kc, { method: 'GET', path })) as { items?: unknown[] };
-      this.watchFailures = 0;
-      return body;
+      return (await kubeRequest(kc, { method: 'GET', path })) as { items?: unknown[] };
     };
-    const watch = new KubeWatch(kc, { opened: () => (this.watchFailures = 0), event: () => undefined });
-    const informer = new ListWatch<KubernetesObject>(
-      COLLECTION,
-      watch,
-      list as never,
-      false,
-      GENERATED_SELECTOR,
-    );
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.changed());
-    informer.on('error', (err: unknown) => {
-      if (this.closed) return;
-      this.watchFailures++;
-      const delay = jitter(
-        Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** Math.min(this.watchFailures - 1, 16)),
-        0.2,
-        this.options.random,
-      );
-      this.options.logger.warn(
-        { err: describeError(err), retryInMs: Math.round(delay) },
-        'NetworkPolicy watch failed; restarting it',
-      );
-      this.watchTimer?.cancel();
-      this.watchTimer = this.options.clock.setTimeout(() => {
-        informer.start().catch(() => undefined);
-      }, delay);
+    const informer: RestartableInformer<KubernetesObject> = new RestartableInformer<KubernetesObject>({
+      path: COLLECTION,
+      labelSelector: GENERATED_SELECTOR,
+      list: list as never,
+      watch: new KubeWatch(kc, { opened: () => informer.answered() }),
+      clock: this.options.clock,
+      random: this.options.random,
+      logger: this.options.logger.child({ watch: 'NetworkPolicy' }),
+      baseBackoffMs: BASE_BACKOFF_MS,
+      maxBackoffMs: this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
     });
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.changed());
     this.watch = informer;
-    informer.start().catch(() => undefined);
+    void informer.start();
   }
 
   private async listOwned(): Promise<Existing[]> {

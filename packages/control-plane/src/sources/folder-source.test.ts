@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../control-plane.js';
 import { ControlPlaneMetrics } from '../metrics.js';

@@ -6,17 +6,11 @@
  * Watching uses chokidar rather than Node's recursive `fs.watch`, which loses a file once it is
  * replaced by rename (what editors, `sed -i` and kubectl-style tools do).
  */
+
 import { stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  silentLogger,
-  systemClock,
-  type TimerHandle,
-  WeftError,
-} from '@weft/core';
+import { type Clock, describeError, systemClock, type TimerHandle, WeftError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { type FSWatcher, watch } from 'chokidar';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink, SourceEvent } from './config-source.js';

@@ -3,19 +3,13 @@
  * read and validated at start — a bad file stops startup with its path — then watched; a bad
  * later version is reported and the last good one keeps serving.
  */
+
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type MeshConfig, meshConfigSchema, parseConfig, WEFT_API_VERSION } from '@weft/api';
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  silentLogger,
-  systemClock,
-  type TimerHandle,
-  WeftError,
-} from '@weft/core';
+import { type Clock, describeError, systemClock, type TimerHandle, WeftError } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import { parse } from 'yaml';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from './config-source.js';

@@ -1,5 +1,5 @@
 /** Where resource conditions go: written back to Kubernetes, or logged in folder mode. */
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange } from '../model/mesh-state.js';
 import { formatRef } from '../sources/config-source.js';

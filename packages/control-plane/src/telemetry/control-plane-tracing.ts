@@ -102,11 +102,3 @@ export function startCertifySpan(tracer: Tracer): CertifySpan {
     },
   };
 }
-
-/** Span accounting of the binary's tracing pipeline (a TracingController's `stats()`). */
-export interface TracingStats {
-  readonly exported: number;
-  readonly dropped: number;
-  readonly failed: number;
-  readonly queued: number;
-}

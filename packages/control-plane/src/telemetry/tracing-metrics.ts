@@ -1,12 +1,13 @@
 /** The control plane's view of its tracing pipeline on its Prometheus registry. */
+
+import type { SpanExportStats } from '@weft/runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { TracingStats } from './control-plane-tracing.js';
 
 /**
  * Registers `weft_trace_spans_total{result}` and `weft_trace_queue_spans` on `registry`,
  * read from `stats` at each scrape (the same names the proxies use).
  */
-export function registerTracingMetrics(registry: Registry, stats: () => TracingStats): void {
+export function registerTracingMetrics(registry: Registry, stats: () => SpanExportStats): void {
   let last = { exported: 0, dropped: 0, failed: 0 };
   new Counter({
     name: 'weft_trace_spans_total',

@@ -65,27 +65,37 @@ describe('RetryBudget', () => {
 });
 
 describe('backoffDelayMs', () => {
-  it('grows exponentially within [ceiling/2, ceiling] and never exceeds max', () => {
+  it('full jitter: within [0, min(max, base * 2^failures)], growing exponentially, never over max', () => {
     const random = seededRandom(3);
-    for (let retry = 1; retry <= 12; retry++) {
-      const ceiling = Math.min(250, 25 * 2 ** (retry - 1));
-      for (let i = 0; i < 200; i++) {
-        const d = backoffDelayMs({ baseMs: 25, maxMs: 250 }, retry, random);
-        expect(d).toBeGreaterThanOrEqual(ceiling / 2);
+    for (let failures = 0; failures <= 12; failures++) {
+      const ceiling = Math.min(250, 25 * 2 ** failures);
+      const delays = Array.from({ length: 200 }, () =>
+        backoffDelayMs({ baseMs: 25, maxMs: 250 }, failures, random),
+      );
+      for (const d of delays) {
+        expect(d).toBeGreaterThanOrEqual(0);
         expect(d).toBeLessThanOrEqual(ceiling);
       }
+      // Full, not equal, jitter: the lower half of the range is used too.
+      expect(delays.some((d) => d < ceiling / 2)).toBe(true);
     }
   });
 
-  it('jitters: 1,000 delays are spread over the range, mean near 3/4 of the ceiling', () => {
+  it('jitters: 1,000 delays are spread over the range, mean near half the ceiling', () => {
     const random = seededRandom(4);
     const delays = Array.from({ length: 1000 }, () =>
-      backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 1, random),
+      backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 0, random),
     );
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
-    // sd of one delay is ~14.4; of the mean of 1,000 ~0.46: a margin of 3 is over 6 sd.
-    expect(Math.abs(mean - 75)).toBeLessThan(3);
-    expect(new Set(delays.map((d) => Math.floor(d / 10))).size).toBe(5);
+    // sd of one delay is ~28.9; of the mean of 1,000 ~0.91: a margin of 6 is over 6 sd.
+    expect(Math.abs(mean - 50)).toBeLessThan(6);
+    expect(new Set(delays.map((d) => Math.floor(d / 10))).size).toBe(10);
+  });
+
+  it('treats a negative or huge failure count as 0 or as the cap', () => {
+    const one = { next: () => 0.999_999 };
+    expect(backoffDelayMs({ baseMs: 100, maxMs: 1000 }, -3, one)).toBeLessThan(100);
+    expect(backoffDelayMs({ baseMs: 100, maxMs: 1000 }, 10_000, one)).toBeCloseTo(1000, 0);
   });
 });
 

@@ -200,7 +200,8 @@ export function decideRetry(
     policy.conditions.grpcCodes.has(outcome.grpcStatus);
   if (request.sent && !grpcListed && !policy.nonIdempotent && !isIdempotent(request.method))
     return stop('non-idempotent');
-  const delayMs = backoffDelayMs(policy.backoff, request.attempt, random);
+  // After the first try (attempt 1) the retry waits up to `base`; each further failure doubles that.
+  const delayMs = backoffDelayMs(policy.backoff, request.attempt - 1, random);
   if (request.remainingMs !== undefined && delayMs >= request.remainingMs) return stop('deadline');
   if (!budget.tryWithdraw()) return stop('budget-exhausted');
   return { type: 'retry', delayMs };

@@ -51,6 +51,18 @@ describe('decideAuthz', () => {
     });
   });
 
+  it('matches a namespace only in a workload identity (spiffe://<td>/ns/<ns>/sa/<sa>)', () => {
+    const request = { port: 80, method: 'GET', path: '/v1/x' };
+    for (const identity of [
+      'spiffe://cluster.local/ns/monitoring/sa/prom/extra',
+      'spiffe://cluster.local/ns/monitoring',
+      'spiffe://cluster.local/ns/monitoring/sa/..',
+      'spiffe://Cluster.local/ns/monitoring/sa/prom',
+    ]) {
+      expect(decideAuthz(p, { identity, ...request })).toEqual({ type: 'deny', policy: 'shop/api-from-web' });
+    }
+  });
+
   it('denies with the names of the Allow policies that did not match', () => {
     expect(decideAuthz(p, { identity: WEB, port: 80, method: 'GET', path: '/v2/x' })).toEqual({
       type: 'deny',

@@ -2,6 +2,7 @@
  * Inbound authorization as a pure decision: Deny rules first, then Allow rules (if any apply
  * to the port, one must match), then the default action. A denial names what denied it.
  */
+import { parseSpiffeId } from '@weft/core';
 import type { InboundPolicy } from '../discovery/resolver.js';
 
 /** What is being authorized: a connection (no method/path) or one HTTP request. */
@@ -19,9 +20,10 @@ const ALLOW: AuthzDecision = { type: 'allow' };
 
 type Rule = InboundPolicy['rules'][number];
 
+/** The namespace of a weft workload identity (`spiffe://<td>/ns/<ns>/sa/<sa>`), else undefined. */
 function namespaceOf(identity: string): string | undefined {
-  const m = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(identity);
-  return m?.[1];
+  const parsed = parseSpiffeId(identity);
+  return parsed.type === 'ok' ? parsed.id.namespace : undefined;
 }
 
 function sourceMatches(rule: Rule, identity: string | undefined): boolean {

@@ -4,9 +4,11 @@
  * says so in `removedNames`). The proxy's clock is a ManualClock, so idle sweeps run when the
  * test says.
  */
+
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
-import { ManualClock, seededRandom, silentLogger } from '@weft/core';
+import { ManualClock, seededRandom } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyMetrics } from '../metrics/proxy-metrics.js';
 import { TrafficRegistry } from '../traffic/destination-traffic.js';

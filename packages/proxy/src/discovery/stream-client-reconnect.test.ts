@@ -1,9 +1,10 @@
 // The discovery client and a control plane that ends streams on purpose (max stream age,
 // shutdown): it reconnects at once without backoff, keeps its config meanwhile, and names the
 // versions it rejected in the next stream's node.
+
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
-import { createLogger, seededRandom, silentLogger } from '@weft/core';
+import { createLogger, silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyMetrics } from '../metrics/proxy-metrics.js';
 import { DiscoveryState } from './state.js';
@@ -73,8 +74,9 @@ function client(port: number, state: DiscoveryState) {
     state,
     metrics,
     logger: silentLogger(),
-    random: seededRandom(1),
-    // A backoff long enough that a reconnect within it can only be the "reconnect now" path.
+    // A backoff long enough that a reconnect within it can only be the "reconnect now" path:
+    // the jitter is full (uniform in [0, 60 s]), so the draw is fixed high, 0.9 -> 54 s.
+    random: { next: () => 0.9 },
     backoff: { baseMs: 60_000, maxMs: 60_000 },
     reconnectGraceMs: 0,
   });
@@ -141,7 +143,8 @@ describe('DiscoveryStreamClient and streams the control plane ends on purpose', 
         level: 'info',
         destination: { write: (l: string) => lines.push(l) },
       }),
-      random: seededRandom(1),
+      // Full jitter: the draw is fixed (0.9 of 60 s) so that the wait is known.
+      random: { next: () => 0.9 },
       backoff: { baseMs: 60_000, maxMs: 60_000 },
     });
     cleanups.push(() => c.close());
@@ -154,7 +157,7 @@ describe('DiscoveryStreamClient and streams the control plane ends on purpose', 
     const lost = JSON.parse(lines.find((l) => l.includes('discovery stream lost')) as string) as {
       retryInMs: number;
     };
-    expect(lost.retryInMs).toBeGreaterThanOrEqual(30_000);
+    expect(lost.retryInMs).toBe(54_000);
     expect(metrics.discovery.get({ event: 'reconnect-now' })).toBe(0);
     expect(srv.streams.length).toBe(1);
   });

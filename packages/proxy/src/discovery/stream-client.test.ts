@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
-import { seededRandom, silentLogger } from '@weft/core';
+import { seededRandom } from '@weft/core';
+import { silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyMetrics } from '../metrics/proxy-metrics.js';
 import { DiscoveryState } from './state.js';

@@ -8,20 +8,14 @@
  * is reopened at once, without backoff; each new stream's node names the versions this proxy
  * rejected, so that the replica it reaches does not send them again.
  */
+
 import type { ChannelCredentials, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node } from '@weft/api';
 // The proto loader only: the @weft/api index also evaluates every zod schema (~9 MB RSS).
 import { loadDiscoveryProto } from '@weft/api/proto';
-import {
-  type Clock,
-  describeError,
-  type Logger,
-  type Random,
-  systemClock,
-  type TimerHandle,
-} from '@weft/core';
+import { type Clock, describeError, type Random, systemClock, type TimerHandle } from '@weft/core';
+import { Backoff, type Logger } from '@weft/runtime';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
-import { Backoff } from './backoff.js';
 import type { DiscoveryState } from './state.js';
 
 export interface DiscoveryClientOptions {
@@ -37,9 +31,9 @@ export interface DiscoveryClientOptions {
   readonly random: Random;
   readonly clock?: Clock;
   /**
-   * Reconnect backoff; default 100 ms doubling to 5 s, jittered by [0.5, 1.5). The first retry
-   * after a working stream breaks waits only the jittered base, so a restarted control plane
-   * gets its registrations back within a fraction of a second.
+   * Reconnect backoff; default 100 ms doubling to 5 s, full jitter (each delay uniform in
+   * [0, ceiling]). The first retry after a working stream breaks waits at most the base, so a
+   * restarted control plane gets its registrations back within a fraction of a second.
    */
   readonly backoff?: { baseMs: number; maxMs: number };
   /**
@@ -76,7 +70,6 @@ export class DiscoveryStreamClient {
   private flushQueued = false;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
-  private retry: TimerHandle | undefined;
   private graceTimer: TimerHandle | undefined;
   private idleTimer: TimerHandle | undefined;
   private closed = false;
@@ -88,8 +81,12 @@ export class DiscoveryStreamClient {
   streams = 0;
 
   constructor(private readonly options: DiscoveryClientOptions) {
-    this.backoff = new Backoff(options.backoff ?? { baseMs: 100, maxMs: 5000 }, options.random);
     this.clock = options.clock ?? systemClock;
+    this.backoff = new Backoff({
+      ...(options.backoff ?? { baseMs: 100, maxMs: 5000 }),
+      random: options.random,
+      clock: this.clock,
+    });
     options.state.onUnknownName = (name) => this.subscribe(name);
     const registry = options.metrics.registry;
     registry.gauge(
@@ -136,7 +133,7 @@ export class DiscoveryStreamClient {
     old.removeAllListeners('data');
     old.on('error', () => {});
     old.cancel();
-    this.retry?.cancel();
+    this.backoff.cancel();
     this.open();
   }
 
@@ -287,15 +284,14 @@ export class DiscoveryStreamClient {
       this.options.metrics.discovery.inc({ event: 'reconnect-now' });
       this.options.logger.info({ reason }, 'control plane asked for a reconnect; keeping last config');
       this.backoff.reset();
-      this.retry = this.clock.setTimeout(() => this.open(), 0);
+      this.backoff.retryAfter(0, () => this.open());
       return;
     }
-    const delay = this.backoff.next();
+    const delay = this.backoff.retry(() => this.open());
     this.options.logger.warn(
       { reason, retryInMs: Math.round(delay) },
       'discovery stream lost; keeping last config',
     );
-    this.retry = this.clock.setTimeout(() => this.open(), delay);
   }
 
   private send(msg: DiscoveryRequest): void {
@@ -304,7 +300,7 @@ export class DiscoveryStreamClient {
 
   close(): void {
     this.closed = true;
-    this.retry?.cancel();
+    this.backoff.cancel();
     this.graceTimer?.cancel();
     this.idleTimer?.cancel();
     const s = this.stream;

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import type { Resource__Output } from '@weft/api';
 import { type DestinationPlan, describeError, planDestination } from '@weft/core';
-import { resolveTracingConfig } from '../telemetry/tracing-config.js';
+import { resolveTracingConfig } from '@weft/runtime';
 
 const PORT_MAX = 65535;
 

@@ -1,5 +1,7 @@
 /** Wires the DNS proxy together: naming from resolv.conf, the upstream forwarder, cache, handler and sockets. */
-import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
+
+import { type Clock, describeError, systemClock } from '@weft/core';
+import { type Logger, silentLogger } from '@weft/runtime';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { AnswerCache, type AnswerCacheOptions, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
 import { DnsHandler, type DnsHandlerOptions } from './dns-handler.js';

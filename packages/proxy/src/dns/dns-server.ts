@@ -3,9 +3,10 @@
  * by default). UDP answers go back to the sender; TCP carries length-prefixed messages (RFC 1035
  * §4.2.2, pipelined per RFC 7766) with a cap on connections, on message size and on idle time.
  */
+
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import { guard } from '../net/guard.js';
 import type { DnsHandler } from './dns-handler.js';
 import type { DnsMetrics } from './dns-metrics.js';

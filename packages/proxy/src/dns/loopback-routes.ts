@@ -4,8 +4,9 @@
  * of the Service's ports, so `http://api.demo.svc.cluster.local/` reaches the proxy, which routes
  * it to the Service like any upstream. Each address:port is opened once.
  */
+
 import { isIPv4 } from 'node:net';
-import type { Logger } from '@weft/core';
+import type { Logger } from '@weft/runtime';
 import type { MeshRecord } from './mesh-records.js';
 
 /** Opens an upstream listener carrying traffic to `authority`; resolves with the bound port. */

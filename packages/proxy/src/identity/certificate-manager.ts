@@ -3,19 +3,18 @@
  * memory (optionally written to a folder), renewed at ~50% of its lifetime, and kept in service
  * while the control plane is unreachable (retrying with jittered exponential backoff).
  */
+
 import { EventEmitter } from 'node:events';
 import {
   type Clock,
   describeError,
-  jitter,
-  type Logger,
   type Random,
-  silentLogger,
   systemClock,
   systemRandom,
   type TimerHandle,
 } from '@weft/core';
 import { type KeyAlgorithm, rotationDelayMs } from '@weft/pki/workload';
+import { Backoff, type Logger, silentLogger } from '@weft/runtime';
 import type { CertificateClient } from './certificate-client.js';
 import { requestSvid, type Svid, writeSvid } from './svid.js';
 
@@ -29,7 +28,7 @@ export interface CertificateManagerOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** When set, cert.pem / key.pem / bundle.pem are written here (e.g. a tmpfs) on every renewal. */
   readonly outDir?: string;
-  /** Retry backoff after a failure: base (default 1s) doubling up to max (default 60s), ±50% jitter. */
+  /** Retry backoff after a failure: base (default 1s) doubling up to max (default 60s), full jitter. */
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   readonly clock?: Clock;
   readonly random?: Random;
@@ -60,7 +59,7 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
   private readonly logger: Logger;
   private svid: Svid | undefined;
   private timer: TimerHandle | undefined;
-  private failures = 0;
+  private readonly backoff: Backoff;
   private running = false;
   private closed = false;
   private first: Promise<Svid> | undefined;
@@ -71,6 +70,12 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     this.logger = options.logger ?? silentLogger();
+    // Only its delays are used: the one timer below serves rotations and retries alike.
+    this.backoff = new Backoff({
+      baseMs: options.backoff?.baseMs ?? 1000,
+      maxMs: options.backoff?.maxMs ?? 60_000,
+      random: this.random,
+    });
   }
 
   /** Starts fetching; resolves with the first SVID (retrying until then), rejects if closed first. */
@@ -152,7 +157,7 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
   private async accept(svid: Svid): Promise<void> {
     const previous = this.svid;
     this.svid = svid;
-    this.failures = 0;
+    this.backoff.reset();
     if (this.options.outDir !== undefined) {
       try {
         await writeSvid(this.options.outDir, svid);
@@ -180,17 +185,13 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
   }
 
   private fail(reason: string, message: string): void {
-    this.failures += 1;
-    const base = this.options.backoff?.baseMs ?? 1000;
-    const max = this.options.backoff?.maxMs ?? 60_000;
-    const retryInMs = Math.round(
-      jitter(Math.min(max, base * 2 ** Math.min(this.failures - 1, 30)), 0.5, this.random),
-    );
+    const retryInMs = Math.round(this.backoff.next());
+    const attempt = this.backoff.failures;
     this.logger.warn(
-      { reason, attempt: this.failures, retryInMs, secondsToExpiry: this.secondsToExpiry() },
+      { reason, attempt, retryInMs, secondsToExpiry: this.secondsToExpiry() },
       `certificate renewal failed: ${message}`,
     );
     this.schedule(retryInMs);
-    this.emit('renewal-failed', { reason, message, attempt: this.failures, retryInMs });
+    this.emit('renewal-failed', { reason, message, attempt, retryInMs });
   }
 }

@@ -1,5 +1,5 @@
+import { histogramBuckets, histogramQuantile, parsePrometheusText, sumSamples } from '@weft/runtime';
 import { describe, expect, it } from 'vitest';
-import { histogramBuckets, histogramQuantile, parsePrometheusText, sumSamples } from './prometheus-text.js';
 import { OVERFLOW_LABEL, RequestMetrics } from './request-metrics.js';
 
 const labels = {

@@ -7,10 +7,15 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { seededRandom } from '@weft/core';
+import { TracingController, WeftRootSampler } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DISABLED_REQUEST_TRACING, NOOP_REQUEST_SPAN, RequestTracer } from './request-tracing.js';
+import {
+  ControllerRequestTracing,
+  DISABLED_REQUEST_TRACING,
+  NOOP_REQUEST_SPAN,
+  RequestTracer,
+} from './request-tracing.js';
 import type { TracedRequest } from './span-attributes.js';
-import { WeftRootSampler } from './tracing-pipeline.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -269,5 +274,28 @@ describe('RequestTracer', () => {
       'http.request.method_original': 'PURGE',
       'network.protocol.version': '2',
     });
+  });
+});
+
+describe('ControllerRequestTracing', () => {
+  it('follows the controller: off, then spans once a mesh config enables tracing, then off again', async () => {
+    const memory = new InMemorySpanExporter();
+    const controller = new TracingController({
+      env: {},
+      resource: { serviceName: 'web' },
+      pipeline: { exporter: memory, scheduledDelayMillis: 1 },
+    });
+    try {
+      const tracing = new ControllerRequestTracing(controller);
+      expect(tracing.startRequest(request())).toBe(NOOP_REQUEST_SPAN);
+      controller.applyMeshConfig({ endpoint: 'http://127.0.0.1:1', protocol: '', sampling: 1 });
+      tracing.startRequest(request()).end(200);
+      await controller.forceFlush();
+      expect(memory.getFinishedSpans().map((s) => s.kind)).toEqual([SpanKind.SERVER]);
+      controller.applyMeshConfig({ endpoint: '', protocol: '', sampling: 1 });
+      expect(tracing.startRequest(request())).toBe(NOOP_REQUEST_SPAN);
+    } finally {
+      await controller.close();
+    }
   });
 });

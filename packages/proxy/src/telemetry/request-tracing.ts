@@ -17,8 +17,8 @@ import {
 } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { type Random, systemRandom } from '@weft/core';
+import { markRootSampled, type TracingController, unsampledTraceparent } from '@weft/runtime';
 import { headerSourceGetter, MeshPropagator, type TraceHeaders, traceHeadersSetter } from './propagation.js';
-import { markRootSampled, unsampledTraceparent } from './root-sampling.js';
 import {
   ATTR_WEFT_BACKEND_SERVICE,
   ATTR_WEFT_ROUTE,
@@ -229,5 +229,34 @@ export class RequestTracer implements RequestTracing {
     if (!span.isRecording()) return NOOP_REQUEST_SPAN;
     span.setAttributes(serverSpanAttributes(request));
     return new RecordingRequest(span, parent, request, this.tracer, this.propagator);
+  }
+}
+
+/**
+ * Request tracing that follows a binary's TracingController: a RequestTracer over its current
+ * pipeline, built again when the pipeline changes (a mesh config push), off while tracing is off.
+ */
+export class ControllerRequestTracing implements RequestTracing {
+  private pipeline: TracingController['pipeline'];
+  private requests: RequestTracing = DISABLED_REQUEST_TRACING;
+
+  constructor(private readonly controller: TracingController) {
+    // At start, not on the first request: a RequestTracer loads the propagators.
+    this.follow();
+  }
+
+  startRequest(request: TracedRequest): RequestSpan {
+    this.follow();
+    return this.requests.startRequest(request);
+  }
+
+  private follow(): void {
+    const current = this.controller.pipeline;
+    if (current === this.pipeline) return;
+    this.pipeline = current;
+    this.requests =
+      current === undefined
+        ? DISABLED_REQUEST_TRACING
+        : new RequestTracer({ tracer: current.tracer, sampling: current.sampling });
   }
 }

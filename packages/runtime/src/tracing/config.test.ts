@@ -1,6 +1,6 @@
 import { isWeftError } from '@weft/core';
 import { describe, expect, it } from 'vitest';
-import { otlpUrl, resolveTracingConfig } from './tracing-config.js';
+import { otlpUrl, resolveTracingConfig } from './config.js';
 
 const mesh = { endpoint: 'http://jaeger.weft-system:4318', protocol: 'http/protobuf', sampling: 0.05 };
 

@@ -1,8 +1,9 @@
 /**
- * Reads the Prometheus text exposition format (0.0.4): samples with their labels, and the
- * sums and histogram quantiles `weft stat` and the tests compute from them.
+ * Reads the Prometheus text exposition format (0.0.4), for clients of a /metrics endpoint: samples
+ * with their labels, and the sums and histogram quantiles `weft stat`, the dashboard and the tests
+ * compute from them.
  */
-import { WeftError } from '../errors.js';
+import { WeftError } from '@weft/core';
 
 /** One sample line. */
 export interface Sample {

@@ -1,8 +1,8 @@
 // Logs: JSON for machines; one readable line per entry on a terminal.
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { logFormat, prettyStream } from './logger.js';
+import { createLogger, logFormat, prettyStream } from './logging.js';
 
 describe('logFormat', () => {
   it('is pretty on a terminal and JSON elsewhere, unless WEFT_LOG_FORMAT says', () => {
@@ -30,5 +30,30 @@ describe('prettyStream', () => {
       /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[up\] listening \{"port":7443,"nested":\{"a":1\}\}$/,
     );
     expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[tracing\] no collector$/);
+  });
+});
+
+describe('createLogger', () => {
+  it('writes the component field and redacts secrets', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ component: 'identity', destination, level: 'info' });
+    log.info(
+      { token: 'eyJhbGciOi.secret', request: { key: 'PRIVATE' }, identity: 'spiffe://x/ns/a/sa/b' },
+      'issued',
+    );
+    const line = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    expect(line.component).toBe('identity');
+    expect(line.msg).toBe('issued');
+    expect(line.token).toBe('[redacted]');
+    expect((line.request as Record<string, unknown>).key).toBe('[redacted]');
+    expect(line.identity).toBe('spiffe://x/ns/a/sa/b');
+    expect(lines.join('')).not.toContain('secret');
+    expect(lines.join('')).not.toContain('PRIVATE');
   });
 });

@@ -3,6 +3,7 @@
  * a bounded batch span processor and an OTLP exporter (gRPC or HTTP/protobuf). Nothing is
  * registered globally: the binary passes the pipeline's tracer to whatever needs one.
  */
+
 import { createRequire } from 'node:module';
 import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
@@ -15,10 +16,11 @@ import type {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { describeError, type Logger, silentLogger } from '@weft/core';
+import { describeError } from '@weft/core';
+import { type Logger, silentLogger } from '../logging.js';
+import type { OtlpProtocol, TracingConfig } from './config.js';
 import { isRootSampled } from './root-sampling.js';
 import { SpanExportCounter, type SpanExportStats } from './span-export-stats.js';
-import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
 
 // The SDK, the resource detectors and the OTLP exporters (~11 MB resident with their gRPC and
 // protobuf dependencies) are loaded on first use: a sidecar with tracing off never loads them.

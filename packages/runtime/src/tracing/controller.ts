@@ -1,31 +1,25 @@
 /**
- * Owns a binary's tracing: resolves the config (flags, OTEL_* env, mesh config), runs the
- * pipeline, and swaps it when the control plane pushes a different mesh tracing config.
+ * Owns a weft binary's tracing: resolves the config (flags, OTEL_* env, mesh config), runs the
+ * pipeline, and swaps it when the control plane pushes a different mesh tracing config. The
+ * proxy and the control plane both use it; the proxy's request tracing follows `pipeline`.
  */
+
 import { ProxyTracerProvider, type Tracer } from '@opentelemetry/api';
-import { describeError, type Logger, silentLogger } from '@weft/core';
-import {
-  DISABLED_REQUEST_TRACING,
-  type RequestSpan,
-  RequestTracer,
-  type RequestTracing,
-} from './request-tracing.js';
-import type { TracedRequest } from './span-attributes.js';
-import type { SpanExportStats } from './span-export-stats.js';
+import { describeError } from '@weft/core';
+import { type Logger, silentLogger } from '../logging.js';
 import {
   type ExplicitTracingSettings,
   type MeshTracingSettings,
   resolveTracingConfig,
   type TracingConfig,
-} from './tracing-config.js';
+} from './config.js';
 import {
   createTracingPipeline,
   type TracingPipeline,
   type TracingPipelineOptions,
   type TracingResourceInfo,
-} from './tracing-pipeline.js';
-
-export type { TracingResourceInfo } from './tracing-pipeline.js';
+} from './pipeline.js';
+import type { SpanExportStats } from './span-export-stats.js';
 
 /** Options of {@link TracingController}. */
 export interface TracingControllerOptions {
@@ -50,13 +44,12 @@ function sameConfig(a: TracingConfig, b: TracingConfig): boolean {
 }
 
 /**
- * The tracing of one binary. Implements {@link RequestTracing} by delegating to the current
- * pipeline, so request-path layers keep one reference across config changes.
+ * The tracing of one binary. Users keep one reference across config changes and read
+ * `tracer` (or `pipeline`) per use.
  */
-export class TracingController implements RequestTracing {
+export class TracingController {
   private config: TracingConfig;
-  private pipeline: TracingPipeline | undefined;
-  private requests: RequestTracing = DISABLED_REQUEST_TRACING;
+  private running: TracingPipeline | undefined;
   private readonly retired = { exported: 0, dropped: 0, failed: 0 };
   private readonly draining = new Set<Promise<void>>();
   private readonly logger: Logger;
@@ -75,11 +68,15 @@ export class TracingController implements RequestTracing {
 
   /** The current tracer (a no-op one when disabled); read it per use, it changes with the config. */
   get tracer(): Tracer {
-    return this.pipeline?.tracer ?? DISABLED_TRACER;
+    return this.running?.tracer ?? DISABLED_TRACER;
   }
 
-  startRequest(request: TracedRequest): RequestSpan {
-    return this.requests.startRequest(request);
+  /**
+   * The running pipeline (its tracer and sampling ratio), undefined while tracing is off. A new
+   * object after every config change, so a user may rebuild what it derived when it differs.
+   */
+  get pipeline(): Pick<TracingPipeline, 'tracer' | 'sampling'> | undefined {
+    return this.running;
   }
 
   /**
@@ -95,7 +92,7 @@ export class TracingController implements RequestTracing {
 
   /** Span accounting since start, across pipeline swaps. */
   stats(): SpanExportStats {
-    const live = this.pipeline?.stats() ?? { exported: 0, dropped: 0, failed: 0, queued: 0, capacity: 0 };
+    const live = this.running?.stats() ?? { exported: 0, dropped: 0, failed: 0, queued: 0, capacity: 0 };
     return {
       exported: this.retired.exported + live.exported,
       dropped: this.retired.dropped + live.dropped,
@@ -107,7 +104,7 @@ export class TracingController implements RequestTracing {
 
   /** Exports what is queued now. */
   async forceFlush(): Promise<void> {
-    await this.pipeline?.forceFlush();
+    await this.running?.forceFlush();
   }
 
   /**
@@ -133,11 +130,10 @@ export class TracingController implements RequestTracing {
       this.logger.info({ reason: config.reason }, 'tracing disabled');
       return;
     }
-    this.pipeline = createTracingPipeline(config, this.options.resource, {
+    this.running = createTracingPipeline(config, this.options.resource, {
       ...this.options.pipeline,
       logger: this.options.pipeline?.logger ?? this.logger,
     });
-    this.requests = new RequestTracer({ tracer: this.pipeline.tracer, sampling: config.sampling });
     this.logger.info(
       { url: config.url, protocol: config.protocol, sampling: config.sampling, source: config.source },
       'tracing enabled',
@@ -145,9 +141,8 @@ export class TracingController implements RequestTracing {
   }
 
   private retire(): void {
-    const old = this.pipeline;
-    this.pipeline = undefined;
-    this.requests = DISABLED_REQUEST_TRACING;
+    const old = this.running;
+    this.running = undefined;
     if (old === undefined) return;
     const done = old
       .shutdown()
