@@ -1,5 +1,5 @@
 /** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
-export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
+export { AdminServer, type AdminServerOptions, type ReadyCheck } from './admin/admin-server.js';
 export {
   coalescedGather,
   type GatheredProxy,

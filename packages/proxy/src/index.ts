@@ -1,5 +1,5 @@
 /** @weft/proxy: the sidecar proxy. */
-export { AdminServer, type AdminSource, type AdminSurface, isLoopbackAddress } from './admin/admin-server.js';
+export { AdminServer, type AdminSource, type AdminSurface } from './admin/admin-server.js';
 export { type AuthzDecision, type AuthzSubject, decideAuthz } from './authz/decide.js';
 export { noControlPlane } from './discovery/no-control-plane.js';
 export type {
