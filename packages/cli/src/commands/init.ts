@@ -10,7 +10,7 @@ import {
   processRunner,
 } from '@weft/proxy-init';
 import { type Command, Option } from 'commander';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 
 interface InitFlags {
   inboundPort: string;

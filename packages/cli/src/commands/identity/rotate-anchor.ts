@@ -34,10 +34,10 @@ import {
   fetchRotationReport,
   nextStepBlocker,
   type RotationReportView,
-} from '../check/anchor-rotation.js';
-import { podsLackingAnchor } from '../check/pod-anchors.js';
-import { durationArg } from '../cli-kit/duration.js';
-import type { CliIo } from '../program.js';
+} from '../../check/anchor-rotation.js';
+import { podsLackingAnchor } from '../../check/pod-anchors.js';
+import { durationArg } from '../../cli-kit/duration.js';
+import type { CliIo } from '../../cli-kit/io.js';
 
 /** The new anchor's private key between steps 1 and 2; the replaced anchor's key after step 2. */
 export const NEXT_ANCHOR_KEY = 'ca-next.key';
