@@ -23,7 +23,7 @@ import { chain, type Handler } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
 import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
-import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
+import { createProxyMetrics, type ProxyMetrics } from './telemetry/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import { guard } from './net/guard.js';
 import { fullGc, MemoryReclaimer } from './net/memory-reclaim.js';

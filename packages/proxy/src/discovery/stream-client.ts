@@ -20,7 +20,7 @@ import {
   systemClock,
   type TimerHandle,
 } from '@weft/core';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { Backoff } from './backoff.js';
 import type { DiscoveryState } from './state.js';
 

@@ -1,6 +1,6 @@
 /** Wires the DNS proxy together: naming from resolv.conf, the upstream forwarder, cache, handler and sockets. */
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@weft/core';
-import type { MetricsRegistry } from '../metrics/registry.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { AnswerCache, type AnswerCacheOptions, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
 import { DnsHandler, type DnsHandlerOptions } from './dns-handler.js';
 import { DnsMetrics } from './dns-metrics.js';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxyMetrics } from '../metrics/proxy-metrics.js';
+import { createProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
 import type { ConnectionPolicy } from '../net/upstream-target.js';
 import { upstreamTarget } from '../net/upstream-target.js';

@@ -5,7 +5,7 @@
  */
 import { isWeftError, WeftError } from '@weft/core';
 
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { Connector, SocketReader } from '../net/connector.js';
 import type { ConnectionPolicy, UpstreamTarget } from '../net/upstream-target.js';
 import type { HeadLimits } from './head-parser.js';

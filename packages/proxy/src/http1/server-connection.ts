@@ -9,7 +9,7 @@ import type { WeftError } from '@weft/core';
 import type { TargetPolicySource } from '../layers/target-policy.js';
 import type { Handler } from '../layers/types.js';
 import { statusForError } from '../layers/types.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';

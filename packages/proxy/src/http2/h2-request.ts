@@ -21,7 +21,7 @@ import {
   type PeerInfo,
   statusForError,
 } from '../layers/types.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';

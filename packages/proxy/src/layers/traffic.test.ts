@@ -3,7 +3,7 @@ import type { Destination__Output } from '@weft/api';
 import { isWeftError, ManualClock, seededRandom } from '@weft/core';
 import { describe, expect, it } from 'vitest';
 import { FakeExchange, type ScriptedAnswer } from '../../testing/fake-exchange.js';
-import { MetricsRegistry } from '../metrics/registry.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { upstreamTarget } from '../net/upstream-target.js';
 import { type EndpointMessage, TrafficRegistry } from '../traffic/destination-traffic.js';
 import { createTrafficMetrics, TrafficCounters } from '../traffic/traffic-metrics.js';

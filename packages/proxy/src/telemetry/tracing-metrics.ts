@@ -1,5 +1,5 @@
 /** Prometheus view of a tracing pipeline's span accounting (exported, dropped, failed, queued). */
-import type { Renderable } from '../metrics/registry.js';
+import type { Renderable } from './metrics-registry.js';
 import type { RequestTracing } from './request-tracing.js';
 import type { SpanExportStats } from './span-export-stats.js';
 
