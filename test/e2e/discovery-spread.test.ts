@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
+import { SHOP } from '@weft/control-plane/testing';
 import { silentLogger } from '@weft/core';
 import {
   createIdentityMaterial,
@@ -22,7 +23,6 @@ import {
   writeIdentityDir,
 } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOP } from '../../packages/control-plane/src/test-support/manifests.js';
 import { TcpService } from './support/tcp-service.js';
 
 const PROXIES = 300;

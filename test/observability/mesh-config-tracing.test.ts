@@ -1,7 +1,7 @@
 /** Tracing follows the mesh config the control plane pushes; an invalid section is NACKed. */
 import { DiscoveryState, TracingController } from '@weft/proxy';
+import { response } from '@weft/proxy/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { response } from '../../packages/proxy/testing/mesh-pair.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

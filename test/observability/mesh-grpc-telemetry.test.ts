@@ -4,8 +4,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { parsePrometheusText, sumSamples, TracingController } from '@weft/proxy';
+import { startMeshPair } from '@weft/proxy/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 
 const closers: Array<() => Promise<void> | void> = [];

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DnsOptions, defaultProxyOptions } from '../options.js';
 import { runSidecar, StaticCertificateSource } from '../run.js';
-import { askDns, startTestResolver } from './test-resolver.js';
+import { askDns, startTestResolver } from '../../testing/test-resolver.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
