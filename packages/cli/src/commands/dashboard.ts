@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { describeError, WeftError } from '@weft/core';
 import { adminUpstream, kubernetesUpstream, type Upstream } from '@weft/dashboard';
 import { type Command, Option } from 'commander';
-import { parseAdminAddress } from '../cli-kit/http.js';
+import { addControlPlaneReachOptions, type ControlPlaneReachFlags } from '../cli-kit/control-plane-reach.js';
 import type { CliIo } from '../cli-kit/io.js';
 import {
   DASHBOARD_LISTEN,
@@ -19,45 +19,28 @@ import {
 import { untilSignal } from '../signals.js';
 import { readLocalState } from '../up/local-state.js';
 
-interface DashboardFlags {
+interface DashboardFlags extends ControlPlaneReachFlags {
   listen: string;
-  controlPlaneAdmin?: string;
-  stateDir: string;
-  kubernetes?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  meshNamespace: string;
   jaegerUrl?: string;
 }
 
 export function registerDashboard(program: Command, io: CliIo): void {
-  const command = program
-    .command('dashboard')
-    .description('serve a read-only web view of the mesh (service graph, services, proxies, control plane)')
-    .option(
-      '--listen <host:port>',
-      'where to serve it (anything but loopback prints a warning)',
-      DASHBOARD_LISTEN,
-    )
-    .addOption(
-      new Option(
-        '--control-plane-admin <address>',
-        "the control plane's admin address (local mode; default: the one weft up recorded)",
-      )
-        .env('WEFT_CONTROL_PLANE_ADMIN')
-        .argParser((v) => parseAdminAddress(v, 7990)),
-    )
-    .option('--state-dir <dir>', 'local mode: where weft up recorded the mesh (local.json)', '.weft')
-    .option('--kubernetes', 'reach the control plane through the Kubernetes API server (kubeconfig)')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--mesh-namespace <ns>', "the mesh's own namespace, where the control plane runs", 'weft-system')
-    .addOption(
-      new Option(
-        '--jaeger-url <url>',
-        "Jaeger's UI: links to trace searches when the mesh exports traces",
-      ).argParser(jaegerArg),
-    );
+  const command = addControlPlaneReachOptions(
+    program
+      .command('dashboard')
+      .description('serve a read-only web view of the mesh (service graph, services, proxies, control plane)')
+      .option(
+        '--listen <host:port>',
+        'where to serve it (anything but loopback prints a warning)',
+        DASHBOARD_LISTEN,
+      ),
+    '',
+  ).addOption(
+    new Option(
+      '--jaeger-url <url>',
+      "Jaeger's UI: links to trace searches when the mesh exports traces",
+    ).argParser(jaegerArg),
+  );
   command.action(async (flags: DashboardFlags) => {
     try {
       const listen = parseDashboardListen(flags.listen);
