@@ -4,6 +4,7 @@
  * directly; in Kubernetes through the API server's service proxy (no port-forwarding). Both go
  * through @weft/dashboard's upstreams, the one client of the control plane's admin API.
  */
+import type { GatheredProxy } from '@weft/control-plane';
 import { describeError, WeftError } from '@weft/core';
 import { adminUpstream, kubernetesUpstream, serviceProxyBase, type Upstream } from '@weft/dashboard';
 import { parsePrometheusText } from '@weft/proxy';
@@ -19,18 +20,9 @@ export interface StatSource {
   gather(): Promise<ProxyScrape[]>;
 }
 
-/** The JSON the control plane answers `GET /proxies/metrics` with. */
+/** The JSON the control plane answers `GET /proxies/metrics` with (its items are the control plane's type). */
 export interface GatherResponse {
-  readonly proxies: ReadonlyArray<{
-    readonly namespace: string;
-    readonly workload: string;
-    readonly service: string;
-    /** Unix ms of the scrape. */
-    readonly at: number;
-    /** The proxy's /metrics text, or why it could not be read. */
-    readonly metrics?: string;
-    readonly error?: string;
-  }>;
+  readonly proxies: readonly GatheredProxy[];
 }
 
 function fail(where: string, why: string): never {
