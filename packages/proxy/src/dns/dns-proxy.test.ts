@@ -2,17 +2,11 @@ import { createSocket } from 'node:dgram';
 import { ManualClock } from '@weft/core';
 import * as packet from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  askDns,
-  askRaw,
-  startTestResolver,
-  type TestResolver,
-  type TestZoneEntry,
-} from '../../testing/test-resolver.js';
 import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { type DnsProxy, startDnsProxy } from './dns-proxy.js';
 import type { MeshRecord, MeshRecordSource, MeshRecordWait } from './mesh-records.js';
 import { parseResolvConf } from './resolv-conf.js';
+import { askDns, askRaw, startTestResolver, type TestResolver, type TestZoneEntry } from './test-resolver.js';
 
 /** Mesh records held in a table; names not in it are answered `none` when waited for. */
 class TableRecords implements MeshRecordSource {

@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { askDns, startTestResolver } from '../../testing/test-resolver.js';
 import { type DnsOptions, defaultProxyOptions } from '../options.js';
 import { runSidecar, StaticCertificateSource } from '../run.js';
+import { askDns, startTestResolver } from './test-resolver.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import type { Answer } from 'dns-packet';
 import * as packet from 'dns-packet';
-import { guard } from '../src/net/guard.js';
+import { guard } from '../net/guard.js';
 
 /** What the test resolver answers for one name: records, or NXDOMAIN with a SOA minimum. */
 export type TestZoneEntry =
