@@ -1,9 +1,7 @@
 // `weft check` against a fake Kubernetes API server holding what `weft install` renders.
+
+import { type CheckResult, checkCluster, loadInstallLayout, pkiIssuer } from '@weft/cli/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkCluster } from '../../packages/cli/src/check/check-cluster.js';
-import { loadInstallLayout } from '../../packages/cli/src/check/layout.js';
-import type { CheckResult } from '../../packages/cli/src/check/result.js';
-import { pkiIssuer } from '../../packages/cli/src/install/pki-issuer.js';
 import { DAY_MS, FakeCluster, MANIFESTS, meshedPod, NAMESPACE } from './fake-cluster.js';
 
 const layout = loadInstallLayout(MANIFESTS);

@@ -7,13 +7,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findManifestsDir, type KubeObject, pkiIssuer, renderInstall } from '@weft/cli/testing';
+import { AdminServer, type ReadyCheck } from '@weft/control-plane';
+import { FakeKubeApi } from '@weft/control-plane/testing';
 import { Registry } from 'prom-client';
-import { findManifestsDir } from '../../packages/cli/src/install/manifests-dir.js';
-import type { KubeObject } from '../../packages/cli/src/install/objects.js';
-import { pkiIssuer } from '../../packages/cli/src/install/pki-issuer.js';
-import { renderInstall } from '../../packages/cli/src/install/render-install.js';
-import { AdminServer, type ReadyCheck } from '../../packages/control-plane/src/index.js';
-import { FakeKubeApi } from '../../packages/control-plane/src/test-support/fake-kube-api.js';
 
 export const MANIFESTS = findManifestsDir() as string;
 export const NAMESPACE = 'weft-system';

@@ -5,18 +5,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VERSION } from '@weft/cli';
+import {
+  type ControlPlaneChild,
+  checkLocal,
+  Supervisor,
+  startControlPlane,
+  startProxy,
+} from '@weft/cli/testing';
 import { ManualClock } from '@weft/core';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
 import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLocal } from '../../packages/cli/src/check/check-local.js';
-import { VERSION } from '../../packages/cli/src/index.js';
-import {
-  type ControlPlaneChild,
-  startControlPlane,
-  startProxy,
-} from '../../packages/cli/src/up/local-mesh.js';
-import { Supervisor } from '../../packages/cli/src/up/supervisor.js';
 import { weft } from './weft-check.js';
 
 const DAY_MS = 86_400_000;

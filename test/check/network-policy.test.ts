@@ -1,10 +1,9 @@
 // `weft check` finds NetworkPolicies that break the mesh, against the fake API server holding a
 // healthy installation, meshed pods and AuthorizationPolicies: one policy at a time, each named
 // in the hint of the check it breaks; policies that only refuse what the mesh refuses pass.
+
+import { type CheckResult, checkCluster, loadInstallLayout } from '@weft/cli/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkCluster } from '../../packages/cli/src/check/check-cluster.js';
-import { loadInstallLayout } from '../../packages/cli/src/check/layout.js';
-import type { CheckResult } from '../../packages/cli/src/check/result.js';
 import { FakeCluster, MANIFESTS } from './fake-cluster.js';
 
 const layout = loadInstallLayout(MANIFESTS);

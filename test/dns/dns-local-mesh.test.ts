@@ -13,9 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { askDns, startTestResolver, type TestResolver } from '@weft/proxy/testing';
 import type * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { askDns, startTestResolver, type TestResolver } from '../../packages/proxy/src/dns/test-resolver.js';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));
 let dir: string;

@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FakeKubeApi } from '@weft/control-plane/testing';
 import { createIdentityMaterial, writeIdentityDir } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeKubeApi } from '../../packages/control-plane/src/test-support/fake-kube-api.js';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));
 const LEASE_MS = 3000;

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { demoManifests } from '@weft/cli/testing';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoManifests } from '../../packages/cli/src/up/demo-manifests.js';
 import { chromiumPath, launchChromium, type WatchedPage, watchedPage } from './support/dashboard-browser.js';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));

@@ -9,19 +9,20 @@
 
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock, seededRandom } from '@weft/core';
-import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft/proxy';
-import { silentLogger } from '@weft/runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fixture, startFixture } from '../../packages/control-plane/src/test-support/fixture.js';
-import { clientCredentials } from '../../packages/control-plane/src/test-support/grpc.js';
 import {
+  clientCredentials,
+  type Fixture,
   SHOP,
   service,
+  startFixture,
   staticEndpoints,
   WEB_ID,
-} from '../../packages/control-plane/src/test-support/manifests.js';
-import { TrafficRegistry } from '../../packages/proxy/src/traffic/destination-traffic.js';
+} from '@weft/control-plane/testing';
+import { ManualClock, seededRandom } from '@weft/core';
+import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft/proxy';
+import { TrafficRegistry } from '@weft/proxy/testing';
+import { silentLogger } from '@weft/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const IDLE_MS = 120_000;
 const ROUNDS = 20;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
+import { SHOP } from '@weft/control-plane/testing';
 import {
   createIdentityMaterial,
   derToPem,
@@ -23,7 +24,6 @@ import {
 } from '@weft/pki';
 import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOP } from '../../packages/control-plane/src/test-support/manifests.js';
 import { TcpService } from './support/tcp-service.js';
 
 const PROXIES = 300;

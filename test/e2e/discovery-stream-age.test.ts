@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { credentials, type Metadata, status } from '@grpc/grpc-js';
 import { type DiscoveryResponse__Output, loadDiscoveryProto } from '@weft/api';
 import { type RunningControlPlane, startControlPlane } from '@weft/control-plane';
+import { SHOP, staticEndpoints } from '@weft/control-plane/testing';
 import {
   createIdentityMaterial,
   derToPem,
@@ -22,7 +23,6 @@ import {
 import { createProxyMetrics, DiscoveryState, DiscoveryStreamClient } from '@weft/proxy';
 import { silentLogger } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOP, staticEndpoints } from '../../packages/control-plane/src/test-support/manifests.js';
 import { TcpService } from './support/tcp-service.js';
 
 const MAX_AGE_MS = 1000;

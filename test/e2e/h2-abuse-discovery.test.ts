@@ -4,8 +4,8 @@
  * pass-through relay. Rapid reset and upstream resets of every RST_STREAM code, here too.
  */
 import { constants } from 'node:http2';
+import { codeName } from '@weft/proxy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeName } from '../../packages/proxy/src/http2/h2-limits.js';
 import { Flag, FrameType, frame, rawConnect, requestBlock, rstStream } from './h2-abuse/frames.js';
 import { get, startApp } from './h2-abuse/harness.js';
 import { closeAgent } from './traffic-harness.js';

@@ -6,8 +6,8 @@
  * Before the fix any non-CANCEL reset killed the process (ERR_HTTP2_INVALID_STREAM).
  */
 import { constants } from 'node:http2';
+import { codeName } from '@weft/proxy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeName } from '../../packages/proxy/src/http2/h2-limits.js';
 import { Flag, FrameType, frame, rawConnect, requestBlock } from './h2-abuse/frames.js';
 import { get, type Sidecar, startApp, startSidecar, until } from './h2-abuse/harness.js';
 

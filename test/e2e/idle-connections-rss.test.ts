@@ -11,10 +11,9 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sidecarNodeOptions } from '@weft/core';
+import { createTestCa, type RecordingApp, startRecordingApp } from '@weft/proxy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sidecarNodeOptions } from '../../packages/core/src/sidecar-runtime.js';
-import { createTestCa } from '../../packages/proxy/testing/certs.js';
-import { type RecordingApp, startRecordingApp } from '../../packages/proxy/testing/recording-app.js';
 import { type ProxyProcess, startProxy } from './proxy-support/processes.js';
 
 const CONNECTIONS = 5_000;

@@ -16,7 +16,7 @@ import {
   type Resource,
 } from '@weft/api';
 import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
-import { createTestCa } from '../../packages/proxy/testing/certs.js';
+import { createTestCa } from '@weft/proxy/testing';
 import { send } from './traffic-harness.js';
 
 // ---- a scripted control plane: the real Discovery gRPC service, answering with a given Destination ----

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki';
+import { createTestCa, type TestCa } from '@weft/proxy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCa, type TestCa } from '../../packages/proxy/testing/certs.js';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));
 const addon = fileURLToPath(

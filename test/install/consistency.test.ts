@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgram, VERSION } from '@weft/cli';
+import { type KubeObject, readYamlObjects } from '@weft/cli/testing';
 import {
   ANNOTATION_INJECT,
   ANNOTATION_INJECTED_REASON,
@@ -14,8 +15,6 @@ import {
 } from '@weft/injector';
 import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICE_ACCOUNT } from '@weft/pki';
 import { describe, expect, it } from 'vitest';
-import { readYamlObjects } from '../../packages/cli/src/install/kustomize.js';
-import type { KubeObject } from '../../packages/cli/src/install/objects.js';
 import { INSTALL_DIR, REPO } from './fixtures.js';
 
 const doc = (name: string) => readFileSync(join(REPO, 'docs', name), 'utf8');

@@ -4,10 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../packages/cli/src/install/objects.js';
-import { objectKey } from '../../packages/cli/src/install/objects.js';
-import { renderInstall } from '../../packages/cli/src/install/render-install.js';
 import {
   hasKubectl,
   INSTALL_DIR,

@@ -2,11 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMeshConfig, meshConfigSchema } from '@weft/api';
 import { createProgram, VERSION } from '@weft/cli';
+import { type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { KubeObject } from '../../packages/cli/src/install/objects.js';
-import { objectKey } from '../../packages/cli/src/install/objects.js';
-import { renderInstall } from '../../packages/cli/src/install/render-install.js';
 import {
   INSTALL_DIR,
   opensslIdentityDir,

@@ -1,7 +1,6 @@
 // Shared by the tests of the rendered installation: an issuer that must not be called (the
 // identity folder is complete) and a lookup by kind and name.
-import type { IdentityIssuer } from '../../packages/cli/src/install/identity.js';
-import type { KubeObject } from '../../packages/cli/src/install/objects.js';
+import type { IdentityIssuer, KubeObject } from '@weft/cli/testing';
 
 export const noIssuer: IdentityIssuer = {
   createCa: () => {

@@ -5,11 +5,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '@weft/cli';
+import { type IdentityIssuer, type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { IdentityIssuer } from '../../packages/cli/src/install/identity.js';
-import { type KubeObject, objectKey } from '../../packages/cli/src/install/objects.js';
-import { renderInstall } from '../../packages/cli/src/install/render-install.js';
 import { INSTALL_DIR, opensslIdentityDir, parseYamlStream, REPO, runInjectorCertScript } from './fixtures.js';
 
 async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -5,12 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meshConfigSchema, parseConfig } from '@weft/api';
+import { type IdentityIssuer, type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { resolveTracingConfig } from '@weft/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import type { IdentityIssuer } from '../../packages/cli/src/install/identity.js';
-import { type KubeObject, objectKey } from '../../packages/cli/src/install/objects.js';
-import { renderInstall } from '../../packages/cli/src/install/render-install.js';
 import { INSTALL_DIR, opensslIdentityDir, runInjectorCertScript } from '../install/fixtures.js';
 
 const noIssuer: IdentityIssuer = {

@@ -1,9 +1,8 @@
 /** Tracing follows the mesh config the control plane pushes; an invalid section is NACKed. */
-
 import { DiscoveryState } from '@weft/proxy';
+import { response } from '@weft/proxy/testing';
 import { TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { response } from '../../packages/proxy/testing/mesh-pair.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

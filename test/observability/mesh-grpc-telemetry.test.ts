@@ -4,9 +4,9 @@
  */
 
 import * as grpc from '@grpc/grpc-js';
+import { startMeshPair } from '@weft/proxy/testing';
 import { parsePrometheusText, sumSamples, TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 
 const closers: Array<() => Promise<void> | void> = [];

@@ -6,9 +6,9 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { A_ID, B_AUTHORITY, B_ID, startMeshPair } from '@weft/proxy/testing';
 import { histogramBuckets, parsePrometheusText, type Sample, sumSamples } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { A_ID, B_AUTHORITY, B_ID, startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -5,15 +5,9 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { A_ID, B_AUTHORITY, B_ID, type MeshPair, startMeshPair } from '@weft/proxy/testing';
 import { TracingController } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  A_ID,
-  B_AUTHORITY,
-  B_ID,
-  type MeshPair,
-  startMeshPair,
-} from '../../packages/proxy/testing/mesh-pair.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
 
 const closers: Array<() => Promise<void> | void> = [];

@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { startMeshPair } from '@weft/proxy/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMeshPair } from '../../packages/proxy/testing/mesh-pair.js';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.url));
 const closers: Array<() => Promise<void> | void> = [];

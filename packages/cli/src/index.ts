@@ -1,8 +1,12 @@
 /** @weft/cli: the `weft` command. */
-import { runProgram } from './cli-kit/run.js';
-import { type CliIo, createProgram, processIo } from './program.js';
 
-export { type CliIo, createProgram, VERSION } from './program.js';
+import { type CliIo, processIo } from './cli-kit/io.js';
+import { runProgram } from './cli-kit/run.js';
+import { createProgram } from './program.js';
+
+export type { CliIo } from './cli-kit/io.js';
+export { VERSION } from './cli-kit/version.js';
+export { createProgram } from './program.js';
 
 /** With no arguments: the help, and the usage exit code. */
 const EXIT_USAGE = 2;

@@ -1,8 +1,8 @@
 /** Builds the `weft` command tree; each subcommand lives in its own file under commands/. */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { colourEnabled } from './cli-kit/colour.js';
+import { type CliIo, processIo } from './cli-kit/io.js';
 import { applyUsageStyle } from './cli-kit/usage.js';
+import { VERSION } from './cli-kit/version.js';
 import { registerCheck } from './commands/check.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerControlPlane } from './commands/control-plane.js';
@@ -23,25 +23,6 @@ import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVersion } from './commands/version.js';
 import { pkiIssuer } from './install/pki-issuer.js';
-
-/** The CLI package's version (all weft packages share one version). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
-/** Where a command writes its output; injected so tests can capture it. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Whether stderr may be coloured (a TTY without NO_COLOR); false when absent. */
-  colour?: boolean;
-}
-
-export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  colour: colourEnabled(process.stderr),
-};
 
 /** Creates the program. Commands set `process.exitCode` or throw; index.ts prints what they throw. */
 export function createProgram(io: CliIo = processIo): Command {

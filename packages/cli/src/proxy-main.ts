@@ -7,10 +7,10 @@
  */
 import { Command } from 'commander';
 import { colourEnabled } from './cli-kit/colour.js';
+import type { CliIo } from './cli-kit/io.js';
 import { runProgram } from './cli-kit/run.js';
 import { applyUsageStyle } from './cli-kit/usage.js';
 import { registerProxy } from './commands/proxy.js';
-import type { CliIo } from './program.js';
 
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),

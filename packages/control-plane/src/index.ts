@@ -1,5 +1,5 @@
 /** @weft/control-plane: config sources, the mesh model, and the Discovery gRPC service. */
-export { AdminServer, type AdminServerOptions, isLoopback, type ReadyCheck } from './admin/admin-server.js';
+export { AdminServer, type AdminServerOptions, type ReadyCheck } from './admin/admin-server.js';
 export {
   coalescedGather,
   type GatheredProxy,
@@ -12,9 +12,11 @@ export {
   type ControlPlaneOptions,
   type GrpcService,
 } from './control-plane.js';
+export type { BackendStats, Edge, Golden, RouteStats, WorkloadNode } from './dashboard/aggregate.js';
 export type { DashboardSnapshot, ProxyView, StreamInfo } from './dashboard/dashboard-feed.js';
 export { DashboardFeed, type DashboardFeedOptions } from './dashboard/dashboard-feed.js';
 export type { DashboardOptions } from './dashboard/dashboard-wiring.js';
+export type { RejectedView, ServiceView } from './dashboard/mesh-view.js';
 export {
   DEFAULT_MAX_STREAM_AGE_MS,
   DiscoveryService,

@@ -1,7 +1,7 @@
 /**
- * Where `weft dashboard` reads the mesh: the control plane's dashboard API, directly on its admin
- * port (local mode, found from `.weft/`) or through the Kubernetes API server's service proxy
- * with the user's kubeconfig (nothing installed in the cluster, no port-forward).
+ * Where `weft dashboard` (and `weft stat`) read the mesh: the control plane's admin API, directly
+ * on its admin port (local mode, found from `.weft/`) or through the Kubernetes API server's
+ * service proxy with the user's kubeconfig (nothing installed in the cluster, no port-forward).
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { describeError, WeftError } from '@weft/core';

@@ -2,16 +2,15 @@
 
 export type {
   BackendStats,
+  DashboardSnapshot as Snapshot,
   Edge,
   Golden,
-  RouteStats,
-  WorkloadNode,
-} from '../../control-plane/src/dashboard/aggregate.js';
-export type {
-  DashboardSnapshot as Snapshot,
   ProxyView,
-} from '../../control-plane/src/dashboard/dashboard-feed.js';
-export type { RejectedView, ServiceView } from '../../control-plane/src/dashboard/mesh-view.js';
+  RejectedView,
+  RouteStats,
+  ServiceView,
+  WorkloadNode,
+} from '@weft/control-plane';
 
 /** What `GET /api/info` answers. */
 export interface Info {

@@ -18,17 +18,27 @@ export function pointer(...tokens: readonly (string | number)[]): string {
 }
 
 /**
- * Operations that add `values` to the front of the array at `path`, valid whether or not the
- * array exists: one `add` of the whole array when it does not, one `add` per index when it does.
+ * Operations that insert `values` into the array at `path`, valid whether or not the array
+ * exists: one `add` of the whole array when it does not, one `add` per value at `at(i)` when it does.
  */
+function insertOps(
+  path: readonly string[],
+  values: readonly unknown[],
+  exists: boolean,
+  at: (i: number) => string,
+): PatchOperation[] {
+  if (values.length === 0) return [];
+  if (!exists) return [{ op: 'add', path: pointer(...path), value: [...values] }];
+  return values.map((value, i) => ({ op: 'add', path: at(i), value }));
+}
+
+/** Operations that add `values` to the front of the array at `path`, valid whether or not it exists. */
 export function prependOps(
   path: readonly string[],
   values: readonly unknown[],
   exists: boolean,
 ): PatchOperation[] {
-  if (values.length === 0) return [];
-  if (!exists) return [{ op: 'add', path: pointer(...path), value: [...values] }];
-  return values.map((value, i) => ({ op: 'add', path: pointer(...path, i), value }));
+  return insertOps(path, values, exists, (i) => pointer(...path, i));
 }
 
 /** Operations that append `values` to the array at `path`, valid whether or not it exists. */
@@ -37,9 +47,7 @@ export function appendOps(
   values: readonly unknown[],
   exists: boolean,
 ): PatchOperation[] {
-  if (values.length === 0) return [];
-  if (!exists) return [{ op: 'add', path: pointer(...path), value: [...values] }];
-  return values.map((value) => ({ op: 'add', path: `${pointer(...path)}/-`, value }));
+  return insertOps(path, values, exists, () => `${pointer(...path)}/-`);
 }
 
 /** Operations that set keys of the string map at `path`, valid whether or not the map exists. */

@@ -38,30 +38,39 @@ export type ProxyOptionsResult =
       readonly message: string;
     };
 
-/** Normalizes a list like `" 22, 8000-8100 "` to `22,8000-8100`, or returns an error message. */
-export function normalizePortList(
-  value: string,
-): { ok: true; value: string } | { ok: false; message: string } {
+/** A normalized annotation value, or why it is refused. */
+export type Checked = { ok: true; value: string } | { ok: false; message: string };
+
+/** Trims a comma-separated list, drops empty items, and refuses the first item `problem` names. */
+function normalizeList(value: string, problem: (part: string) => string | undefined): Checked {
   const parts = value
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
   for (const part of parts) {
+    const message = problem(part);
+    if (message !== undefined) return { ok: false, message };
+  }
+  return { ok: true, value: parts.join(',') };
+}
+
+/** Normalizes a list like `" 22, 8000-8100 "` to `22,8000-8100`, or returns an error message. */
+export function normalizePortList(value: string): Checked {
+  return normalizeList(value, (part) => {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
     const lo = m ? Number(m[1]) : Number.NaN;
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (!(lo >= 1 && hi <= 65535 && lo <= hi)) {
-      return { ok: false, message: `"${part}" is not a port (1-65535) or a range lo-hi` };
-    }
-  }
-  return { ok: true, value: parts.join(',') };
+    return lo >= 1 && hi <= 65535 && lo <= hi
+      ? undefined
+      : `"${part}" is not a port (1-65535) or a range lo-hi`;
+  });
 }
 
 /** The most ports an opaque-ports annotation may expand to. */
 export const MAX_OPAQUE_PORTS = 1024;
 
 /** Normalizes a port list and expands its ranges (the proxy takes single ports). */
-export function expandPortList(value: string): { ok: true; value: string } | { ok: false; message: string } {
+export function expandPortList(value: string): Checked {
   const normalized = normalizePortList(value);
   if (!normalized.ok) return normalized;
   const ports = new Set<number>();
@@ -76,24 +85,16 @@ export function expandPortList(value: string): { ok: true; value: string } | { o
 }
 
 /** Normalizes a list of IPv4/IPv6 CIDRs, or returns an error message. */
-export function normalizeCidrList(
-  value: string,
-): { ok: true; value: string } | { ok: false; message: string } {
-  const parts = value
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  for (const part of parts) {
+export function normalizeCidrList(value: string): Checked {
+  return normalizeList(value, (part) => {
     const [address = '', prefix, extra] = part.split('/');
     const family = isIP(address);
     const max = family === 6 ? 128 : 32;
     const bits = prefix === undefined ? max : Number(prefix);
     const prefixOk = prefix === undefined || /^\d{1,3}$/.test(prefix);
-    if (family === 0 || extra !== undefined || !prefixOk || !(bits >= 0 && bits <= max)) {
-      return { ok: false, message: `"${part}" is not an IPv4 or IPv6 CIDR` };
-    }
-  }
-  return { ok: true, value: parts.join(',') };
+    const valid = family !== 0 && extra === undefined && prefixOk && bits >= 0 && bits <= max;
+    return valid ? undefined : `"${part}" is not an IPv4 or IPv6 CIDR`;
+  });
 }
 
 /**
@@ -106,11 +107,7 @@ export function resolveProxyOptions(
   defaults: { mesh: MeshConfig; cpu: string; memory: string },
 ): ProxyOptionsResult {
   let invalid: Extract<ProxyOptionsResult, { type: 'invalid' }> | undefined;
-  const pick = (
-    key: string,
-    fallback: string,
-    check: (v: string) => { ok: true; value: string } | { ok: false; message: string },
-  ): string => {
+  const pick = (key: string, fallback: string, check: (v: string) => Checked): string => {
     const value = podAnnotations[key] ?? namespaceAnnotations[key];
     if (value === undefined) return fallback;
     const result = check(value);

@@ -19,7 +19,7 @@ import { type AnnouncedTrust, renewalKey } from './identity/trust-follow.js';
 
 export { bundleFingerprints } from './identity/trust-follow.js';
 
-import type { ProxyMetrics } from './metrics/proxy-metrics.js';
+import type { ProxyMetrics } from './telemetry/proxy-metrics.js';
 import type { CertificateSource } from './tls/certificate-source.js';
 import { certificateSourceFrom } from './tls/managed-certificate-source.js';
 

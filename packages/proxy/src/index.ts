@@ -1,107 +1,23 @@
-/** @weft/proxy: the sidecar proxy. */
-export { AdminServer, type AdminSource, type AdminSurface, isLoopbackAddress } from './admin/admin-server.js';
-export { type AuthzDecision, type AuthzSubject, decideAuthz } from './authz/decide.js';
-export { noControlPlane } from './discovery/no-control-plane.js';
-export type {
-  Destination,
-  DestinationBackend,
-  DestinationEndpoint,
-  DestinationResolver,
-  InboundPolicy,
-  InboundPolicySource,
-  Resolution,
-  WaitResult,
-} from './discovery/resolver.js';
-export { type ApplyResult, DiscoveryState } from './discovery/state.js';
-export { type DiscoveryClientOptions, DiscoveryStreamClient } from './discovery/stream-client.js';
-export {
-  type CertificateClient,
-  type CertifyClientResult,
-  type CertifyReply,
-  type GrpcCertificateClientOptions,
-  grpcCertificateClient,
-} from './identity/certificate-client.js';
-export {
-  CertificateManager,
-  type CertificateManagerEvents,
-  type CertificateManagerOptions,
-  type RenewalFailure,
-} from './identity/certificate-manager.js';
-export {
-  type RequestSvidOptions,
-  requestSvid,
-  SVID_FILES,
-  type Svid,
-  type SvidRequestResult,
-  writeSvid,
-} from './identity/svid.js';
-export { telemetryLayer } from './layers/telemetry.js';
-export type { OriginalDstReader } from './listeners/runtime.js';
-export { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
-export {
-  adminAddressProblem,
-  DEFAULT_HARDENING,
-  DEFAULT_OPAQUE_PORTS,
-  defaultProxyOptions,
-  type HardeningOptions,
-  type InboundMapping,
-  type ProxyOptions,
-  type UpstreamListener,
-} from './options.js';
-export { ensureOriginalDstAddon, getOriginalDst, type OriginalDst } from './original-dst.js';
-export { type ListeningPorts, type ProxyDeps, Sidecar } from './proxy.js';
+/**
+ * @weft/proxy: the sidecar proxy. This entry exports what other packages and the cross-package
+ * tests and benchmarks use, and nothing else; everything else stays inside the package.
+ */
+export { decideAuthz } from './authz/decide.js';
+export type { InboundPolicy } from './discovery/resolver.js';
+export { DiscoveryState } from './discovery/state.js';
+export { DiscoveryStreamClient } from './discovery/stream-client.js';
+export { grpcCertificateClient } from './identity/certificate-client.js';
+export { CertificateManager } from './identity/certificate-manager.js';
+export { requestSvid, SVID_FILES, type Svid, writeSvid } from './identity/svid.js';
+export { defaultProxyOptions, type InboundMapping, type UpstreamListener } from './options.js';
+export { Sidecar } from './proxy.js';
 export type { IdentitySource } from './run.js';
+export { headerSourceGetter, MeshPropagator, replaceTraceHeaders } from './telemetry/propagation.js';
+export { createProxyMetrics } from './telemetry/proxy-metrics.js';
 export {
-  loadOriginalDstReader,
-  PROXY_VERSION,
-  type RunningSidecar,
-  type RunSidecarOptions,
-  runSidecar,
-} from './run.js';
-export {
-  b3EncodingOf,
-  type HeaderSource,
-  headerSourceGetter,
-  MeshPropagator,
-  replaceTraceHeaders,
-  replaceTraceHeadersIn,
-  TRACE_HEADERS,
-  type TraceHeaders,
-} from './telemetry/propagation.js';
-export {
-  isFailureStatus,
-  LATENCY_BUCKETS_MS,
-  type RequestLabels,
-  RequestMetrics,
-  type RequestMetricsOptions,
-  RequestSeries,
-} from './telemetry/request-metrics.js';
-export {
-  type RequestObserver,
-  RequestTelemetry,
-  type TelemetryDeps,
-} from './telemetry/request-telemetry.js';
-export {
-  type AttemptSpan,
   ControllerRequestTracing,
   DISABLED_REQUEST_TRACING,
-  NOOP_REQUEST_SPAN,
-  type RequestSpan,
   RequestTracer,
-  type RequestTracerOptions,
-  type RequestTracing,
 } from './telemetry/request-tracing.js';
-export type {
-  AttemptInfo,
-  Direction,
-  RouteInfo,
-  TracedPeer,
-  TracedRequest,
-} from './telemetry/span-attributes.js';
-export { TracingMetrics } from './telemetry/tracing-metrics.js';
-export {
-  type CertificateMaterial,
-  type CertificateSource,
-  StaticCertificateSource,
-} from './tls/certificate-source.js';
-export { certificateSourceFrom } from './tls/managed-certificate-source.js';
+export type { TracedRequest } from './telemetry/span-attributes.js';
+export { StaticCertificateSource } from './tls/certificate-source.js';

@@ -1,6 +1,6 @@
 /** The proxy's settings, parsed once at the edge (CLI flags / WEFT_* env) into this readonly shape. */
 import { isIP } from 'node:net';
-import { isLoopbackAddress } from './admin/admin-server.js';
+import { isLoopbackAddress } from '@weft/runtime';
 import { DEFAULT_H2_LIMITS, type H2Limits } from './http2/h2-limits.js';
 
 export { DEFAULT_H2_LIMITS, type H2Limits };

@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
-import { MetricsRegistry } from '../src/metrics/registry.js';
 import { guard } from '../src/net/guard.js';
+import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
 import { type Weft2Metrics, weft2Metrics } from '../src/transport/weft2-metrics.js';
 import { createTestCa, type TestCa } from './certs.js';
 

@@ -3,6 +3,14 @@
 // The restartable informer is the subpath `@weft/runtime/informer`: it loads
 // @kubernetes/client-node, which a sidecar importing this index must not.
 
+export {
+  type AdminRoute,
+  AdminServer,
+  type AdminServerOptions,
+  isLoopbackAddress,
+  sendAdmin,
+  sendAdminJson,
+} from './admin-server.js';
 export { Backoff, type BackoffSettings } from './backoff.js';
 export {
   createLogger,

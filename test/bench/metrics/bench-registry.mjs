@@ -5,7 +5,7 @@
 //   node test/bench/metrics/bench-registry.mjs [iterations]
 import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
-import { Counter, Histogram } from '../../../packages/proxy/dist/metrics/registry.js';
+import { Counter, Histogram } from '../../../packages/proxy/dist/telemetry/metrics-registry.js';
 
 const N = Number(process.argv[2] ?? 2_000_000);
 const ROUNDS = 5;

@@ -1,8 +1,8 @@
 /** Runs a commander program and prints, once and clearly, every error its actions throw. */
 import { type Command, CommanderError } from 'commander';
-import type { CliIo } from '../program.js';
 import { colours } from './colour.js';
 import { commandPath, describeFailure } from './errors.js';
+import type { CliIo } from './io.js';
 
 /** Usage errors exit 2, like most Unix tools; help and version exit 0; runtime failures 1. */
 const EXIT_USAGE = 2;

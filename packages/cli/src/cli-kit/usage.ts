@@ -1,8 +1,8 @@
 /** One usage-error style for every command: `weft <command>: <message>` and a `--help` hint. */
 import type { Command } from 'commander';
-import type { CliIo } from '../program.js';
 import { colours } from './colour.js';
 import { commandPath } from './errors.js';
+import type { CliIo } from './io.js';
 
 /**
  * Gives `command` and all its subcommands one usage-error style:

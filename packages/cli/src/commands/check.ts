@@ -11,9 +11,10 @@ import { type CheckResult, passed, renderJson, renderText } from '../check/resul
 import { colourEnabled, colours } from '../cli-kit/colour.js';
 import { durationArg } from '../cli-kit/duration.js';
 import { parseAdminAddress } from '../cli-kit/http.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { type OutputFormat, outputOption } from '../cli-kit/output.js';
+import { VERSION } from '../cli-kit/version.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
-import { type CliIo, VERSION } from '../program.js';
 
 interface CheckFlags {
   kubeconfig?: string;

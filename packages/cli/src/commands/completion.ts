@@ -4,7 +4,7 @@
  * omelette call back into the CLI on every Tab (a Node start, ~100 ms) and edit rc files.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 
 /** One command of the tree: its path below `weft`, subcommand names, and long flags. */
 interface Node {

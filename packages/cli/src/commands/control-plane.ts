@@ -7,10 +7,10 @@ import { type Command, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { routeGrpcLogs } from '../cli-kit/grpc-logs.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
+import { parseListen } from '../cli-kit/listen.js';
 import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
-import { parseListen } from './injector.js';
 
 interface ControlPlaneFlags extends TracingFlags {
   configDir?: string;

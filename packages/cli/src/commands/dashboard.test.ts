@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { kubernetesUpstream } from '@weft/dashboard';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeLoopbackCert } from '../../../../test/support/envtest-files.js';
-import { exposureWarning, parseDashboardListen } from './dashboard.js';
+import { exposureWarning, parseDashboardListen } from '../dashboard/launch.js';
 
 const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'weft-dashboard-cli-'));

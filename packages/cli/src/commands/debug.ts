@@ -2,9 +2,9 @@
 import { type Command, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { fetchJson, parseAdminAddress } from '../cli-kit/http.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { type OutputFormat, outputOption, renderAs } from '../cli-kit/output.js';
 import { renderDebugState } from '../inspect/debug-state-view.js';
-import type { CliIo } from '../program.js';
 
 interface DebugStateFlags {
   controlPlaneAdmin: string;

@@ -14,8 +14,8 @@ import { grpcCertificateClient, requestSvid, SVID_FILES, writeSvid } from '@weft
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { deprecatedAlias } from '../cli-kit/env.js';
-import type { CliIo } from '../program.js';
-import { registerRotateAnchor } from './rotate-anchor.js';
+import type { CliIo } from '../cli-kit/io.js';
+import { registerRotateAnchor } from './identity/rotate-anchor.js';
 
 function keyAlgorithmOption(text: string): KeyAlgorithm {
   if (text === 'ecdsa-p256' || text === 'rsa-2048') return text;

@@ -11,7 +11,7 @@ import {
 } from '@weft/proxy-init';
 import { createLogger } from '@weft/runtime';
 import { type Command, Option } from 'commander';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 
 interface InitFlags {
   inboundPort: string;

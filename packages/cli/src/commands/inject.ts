@@ -4,14 +4,14 @@ import { ConfigError } from '@weft/api';
 import type { InjectorConfig } from '@weft/injector';
 import type { Command } from 'commander';
 import { Document, parseAllDocuments } from 'yaml';
-import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
-import type { CliIo } from '../program.js';
 import {
   injectorSettingsFromFlags,
   readMeshConfig,
   type SettingsFlags,
   settingsOptions,
-} from './injector.js';
+} from '../cli-kit/injector-settings.js';
+import type { CliIo } from '../cli-kit/io.js';
+import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
 
 interface InjectFlags extends SettingsFlags {
   filename: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fixtures/injector/fake-kube-api.js';
-import { parseListen } from './injector.js';
+import { parseListen } from '../cli-kit/listen.js';
 
 const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 let dir: string;

@@ -1,10 +1,11 @@
 /** `weft install`: prints the Kubernetes installation (install/ rendered, certificates included). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { CliIo } from '../cli-kit/io.js';
 import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
+import { VERSION } from '../cli-kit/version.js';
 import type { IdentityIssuer } from '../install/identity.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { renderInstall, toYamlStream } from '../install/render-install.js';
-import { type CliIo, VERSION } from '../program.js';
 
 interface InstallFlags {
   ha?: boolean;

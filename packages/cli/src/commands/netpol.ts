@@ -8,8 +8,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError } from '@weft/core';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import type { CliIo } from '../cli-kit/io.js';
 import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
-import { type CliIo, VERSION } from '../program.js';
+import { VERSION } from '../cli-kit/version.js';
 
 interface GenerateFlags {
   kubeconfig?: string;

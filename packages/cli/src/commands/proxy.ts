@@ -17,9 +17,9 @@ import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
-import { addH2Options, type H2Flags, h2LimitsFromFlags } from './proxy-h2-flags.js';
+import { addH2Options, type H2Flags, h2LimitsFromFlags } from './proxy/h2-flags.js';
 
 function port(value: string, allowZero = true): number {
   const n = Number(value);

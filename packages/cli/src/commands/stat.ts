@@ -5,22 +5,16 @@
 import { resolve } from 'node:path';
 import { describeError } from '@weft/core';
 import { type Command, Option } from 'commander';
+import { addControlPlaneReachOptions, type ControlPlaneReachFlags } from '../cli-kit/control-plane-reach.js';
 import { durationOrZeroArg } from '../cli-kit/duration.js';
 import { deprecatedAlias } from '../cli-kit/env.js';
-import { parseAdminAddress } from '../cli-kit/http.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { type OutputFormat, outputOption, renderAs } from '../cli-kit/output.js';
-import type { CliIo } from '../program.js';
 import { goldenMetrics, type ProxyScrape, renderStatTable } from '../stat/golden.js';
 import { controlPlaneAdminSource, kubernetesSource, type StatSource } from '../stat/sources.js';
 import { readLocalState } from '../up/local-state.js';
 
-interface StatFlags {
-  controlPlaneAdmin?: string;
-  stateDir: string;
-  kubernetes?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  meshNamespace: string;
+interface StatFlags extends ControlPlaneReachFlags {
   namespace?: string;
   window: number;
   output: OutputFormat;
@@ -61,22 +55,12 @@ async function recordedAdmin(stateDir: string): Promise<{ url: string; hint?: st
 }
 
 export function registerStat(program: Command, io: CliIo): void {
-  const command = program
-    .command('stat')
-    .description('golden metrics per service: success rate, requests per second, latency percentiles')
-    .addOption(
-      new Option(
-        '--control-plane-admin <address>',
-        "the control plane's admin address (local mode; default: the one weft up recorded, else http://127.0.0.1:7990)",
-      )
-        .env('WEFT_CONTROL_PLANE_ADMIN')
-        .argParser((v) => parseAdminAddress(v, 7990)),
-    )
-    .option('--state-dir <dir>', 'local mode: where weft up recorded the mesh (local.json)', '.weft')
-    .option('--kubernetes', 'reach the control plane through the Kubernetes API server (kubeconfig)')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--mesh-namespace <ns>', "the mesh's own namespace, where the control plane runs", 'weft-system')
+  const command = addControlPlaneReachOptions(
+    program
+      .command('stat')
+      .description('golden metrics per service: success rate, requests per second, latency percentiles'),
+    ', else http://127.0.0.1:7990',
+  )
     .option('-n, --namespace <ns>', 'only services of this namespace')
     .addOption(
       new Option('--window <duration>', 'measure over this long (0: since each proxy started)')

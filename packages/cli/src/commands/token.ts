@@ -3,7 +3,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN } from '@weft/api';
 import { createJoinToken, loadTokenKey } from '@weft/pki';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 
 function pattern(re: RegExp, what: string) {
   return (text: string): string => {

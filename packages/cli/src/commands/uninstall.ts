@@ -1,9 +1,10 @@
 /** `weft uninstall`: prints every object `weft install` creates, for `weft uninstall | kubectl delete -f -`. */
 import type { Command } from 'commander';
+import type { CliIo } from '../cli-kit/io.js';
 import { jsonList, manifestOutputOption } from '../cli-kit/output.js';
+import { VERSION } from '../cli-kit/version.js';
 import { findManifestsDir } from '../install/manifests-dir.js';
 import { installedObjects, toYamlStream } from '../install/render-install.js';
-import { type CliIo, VERSION } from '../program.js';
 
 interface UninstallFlags {
   ha?: boolean;

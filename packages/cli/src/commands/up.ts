@@ -4,15 +4,8 @@ import { resolve } from 'node:path';
 import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError } from 'commander';
 import { envForEveryFlag } from '../cli-kit/env.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { outputOption } from '../cli-kit/output.js';
-import type { CliIo } from '../program.js';
-import { untilSignal } from '../signals.js';
-import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
-import { startDemo } from '../up/demo.js';
-import { joinHint } from '../up/join-hint.js';
-import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
-import { removeLocalState, writeLocalState } from '../up/local-state.js';
-import { type ChildProblemSink, Supervisor } from '../up/supervisor.js';
 import {
   DASHBOARD_LISTEN,
   exposureWarning,
@@ -20,7 +13,14 @@ import {
   laterUpstream,
   parseDashboardListen,
   startDashboard,
-} from './dashboard.js';
+} from '../dashboard/launch.js';
+import { untilSignal } from '../signals.js';
+import { addTracingOptions, type TracingFlags } from '../telemetry/tracing-flags.js';
+import { startDemo } from '../up/demo.js';
+import { joinHint } from '../up/join-hint.js';
+import { ensureIdentity, startControlPlane } from '../up/local-mesh.js';
+import { removeLocalState, writeLocalState } from '../up/local-state.js';
+import { type ChildProblemSink, Supervisor } from '../up/supervisor.js';
 
 interface UpFlags extends TracingFlags {
   configDir?: string;

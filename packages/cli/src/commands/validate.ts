@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { validateManifests } from '@weft/control-plane';
 import type { Command } from 'commander';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../cli-kit/io.js';
 
 interface ValidateFlags {
   configDir: string[];

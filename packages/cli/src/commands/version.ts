@@ -2,9 +2,10 @@
 import { type Command, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { fetchJson, parseAdminAddress } from '../cli-kit/http.js';
+import type { CliIo } from '../cli-kit/io.js';
 import { type OutputFormat, outputOption, renderAs } from '../cli-kit/output.js';
 import { renderTable } from '../cli-kit/table.js';
-import { type CliIo, VERSION } from '../program.js';
+import { VERSION } from '../cli-kit/version.js';
 
 /** What `weft version -o json` prints. */
 export interface VersionReport {

@@ -1,10 +1,16 @@
-/** The control plane's admin HTTP server: /healthz, /readyz, /metrics, /version, and /debug/state (loopback only). */
-
+/**
+ * The control plane's admin HTTP server on the shared runtime admin server: /healthz, /readyz,
+ * /metrics, /version, /proxies/metrics, the dashboard API, /identity/v1/rotation, and /debug/state
+ * and /debug/identity (loopback-only routes: the runtime server checks the socket's remote address).
+ */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describeError } from '@weft/core';
-import { type Logger, silentLogger } from '@weft/runtime';
+import {
+  type AdminRoute,
+  type Logger,
+  AdminServer as RuntimeAdminServer,
+  sendAdmin,
+  sendAdminJson,
+} from '@weft/runtime';
 import type { Registry } from 'prom-client';
 import type { DashboardRoutes } from '../dashboard/dashboard-routes.js';
 
@@ -41,113 +47,79 @@ export const CONTROL_PLANE_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || a.startsWith('127.');
-}
+const TEXT = 'text/plain';
 
-function send(res: ServerResponse, code: number, type: string, body: string): void {
-  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
+function routes(options: AdminServerOptions): AdminRoute[] {
+  const { debugIdentity, proxyMetrics } = options;
+  const list: AdminRoute[] = [
+    { path: '/healthz', handle: (_req, res) => sendAdmin(res, 200, 'ok\n', TEXT) },
+    {
+      path: '/readyz',
+      handle: (_req, res) => {
+        const checks = options.ready();
+        const ok = checks.every((c) => c.ok);
+        const lines = checks.map(
+          (c) => `${c.ok ? '[+]' : '[-]'} ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`,
+        );
+        sendAdmin(res, ok ? 200 : 503, `${lines.join('\n')}\n${ok ? 'ready' : 'not ready'}\n`, TEXT);
+      },
+    },
+    {
+      path: '/version',
+      handle: (_req, res) =>
+        sendAdmin(res, 200, `${JSON.stringify({ version: CONTROL_PLANE_VERSION })}\n`, 'application/json'),
+    },
+    {
+      path: '/metrics',
+      handle: async (_req, res) =>
+        sendAdmin(res, 200, await options.registry.metrics(), options.registry.contentType),
+    },
+    {
+      path: '/debug/state',
+      loopbackOnly: true,
+      handle: (_req, res) => sendAdminJson(res, 200, options.debugState()),
+    },
+  ];
+  if (proxyMetrics !== undefined) {
+    list.push({
+      path: '/proxies/metrics',
+      handle: async (_req, res) =>
+        sendAdmin(res, 200, `${JSON.stringify(await proxyMetrics())}\n`, 'application/json'),
+    });
+  }
+  if (debugIdentity !== undefined) {
+    list.push({
+      path: '/identity/v1/rotation',
+      handle: (_req, res) => sendAdmin(res, 200, `${JSON.stringify(debugIdentity())}\n`, 'application/json'),
+    });
+    list.push({
+      path: '/debug/identity',
+      loopbackOnly: true,
+      handle: (_req, res) => sendAdminJson(res, 200, debugIdentity()),
+    });
+  }
+  return list;
 }
 
 export class AdminServer {
-  private readonly server: Server;
-  private readonly logger: Logger;
+  private readonly server: RuntimeAdminServer;
 
   constructor(private readonly options: AdminServerOptions) {
-    this.logger = options.logger ?? silentLogger();
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.logger.error({ err: describeError(err) }, 'admin request failed');
-        if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
-        else res.destroy();
-      });
+    const { dashboard } = options;
+    this.server = new RuntimeAdminServer({
+      routes: routes(options),
+      methods: ['GET', 'HEAD'],
+      ...(dashboard === undefined ? {} : { fallback: (req, res, path) => dashboard(req, res, path) }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }
 
   /** Listens; resolves with the bound port. Rejects (e.g. EADDRINUSE) when it cannot. */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', onError);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return this.server.listen(this.options.host, this.options.port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'text/plain', 'method not allowed\n');
-      return;
-    }
-    const path = (req.url ?? '/').split('?')[0];
-    switch (path) {
-      case '/healthz':
-        send(res, 200, 'text/plain', 'ok\n');
-        return;
-      case '/readyz': {
-        const checks = this.options.ready();
-        const ok = checks.every((c) => c.ok);
-        const lines = checks.map(
-          (c) => `${c.ok ? '[+]' : '[-]'} ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`,
-        );
-        send(res, ok ? 200 : 503, 'text/plain', `${lines.join('\n')}\n${ok ? 'ready' : 'not ready'}\n`);
-        return;
-      }
-      case '/version':
-        send(res, 200, 'application/json', `${JSON.stringify({ version: CONTROL_PLANE_VERSION })}\n`);
-        return;
-      case '/metrics':
-        send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
-        return;
-      case '/proxies/metrics':
-        if (this.options.proxyMetrics === undefined) {
-          send(res, 404, 'text/plain', 'not found\n');
-          return;
-        }
-        send(res, 200, 'application/json', `${JSON.stringify(await this.options.proxyMetrics())}\n`);
-        return;
-      case '/debug/state':
-        if (!isLoopback(req.socket.remoteAddress)) {
-          send(res, 403, 'text/plain', '/debug/state is served to loopback clients only\n');
-          return;
-        }
-        send(res, 200, 'application/json', `${JSON.stringify(this.options.debugState(), null, 2)}\n`);
-        return;
-      case '/identity/v1/rotation':
-        if (this.options.debugIdentity === undefined) {
-          send(res, 404, 'text/plain', 'not found\n');
-          return;
-        }
-        send(res, 200, 'application/json', `${JSON.stringify(this.options.debugIdentity())}\n`);
-        return;
-      case '/debug/identity':
-        if (this.options.debugIdentity === undefined) {
-          send(res, 404, 'text/plain', 'not found\n');
-          return;
-        }
-        if (!isLoopback(req.socket.remoteAddress)) {
-          send(res, 403, 'text/plain', '/debug/identity is served to loopback clients only\n');
-          return;
-        }
-        send(res, 200, 'application/json', `${JSON.stringify(this.options.debugIdentity(), null, 2)}\n`);
-        return;
-      default:
-        if (this.options.dashboard !== undefined && (await this.options.dashboard(req, res, path ?? '')))
-          return;
-        send(res, 404, 'text/plain', 'not found\n');
-    }
+    return this.server.close();
   }
 }

@@ -1,6 +1,9 @@
 /** Wires the dashboard feed and routes to a control plane (one registration line there). */
 import { gatherProxyMetrics } from '../admin/proxy-metrics.js';
-import type { ControlPlane } from '../control-plane.js';
+import type { DiscoveryService } from '../discovery/discovery-service.js';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import type { MeshState } from '../model/mesh-state.js';
+import type { ResourceBuilder } from '../model/resource-builder.js';
 import { DashboardFeed, type StreamInfo } from './dashboard-feed.js';
 import { type DashboardRoutes, dashboardRoutes } from './dashboard-routes.js';
 import { meshView } from './mesh-view.js';
@@ -15,8 +18,19 @@ export interface DashboardOptions {
   readonly intervalMs?: number;
 }
 
+/**
+ * What the dashboard reads from a control plane. ControlPlane satisfies it; naming these parts
+ * here (not importing ControlPlane) keeps control-plane.ts -> this file one way.
+ */
+export interface DashboardHost {
+  readonly discovery: Pick<DiscoveryService, 'debug' | 'proxyAdminEndpoints'>;
+  readonly metrics: Pick<ControlPlaneMetrics, 'registry'>;
+  readonly state: MeshState;
+  readonly builder: ResourceBuilder;
+}
+
 /** The dashboard routes of `cp`: one feed, shared by every client. */
-export function dashboardFor(cp: ControlPlane, options: DashboardOptions = {}): DashboardRoutes {
+export function dashboardFor(cp: DashboardHost, options: DashboardOptions = {}): DashboardRoutes {
   const streams = () => cp.discovery.debug() as StreamInfo[];
   const feed = new DashboardFeed({
     mode: options.mode ?? 'local',

@@ -15,20 +15,21 @@ import { joinTokenValidator } from './join-token-validator.js';
 import { kubernetesTokenReviewer, kubernetesTokenValidator } from './kubernetes-token-validator.js';
 import { type CallWithAuthContext, peerIdentity } from './peer-identity.js';
 import type { RateLimitOptions } from './rate-limiter.js';
-import { createIdentityServerCredentials, type ServingCredentials } from './serving-credentials.js';
+import {
+  createIdentityServerCredentials,
+  type ServingCredentials,
+  type ServingCredentialsOptions,
+} from './serving-credentials.js';
 import { routingTokenValidator, type TokenValidator } from './token-validator.js';
 
 /** Options for {@link loadControlPlaneIdentity}. */
-export interface ControlPlaneIdentityOptions {
+/** `namespace`, `dnsNames` and `ipAddresses` name the serving certificate (see ServingCredentialsOptions). */
+export interface ControlPlaneIdentityOptions
+  extends Pick<ServingCredentialsOptions, 'namespace' | 'dnsNames' | 'ipAddresses'> {
   /** The folder `weft identity create-ca` wrote. */
   readonly identityDir: string;
   /** When set, Kubernetes ServiceAccount tokens are checked with TokenReview (join tokens always work). */
   readonly kubeConfig?: KubeConfig;
-  /** The control plane's namespace (names its serving certificate; default weft-system). */
-  readonly namespace?: string;
-  /** Extra DNS names / IPs for the serving certificate (replace the defaults when given). */
-  readonly dnsNames?: readonly string[];
-  readonly ipAddresses?: readonly string[];
   /** Workload leaf lifetime (default 24h). */
   readonly leafLifetimeMs?: number;
   readonly rateLimit?: RateLimitOptions;

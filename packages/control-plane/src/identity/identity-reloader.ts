@@ -6,7 +6,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, describeError, systemClock, type TimerHandle } from '@weft/core';
@@ -25,6 +24,7 @@ import {
 } from '@weft/pki';
 import { type Logger, silentLogger } from '@weft/runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { type DirectoryWatch, watchDirectory } from '../sources/directory-watch.js';
 
 /** Default period of the check that backs up the folder watch. */
 export const DEFAULT_IDENTITY_RELOAD_MS = 5000;
@@ -98,7 +98,7 @@ export class IdentityReloader {
   private lastHash: string | undefined;
   private pendingBad: string | undefined;
   private timer: TimerHandle | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: DirectoryWatch | undefined;
   private debounce: TimerHandle | undefined;
   private checking: Promise<ReloadResult> | undefined;
   private closed = false;
@@ -155,14 +155,17 @@ export class IdentityReloader {
       return;
     }
     try {
-      this.watcher = watch(this.options.dir, { persistent: false }, () => this.soon());
-      this.watcher.on('error', (err) => {
-        this.logger.warn(
-          { err: describeError(err) },
-          'identity folder watch failed; the periodic check goes on',
-        );
-        this.watcher?.close();
-        this.watcher = undefined;
+      this.watcher = watchDirectory({
+        dir: this.options.dir,
+        clock: this.clock,
+        onChange: () => this.soon(),
+        onError: (err) => {
+          this.watcher = undefined;
+          this.logger.warn(
+            { err: describeError(err) },
+            'identity folder watch failed; the periodic check goes on',
+          );
+        },
       });
     } catch (err) {
       this.logger.warn(
@@ -197,11 +200,11 @@ export class IdentityReloader {
     }, interval);
   }
 
-  /** Watch events come in bursts (one per file, and kubelet's symlink swap): check once after them. */
+  /** After a burst of watch events (one per file, and kubelet's symlink swap): check once. */
   private soon(): void {
     if (this.closed) return;
     this.debounce?.cancel();
-    this.debounce = this.clock.setTimeout(() => void this.check(), 200);
+    void this.check();
   }
 
   private async checkOnce(): Promise<ReloadResult> {

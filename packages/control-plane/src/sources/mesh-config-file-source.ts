@@ -3,16 +3,15 @@
  * read and validated at start — a bad file stops startup with its path — then watched; a bad
  * later version is reported and the last good one keeps serving.
  */
-
-import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type MeshConfig, meshConfigSchema, parseConfig, WEFT_API_VERSION } from '@weft/api';
-import { type Clock, describeError, systemClock, type TimerHandle, WeftError } from '@weft/core';
+import { type Clock, describeError, systemClock, WeftError } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
 import { parse } from 'yaml';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from './config-source.js';
+import { type DirectoryWatch, watchDirectory } from './directory-watch.js';
 
 export interface MeshConfigFileSourceOptions {
   readonly file: string;
@@ -27,8 +26,7 @@ const NAME = 'mesh-config-file';
 export class MeshConfigFileSource implements ConfigSource {
   readonly name = 'mesh-config';
   private sink: EventSink | undefined;
-  private watcher: FSWatcher | undefined;
-  private timer: TimerHandle | undefined;
+  private watcher: DirectoryWatch | undefined;
   private last = '';
   private synced = false;
   private readonly logger: Logger;
@@ -69,13 +67,12 @@ export class MeshConfigFileSource implements ConfigSource {
     if (this.options.watch ?? true) {
       const clock = this.options.clock ?? systemClock;
       // Watch the directory: a mounted ConfigMap is updated by swapping a symlink.
-      this.watcher = watch(dirname(this.options.file), { persistent: false }, () => {
-        this.timer?.cancel();
-        this.timer = clock.setTimeout(() => void this.reload(), 200);
+      this.watcher = watchDirectory({
+        dir: dirname(this.options.file),
+        clock,
+        onChange: () => void this.reload(),
+        onError: (err) => this.logger.warn({ err: describeError(err) }, 'mesh config watch failed'),
       });
-      this.watcher.on('error', (err) =>
-        this.logger.warn({ err: describeError(err) }, 'mesh config watch failed'),
-      );
     }
   }
 
@@ -111,7 +108,6 @@ export class MeshConfigFileSource implements ConfigSource {
   }
 
   async close(): Promise<void> {
-    this.timer?.cancel();
     this.watcher?.close();
   }
 }

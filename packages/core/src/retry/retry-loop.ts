@@ -67,14 +67,8 @@ export interface RetryLoopOptions<T, R> {
 export type Judge = (outcome: AttemptOutcome, sent: boolean) => RetryDecision;
 
 /** How the request ended. */
-export type RetryLoopResult<R> =
-  | {
-      readonly type: 'response';
-      /** The last attempt: relay it to the client (a success, or the final failure). */
-      readonly last: SentAttempt<R>;
-      readonly attempts: number;
-      readonly stop: RetryStopReason;
-    }
+/** The ends of a retry loop that relay no response: the same for the loop and its result. */
+export type RetryEnd =
   | {
       readonly type: 'unavailable';
       readonly reason: PickFailure;
@@ -83,6 +77,16 @@ export type RetryLoopResult<R> =
     }
   | { readonly type: 'deadline'; readonly attempts: number }
   | { readonly type: 'aborted'; readonly attempts: number };
+
+export type RetryLoopResult<R> =
+  | {
+      readonly type: 'response';
+      /** The last attempt: relay it to the client (a success, or the final failure). */
+      readonly last: SentAttempt<R>;
+      readonly attempts: number;
+      readonly stop: RetryStopReason;
+    }
+  | RetryEnd;
 
 /**
  * What an attempt's outcome means for load and outlier accounting: 5xx responses, gRPC
@@ -147,14 +151,7 @@ export type RetryResult =
       readonly attempts: number;
       readonly stop: RetryStopReason;
     }
-  | {
-      readonly type: 'unavailable';
-      readonly reason: PickFailure;
-      readonly message: string;
-      readonly attempts: number;
-    }
-  | { readonly type: 'deadline'; readonly attempts: number }
-  | { readonly type: 'aborted'; readonly attempts: number };
+  | RetryEnd;
 
 /**
  * One request's attempts as a state machine: `start` sends the first; the host reports each

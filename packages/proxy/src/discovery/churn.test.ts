@@ -10,7 +10,7 @@ import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryPro
 import { ManualClock, seededRandom } from '@weft/core';
 import { silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxyMetrics } from '../metrics/proxy-metrics.js';
+import { createProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { TrafficRegistry } from '../traffic/destination-traffic.js';
 import { DiscoveryState } from './state.js';
 import { DiscoveryStreamClient } from './stream-client.js';

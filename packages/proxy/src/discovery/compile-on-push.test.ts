@@ -1,7 +1,7 @@
 import type { DiscoveryResponse__Output } from '@weft/api';
 import { ManualClock, seededRandom } from '@weft/core';
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry } from '../metrics/registry.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { type DestinationTraffic, TrafficRegistry } from '../traffic/destination-traffic.js';
 import { createTrafficMetrics } from '../traffic/traffic-metrics.js';
 import { DiscoveryState } from './state.js';

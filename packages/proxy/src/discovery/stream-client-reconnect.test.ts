@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
 import { createLogger, silentLogger } from '@weft/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxyMetrics } from '../metrics/proxy-metrics.js';
+import { createProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { DiscoveryState } from './state.js';
 import { DiscoveryStreamClient } from './stream-client.js';
 

@@ -15,7 +15,7 @@ import type { DiscoveryClient, DiscoveryRequest, DiscoveryResponse__Output, Node
 import { loadDiscoveryProto } from '@weft/api/proto';
 import { type Clock, describeError, type Random, systemClock, type TimerHandle } from '@weft/core';
 import { Backoff, type Logger } from '@weft/runtime';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { DiscoveryState } from './state.js';
 
 export interface DiscoveryClientOptions {

@@ -1,5 +1,5 @@
 /** The DNS proxy's metrics: queries by type and answer, and resolve latency. */
-import type { Counter, CounterChild, Histogram, MetricsRegistry } from '../metrics/registry.js';
+import type { Counter, CounterChild, Histogram, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
 /** How a query was answered (the `answer` label). */
 export type DnsAnswerKind = 'mesh' | 'forwarded' | 'nxdomain' | 'servfail' | 'dropped';

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { ManualClock } from '@weft/core';
 import * as packet from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsRegistry } from '../metrics/registry.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { type DnsProxy, startDnsProxy } from './dns-proxy.js';
 import type { MeshRecord, MeshRecordSource, MeshRecordWait } from './mesh-records.js';
 import { parseResolvConf } from './resolv-conf.js';

@@ -2,7 +2,7 @@
 
 import { type Clock, describeError, systemClock } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
-import type { MetricsRegistry } from '../metrics/registry.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { AnswerCache, type AnswerCacheOptions, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
 import { DnsHandler, type DnsHandlerOptions } from './dns-handler.js';
 import { DnsMetrics } from './dns-metrics.js';

@@ -4,10 +4,9 @@
  * handshake per request. Idle connections are kept LIFO (the warmest first) up to a cap.
  */
 import { isWeftError, WeftError } from '@weft/core';
-
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector, SocketReader } from '../net/connector.js';
 import type { ConnectionPolicy, UpstreamTarget } from '../net/upstream-target.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { HeadLimits } from './head-parser.js';
 import { type ConnectionHome, UpstreamConnection, type UpstreamExchange } from './upstream-connection.js';
 

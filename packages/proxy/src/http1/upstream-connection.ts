@@ -7,10 +7,10 @@
 import type { Socket } from 'node:net';
 import type { WeftError } from '@weft/core';
 import { ATTEMPT_HEADER } from '@weft/core';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import { relay } from '../tcp/relay.js';
 import { TRACE_HEADER_SET, type TraceHeaders } from '../telemetry/propagation.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { BodyFramer } from './body-framer.js';
 import type { BodyTarget } from './body-target.js';
 import { headWithBody } from './coalesce.js';

@@ -1,5 +1,5 @@
 /** HTTP/2 abuse and failure counters: sessions closed for abuse, session errors, stream resets and GOAWAYs by side. */
-import type { Counter, MetricsRegistry } from '../metrics/registry.js';
+import type { Counter, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
 /** Which end of the proxy an HTTP/2 event came from: the client of the sidecar, or the upstream it dialled. */
 export type H2Side = 'client' | 'upstream';

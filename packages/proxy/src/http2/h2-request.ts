@@ -21,10 +21,10 @@ import {
   type PeerInfo,
   statusForError,
 } from '../layers/types.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import { replaceTraceHeadersIn } from '../telemetry/propagation.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { H2Attempts } from './h2-attempts.js';
 import { cancelledByProxy, cancelUpstream, gone } from './h2-cancel.js';
 import { codeName } from './h2-limits.js';

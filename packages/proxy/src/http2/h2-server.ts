@@ -9,8 +9,8 @@ import {
 import type { Socket } from 'node:net';
 import type { TargetPolicySource } from '../layers/target-policy.js';
 import type { Handler } from '../layers/types.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { guard } from '../net/guard.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { codeName, errorCode, type H2Limits, ResetBudget, serverOptions } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
 import { type H2ConnectionInfo, H2Request } from './h2-request.js';

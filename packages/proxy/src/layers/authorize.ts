@@ -2,7 +2,7 @@
 import { WeftError } from '@weft/core';
 import { decideAuthz } from '../authz/decide.js';
 import type { InboundPolicySource } from '../discovery/resolver.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { Layer } from './types.js';
 
 /** A request or connection refused by authorization. */

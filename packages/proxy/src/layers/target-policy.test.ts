@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProxyMetrics } from '../metrics/proxy-metrics.js';
+import { createProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { DEFAULT_TARGET_POLICY, TargetPolicySource, targetPolicyFromMessage } from './target-policy.js';
 
 describe('targetPolicyFromMessage', () => {

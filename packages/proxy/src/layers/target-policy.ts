@@ -12,7 +12,7 @@ import {
   type PathNormalizationOptions,
   type RequestTargetRejection,
 } from '@weft/core';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 
 /** Normalization settings plus which target the app receives. */
 export interface TargetPolicy extends PathNormalizationOptions {

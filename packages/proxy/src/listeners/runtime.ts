@@ -4,9 +4,9 @@ import type { Random } from '@weft/core';
 import type { DestinationResolver, InboundPolicySource } from '../discovery/resolver.js';
 import type { Http1ListenerContext } from '../http1/server-connection.js';
 import type { H2Server } from '../http2/h2-server.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { Connector } from '../net/connector.js';
 import type { ProxyOptions } from '../options.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { TlsContexts } from '../tls/tls-contexts.js';
 import type { TrafficRegistry } from '../traffic/destination-traffic.js';
 

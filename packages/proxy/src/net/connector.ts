@@ -7,7 +7,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { WeftError } from '@weft/core';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { spiffeIdOf } from '../tls/spiffe-peer.js';
 import { MESH_ALPN, type TlsContexts } from '../tls/tls-contexts.js';
 import { Weft2Client } from '../transport/weft2-client.js';

@@ -8,9 +8,9 @@
 
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Renderable } from '../metrics/registry.js';
 import { bytesRead, bytesWritten } from '../net/socket-bytes.js';
 import type { CertificateMaterial } from '../tls/certificate-source.js';
+import type { Renderable } from './metrics-registry.js';
 import { escapeLabelValue } from './request-metrics.js';
 
 /** Counts of one connection label set. */

@@ -4,7 +4,7 @@
  * found with a few map lookups of strings the request already holds and updated with field
  * increments; label text is built once per series, when it is created.
  */
-import type { Renderable } from '../metrics/registry.js';
+import type { Renderable } from './metrics-registry.js';
 
 /** Latency buckets (ms): fine below 10 ms, where a sidecar's own cost shows. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [

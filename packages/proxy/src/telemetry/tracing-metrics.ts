@@ -1,6 +1,13 @@
 /** Prometheus view of a tracing pipeline's span accounting (exported, dropped, failed, queued). */
+
 import type { SpanExportStats } from '@weft/runtime';
-import type { Renderable } from '../metrics/registry.js';
+import type { Renderable } from './metrics-registry.js';
+import type { RequestTracing } from './request-tracing.js';
+
+/** The request path's tracing plus its accounting: what a Sidecar is given (a TracingController). */
+export interface ProxyTracing extends RequestTracing {
+  stats(): SpanExportStats;
+}
 
 /** Renders `weft_trace_spans_total{result}` and the export queue's gauges. */
 export class TracingMetrics implements Renderable {

@@ -1,6 +1,6 @@
 /** Metrics of the traffic path, registered on the proxy's registry (served at /metrics). */
 import type { AttemptOutcome, RetryStopReason } from '@weft/core';
-import type { Counter, CounterChild, MetricsRegistry } from '../metrics/registry.js';
+import type { Counter, CounterChild, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
 export interface TrafficMetrics {
   /** Upstream attempts by backend and outcome (2xx..5xx, grpc-<code>, connect-failure, reset, timeout, rejected ...). */

@@ -1,5 +1,5 @@
 /** The weft.2 transport's counters, registered once per proxy metrics registry. */
-import type { Counter, MetricsRegistry } from '../metrics/registry.js';
+import type { Counter, MetricsRegistry } from '../telemetry/metrics-registry.js';
 
 /** Counters of weft.2 connections, streams and protocol errors. */
 export interface Weft2Metrics {

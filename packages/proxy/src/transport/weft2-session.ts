@@ -5,9 +5,9 @@
  * and is counted; identity is the TLS session's, never anything a frame says.
  */
 import type { TLSSocket } from 'node:tls';
-import type { CounterChild } from '../metrics/registry.js';
 import { guard } from '../net/guard.js';
 import { decodePreamble, encodePreamble, type Preamble } from '../net/preamble.js';
+import type { CounterChild } from '../telemetry/metrics-registry.js';
 import {
   encodeFrame,
   FrameDecoder,

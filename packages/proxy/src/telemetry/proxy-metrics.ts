@@ -1,7 +1,7 @@
 /** The proxy's named metrics, created once per proxy and passed to every component. */
 import { createH2Metrics, type H2Metrics } from '../http2/h2-metrics.js';
-import { ConnectionMetrics } from '../telemetry/connection-metrics.js';
-import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './registry.js';
+import { ConnectionMetrics } from './connection-metrics.js';
+import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './metrics-registry.js';
 
 /** Pre-resolved request counters by status class (index = status / 100), one array per direction. */
 export interface StatusCounters {

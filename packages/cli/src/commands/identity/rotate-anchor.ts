@@ -34,14 +34,14 @@ import {
   fetchRotationReport,
   nextStepBlocker,
   type RotationReportView,
-} from '../check/anchor-rotation.js';
-import { type ReplicaReport, replicaRotationReports } from '../check/cluster-rotation.js';
-import { kubeApis } from '../check/kube-apis.js';
-import { loadInstallLayout } from '../check/layout.js';
-import { podsLackingAnchor } from '../check/pod-anchors.js';
-import { durationArg } from '../cli-kit/duration.js';
-import { findManifestsDir } from '../install/manifests-dir.js';
-import type { CliIo } from '../program.js';
+} from '../../check/anchor-rotation.js';
+import { type ReplicaReport, replicaRotationReports } from '../../check/cluster-rotation.js';
+import { kubeApis } from '../../check/kube-apis.js';
+import { loadInstallLayout } from '../../check/layout.js';
+import { podsLackingAnchor } from '../../check/pod-anchors.js';
+import { durationArg } from '../../cli-kit/duration.js';
+import type { CliIo } from '../../cli-kit/io.js';
+import { findManifestsDir } from '../../install/manifests-dir.js';
 
 /** The new anchor's private key between steps 1 and 2; the replaced anchor's key after step 2. */
 export const NEXT_ANCHOR_KEY = 'ca-next.key';
