@@ -52,6 +52,7 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'trust anchor is valid for at least 30 days'],
       ['ok', 'issuer certificate is signed by the trust anchor'],
       ['ok', 'issuer certificate is valid for at least 30 days'],
+      ['ok', 'trust-anchor rotation'],
       ['ok', "proxies run the control plane's version"],
       ['ok', 'NetworkPolicies let meshed pods reach each other on the proxy port (7143)'],
       ['ok', 'NetworkPolicies let proxies reach the control plane (7443)'],
@@ -170,6 +171,34 @@ describe('weft check (Kubernetes)', () => {
     expect(r.status).toBe('warn');
     expect(hintOf(r)).toContain('1 of 2 proxies do not run 0.1.0: shop/api-1 runs 0.0.9');
     expect(results.every((x) => x.status !== 'fail')).toBe(true);
+  });
+
+  it('shows the rotation step of every replica, read through the pod proxy', async () => {
+    cluster.install();
+    cluster.rotation = {
+      step: 'anchor-added',
+      next: 'switch the issuer',
+      anchors: [{ fingerprint: 'a1', notAfter: 0, signsIssuer: true }],
+      issuer: { fingerprint: 'i1', notAfter: 0 },
+      proxies: {
+        connected: 2,
+        withBundle: 1,
+        withCurrentIssuer: 2,
+        lagging: [
+          {
+            namespace: 'shop',
+            workload: 'api',
+            identity: 'spiffe://cluster.local/ns/shop/sa/api',
+            issuer: 'current',
+            holdsBundle: false,
+          },
+        ],
+      },
+    };
+    const r = byName(await check(), 'trust-anchor rotation');
+    expect(r.status).toBe('warn');
+    expect(hintOf(r)).toContain('1 of 2 proxies do not hold the new bundle yet');
+    expect(hintOf(r)).toContain('shop/api (spiffe://cluster.local/ns/shop/sa/api) lacks the bundle in force');
   });
 
   it('warns when the trust anchor is within 30 days of expiry', async () => {

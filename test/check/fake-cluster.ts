@@ -1,10 +1,12 @@
 /**
  * A cluster for `weft check` tests: the control plane's FakeKubeApi holding exactly what
  * `weft install` renders (certificates made with @weft/pki), with the status the API server
- * and controllers would add, a real control plane AdminServer behind the service proxy path,
+ * and controllers would add, a real control plane AdminServer behind the service proxy path and
+ * behind the pod proxy path of the one replica the Endpoints name,
  * and SelfSubjectAccessReviews answered by a test-set rule.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findManifestsDir, type KubeObject, pkiIssuer, renderInstall } from '@weft/cli/testing';
@@ -15,6 +17,8 @@ import { Registry } from 'prom-client';
 export const MANIFESTS = findManifestsDir() as string;
 export const NAMESPACE = 'weft-system';
 export const DAY_MS = 86_400_000;
+/** The control plane's one replica (its Pod name). */
+const REPLICA = 'weft-control-plane-0';
 
 /** A pod with a weft-proxy native sidecar at `version`. */
 export function meshedPod(namespace: string, name: string, version: string): Record<string, unknown> {
@@ -52,7 +56,16 @@ export class FakeCluster {
     registry: new Registry(),
     ready: () => this.ready,
     debugState: () => ({}),
+    debugIdentity: () => this.rotation,
   });
+  /** What the control plane's rotation report says (/identity/v1/rotation). */
+  rotation: unknown = {
+    step: 'steady',
+    next: 'nothing to do',
+    anchors: [{ fingerprint: 'a1', notAfter: 0, signsIssuer: true }],
+    issuer: { fingerprint: 'i1', notAfter: 0 },
+    proxies: { connected: 1, withBundle: 1, withCurrentIssuer: 1, lagging: [] },
+  };
 
   constructor() {
     writeFileSync(join(this.identityDir, 'ca.crt'), this.ca.caCrt);
@@ -71,6 +84,21 @@ export class FakeCluster {
     for (const o of this.objects) this.serveKind(o.apiVersion, o.kind);
     this.serveKind('v1', 'Secret');
     this.serveKind('networking.k8s.io/v1', 'NetworkPolicy');
+    this.api.serve('', 'v1', 'endpoints', 'Endpoints');
+    const proxyTo = (req: IncomingMessage, res: ServerResponse) => {
+      const path = decodeURIComponent(req.url ?? '').split('/proxy')[1] ?? '/';
+      fetch(`http://127.0.0.1:${adminPort}${path}`)
+        .then(async (answer) => {
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'text/plain',
+          });
+          res.end(await answer.text());
+        })
+        .catch(() => res.destroy());
+    };
+    this.api.handlePath(`/api/v1/namespaces/${NAMESPACE}/pods/${REPLICA}:7990/proxy/`, (req, res) =>
+      proxyTo(req, res),
+    );
     this.api.handlePath(
       `/api/v1/namespaces/${NAMESPACE}/services/weft-control-plane:admin-http/proxy/`,
       (req, res) => {
@@ -88,15 +116,7 @@ export class FakeCluster {
           );
           return;
         }
-        const path = decodeURIComponent(req.url ?? '').split('/proxy')[1] ?? '/';
-        fetch(`http://127.0.0.1:${adminPort}${path}`)
-          .then(async (answer) => {
-            res.writeHead(answer.status, {
-              'content-type': answer.headers.get('content-type') ?? 'text/plain',
-            });
-            res.end(await answer.text());
-          })
-          .catch(() => res.destroy());
+        proxyTo(req, res);
       },
     );
     this.api.handlePath('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (_req, res, body) => {
@@ -122,6 +142,18 @@ export class FakeCluster {
   install(): void {
     this.installed = true;
     for (const o of this.objects) this.api.apply(this.withStatus(o));
+    // What the endpoints controller writes for the control plane's one ready replica.
+    this.api.apply({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'weft-control-plane', namespace: NAMESPACE },
+      subsets: [
+        {
+          addresses: [{ ip: '10.0.0.7', targetRef: { kind: 'Pod', namespace: NAMESPACE, name: REPLICA } }],
+          ports: [{ name: 'admin-http', port: 7990 }],
+        },
+      ],
+    });
   }
 
   /** Adds the status the API server (CRDs) or the Deployment controller would write. */

@@ -5,7 +5,7 @@
  * (`pods/<name>:<port>/proxy/identity/v1/rotation`). Each replica knows only the proxies
  * connected to it, so the reports are summed; their steps must agree.
  */
-import type { V1EndpointSubset } from '@kubernetes/client-node';
+import type { V1EndpointSubset, V1Endpoints } from '@kubernetes/client-node';
 import { type RotationReportView, rotationCheckResult } from './anchor-rotation.js';
 import { describeKubeError, type KubeApis } from './kube-apis.js';
 import { type Check, type CheckResult, ok, warn } from './result.js';
@@ -40,7 +40,14 @@ export async function replicaRotationReports(
   target: ControlPlaneService,
 ): Promise<ReplicaReport[]> {
   const { namespace, service, adminPort } = target;
-  const endpoints = await apis.core.readNamespacedEndpoints({ name: service, namespace });
+  let endpoints: V1Endpoints;
+  try {
+    endpoints = await apis.core.readNamespacedEndpoints({ name: service, namespace });
+  } catch (err) {
+    throw new Error(`cannot read the Endpoints ${namespace}/${service}: ${describeKubeError(err)}`, {
+      cause: err,
+    });
+  }
   const out: ReplicaReport[] = [];
   const reads: Promise<void>[] = [];
   for (const subset of endpoints.subsets ?? []) {
