@@ -33,7 +33,11 @@ export class GatewayModel {
    * Translates `inputs` (without its certificate check, which the model supplies and caches)
    * and returns the status changes and whether any class's config changed.
    */
-  update(inputs: Omit<GatewayInputs, 'checkCertificate'>): {
+  update(
+    inputs: Omit<GatewayInputs, 'checkCertificate'>,
+    /** A resource's metadata.generation: a new generation is written again (observedGeneration). */
+    generationOf: (ref: ResourceRef) => number | undefined = () => undefined,
+  ): {
     statuses: GatewayStatusChange[];
     configChanged: boolean;
   } {
@@ -62,7 +66,7 @@ export class GatewayModel {
     const changes: GatewayStatusChange[] = [];
     for (const entry of t.statuses) {
       const key = refKey(entry.ref);
-      const json = JSON.stringify(entry.status);
+      const json = JSON.stringify([generationOf(entry.ref), entry.status]);
       statuses.set(key, { entry, json });
       if (this.statuses.get(key)?.json !== json) changes.push({ ref: entry.ref, status: entry.status });
     }

@@ -223,24 +223,27 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
       this.resourcesOf(kind).flatMap((s) =>
         s.parsed.kind === kind ? [s.parsed.value as Extract<ParsedResource, { kind: K }>['value']] : [],
       );
-    const r = this.gateway.update({
-      gatewayClasses: values('GatewayClass'),
-      gateways: values('Gateway'),
-      httpRoutes: values('HTTPRoute'),
-      grpcRoutes: values('GRPCRoute'),
-      grants: values('ReferenceGrant'),
-      ingresses: values('Ingress'),
-      secret: (namespace, name) => {
-        const p = this.store.get(refKey({ kind: 'Secret', namespace, name }))?.parsed;
-        return p?.kind === 'Secret' ? p.value : undefined;
+    const r = this.gateway.update(
+      {
+        gatewayClasses: values('GatewayClass'),
+        gateways: values('Gateway'),
+        httpRoutes: values('HTTPRoute'),
+        grpcRoutes: values('GRPCRoute'),
+        grants: values('ReferenceGrant'),
+        ingresses: values('Ingress'),
+        secret: (namespace, name) => {
+          const p = this.store.get(refKey({ kind: 'Secret', namespace, name }))?.parsed;
+          return p?.kind === 'Secret' ? p.value : undefined;
+        },
+        service: (namespace, name) => this.service(namespace, name),
+        namespaceLabels: (ns) => {
+          const p = this.store.get(refKey({ kind: 'Namespace', namespace: '', name: ns }))?.parsed;
+          return p?.kind === 'Namespace' ? (p.value.metadata.labels ?? {}) : {};
+        },
+        clusterDomain: this.clusterDomain,
       },
-      service: (namespace, name) => this.service(namespace, name),
-      namespaceLabels: (ns) => {
-        const p = this.store.get(refKey({ kind: 'Namespace', namespace: '', name: ns }))?.parsed;
-        return p?.kind === 'Namespace' ? (p.value.metadata.labels ?? {}) : {};
-      },
-      clusterDomain: this.clusterDomain,
-    });
+      (ref) => this.store.get(refKey(ref))?.origin.generation,
+    );
     if (r.configChanged) dirty.add(keys.gateway());
     return r.statuses;
   }
