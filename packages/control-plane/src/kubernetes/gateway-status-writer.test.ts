@@ -30,6 +30,12 @@ function route(name: string, spec: Record<string, unknown>, ns = 'edge') {
   };
 }
 
+const gatewayStatus = () =>
+  (get('Gateway', 'edge', 'gw')?.status ?? { conditions: [], listeners: [] }) as {
+    conditions: Obj[];
+    listeners: { attachedRoutes: number }[];
+  };
+
 const parentConds = (name: string) => {
   const parents = (get('HTTPRoute', 'edge', name)?.status?.parents ?? []) as {
     controllerName: string;
@@ -228,20 +234,14 @@ describe('GatewayStatusWriter', () => {
   it('does not rewrite an unchanged status, and keeps lastTransitionTime when a condition keeps its status', async () => {
     await writer.idle();
     const before = api.writes.length;
-    const stamp = (get('Gateway', 'edge', 'gw')?.status?.conditions as Obj[])[0]?.lastTransitionTime;
+    const stamp = gatewayStatus().conditions[0]?.lastTransitionTime;
     writer.report(state.gateway.allStatuses());
     await writer.idle();
     expect(api.writes.length).toBe(before);
     expect(writer.unchanged).toBeGreaterThan(0);
     // A new route changes attachedRoutes only: the Gateway's conditions keep their times.
     api.apply(route('later', { rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }));
-    await expect
-      .poll(
-        () =>
-          (get('Gateway', 'edge', 'gw')?.status?.listeners as { attachedRoutes: number }[])[0]
-            ?.attachedRoutes,
-      )
-      .toBe(6);
-    expect((get('Gateway', 'edge', 'gw')?.status?.conditions as Obj[])[0]?.lastTransitionTime).toBe(stamp);
+    await expect.poll(() => gatewayStatus().listeners[0]?.attachedRoutes).toBe(6);
+    expect(gatewayStatus().conditions[0]?.lastTransitionTime).toBe(stamp);
   });
 });
