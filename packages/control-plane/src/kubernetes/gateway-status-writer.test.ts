@@ -72,6 +72,14 @@ beforeAll(async () => {
     metadata: { name: 'cart', namespace: 'shop' },
     spec: { ports: [{ port: 80 }] },
   });
+  // The gateway's own Service: its load balancer address is the Gateways' address.
+  api.apply({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'weft-gateway', namespace: 'weft-system' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 443 }] },
+    status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
+  });
   // An Opaque Secret is never listed (field selector type=kubernetes.io/tls).
   api.apply({
     apiVersion: 'v1',
@@ -201,6 +209,9 @@ describe('GatewayStatusWriter', () => {
       const c = by(name)?.conditions.find((x) => x.type === type);
       return `${c?.status}/${c?.reason}`;
     };
+    expect((status as unknown as { addresses: unknown }).addresses).toEqual([
+      { type: 'IPAddress', value: '203.0.113.7' },
+    ]);
     expect(cond('https', 'ResolvedRefs')).toBe('True/ResolvedRefs');
     expect(cond('broken', 'ResolvedRefs')).toBe('False/InvalidCertificateRef');
     expect(cond('broken', 'Programmed')).toBe('False/Invalid');
