@@ -191,6 +191,15 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
+describe('the Secret informer', () => {
+  it('lists and watches TLS Secrets only (field selector), with only tls.crt and tls.key kept', () => {
+    expect(state.get({ kind: 'Secret', namespace: 'edge', name: 'password' })).toBeUndefined();
+    const good = state.get({ kind: 'Secret', namespace: 'edge', name: 'good' });
+    expect(good?.parsed.kind).toBe('Secret');
+    expect(Object.keys((good?.parsed.value as { data: object }).data).sort()).toEqual(['tls.crt', 'tls.key']);
+  });
+});
+
 describe('GatewayStatusWriter', () => {
   it('writes GatewayClass Accepted and Gateway Accepted/Programmed with listener conditions', async () => {
     await expect
