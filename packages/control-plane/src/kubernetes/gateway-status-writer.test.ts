@@ -94,7 +94,7 @@ beforeAll(async () => {
     kind: 'Secret',
     metadata: { name: 'good', namespace: 'edge' },
     type: 'kubernetes.io/tls',
-    data: { 'tls.crt': b64(pki.server.cert), 'tls.key': b64(pki.server.key) },
+    data: { 'tls.crt': b64(pki.server.cert), 'tls.key': b64(pki.server.key), 'ca.crt': b64(pki.ca) },
   });
   api.apply({
     apiVersion: 'v1',
@@ -197,6 +197,9 @@ describe('the Secret informer', () => {
     const good = state.get({ kind: 'Secret', namespace: 'edge', name: 'good' });
     expect(good?.parsed.kind).toBe('Secret');
     expect(Object.keys((good?.parsed.value as { data: object }).data).sort()).toEqual(['tls.crt', 'tls.key']);
+    const selectors = api.stats('', 'v1', 'secrets').selectors;
+    expect(selectors.length).toBeGreaterThanOrEqual(2); // the probe, the list, the watch
+    expect(new Set(selectors)).toEqual(new Set(['type=kubernetes.io/tls']));
   });
 });
 
