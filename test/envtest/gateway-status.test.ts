@@ -4,7 +4,13 @@
 // ReferenceGrant, one not), a GRPCRoute and a route from a namespace the listener does not
 // allow; the KubernetesSource and GatewayStatusWriter run as `weft control-plane` runs them.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ControlPlaneMetrics, GatewayStatusWriter, KubernetesSource, MeshState } from '@weft/control-plane';
+import {
+  ControlPlaneMetrics,
+  GatewayStatusWriter,
+  KubernetesSource,
+  KubernetesStatusWriter,
+  MeshState,
+} from '@weft/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
 
@@ -129,6 +135,19 @@ describe.skipIf(assets.type !== 'ok')(
             ],
           },
         },
+        // A mesh parent (Service) and a gateway parent: weft.dev/mesh and weft.dev/gateway share status.parents.
+        {
+          apiVersion: GW,
+          kind: 'HTTPRoute',
+          metadata: { name: 'both', namespace: 'edge' },
+          spec: {
+            parentRefs: [
+              { group: '', kind: 'Service', name: 'web', port: 80 },
+              { name: 'gw', sectionName: 'http' },
+            ],
+            rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+          },
+        },
         // Created last, on the listener the HTTPRoutes use, with no hostnames: it loses to them.
         {
           apiVersion: GW,
@@ -150,7 +169,12 @@ describe.skipIf(assets.type !== 'ok')(
       const metrics = new ControlPlaneMetrics();
       writer = new GatewayStatusWriter({ kubeConfig, metrics, lookup: (ref) => state.get(ref) });
       source = new KubernetesSource({ kubeConfig, metrics });
-      await source.start((events) => writer.report(state.apply(events).gatewayStatuses));
+      const meshWriter = new KubernetesStatusWriter({ kubeConfig, metrics, lookup: (ref) => state.get(ref) });
+      await source.start((events) => {
+        const change = state.apply(events);
+        writer.report(change.gatewayStatuses);
+        meshWriter.report(change.conditions);
+      });
     }, 180_000);
 
     afterAll(async () => {
@@ -194,7 +218,7 @@ describe.skipIf(assets.type !== 'ok')(
           listeners: [
             {
               name: 'http',
-              attachedRoutes: 2,
+              attachedRoutes: 3,
               kinds: 2,
               conditions: ['Accepted=True', 'ResolvedRefs=True', 'Conflicted=False', 'Programmed=True'],
             },
@@ -226,6 +250,16 @@ describe.skipIf(assets.type !== 'ok')(
       await expect
         .poll(async () => ours(await routeParents('grpcroutes', 'edge', 'rpc-clash')), POLL)
         .toEqual([{ Accepted: 'False/Conflicted', ResolvedRefs: 'True/ResolvedRefs' }]);
+      // Both controllers' parents stay: neither writer replaces the other's.
+      await expect
+        .poll(
+          async () =>
+            (await routeParents('httproutes', 'edge', 'both'))
+              .map((p) => `${p.controllerName} ${p.conditions.Accepted}`)
+              .sort(),
+          POLL,
+        )
+        .toEqual(['weft.dev/gateway True/Accepted', 'weft.dev/mesh True/Accepted']);
     });
 
     it('updates observedGeneration on a spec change and keeps lastTransitionTime of unchanged conditions', async () => {
