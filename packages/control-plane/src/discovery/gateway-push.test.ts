@@ -103,6 +103,19 @@ describe('gateway config push', () => {
     expect(prefix).toMatchObject({ prefix: '/shop' });
     expect(gatewayOf(next)?.version).not.toBe(gatewayOf(first)?.version);
 
+    s.send({ ack: { versionInfo: next.versionInfo, nonce: next.nonce } });
+
+    // A renewed certificate in the folder reaches the gateway as a new version.
+    const renewed = fx.pki.client('spiffe://cluster.local/ns/weft-system/sa/renewed');
+    const certDir = join(fx.dir, 'certificates', 'shop', 'shop-tls');
+    writeFileSync(join(certDir, 'tls.crt'), renewed.cert);
+    writeFileSync(join(certDir, 'tls.key'), renewed.key);
+    await fx.folder.reload();
+    const rotated = await s.next();
+    const cert = gatewayOf(rotated)?.gatewayConfig?.listeners[1]?.certificates[0];
+    expect(cert?.certificateChainPem).toBe(renewed.cert.toString());
+    expect(cert?.privateKeyPem).toBe(renewed.key.toString());
+
     // /debug/state names and fingerprints the certificate; the key is never in it.
     const debug = JSON.stringify(fx.cp.debugState());
     expect(debug).toContain('shop/shop-tls');
