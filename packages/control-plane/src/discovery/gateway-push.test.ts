@@ -132,6 +132,30 @@ describe('gateway config push', () => {
     expect(refused.values).toEqual([{ labels: { reason: 'identity-not-allowed' }, value: 1 }]);
   });
 
+  it('leaves out a route whose regex is over the cap, counts it, and keeps serving the others', async () => {
+    const s = open(GATEWAY_ID, { workload: 'gw-2', namespace: 'weft-system', gatewayClass: 'weft' });
+    await s.next();
+    await fx.write(
+      'evil.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: evil, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+  - matches: [{path: {type: RegularExpression, value: "(a+)+"}}]
+    backendRefs: [{name: web, port: 80}]
+`,
+    );
+    const rejections = await fx.cp.metrics.gatewayRejections.get();
+    expect(rejections.values).toContainEqual({
+      labels: { kind: 'HTTPRoute', reason: 'UnsupportedValue' },
+      value: 1,
+    });
+    const routes = fx.cp.state.gateway.config('weft').message.listeners?.[0]?.routes?.map((r) => r.name);
+    expect(routes).toEqual(['HTTPRoute/shop/web/0']);
+  });
+
   it('does not push the gateway config to a sidecar, even one subscribing to "gateway"', async () => {
     const s = open(WEB_ID, { workload: 'web-1', namespace: 'shop' });
     const first = await s.next();
