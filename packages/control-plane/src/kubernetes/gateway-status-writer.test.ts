@@ -195,8 +195,8 @@ describe('the Secret informer', () => {
   it('lists and watches TLS Secrets only (field selector), with only tls.crt and tls.key kept', () => {
     expect(state.get({ kind: 'Secret', namespace: 'edge', name: 'password' })).toBeUndefined();
     const good = state.get({ kind: 'Secret', namespace: 'edge', name: 'good' });
-    expect(good?.parsed.kind).toBe('Secret');
-    expect(Object.keys((good?.parsed.value as { data: object }).data).sort()).toEqual(['tls.crt', 'tls.key']);
+    if (good?.parsed.kind !== 'Secret') throw new Error('the TLS Secret was not read');
+    expect(Object.keys(good.parsed.value.data).sort()).toEqual(['tls.crt', 'tls.key']);
     const selectors = api.stats('', 'v1', 'secrets').selectors;
     expect(selectors.length).toBeGreaterThanOrEqual(2); // the probe, the list, the watch
     expect(new Set(selectors)).toEqual(new Set(['type=kubernetes.io/tls']));
