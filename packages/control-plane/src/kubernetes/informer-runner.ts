@@ -14,7 +14,7 @@ import type { SourceEvent } from '../sources/config-source.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { KubeWatch } from './kube-watch.js';
 import { stripUnusedFields } from './strip-fields.js';
-import { apiVersionOf, collectionPath, type WatchedKind } from './watched-kinds.js';
+import { apiVersionOf, collectionPath, selectedPath, type WatchedKind } from './watched-kinds.js';
 
 export interface InformerRunnerOptions {
   readonly kubeConfig: KubeConfig;
@@ -62,7 +62,10 @@ export class InformerRunner {
         ? undefined
         : (object: Record<string, unknown>) => stripUnusedFields(watched.kind, object);
     const list = async (): Promise<ListObject> => {
-      const body = (await kubeRequest(kubeConfig, { method: 'GET', path })) as ListObject;
+      const body = (await kubeRequest(kubeConfig, {
+        method: 'GET',
+        path: selectedPath(watched, version),
+      })) as ListObject;
       // List items carry no apiVersion/kind; watch events do. Make them alike.
       const items = (body.items ?? []).map((item) => {
         const object = { apiVersion: this.apiVersion, kind: watched.kind, ...item };
@@ -71,7 +74,12 @@ export class InformerRunner {
       return { ...body, items };
     };
     // A watch that opened means the API server answers again (events count by themselves).
-    const watch = new KubeWatch(kubeConfig, { opened: () => this.informer.answered() }, strip);
+    const watch = new KubeWatch(
+      kubeConfig,
+      { opened: () => this.informer.answered() },
+      strip,
+      watched.fieldSelector === undefined ? undefined : { fieldSelector: watched.fieldSelector },
+    );
     this.informer = new RestartableInformer<KubernetesObject>({
       path,
       list: list as never,

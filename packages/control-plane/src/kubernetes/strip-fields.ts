@@ -38,12 +38,35 @@ export function stripUnusedFields(kind: string, object: Obj): Obj {
       if (isObj(object.spec))
         out.spec = pick(object.spec, ['type', 'clusterIP', 'clusterIPs', 'selector', 'ports']);
       delete out.status;
+      // A load balancer's addresses (the gateway Service's, reported in Gateway status).
+      if (isObj(object.status) && isObj(object.status.loadBalancer)) {
+        const ingress = object.status.loadBalancer.ingress;
+        if (Array.isArray(ingress) && ingress.length > 0)
+          out.status = {
+            loadBalancer: {
+              ingress: ingress.map((i: unknown) => (isObj(i) ? pick(i, ['ip', 'hostname']) : i)),
+            },
+          };
+      }
       break;
     case 'EndpointSlice':
       if (Array.isArray(object.endpoints)) out.endpoints = object.endpoints.map(stripEndpoint);
       break;
     case 'Namespace':
       delete out.spec;
+      delete out.status;
+      break;
+    case 'Secret':
+      // Only a TLS Secret's certificate and key are read (its other keys, e.g. ca.crt, are not).
+      if (isObj(object.data)) out.data = pick(object.data, ['tls.crt', 'tls.key']);
+      delete out.stringData;
+      break;
+    case 'Ingress':
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'GRPCRoute':
+    case 'ReferenceGrant':
+      // Their status is written by weft (read fresh before every write) or by others.
       delete out.status;
       break;
     default:

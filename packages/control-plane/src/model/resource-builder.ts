@@ -2,16 +2,17 @@
  * Builds the wire resources a proxy receives — destinations, its inbound policy, the mesh config —
  * from the mesh state, with a per-service cache dropped when a batch makes that service dirty.
  */
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type {
   Destination,
   DnsRecordMessage,
+  GatewayConfig,
   InboundPolicyMessage,
   MeshConfig,
   PathNormalizationMessage,
   Resource,
 } from '@weft/api';
+import { contentVersion } from './content-version.js';
 import { type InboundInputs, inboundPolicy, protocolMessage, selects, type WorkloadRef } from './inbound.js';
 import { LoopbackAddresses } from './loopback-addresses.js';
 import type { ChangeSet, MeshState } from './mesh-state.js';
@@ -56,11 +57,6 @@ export type DnsRecordResult =
 /** TTL of mesh DNS answers: short, so clients follow endpoint changes (CoreDNS's kubernetes plugin uses 5 s too). */
 export const DNS_TTL_SECONDS = 5;
 
-/** A content hash used as a resource version: equal content, equal version. */
-export function contentVersion(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 16);
-}
-
 /** The trust material proxies compare theirs with (see MeshConfig.trust_anchor_fingerprints). */
 export interface MeshTrust {
   readonly trustAnchorFingerprints: readonly string[];
@@ -86,6 +82,11 @@ export class ResourceBuilder {
     for (const key of change.dirty) {
       if (key.startsWith('svc:')) this.destinations.delete(key.slice(4));
     }
+  }
+
+  /** The ingress gateway config of one GatewayClass (it carries private keys: never log it). */
+  gatewayConfig(className: string): { message: GatewayConfig; version: string; watch: readonly string[] } {
+    return { ...this.state.gateway.config(className), watch: [keys.gateway()] };
   }
 
   /** Resolves a subscription name for a proxy in `proxyNamespace`. */
