@@ -120,7 +120,7 @@ function compileCertificate(name: string, chainPem: string, keyPem: string, at: 
   const now = Date.now();
   if (Date.parse(x509.validTo) < now) fail(`${at} (${name})`, `the certificate expired at ${x509.validTo}`);
   try {
-    return { name, x509, context: createSecureContext({ cert: chainPem, key: keyPem, minVersion: 'TLSv1.2' }) };
+    return { name, x509, chainPem, keyPem, context: createSecureContext({ cert: chainPem, key: keyPem, minVersion: 'TLSv1.2' }) };
   } catch {
     fail(`${at} (${name})`, 'OpenSSL refused the certificate chain or key');
   }

@@ -62,6 +62,9 @@ export interface CompiledCertificate {
   readonly name: string;
   readonly context: SecureContext;
   readonly x509: X509Certificate;
+  /** PEMs for the no-SNI default context (`setSecureContext`); never logged nor shown in /config. */
+  readonly chainPem: string;
+  readonly keyPem: string;
 }
 
 export interface CompiledListener {
