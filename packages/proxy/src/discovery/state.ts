@@ -255,7 +255,8 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource,
       if (this.gateway === undefined)
         return { type: 'nack', reason: `resource "${resource.name}": this proxy is not a gateway` };
       const prepared = this.gateway.prepare(resource.gatewayConfig as PushedGatewayConfig);
-      if (typeof prepared === 'string') return { type: 'nack', reason: `resource "${resource.name}": ${prepared}` };
+      if (typeof prepared === 'string')
+        return { type: 'nack', reason: `resource "${resource.name}": ${prepared}` };
       installs.push(prepared);
     }
     const answered: [string, Resolution][] = [];

@@ -6,9 +6,21 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import type { GatewayConfig__Output, GatewayFilter__Output, GatewayRoute__Output } from '@weft/api';
-import type { RouteMatch as RouteMatchModel, ValueMatch } from '@weft/api';
-import { compileMatch, describeError, durationMs, WeftError, WeightedChoice } from '@weft/core';
+import type {
+  GatewayConfig__Output,
+  GatewayFilter__Output,
+  GatewayRoute__Output,
+  RouteMatch as RouteMatchModel,
+  ValueMatch,
+} from '@weft/api';
+import {
+  type CompiledMatch,
+  compileMatch,
+  describeError,
+  durationMs,
+  WeftError,
+  WeightedChoice,
+} from '@weft/core';
 import type {
   CompiledBackend,
   CompiledCertificate,
@@ -62,7 +74,8 @@ export function compileGateway(config: GatewayConfig__Output): CompiledGateway {
     if (l.name === '') fail(`${at}.name`, 'must not be empty');
     if (names.has(l.name)) fail(`${at}.name`, `duplicate listener ${JSON.stringify(l.name)}`);
     names.add(l.name);
-    if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) fail(`${at}.port`, `invalid port ${l.port}`);
+    if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535)
+      fail(`${at}.port`, `invalid port ${l.port}`);
     const protocol =
       l.protocol === 'GATEWAY_LISTENER_PROTOCOL_HTTP'
         ? 'http'
@@ -77,8 +90,10 @@ export function compileGateway(config: GatewayConfig__Output): CompiledGateway {
     if (group.listeners.some((other) => other.hostname === l.hostname)) {
       fail(`${at}.hostname`, `another listener on port ${l.port} has hostname ${JSON.stringify(l.hostname)}`);
     }
-    if (protocol === 'http' && l.certificates.length > 0) fail(`${at}.certificates`, 'only HTTPS listeners take certificates');
-    if (protocol === 'https' && l.certificates.length === 0) fail(`${at}.certificates`, 'an HTTPS listener needs a certificate');
+    if (protocol === 'http' && l.certificates.length > 0)
+      fail(`${at}.certificates`, 'only HTTPS listeners take certificates');
+    if (protocol === 'https' && l.certificates.length === 0)
+      fail(`${at}.certificates`, 'an HTTPS listener needs a certificate');
     if (l.certificates.length > GATEWAY_LIMITS.certificatesPerListener) {
       fail(`${at}.certificates`, `at most ${GATEWAY_LIMITS.certificatesPerListener}`);
     }
@@ -120,7 +135,13 @@ function compileCertificate(name: string, chainPem: string, keyPem: string, at: 
   const now = Date.now();
   if (Date.parse(x509.validTo) < now) fail(`${at} (${name})`, `the certificate expired at ${x509.validTo}`);
   try {
-    return { name, x509, chainPem, keyPem, context: createSecureContext({ cert: chainPem, key: keyPem, minVersion: 'TLSv1.2' }) };
+    return {
+      name,
+      x509,
+      chainPem,
+      keyPem,
+      context: createSecureContext({ cert: chainPem, key: keyPem, minVersion: 'TLSv1.2' }),
+    };
   } catch {
     fail(`${at} (${name})`, 'OpenSSL refused the certificate chain or key');
   }
@@ -128,17 +149,16 @@ function compileCertificate(name: string, chainPem: string, keyPem: string, at: 
 
 function compileRoute(r: GatewayRoute__Output, at: string): CompiledRoute {
   if (r.name === '') fail(`${at}.name`, 'must not be empty');
-  r.hostnames.forEach((h, i) => checkHostname(h, `${at}.hostnames[${i}]`, false));
-  if (r.matches.length > GATEWAY_LIMITS.matchesPerRoute) fail(`${at}.matches`, `at most ${GATEWAY_LIMITS.matchesPerRoute}`);
-  if (r.filters.length > GATEWAY_LIMITS.filtersPerRoute) fail(`${at}.filters`, `at most ${GATEWAY_LIMITS.filtersPerRoute}`);
-  if (r.backends.length > GATEWAY_LIMITS.backendsPerRoute) fail(`${at}.backends`, `at most ${GATEWAY_LIMITS.backendsPerRoute}`);
-  const matches = r.matches.map((m, i) => {
-    try {
-      return compileMatch(matchModel(m), `${at}.matches[${i}]`);
-    } catch (err) {
-      fail(`${at}.matches[${i}]`, describeError(err));
-    }
+  r.hostnames.forEach((h, i) => {
+    checkHostname(h, `${at}.hostnames[${i}]`, false);
   });
+  if (r.matches.length > GATEWAY_LIMITS.matchesPerRoute)
+    fail(`${at}.matches`, `at most ${GATEWAY_LIMITS.matchesPerRoute}`);
+  if (r.filters.length > GATEWAY_LIMITS.filtersPerRoute)
+    fail(`${at}.filters`, `at most ${GATEWAY_LIMITS.filtersPerRoute}`);
+  if (r.backends.length > GATEWAY_LIMITS.backendsPerRoute)
+    fail(`${at}.backends`, `at most ${GATEWAY_LIMITS.backendsPerRoute}`);
+  const matches = r.matches.map((m, i) => compileOne(m, `${at}.matches[${i}]`));
   const filters = compileFilters(r.filters, `${at}.filters`);
   const prefixOnly = matches.every((m) => m.pathKind === 'prefix');
   for (const f of filters) {
@@ -175,6 +195,14 @@ function compileRoute(r: GatewayRoute__Output, at: string): CompiledRoute {
   };
 }
 
+function compileOne(m: GatewayRoute__Output['matches'][number], at: string): CompiledMatch {
+  try {
+    return compileMatch(matchModel(m), at);
+  } catch (err) {
+    return fail(at, describeError(err));
+  }
+}
+
 function matchModel(m: GatewayRoute__Output['matches'][number]): RouteMatchModel {
   const p = m.path;
   const path =
@@ -206,7 +234,10 @@ function compileFilters(filters: readonly GatewayFilter__Output[], at: string): 
 function compileFilter(f: GatewayFilter__Output, at: string): CompiledFilter {
   switch (f.kind) {
     case 'requestHeaderModifier':
-      return { type: 'request-headers', modifier: headerModifier(f.requestHeaderModifier, `${at}.requestHeaderModifier`) };
+      return {
+        type: 'request-headers',
+        modifier: headerModifier(f.requestHeaderModifier, `${at}.requestHeaderModifier`),
+      };
     case 'responseHeaderModifier':
       return {
         type: 'response-headers',
@@ -215,7 +246,8 @@ function compileFilter(f: GatewayFilter__Output, at: string): CompiledFilter {
     case 'requestRedirect': {
       const r = f.requestRedirect!;
       const rat = `${at}.requestRedirect`;
-      if (r.scheme !== '' && r.scheme !== 'http' && r.scheme !== 'https') fail(`${rat}.scheme`, `unsupported ${JSON.stringify(r.scheme)}`);
+      if (r.scheme !== '' && r.scheme !== 'http' && r.scheme !== 'https')
+        fail(`${rat}.scheme`, `unsupported ${JSON.stringify(r.scheme)}`);
       if (r.hostname !== '') checkHostname(r.hostname, `${rat}.hostname`, false);
       if (r.port > 65535) fail(`${rat}.port`, `invalid port ${r.port}`);
       const code = r.statusCode === 0 ? 302 : r.statusCode;
@@ -232,11 +264,16 @@ function compileFilter(f: GatewayFilter__Output, at: string): CompiledFilter {
     case 'urlRewrite': {
       const r = f.urlRewrite!;
       if (r.hostname !== '') checkHostname(r.hostname, `${at}.urlRewrite.hostname`, false);
-      return { type: 'rewrite', hostname: r.hostname.toLowerCase(), path: pathModifier(r.path, `${at}.urlRewrite.path`) };
+      return {
+        type: 'rewrite',
+        hostname: r.hostname.toLowerCase(),
+        path: pathModifier(r.path, `${at}.urlRewrite.path`),
+      };
     }
     case 'requestMirror': {
       const m = f.requestMirror!;
-      if (!AUTHORITY.test(m.authority)) fail(`${at}.requestMirror.authority`, `not a mesh authority: ${JSON.stringify(m.authority)}`);
+      if (!AUTHORITY.test(m.authority))
+        fail(`${at}.requestMirror.authority`, `not a mesh authority: ${JSON.stringify(m.authority)}`);
       let { numerator, denominator } = m;
       if (numerator === 0 && denominator === 0) {
         numerator = 100;
@@ -255,12 +292,14 @@ function compileFilter(f: GatewayFilter__Output, at: string): CompiledFilter {
 function headerModifier(m: GatewayFilter__Output['requestHeaderModifier'], at: string): HeaderModifier {
   if (m == null) fail(at, 'missing');
   const pair = (h: { name: string; value: string }, i: number, list: string): readonly [string, string] => {
-    if (!HEADER_NAME.test(h.name)) fail(`${at}.${list}[${i}].name`, `invalid header name ${JSON.stringify(h.name)}`);
+    if (!HEADER_NAME.test(h.name))
+      fail(`${at}.${list}[${i}].name`, `invalid header name ${JSON.stringify(h.name)}`);
     if (h.value.length > GATEWAY_LIMITS.headerValueBytes || /[\r\n\0]/.test(h.value)) {
       fail(`${at}.${list}[${i}].value`, 'invalid header value');
     }
     const name = h.name.toLowerCase();
-    if (name === 'host' || name.startsWith(':')) fail(`${at}.${list}[${i}].name`, `${name} cannot be modified here`);
+    if (name === 'host' || name.startsWith(':'))
+      fail(`${at}.${list}[${i}].name`, `${name} cannot be modified here`);
     return [name, h.value];
   };
   m.remove.forEach((n, i) => {
@@ -274,11 +313,16 @@ function headerModifier(m: GatewayFilter__Output['requestHeaderModifier'], at: s
 }
 
 function pathModifier(
-  p: { kind?: 'replaceFullPath' | 'replacePrefixMatch'; replaceFullPath?: string; replacePrefixMatch?: string } | null,
+  p: {
+    kind?: 'replaceFullPath' | 'replacePrefixMatch';
+    replaceFullPath?: string;
+    replacePrefixMatch?: string;
+  } | null,
   at: string,
 ): PathModifier | undefined {
   if (p == null || p.kind === undefined) return undefined;
   const value = (p.kind === 'replaceFullPath' ? p.replaceFullPath : p.replacePrefixMatch) ?? '';
-  if (!value.startsWith('/') || /[\s?#]/.test(value)) fail(`${at}.${p.kind}`, `invalid path ${JSON.stringify(value)}`);
+  if (!value.startsWith('/') || /[\s?#]/.test(value))
+    fail(`${at}.${p.kind}`, `invalid path ${JSON.stringify(value)}`);
   return p.kind === 'replaceFullPath' ? { type: 'full', value } : { type: 'prefix', value };
 }

@@ -1,6 +1,7 @@
 /** The gateway's config as the request path uses it: checked once, grouped by port, regexes and TLS contexts built. */
-import type { SecureContext } from 'node:tls';
+
 import type { X509Certificate } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import type { CompiledMatch, WeightedChoice } from '@weft/core';
 
 /** A header modifier (Gateway API HTTPHeaderFilter): set, add and remove, in that order. */

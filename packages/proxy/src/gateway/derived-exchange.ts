@@ -61,7 +61,11 @@ function boundOverlay<T extends object>(target: T, overrides: Record<string, unk
 export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   const path = edits.target ?? req.path;
   const attempts = (self: Exchange) =>
-    function (this: Exchange, observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined {
+    function (
+      this: Exchange,
+      observer: AttemptObserver,
+      options: AttemptOptions,
+    ): AttemptChannel | undefined {
       const method = Reflect.get(req, 'attempts', self) as Exchange['attempts'];
       const channel = method.call(self, observer, options);
       if (channel === undefined || Number.isNaN(edits.timeoutMs)) return channel;

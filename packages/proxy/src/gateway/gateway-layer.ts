@@ -50,7 +50,11 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
     const count = (listener: string, route: string) => countResponses(req, deps.metrics, listener, route);
     if (port === undefined) {
       count('', '');
-      respondLocally(req, { status: 404, message: `no listener on port ${req.port}`, grpc: isGrpc(req, undefined) });
+      respondLocally(req, {
+        status: 404,
+        message: `no listener on port ${req.port}`,
+        grpc: isGrpc(req, undefined),
+      });
       return;
     }
     const selection = selectRoute(port, host, req);
@@ -72,18 +76,33 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
     count(listener.name, route.name);
     const grpc = isGrpc(req, route);
     const scheme = port.protocol;
-    const plan: Plan = { target: undefined, host: undefined, requestModifiers: [], responseModifiers: [], mirrors: [] };
+    const plan: Plan = {
+      target: undefined,
+      host: undefined,
+      requestModifiers: [],
+      responseModifiers: [],
+      mirrors: [],
+    };
     for (const f of route.filters) {
       if (f.type === 'redirect') {
         const location = redirectLocation(f, { scheme, host, port: port.port, target: req.path }, match);
-        respondLocally(req, { status: f.statusCode, headers: { location }, message: `redirect to ${location}`, grpc: false });
+        respondLocally(req, {
+          status: f.statusCode,
+          headers: { location },
+          message: `redirect to ${location}`,
+          grpc: false,
+        });
         return;
       }
       applyFilter(f, plan, req, match);
     }
     const backend = route.backends.pick(deps.random);
     if (backend === undefined) {
-      respondLocally(req, { status: 500, message: `route ${route.name} has no backend with weight > 0`, grpc });
+      respondLocally(req, {
+        status: 500,
+        message: `route ${route.name} has no backend with weight > 0`,
+        grpc,
+      });
       return;
     }
     if (backend.unresolvedReason !== '') {

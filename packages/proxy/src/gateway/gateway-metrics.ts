@@ -24,12 +24,18 @@ export function createGatewayMetrics(registry: MetricsRegistry): GatewayMetrics 
       'weft_gateway_requests_total',
       'Gateway responses by listener, route and HTTP status code.',
     ),
-    handshakes: registry.counter('weft_gateway_tls_handshakes_total', 'Client TLS handshakes by port and result.'),
+    handshakes: registry.counter(
+      'weft_gateway_tls_handshakes_total',
+      'Client TLS handshakes by port and result.',
+    ),
     handshakeFailures: registry.counter(
       'weft_gateway_tls_handshake_failures_total',
       'Client TLS handshakes that failed, by port and reason.',
     ),
-    configApplied: registry.counter('weft_gateway_config_applied_total', 'Gateway configs applied, by source.'),
+    configApplied: registry.counter(
+      'weft_gateway_config_applied_total',
+      'Gateway configs applied, by source.',
+    ),
     configRejected: registry.counter(
       'weft_gateway_config_rejected_total',
       'Gateway configs rejected (the last good one kept serving), by source.',

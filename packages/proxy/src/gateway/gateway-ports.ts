@@ -7,7 +7,7 @@
  * code, with their limits and timeouts.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { describeError, type Logger } from '@weft/core';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import type { ProtocolSide } from '../listeners/runtime.js';
@@ -108,7 +108,10 @@ export class GatewayPorts {
     return new Promise((resolve) => {
       const onError = (err: Error) => {
         entry.error = describeError(err);
-        this.o.logger.error({ port, bindPort, err: entry.error }, 'gateway port not bound; other ports keep serving');
+        this.o.logger.error(
+          { port, bindPort, err: entry.error },
+          'gateway port not bound; other ports keep serving',
+        );
         resolve();
       };
       server.once('error', onError);
@@ -134,7 +137,9 @@ export class GatewayPorts {
             socket.unshift(data);
             this.h2(socket, port);
           } else {
-            this.o.metrics.connectionsRefused.inc({ reason: kind === 'timeout' ? 'detect-timeout' : 'not-http' });
+            this.o.metrics.connectionsRefused.inc({
+              reason: kind === 'timeout' ? 'detect-timeout' : 'not-http',
+            });
             socket.destroy();
           }
         },

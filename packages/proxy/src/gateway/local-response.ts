@@ -12,7 +12,12 @@ function grpcStatus(status: number): number {
   return status === 404 ? 12 : 14;
 }
 
-const REASONS: Record<number, string> = { 301: 'Moved Permanently', 302: 'Found', 404: 'Not Found', 500: 'Internal Server Error' };
+const REASONS: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
 
 export interface LocalResponse {
   readonly status: number;

@@ -13,7 +13,11 @@ export function splitTarget(target: string): { path: string; query: string } {
  * replaces the part the route's PathPrefix `match` matched ("/foo" -> "/bar": "/foo/x" becomes
  * "/bar/x"; -> "/": "/foo/x" becomes "/x" and "/foo" becomes "/"). The query is kept.
  */
-export function rewritePath(target: string, modifier: PathModifier, match: CompiledMatch | undefined): string {
+export function rewritePath(
+  target: string,
+  modifier: PathModifier,
+  match: CompiledMatch | undefined,
+): string {
   const { path, query } = splitTarget(target);
   if (modifier.type === 'full') return modifier.value + query;
   const prefix = match === undefined ? '/' : match.normalizedPath;
@@ -48,8 +52,7 @@ export function redirectLocation(
 ): string {
   const scheme = filter.scheme === '' ? request.scheme : filter.scheme;
   const host = filter.hostname === '' ? request.host : filter.hostname;
-  const port =
-    filter.port !== 0 ? filter.port : filter.scheme !== '' ? DEFAULT_PORT[scheme]! : request.port;
+  const port = filter.port !== 0 ? filter.port : filter.scheme !== '' ? DEFAULT_PORT[scheme]! : request.port;
   const target = filter.path === undefined ? request.target : rewritePath(request.target, filter.path, match);
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const portPart = port === DEFAULT_PORT[scheme] ? '' : `:${port}`;
