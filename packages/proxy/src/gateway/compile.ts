@@ -21,6 +21,7 @@ import {
   WeftError,
   WeightedChoice,
 } from '@weft/core';
+import { upstreamListenerTarget } from '../listeners/outbound.js';
 import type {
   CompiledBackend,
   CompiledCertificate,
@@ -179,7 +180,12 @@ function compileRoute(r: GatewayRoute__Output, at: string): CompiledRoute {
     const bf = compileFilters(b.filters, `${bat}.filters`);
     if (bf.some((f) => f.type === 'redirect')) fail(`${bat}.filters`, 'a backend cannot redirect');
     return {
-      value: { authority: b.authority, filters: bf, unresolvedReason: b.unresolvedReason },
+      value: {
+        authority: b.authority,
+        egress: upstreamListenerTarget(b.authority).egress,
+        filters: bf,
+        unresolvedReason: b.unresolvedReason,
+      },
       weight: b.weight,
     };
   });

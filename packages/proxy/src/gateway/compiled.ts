@@ -3,6 +3,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { CompiledMatch, WeightedChoice } from '@weft/core';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 
 /** A header modifier (Gateway API HTTPHeaderFilter): set, add and remove, in that order. */
 export interface HeaderModifier {
@@ -38,6 +39,8 @@ export type CompiledFilter =
 
 export interface CompiledBackend {
   readonly authority: string;
+  /** Where requests go when the control plane says the authority is not in the mesh. */
+  readonly egress: UpstreamTarget | undefined;
   readonly filters: readonly CompiledFilter[];
   /** Non-empty: requests that pick this backend are answered 500. */
   readonly unresolvedReason: string;

@@ -12,12 +12,18 @@ import type { MessageHead } from '../http1/head-parser.js';
 import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
 import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange } from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { HeaderModifier } from './compiled.js';
 import { applyHeaderModifier, flatHeaderBag, type HeaderBag, objectHeaderBag } from './header-bag.js';
 
 export interface ExchangeEdits {
   /** The backend's mesh authority: the name the resolve layer looks up. */
   readonly name: string;
+  /**
+   * Where the request goes if the control plane says the name is not in the mesh (as for a
+   * sidecar's explicit upstream: the authority's own host and port).
+   */
+  readonly egress: UpstreamTarget | undefined;
   /** The new request target (path and query), or undefined to keep it. */
   readonly target: string | undefined;
   /** The new Host / :authority, or undefined to keep it. */
@@ -96,7 +102,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
               orig.conn.writeHead({ ...h, headers: out });
             },
           });
-    const overrides: Record<string, unknown> = { head, conn, name: edits.name, path };
+    const overrides: Record<string, unknown> = { head, conn, name: edits.name, egress: edits.egress, path };
     const derived = overlay(req, overrides);
     overrides.attempts = attempts(derived);
     return derived;
@@ -117,7 +123,13 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
             orig.stream.respond(out, options);
           },
         });
-  const overrides: Record<string, unknown> = { headers, stream, name: edits.name, path };
+  const overrides: Record<string, unknown> = {
+    headers,
+    stream,
+    name: edits.name,
+    egress: edits.egress,
+    path,
+  };
   const derived = overlay(req, overrides);
   overrides.attempts = attempts(derived);
   return derived;

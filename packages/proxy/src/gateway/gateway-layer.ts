@@ -120,6 +120,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
     next(
       deriveExchange(req, {
         name: backend.authority,
+        egress: backend.egress,
         target: plan.target,
         host: plan.host,
         editHeaders,
