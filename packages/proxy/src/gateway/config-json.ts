@@ -43,8 +43,6 @@ export function parseGatewayConfigJson(text: string): GatewayConfig__Output {
   }
   const type = loadType();
   const plain = toPlain(type, json, '');
-  const problem = type.verify(plain);
-  if (problem !== null) throw new GatewayConfigFileError(problem);
   const message = type.fromObject(plain);
   return type.toObject(message, {
     longs: String,
@@ -81,7 +79,34 @@ function fieldValue(field: protobuf.Field, value: unknown, at: string): unknown 
     if (resolved.fullName === DURATION_TYPE) return durationFromJson(value, at);
     return toPlain(resolved, value, at);
   }
-  return value;
+  if (resolved instanceof protobuf.Enum) {
+    const known =
+      typeof value === 'string'
+        ? Object.hasOwn(resolved.values, value)
+        : Object.values(resolved.values).includes(value as number);
+    if (!known)
+      throw new GatewayConfigFileError(`${at}: not one of ${Object.keys(resolved.values).join(', ')}`);
+    return value;
+  }
+  switch (field.type) {
+    case 'string':
+      if (typeof value !== 'string') throw new GatewayConfigFileError(`${at}: must be a string`);
+      return value;
+    case 'bool':
+      if (typeof value !== 'boolean') throw new GatewayConfigFileError(`${at}: must be true or false`);
+      return value;
+    case 'uint32':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+        throw new GatewayConfigFileError(`${at}: must be a whole number from 0 to 4294967295`);
+      }
+      return value;
+    case 'double':
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw new GatewayConfigFileError(`${at}: must be a number`);
+      return value;
+    default:
+      throw new GatewayConfigFileError(`${at}: fields of type ${field.type} are not read from JSON here`);
+  }
 }
 
 function snakeToCamel(name: string): string {
