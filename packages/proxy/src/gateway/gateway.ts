@@ -41,6 +41,8 @@ export class Gateway implements GatewayConfigSink {
   private mirror: Mirror | undefined;
   private reconciling: Promise<void> = Promise.resolve();
   private lastError = '';
+  /** Configs installed so far (tests wait for the next one). */
+  generation = 0;
   private watched: string | undefined;
   private readonly trusted: TrustedProxies;
   private logger: Logger = silentLogger();
@@ -188,6 +190,7 @@ export class Gateway implements GatewayConfigSink {
   private install(compiled: CompiledGateway, source: GatewayConfigSource): void {
     this.compiled = compiled;
     this.source = source;
+    this.generation++;
     if (this.metrics === undefined) this.early.applied.push(source);
     else this.metrics.configApplied.inc({ source });
     this.logger.info({ source, ports: [...compiled.ports.keys()] }, 'gateway config applied');
