@@ -92,7 +92,10 @@ export async function startTestGateway(
     sidecar: {
       options: {
         ...base,
-        hardening: { ...base.hardening, headersTimeoutMs: options.headersTimeoutMs ?? base.hardening.headersTimeoutMs },
+        hardening: {
+          ...base.hardening,
+          headersTimeoutMs: options.headersTimeoutMs ?? base.hardening.headersTimeoutMs,
+        },
       },
       identity: { type: 'static', certificates: new StaticCertificateSource() },
       controlPlane: undefined,
@@ -141,7 +144,12 @@ export async function startTestGateway(
 /** One HTTP/1.1 request; resolves with status, headers and body. */
 export function request(
   port: number,
-  options: { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; agent?: http.Agent | false } = {},
+  options: {
+    path?: string;
+    method?: string;
+    headers?: http.OutgoingHttpHeaders;
+    agent?: http.Agent | false;
+  } = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -173,7 +181,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(' ').pop());
   }
   return sum;
 }
