@@ -246,6 +246,24 @@ describe('gateway client protocols', () => {
       const r = await h2Get(h2c, 'anything.test', '/plain');
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toMatchObject({ app: 'web', url: '/plain' });
+      // A streamed body without content-length reaches the HTTP/1.1 app whole (chunked).
+      const post = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const s = h2c.request({ ':method': 'POST', ':path': '/upload', ':authority': 'anything.test' });
+        let status = 0;
+        let body = '';
+        s.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        s.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        s.on('end', () => resolve({ status, body }));
+        s.on('error', reject);
+        for (let i = 0; i < 10; i++) s.write(Buffer.alloc(10_000, i));
+        s.end();
+      });
+      expect(post.status).toBe(200);
+      expect(JSON.parse(post.body)).toMatchObject({ url: '/upload', bodyBytes: 100_000 });
     } finally {
       h2c.close();
     }

@@ -28,11 +28,14 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    req.resume();
+    let bodyBytes = 0;
+    req.on('data', (d: Buffer) => {
+      bodyBytes += d.length;
+    });
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-app', name);
-      res.end(JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers }));
+      res.end(JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }));
     });
   });
   server.keepAliveTimeout = 60_000;
