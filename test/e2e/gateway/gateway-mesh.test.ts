@@ -164,6 +164,13 @@ describe('weft gateway in the mesh', () => {
     expect(config.gateway.boundPorts['80']).toBe(gateway!.port);
     expect(config.gateway.source).toBe('file');
     expect(JSON.stringify(config)).not.toContain('PRIVATE KEY');
+    // web's proxy counted the requests under the identity from the gateway's client certificate.
+    const metrics = await (await fetch(`http://127.0.0.1:${web!.ports.admin}/metrics`)).text();
+    expect(
+      metrics
+        .split('\n')
+        .some((l) => l.includes('direction="inbound"') && l.includes(`peer_identity="${GATEWAY_ID}"`) && l.includes('tls="true"')),
+    ).toBe(true);
   }, 60_000);
 
   it('denies the same request from another meshed identity', async () => {
