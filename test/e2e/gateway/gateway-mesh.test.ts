@@ -30,7 +30,10 @@ let web: ProxyProcess | undefined;
 let other: ProxyProcess | undefined;
 let gateway: { child: ChildProcess; port: number; admin: number; stderr: () => string } | undefined;
 
-function get(port: number, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port, path: '/hello', headers, agent: false }, (res) => {
@@ -45,20 +48,25 @@ function get(port: number, headers: http.OutgoingHttpHeaders = {}): Promise<{ st
 }
 
 async function startGateway(args: string[]) {
-  const child = spawn(process.execPath, [WEFT_BIN, 'gateway', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WEFT_BIN, 'gateway', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-16_384);
   });
   let out = '';
-  const listening = await new Promise<{ gateway: Record<string, number>; admin: number }>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { gateway: Record<string, number>; admin: number });
-    });
-    child.once('exit', (code) => reject(new Error(`weft gateway exited with ${code}: ${err}`)));
-  });
+  const listening = await new Promise<{ gateway: Record<string, number>; admin: number }>(
+    (resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0)
+          resolve(JSON.parse(out.slice(0, nl)) as { gateway: Record<string, number>; admin: number });
+      });
+      child.once('exit', (code) => reject(new Error(`weft gateway exited with ${code}: ${err}`)));
+    },
+  );
   return { child, port: listening.gateway['80']!, admin: listening.admin, stderr: () => err };
 }
 
@@ -93,7 +101,13 @@ beforeAll(async () => {
     ['web', 'other', 'gateway'],
   );
   app = http.createServer((req, res) =>
-    res.end(JSON.stringify({ url: req.url, xff: req.headers['x-forwarded-for'], proto: req.headers['x-forwarded-proto'] })),
+    res.end(
+      JSON.stringify({
+        url: req.url,
+        xff: req.headers['x-forwarded-for'],
+        proto: req.headers['x-forwarded-proto'],
+      }),
+    ),
   );
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   cp = await mesh.start();
@@ -169,16 +183,24 @@ describe('weft gateway in the mesh', () => {
     expect(
       metrics
         .split('\n')
-        .some((l) => l.includes('direction="inbound"') && l.includes(`peer_identity="${GATEWAY_ID}"`) && l.includes('tls="true"')),
+        .some(
+          (l) =>
+            l.includes('direction="inbound"') &&
+            l.includes(`peer_identity="${GATEWAY_ID}"`) &&
+            l.includes('tls="true"'),
+        ),
     ).toBe(true);
   }, 60_000);
 
   it('denies the same request from another meshed identity', async () => {
     await expect
-      .poll(async () => (await get(other!.ports.upstreams[WEB]!).catch(() => ({ status: 0, body: '' }))).status, {
-        timeout: 30_000,
-        interval: 200,
-      })
+      .poll(
+        async () => (await get(other!.ports.upstreams[WEB]!).catch(() => ({ status: 0, body: '' }))).status,
+        {
+          timeout: 30_000,
+          interval: 200,
+        },
+      )
       .toBe(403);
     // Both went to the same app through the same web proxy: only the caller's certificate differs.
     expect((await get(gateway!.port)).status).toBe(200);

@@ -8,7 +8,14 @@ import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa } from './test-certificates.js';
-import { type EchoApp, metricValue, request, startEchoApp, startTestGateway, type TestGateway } from './test-harness.js';
+import {
+  type EchoApp,
+  metricValue,
+  request,
+  startEchoApp,
+  startTestGateway,
+  type TestGateway,
+} from './test-harness.js';
 
 let web: EchoApp;
 let gw: TestGateway;
@@ -25,7 +32,9 @@ beforeAll(async () => {
           name: 'test/gw/https',
           port: 443,
           protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTPS',
-          certificates: [{ name: 'test/tls', certificateChainPem: cert.chainPem, privateKeyPem: cert.keyPem }],
+          certificates: [
+            { name: 'test/tls', certificateChainPem: cert.chainPem, privateKeyPem: cert.keyPem },
+          ],
           routes,
         },
       ],
@@ -90,7 +99,9 @@ describe('hostile clients', () => {
     // Connects and sends nothing: closed at the handshake timeout.
     expect(await raw(gw.port(443), '')).toBe('');
     const m = await gw.metrics();
-    expect(metricValue(m, 'weft_gateway_tls_handshake_failures_total', { reason: 'timeout' })).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(m, 'weft_gateway_tls_handshake_failures_total', { reason: 'timeout' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(metricValue(m, 'weft_gateway_tls_handshake_failures_total')).toBeGreaterThanOrEqual(2);
     await stillServes();
   });
@@ -122,7 +133,9 @@ describe('hostile clients', () => {
     expect(status).not.toBe('200');
     big.destroy();
     const m = await gw.metrics();
-    expect(metricValue(m, 'weft_proxy_h2_sessions_rejected_total', { reason: 'rapid-reset' })).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(m, 'weft_proxy_h2_sessions_rejected_total', { reason: 'rapid-reset' }),
+    ).toBeGreaterThanOrEqual(1);
     await stillServes();
     const h2 = http2.connect(`http://127.0.0.1:${gw.port(80)}`);
     const ok = await new Promise<number>((resolve, reject) => {

@@ -35,7 +35,9 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-app', name);
-      res.end(JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }));
+      res.end(
+        JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
+      );
     });
   });
   server.keepAliveTimeout = 60_000;
