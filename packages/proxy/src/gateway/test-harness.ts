@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultProxyOptions } from '../options.js';
+import type { TracingController } from '../telemetry/tracing-controller.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
 import { type RunningGateway, runGateway } from './run-gateway.js';
 
@@ -73,7 +74,12 @@ export interface TestGateway {
 
 export async function startTestGateway(
   config: unknown,
-  options: { trustedProxies?: string[]; handshakeTimeoutMs?: number; headersTimeoutMs?: number } = {},
+  options: {
+    trustedProxies?: string[];
+    handshakeTimeoutMs?: number;
+    headersTimeoutMs?: number;
+    tracing?: TracingController;
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-gateway-'));
   const file = join(dir, 'gateway.json');
@@ -105,6 +111,7 @@ export async function startTestGateway(
       identity: { type: 'static', certificates: new StaticCertificateSource() },
       controlPlane: undefined,
       controlPlaneCa: undefined,
+      ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
     },
     gateway: {
       className: 'weft',
