@@ -46,6 +46,14 @@ export interface ExchangeEdits {
   readonly http1Pool: () => Http1Pool;
 }
 
+/**
+ * Response headers the mesh's proxies add for each other (`x-weft-*`, e.g. the policy that
+ * denied a request): not for clients outside the mesh.
+ */
+function isInternal(lowerName: string): boolean {
+  return lowerName.startsWith('x-weft-');
+}
+
 /** `target` with `overrides` read first; writes go to `target` (whose methods see the overrides). */
 function overlay<T extends object>(target: T, overrides: Record<string, unknown>): T {
   return new Proxy(target, {
@@ -101,17 +109,18 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       target: edits.target ?? orig.head.target,
       host: edits.host?.toLowerCase() ?? orig.head.host,
     };
-    const conn =
-      edits.responseModifiers.length === 0
-        ? orig.conn
-        : boundOverlay(orig.conn, {
-            writeHead: (h: MessageHead) => {
-              const out = [...h.headers];
-              const rb = flatHeaderBag(out);
-              for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
-              orig.conn.writeHead({ ...h, headers: out });
-            },
-          });
+    const conn = boundOverlay(orig.conn, {
+      writeHead: (h: MessageHead) => {
+        const out: string[] = [];
+        for (let i = 0; i < h.headers.length; i += 2) {
+          const name = h.headers[i] as string;
+          if (!isInternal(name.toLowerCase())) out.push(name, h.headers[i + 1] as string);
+        }
+        const rb = flatHeaderBag(out);
+        for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+        orig.conn.writeHead({ ...h, headers: out });
+      },
+    });
     const overrides: Record<string, unknown> = { head, conn, name: edits.name, egress: edits.egress, path };
     const derived = overlay(req, overrides);
     overrides.attempts = attempts(derived);
@@ -122,17 +131,15 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   edits.editHeaders(objectHeaderBag(headers));
   if (edits.host !== undefined) headers[':authority'] = edits.host;
   if (edits.target !== undefined) headers[':path'] = edits.target;
-  const stream =
-    edits.responseModifiers.length === 0
-      ? orig.stream
-      : boundOverlay(orig.stream, {
-          respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
-            const out = { ...h };
-            const rb = objectHeaderBag(out);
-            for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
-            orig.stream.respond(out, options);
-          },
-        });
+  const stream = boundOverlay(orig.stream, {
+    respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
+      const out: OutgoingHttpHeaders = {};
+      for (const name of Object.keys(h)) if (!isInternal(name)) out[name] = h[name];
+      const rb = objectHeaderBag(out);
+      for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+      orig.stream.respond(out, options);
+    },
+  });
   const overrides: Record<string, unknown> = {
     headers,
     stream,

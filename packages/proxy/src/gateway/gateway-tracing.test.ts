@@ -47,13 +47,17 @@ describe('gateway tracing', () => {
     const m = TRACEPARENT.exec(String(r.headers.traceparent));
     expect(m).not.toBeNull();
     await expect
-      .poll(() => exporter.getFinishedSpans().some((s) => s.spanContext().traceId === m![1]), { timeout: 10_000 })
+      .poll(() => exporter.getFinishedSpans().some((s) => s.spanContext().traceId === m![1]), {
+        timeout: 10_000,
+      })
       .toBe(true);
   });
 
   it("continues the client's trace", async () => {
     const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const r = JSON.parse((await request(gw.port(80), { headers: { host: 'a.test', traceparent: parent } })).body);
+    const r = JSON.parse(
+      (await request(gw.port(80), { headers: { host: 'a.test', traceparent: parent } })).body,
+    );
     const m = TRACEPARENT.exec(String(r.headers.traceparent));
     expect(m?.[1]).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(m?.[2]).not.toBe('b7ad6b7169203331');

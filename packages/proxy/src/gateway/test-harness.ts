@@ -36,6 +36,8 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-app', name);
+      // As a meshed proxy would add for another: the gateway must not pass it to clients.
+      res.setHeader('x-weft-denied-by', 'test/policy');
       res.end(
         JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
       );
