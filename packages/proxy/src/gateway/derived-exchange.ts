@@ -36,8 +36,6 @@ export interface ExchangeEdits {
   readonly editHeaders: (headers: HeaderBag) => void;
   /** Response header modifiers, in order. */
   readonly responseModifiers: readonly HeaderModifier[];
-  /** The route's timeout for the whole exchange with the backend (ms); NaN: none. */
-  readonly timeoutMs: number;
   /**
    * HTTP/2 requests: whether to send this one to the backend as HTTP/1.1 (see h2-downgrade.ts),
    * asked when it is sent (the destination, if any, is known then); and the HTTP/1 pool to use.
@@ -84,6 +82,7 @@ function boundOverlay<T extends object>(target: T, overrides: Record<string, unk
 /** The exchange with `edits` applied. */
 export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   const path = edits.target ?? req.path;
+  // Attempts run on the original exchange's protocol code, seeing the edits.
   const attempts = (self: Exchange) =>
     function (
       this: Exchange,
@@ -91,11 +90,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       options: AttemptOptions,
     ): AttemptChannel | undefined {
       const method = Reflect.get(req, 'attempts', self) as Exchange['attempts'];
-      const channel = method.call(self, observer, options);
-      if (channel === undefined || Number.isNaN(edits.timeoutMs)) return channel;
-      const own = channel.clientTimeoutMs;
-      const ms = Number.isNaN(own) ? edits.timeoutMs : Math.min(own, edits.timeoutMs);
-      return boundOverlay(channel, { clientTimeoutMs: ms });
+      return method.call(self, observer, options);
     };
   if (req.protocol === 'http1') {
     const orig = req as Http1Request;
@@ -159,9 +154,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       port: derived.port,
       egress: edits.egress,
     });
-    const channel = new Http1Attempts(client, observer, options);
-    if (Number.isNaN(edits.timeoutMs)) return channel;
-    return boundOverlay(channel, { clientTimeoutMs: edits.timeoutMs });
+    return new Http1Attempts(client, observer, options);
   };
   return derived;
 }
