@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { formatDurationMs } from '@weft/api/duration';
 // Only the options module is loaded up front; the proxy itself is imported when the command
 // runs, so other commands never pay for it (and it loads only what its flags need).
-import type { IdentitySource, InboundMapping, UpstreamListener } from '@weft/proxy';
+import type { InboundMapping, UpstreamListener } from '@weft/proxy';
 import {
   adminAddressProblem,
   DEFAULT_DNS_PORT,
@@ -17,9 +17,10 @@ import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
+import { addH2Options, type H2Flags, h2LimitsFromFlags } from '../cli-kit/h2-flags.js';
+import { identitySource } from '../cli-kit/identity-source.js';
 import type { CliIo } from '../cli-kit/io.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
-import { addH2Options, type H2Flags, h2LimitsFromFlags } from './proxy/h2-flags.js';
 
 function port(value: string, allowZero = true): number {
   const n = Number(value);
@@ -449,34 +450,6 @@ export function registerProxy(program: Command, io: CliIo): void {
       });
     },
   );
-}
-
-function identitySource(
-  flags: ProxyFlags,
-  command: Command,
-  StaticCertificateSource: typeof import('@weft/proxy/run').StaticCertificateSource,
-): IdentitySource {
-  if (flags.certFile !== undefined || flags.keyFile !== undefined) {
-    if (flags.certFile === undefined || flags.keyFile === undefined || flags.caFile === undefined) {
-      command.error('--cert-file needs --key-file and --ca-file (the trust bundle)', { exitCode: 2 });
-    }
-    return {
-      type: 'static',
-      certificates: new StaticCertificateSource({
-        certChain: readFileSync(flags.certFile!, 'utf8'),
-        key: readFileSync(flags.keyFile!, 'utf8'),
-        trustBundle: readFileSync(flags.caFile!, 'utf8'),
-      }),
-    };
-  }
-  if (flags.tokenFile !== undefined) {
-    if (flags.controlPlane === undefined || flags.caFile === undefined) {
-      command.error('--token-file needs --control-plane and --ca-file', { exitCode: 2 });
-    }
-    return { type: 'certify', tokenFile: flags.tokenFile, trustDomain: flags.trustDomain };
-  }
-  // No identity at all: plaintext only (outbound passthrough, permissive inbound).
-  return { type: 'static', certificates: new StaticCertificateSource() };
 }
 
 /** Where other proxies dial this one when no address is given: the bound listen address, unless it is a wildcard. */

@@ -1,7 +1,7 @@
 /** `weft proxy` flags for the HTTP/2 limits (docs/proxy-transport.md, "HTTP/2 limits"), each with its WEFT_* variable. */
 import { DEFAULT_H2_LIMITS, type H2Limits } from '@weft/proxy/options';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { durationArg } from '../../cli-kit/duration.js';
+import { durationArg } from './duration.js';
 
 /** The parsed HTTP/2 flags (commander's camel-case names). */
 export interface H2Flags {
