@@ -1,5 +1,6 @@
-// The admin server's loopback-only rule, once for every binary that runs one: `weft proxy` (7191)
-// and `weft control-plane` (7990). (The injector has no admin server: its /healthz and /metrics
+// The admin server's loopback-only rule, once for every binary that runs one: `weft proxy` (7191),
+// `weft gateway` (7191, the proxy's admin server with the gateway's /config) and
+// `weft control-plane` (7990). (The injector has no admin server: its /healthz and /metrics
 // are on the webhook's TLS port and none of its routes is loopback-only.) Each binary runs in a
 // "pod" network namespace with its admin listener bound to every address; a "peer" namespace is
 // joined to it by a veth pair. A loopback-only route must refuse the peer (a real socket from
@@ -68,6 +69,29 @@ const BINARIES: readonly Binary[] = [
       '7191',
       '--upstream',
       '127.0.0.1:9=127.0.0.1:0',
+    ],
+    open: '/live',
+    loopbackOnly: [
+      { method: 'GET', path: '/config' },
+      { method: 'POST', path: '/shutdown' },
+    ],
+  },
+  {
+    name: 'weft gateway',
+    adminPort: 7191,
+    // A config file with one HTTP listener (no identity: it needs no control plane to start).
+    args: () => [
+      'gateway',
+      '--config',
+      join(dir, 'gateway.json'),
+      '--port-map',
+      '80=0',
+      '--listen-host',
+      '127.0.0.1',
+      '--admin-host',
+      '0.0.0.0',
+      '--admin-port',
+      '7191',
     ],
     open: '/live',
     loopbackOnly: [
@@ -165,6 +189,24 @@ describe.skipIf(skipReason !== '')('the admin loopback-only rule, for every bina
     writeFileSync(
       join(dir, 'config', 'api.yaml'),
       'apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  ports: [{name: http, port: 80}]\n',
+    );
+    writeFileSync(
+      join(dir, 'gateway.json'),
+      JSON.stringify({
+        listeners: [
+          {
+            name: 'e2e/public/http',
+            port: 80,
+            protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
+            routes: [
+              {
+                name: 'HTTPRoute/e2e/api/0',
+                backends: [{ authority: 'api.shop.svc.cluster.local:80', weight: 1 }],
+              },
+            ],
+          },
+        ],
+      }),
     );
     for (const n of [POD, PEER]) {
       ip('netns', 'add', n.ns);
