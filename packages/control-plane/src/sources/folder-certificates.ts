@@ -4,12 +4,22 @@
  * certificateRef (or an Ingress's tls.secretName) names, when no Secret manifest of that name
  * exists. They are read on every reload of the folder, so a renewed certificate is served
  * without a restart.
+ *
+ * The two files cannot be replaced together: a tool renewing them writes one, then the other.
+ * A reload in between would read a key that does not belong to the certificate, and the
+ * listener would stop serving until the second write. So a folder whose pair is unreadable or
+ * does not match keeps the last good pair read from it (reported as an error); only a folder
+ * that never held a good pair passes its bad one on, for the Gateway's status to report.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DNS_LABEL, DNS_SUBDOMAIN, TLS_SECRET_TYPE } from '@weft/api';
 import { describeError } from '@weft/core';
+import { checkCertificate } from '../gateway/certificates.js';
+import { refKey } from './config-source.js';
 import { displayPath, type Entry, type FolderError } from './manifest-entries.js';
+
+const KEPT = '; the last good tls.crt and tls.key read from this folder keep serving';
 
 /** The folder under the manifests folder that holds certificates. */
 export const CERTIFICATES_DIR = 'certificates';
@@ -33,9 +43,13 @@ async function readSmall(file: string): Promise<string> {
   return readFile(file, 'utf8');
 }
 
-/** The TLS Secrets the certificate folders stand for, and the problems found reading them. */
+/**
+ * The TLS Secrets the certificate folders stand for, and the problems found reading them.
+ * `lastGood` (by refKey) holds the last matching pair of each folder; it is updated here.
+ */
 export async function readCertificateFolders(
   dir: string,
+  lastGood: Map<string, Entry> = new Map(),
 ): Promise<{ entries: Entry[]; problems: FolderError[] }> {
   const root = join(dir, CERTIFICATES_DIR);
   const entries: Entry[] = [];
@@ -54,6 +68,8 @@ export async function readCertificateFolders(
         });
         continue;
       }
+      const ref = { kind: 'Secret', namespace, name } as const;
+      const previous = lastGood.get(refKey(ref));
       let crt: string;
       let key: string;
       try {
@@ -65,9 +81,16 @@ export async function readCertificateFolders(
         problems.push({
           file,
           line: 0,
-          message: `tls.crt and tls.key: ${describeError(err)}`,
+          message: `tls.crt and tls.key: ${describeError(err)}${previous === undefined ? '' : KEPT}`,
           severity: 'error',
         });
+        if (previous !== undefined) entries.push(previous);
+        continue;
+      }
+      const check = checkCertificate(crt, key);
+      if (check.type === 'invalid' && previous !== undefined) {
+        problems.push({ file, line: 0, message: `${check.message}${KEPT}`, severity: 'error' });
+        entries.push(previous);
         continue;
       }
       const object = {
@@ -80,13 +103,18 @@ export async function readCertificateFolders(
           'tls.key': Buffer.from(key).toString('base64'),
         },
       };
-      entries.push({
-        ref: { kind: 'Secret', namespace, name },
+      const entry: Entry = {
+        ref,
         object,
         json: JSON.stringify(object),
         origin: { source: 'folder', file, line: 0 },
-      });
+      };
+      if (check.type === 'ok') lastGood.set(refKey(ref), entry);
+      entries.push(entry);
     }
   }
+  // A folder that is gone takes its last good pair with it.
+  const present = new Set(entries.map((e) => refKey(e.ref)));
+  for (const k of [...lastGood.keys()]) if (!present.has(k)) lastGood.delete(k);
   return { entries, problems };
 }

@@ -52,6 +52,8 @@ export class FolderSource implements ConfigSource {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly lastGood = new Map<string, Entry[]>();
+  /** The last matching certificate pair of each certificates/<ns>/<name>/ folder, by refKey. */
+  private readonly lastGoodCertificates = new Map<string, Entry>();
   private current = new Map<string, Entry>();
   private problems: FolderError[] = [];
   private sink: EventSink | undefined;
@@ -160,7 +162,7 @@ export class FolderSource implements ConfigSource {
     for (const file of [...this.lastGood.keys()]) if (!seen.has(file)) this.lastGood.delete(file);
     const next = mergeEntries(this.lastGood.values(), problems);
     // certificates/<namespace>/<name>/tls.{crt,key}: a TLS Secret unless a manifest defines one.
-    const certificates = await readCertificateFolders(dir);
+    const certificates = await readCertificateFolders(dir, this.lastGoodCertificates);
     problems.push(...certificates.problems);
     for (const e of certificates.entries) if (!next.has(refKey(e.ref))) next.set(refKey(e.ref), e);
     const events: SourceEvent[] = [];
