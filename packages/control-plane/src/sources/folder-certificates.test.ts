@@ -6,11 +6,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestPki, type TestPki } from '../test-support/certs.js';
 import type { SourceEvent } from './config-source.js';
 import { FolderSource } from './folder-source.js';
 
 let dir: string;
+let pki: TestPki;
+beforeAll(() => {
+  pki = createTestPki();
+});
+afterAll(() => pki.cleanup());
 let folder: FolderSource;
 let waiters: Array<{ match: (e: SourceEvent) => boolean; resolve: (e: SourceEvent) => void }> = [];
 
@@ -92,5 +98,54 @@ describe('certificates from files', () => {
     expect(folder.errors().map((p) => p.message)).toEqual([
       expect.stringMatching(/^tls.crt and tls.key: .*ENOENT/),
     ]);
+  });
+
+  it('keeps the last good pair while a renewal is half written, then takes the new pair', async () => {
+    const a = pki.server;
+    const b = pki.client('spiffe://cluster.local/ns/shop/sa/next');
+    writeCert('shop', 'web-tls', a.cert.toString(), a.key.toString());
+    const seen: SourceEvent[] = [];
+    folder = new FolderSource({ dir, watch: false });
+    await folder.start((events) => seen.push(...events));
+    expect(seen.filter((e) => e.ref.kind === 'Secret').map(crtOf)).toEqual([a.cert.toString()]);
+    expect(folder.errors()).toEqual([]);
+
+    // The new key is written; the certificate is still the old one: nothing changes, it is reported.
+    const d = join(dir, 'certificates', 'shop', 'web-tls');
+    writeFileSync(join(d, 'tls.key'), b.key);
+    await folder.reload();
+    expect(seen.filter((e) => e.ref.kind === 'Secret')).toHaveLength(1);
+    expect(folder.errors()).toEqual([
+      expect.objectContaining({
+        file: expect.stringContaining(join('certificates', 'shop', 'web-tls')),
+        severity: 'error',
+        message:
+          'tls.key does not match the certificate in tls.crt; the last good tls.crt and tls.key read from this folder keep serving',
+      }),
+    ]);
+    // Nor does a missing file.
+    rmSync(join(d, 'tls.crt'));
+    await folder.reload();
+    expect(seen.filter((e) => e.ref.kind === 'Secret')).toHaveLength(1);
+    expect(folder.errors()[0]?.message).toMatch(/ENOENT.*keep serving$/);
+
+    writeFileSync(join(d, 'tls.crt'), b.cert);
+    await folder.reload();
+    expect(seen.filter((e) => e.ref.kind === 'Secret').map(crtOf)).toEqual([
+      a.cert.toString(),
+      b.cert.toString(),
+    ]);
+    expect(folder.errors()).toEqual([]);
+  });
+
+  it('passes on a bad pair from a folder that never held a good one (the Gateway status reports it)', async () => {
+    const a = pki.server;
+    const b = pki.client('spiffe://cluster.local/ns/shop/sa/other');
+    writeCert('shop', 'web-tls', a.cert.toString(), b.key.toString());
+    const seen: SourceEvent[] = [];
+    folder = new FolderSource({ dir, watch: false });
+    await folder.start((events) => seen.push(...events));
+    expect(seen.filter((e) => e.ref.kind === 'Secret').map(crtOf)).toEqual([a.cert.toString()]);
+    expect(folder.errors()).toEqual([]);
   });
 });
