@@ -191,7 +191,10 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeout
   for (;;) {
     const v = await read().catch((err: unknown) => err as T);
     if (!(v instanceof Error) && done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last: ${String(v)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms; last: ${v instanceof Error ? String(v) : JSON.stringify(v)?.slice(0, 2000)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -413,4 +416,114 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
     expect(await metric(gateway.admin, 'weft_gateway_config_rejected_total')).toBe(0);
     shopCert = next;
   }, 120_000);
+
+  it('keeps serving through bad input: a missing Service, a regex over the cap, a bad certificate', async () => {
+    let log = '';
+    cp!.child.stderr!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-65_536);
+    });
+    const rejections = (labels: Record<string, string>) =>
+      metric(cp!.admin, 'weft_control_plane_gateway_rejections_total', labels);
+    const before = {
+      backend: await rejections({ kind: 'HTTPRoute', reason: 'BackendNotFound' }),
+      certificate: await rejections({ kind: 'Gateway', reason: 'InvalidCertificateRef' }),
+      route: await rejections({ kind: 'HTTPRoute' }),
+    };
+    const config = join(mesh.dir, 'config');
+    writeCertificateFile('bad-tls', 'tls.key', 'not a key\n');
+    writeCertificateFile('bad-tls', 'tls.crt', 'not a certificate\n');
+    writeFileSync(
+      join(config, 'gateway.yaml'),
+      gatewayManifests([
+        '  - name: https-bad',
+        '    port: 443',
+        '    protocol: HTTPS',
+        '    hostname: bad.example.test',
+        '    tls: {mode: Terminate, certificateRefs: [{name: bad-tls}]}',
+      ]),
+    );
+    writeFileSync(
+      join(config, 'bad-routes.yaml'),
+      [
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: HTTPRoute',
+        'metadata: {name: ghost, namespace: default}',
+        'spec:',
+        '  parentRefs: [{name: edge, sectionName: http}]',
+        '  rules:',
+        '  - matches: [{path: {type: PathPrefix, value: /ghost}}]',
+        '    backendRefs: [{name: ghost, port: 80}]',
+        '---',
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: HTTPRoute',
+        'metadata: {name: greedy, namespace: default}',
+        'spec:',
+        '  parentRefs: [{name: edge, sectionName: http}]',
+        '  rules:',
+        // Over the 1,024-character cap on a regular expression (a path value cannot be: the
+        // schema caps it at 1,024 characters, as the Gateway API's CRD does).
+        '  - matches:',
+        `    - headers: [{name: x-pattern, type: RegularExpression, value: "${'a'.repeat(1100)}"}]`,
+        '    backendRefs: [{name: v1, port: 80}]',
+        '',
+      ].join('\n'),
+    );
+    // The control plane counts each problem (its admin port's metrics) and logs it.
+    await until(
+      async () => ({
+        backend: await rejections({ kind: 'HTTPRoute', reason: 'BackendNotFound' }),
+        certificate: await rejections({ kind: 'Gateway', reason: 'InvalidCertificateRef' }),
+        route: await rejections({ kind: 'HTTPRoute' }),
+      }),
+      (n) => n.backend > before.backend && n.certificate > before.certificate && n.route >= before.route + 2,
+      30_000,
+    );
+    await until(
+      async () => log,
+      (text) =>
+        text.includes('HTTPRoute default/ghost') &&
+        text.includes('HTTPRoute default/greedy') &&
+        text.includes('https-bad'),
+      30_000,
+    );
+    expect(log).not.toContain('PRIVATE KEY');
+    // The gateway got the new config: the route to the missing Service is there (answered 500,
+    // as the Gateway API asks), the regex route and the listener without a certificate are not.
+    const snapshot = await until(
+      () => gatewaySnapshot(gateway),
+      (g) => g.listeners.some((l) => l.routes.some((r) => r.startsWith('HTTPRoute/default/ghost/'))),
+      30_000,
+    );
+    expect(snapshot.listeners.map((l) => l.name).sort()).toEqual(['default/edge/http', 'default/edge/https']);
+    expect(JSON.stringify(snapshot)).not.toContain('greedy');
+    expect((await request(ports.http, { path: '/ghost/x' })).status).toBe(500);
+    const unmatched = await request(ports.http, { headers: { 'x-pattern': 'a'.repeat(1100) } });
+    expect(unmatched.status).toBe(200);
+    // Everything else serves on: HTTP, and HTTPS on the same port with the same certificate.
+    for (let i = 0; i < 10; i++) expect((await request(ports.http)).status).toBe(200);
+    const secure = await request(ports.https, { tls: true });
+    expect(secure.status).toBe(200);
+    expect(secure.fingerprint).toBe(fingerprintOf(shopCert));
+    expect((await gatewaySnapshot(gateway)).boundPorts).toEqual({ '80': ports.http, '443': ports.https });
+    // The control plane pushed nothing the gateway had to refuse.
+    expect(await metric(gateway.admin, 'weft_gateway_config_rejected_total')).toBe(0);
+  }, 90_000);
+
+  it('gives no config to a gateway whose identity is not a gateway identity; it runs on, not ready', async () => {
+    const refused = () => metric(cp!.admin, 'weft_control_plane_gateway_refused_total');
+    const before = await refused();
+    const intruder = await startGateway('intruder');
+    // Refused, and refused again after each reconnect: the process lives on.
+    await until(refused, (n) => n >= before + 3, 60_000);
+    expect(intruder.child.exitCode).toBeNull();
+    expect(intruder.child.signalCode).toBeNull();
+    expect((await fetch(`http://127.0.0.1:${intruder.admin}/live`)).status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${intruder.admin}/ready`);
+    expect(ready.status).toBe(503);
+    const snapshot = await gatewaySnapshot(intruder);
+    expect(snapshot).toMatchObject({ source: 'none', boundPorts: {}, listeners: [] });
+    expect(await metric(intruder.admin, 'weft_gateway_config_applied_total')).toBe(0);
+    // The allowed gateway is unaffected.
+    expect((await request(ports.http)).status).toBe(200);
+  }, 90_000);
 });
