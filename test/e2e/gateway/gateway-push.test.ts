@@ -19,6 +19,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestCa,
@@ -50,7 +51,42 @@ const proxies: ProxyProcess[] = [];
 let other: ProxyProcess | undefined;
 const gateways: GatewayProcess[] = [];
 let gateway: GatewayProcess;
-let ports: { http: number; https: number };
+let ports: { http: number; https: number; grpc: number };
+let grpcServer: grpc.Server | undefined;
+
+const bytes = {
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+};
+/** A raw-bytes gRPC service; the app implements Echo only, the GRPCRoute routes Echo only. */
+const BYTES: grpc.ServiceDefinition = {
+  Echo: { path: '/test.Bytes/Echo', requestStream: false, responseStream: false, ...bytes },
+  Other: { path: '/test.Bytes/Other', requestStream: false, responseStream: false, ...bytes },
+};
+const BytesClient = grpc.makeGenericClientConstructor(BYTES, 'Bytes');
+
+function unary(
+  client: grpc.Client,
+  method: 'Echo' | 'Other',
+  payload: Buffer,
+): Promise<{ code: number; value?: Buffer }> {
+  return new Promise((resolve) => {
+    const call = (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!;
+    call.call(
+      client,
+      payload,
+      { deadline: Date.now() + 10_000 },
+      (err: grpc.ServiceError | null, value?: Buffer) =>
+        resolve(
+          err === null
+            ? { code: grpc.status.OK, ...(value === undefined ? {} : { value }) }
+            : { code: err.code },
+        ),
+    );
+  });
+}
 let ca: TestCa;
 let shopCert: TestCertificate;
 
@@ -73,6 +109,7 @@ const gatewayManifests = (extraListeners: string[] = []) =>
     '    protocol: HTTPS',
     `    hostname: ${SHOP}`,
     '    tls: {mode: Terminate, certificateRefs: [{name: shop-tls}]}',
+    '  - {name: grpc, port: 8080, protocol: HTTP}',
     ...extraListeners,
     '',
   ].join('\n');
@@ -84,22 +121,35 @@ const MANIFESTS: Record<string, string> = {
     'kind: HTTPRoute',
     'metadata: {name: shop, namespace: default}',
     'spec:',
-    '  parentRefs: [{name: edge}]',
+    '  parentRefs: [{name: edge, sectionName: http}, {name: edge, sectionName: https}]',
     '  rules:',
     '  - matches: [{headers: [{name: x-version, value: v2}]}]',
     '    backendRefs: [{name: v2, port: 80}]',
     '  - backendRefs:',
     '    - {name: v1, port: 80, weight: 50}',
     '    - {name: v2, port: 80, weight: 50}',
+    '---',
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: GRPCRoute',
+    'metadata: {name: rpc, namespace: default}',
+    'spec:',
+    '  parentRefs: [{name: edge, sectionName: grpc}]',
+    '  rules:',
+    '  - matches: [{method: {service: test.Bytes, method: Echo}}]',
+    '    backendRefs: [{name: rpc, port: 50051}]',
     '',
   ].join('\n'),
-  'services.yaml': ['v1', 'v2']
-    .flatMap((name) => [
+  'services.yaml': [
+    ['v1', 'http', 80],
+    ['v2', 'http', 80],
+    ['rpc', 'grpc', 50051],
+  ]
+    .flatMap(([name, portName, port]) => [
       'apiVersion: v1',
       'kind: Service',
       `metadata: {name: ${name}, namespace: default}`,
       'spec:',
-      '  ports: [{name: http, port: 80}]',
+      `  ports: [{name: ${portName}, port: ${port}}]`,
       '---',
       'apiVersion: weft.dev/v1alpha1',
       'kind: AuthorizationPolicy',
@@ -259,7 +309,7 @@ async function startGateway(token: string): Promise<GatewayProcess> {
 beforeAll(async () => {
   ca = createTestCa();
   shopCert = ca.issue([SHOP]);
-  mesh = await createMeshFolder(MANIFESTS, ['v1', 'v2', 'gateway', 'other', 'intruder']);
+  mesh = await createMeshFolder(MANIFESTS, ['v1', 'v2', 'rpc', 'gateway', 'other', 'intruder']);
   writeCertificateFile('shop-tls', 'tls.key', shopCert.keyPem);
   writeCertificateFile('shop-tls', 'tls.crt', shopCert.chainPem);
   cp = await mesh.start(0, ['--gateway-identity', GATEWAY_ID]);
@@ -275,15 +325,31 @@ beforeAll(async () => {
       }),
     );
   }
+  const rpc = new grpc.Server();
+  rpc.addService(BYTES, {
+    Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
+      done(null, Buffer.concat([Buffer.from('echo:'), call.request])),
+  });
+  const rpcPort = await new Promise<number>((resolve, reject) =>
+    rpc.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  grpcServer = rpc;
+  proxies.push(
+    await startProxy([...mesh.proxyFlags('rpc', cp.grpc), '--mtls-mode', 'strict'], {
+      WEFT_INBOUND: `50051=127.0.0.1:${rpcPort}`,
+    }),
+  );
   other = await startProxy([...mesh.proxyFlags('other', cp.grpc), '--upstream', `${V1}=127.0.0.1:0`]);
   gateway = await startGateway('gateway');
   // The listening line comes before the first push: the pushed listeners' ports come with it.
   const bound = await until(
     async () => (await gatewaySnapshot(gateway)).boundPorts,
-    (b) => b['80'] !== undefined && b['443'] !== undefined,
+    (b) => b['80'] !== undefined && b['443'] !== undefined && b['8080'] !== undefined,
     30_000,
   );
-  ports = { http: bound['80']!, https: bound['443']! };
+  ports = { http: bound['80']!, https: bound['443']!, grpc: bound['8080']! };
 }, 120_000);
 
 afterAll(async () => {
@@ -295,6 +361,7 @@ afterAll(async () => {
   await other?.stop();
   for (const p of proxies) await p.stop();
   await stopControlPlane(cp, 'SIGTERM');
+  grpcServer?.forceShutdown();
   for (const app of apps) {
     app.closeAllConnections();
     app.close();
@@ -308,7 +375,11 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
     expect((await fetch(`http://127.0.0.1:${gateway.admin}/ready`)).status).toBe(200);
     const snapshot = await gatewaySnapshot(gateway);
     expect(snapshot.source).toBe('discovery');
-    expect(snapshot.listeners.map((l) => l.name).sort()).toEqual(['default/edge/http', 'default/edge/https']);
+    expect(snapshot.listeners.map((l) => l.name).sort()).toEqual([
+      'default/edge/grpc',
+      'default/edge/http',
+      'default/edge/https',
+    ]);
     const seen = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
       const a = await request(ports.http);
@@ -329,7 +400,7 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
     expect(JSON.parse(secure.body)).toMatchObject({ service: 'v2', url: '/hello' });
     expect(secure.fingerprint).toBe(fingerprintOf(shopCert));
     // Both apps' sidecars saw the gateway's identity from its client certificate (mTLS).
-    for (const p of proxies) {
+    for (const p of proxies.slice(0, 2)) {
       expect(
         await metric(p.ports.admin, 'weft_requests_total', {
           direction: 'inbound',
@@ -340,6 +411,26 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
     }
     // The certificate's private key went to the gateway, and nowhere it can be read back.
     expect(JSON.stringify(snapshot)).not.toContain('PRIVATE KEY');
+  }, 60_000);
+
+  it('routes gRPC by service and method (GRPCRoute, h2c) into the mesh', async () => {
+    const client = new BytesClient(`127.0.0.1:${ports.grpc}`, grpc.credentials.createInsecure());
+    try {
+      const echo = await unary(client, 'Echo', Buffer.from('ping'));
+      expect(echo.code).toBe(grpc.status.OK);
+      expect(echo.value?.toString()).toBe('echo:ping');
+      // No rule matches Other: the gateway's own 404, as a gRPC status.
+      expect((await unary(client, 'Other', Buffer.from('x'))).code).toBe(grpc.status.UNIMPLEMENTED);
+    } finally {
+      client.close();
+    }
+    expect(
+      await metric(proxies[2]!.ports.admin, 'weft_requests_total', {
+        direction: 'inbound',
+        peer_identity: GATEWAY_ID,
+        tls: 'true',
+      }),
+    ).toBeGreaterThan(0);
   }, 60_000);
 
   it("denies another meshed identity calling an app directly: the policy allows only the gateway's", async () => {
@@ -494,7 +585,11 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
       (g) => g.listeners.some((l) => l.routes.some((r) => r.startsWith('HTTPRoute/default/ghost/'))),
       30_000,
     );
-    expect(snapshot.listeners.map((l) => l.name).sort()).toEqual(['default/edge/http', 'default/edge/https']);
+    expect(snapshot.listeners.map((l) => l.name).sort()).toEqual([
+      'default/edge/grpc',
+      'default/edge/http',
+      'default/edge/https',
+    ]);
     expect(JSON.stringify(snapshot)).not.toContain('greedy');
     expect((await request(ports.http, { path: '/ghost/x' })).status).toBe(500);
     const unmatched = await request(ports.http, { headers: { 'x-pattern': 'a'.repeat(1100) } });
@@ -504,7 +599,11 @@ describe('weft gateway configured by the control plane (Gateway API in local mod
     const secure = await request(ports.https, { tls: true });
     expect(secure.status).toBe(200);
     expect(secure.fingerprint).toBe(fingerprintOf(shopCert));
-    expect((await gatewaySnapshot(gateway)).boundPorts).toEqual({ '80': ports.http, '443': ports.https });
+    expect((await gatewaySnapshot(gateway)).boundPorts).toEqual({
+      '80': ports.http,
+      '443': ports.https,
+      '8080': ports.grpc,
+    });
     // The control plane pushed nothing the gateway had to refuse.
     expect(await metric(gateway.admin, 'weft_gateway_config_rejected_total')).toBe(0);
   }, 90_000);
