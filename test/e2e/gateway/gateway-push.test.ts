@@ -1,10 +1,12 @@
 /**
  * The two halves of the ingress gateway together, through the real push path: `weft
- * control-plane` in local mode reads a GatewayClass, a Gateway (HTTP and HTTPS listeners, the
- * certificate from the folder's certificates/ dir) and an HTTPRoute from its folder, translates
- * them and pushes the GatewayConfig over Discovery to `weft gateway`, which certified with its
- * own join token. Clients reach two meshed apps through the gateway, over mTLS via their
- * `weft proxy` sidecars, whose AuthorizationPolicies allow only the gateway's SPIFFE ID.
+ * control-plane` in local mode reads a GatewayClass, a Gateway (HTTP, HTTPS with an ECDSA P-256
+ * certificate from the folder's certificates/ dir, and a listener for gRPC), an HTTPRoute (a
+ * weighted split and a header match) and a GRPCRoute from its folder, translates them and pushes
+ * the GatewayConfig over Discovery to `weft gateway`, which certified with its own join token
+ * (an allowed `--gateway-identity`). Clients reach three meshed apps through the gateway, over
+ * mTLS via their `weft proxy` sidecars, whose AuthorizationPolicies allow only the gateway's
+ * SPIFFE ID.
  *
  * Then: the certificate is rotated in the folder under load with no failed request; bad input
  * (a route to a missing Service, a regex over the cap, a bad certificate) is reported and the
