@@ -6,6 +6,12 @@
 
 // The DNS test resolver lives in src/ (compiled): test/bench/dns runs it from dist.
 export { askDns, startTestResolver, type TestResolver } from '../src/dns/test-resolver.js';
+// Server certificates (ECDSA P-256, with SANs) for the gateway's TLS listeners.
+export {
+  createTestCa as createServingTestCa,
+  type TestCa as ServingTestCa,
+  type TestCertificate,
+} from '../src/gateway/test-certificates.js';
 export { codeName } from '../src/http2/h2-limits.js';
 export { TrafficRegistry } from '../src/traffic/destination-traffic.js';
 export { createTestCa, type TestCa } from './certs.js';

@@ -22,12 +22,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestCa,
-  type TestCa,
+  createServingTestCa as createTestCa,
+  type ServingTestCa as TestCa,
   type TestCertificate,
-} from '../../../packages/proxy/src/gateway/test-certificates.js';
+} from '@weft/proxy/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ControlPlaneProcess,
   createMeshFolder,
