@@ -16,6 +16,7 @@ import {
   type IngressResource,
   type ParentRef,
 } from '@weft/api';
+import { selectorMatches } from '../model/label-selector.js';
 import type { ServiceModel } from '../model/service-model.js';
 import type { ResourceKind } from '../sources/config-source.js';
 import type { CertificateCheck } from './certificates.js';
@@ -29,7 +30,6 @@ import {
 import { hostnameKey, hostnamesOverlap, intersectHostnames } from './hostnames.js';
 import { translateIngresses } from './ingress.js';
 import { buildListeners, type ListenerInputs, type ListenerState, ROUTE_GROUP } from './listeners.js';
-import { selectorMatches } from './namespace-selector.js';
 import { type TranslatedRoute, translateRoute } from './route-rules.js';
 
 /** The IngressClass name weft serves when no GatewayClass of that name asks for more. */
