@@ -77,14 +77,17 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** What a test may set of the gateway (the rest at the defaults). */
+export interface TestGatewayOptions {
+  trustedProxies?: string[];
+  handshakeTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  tracing?: TracingController;
+}
+
 export async function startTestGateway(
   config: unknown,
-  options: {
-    trustedProxies?: string[];
-    handshakeTimeoutMs?: number;
-    headersTimeoutMs?: number;
-    tracing?: TracingController;
-  } = {},
+  options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-gateway-'));
   const file = join(dir, 'gateway.json');
@@ -156,6 +159,44 @@ export async function startTestGateway(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Echo apps by name and a gateway in front of them: the set-up the gateway test files share. */
+export interface GatewayBed<Name extends string> {
+  readonly apps: Readonly<Record<Name, EchoApp>>;
+  readonly gw: TestGateway;
+  /** Stops the gateway, then the apps. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an echo app for each of `appNames`, then a gateway configured with `config(apps)`.
+ * When the gateway does not start, the apps are closed again before the error is thrown.
+ */
+export async function startGatewayBed<Name extends string>(
+  appNames: readonly Name[],
+  config: (apps: Readonly<Record<Name, EchoApp>>) => unknown,
+  options: TestGatewayOptions = {},
+): Promise<GatewayBed<Name>> {
+  const apps = {} as Record<Name, EchoApp>;
+  const closeApps = async () => {
+    for (const app of Object.values<EchoApp>(apps)) await app.close();
+  };
+  try {
+    for (const name of appNames) apps[name] = await startEchoApp(name);
+    const gw = await startTestGateway(config(apps), options);
+    return {
+      apps,
+      gw,
+      async stop() {
+        await gw.stop();
+        await closeApps();
+      },
+    };
+  } catch (err) {
+    await closeApps();
+    throw err;
+  }
 }
 
 /** One HTTP/1.1 request; resolves with status, headers and body. */
