@@ -11,7 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { addHardeningOptions, type HardeningFlags, hardeningFromFlags } from '../cli-kit/hardening-flags.js';
-import { identitySource } from '../cli-kit/identity-source.js';
+import { type IdentityFlags, identitySource } from '../cli-kit/identity-source.js';
 import type { CliIo } from '../cli-kit/io.js';
 import { portArg, positiveArg } from '../cli-kit/number-args.js';
 import { untilStopped } from '../cli-kit/until-stopped.js';
@@ -34,15 +34,9 @@ function parseCidrs(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((s) => s !== '')];
 }
 
-interface GatewayFlags extends TracingFlags, HardeningFlags {
-  controlPlane?: string;
-  caFile?: string;
-  tokenFile?: string;
-  certFile?: string;
-  keyFile?: string;
+interface GatewayFlags extends TracingFlags, HardeningFlags, IdentityFlags {
   namespace: string;
   serviceAccount?: string;
-  trustDomain: string;
   workload?: string;
   config?: string;
   gatewayClass: string;

@@ -17,7 +17,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
 import { addHardeningOptions, type HardeningFlags, hardeningFromFlags } from '../cli-kit/hardening-flags.js';
-import { identitySource } from '../cli-kit/identity-source.js';
+import { type IdentityFlags, identitySource } from '../cli-kit/identity-source.js';
 import type { CliIo } from '../cli-kit/io.js';
 import { portArg, positiveArg } from '../cli-kit/number-args.js';
 import { untilStopped } from '../cli-kit/until-stopped.js';
@@ -65,14 +65,8 @@ function ports(value: string): number[] {
     .map((p) => portArg(p, false));
 }
 
-interface ProxyFlags extends TracingFlags, HardeningFlags {
-  controlPlane?: string;
-  caFile?: string;
-  tokenFile?: string;
-  certFile?: string;
-  keyFile?: string;
+interface ProxyFlags extends TracingFlags, HardeningFlags, IdentityFlags {
   namespace: string;
-  trustDomain: string;
   service: string;
   serviceAccount?: string;
   workload?: string;
