@@ -3,10 +3,16 @@
  * while the rest serve on), and the route's timeout for a backend outside the mesh.
  */
 import http from 'node:http';
-import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoApp, type GatewayBed, metricValue, request, startGatewayBed } from './test-harness.js';
+import {
+  type EchoApp,
+  type GatewayBed,
+  h2cStatus,
+  metricValue,
+  request,
+  startGatewayBed,
+} from './test-harness.js';
 
 let bed: GatewayBed<'web'>;
 let slow: http.Server;
@@ -66,16 +72,7 @@ describe('gateway reloads', () => {
 
   it("answers 504 when a backend outside the mesh is slower than the route's timeout (HTTP/1.1 and h2)", async () => {
     expect((await request(bed.gw.port(80), { path: '/slow/a' })).status).toBe(504);
-    const h2c = http2.connect(`http://127.0.0.1:${bed.gw.port(80)}`);
-    const status = await new Promise<number>((resolve, reject) => {
-      const s = h2c.request({ ':path': '/slow/b', ':authority': 'x.test' });
-      s.on('response', (h) => resolve(Number(h[':status'])));
-      s.on('error', reject);
-      s.resume();
-      s.end();
-    });
-    h2c.close();
-    expect(status).toBe(504);
+    expect(await h2cStatus(bed.gw.port(80), '/slow/b', 'x.test')).toBe(504);
     const m = await bed.gw.metrics();
     expect(
       metricValue(m, 'weft_gateway_requests_total', { route: 'HTTPRoute/test/slow/80', code: '504' }),

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,6 +233,22 @@ export function request(
     req.on('error', reject);
     req.end();
   });
+}
+
+/** The status of one h2c (prior knowledge) request for `path` to `authority`, on a new connection. */
+export async function h2cStatus(port: number, path: string, authority: string): Promise<number> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const s = session.request({ ':path': path, ':authority': authority });
+      s.on('response', (h) => resolve(Number(h[':status'])));
+      s.on('error', reject);
+      s.resume();
+      s.end();
+    });
+  } finally {
+    session.close();
+  }
 }
 
 /** Sums the samples of `name` whose labels include every one of `labels`. */
