@@ -116,6 +116,7 @@ export {
   DEFAULT_RETRY,
   DEFAULT_TRAFFIC_POLICY,
   durationMs,
+  matchFromProto,
   type ResolvedTrafficPolicy,
   retryFromProto,
   routesFromDestination,

@@ -1,5 +1,5 @@
 /** Reads the fields of an X.509 certificate that weft checks, from exact DER byte ranges. */
-import { children, contents, decodeOid, readRoot, slice, TAG, type Tlv } from './der.js';
+import { children, contents, decodeOid, readRoot, readSigned, slice, TAG, type Tlv } from './der.js';
 import { MalformedError } from './errors.js';
 import { EXT, KEY_USAGE_BITS, type KeyUsage } from './extension-ids.js';
 
@@ -43,18 +43,7 @@ export function parseCertificate(der: Buffer): CertificateInfo {
 }
 
 function parse(der: Buffer): CertificateInfo {
-  const root = readRoot(der, TAG.SEQUENCE, 'certificate');
-  const [tbsTlv, algTlv, sigTlv, extra] = children(der, root);
-  if (
-    !tbsTlv ||
-    !algTlv ||
-    !sigTlv ||
-    extra ||
-    tbsTlv.tag !== TAG.SEQUENCE ||
-    sigTlv.tag !== TAG.BIT_STRING
-  ) {
-    throw new MalformedError('certificate: expected SEQUENCE { tbs, algorithm, signature }');
-  }
+  const { tbs: tbsTlv, algorithm: algTlv, signature: sigTlv } = readSigned(der, 'certificate', 'tbs');
   const fields = children(der, tbsTlv);
   let i = 0;
   if (fields[0]?.tag === 0xa0) i++;

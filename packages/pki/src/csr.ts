@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type Asn1, fromDer, name, seq, smallInteger, tagged, toDer } from './asn1.js';
 import { wrapSigned } from './certificate-builder.js';
-import { children, contents, decodeOid, readRoot, slice, TAG } from './der.js';
+import { children, contents, decodeOid, readSigned, slice, TAG } from './der.js';
 import { MalformedError } from './errors.js';
 import {
   checkPublicKey,
@@ -80,18 +80,7 @@ function reject(reason: CsrRejection, message: string): CsrResult {
 }
 
 function split(der: Buffer) {
-  const root = readRoot(der, TAG.SEQUENCE, 'CSR');
-  const [infoTlv, algTlv, sigTlv, extra] = children(der, root);
-  if (
-    !infoTlv ||
-    !algTlv ||
-    !sigTlv ||
-    extra ||
-    infoTlv.tag !== TAG.SEQUENCE ||
-    sigTlv.tag !== TAG.BIT_STRING
-  ) {
-    throw new MalformedError('CSR: expected SEQUENCE { info, algorithm, signature }');
-  }
+  const { tbs: infoTlv, algorithm: algTlv, signature: sigTlv } = readSigned(der, 'CSR', 'info');
   const [version, subject, spki] = children(der, infoTlv);
   if (version?.tag !== TAG.INTEGER || subject?.tag !== TAG.SEQUENCE || spki?.tag !== TAG.SEQUENCE) {
     throw new MalformedError('CSR: CertificationRequestInfo is missing version, subject or key');

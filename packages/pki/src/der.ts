@@ -58,6 +58,31 @@ export function readRoot(buf: Uint8Array, expectedTag: number, what: string): Tl
   return tlv;
 }
 
+/**
+ * The parts of a signed structure spanning the whole buffer, X.509's SIGNED{}:
+ * SEQUENCE { toBeSigned SEQUENCE, algorithm, signature BIT STRING }. `what` names the structure
+ * in errors and `first` its to-be-signed part ("tbs" of a certificate, "info" of a CSR).
+ */
+export function readSigned(
+  buf: Uint8Array,
+  what: string,
+  first: string,
+): { readonly tbs: Tlv; readonly algorithm: Tlv; readonly signature: Tlv } {
+  const root = readRoot(buf, TAG.SEQUENCE, what);
+  const [tbs, algorithm, signature, extra] = children(buf, root);
+  if (
+    !tbs ||
+    !algorithm ||
+    !signature ||
+    extra ||
+    tbs.tag !== TAG.SEQUENCE ||
+    signature.tag !== TAG.BIT_STRING
+  ) {
+    throw new MalformedError(`${what}: expected SEQUENCE { ${first}, algorithm, signature }`);
+  }
+  return { tbs, algorithm, signature };
+}
+
 /** The child elements of a constructed element. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];

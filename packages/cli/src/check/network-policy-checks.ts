@@ -71,6 +71,15 @@ function shapesOf(inputs: NetpolInputs, pods: readonly PodResource[]): Shape[] {
   return [...byKey.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).slice(0, MAX_SHAPES);
 }
 
+/** The pods of one of weft's own components (by the app.kubernetes.io labels the install sets). */
+function weftComponent(pods: readonly PodResource[], component: string): PodResource[] {
+  return pods.filter(
+    (p) =>
+      p.metadata.labels?.['app.kubernetes.io/part-of'] === 'weft' &&
+      p.metadata.labels?.['app.kubernetes.io/component'] === component,
+  );
+}
+
 function listed(refusals: readonly string[]): string {
   const more = refusals.length - MAX_LISTED;
   return refusals.slice(0, MAX_LISTED).join('\n') + (more > 0 ? `\n(and ${more} more)` : '');
@@ -114,11 +123,7 @@ export async function judgeNetworkPolicies(inputs: NetpolCheckInputs): Promise<C
   );
 
   // Every proxy to the control plane.
-  const cpPods = live.filter(
-    (p) =>
-      p.metadata.labels?.['app.kubernetes.io/part-of'] === 'weft' &&
-      p.metadata.labels?.['app.kubernetes.io/component'] === 'control-plane',
-  );
+  const cpPods = weftComponent(live, 'control-plane');
   const cpName = 'NetworkPolicies let proxies reach the control plane (7443)';
   const cpRefused: string[] = [];
   for (const cp of shapesOf(mesh, cpPods)) {
@@ -138,11 +143,7 @@ export async function judgeNetworkPolicies(inputs: NetpolCheckInputs): Promise<C
 
   // The API server to the webhook: not a pod, at an address the cluster does not tell.
   const apiServer: NetpolEndpoint = { namespace: '', namespaceLabels: {}, labels: {}, external: true };
-  const injectors = live.filter(
-    (p) =>
-      p.metadata.labels?.['app.kubernetes.io/part-of'] === 'weft' &&
-      p.metadata.labels?.['app.kubernetes.io/component'] === 'injector',
-  );
+  const injectors = weftComponent(live, 'injector');
   const whName = 'NetworkPolicies let the API server reach the injector webhook (8443)';
   const whRefused: string[] = [];
   for (const inj of shapesOf(mesh, injectors)) {

@@ -5,30 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { formatDurationMs } from '@weft/api/duration';
-import { adminAddressProblem, DEFAULT_HARDENING, defaultProxyOptions } from '@weft/proxy/options';
+import { adminAddressProblem, defaultProxyOptions } from '@weft/proxy/options';
 import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
-import { addH2Options, type H2Flags, h2LimitsFromFlags } from '../cli-kit/h2-flags.js';
-import { identitySource } from '../cli-kit/identity-source.js';
+import { addHardeningOptions, type HardeningFlags, hardeningFromFlags } from '../cli-kit/hardening-flags.js';
+import { type IdentityFlags, identitySource } from '../cli-kit/identity-source.js';
 import type { CliIo } from '../cli-kit/io.js';
+import { portArg, positiveArg } from '../cli-kit/number-args.js';
+import { untilStopped } from '../cli-kit/until-stopped.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
-
-function port(value: string, allowZero: boolean): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535 || (!allowZero && n === 0)) {
-    throw new InvalidArgumentError(`"${value}" is not a port (${allowZero ? 0 : 1}-65535)`);
-  }
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
-  return n;
-}
 
 /** `443=8443` (repeatable; comma-separated in WEFT_PORT_MAP): listener port 443 binds 8443 (0: any). */
 export function parsePortMap(value: string, previous: Map<number, number> = new Map()): Map<number, number> {
@@ -37,7 +24,7 @@ export function parsePortMap(value: string, previous: Map<number, number> = new 
     const [listener, bind] = item.split('=', 2) as [string, string | undefined];
     if (bind === undefined)
       throw new InvalidArgumentError(`--port-map "${item}" is not LISTENERPORT=BINDPORT`);
-    out.set(port(listener, false), port(bind, true));
+    out.set(portArg(listener, false), portArg(bind, true));
   }
   return out;
 }
@@ -47,15 +34,9 @@ function parseCidrs(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((s) => s !== '')];
 }
 
-interface GatewayFlags extends TracingFlags, H2Flags {
-  controlPlane?: string;
-  caFile?: string;
-  tokenFile?: string;
-  certFile?: string;
-  keyFile?: string;
+interface GatewayFlags extends TracingFlags, HardeningFlags, IdentityFlags {
   namespace: string;
   serviceAccount?: string;
-  trustDomain: string;
   workload?: string;
   config?: string;
   gatewayClass: string;
@@ -66,14 +47,7 @@ interface GatewayFlags extends TracingFlags, H2Flags {
   adminHost: string;
   adminProbeHost: string;
   handshakeTimeout: number;
-  headersTimeout: number;
-  requestTimeout: number;
-  idleTimeout: number;
   detectTimeout: number;
-  maxHeaderBytes: number;
-  maxHeaders: number;
-  maxConnections: number;
-  maxTotalConnections: number;
   discoveryWait: number;
   drainTimeout: number;
   mirrorMaxInFlight: number;
@@ -128,7 +102,7 @@ export function registerGateway(program: Command, io: CliIo): void {
     .addOption(
       new Option('--admin-port <port>', 'admin listener port (0 = any)')
         .default(7191)
-        .argParser((v) => port(v, true)),
+        .argParser((v) => portArg(v, true)),
     )
     .addOption(new Option('--admin-host <ip>', 'address the admin listener binds').default('127.0.0.1'))
     .addOption(
@@ -143,50 +117,12 @@ export function registerGateway(program: Command, io: CliIo): void {
         .argParser(durationArg),
     )
     .addOption(
-      new Option('--headers-timeout <duration>', 'time to receive a request head (408 after)')
-        .default(DEFAULT_HARDENING.headersTimeoutMs, formatDurationMs(DEFAULT_HARDENING.headersTimeoutMs))
-        .argParser(durationArg),
-    )
-    .addOption(
-      new Option(
-        '--request-timeout <duration>',
-        'time to receive a request body once its head arrived (408 after)',
-      )
-        .default(DEFAULT_HARDENING.requestTimeoutMs, formatDurationMs(DEFAULT_HARDENING.requestTimeoutMs))
-        .argParser(durationArg),
-    )
-    .addOption(
-      new Option('--idle-timeout <duration>', 'close client connections idle this long')
-        .default(DEFAULT_HARDENING.idleTimeoutMs, formatDurationMs(DEFAULT_HARDENING.idleTimeoutMs))
-        .argParser(durationArg),
-    )
-    .addOption(
       new Option(
         '--detect-timeout <duration>',
         'time for the first bytes on a plaintext port (HTTP/1 or h2c)',
       )
         .default(5000, '5s')
         .argParser(durationArg),
-    )
-    .addOption(
-      new Option('--max-header-bytes <n>', 'largest request head')
-        .default(DEFAULT_HARDENING.maxHeadBytes)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-headers <n>', 'most header fields per request head')
-        .default(DEFAULT_HARDENING.maxHeaders)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-connections <n>', 'client connections per gateway port')
-        .default(DEFAULT_HARDENING.maxConnections)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-total-connections <n>', 'client connections over all ports together')
-        .default(DEFAULT_HARDENING.maxTotalConnections)
-        .argParser(positive),
     )
     .addOption(
       new Option('--discovery-wait <duration>', 'how long a request waits for a new backend to resolve')
@@ -204,7 +140,7 @@ export function registerGateway(program: Command, io: CliIo): void {
         'most mirrored requests outstanding (more are skipped and counted)',
       )
         .default(64)
-        .argParser(positive),
+        .argParser(positiveArg),
     )
     .addOption(
       new Option('--mirror-timeout <duration>', 'time a mirrored request may take')
@@ -212,102 +148,84 @@ export function registerGateway(program: Command, io: CliIo): void {
         .argParser(durationArg),
     )
     .addOption(new Option('--no-weft2', 'speak only ALPN weft.1 with sidecars'));
-  envForEveryFlag(addTracingOptions(addH2Options(command))).action(
-    async (flags: GatewayFlags, cmd: Command) => {
-      const [{ PROXY_VERSION, StaticCertificateSource }, { runGateway }] = await Promise.all([
-        import('@weft/proxy/run'),
-        import('@weft/proxy/gateway'),
-      ]);
-      const adminProblem = adminAddressProblem(flags.adminHost, flags.adminProbeHost);
-      if (adminProblem !== undefined) cmd.error(`weft gateway: ${adminProblem}`, { exitCode: 2 });
-      if (flags.config === undefined && flags.controlPlane === undefined) {
-        cmd.error('weft gateway: give --config FILE, or --control-plane to receive the config', {
-          exitCode: 2,
-        });
-      }
-      const identity = identitySource(flags, cmd, StaticCertificateSource);
-      const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
-      const workload = flags.workload ?? `weft-gateway-${hostname()}-${process.pid}`;
-      const options = defaultProxyOptions({
+  addHardeningOptions(command, {
+    maxConnections: 'client connections per gateway port',
+    maxTotalConnections: 'client connections over all ports together',
+    maxHeaders: 'most header fields per request head',
+  });
+  envForEveryFlag(addTracingOptions(command)).action(async (flags: GatewayFlags, cmd: Command) => {
+    const [{ PROXY_VERSION, StaticCertificateSource }, { runGateway }] = await Promise.all([
+      import('@weft/proxy/run'),
+      import('@weft/proxy/gateway'),
+    ]);
+    const adminProblem = adminAddressProblem(flags.adminHost, flags.adminProbeHost);
+    if (adminProblem !== undefined) cmd.error(`weft gateway: ${adminProblem}`, { exitCode: 2 });
+    if (flags.config === undefined && flags.controlPlane === undefined) {
+      cmd.error('weft gateway: give --config FILE, or --control-plane to receive the config', {
+        exitCode: 2,
+      });
+    }
+    const identity = identitySource(flags, cmd, StaticCertificateSource);
+    const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
+    const workload = flags.workload ?? `weft-gateway-${hostname()}-${process.pid}`;
+    const options = defaultProxyOptions({
+      namespace: flags.namespace,
+      // No service: the gateway registers no endpoint; it is a client of the mesh.
+      service: '',
+      serviceAccount:
+        flags.serviceAccount ??
+        (identity.type === 'certify' || flags.certFile !== undefined ? '' : 'weft-gateway'),
+      workload,
+      // The proxy's own listeners are internal to the gateway: loopback, any free port.
+      listenHost: '127.0.0.1',
+      advertiseAddress: '127.0.0.1',
+      inboundPort: 0,
+      outboundPort: 0,
+      adminPort: flags.adminPort,
+      adminHost: flags.adminHost,
+      adminProbeHost: flags.adminProbeHost,
+      detectTimeoutMs: flags.detectTimeout,
+      opaquePorts: new Set(),
+      discoveryWaitMs: flags.discoveryWait,
+      drainTimeoutMs: flags.drainTimeout,
+      defaultMtlsMode: 'strict',
+      weft2: flags.weft2,
+      hardening: hardeningFromFlags(flags),
+    });
+    const logger = createLogger({ component: 'gateway' });
+    const tracing = tracingFromFlags(
+      flags,
+      {
+        serviceName: 'weft-gateway',
         namespace: flags.namespace,
-        // No service: the gateway registers no endpoint; it is a client of the mesh.
-        service: '',
-        serviceAccount:
-          flags.serviceAccount ??
-          (identity.type === 'certify' || flags.certFile !== undefined ? '' : 'weft-gateway'),
-        workload,
-        // The proxy's own listeners are internal to the gateway: loopback, any free port.
-        listenHost: '127.0.0.1',
-        advertiseAddress: '127.0.0.1',
-        inboundPort: 0,
-        outboundPort: 0,
-        adminPort: flags.adminPort,
-        adminHost: flags.adminHost,
-        adminProbeHost: flags.adminProbeHost,
-        detectTimeoutMs: flags.detectTimeout,
-        opaquePorts: new Set(),
-        discoveryWaitMs: flags.discoveryWait,
-        drainTimeoutMs: flags.drainTimeout,
-        defaultMtlsMode: 'strict',
-        weft2: flags.weft2,
-        hardening: {
-          ...DEFAULT_HARDENING,
-          maxConnections: flags.maxConnections,
-          maxTotalConnections: flags.maxTotalConnections,
-          maxHeadBytes: flags.maxHeaderBytes,
-          maxHeaders: flags.maxHeaders,
-          headersTimeoutMs: flags.headersTimeout,
-          requestTimeoutMs: flags.requestTimeout,
-          idleTimeoutMs: flags.idleTimeout,
-          h2: h2LimitsFromFlags(flags),
-        },
-      });
-      const logger = createLogger({ component: 'gateway' });
-      const tracing = tracingFromFlags(
-        flags,
-        {
-          serviceName: 'weft-gateway',
-          namespace: flags.namespace,
-          podName: workload,
-          version: PROXY_VERSION,
-        },
-        logger,
-        cmd,
-      );
-      // A config file or flag that cannot be used throws: printed as `weft gateway: <why>`, exit 1.
-      const running = await runGateway({
-        sidecar: { options, identity, controlPlane: flags.controlPlane, controlPlaneCa, logger, tracing },
-        gateway: {
-          className: flags.gatewayClass,
-          listenHost: flags.listenHost,
-          portMap: flags.portMap ?? new Map(),
-          trustedProxies: flags.trustedProxies ?? [],
-          handshakeTimeoutMs: flags.handshakeTimeout,
-          mirrorMaxInFlight: flags.mirrorMaxInFlight,
-          mirrorTimeoutMs: flags.mirrorTimeout,
-        },
-        ...(flags.config === undefined ? {} : { configFile: flags.config }),
-      });
-      const gatewayPorts = running.gateway.boundPorts();
-      logger.info({ ports: gatewayPorts, admin: running.proxy.ports.admin }, 'gateway listening');
-      io.stdout(
-        `${JSON.stringify({ event: 'listening', gateway: gatewayPorts, admin: running.proxy.ports.admin })}\n`,
-      );
-      void running.proxy.ready.then((timeline) => {
-        io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready })}\n`);
-      });
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (why: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ why }, 'draining');
-          running.stop().then(resolve, resolve);
-        };
-        running.proxy.sidecar.onShutdownRequest = () => stop('/shutdown');
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-    },
-  );
+        podName: workload,
+        version: PROXY_VERSION,
+      },
+      logger,
+      cmd,
+    );
+    // A config file or flag that cannot be used throws: printed as `weft gateway: <why>`, exit 1.
+    const running = await runGateway({
+      sidecar: { options, identity, controlPlane: flags.controlPlane, controlPlaneCa, logger, tracing },
+      gateway: {
+        className: flags.gatewayClass,
+        listenHost: flags.listenHost,
+        portMap: flags.portMap ?? new Map(),
+        trustedProxies: flags.trustedProxies ?? [],
+        handshakeTimeoutMs: flags.handshakeTimeout,
+        mirrorMaxInFlight: flags.mirrorMaxInFlight,
+        mirrorTimeoutMs: flags.mirrorTimeout,
+      },
+      ...(flags.config === undefined ? {} : { configFile: flags.config }),
+    });
+    const gatewayPorts = running.gateway.boundPorts();
+    logger.info({ ports: gatewayPorts, admin: running.proxy.ports.admin }, 'gateway listening');
+    io.stdout(
+      `${JSON.stringify({ event: 'listening', gateway: gatewayPorts, admin: running.proxy.ports.admin })}\n`,
+    );
+    void running.proxy.ready.then((timeline) => {
+      io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready })}\n`);
+    });
+    await untilStopped(running.proxy.sidecar, () => running.stop(), logger);
+  });
 }

@@ -2,7 +2,6 @@
 
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { formatDurationMs } from '@weft/api/duration';
 // Only the options module is loaded up front; the proxy itself is imported when the command
 // runs, so other commands never pay for it (and it loads only what its flags need).
 import type { InboundMapping, UpstreamListener } from '@weft/proxy';
@@ -17,29 +16,17 @@ import { createLogger } from '@weft/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationArg, durationOrZeroArg } from '../cli-kit/duration.js';
 import { envForEveryFlag } from '../cli-kit/env.js';
-import { addH2Options, type H2Flags, h2LimitsFromFlags } from '../cli-kit/h2-flags.js';
-import { identitySource } from '../cli-kit/identity-source.js';
+import { addHardeningOptions, type HardeningFlags, hardeningFromFlags } from '../cli-kit/hardening-flags.js';
+import { type IdentityFlags, identitySource } from '../cli-kit/identity-source.js';
 import type { CliIo } from '../cli-kit/io.js';
+import { portArg, positiveArg } from '../cli-kit/number-args.js';
+import { untilStopped } from '../cli-kit/until-stopped.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
-
-function port(value: string, allowZero = true): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535 || (!allowZero && n === 0)) {
-    throw new InvalidArgumentError(`"${value}" is not a port (0-65535)`);
-  }
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
-  return n;
-}
 
 function hostPort(value: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:=]+)):(\d+)$/.exec(value);
   if (m === null) throw new InvalidArgumentError(`${what} "${value}" is not HOST:PORT`);
-  return { host: (m[1] ?? m[2])!, port: port(m[3]!) };
+  return { host: (m[1] ?? m[2])!, port: portArg(m[3]!) };
 }
 
 /** `80` or `80=127.0.0.1:34567`; repeatable, and comma-separated in WEFT_INBOUND. */
@@ -47,7 +34,7 @@ export function parseInbound(value: string, previous: InboundMapping[] = []): In
   const out = [...previous];
   for (const item of value.split(',').filter((s) => s !== '')) {
     const [svc, app] = item.split('=', 2) as [string, string | undefined];
-    const servicePort = port(svc, false);
+    const servicePort = portArg(svc, false);
     if (app === undefined) out.push({ servicePort, appHost: '127.0.0.1', appPort: servicePort });
     else {
       const hp = hostPort(app, '--inbound app address');
@@ -75,17 +62,11 @@ function ports(value: string): number[] {
   return value
     .split(',')
     .filter((s) => s !== '')
-    .map((p) => port(p, false));
+    .map((p) => portArg(p, false));
 }
 
-interface ProxyFlags extends TracingFlags, H2Flags {
-  controlPlane?: string;
-  caFile?: string;
-  tokenFile?: string;
-  certFile?: string;
-  keyFile?: string;
+interface ProxyFlags extends TracingFlags, HardeningFlags, IdentityFlags {
   namespace: string;
-  trustDomain: string;
   service: string;
   serviceAccount?: string;
   workload?: string;
@@ -104,14 +85,7 @@ interface ProxyFlags extends TracingFlags, H2Flags {
   discoveryIdle: number;
   drainTimeout: number;
   mtlsMode: 'strict' | 'permissive';
-  maxConnections: number;
-  maxTotalConnections: number;
   maxConnectionBufferBytes: number;
-  maxHeaderBytes: number;
-  maxHeaders: number;
-  headersTimeout: number;
-  requestTimeout: number;
-  idleTimeout: number;
   transparent: boolean;
   weft2: boolean;
   dns: boolean;
@@ -189,19 +163,19 @@ export function registerProxy(program: Command, io: CliIo): void {
       new Option('--inbound-port <port>', 'inbound listener port (0 = any)')
         .env('WEFT_INBOUND_PORT')
         .default(7143)
-        .argParser((v) => port(v)),
+        .argParser((v) => portArg(v)),
     )
     .addOption(
       new Option('--outbound-port <port>', 'transparent outbound listener port (0 = any)')
         .env('WEFT_OUTBOUND_PORT')
         .default(7140)
-        .argParser((v) => port(v)),
+        .argParser((v) => portArg(v)),
     )
     .addOption(
       new Option('--admin-port <port>', 'admin listener port (0 = any)')
         .env('WEFT_ADMIN_PORT')
         .default(7191)
-        .argParser((v) => port(v)),
+        .argParser((v) => portArg(v)),
     )
     .addOption(
       new Option('--listen-host <ip>', 'address the inbound and outbound listeners bind')
@@ -270,55 +244,10 @@ export function registerProxy(program: Command, io: CliIo): void {
         .default('permissive'),
     )
     .addOption(
-      new Option('--max-connections <n>', 'connections per listener')
-        .env('WEFT_MAX_CONNECTIONS')
-        .default(DEFAULT_HARDENING.maxConnections)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-total-connections <n>', 'client connections over all listeners together')
-        .env('WEFT_MAX_TOTAL_CONNECTIONS')
-        .default(DEFAULT_HARDENING.maxTotalConnections)
-        .argParser(positive),
-    )
-    .addOption(
       new Option('--max-connection-buffer-bytes <n>', 'bytes one HTTP/1 connection may hold unforwarded')
         .env('WEFT_MAX_CONNECTION_BUFFER_BYTES')
         .default(DEFAULT_HARDENING.maxConnectionBufferBytes)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-header-bytes <n>', 'largest request head')
-        .env('WEFT_MAX_HEADER_BYTES')
-        .default(DEFAULT_HARDENING.maxHeadBytes)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--max-headers <n>', 'most end-to-end header fields per request or response head')
-        .env('WEFT_MAX_HEADERS')
-        .default(DEFAULT_HARDENING.maxHeaders)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option('--headers-timeout <duration>', 'time to receive a request head (408 after)')
-        .env('WEFT_HEADERS_TIMEOUT')
-        .default(DEFAULT_HARDENING.headersTimeoutMs, formatDurationMs(DEFAULT_HARDENING.headersTimeoutMs))
-        .argParser(durationArg),
-    )
-    .addOption(
-      new Option(
-        '--request-timeout <duration>',
-        'time to receive a request body once its head arrived (408 after)',
-      )
-        .env('WEFT_REQUEST_TIMEOUT')
-        .default(DEFAULT_HARDENING.requestTimeoutMs, formatDurationMs(DEFAULT_HARDENING.requestTimeoutMs))
-        .argParser(durationArg),
-    )
-    .addOption(
-      new Option('--idle-timeout <duration>', 'close client connections idle this long')
-        .env('WEFT_IDLE_TIMEOUT')
-        .default(DEFAULT_HARDENING.idleTimeoutMs, formatDurationMs(DEFAULT_HARDENING.idleTimeoutMs))
-        .argParser(durationArg),
+        .argParser(positiveArg),
     )
     .addOption(
       new Option(
@@ -351,105 +280,90 @@ export function registerProxy(program: Command, io: CliIo): void {
     .addOption(
       new Option('--cluster-domain <domain>', 'DNS suffix of Service names').default('cluster.local'),
     );
-  envForEveryFlag(addTracingOptions(addH2Options(command))).action(
-    async (flags: ProxyFlags, command: Command) => {
-      const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
-        '@weft/proxy/run'
-      );
-      const adminProblem = adminAddressProblem(flags.adminHost, flags.adminProbeHost);
-      if (adminProblem !== undefined) command.error(`weft proxy: ${adminProblem}`, { exitCode: 2 });
-      const identity = identitySource(flags, command, StaticCertificateSource);
-      const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
-      const options = defaultProxyOptions({
-        namespace: flags.namespace,
-        service: flags.service,
-        // Empty: announce the service account of the issued certificate (see identityToAnnounce).
-        serviceAccount:
-          flags.serviceAccount ??
-          (identity.type === 'certify' || flags.certFile !== undefined ? '' : 'default'),
-        workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
-        inbound: flags.inbound ?? [],
-        upstreams: flags.upstream ?? [],
-        listenHost: flags.listenHost,
-        adminHost: flags.adminHost,
-        adminProbeHost: flags.adminProbeHost,
-        advertiseAddress: flags.advertiseAddress ?? advertisedDefault(flags.listenHost),
-        inboundPort: flags.inboundPort,
-        outboundPort: flags.outboundPort,
-        adminPort: flags.adminPort,
-        detectTimeoutMs: flags.detectTimeout,
-        opaquePorts: new Set(flags.opaquePorts),
-        discoveryWaitMs: flags.discoveryWait,
-        discoveryIdleMs: flags.discoveryIdle,
-        drainTimeoutMs: flags.drainTimeout,
-        defaultMtlsMode: flags.mtlsMode,
-        weft2: flags.weft2,
-        ...(flags.dns
-          ? {
-              dns: {
-                host: flags.dnsListen?.host ?? '127.0.0.1',
-                port: flags.dnsListen?.port ?? DEFAULT_DNS_PORT,
-                required: flags.dnsListen !== undefined,
-                ipv6Loopback: flags.dnsListen === undefined,
-                resolvConfPath: flags.dnsResolvConf,
-                upstreams: flags.dnsUpstream ?? [],
-                clusterDomain: flags.clusterDomain.toLowerCase().replace(/\.$/, ''),
-              },
-            }
-          : {}),
-        hardening: {
-          ...DEFAULT_HARDENING,
-          maxConnections: flags.maxConnections,
-          maxTotalConnections: flags.maxTotalConnections,
-          maxConnectionBufferBytes: flags.maxConnectionBufferBytes,
-          maxHeadBytes: flags.maxHeaderBytes,
-          maxHeaders: flags.maxHeaders,
-          headersTimeoutMs: flags.headersTimeout,
-          requestTimeoutMs: flags.requestTimeout,
-          idleTimeoutMs: flags.idleTimeout,
-          h2: h2LimitsFromFlags(flags),
-        },
-      });
-      const logger = createLogger({ component: 'proxy' });
-      const tracing = tracingFromFlags(
-        flags,
-        {
-          serviceName: flags.service,
-          namespace: flags.namespace,
-          podName: options.workload,
-          version: PROXY_VERSION,
-        },
-        logger,
-        command,
-      );
-      const running = await runSidecar({
-        options,
-        identity,
-        controlPlane: flags.controlPlane,
-        controlPlaneCa,
-        originalDst: loadOriginalDstReader(),
-        logger,
-        tracing,
-      });
-      io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
-      // ms since the process started at each start-up step (docs/proxy-transport.md, "Start-up").
-      void running.ready.then((timeline) => {
-        io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready, timeline })}\n`);
-      });
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (why: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ why }, 'draining');
-          running.stop().then(resolve, resolve);
-        };
-        running.sidecar.onShutdownRequest = () => stop('/shutdown');
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+  addHardeningOptions(
+    command,
+    {
+      maxConnections: 'connections per listener',
+      maxTotalConnections: 'client connections over all listeners together',
+      maxHeaders: 'most end-to-end header fields per request or response head',
     },
+    true,
   );
+  envForEveryFlag(addTracingOptions(command)).action(async (flags: ProxyFlags, command: Command) => {
+    const { loadOriginalDstReader, PROXY_VERSION, runSidecar, StaticCertificateSource } = await import(
+      '@weft/proxy/run'
+    );
+    const adminProblem = adminAddressProblem(flags.adminHost, flags.adminProbeHost);
+    if (adminProblem !== undefined) command.error(`weft proxy: ${adminProblem}`, { exitCode: 2 });
+    const identity = identitySource(flags, command, StaticCertificateSource);
+    const controlPlaneCa = flags.caFile === undefined ? undefined : readFileSync(flags.caFile, 'utf8');
+    const options = defaultProxyOptions({
+      namespace: flags.namespace,
+      service: flags.service,
+      // Empty: announce the service account of the issued certificate (see identityToAnnounce).
+      serviceAccount:
+        flags.serviceAccount ??
+        (identity.type === 'certify' || flags.certFile !== undefined ? '' : 'default'),
+      workload: flags.workload ?? `${flags.service}-${hostname()}-${process.pid}`,
+      inbound: flags.inbound ?? [],
+      upstreams: flags.upstream ?? [],
+      listenHost: flags.listenHost,
+      adminHost: flags.adminHost,
+      adminProbeHost: flags.adminProbeHost,
+      advertiseAddress: flags.advertiseAddress ?? advertisedDefault(flags.listenHost),
+      inboundPort: flags.inboundPort,
+      outboundPort: flags.outboundPort,
+      adminPort: flags.adminPort,
+      detectTimeoutMs: flags.detectTimeout,
+      opaquePorts: new Set(flags.opaquePorts),
+      discoveryWaitMs: flags.discoveryWait,
+      discoveryIdleMs: flags.discoveryIdle,
+      drainTimeoutMs: flags.drainTimeout,
+      defaultMtlsMode: flags.mtlsMode,
+      weft2: flags.weft2,
+      ...(flags.dns
+        ? {
+            dns: {
+              host: flags.dnsListen?.host ?? '127.0.0.1',
+              port: flags.dnsListen?.port ?? DEFAULT_DNS_PORT,
+              required: flags.dnsListen !== undefined,
+              ipv6Loopback: flags.dnsListen === undefined,
+              resolvConfPath: flags.dnsResolvConf,
+              upstreams: flags.dnsUpstream ?? [],
+              clusterDomain: flags.clusterDomain.toLowerCase().replace(/\.$/, ''),
+            },
+          }
+        : {}),
+      hardening: { ...hardeningFromFlags(flags), maxConnectionBufferBytes: flags.maxConnectionBufferBytes },
+    });
+    const logger = createLogger({ component: 'proxy' });
+    const tracing = tracingFromFlags(
+      flags,
+      {
+        serviceName: flags.service,
+        namespace: flags.namespace,
+        podName: options.workload,
+        version: PROXY_VERSION,
+      },
+      logger,
+      command,
+    );
+    const running = await runSidecar({
+      options,
+      identity,
+      controlPlane: flags.controlPlane,
+      controlPlaneCa,
+      originalDst: loadOriginalDstReader(),
+      logger,
+      tracing,
+    });
+    io.stdout(`${JSON.stringify({ event: 'listening', ...running.ports })}\n`);
+    // ms since the process started at each start-up step (docs/proxy-transport.md, "Start-up").
+    void running.ready.then((timeline) => {
+      io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready, timeline })}\n`);
+    });
+    await untilStopped(running.sidecar, () => running.stop(), logger);
+  });
 }
 
 /** Where other proxies dial this one when no address is given: the bound listen address, unless it is a wildcard. */

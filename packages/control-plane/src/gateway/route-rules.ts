@@ -6,14 +6,19 @@
  */
 import type { GatewayRoute, GrpcRouteResource, HttpRouteResource } from '@weft/api';
 import { compileSafeRegex, describeError } from '@weft/core';
+import {
+  type HttpMatch,
+  headerMatch,
+  httpMatch,
+  httpMatchKey,
+  type RouteMatch,
+  retryMessage,
+} from '../model/http-match.js';
 import { durationOf } from '../model/policy.js';
 import { type BackendContext, type BackendProblem, backendMessage, resolveBackend } from './backends.js';
 import { translateFilters } from './filters.js';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
-
-/** A match as the Discovery proto carries it. */
-export type RouteMatch = NonNullable<GatewayRoute['matches']>[number];
 
 /** One match of one rule, with its precedence key (compared element by element, smaller first). */
 export interface MatchEntry {
@@ -56,43 +61,7 @@ function checkRegex(pattern: string, at: string): string | undefined {
   }
 }
 
-type HttpMatch = NonNullable<HttpRouteResource['spec']['rules'][number]['matches']>[number];
 type GrpcMatch = NonNullable<GrpcRouteResource['spec']['rules'][number]['matches']>[number];
-
-function valueMatch(v: { type: string; name: string; value: string }) {
-  return v.type === 'RegularExpression' ? { name: v.name, regex: v.value } : { name: v.name, exact: v.value };
-}
-
-/** The Gateway API's HTTPRoute precedence: Exact path, longest prefix, method, most headers, most query params. */
-export function httpMatchKey(m: HttpMatch | undefined): number[] {
-  const p = m?.path ?? { type: 'PathPrefix', value: '/' };
-  return [
-    p.type === 'Exact' ? 0 : p.type === 'PathPrefix' ? 1 : 2,
-    p.type === 'PathPrefix' ? -p.value.length : 0,
-    m?.method === undefined ? 1 : 0,
-    -(m?.headers?.length ?? 0),
-    -(m?.queryParams?.length ?? 0),
-  ];
-}
-
-function httpMatch(m: HttpMatch): RouteMatch {
-  const p = m.path;
-  return {
-    ...(p === undefined
-      ? {}
-      : {
-          path:
-            p.type === 'Exact'
-              ? { exact: p.value }
-              : p.type === 'PathPrefix'
-                ? { prefix: p.value }
-                : { regex: p.value },
-        }),
-    method: m.method ?? '',
-    headers: (m.headers ?? []).map((h) => ({ ...valueMatch(h), name: h.name.toLowerCase() })),
-    queryParams: (m.queryParams ?? []).map(valueMatch),
-  };
-}
 
 function httpRegexProblem(m: HttpMatch, at: string): string | undefined {
   if (m.path?.type === 'RegularExpression') {
@@ -124,7 +93,7 @@ function escapeRegex(text: string): string {
 /** A gRPC method match as a path match: "/<service>/<method>" exact, "/<service>/" prefix, else a regex. */
 function grpcMatch(m: GrpcMatch): RouteMatch {
   const method = m.method;
-  const headers = (m.headers ?? []).map((h) => ({ ...valueMatch(h), name: h.name.toLowerCase() }));
+  const headers = (m.headers ?? []).map(headerMatch);
   if (method === undefined) return { method: '', headers, queryParams: [] };
   const { service, method: name } = method;
   let path: RouteMatch['path'];
@@ -230,13 +199,7 @@ export function translateRoute(
         ...(retry === undefined
           ? {}
           : {
-              retry: {
-                attempts: (retry.attempts ?? 2) + 1,
-                conditions: (retry.codes ?? [502, 503, 504]).map(String),
-                ...(retry.backoff === undefined
-                  ? {}
-                  : { backoff: { base: durationOf(retry.backoff), max: durationOf(retry.backoff * 10) } }),
-              },
+              retry: retryMessage(retry),
             }),
       },
     });

@@ -16,6 +16,7 @@ import {
   type IngressResource,
   type ParentRef,
 } from '@weft/api';
+import { selectorMatches } from '../model/label-selector.js';
 import type { ServiceModel } from '../model/service-model.js';
 import type { ResourceKind } from '../sources/config-source.js';
 import type { CertificateCheck } from './certificates.js';
@@ -29,7 +30,6 @@ import {
 import { hostnameKey, hostnamesOverlap, intersectHostnames } from './hostnames.js';
 import { translateIngresses } from './ingress.js';
 import { buildListeners, type ListenerInputs, type ListenerState, ROUTE_GROUP } from './listeners.js';
-import { selectorMatches } from './namespace-selector.js';
 import { type TranslatedRoute, translateRoute } from './route-rules.js';
 
 /** The IngressClass name weft serves when no GatewayClass of that name asks for more. */
@@ -133,6 +133,11 @@ function allows(
   }
 }
 
+/** A parentRef that does not attach the route, and why (Accepted=False with `reason`). */
+function notAccepted(reason: string, message: string): { type: 'rejected'; cond: StatusCondition } {
+  return { type: 'rejected', cond: condition('Accepted', false, reason, message) };
+}
+
 /** Where one parentRef attaches the route: listeners with hostnames, or why not (Accepted=False). */
 function attach(
   route: TranslatedRoute,
@@ -153,43 +158,28 @@ function attach(
       p.sectionName === undefined ? '' : ` sectionName ${p.sectionName}`,
       p.port === undefined ? '' : ` port ${p.port}`,
     ].join('');
-    return {
-      type: 'rejected',
-      cond: condition(
-        'Accepted',
-        false,
-        'NoMatchingParent',
-        named.length === 0
-          ? `Gateway ${p.name} has no listener with${what || ' any name'}`
-          : `the listeners${what} of Gateway ${p.name} are not programmed`,
-      ),
-    };
+    return notAccepted(
+      'NoMatchingParent',
+      named.length === 0
+        ? `Gateway ${p.name} has no listener with${what || ' any name'}`
+        : `the listeners${what} of Gateway ${p.name} are not programmed`,
+    );
   }
   const allowed = candidates.filter((l) => allows(l, route, labels));
   if (allowed.length === 0)
-    return {
-      type: 'rejected',
-      cond: condition(
-        'Accepted',
-        false,
-        'NotAllowedByListeners',
-        `no listener of Gateway ${p.name} allows ${route.kind}s from namespace ${route.namespace}`,
-      ),
-    };
+    return notAccepted(
+      'NotAllowedByListeners',
+      `no listener of Gateway ${p.name} allows ${route.kind}s from namespace ${route.namespace}`,
+    );
   const to = allowed.flatMap((listener) => {
     const hostnames = intersectHostnames(listener.spec.hostname, route.hostnames);
     return hostnames === undefined ? [] : [{ listener, hostnames }];
   });
   if (to.length === 0)
-    return {
-      type: 'rejected',
-      cond: condition(
-        'Accepted',
-        false,
-        'NoMatchingListenerHostname',
-        `no hostname of the route matches a listener hostname of Gateway ${p.name}`,
-      ),
-    };
+    return notAccepted(
+      'NoMatchingListenerHostname',
+      `no hostname of the route matches a listener hostname of Gateway ${p.name}`,
+    );
   return { type: 'attached', to };
 }
 

@@ -6,17 +6,16 @@
  * conflict is read and merged again). Queued per resource, latest wins; only the leader writes.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Clock, describeError, systemClock } from '@weft/core';
+import { type Clock, systemClock } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
 import type { GatewayStatusChange } from '../gateway/gateway-model.js';
 import { canonicalJson, mergeStatus } from '../gateway/status-merge.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { StoredResource } from '../model/mesh-state.js';
-import { formatRef, type ResourceRef, refKey } from '../sources/config-source.js';
-import { KubeApiError, kubeRequest } from './kube-client.js';
+import type { ResourceRef } from '../sources/config-source.js';
+import { kubeRequest } from './kube-client.js';
+import { StatusWriteQueue } from './status-write-queue.js';
 import { WATCHED_KINDS } from './watched-kinds.js';
-
-const MAX_ATTEMPTS = 5;
 
 export interface GatewayStatusWriterOptions {
   readonly kubeConfig: KubeConfig;
@@ -30,80 +29,33 @@ export interface GatewayStatusWriterOptions {
 }
 
 export class GatewayStatusWriter {
-  private readonly queue = new Map<string, GatewayStatusChange>();
-  private readonly attempts = new Map<string, number>();
-  private running = false;
-  private idleWaiters: (() => void)[] = [];
-  private readonly logger: Logger;
+  private readonly queue: StatusWriteQueue<GatewayStatusChange>;
   private readonly clock: Clock;
   /** Writes skipped because the stored status already was the wanted one (for tests). */
   unchanged = 0;
 
   constructor(private readonly options: GatewayStatusWriterOptions) {
-    this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock;
+    this.queue = new StatusWriteQueue({
+      accepts: (c) => options.lookup(c.ref)?.origin.source === 'kubernetes',
+      write: (c) => this.write(c),
+      metrics: options.metrics,
+      logger: options.logger ?? silentLogger(),
+      clock: this.clock,
+      failureMessage: 'writing gateway status failed',
+      retryDelayMs: (attempt) => 1000 * 2 ** (attempt - 1),
+      conflictRetriesAtOnce: true,
+      ...(options.canWrite === undefined ? {} : { canWrite: options.canWrite }),
+    });
   }
 
   report(changes: readonly GatewayStatusChange[]): void {
-    if (!this.mayWrite()) return;
-    for (const c of changes) {
-      if (this.options.lookup(c.ref)?.origin.source !== 'kubernetes') continue;
-      this.queue.set(refKey(c.ref), c);
-    }
-    if (!this.running && this.queue.size > 0) void this.drain();
+    this.queue.report(changes);
   }
 
   /** Resolves when every queued write has been attempted. */
   idle(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private mayWrite(): boolean {
-    return this.options.canWrite?.() ?? true;
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    while (this.queue.size > 0) {
-      if (!this.mayWrite()) {
-        this.queue.clear();
-        this.attempts.clear();
-        break;
-      }
-      const [key, change] = this.queue.entries().next().value as [string, GatewayStatusChange];
-      this.queue.delete(key);
-      try {
-        await this.write(change);
-        this.attempts.delete(key);
-      } catch (err) {
-        const conflict = err instanceof KubeApiError && err.statusCode === 409;
-        const gone = err instanceof KubeApiError && err.statusCode === 404;
-        const attempt = (this.attempts.get(key) ?? 0) + 1;
-        const retry = attempt < MAX_ATTEMPTS && !gone;
-        if (!conflict)
-          this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'status-write' });
-        this.logger.warn(
-          { resource: formatRef(change.ref), err: describeError(err), attempt, retry },
-          'writing gateway status failed',
-        );
-        if (!retry) this.attempts.delete(key);
-        else {
-          this.attempts.set(key, attempt);
-          // A conflict is read and merged again at once; other errors back off.
-          if (conflict && !this.queue.has(key)) this.queue.set(key, change);
-          else
-            this.clock.setTimeout(
-              () => {
-                if (!this.queue.has(key)) this.report([change]);
-              },
-              1000 * 2 ** (attempt - 1),
-            );
-        }
-      }
-    }
-    this.running = false;
-    for (const w of this.idleWaiters.splice(0)) w();
+    return this.queue.idle();
   }
 
   private async write(change: GatewayStatusChange): Promise<void> {

@@ -55,6 +55,30 @@ export function retryAfterMs(status: number, header: string | undefined, now: nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/**
+ * The error of an answer with a non-2xx `status` to `what` (say "GET /api/v1/pods"): the API
+ * server's Status message, or the start of the body when it is not one, and its Retry-After.
+ */
+export function refusal(
+  status: number,
+  body: string,
+  retryAfter: string | undefined,
+  what: string,
+): KubeApiError {
+  let detail = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') detail = parsed.message;
+  } catch {
+    // not JSON; keep the text
+  }
+  return new KubeApiError(
+    status,
+    `${what}: ${status} ${detail}`,
+    retryAfterMs(status, retryAfter, Date.now()),
+  );
+}
+
 /** Where a request goes and how it authenticates: the URL, TLS options and headers of `kc`. */
 export interface PreparedRequest {
   readonly url: URL;
@@ -107,15 +131,7 @@ export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<unk
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          let detail = text.slice(0, 300);
-          try {
-            const parsed = JSON.parse(text) as { message?: string };
-            if (typeof parsed.message === 'string') detail = parsed.message;
-          } catch {
-            // not JSON; keep the text
-          }
-          const retryAfter = retryAfterMs(status, res.headers['retry-after'], Date.now());
-          reject(new KubeApiError(status, `${req.method} ${req.path}: ${status} ${detail}`, retryAfter));
+          reject(refusal(status, text, res.headers['retry-after'], `${req.method} ${req.path}`));
           return;
         }
         try {

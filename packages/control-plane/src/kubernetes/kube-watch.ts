@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
-import { KubeApiError, prepareRequest, retryAfterMs } from './kube-client.js';
+import { KubeApiError, prepareRequest, refusal } from './kube-client.js';
 
 /** One watch event larger than this ends the watch with an error (objects are at most ~1.5 MB). */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -102,16 +102,7 @@ async function refused(res: IncomingMessage, what: string): Promise<KubeApiError
     if (text.length > MAX_ERROR_BODY_BYTES) break;
   }
   res.destroy();
-  const status = res.statusCode ?? 0;
-  let detail = text.slice(0, 300);
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown };
-    if (typeof parsed.message === 'string') detail = parsed.message;
-  } catch {
-    // not JSON; keep the text
-  }
-  const retryAfter = retryAfterMs(status, res.headers['retry-after'], Date.now());
-  return new KubeApiError(status, `${what} (watch): ${status} ${detail}`, retryAfter);
+  return refusal(res.statusCode ?? 0, text, res.headers['retry-after'], `${what} (watch)`);
 }
 
 /** Reads newline-delimited watch events until the stream ends; rejects when it breaks. */

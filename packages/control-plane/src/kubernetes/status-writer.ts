@@ -6,24 +6,15 @@
 
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  backoffDelayMs,
-  type Clock,
-  describeError,
-  type Random,
-  systemClock,
-  systemRandom,
-} from '@weft/core';
+import { backoffDelayMs, type Clock, type Random, systemClock, systemRandom } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
-import { formatRef, refKey } from '../sources/config-source.js';
+import { formatRef } from '../sources/config-source.js';
 import type { StatusReporter } from '../status/status-reporter.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
+import { StatusWriteQueue } from './status-write-queue.js';
 import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
-
-/** Writes of one resource's status tried before giving up (until its condition changes again). */
-const MAX_ATTEMPTS = 5;
 
 /** Waits between those writes: core's backoff (full jitter), ceilings 1, 2, 4 and 8 s. */
 const RETRY_BACKOFF = { baseMs: 1000, maxMs: 8000 };
@@ -51,73 +42,31 @@ export interface KubernetesStatusWriterOptions {
 }
 
 export class KubernetesStatusWriter implements StatusReporter {
-  private readonly queue = new Map<string, ConditionChange>();
-  private readonly attempts = new Map<string, number>();
-  private running = false;
-  private idleWaiters: (() => void)[] = [];
-  private readonly logger: Logger;
+  private readonly queue: StatusWriteQueue<ConditionChange>;
   private readonly clock: Clock;
 
   constructor(private readonly options: KubernetesStatusWriterOptions) {
-    this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock;
+    const random = options.random ?? systemRandom;
+    this.queue = new StatusWriteQueue({
+      accepts: (c) => c.condition !== undefined && c.origin.source === 'kubernetes',
+      write: (c) => this.write(c),
+      metrics: options.metrics,
+      logger: options.logger ?? silentLogger(),
+      clock: this.clock,
+      failureMessage: 'writing status back failed',
+      retryDelayMs: (attempt) => backoffDelayMs(RETRY_BACKOFF, attempt - 1, random),
+      ...(options.canWrite === undefined ? {} : { canWrite: options.canWrite }),
+    });
   }
 
   report(changes: readonly ConditionChange[]): void {
-    if (!this.mayWrite()) return;
-    for (const c of changes) {
-      if (c.condition === undefined || c.origin.source !== 'kubernetes') continue;
-      this.queue.set(refKey(c.ref), c);
-    }
-    if (!this.running && this.queue.size > 0) void this.drain();
+    this.queue.report(changes);
   }
 
   /** Resolves when every queued write has been attempted (for tests and shutdown). */
   idle(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    while (this.queue.size > 0) {
-      if (!this.mayWrite()) {
-        // Leadership lost: stop at once; the next leader writes what is current.
-        this.queue.clear();
-        this.attempts.clear();
-        break;
-      }
-      const [key, change] = this.queue.entries().next().value as [string, ConditionChange];
-      this.queue.delete(key);
-      try {
-        await this.write(change);
-        this.attempts.delete(key);
-      } catch (err) {
-        this.options.metrics.sourceErrors.inc({ source: 'kubernetes', reason: 'status-write' });
-        const attempt = (this.attempts.get(key) ?? 0) + 1;
-        const retry = attempt < MAX_ATTEMPTS && !(err instanceof KubeApiError && err.statusCode === 404);
-        this.logger.warn(
-          { resource: formatRef(change.ref), err: describeError(err), attempt, retry },
-          'writing status back failed',
-        );
-        if (retry) {
-          this.attempts.set(key, attempt);
-          // Retry later unless a newer condition for the resource is queued by then.
-          this.clock.setTimeout(
-            () => {
-              if (!this.queue.has(key)) this.report([change]);
-            },
-            backoffDelayMs(RETRY_BACKOFF, attempt - 1, this.options.random ?? systemRandom),
-          );
-        } else this.attempts.delete(key);
-      }
-    }
-    this.running = false;
-    for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  private mayWrite(): boolean {
-    return this.options.canWrite?.() ?? true;
+    return this.queue.idle();
   }
 
   private serviceParents(ref: ConditionChange['ref']): Record<string, unknown>[] {

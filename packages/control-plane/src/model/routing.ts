@@ -3,11 +3,11 @@
  * backends, matches in Gateway API precedence, and a condition for every attached resource.
  */
 import type { Destination, HttpRouteResource, TrafficSplitResource } from '@weft/api';
+import { type HttpMatch, httpMatch, httpMatchKey, retryMessage } from './http-match.js';
 import { durationOf } from './policy.js';
 import type { ServiceModel } from './service-model.js';
 
 export type RouteMessage = NonNullable<Destination['routes']>[number];
-type MatchMessage = NonNullable<RouteMessage['matches']>[number];
 
 /** Accepted, or rejected with a reason (a CamelCase word) and a message naming the field. */
 export type Condition =
@@ -122,9 +122,6 @@ function splitRouting(apex: ServiceModel, split: TrafficSplitResource): Map<numb
   return out;
 }
 
-type HttpRule = HttpRouteResource['spec']['rules'][number];
-type HttpMatch = NonNullable<HttpRule['matches']>[number];
-
 /** The parent ports of `route` on `apex`, or a rejection; undefined when the route is not attached. */
 function attachment(apex: ServiceModel, route: HttpRouteResource): number[] | Condition | undefined {
   const routeNs = route.metadata.namespace ?? 'default';
@@ -199,39 +196,6 @@ function checkRules(route: HttpRouteResource, lookup: Lookup): Condition {
   return { status: 'accepted' };
 }
 
-function matchMessage(m: HttpMatch): MatchMessage {
-  const path = m.path;
-  const value = (v: { type: string; name: string; value: string }) =>
-    v.type === 'RegularExpression' ? { name: v.name, regex: v.value } : { name: v.name, exact: v.value };
-  return {
-    ...(path === undefined
-      ? {}
-      : {
-          path:
-            path.type === 'Exact'
-              ? { exact: path.value }
-              : path.type === 'PathPrefix'
-                ? { prefix: path.value }
-                : { regex: path.value },
-        }),
-    method: m.method ?? '',
-    headers: (m.headers ?? []).map((h) => ({ ...value(h), name: h.name.toLowerCase() })),
-    queryParams: (m.queryParams ?? []).map(value),
-  };
-}
-
-/** Gateway API precedence key: exact path, longest prefix, method, most headers, most query params. */
-function precedence(m: HttpMatch): number[] {
-  const p = m.path ?? { type: 'PathPrefix', value: '/' };
-  return [
-    p.type === 'Exact' ? 0 : p.type === 'PathPrefix' ? 1 : 2,
-    p.type === 'PathPrefix' ? -p.value.length : 0,
-    m.method === undefined ? 1 : 0,
-    -(m.headers?.length ?? 0),
-    -(m.queryParams?.length ?? 0),
-  ];
-}
-
 function compareKeys(a: readonly (number | string)[], b: readonly (number | string)[]): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number | string;
@@ -263,11 +227,7 @@ function ruleRoutes(
         ? {}
         : {
             retry: {
-              attempts: (retry.attempts ?? 2) + 1,
-              conditions: (retry.codes ?? [502, 503, 504]).map(String),
-              ...(retry.backoff === undefined
-                ? {}
-                : { backoff: { base: durationOf(retry.backoff), max: durationOf(retry.backoff * 10) } }),
+              ...retryMessage(retry),
               ...(rule.timeouts?.backendRequest === undefined
                 ? {}
                 : { perTryTimeout: durationOf(rule.timeouts.backendRequest) }),
@@ -279,10 +239,10 @@ function ruleRoutes(
       : [{ path: { type: 'PathPrefix', value: '/' } }];
     for (const [j, m] of matches.entries()) {
       out.push({
-        key: [...precedence(m), order, i, j],
+        key: [...httpMatchKey(m), order, i, j],
         route: {
           name: `httproute/${ns}/${route.metadata.name}/rule-${i}${matches.length > 1 ? `/match-${j}` : ''}`,
-          matches: [matchMessage(m)],
+          matches: [httpMatch(m)],
           ...base,
         },
       });

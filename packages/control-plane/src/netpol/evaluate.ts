@@ -6,18 +6,10 @@
  * by `weft check` and by the generator's tests. Named ports match the destination's container
  * ports of that name.
  */
+import { type Selector, selectorMatches } from '../model/label-selector.js';
 import { NAMESPACE_NAME_LABEL } from './labels.js';
 
-export interface SelectorRequirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[] | undefined;
-}
-
-export interface Selector {
-  readonly matchLabels?: Readonly<Record<string, string>> | undefined;
-  readonly matchExpressions?: readonly SelectorRequirement[] | undefined;
-}
+export { type Selector, type SelectorRequirement, selectorMatches } from '../model/label-selector.js';
 
 export interface PolicyPeer {
   readonly podSelector?: Selector | undefined;
@@ -72,36 +64,6 @@ export interface Connection {
 export type Verdict =
   | { readonly type: 'allow' }
   | { readonly type: 'deny'; readonly direction: 'ingress' | 'egress'; readonly policies: readonly string[] };
-
-/** True when `labels` satisfy `selector`; an empty selector matches everything. */
-export function selectorMatches(
-  selector: Selector | undefined,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const r of selector?.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, r.key);
-    const value = labels[r.key];
-    const values = r.values ?? [];
-    switch (r.operator) {
-      case 'In':
-        if (!has || value === undefined || !values.includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (has && value !== undefined && values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
 
 function ipv4(text: string): number | undefined {
   const parts = text.split('.');

@@ -172,7 +172,11 @@ function routeFromProto(
   };
 }
 
-function matchFromProto(m: RouteMessage['matches'][number]): RouteMatch {
+/**
+ * A RouteMatch from the Discovery proto (a Destination's route or a GatewayRoute: the same
+ * message) as the model's match; a path without a value is "/" for a prefix, "" otherwise.
+ */
+export function matchFromProto(m: RouteMessage['matches'][number]): RouteMatch {
   const p = m.path;
   const path =
     p?.kind === 'exact'

@@ -6,19 +6,14 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import type {
-  GatewayConfig__Output,
-  GatewayFilter__Output,
-  GatewayRoute__Output,
-  RouteMatch as RouteMatchModel,
-  ValueMatch,
-} from '@weft/api';
+import type { GatewayConfig__Output, GatewayFilter__Output, GatewayRoute__Output } from '@weft/api';
 import {
   type CompiledMatch,
   compileMatch,
   compileRetryPolicy,
   describeError,
   durationMs,
+  matchFromProto,
   type RetryPolicy,
   retryFromProto,
   WeftError,
@@ -215,34 +210,10 @@ function compileRetry(r: NonNullable<GatewayRoute__Output['retry']>, at: string)
 
 function compileOne(m: GatewayRoute__Output['matches'][number], at: string): CompiledMatch {
   try {
-    return compileMatch(matchModel(m), at);
+    return compileMatch(matchFromProto(m), at);
   } catch (err) {
     return fail(at, describeError(err));
   }
-}
-
-function matchModel(m: GatewayRoute__Output['matches'][number]): RouteMatchModel {
-  const p = m.path;
-  const path =
-    p?.kind === 'exact'
-      ? { type: 'exact' as const, value: p.exact ?? '' }
-      : p?.kind === 'regex'
-        ? { type: 'regex' as const, value: p.regex ?? '' }
-        : p?.kind === 'prefix'
-          ? { type: 'prefix' as const, value: p.prefix ?? '/' }
-          : undefined;
-  const values = (list: typeof m.headers): ValueMatch[] =>
-    list.map((h) =>
-      h.kind === 'regex'
-        ? { name: h.name, type: 'regex', value: h.regex ?? '' }
-        : { name: h.name, type: 'exact', value: h.exact ?? '' },
-    );
-  return {
-    ...(path === undefined ? {} : { path }),
-    ...(m.method === '' ? {} : { method: m.method }),
-    headers: values(m.headers),
-    queryParams: values(m.queryParams),
-  };
 }
 
 function compileFilters(filters: readonly GatewayFilter__Output[], at: string): CompiledFilter[] {

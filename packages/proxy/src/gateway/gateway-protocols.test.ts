@@ -10,22 +10,14 @@ import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCertificate } from './test-certificates.js';
-import {
-  type EchoApp,
-  metricValue,
-  request,
-  startEchoApp,
-  startTestGateway,
-  type TestGateway,
-} from './test-harness.js';
+import { type EchoApp, type GatewayBed, metricValue, request, startGatewayBed } from './test-harness.js';
 
 const ca = createTestCa();
 let api: TestCertificate;
 let wild: TestCertificate;
-let web: EchoApp;
 let grpcServer: grpc.Server;
 let grpcPort: number;
-let gw: TestGateway;
+let bed: GatewayBed<'web'>;
 
 const bytes = {
   requestSerialize: (b: Buffer) => b,
@@ -39,7 +31,7 @@ const SERVICE: grpc.ServiceDefinition = {
 };
 const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bytes');
 
-function config(apiCert: TestCertificate) {
+function config(web: EchoApp, apiCert: TestCertificate) {
   const cert = (name: string, c: TestCertificate) => ({
     name,
     certificateChainPem: c.chainPem,
@@ -83,7 +75,6 @@ function config(apiCert: TestCertificate) {
 beforeAll(async () => {
   api = ca.issue(['api.example.com']);
   wild = ca.issue(['*.example.com']);
-  web = await startEchoApp('web');
   grpcServer = new grpc.Server();
   grpcServer.addService(SERVICE, {
     Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
@@ -96,14 +87,35 @@ beforeAll(async () => {
       e ? reject(e) : resolve(p),
     ),
   );
-  gw = await startTestGateway(config(api));
+  bed = await startGatewayBed(['web'], ({ web }) => config(web, api));
 }, 30_000);
 
 afterAll(async () => {
-  await gw?.stop();
-  await web?.close();
+  await bed?.stop();
   grpcServer?.forceShutdown();
 });
+
+/** The status of a request with Host `host` on a TLS connection whose SNI is api.example.com. */
+function apiConnectionStatus(host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port: bed.gw.port(443),
+          servername: 'api.example.com',
+          headers: { host },
+          ca: ca.caPem,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+      .on('error', reject);
+  });
+}
 
 /** The serial of the certificate the gateway presents for `servername` (undefined: no SNI). */
 function presented(servername: string | undefined): Promise<string> {
@@ -111,7 +123,7 @@ function presented(servername: string | undefined): Promise<string> {
     const s = tlsConnect(
       {
         host: '127.0.0.1',
-        port: gw.port(443),
+        port: bed.gw.port(443),
         ca: ca.caPem,
         ...(servername === undefined ? {} : { servername }),
         checkServerIdentity: () => undefined,
@@ -136,7 +148,7 @@ function httpsGet(
     const req = https.request(
       {
         host: '127.0.0.1',
-        port: gw.port(443),
+        port: bed.gw.port(443),
         servername: host,
         headers: { host },
         ca: ca.caPem,
@@ -209,49 +221,13 @@ describe('gateway client protocols', () => {
     expect(JSON.parse(r.body).headers['x-forwarded-proto']).toBe('https');
     expect((await httpsGet('www.example.com')).status).toBe(200);
     // SNI picked a certificate, but no listener on the port serves this Host.
-    const other = await new Promise<number>((resolve, reject) => {
-      https
-        .get(
-          {
-            host: '127.0.0.1',
-            port: gw.port(443),
-            servername: 'api.example.com',
-            headers: { host: 'nothing.test' },
-            ca: ca.caPem,
-            agent: false,
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        )
-        .on('error', reject);
-    });
-    expect(other).toBe(404);
+    expect(await apiConnectionStatus('nothing.test')).toBe(404);
     // SNI chose the api listener; a Host of the wildcard listener on that connection is misdirected.
-    const misdirected = await new Promise<number>((resolve, reject) => {
-      https
-        .get(
-          {
-            host: '127.0.0.1',
-            port: gw.port(443),
-            servername: 'api.example.com',
-            headers: { host: 'www.example.com' },
-            ca: ca.caPem,
-            agent: false,
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        )
-        .on('error', reject);
-    });
-    expect(misdirected).toBe(421);
+    expect(await apiConnectionStatus('www.example.com')).toBe(421);
   });
 
   it('serves h2 over TLS (ALPN) and h2c by prior knowledge', async () => {
-    const tls = http2.connect(`https://127.0.0.1:${gw.port(443)}`, {
+    const tls = http2.connect(`https://127.0.0.1:${bed.gw.port(443)}`, {
       ca: ca.caPem,
       servername: 'api.example.com',
     });
@@ -264,7 +240,7 @@ describe('gateway client protocols', () => {
     } finally {
       tls.close();
     }
-    const h2c = http2.connect(`http://127.0.0.1:${gw.port(80)}`);
+    const h2c = http2.connect(`http://127.0.0.1:${bed.gw.port(80)}`);
     try {
       const r = await h2Get(h2c, 'anything.test', '/plain');
       expect(r.status).toBe(200);
@@ -294,9 +270,9 @@ describe('gateway client protocols', () => {
   });
 
   it('carries gRPC over h2c and TLS, and answers an unrouted method with a gRPC status', async () => {
-    const plain = new Client(`127.0.0.1:${gw.port(80)}`, grpc.credentials.createInsecure());
+    const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
     const secure = new Client(
-      `127.0.0.1:${gw.port(443)}`,
+      `127.0.0.1:${bed.gw.port(443)}`,
       grpc.credentials.createSsl(Buffer.from(ca.caPem)),
       {
         'grpc.ssl_target_name_override': 'api.example.com',
@@ -317,7 +293,7 @@ describe('gateway client protocols', () => {
   });
 
   it('rotates a certificate under continuous load with no failed request; open connections continue', async () => {
-    const keepAlive = http2.connect(`https://127.0.0.1:${gw.port(443)}`, {
+    const keepAlive = http2.connect(`https://127.0.0.1:${bed.gw.port(443)}`, {
       ca: ca.caPem,
       servername: 'api.example.com',
     });
@@ -341,7 +317,7 @@ describe('gateway client protocols', () => {
     };
     const workers = [worker(), worker(), worker(), worker()];
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(20);
-    await gw.apply(config(next));
+    await bed.gw.apply(config(bed.apps.web, next));
     await expect.poll(() => seen.has(serialOf(next)), { timeout: 10_000 }).toBe(true);
     const after = ok;
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(after + 20);
@@ -353,10 +329,10 @@ describe('gateway client protocols', () => {
     expect((await h2Get(keepAlive, 'api.example.com')).status).toBe(200);
     keepAlive.close();
     expect(await presented('api.example.com')).toBe(serialOf(next));
-    const m = await gw.metrics();
+    const m = await bed.gw.metrics();
     expect(metricValue(m, 'weft_gateway_tls_handshakes_total', { result: 'ok' })).toBeGreaterThan(40);
     expect(metricValue(m, 'weft_gateway_tls_handshake_failures_total')).toBe(0);
     // The plaintext port served throughout too.
-    expect((await request(gw.port(80))).status).toBe(200);
+    expect((await request(bed.gw.port(80))).status).toBe(200);
   }, 60_000);
 });

@@ -6,17 +6,11 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EchoApp,
-  metricValue,
-  request,
-  startEchoApp,
-  startTestGateway,
-  type TestGateway,
-} from './test-harness.js';
+import { type EchoApp, type GatewayBed, metricValue, request, startGatewayBed } from './test-harness.js';
 
-let apps: Record<string, EchoApp>;
-let gw: TestGateway;
+const APPS = ['foo1', 'foo2', 'foo3', 'canary', 'prod', 'web', 'shadow'] as const;
+type Apps = GatewayBed<(typeof APPS)[number]>['apps'];
+let bed: GatewayBed<(typeof APPS)[number]>;
 
 const HTTP = 'GATEWAY_LISTENER_PROTOCOL_HTTP';
 
@@ -28,15 +22,15 @@ function backend(app: EchoApp, weight = 1, extra: Record<string, unknown> = {}) 
   return { authority: app.authority, weight, ...extra };
 }
 
-function config() {
-  const { foo1, foo2, foo3, canary, prod, web, shadow } = apps as Required<typeof apps>;
+function config(apps: Apps) {
+  const { foo1, foo2, foo3, canary, prod, web, shadow } = apps;
   return {
     listeners: [
       // Gateway API "Traffic splitting": foo-v1 90, foo-v2 10 (and a weight-0 backend never picked).
       listener('split', 'split.example.com', [
         {
           name: 'HTTPRoute/test/foo/0',
-          backends: [backend(foo1!, 90), backend(foo2!, 10), backend(foo3!, 0)],
+          backends: [backend(foo1, 90), backend(foo2, 10), backend(foo3, 0)],
         },
       ]),
       // Gateway API "HTTP header matching": env: canary goes to the canary.
@@ -44,9 +38,9 @@ function config() {
         {
           name: 'HTTPRoute/test/bar/0',
           matches: [{ headers: [{ name: 'env', exact: 'canary' }] }],
-          backends: [backend(canary!)],
+          backends: [backend(canary)],
         },
-        { name: 'HTTPRoute/test/bar/1', backends: [backend(prod!)] },
+        { name: 'HTTPRoute/test/bar/1', backends: [backend(prod)] },
       ]),
       // Gateway API "HTTP redirects and rewrites".
       listener('redirect', 'redirect.example.com', [
@@ -60,21 +54,21 @@ function config() {
           name: 'HTTPRoute/test/rewrite/0',
           matches: [{ path: { prefix: '/cardamom' } }],
           filters: [{ urlRewrite: { hostname: 'elsewhere.example', path: { replacePrefixMatch: '/xyz' } } }],
-          backends: [backend(web!)],
+          backends: [backend(web)],
         },
         {
           name: 'HTTPRoute/test/rewrite/1',
           matches: [{ path: { prefix: '/full' } }],
           filters: [{ urlRewrite: { path: { replaceFullPath: '/one' } } }],
-          backends: [backend(web!)],
+          backends: [backend(web)],
         },
       ]),
       // Gateway API "HTTP request mirroring".
       listener('mirror', 'mirror.example.com', [
         {
           name: 'HTTPRoute/test/mirror/0',
-          filters: [{ requestMirror: { authority: shadow!.authority } }],
-          backends: [backend(web!)],
+          filters: [{ requestMirror: { authority: shadow.authority } }],
+          backends: [backend(web)],
         },
       ]),
       // Gateway API "HTTP header modifiers", request and response.
@@ -91,14 +85,14 @@ function config() {
             },
             { responseHeaderModifier: { set: [{ name: 'x-header-set', value: 'set' }], remove: ['x-app'] } },
           ],
-          backends: [backend(web!)],
+          backends: [backend(web)],
         },
       ]),
       listener('broken', 'broken.example.com', [
         {
           name: 'HTTPRoute/test/zero/0',
           matches: [{ path: { prefix: '/zero' } }],
-          backends: [backend(web!, 0)],
+          backends: [backend(web, 0)],
         },
         {
           name: 'HTTPRoute/test/missing/0',
@@ -123,16 +117,10 @@ function config() {
 }
 
 beforeAll(async () => {
-  apps = {};
-  for (const name of ['foo1', 'foo2', 'foo3', 'canary', 'prod', 'web', 'shadow'])
-    apps[name] = await startEchoApp(name);
-  gw = await startTestGateway(config());
+  bed = await startGatewayBed(APPS, config);
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  for (const app of Object.values(apps ?? {})) await app.close();
-});
+afterAll(() => bed?.stop());
 
 const body = (r: { body: string }) =>
   JSON.parse(r.body) as { app: string; url: string; headers: Record<string, string | undefined> };
@@ -142,7 +130,7 @@ describe('gateway routing (Gateway API examples)', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const n = 2000;
     const counts: Record<string, number> = {};
-    const port = gw.port(80);
+    const port = bed.gw.port(80);
     for (let i = 0; i < n; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: 50 }, () => request(port, { headers: { host: 'split.example.com' }, agent })),
@@ -162,7 +150,7 @@ describe('gateway routing (Gateway API examples)', () => {
   }, 60_000);
 
   it('matches on headers', async () => {
-    const port = gw.port(80);
+    const port = bed.gw.port(80);
     expect(body(await request(port, { headers: { host: 'match.example.com', env: 'canary' } })).app).toBe(
       'canary',
     );
@@ -173,17 +161,17 @@ describe('gateway routing (Gateway API examples)', () => {
   });
 
   it('redirects HTTP to HTTPS with 301 and the default port left out', async () => {
-    const r = await request(gw.port(80), { path: '/a/b?c=d', headers: { host: 'redirect.example.com' } });
+    const r = await request(bed.gw.port(80), { path: '/a/b?c=d', headers: { host: 'redirect.example.com' } });
     expect(r.status).toBe(301);
     expect(r.headers.location).toBe('https://redirect.example.com/a/b?c=d');
     // No scheme and no port in the filter: the listener's port (8080) is kept, the status defaults to 302.
-    const alt = await request(gw.port(8080), { path: '/p', headers: { host: 'x.test:8080' } });
+    const alt = await request(bed.gw.port(8080), { path: '/p', headers: { host: 'x.test:8080' } });
     expect(alt.status).toBe(302);
     expect(alt.headers.location).toBe('http://other.example:8080/p');
   });
 
   it('rewrites the hostname and the matched prefix, or the full path', async () => {
-    const port = gw.port(80);
+    const port = bed.gw.port(80);
     const prefix = body(
       await request(port, { path: '/cardamom/seeds?q=1', headers: { host: 'rewrite.example.com' } }),
     );
@@ -197,21 +185,24 @@ describe('gateway routing (Gateway API examples)', () => {
   });
 
   it('mirrors requests without changing the response', async () => {
-    const before = apps.shadow!.seen.length;
-    const r = await request(gw.port(80), { path: '/mirrored?id=7', headers: { host: 'mirror.example.com' } });
+    const before = bed.apps.shadow.seen.length;
+    const r = await request(bed.gw.port(80), {
+      path: '/mirrored?id=7',
+      headers: { host: 'mirror.example.com' },
+    });
     expect(r.status).toBe(200);
     expect(body(r).app).toBe('web');
-    await expect.poll(() => apps.shadow!.seen.length, { timeout: 10_000 }).toBe(before + 1);
-    expect(apps.shadow!.seen.at(-1)!.url).toBe('/mirrored?id=7');
+    await expect.poll(() => bed.apps.shadow.seen.length, { timeout: 10_000 }).toBe(before + 1);
+    expect(bed.apps.shadow.seen.at(-1)!.url).toBe('/mirrored?id=7');
     await expect
       .poll(async () =>
-        metricValue(await gw.metrics(), 'weft_gateway_mirror_requests_total', { result: 'sent' }),
+        metricValue(await bed.gw.metrics(), 'weft_gateway_mirror_requests_total', { result: 'sent' }),
       )
       .toBeGreaterThanOrEqual(1);
   });
 
   it('modifies request and response headers', async () => {
-    const r = await request(gw.port(80), {
+    const r = await request(bed.gw.port(80), {
       headers: { host: 'modify.example.com', 'my-header': 'foo', 'x-drop': '1' },
     });
     const seen = body(r).headers;
@@ -224,7 +215,7 @@ describe('gateway routing (Gateway API examples)', () => {
 
   it('sets the forwarded headers, replacing what an untrusted client sent, and strips weft headers', async () => {
     const seen = body(
-      await request(gw.port(80), {
+      await request(bed.gw.port(80), {
         headers: {
           host: 'match.example.com',
           'x-forwarded-for': '6.6.6.6',
@@ -242,13 +233,13 @@ describe('gateway routing (Gateway API examples)', () => {
   });
 
   it('strips the mesh-internal x-weft-* headers from responses', async () => {
-    const r = await request(gw.port(80), { headers: { host: 'match.example.com' } });
+    const r = await request(bed.gw.port(80), { headers: { host: 'match.example.com' } });
     expect(r.headers['x-app']).toBe('prod');
     expect(r.headers['x-weft-denied-by']).toBeUndefined();
   });
 
   it('answers 404 for an unknown host or path and 500 for no usable backend', async () => {
-    const port = gw.port(80);
+    const port = bed.gw.port(80);
     expect((await request(port, { headers: { host: 'unknown.example.org' } })).status).toBe(404);
     expect((await request(port, { path: '/zero', headers: { host: 'broken.example.com' } })).status).toBe(
       500,
@@ -256,7 +247,7 @@ describe('gateway routing (Gateway API examples)', () => {
     const missing = await request(port, { headers: { host: 'broken.example.com' } });
     expect(missing.status).toBe(500);
     expect(missing.body).toContain('Service test/missing not found');
-    const m = await gw.metrics();
+    const m = await bed.gw.metrics();
     expect(metricValue(m, 'weft_gateway_requests_total', { listener: 'test/gw/broken', code: '500' })).toBe(
       2,
     );
@@ -273,21 +264,24 @@ describe('gateway routing (Gateway API examples)', () => {
   });
 
   it('keeps the last good config when a new one is rejected, and applies the next good one', async () => {
-    gw.write(
+    bed.gw.write(
       '{"listeners":[{"name":"x","port":80,"protocol":"GATEWAY_LISTENER_PROTOCOL_HTTP","routes":[{"name":"r","matches":[{"path":{"regex":"(a+)+$"}}]}]}]}',
     );
     await expect
       .poll(
-        async () => metricValue(await gw.metrics(), 'weft_gateway_config_rejected_total', { source: 'file' }),
+        async () =>
+          metricValue(await bed.gw.metrics(), 'weft_gateway_config_rejected_total', { source: 'file' }),
         {
           timeout: 10_000,
         },
       )
       .toBe(1);
-    expect(body(await request(gw.port(80), { headers: { host: 'match.example.com' } })).app).toBe('prod');
-    const next = config();
-    next.listeners[1]!.routes = [{ name: 'HTTPRoute/test/bar/0', backends: [backend(apps.canary!)] }];
-    await gw.apply(next);
-    expect(body(await request(gw.port(80), { headers: { host: 'match.example.com' } })).app).toBe('canary');
+    expect(body(await request(bed.gw.port(80), { headers: { host: 'match.example.com' } })).app).toBe('prod');
+    const next = config(bed.apps);
+    next.listeners[1]!.routes = [{ name: 'HTTPRoute/test/bar/0', backends: [backend(bed.apps.canary)] }];
+    await bed.gw.apply(next);
+    expect(body(await request(bed.gw.port(80), { headers: { host: 'match.example.com' } })).app).toBe(
+      'canary',
+    );
   });
 });

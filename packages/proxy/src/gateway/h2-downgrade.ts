@@ -22,20 +22,11 @@ import type { ClientConnection, Http1ConnectionInfo } from '../http1/client-conn
 import { CHUNKED, type Framing, type MessageHead, NO_BODY } from '../http1/head-parser.js';
 import type { Http1Pool } from '../http1/pool.js';
 import type { ClientBodyMode } from '../http1/serialize.js';
+import { H2_HOP_BY_HOP } from '../http2/hop-by-hop.js';
 import type { Exchange, ExchangeTelemetry } from '../layers/types.js';
 
 /** Request headers that are HTTP/2 connection-specific or regenerated from the framing. */
-const NOT_FORWARDED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-  'te',
-  'host',
-  'content-length',
-]);
+const NOT_FORWARDED = new Set([...H2_HOP_BY_HOP, 'te', 'host', 'content-length']);
 /** Response headers HTTP/2 forbids (RFC 9113 section 8.2.2). */
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 const CRLF = Buffer.from('\r\n');

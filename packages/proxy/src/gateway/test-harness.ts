@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,14 +78,17 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** What a test may set of the gateway (the rest at the defaults). */
+export interface TestGatewayOptions {
+  trustedProxies?: string[];
+  handshakeTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  tracing?: TracingController;
+}
+
 export async function startTestGateway(
   config: unknown,
-  options: {
-    trustedProxies?: string[];
-    handshakeTimeoutMs?: number;
-    headersTimeoutMs?: number;
-    tracing?: TracingController;
-  } = {},
+  options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-gateway-'));
   const file = join(dir, 'gateway.json');
@@ -158,6 +162,44 @@ export async function startTestGateway(
   };
 }
 
+/** Echo apps by name and a gateway in front of them: the set-up the gateway test files share. */
+export interface GatewayBed<Name extends string> {
+  readonly apps: Readonly<Record<Name, EchoApp>>;
+  readonly gw: TestGateway;
+  /** Stops the gateway, then the apps. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an echo app for each of `appNames`, then a gateway configured with `config(apps)`.
+ * When the gateway does not start, the apps are closed again before the error is thrown.
+ */
+export async function startGatewayBed<Name extends string>(
+  appNames: readonly Name[],
+  config: (apps: Readonly<Record<Name, EchoApp>>) => unknown,
+  options: TestGatewayOptions = {},
+): Promise<GatewayBed<Name>> {
+  const apps = {} as Record<Name, EchoApp>;
+  const closeApps = async () => {
+    for (const app of Object.values<EchoApp>(apps)) await app.close();
+  };
+  try {
+    for (const name of appNames) apps[name] = await startEchoApp(name);
+    const gw = await startTestGateway(config(apps), options);
+    return {
+      apps,
+      gw,
+      async stop() {
+        await gw.stop();
+        await closeApps();
+      },
+    };
+  } catch (err) {
+    await closeApps();
+    throw err;
+  }
+}
+
 /** One HTTP/1.1 request; resolves with status, headers and body. */
 export function request(
   port: number,
@@ -191,6 +233,22 @@ export function request(
     req.on('error', reject);
     req.end();
   });
+}
+
+/** The status of one h2c (prior knowledge) request for `path` to `authority`, on a new connection. */
+export async function h2cStatus(port: number, path: string, authority: string): Promise<number> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const s = session.request({ ':path': path, ':authority': authority });
+      s.on('response', (h) => resolve(Number(h[':status'])));
+      s.on('error', reject);
+      s.resume();
+      s.end();
+    });
+  } finally {
+    session.close();
+  }
 }
 
 /** Sums the samples of `name` whose labels include every one of `labels`. */

@@ -29,15 +29,9 @@ import { H2Attempts } from './h2-attempts.js';
 import { cancelledByProxy, cancelUpstream, gone } from './h2-cancel.js';
 import { codeName } from './h2-limits.js';
 import type { H2Pool } from './h2-pool.js';
+import { H2_HOP_BY_HOP } from './hop-by-hop.js';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-]);
+const HOP_BY_HOP = new Set(H2_HOP_BY_HOP);
 
 /** Headers to forward: pseudo-headers kept, hop-by-hop removed. */
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {

@@ -79,6 +79,19 @@ export const NOOP_REQUEST_SPAN: RequestSpan = {
 /** Tracing switched off: not even the headers are read. */
 export const DISABLED_REQUEST_TRACING: RequestTracing = { startRequest: () => NOOP_REQUEST_SPAN };
 
+/**
+ * Ends `span` with the response status; from `errorFrom` on the status is an error (OpenTelemetry's
+ * HTTP conventions: 4xx and 5xx for a client span, only 5xx for a server span).
+ */
+function endWithStatus(span: Span, status: number, errorFrom: 400 | 500): void {
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  if (status >= errorFrom) {
+    span.setAttribute(ATTR_ERROR_TYPE, String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
 class RecordingAttempt implements AttemptSpan {
   constructor(
     private readonly span: Span,
@@ -86,12 +99,7 @@ class RecordingAttempt implements AttemptSpan {
   ) {}
 
   end(status: number): void {
-    this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    if (status >= 400) {
-      this.span.setAttribute(ATTR_ERROR_TYPE, String(status));
-      this.span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    this.span.end();
+    endWithStatus(this.span, status, 400);
   }
 
   fail(errorType: string, message: string): void {
@@ -150,12 +158,7 @@ class RecordingRequest implements RequestSpan {
   }
 
   end(status: number): void {
-    this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    if (status >= 500) {
-      this.span.setAttribute(ATTR_ERROR_TYPE, String(status));
-      this.span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    this.span.end();
+    endWithStatus(this.span, status, 500);
   }
 
   fail(errorType: string, message: string, status?: number): void {

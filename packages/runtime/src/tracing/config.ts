@@ -188,35 +188,18 @@ export function resolveTracingConfig(inputs: TracingConfigInputs): TracingConfig
     sampling = parseSamplingRatio(explicit.sampling, '--trace-sampling');
   }
 
-  const explicitEndpoint = nonEmpty(explicit.endpoint);
-  if (explicitEndpoint !== undefined) {
-    return {
-      enabled: true,
-      url: otlpUrl(explicitEndpoint, protocol, '--otlp'),
-      protocol,
-      sampling,
-      source: 'flag',
-    };
-  }
-  const tracesEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-  if (tracesEndpoint !== undefined) {
-    const url = otlpUrl(tracesEndpoint, protocol, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'full');
-    return { enabled: true, url, protocol, sampling, source: 'env' };
-  }
-  const baseEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  if (baseEndpoint !== undefined) {
-    const url = otlpUrl(baseEndpoint, protocol, 'OTEL_EXPORTER_OTLP_ENDPOINT', 'append');
-    return { enabled: true, url, protocol, sampling, source: 'env' };
-  }
-  const meshEndpoint = nonEmpty(mesh?.endpoint);
-  if (meshEndpoint !== undefined) {
-    return {
-      enabled: true,
-      url: otlpUrl(meshEndpoint, protocol, 'mesh config tracing.endpoint'),
-      protocol,
-      sampling,
-      source: 'mesh',
-    };
+  // The first endpoint given wins: explicit, the traces-only variable (a full URL), the base
+  // variable (/v1/traces appended), the mesh config.
+  const endpointSources: Array<[string | undefined, string, PathRule, 'flag' | 'env' | 'mesh']> = [
+    [nonEmpty(explicit.endpoint), '--otlp', 'append-if-bare', 'flag'],
+    [nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'full', 'env'],
+    [nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT), 'OTEL_EXPORTER_OTLP_ENDPOINT', 'append', 'env'],
+    [nonEmpty(mesh?.endpoint), 'mesh config tracing.endpoint', 'append-if-bare', 'mesh'],
+  ];
+  for (const [endpoint, field, rule, source] of endpointSources) {
+    if (endpoint !== undefined) {
+      return { enabled: true, url: otlpUrl(endpoint, protocol, field, rule), protocol, sampling, source };
+    }
   }
   return {
     enabled: false,
