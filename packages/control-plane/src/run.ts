@@ -11,6 +11,7 @@ import type { Logger } from '@weft/runtime';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import type { Certifier } from './identity/certifier.js';
+import { DEFAULT_CERTIFY_PACE } from './identity/certify-pacer.js';
 import { IdentityReloader } from './identity/identity-reloader.js';
 import { addIdentityService } from './identity/identity-service.js';
 import { joinTokenValidator } from './identity/join-token-validator.js';
@@ -51,6 +52,11 @@ export interface StartControlPlaneOptions {
   readonly admin: { readonly host: string; readonly port: number };
   readonly clusterDomain?: string;
   readonly registrationGraceMs?: number;
+  /**
+   * Mesh-wide Certify pace (`--certify-rate`, `--certify-burst`): certificates signed per second
+   * and the burst above it; default 500/s, burst 50 (DEFAULT_CERTIFY_PACE).
+   */
+  readonly certifyPace?: { readonly perSecond: number; readonly burst: number };
   /** Workload leaf lifetime (`--workload-cert-ttl`); default 24h, bounded by the issuer's expiry. */
   readonly workloadCertTtlMs?: number;
   readonly logger: Logger;
@@ -219,6 +225,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       certifier = addIdentityService(server, {
         ca: current().ca,
         validator,
+        ...(o.certifyPace === undefined ? {} : { pace: { ...DEFAULT_CERTIFY_PACE, ...o.certifyPace } }),
         registry: metrics.registry,
         logger,
         ...(o.tracer === undefined ? {} : { tracer: o.tracer }),

@@ -118,6 +118,18 @@ describe('weft control-plane', () => {
     );
   });
 
+  it('refuses a --certify-rate or --certify-burst that is not a positive integer', () => {
+    const base = ['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'identity'), ...local()];
+    const zero = run([...base, '--certify-rate', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain(
+      "--certify-rate <n>' argument '0' is invalid. \"0\" is not a positive integer",
+    );
+    const half = run([...base, '--certify-burst', '1.5']);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain("--certify-burst <n>' argument '1.5' is invalid");
+  });
+
   it('refuses a --gateway-identity that is not a SPIFFE ID', () => {
     const base = ['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'identity'), ...local()];
     const r = run([

@@ -9,6 +9,7 @@ import { envForEveryFlag } from '../cli-kit/env.js';
 import { routeGrpcLogs } from '../cli-kit/grpc-logs.js';
 import type { CliIo } from '../cli-kit/io.js';
 import { parseListen } from '../cli-kit/listen.js';
+import { positiveArg } from '../cli-kit/number-args.js';
 import { untilSignal } from '../signals.js';
 import { addTracingOptions, type TracingFlags, tracingFromFlags } from '../telemetry/tracing-flags.js';
 
@@ -24,6 +25,8 @@ interface ControlPlaneFlags extends TracingFlags {
   clusterDomain: string;
   registrationGrace: number;
   workloadCertTtl?: number;
+  certifyRate: number;
+  certifyBurst: number;
   manageNetworkPolicies?: boolean;
   leaderElect?: boolean;
   leaseDuration: number;
@@ -71,6 +74,19 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         '--workload-cert-ttl <duration>',
         "lifetime of workload certificates (default 24h, or less when the issuer expires sooner; at least 10s, at most the issuer's remaining lifetime)",
       ).argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--certify-rate <n>',
+        'workload certificates signed per second, mesh-wide; more wait their turn (up to 5 s) or are refused with ca-busy and retried by the proxy',
+      )
+        .default(500)
+        .argParser(positiveArg),
+    )
+    .addOption(
+      new Option('--certify-burst <n>', 'certificates that may be signed at once above the rate')
+        .default(50)
+        .argParser(positiveArg),
     )
     .option(
       '--manage-network-policies',
@@ -187,6 +203,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       clusterDomain: flags.clusterDomain,
       registrationGraceMs: flags.registrationGrace,
       ...(flags.workloadCertTtl === undefined ? {} : { workloadCertTtlMs: flags.workloadCertTtl }),
+      certifyPace: { perSecond: flags.certifyRate, burst: flags.certifyBurst },
       ...(flags.manageNetworkPolicies === true
         ? {
             manageNetworkPolicies: { controlPlaneNamespace: process.env.WEFT_POD_NAMESPACE ?? 'weft-system' },
