@@ -3,10 +3,10 @@
 // a real gRPC Discovery stream over mTLS with a certificate it asked for itself. Per proxy, as the
 // real sidecar does:
 //   - Certify: a fresh key and CSR with its join token (the sidecar's own requestSvid); after a
-//     failure it retries with the CertificateManager's backoff (1 s doubling to 60 s, ±50% jitter);
+//     failure it retries with the CertificateManager's backoff (1 s doubling to 60 s, full jitter);
 //   - Discovery: sends its node, ACKs every response, subscribes to its names; when the stream
-//     breaks it reconnects with the sidecar's Backoff (100 ms doubling to 5 s, jittered; the
-//     first retry after a working stream waits only the jittered base).
+//     breaks it reconnects with the sidecar's Backoff (@weft/runtime: 100 ms doubling to 5 s, full
+//     jitter; the first retry after a working stream waits at most the base).
 // In `cold` resync mode (the default) a proxy asks for a new certificate before it reconnects, the
 // worst case (every certificate reissued, as after an issuer change or a fleet-wide restart); in
 // `warm` mode it reconnects with the certificate it holds (a control-plane upgrade with the same CA).
@@ -19,16 +19,14 @@ import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { credentials } from '@grpc/grpc-js';
 import { loadDiscoveryProto } from '@weft/api';
-import { jitter, systemRandom } from '@weft/core';
 import { CONTROL_PLANE_SERVER_NAME } from '@weft/pki/workload';
-import { Backoff } from '../../../packages/proxy/dist/discovery/backoff.js';
-// The sidecar's own pieces (not exported from @weft/proxy's entry point, so imported by path).
-import { grpcCertificateClient } from '../../../packages/proxy/dist/identity/certificate-client.js';
-import { requestSvid } from '../../../packages/proxy/dist/identity/svid.js';
+// The sidecar's own pieces: its Certify client and request, and @weft/runtime's backoff.
+import { grpcCertificateClient, requestSvid } from '@weft/proxy';
+import { Backoff } from '@weft/runtime';
 
 const now = () => performance.timeOrigin + performance.now();
 const Discovery = loadDiscoveryProto().weft.discovery.v1alpha1.Discovery;
-/** The sidecar's defaults: CertificateManager retry and DiscoveryStreamClient reconnect backoff. */
+/** The sidecar's defaults: CertificateManager retry and DiscoveryStreamClient reconnect backoff (full jitter). */
 const CERTIFY_BACKOFF = { baseMs: 1000, maxMs: 60_000 };
 const STREAM_BACKOFF = { baseMs: 100, maxMs: 5000 };
 
@@ -74,8 +72,8 @@ class SimulatedProxy {
     this.env = env;
     this.svid = undefined;
     this.client = undefined;
-    this.certifyFailures = 0;
-    this.backoff = new Backoff(STREAM_BACKOFF, systemRandom);
+    this.certifyBackoff = new Backoff(CERTIFY_BACKOFF);
+    this.backoff = new Backoff(STREAM_BACKOFF);
     this.seen = new Map();
   }
 
@@ -93,25 +91,19 @@ class SimulatedProxy {
     });
     if (stopping) return;
     if (result.type === 'ok') {
-      this.certifyFailures = 0;
+      this.certifyBackoff.reset();
       this.svid = result.svid;
       outbox.certify.push([now(), 'issued']);
       flushSoon();
       this.connect();
       return;
     }
-    this.certifyFailures++;
     outbox.certify.push([
       now(),
       result.reason === 'transport' ? transportKind(result.message) : result.reason,
     ]);
     flushSoon();
-    const delay = jitter(
-      Math.min(CERTIFY_BACKOFF.maxMs, CERTIFY_BACKOFF.baseMs * 2 ** Math.min(this.certifyFailures - 1, 30)),
-      0.5,
-      systemRandom,
-    );
-    setTimeout(() => void this.certify(), delay);
+    setTimeout(() => void this.certify(), this.certifyBackoff.next());
   }
 
   connect() {

@@ -6,7 +6,7 @@ import { AnswerCache } from '../../../packages/proxy/dist/dns/answer-cache.js';
 import { DnsHandler } from '../../../packages/proxy/dist/dns/dns-handler.js';
 import { DnsMetrics } from '../../../packages/proxy/dist/dns/dns-metrics.js';
 import { LookedUpNames } from '../../../packages/proxy/dist/dns/looked-up-names.js';
-import { MetricsRegistry } from '../../../packages/proxy/dist/metrics/registry.js';
+import { MetricsRegistry } from '../../../packages/proxy/dist/telemetry/metrics-registry.js';
 
 const seconds = Number(process.argv[2] ?? 2);
 const table = new Map([

@@ -5,7 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { startDnsProxy } from '../../../packages/proxy/dist/dns/dns-proxy.js';
 import { startTestResolver } from '../../../packages/proxy/dist/dns/test-resolver.js';
-import { MetricsRegistry } from '../../../packages/proxy/dist/metrics/registry.js';
+import { MetricsRegistry } from '../../../packages/proxy/dist/telemetry/metrics-registry.js';
 
 const [kind, upstreamPort] = process.argv.slice(2);
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { startDnsProxy } from '../../../packages/proxy/dist/dns/dns-proxy.js';
 import { parseResolvConf } from '../../../packages/proxy/dist/dns/resolv-conf.js';
-import { MetricsRegistry } from '../../../packages/proxy/dist/metrics/registry.js';
+import { MetricsRegistry } from '../../../packages/proxy/dist/telemetry/metrics-registry.js';
 
 const [port, resolvConfPath] = process.argv.slice(2);
 const table = new Map([
