@@ -71,6 +71,8 @@ class SimulatedProxy {
     this.spec = spec;
     this.env = env;
     this.svid = undefined;
+    this.credentialsFor = undefined;
+    this.credentials = undefined;
     this.client = undefined;
     this.certifyBackoff = new Backoff(CERTIFY_BACKOFF);
     this.backoff = new Backoff(STREAM_BACKOFF);
@@ -109,16 +111,21 @@ class SimulatedProxy {
   connect() {
     if (stopping) return;
     const { tls } = this.svid;
-    const client = new Discovery(
-      `127.0.0.1:${this.env.port}`,
-      credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert)),
-      {
-        'grpc.use_local_subchannel_pool': 1,
-        'grpc.max_receive_message_length': 64 * 1024 * 1024,
-        // As the sidecar does when it dials the control plane by IP.
-        'grpc.ssl_target_name_override': CONTROL_PLANE_SERVER_NAME,
-      },
-    );
+    // One set of credentials per certificate held, as the sidecar keeps (control-plane-link.ts).
+    if (this.credentialsFor !== this.svid) {
+      this.credentialsFor = this.svid;
+      this.credentials = credentials.createSsl(
+        Buffer.from(tls.ca),
+        Buffer.from(tls.key),
+        Buffer.from(tls.cert),
+      );
+    }
+    const client = new Discovery(`127.0.0.1:${this.env.port}`, this.credentials, {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // As the sidecar does when it dials the control plane by IP.
+      'grpc.ssl_target_name_override': CONTROL_PLANE_SERVER_NAME,
+    });
     this.client = client;
     const call = client.Stream();
     let first = true;
