@@ -194,7 +194,14 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   const h2Attempts = attempts(derived);
   overrides.attempts = (observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined => {
     if (derived.method === 'CONNECT' || !edits.downgrade(derived.destination)) {
-      return h2Attempts.call(derived, observer, options);
+      // Kept on h2 to a backend outside the mesh (gRPC) with a route timeout: the attempt channel
+      // rather than the single forward, so the timeout can cancel the upstream stream and answer
+      // (a gRPC client gets DEADLINE_EXCEEDED in a trailers-only response).
+      const fixed =
+        derived.method !== 'CONNECT' &&
+        derived.destination === undefined &&
+        !Number.isNaN(edits.fixedTimeoutMs);
+      return h2Attempts.call(derived, observer, fixed ? { ...options, retries: true } : options);
     }
     const client = new H2ToHttp1(derived, stream, headers, edits.http1Pool(), {
       peer: derived.peer,

@@ -28,7 +28,10 @@ const bytes = {
 const SERVICE: grpc.ServiceDefinition = {
   Echo: { path: '/test.Bytes/Echo', requestStream: false, responseStream: false, ...bytes },
   Missing: { path: '/test.Other/Missing', requestStream: false, responseStream: false, ...bytes },
+  Wait: { path: '/test.Slow/Wait', requestStream: false, responseStream: false, ...bytes },
 };
+/** Calls of /test.Slow/Wait: never answered (the route's timeout is what ends them). */
+let waiting = 0;
 const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bytes');
 
 function config(web: EchoApp, apiCert: TestCertificate) {
@@ -42,6 +45,14 @@ function config(web: EchoApp, apiCert: TestCertificate) {
     name: 'GRPCRoute/test/echo/0',
     grpc: true,
     matches: [{ path: { prefix: '/test.Bytes/' } }],
+    backends: [{ authority: `127.0.0.1:${grpcPort}`, weight: 1 }],
+  };
+  // A GRPCRoute with a request timeout to a backend outside the mesh (the gateway's own deadline).
+  const slowRoute = {
+    name: 'GRPCRoute/test/slow/0',
+    grpc: true,
+    matches: [{ path: { prefix: '/test.Slow/' } }],
+    requestTimeout: '0.3s',
     backends: [{ authority: `127.0.0.1:${grpcPort}`, weight: 1 }],
   };
   return {
@@ -66,7 +77,7 @@ function config(web: EchoApp, apiCert: TestCertificate) {
         name: 'test/gw/h2c',
         port: 80,
         protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
-        routes: [grpcRoute, webRoute],
+        routes: [slowRoute, grpcRoute, webRoute],
       },
     ],
   };
@@ -81,6 +92,9 @@ beforeAll(async () => {
       done(null, Buffer.concat([Buffer.from('echo:'), call.request])),
     Missing: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
       done(null, Buffer.from('should not be reached')),
+    Wait: () => {
+      waiting++;
+    },
   });
   grpcPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
@@ -289,6 +303,22 @@ describe('gateway client protocols', () => {
     } finally {
       plain.close();
       secure.close();
+    }
+  });
+
+  it("applies a GRPCRoute's request timeout to a backend outside the mesh as DEADLINE_EXCEEDED", async () => {
+    const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+        const fn = (plain as unknown as Record<string, (...a: unknown[]) => void>).Wait!;
+        // The client's own deadline is far away: the answer is the gateway's.
+        fn.call(plain, Buffer.from('x'), new grpc.Metadata(), { deadline: Date.now() + 60_000 }, resolve);
+      });
+      expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      expect(err?.details).toContain("route's 300 ms timeout");
+      expect(waiting).toBeGreaterThanOrEqual(1);
+    } finally {
+      plain.close();
     }
   });
 
