@@ -190,6 +190,9 @@ describe('RequestMirror with bodies', () => {
 
   it('mirrors a POST with its body (Content-Length and chunked) while the client gets the primary', async () => {
     const ports = listeningPorts();
+    // The reading sees this process's listeners (the gateway's client port and the proxy's admin port).
+    expect(ports.has(gw.port(80))).toBe(true);
+    expect(ports.has(gw.running.proxy.ports.admin)).toBe(true);
     for (const [i, chunked] of [false, true].entries()) {
       const body = pattern(40_000, i);
       const before = recorder.received.length;
