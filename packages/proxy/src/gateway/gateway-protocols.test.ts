@@ -17,7 +17,7 @@ let api: TestCertificate;
 let wild: TestCertificate;
 let grpcServer: grpc.Server;
 let grpcPort: number;
-let bed: GatewayBed<'web'>;
+let bed: GatewayBed<'web' | 'shadow'>;
 
 const bytes = {
   requestSerialize: (b: Buffer) => b,
@@ -34,7 +34,7 @@ const SERVICE: grpc.ServiceDefinition = {
 let waiting = 0;
 const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bytes');
 
-function config(web: EchoApp, apiCert: TestCertificate) {
+function config(web: EchoApp, shadow: EchoApp, apiCert: TestCertificate) {
   const cert = (name: string, c: TestCertificate) => ({
     name,
     certificateChainPem: c.chainPem,
@@ -77,7 +77,12 @@ function config(web: EchoApp, apiCert: TestCertificate) {
         name: 'test/gw/h2c',
         port: 80,
         protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
-        routes: [slowRoute, grpcRoute, webRoute],
+        // On h2c, gRPC calls are mirrored too (their body is read by a single h2 forward).
+        routes: [
+          slowRoute,
+          { ...grpcRoute, filters: [{ requestMirror: { authority: shadow.authority } }] },
+          webRoute,
+        ],
       },
     ],
   };
@@ -101,7 +106,7 @@ beforeAll(async () => {
       e ? reject(e) : resolve(p),
     ),
   );
-  bed = await startGatewayBed(['web'], ({ web }) => config(web, api));
+  bed = await startGatewayBed(['web', 'shadow'], ({ web, shadow }) => config(web, shadow, api));
 }, 30_000);
 
 afterAll(async () => {
@@ -306,6 +311,23 @@ describe('gateway client protocols', () => {
     }
   });
 
+  it('mirrors a gRPC call kept on h2 with its body (a copy over HTTP/1.1)', async () => {
+    const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
+    try {
+      const before = bed.apps.shadow.seen.length;
+      const message = 'mirror-me'.repeat(100);
+      expect(await unary(plain, 'Echo', message)).toEqual({ ok: true, body: `echo:${message}` });
+      await expect.poll(() => bed.apps.shadow.seen.length, { timeout: 10_000 }).toBeGreaterThan(before);
+      const copy = bed.apps.shadow.seen.at(-1)!;
+      expect(copy.method).toBe('POST');
+      expect(copy.url).toBe('/test.Bytes/Echo');
+      // One gRPC message: a 5-byte prefix and the bytes.
+      expect(copy.headers['content-length']).toBe(String(5 + message.length));
+    } finally {
+      plain.close();
+    }
+  });
+
   it("applies a GRPCRoute's request timeout to a backend outside the mesh as DEADLINE_EXCEEDED", async () => {
     const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
     try {
@@ -347,7 +369,7 @@ describe('gateway client protocols', () => {
     };
     const workers = [worker(), worker(), worker(), worker()];
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(20);
-    await bed.gw.apply(config(bed.apps.web, next));
+    await bed.gw.apply(config(bed.apps.web, bed.apps.shadow, next));
     await expect.poll(() => seen.has(serialOf(next)), { timeout: 10_000 }).toBe(true);
     const after = ok;
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(after + 20);
