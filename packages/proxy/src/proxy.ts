@@ -104,6 +104,8 @@ export class Sidecar {
   ) => ProtocolSide;
   /** Sides built by {@link gatewaySide}, drained with the others. */
   private readonly extraSides: ProtocolSide[] = [];
+  /** The outbound path without a client connection: see {@link ownRequests}. */
+  private readonly ownHandler: Handler;
 
   constructor(
     readonly options: ProxyOptions,
@@ -223,6 +225,7 @@ export class Sidecar {
           : trafficLayer({ registry: traffic, clock, random, counters, adjust });
       return side('outbound', chain([telemetry, ...layers, resolve, path], forward), this.pools.outbound);
     };
+    this.ownHandler = chain([resolve, trafficPath], forward);
     this.runtime = {
       options,
       metrics: this.metrics,
@@ -264,6 +267,16 @@ export class Sidecar {
     const s = this.makeSide(layers, adjust);
     this.extraSides.push(s);
     return s;
+  }
+
+  /**
+   * The outbound path for requests the proxy makes itself, with no client connection behind them
+   * (the gateway's mirror copies): resolve, traffic layer (routes, balancing, retries, timeouts
+   * of the destination) and mTLS to the mesh, as for an app's requests, but no request telemetry
+   * (there is no client exchange to trace). HTTP/1 exchanges go through the outbound pool.
+   */
+  ownRequests(): { readonly handler: Handler; readonly pool: Http1Pool } {
+    return { handler: this.ownHandler, pool: this.pools.outbound };
   }
 
   /**

@@ -10,6 +10,7 @@
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Destination } from '../discovery/resolver.js';
 import { Http1Attempts } from '../http1/attempts.js';
+import type { BodyTarget } from '../http1/body-target.js';
 import type { MessageHead } from '../http1/head-parser.js';
 import type { Http1Pool } from '../http1/pool.js';
 import type { Http1Request } from '../http1/request.js';
@@ -45,6 +46,32 @@ export interface ExchangeEdits {
   readonly http1Pool: () => Http1Pool;
   /** The route's timeout for a backend outside the mesh (ms; NaN: none). See fixed-timeout.ts. */
   readonly fixedTimeoutMs: number;
+  /** Sees the request body as the backend is sent it (a mirror's copy); never slows it. */
+  readonly bodyTap?: BodyTap | undefined;
+}
+
+/**
+ * A copy of the request body as it is read for the backend: HTTP/1 bytes as framed by the
+ * client, HTTP/2 DATA payloads. Called on the primary's reads; must not throw or block.
+ */
+export interface BodyTap {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+/** `target` with every chunk and its end also given to `tap`; back-pressure is `target`'s alone. */
+function teeTarget(target: BodyTarget, tap: BodyTap): BodyTarget {
+  return {
+    write(chunk) {
+      tap.push(chunk);
+      return target.write(chunk);
+    },
+    end() {
+      tap.end();
+      target.end();
+    },
+    onDrain: (resume) => target.onDrain(resume),
+  };
 }
 
 /**
@@ -130,6 +157,11 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
         for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
         orig.conn.writeHead({ ...h, headers: out });
       },
+      // The body is read once however many attempts there are: tee it where it is read.
+      attachBody: (target: BodyTarget) => {
+        const tap = edits.bodyTap;
+        orig.conn.attachBody(tap === undefined ? target : teeTarget(target, tap));
+      },
     });
     const overrides: Record<string, unknown> = { head, conn, name: edits.name, egress: edits.egress, path };
     const derived = overlay(req, overrides);
@@ -141,7 +173,8 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   edits.editHeaders(objectHeaderBag(headers));
   if (edits.host !== undefined) headers[':authority'] = edits.host;
   if (edits.target !== undefined) headers[':path'] = edits.target;
-  const stream = boundOverlay(orig.stream, {
+  const stream: ServerHttp2Stream = boundOverlay(orig.stream, {
+    ...h2BodyTap(orig.stream, edits.bodyTap, () => stream),
     respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
       const out: OutgoingHttpHeaders = {};
       for (const name of Object.keys(h)) if (!isInternal(name)) out[name] = h[name];
@@ -161,7 +194,14 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   const h2Attempts = attempts(derived);
   overrides.attempts = (observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined => {
     if (derived.method === 'CONNECT' || !edits.downgrade(derived.destination)) {
-      return h2Attempts.call(derived, observer, options);
+      // Kept on h2 to a backend outside the mesh (gRPC) with a route timeout: the attempt channel
+      // rather than the single forward, so the timeout can cancel the upstream stream and answer
+      // (a gRPC client gets DEADLINE_EXCEEDED in a trailers-only response).
+      const fixed =
+        derived.method !== 'CONNECT' &&
+        derived.destination === undefined &&
+        !Number.isNaN(edits.fixedTimeoutMs);
+      return h2Attempts.call(derived, observer, fixed ? { ...options, retries: true } : options);
     }
     const client = new H2ToHttp1(derived, stream, headers, edits.http1Pool(), {
       peer: derived.peer,
@@ -172,6 +212,39 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
     return timed(derived, observer, (o) => new Http1Attempts(client, o, options));
   };
   return derived;
+}
+
+/**
+ * Overrides of the client stream's `on`/`addListener`/`pipe` that start `tap` on the stream when
+ * the backend's reader first subscribes to its data (H2Attempts, H2ToHttp1, or a single forward):
+ * a listener added in the same tick sees every chunk, and it never pauses the stream.
+ */
+function h2BodyTap(
+  down: ServerHttp2Stream,
+  tap: BodyTap | undefined,
+  self: () => ServerHttp2Stream,
+): Record<string, unknown> {
+  if (tap === undefined) return {};
+  let tapped = false;
+  const start = () => {
+    if (tapped) return;
+    tapped = true;
+    down.on('data', (chunk: Buffer) => tap.push(chunk));
+    down.once('end', () => tap.end());
+  };
+  const on = (event: string | symbol, listener: (...args: unknown[]) => void) => {
+    if (event === 'data') start();
+    down.on(event, listener);
+    return self();
+  };
+  return {
+    on,
+    addListener: on,
+    pipe: <T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T => {
+      start();
+      return down.pipe(dest, options);
+    },
+  };
 }
 
 /** The lower-case names of the request's headers (to find the ones to strip). */

@@ -51,6 +51,30 @@ function flakyDestination() {
   };
 }
 
+/** A mesh destination that records what it is sent: the mirror of `/mirrored`. */
+const SHADOW = 'shadow.shop.svc.cluster.local:80';
+let shadow: http.Server;
+const shadowBodies: { url: string; body: string }[] = [];
+function shadowDestination() {
+  return {
+    authority: SHADOW,
+    service: 'shadow',
+    namespace: 'shop',
+    port: 80,
+    protocol: 'PROTOCOL_HTTP' as const,
+    routes: [],
+    backends: [
+      {
+        name: 'shadow.shop:80',
+        service: 'shadow',
+        namespace: 'shop',
+        port: 80,
+        endpoints: [{ address: '127.0.0.1', port: (shadow.address() as AddressInfo).port }],
+      },
+    ],
+  };
+}
+
 function gatewayResource(app: EchoApp, regex?: string): DiscoveryResponse['resources'] {
   version++;
   return [
@@ -75,6 +99,13 @@ function gatewayResource(app: EchoApp, regex?: string): DiscoveryResponse['resou
                 name: 'HTTPRoute/shop/flaky/1',
                 matches: [{ path: { prefix: '/once' } }],
                 backends: [{ authority: FLAKY, weight: 1 }],
+              },
+              {
+                // Copies go through the outbound path: a mesh name only Discovery can resolve.
+                name: 'HTTPRoute/shop/mirrored/0',
+                matches: [{ path: { prefix: '/mirrored' } }],
+                filters: [{ requestMirror: { authority: SHADOW } }],
+                backends: [{ authority: app.authority, weight: 1 }],
               },
               {
                 name: 'HTTPRoute/shop/web/0',
@@ -105,6 +136,18 @@ beforeAll(async () => {
     res.end(String(flakyCalls));
   });
   await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+  shadow = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+    });
+    req.on('end', () => {
+      shadowBodies.push({ url: req.url ?? '', body });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => shadow.listen(0, '127.0.0.1', resolve));
   a = await startEchoApp('a');
   b = await startEchoApp('b');
   server = new grpc.Server();
@@ -133,7 +176,9 @@ beforeAll(async () => {
             resources: req.subscribe!.names.map((name) =>
               name === FLAKY
                 ? { name, version: '1', destination: flakyDestination() }
-                : { name, version: '1', doesNotExist: { reason: 'test' } },
+                : name === SHADOW
+                  ? { name, version: '1', destination: shadowDestination() }
+                  : { name, version: '1', doesNotExist: { reason: 'test' } },
             ),
             removedNames: [],
           });
@@ -185,6 +230,7 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   flaky?.close();
+  shadow?.close();
 });
 
 const bound = () => running.gateway.boundPorts()[80];
@@ -222,6 +268,31 @@ describe('gateway config from Discovery', () => {
     const retried = await request(port, { path: '/retried', headers: { host: 'x.test' } });
     expect(retried.status).toBe(200);
     expect(flakyCalls).toBe(3);
+  });
+
+  it('mirrors a POST with its body to a mesh destination resolved through Discovery', async () => {
+    const body = 'x'.repeat(20_000);
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: bound(),
+          path: '/mirrored/1',
+          method: 'POST',
+          agent: false,
+          headers: { host: 'x.test', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(r).toBe(200);
+    await expect.poll(() => shadowBodies.length, { timeout: 10_000 }).toBe(1);
+    expect(shadowBodies[0]).toEqual({ url: '/mirrored/1', body });
   });
 
   it('is not ready before a config is applied', () => {

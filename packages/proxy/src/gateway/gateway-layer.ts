@@ -15,10 +15,11 @@ import type { CompiledFilter, CompiledGateway, CompiledRoute, HeaderModifier } f
 import { deriveExchange, requestHeaderNames } from './derived-exchange.js';
 import { setForwardedHeaders, stripInternalHeaders, type TrustedProxies } from './forwarded.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { applyHeaderModifier, type HeaderBag, objectHeaderBag } from './header-bag.js';
+import { applyHeaderModifier, type HeaderBag } from './header-bag.js';
 import { hostOf } from './hostnames.js';
 import { respondLocally } from './local-response.js';
 import type { Mirror } from './mirror.js';
+import { mirrorCopies } from './mirror-copy.js';
 import { redirectLocation, rewritePath } from './paths.js';
 import { noOverrides, type RouteOverrideTable } from './route-overrides.js';
 import { selectListener, selectRoute } from './select.js';
@@ -136,7 +137,17 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
       setForwardedHeaders(headers, { peer: req.peer.address, proto: scheme, host: req.authority, trusted });
       for (const m of plan.requestModifiers) applyHeaderModifier(headers, m);
     };
-    if (plan.mirrors.length > 0) mirrorRequest(deps, req, plan, editHeaders);
+    const bodyTap =
+      plan.mirrors.length === 0
+        ? undefined
+        : mirrorCopies(req, {
+            mirror: deps.mirror,
+            random: deps.random,
+            filters: plan.mirrors,
+            host: plan.host,
+            target: plan.target,
+            editHeaders,
+          });
     const derived = deriveExchange(req, {
       name: backend.authority,
       egress: backend.egress,
@@ -149,6 +160,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
         !grpc && destination?.protocol !== 'PROTOCOL_HTTP2' && destination?.protocol !== 'PROTOCOL_GRPC',
       http1Pool: deps.http1Pool,
       fixedTimeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
+      bodyTap,
     });
     const overrides = {
       requestTimeoutMs: route.requestTimeoutMs,
@@ -226,41 +238,6 @@ function serverName(req: Exchange): string {
     req.protocol === 'http1' ? (req as Http1Request).conn.socket : (req as H2Request).stream.session?.socket;
   const name = (socket as { servername?: unknown } | undefined)?.servername;
   return typeof name === 'string' ? name.toLowerCase() : '';
-}
-
-/** True when the request carries no body (only those are mirrored). */
-function bodyless(req: Exchange): boolean {
-  if (req.protocol === 'http1') {
-    const f = (req as Http1Request).head.framing;
-    return f.kind === 'none' || (f.kind === 'length' && f.length === 0);
-  }
-  return (req as H2Request).stream.endAfterHeaders;
-}
-
-function mirrorRequest(
-  deps: GatewayLayerDeps,
-  req: Exchange,
-  plan: Plan,
-  editHeaders: (headers: HeaderBag) => void,
-): void {
-  if (!bodyless(req)) {
-    for (const _ of plan.mirrors) deps.metrics.mirrors.inc({ result: 'skipped-body' });
-    return;
-  }
-  const headers: Record<string, string | string[]> = {};
-  const names = requestHeaderNames(req);
-  for (const n of names) {
-    if (n.startsWith(':')) continue;
-    const v = req.header(n);
-    if (v !== undefined) headers[n] = v;
-  }
-  editHeaders(objectHeaderBag(headers));
-  headers.host = plan.host ?? req.authority;
-  const target = plan.target ?? req.path;
-  for (const m of plan.mirrors) {
-    if (m.numerator < m.denominator && deps.random.next() * m.denominator >= m.numerator) continue;
-    deps.mirror.send(m.authority, { method: req.method, target, headers });
-  }
 }
 
 function shorter(a: number, b: number): number {

@@ -17,7 +17,7 @@ let api: TestCertificate;
 let wild: TestCertificate;
 let grpcServer: grpc.Server;
 let grpcPort: number;
-let bed: GatewayBed<'web'>;
+let bed: GatewayBed<'web' | 'shadow'>;
 
 const bytes = {
   requestSerialize: (b: Buffer) => b,
@@ -28,10 +28,13 @@ const bytes = {
 const SERVICE: grpc.ServiceDefinition = {
   Echo: { path: '/test.Bytes/Echo', requestStream: false, responseStream: false, ...bytes },
   Missing: { path: '/test.Other/Missing', requestStream: false, responseStream: false, ...bytes },
+  Wait: { path: '/test.Slow/Wait', requestStream: false, responseStream: false, ...bytes },
 };
+/** Calls of /test.Slow/Wait: never answered (the route's timeout is what ends them). */
+let waiting = 0;
 const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bytes');
 
-function config(web: EchoApp, apiCert: TestCertificate) {
+function config(web: EchoApp, shadow: EchoApp, apiCert: TestCertificate) {
   const cert = (name: string, c: TestCertificate) => ({
     name,
     certificateChainPem: c.chainPem,
@@ -42,6 +45,14 @@ function config(web: EchoApp, apiCert: TestCertificate) {
     name: 'GRPCRoute/test/echo/0',
     grpc: true,
     matches: [{ path: { prefix: '/test.Bytes/' } }],
+    backends: [{ authority: `127.0.0.1:${grpcPort}`, weight: 1 }],
+  };
+  // A GRPCRoute with a request timeout to a backend outside the mesh (the gateway's own deadline).
+  const slowRoute = {
+    name: 'GRPCRoute/test/slow/0',
+    grpc: true,
+    matches: [{ path: { prefix: '/test.Slow/' } }],
+    requestTimeout: '0.3s',
     backends: [{ authority: `127.0.0.1:${grpcPort}`, weight: 1 }],
   };
   return {
@@ -66,7 +77,12 @@ function config(web: EchoApp, apiCert: TestCertificate) {
         name: 'test/gw/h2c',
         port: 80,
         protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
-        routes: [grpcRoute, webRoute],
+        // On h2c, gRPC calls are mirrored too (their body is read by a single h2 forward).
+        routes: [
+          slowRoute,
+          { ...grpcRoute, filters: [{ requestMirror: { authority: shadow.authority } }] },
+          webRoute,
+        ],
       },
     ],
   };
@@ -81,13 +97,16 @@ beforeAll(async () => {
       done(null, Buffer.concat([Buffer.from('echo:'), call.request])),
     Missing: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
       done(null, Buffer.from('should not be reached')),
+    Wait: () => {
+      waiting++;
+    },
   });
   grpcPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
       e ? reject(e) : resolve(p),
     ),
   );
-  bed = await startGatewayBed(['web'], ({ web }) => config(web, api));
+  bed = await startGatewayBed(['web', 'shadow'], ({ web, shadow }) => config(web, shadow, api));
 }, 30_000);
 
 afterAll(async () => {
@@ -292,6 +311,39 @@ describe('gateway client protocols', () => {
     }
   });
 
+  it('mirrors a gRPC call kept on h2 with its body (a copy over HTTP/1.1)', async () => {
+    const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
+    try {
+      const before = bed.apps.shadow.seen.length;
+      const message = 'mirror-me'.repeat(100);
+      expect(await unary(plain, 'Echo', message)).toEqual({ ok: true, body: `echo:${message}` });
+      await expect.poll(() => bed.apps.shadow.seen.length, { timeout: 10_000 }).toBeGreaterThan(before);
+      const copy = bed.apps.shadow.seen.at(-1)!;
+      expect(copy.method).toBe('POST');
+      expect(copy.url).toBe('/test.Bytes/Echo');
+      // One gRPC message: a 5-byte prefix and the bytes.
+      expect(copy.headers['content-length']).toBe(String(5 + message.length));
+    } finally {
+      plain.close();
+    }
+  });
+
+  it("applies a GRPCRoute's request timeout to a backend outside the mesh as DEADLINE_EXCEEDED", async () => {
+    const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+        const fn = (plain as unknown as Record<string, (...a: unknown[]) => void>).Wait!;
+        // The client's own deadline is far away: the answer is the gateway's.
+        fn.call(plain, Buffer.from('x'), new grpc.Metadata(), { deadline: Date.now() + 60_000 }, resolve);
+      });
+      expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      expect(err?.details).toContain("route's 300 ms timeout");
+      expect(waiting).toBeGreaterThanOrEqual(1);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('rotates a certificate under continuous load with no failed request; open connections continue', async () => {
     const keepAlive = http2.connect(`https://127.0.0.1:${bed.gw.port(443)}`, {
       ca: ca.caPem,
@@ -317,7 +369,7 @@ describe('gateway client protocols', () => {
     };
     const workers = [worker(), worker(), worker(), worker()];
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(20);
-    await bed.gw.apply(config(bed.apps.web, next));
+    await bed.gw.apply(config(bed.apps.web, bed.apps.shadow, next));
     await expect.poll(() => seen.has(serialOf(next)), { timeout: 10_000 }).toBe(true);
     const after = ok;
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(after + 20);

@@ -4,7 +4,7 @@
  * good one keeps serving), and keeps the client-facing ports in line with it.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { describeError, type Random } from '@weft/core';
+import { type Clock, describeError, type Random, systemClock } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
 import type { GatewayConfigSink, PushedGatewayConfig } from '../discovery/state.js';
 import type { Http1Pool } from '../http1/pool.js';
@@ -102,15 +102,18 @@ export class Gateway implements GatewayConfigSink {
   }
 
   /** Starts serving through `sidecar`'s outbound path; binds the ports of the config in force. */
-  async attach(sidecar: Sidecar, deps: { logger: Logger; random: Random }): Promise<void> {
+  async attach(sidecar: Sidecar, deps: { logger: Logger; random: Random; clock?: Clock }): Promise<void> {
     this.logger = deps.logger;
     const o = sidecar.options;
     const metrics = createGatewayMetrics(sidecar.metrics.registry);
     this.metrics = metrics;
     for (const s of this.early.applied) metrics.configApplied.inc({ source: s });
     for (const s of this.early.rejected) metrics.configRejected.inc({ source: s });
+    const own = sidecar.ownRequests();
     this.mirror = new Mirror({
-      listen: (authority) => sidecar.listenUpstream(authority, '127.0.0.1', 0),
+      handler: own.handler,
+      pool: () => own.pool,
+      clock: deps.clock ?? systemClock,
       metrics,
       logger: deps.logger,
       maxInFlight: this.options.mirrorMaxInFlight,

@@ -1,94 +1,159 @@
 /**
- * RequestMirror: a copy of the request goes to the mirror backend, fire and forget. The copy
- * enters the mesh the way the gateway's other requests do (the outbound path, mTLS with the
- * gateway's identity) through a loopback upstream listener the proxy opens for the mirror's
- * authority. Its response is read and dropped; errors are counted, never seen by the client;
- * at most `maxInFlight` copies are outstanding (more are skipped and counted).
+ * RequestMirror: a copy of the request goes to the mirror backend, fire and forget. The copy is
+ * dispatched in the process, through the outbound path the gateway's own requests take (resolve,
+ * traffic layer, HTTP/1 attempts and pool, mTLS with the gateway's identity), so no listener is
+ * opened for it. Its response is read and dropped; its failures are counted, never seen by the
+ * client. At most `maxInFlight` copies are outstanding (more are skipped and counted) and each
+ * is given up after `timeoutMs`.
  *
- * Only requests without a body are mirrored: teeing a streamed body into a second upstream
- * would tie the client's request to the mirror's pace. Requests with a body are counted as
- * skipped.
+ * A body is copied as the primary request reads it (mirror-body.ts) and the copy is sent once
+ * the body is complete, so the client's exchange never waits for the mirror: a body over
+ * MAX_MIRROR_BODY_BYTES, or past the shared MAX_MIRROR_BUFFERED_BYTES, is not mirrored.
  */
-import { Agent, request } from 'node:http';
+import { type Clock, WeftError } from '@weft/core';
 import type { Logger } from '@weft/runtime';
+import type { Http1ConnectionInfo } from '../http1/client-connection.js';
+import type { MessageHead } from '../http1/head-parser.js';
+import type { Http1Pool } from '../http1/pool.js';
+import type { Handler } from '../layers/types.js';
+import { upstreamListenerTarget } from '../listeners/outbound.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { type BodyDropReason, MirrorBudget } from './mirror-body.js';
+import { MirrorExchange, type MirrorOutcome } from './mirror-exchange.js';
+
+/** The outcomes counted in `weft_gateway_mirror_requests_total{result}`. */
+export type MirrorResult =
+  | 'sent'
+  | 'failed'
+  | 'timeout'
+  | 'skipped-concurrency'
+  | 'skipped-body-too-large'
+  | 'skipped-memory'
+  | 'skipped-body-incomplete';
+
+const DROPPED: Record<BodyDropReason, MirrorResult> = {
+  'too-large': 'skipped-body-too-large',
+  memory: 'skipped-memory',
+  incomplete: 'skipped-body-incomplete',
+};
 
 export interface MirrorOptions {
-  /** Opens (once per authority) a loopback listener carrying plaintext HTTP to `authority` through the mesh. */
-  readonly listen: (authority: string) => Promise<number>;
+  /** The outbound path a copy takes (resolve, traffic, one attempt or more): never the client's telemetry. */
+  readonly handler: Handler;
+  /** The HTTP/1 pool copies go through. */
+  readonly pool: () => Http1Pool;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly maxInFlight: number;
   /** Whole-exchange timeout of one copy. */
   readonly timeoutMs: number;
+  /** Body bytes held for all copies together (MAX_MIRROR_BUFFERED_BYTES unless a test says less). */
+  readonly budget?: MirrorBudget;
 }
 
-export interface MirrorRequest {
-  readonly method: string;
-  readonly target: string;
-  /** Request headers to send (hop-by-hop already gone); host included. */
-  readonly headers: Readonly<Record<string, string | string[]>>;
+/** A copy to send: the HTTP/1.1 head (Host, edited headers, the body's framing) and its body. */
+export interface MirrorCopy {
+  readonly head: MessageHead;
+  readonly body: readonly Buffer[];
+  /** The client's address (the copy's peer). */
+  readonly peer: string;
 }
 
 export class Mirror {
-  private readonly ports = new Map<string, Promise<number>>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly budget: MirrorBudget;
   private inFlight = 0;
+  private readonly active = new Set<MirrorExchange>();
+  private closed = false;
 
-  constructor(private readonly options: MirrorOptions) {}
+  constructor(private readonly options: MirrorOptions) {
+    this.budget = options.budget ?? new MirrorBudget();
+  }
 
-  /** Sends a copy of `req` to `authority`; never throws, never waits. */
-  send(authority: string, req: MirrorRequest): void {
-    const m = this.options.metrics.mirrors;
-    if (this.inFlight >= this.options.maxInFlight) {
-      m.inc({ result: 'skipped-concurrency' });
+  /** Counts a copy that will not be sent because its body could not be held. */
+  dropped(reason: BodyDropReason): void {
+    this.count(DROPPED[reason]);
+  }
+
+  /**
+   * Sends `copy` to `authority`; never throws, never waits. `release` is called once the copy
+   * is over (sent, failed or skipped): it gives back the body's bytes.
+   */
+  send(authority: string, copy: MirrorCopy, release: () => void = () => {}): void {
+    if (this.closed || this.inFlight >= this.options.maxInFlight) {
+      release();
+      this.count('skipped-concurrency');
       return;
     }
     this.inFlight++;
-    let port = this.ports.get(authority);
-    if (port === undefined) {
-      port = this.options.listen(authority);
-      this.ports.set(authority, port);
-      port.catch(() => this.ports.delete(authority));
-    }
-    let done = false;
-    const finish = (result: 'sent' | 'failed') => {
-      if (done) return;
-      done = true;
-      this.inFlight--;
-      m.inc({ result });
+    const target = upstreamListenerTarget(authority);
+    const info: Http1ConnectionInfo = {
+      peer: { identity: undefined, address: copy.peer },
+      name: target.name,
+      port: target.port,
+      egress: target.egress,
     };
-    port.then(
-      (p) => {
-        const out = request(
-          {
-            host: '127.0.0.1',
-            port: p,
-            method: req.method,
-            path: req.target,
-            headers: req.headers,
-            agent: this.agent,
-            timeout: this.options.timeoutMs,
-          },
-          (res) => {
-            res.on('error', () => finish('failed'));
-            res.on('end', () => finish('sent'));
-            res.resume();
-          },
-        );
-        out.on('timeout', () => out.destroy(new Error('mirror timed out')));
-        out.on('error', () => finish('failed'));
-        out.on('close', () => finish('failed'));
-        out.end();
+    let timer: NodeJS.Timeout | undefined;
+    const exchange = new MirrorExchange({
+      head: copy.head,
+      body: copy.body,
+      info,
+      pool: this.options.pool(),
+      startedAt: this.options.clock.now(),
+      done: (outcome) => {
+        clearTimeout(timer);
+        this.active.delete(exchange);
+        this.inFlight--;
+        release();
+        this.finished(authority, outcome);
       },
-      (err: unknown) => {
-        this.options.logger.warn({ authority, err: String(err) }, 'cannot open the mirror listener');
-        finish('failed');
-      },
+    });
+    timer = setTimeout(
+      () => exchange.cancel(new MirrorTimeout(authority, this.options.timeoutMs)),
+      this.options.timeoutMs,
     );
+    this.active.add(exchange);
+    try {
+      this.options.handler(exchange);
+    } catch (err) {
+      // Handlers never throw; a bug here must not reach the client's request.
+      exchange.fail(new WeftError('INTERNAL', `mirror dispatch: ${String(err)}`));
+    }
   }
 
+  /** Copies outstanding now. */
+  get outstanding(): number {
+    return this.inFlight;
+  }
+
+  /** Gives up every copy in flight and sends no more. */
   close(): void {
-    this.agent.destroy();
+    this.closed = true;
+    for (const e of [...this.active]) e.cancel(new WeftError('UNAVAILABLE', 'the gateway is closing'));
+  }
+
+  private finished(authority: string, outcome: MirrorOutcome): void {
+    if (outcome.type === 'response') {
+      this.count('sent');
+      return;
+    }
+    if (outcome.error instanceof MirrorTimeout) {
+      this.count('timeout');
+      return;
+    }
+    this.count('failed');
+    this.options.logger.debug({ authority, err: outcome.error?.message }, 'mirrored request failed');
+  }
+
+  private count(result: MirrorResult): void {
+    this.options.metrics.mirrors.inc({ result });
+  }
+}
+
+/** A copy that took longer than `--mirror-timeout`. */
+export class MirrorTimeout extends WeftError {
+  constructor(authority: string, ms: number) {
+    super('DEADLINE_EXCEEDED', `mirrored request to ${authority} took longer than ${ms} ms`);
+    this.name = 'MirrorTimeout';
   }
 }

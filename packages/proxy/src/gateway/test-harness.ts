@@ -84,6 +84,8 @@ export interface TestGatewayOptions {
   handshakeTimeoutMs?: number;
   headersTimeoutMs?: number;
   tracing?: TracingController;
+  mirrorMaxInFlight?: number;
+  mirrorTimeoutMs?: number;
 }
 
 export async function startTestGateway(
@@ -128,8 +130,8 @@ export async function startTestGateway(
       portMap: new Map(TEST_LISTENER_PORTS.map((p) => [p, 0])),
       trustedProxies: options.trustedProxies ?? [],
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      mirrorMaxInFlight: 64,
-      mirrorTimeoutMs: 10_000,
+      mirrorMaxInFlight: options.mirrorMaxInFlight ?? 64,
+      mirrorTimeoutMs: options.mirrorTimeoutMs ?? 10_000,
     },
     configFile: file,
   });

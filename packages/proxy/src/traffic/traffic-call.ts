@@ -282,8 +282,10 @@ export class TrafficCall implements RetryHost<Targeted>, AttemptObserver {
   private failure(result: RetryResult): WeftError {
     if (this.traffic === undefined) {
       // The fixed path: the protocol's own error, as a single forward would answer it.
+      // A fixed attempt has no timer of its own: a timeout comes from an observer over this call
+      // (the gateway's route timeout, fixed-timeout.ts), whose error names the bound.
       if (result.type === 'response' && result.outcome.type === 'timeout')
-        return new TimeoutError(timeoutMessage(result.outcome.kind, this.requestMs));
+        return this.error ?? new TimeoutError(timeoutMessage(result.outcome.kind, this.requestMs));
       return this.error ?? new UpstreamFailedError('upstream failed before a response');
     }
     const backend = this.backend;
