@@ -1,6 +1,7 @@
 // `weft check` against a fake Kubernetes API server holding what `weft install` renders.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkCluster } from '../../packages/cli/src/check/check-cluster.js';
+import { GATEWAY_API_CHECK_NAME } from '../../packages/cli/src/check/gateway-api-checks.js';
 import { loadInstallLayout } from '../../packages/cli/src/check/layout.js';
 import type { CheckResult } from '../../packages/cli/src/check/result.js';
 import { pkiIssuer } from '../../packages/cli/src/install/pki-issuer.js';
@@ -38,6 +39,7 @@ const hintOf = (r: CheckResult) => (r.status === 'ok' ? '' : r.hint);
 describe('weft check (Kubernetes)', () => {
   it('passes every check on a healthy installation', async () => {
     cluster.install();
+    cluster.installGatewayApi();
     cluster.api.apply(meshedPod('shop', 'web-1', '0.1.0'));
     const results = await check();
     expect(results.map((r) => [r.status, r.name])).toEqual([
@@ -46,6 +48,7 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'CRD trafficsplits.split.smi-spec.io serves v1alpha1, v1alpha2, v1alpha3, v1alpha4'],
       ['ok', 'CRD trafficpolicies.weft.dev serves v1alpha1'],
       ['ok', 'CRD authorizationpolicies.weft.dev serves v1alpha1'],
+      ['ok', GATEWAY_API_CHECK_NAME],
       ['ok', 'control plane Deployment is available'],
       ['ok', 'control plane is ready (/readyz)'],
       ['ok', 'injector Deployment is available'],
@@ -61,6 +64,7 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'NetworkPolicies let meshed pods resolve DNS (53, UDP and TCP)'],
     ]);
     expect(byName(results, 'Kubernetes version is 1.29 or newer').detail).toBe('v1.31.0');
+    expect(byName(results, GATEWAY_API_CHECK_NAME).detail).toBe('v1.6.1, standard channel');
     expect(byName(results, "proxies run the control plane's version").detail).toBe('1 proxy at 0.1.0');
   });
 
@@ -229,6 +233,7 @@ describe('weft check (Kubernetes)', () => {
         ['ok', `namespace ${NAMESPACE} does not exist yet`],
         ['ok', "no other project's CRDs would be replaced"],
         ['ok', "can create weft's resources"],
+        ['warn', GATEWAY_API_CHECK_NAME],
       ]);
     });
 
