@@ -80,6 +80,8 @@ describe('weft install --gateway', () => {
     expect(gc.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(gc.metadata.namespace).toBeUndefined();
     expect(gc.spec.controllerName).toBe('weft.dev/gateway');
+    // The CRD's limit (the real API server refuses more: test/envtest/gateway.test.ts).
+    expect(Buffer.byteLength(gc.spec.description)).toBeLessThanOrEqual(64);
     const ic = get(objects, 'IngressClass', 'weft');
     expect(ic.apiVersion).toBe('networking.k8s.io/v1');
     expect(ic.spec.controller).toBe('weft.dev/gateway');
