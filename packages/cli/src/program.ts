@@ -8,6 +8,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerControlPlane } from './commands/control-plane.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDebug } from './commands/debug.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInit } from './commands/init.js';
 import { registerInject } from './commands/inject.js';
@@ -57,6 +58,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerInject(program, io);
   registerInjector(program, io);
   registerProxy(program, io);
+  registerGateway(program, io);
   registerProxyConfig(program, io);
   registerDebug(program, io);
   registerStat(program, io);

@@ -91,7 +91,16 @@ export {
   type RetryStopReason,
 } from './retry/retry-policy.js';
 export { type AttemptTimer, attemptTimer, type TimeoutKind, timeoutMessage } from './retry/timeouts.js';
-export { ParsedRequest, type RouteRequest, routeRequest } from './routing/request-match.js';
+export {
+  type CompiledMatch,
+  compileMatch,
+  ParsedRequest,
+  pathMatches,
+  prefixCovers,
+  type RouteRequest,
+  restMatches,
+  routeRequest,
+} from './routing/request-match.js';
 export { matchLinear, type RouteDecision, RouteTable } from './routing/route-table.js';
 export {
   checkRegexComplexity,

@@ -19,10 +19,10 @@ import { resolveDestination } from './layers/resolve-destination.js';
 import { TargetPolicySource } from './layers/target-policy.js';
 import { telemetryLayer } from './layers/telemetry.js';
 import { trafficLayer } from './layers/traffic.js';
-import { chain, type Handler } from './layers/types.js';
+import { chain, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
-import { type OriginalDstReader, type ProxyRuntime, track } from './listeners/runtime.js';
+import { type OriginalDstReader, type ProtocolSide, type ProxyRuntime, track } from './listeners/runtime.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics/proxy-metrics.js';
 import { type Connector, MeshConnector } from './net/connector.js';
 import { guard } from './net/guard.js';
@@ -95,6 +95,10 @@ export class Sidecar {
   private readonly meshConnector: MeshConnector | undefined;
   /** Called when /shutdown is requested (the CLI exits after drain). */
   onShutdownRequest: () => void = () => {};
+  /** Builds extra HTTP sides (the ingress gateway's); set in the constructor. */
+  private readonly makeSide: (layers: readonly Layer[]) => ProtocolSide;
+  /** Sides built by {@link gatewaySide}, drained with the others. */
+  private readonly extraSides: ProtocolSide[] = [];
 
   constructor(
     readonly options: ProxyOptions,
@@ -205,6 +209,10 @@ export class Sidecar {
       });
       return { http1, h2 };
     };
+    const resolve = resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs });
+    const trafficPath = trafficLayer({ registry: traffic, clock, random, counters });
+    this.makeSide = (layers) =>
+      side('outbound', chain([telemetry, ...layers, resolve, trafficPath], forward), this.pools.outbound);
     this.runtime = {
       options,
       metrics: this.metrics,
@@ -234,6 +242,38 @@ export class Sidecar {
     if (this.draining !== undefined) return 'draining';
     if (!this.tls.ready) return 'no workload certificate yet';
     return this.deps.configPending?.();
+  }
+
+  /**
+   * An HTTP side for the ingress gateway (`weft gateway`): `layers` run after telemetry and
+   * before the outbound path (resolve, traffic, mTLS to the mesh), so gateway requests take the
+   * same traffic layer as a sidecar's outbound ones. Drained with the sidecar's own sides.
+   */
+  gatewaySide(layers: readonly Layer[]): ProtocolSide {
+    const s = this.makeSide(layers);
+    this.extraSides.push(s);
+    return s;
+  }
+
+  /**
+   * Admits a client socket accepted by a listener the proxy does not own (the gateway's): the
+   * same total-connection cap, accounting and drain as the proxy's own listeners. False when
+   * it was refused (and destroyed).
+   */
+  admit(listener: string, socket: Socket): boolean {
+    guard(socket);
+    if (this.runtime.sockets.size >= this.options.hardening.maxTotalConnections) {
+      this.metrics.connectionsRefused.inc({ listener, reason: 'max-total-connections' });
+      socket.destroy();
+      return false;
+    }
+    this.metrics.connections.inc({ listener });
+    this.metrics.transport.accepted(listener, socket);
+    track(this.runtime, socket);
+    const sockets = this.runtime.sockets;
+    this.reclaimer.opened(sockets.size);
+    socket.once('close', () => this.reclaimer.closed(sockets.size));
+    return true;
   }
 
   /** Binds every listener; resolves with the ports actually bound. */
@@ -280,19 +320,7 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
-        guard(socket);
-        if (this.runtime.sockets.size >= this.options.hardening.maxTotalConnections) {
-          this.metrics.connectionsRefused.inc({ listener, reason: 'max-total-connections' });
-          socket.destroy();
-          return;
-        }
-        this.metrics.connections.inc({ listener });
-        this.metrics.transport.accepted(listener, socket);
-        track(this.runtime, socket);
-        const sockets = this.runtime.sockets;
-        this.reclaimer.opened(sockets.size);
-        socket.once('close', () => this.reclaimer.closed(sockets.size));
-        onSocket(socket);
+        if (this.admit(listener, socket)) onSocket(socket);
       },
     );
     guard(server);
@@ -321,11 +349,13 @@ export class Sidecar {
     for (const s of this.servers) s.close();
     this.runtime.outbound.h2.drain();
     this.runtime.inbound.h2.drain();
+    for (const side of this.extraSides) side.h2.drain();
     this.pools.outbound.close();
     this.pools.inbound.close();
     // Idle keep-alive connections close now; busy ones close after their response.
     for (const conn of this.runtime.outbound.http1.live) conn.drain();
     for (const conn of this.runtime.inbound.http1.live) conn.drain();
+    for (const side of this.extraSides) for (const conn of side.http1.live) conn.drain();
     this.inboundTls?.drain();
     this.meshConnector?.close();
     const start = Date.now();

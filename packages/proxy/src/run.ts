@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describeError, type Logger, type Random, silentLogger, systemRandom, WeftError } from '@weft/core';
 import { noControlPlane } from './discovery/no-control-plane.js';
-import { DiscoveryState } from './discovery/state.js';
+import { DiscoveryState, type GatewayConfigSink } from './discovery/state.js';
 import type { DnsProxy } from './dns/dns-proxy.js';
 import { parseResolvConf, type ResolvConf } from './dns/resolv-conf.js';
 import { issuedIdentity } from './identity/issued-identity.js';
@@ -43,6 +43,13 @@ export interface RunSidecarOptions {
   readonly random?: Random;
   /** The binary's tracing; it follows the mesh config the control plane pushes. Closed on stop. */
   readonly tracing?: TracingController;
+  /**
+   * Runs as an ingress gateway (`weft gateway`): the node announces `className` as its
+   * gateway_class and pushed gateway configs go to `sink`.
+   */
+  readonly gateway?: { readonly className: string; readonly sink: GatewayConfigSink };
+  /** More /config contents (the gateway's listeners and bound ports). */
+  readonly extraSnapshot?: () => Record<string, unknown>;
 }
 
 /** A running sidecar. */
@@ -88,6 +95,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
   const startup = new StartupRecorder(() => listening && sidecarRef?.notReadyReason() === undefined);
   startup.mark('run');
   const state = run.controlPlane === undefined ? undefined : new DiscoveryState();
+  if (state !== undefined && run.gateway !== undefined) state.gateway = run.gateway.sink;
   const link = run.controlPlane === undefined ? undefined : await import('./control-plane-link.js');
   if (link !== undefined) startup.mark('link-loaded');
   const closers: (() => void)[] = [];
@@ -132,6 +140,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     configSnapshot: () => ({
       ...(state === undefined ? { controlPlane: 'none' } : state.snapshot()),
       ...(o.dns === undefined ? {} : { dns: dnsProxy?.snapshot() ?? { listening: false, error: dnsError } }),
+      ...run.extraSnapshot?.(),
     }),
     originalDst: run.originalDst,
     logger,
@@ -226,6 +235,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
           })),
           labels: {},
           proxyVersion: PROXY_VERSION,
+          gatewayClass: run.gateway?.className ?? '',
           trustAnchorFingerprints: link.bundleFingerprints(certificates.current()?.trustBundle),
           // Read at each (re)connect: the join token names the services this proxy may register.
           registrationToken:

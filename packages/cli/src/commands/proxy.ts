@@ -450,8 +450,9 @@ export function registerProxy(program: Command, io: CliIo): void {
   );
 }
 
-function identitySource(
-  flags: ProxyFlags,
+/** The identity from --cert-file/--key-file, --token-file, or none (shared with `weft gateway`). */
+export function identitySource(
+  flags: Pick<ProxyFlags, 'certFile' | 'keyFile' | 'caFile' | 'tokenFile' | 'controlPlane' | 'trustDomain'>,
   command: Command,
   StaticCertificateSource: typeof import('@weft/proxy/run').StaticCertificateSource,
 ): IdentitySource {

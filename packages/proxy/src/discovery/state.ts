@@ -26,6 +26,18 @@ export type PushedMeshConfig = NonNullable<Resource__Output['meshConfig']>;
 
 type Waiter = (result: WaitResult) => void;
 
+/** The gateway config as pushed (resource "gateway"). */
+export type PushedGatewayConfig = NonNullable<Resource__Output['gatewayConfig']>;
+
+/**
+ * Takes pushed gateway configs (`weft gateway` only). `prepare` checks and compiles one:
+ * the reason it cannot be used (the response is NACKed), or the function that installs it
+ * (called only when the whole response is accepted).
+ */
+export interface GatewayConfigSink {
+  prepare(config: PushedGatewayConfig): string | (() => void);
+}
+
 /** Result of applying one response: ACK it, or NACK it with the reason. */
 export type ApplyResult = { readonly type: 'ack' } | { readonly type: 'nack'; readonly reason: string };
 
@@ -66,6 +78,9 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource,
 
   /** Called after a response carrying the mesh config was accepted (tracing follows it). */
   onMeshConfig: (mesh: PushedMeshConfig) => void = () => {};
+
+  /** Where gateway configs go; undefined for a sidecar (which NACKs one). */
+  gateway: GatewayConfigSink | undefined;
 
   /**
    * Installs pushed destinations into `registry` from now on (and the ones held already), and
@@ -234,6 +249,16 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource,
       }
       plans.push(checked.plan);
     }
+    const installs: (() => void)[] = [];
+    for (const resource of response.resources) {
+      if (resource.kind !== 'gatewayConfig') continue;
+      if (this.gateway === undefined)
+        return { type: 'nack', reason: `resource "${resource.name}": this proxy is not a gateway` };
+      const prepared = this.gateway.prepare(resource.gatewayConfig as PushedGatewayConfig);
+      if (typeof prepared === 'string')
+        return { type: 'nack', reason: `resource "${resource.name}": ${prepared}` };
+      installs.push(prepared);
+    }
     const answered: [string, Resolution][] = [];
     const dnsAnswered: [string, MeshRecord][] = [];
     response.resources.forEach((resource, i) => {
@@ -285,6 +310,7 @@ export class DiscoveryState implements DestinationResolver, InboundPolicySource,
       this.book.remove(name);
       this.held.delete(name);
     }
+    for (const install of installs) install();
     this.version = response.versionInfo;
     this.accepted++;
     if (this.mesh !== undefined && response.resources.some((r) => r.kind === 'meshConfig')) {

@@ -78,6 +78,9 @@ function otherProblem(resource: Resource__Output): string | undefined {
     }
     case 'meshConfig':
       return meshTracingProblem(resource.meshConfig?.tracing);
+    case 'gatewayConfig':
+      // Checked in full by the gateway's own sink (see GatewayConfigSink).
+      return resource.gatewayConfig == null ? 'gateway config missing' : undefined;
     default:
       return 'resource without a kind';
   }

@@ -1,0 +1,147 @@
+/**
+ * A gateway request as the outbound path should see it: the same exchange with its backend
+ * authority as the discovery name, its request headers, path and host edited by the route's
+ * filters, response headers edited on the way back, and the route's timeout. The exchange's
+ * protocol code is used as it is: the derived exchange is a Proxy over the original whose
+ * state writes (telemetry, upstream, abort hooks) land on the original, so the client
+ * connection that owns the original sees them. This keeps the gateway out of the shared
+ * HTTP/1 and HTTP/2 code rather than threading edit hooks through it.
+ */
+import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { MessageHead } from '../http1/head-parser.js';
+import type { Http1Request } from '../http1/request.js';
+import type { H2Request } from '../http2/h2-request.js';
+import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange } from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
+import type { HeaderModifier } from './compiled.js';
+import { applyHeaderModifier, flatHeaderBag, type HeaderBag, objectHeaderBag } from './header-bag.js';
+
+export interface ExchangeEdits {
+  /** The backend's mesh authority: the name the resolve layer looks up. */
+  readonly name: string;
+  /**
+   * Where the request goes if the control plane says the name is not in the mesh (as for a
+   * sidecar's explicit upstream: the authority's own host and port).
+   */
+  readonly egress: UpstreamTarget | undefined;
+  /** The new request target (path and query), or undefined to keep it. */
+  readonly target: string | undefined;
+  /** The new Host / :authority, or undefined to keep it. */
+  readonly host: string | undefined;
+  /** Edits the request headers (forwarded headers, header filters). */
+  readonly editHeaders: (headers: HeaderBag) => void;
+  /** Response header modifiers, in order. */
+  readonly responseModifiers: readonly HeaderModifier[];
+  /** The route's timeout for the whole exchange with the backend (ms); NaN: none. */
+  readonly timeoutMs: number;
+}
+
+/** `target` with `overrides` read first; writes go to `target` (whose methods see the overrides). */
+function overlay<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(t, p, receiver) {
+      if (typeof p === 'string' && Object.hasOwn(overrides, p)) return overrides[p];
+      return Reflect.get(t, p, receiver);
+    },
+    set(t, p, v) {
+      return Reflect.set(t, p, v, t);
+    },
+  });
+}
+
+/** `target` with some methods replaced; every other method runs bound to `target` itself. */
+function boundOverlay<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (typeof p === 'string' && Object.hasOwn(overrides, p)) return overrides[p];
+      const v = Reflect.get(t, p, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+    set(t, p, v) {
+      return Reflect.set(t, p, v, t);
+    },
+  });
+}
+
+/** The exchange with `edits` applied. */
+export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
+  const path = edits.target ?? req.path;
+  const attempts = (self: Exchange) =>
+    function (
+      this: Exchange,
+      observer: AttemptObserver,
+      options: AttemptOptions,
+    ): AttemptChannel | undefined {
+      const method = Reflect.get(req, 'attempts', self) as Exchange['attempts'];
+      const channel = method.call(self, observer, options);
+      if (channel === undefined || Number.isNaN(edits.timeoutMs)) return channel;
+      const own = channel.clientTimeoutMs;
+      const ms = Number.isNaN(own) ? edits.timeoutMs : Math.min(own, edits.timeoutMs);
+      return boundOverlay(channel, { clientTimeoutMs: ms });
+    };
+  if (req.protocol === 'http1') {
+    const orig = req as Http1Request;
+    const headers = [...orig.head.headers];
+    const bag = flatHeaderBag(headers);
+    edits.editHeaders(bag);
+    if (edits.host !== undefined) bag.set('host', edits.host);
+    const head: MessageHead = {
+      ...orig.head,
+      headers,
+      target: edits.target ?? orig.head.target,
+      host: edits.host?.toLowerCase() ?? orig.head.host,
+    };
+    const conn =
+      edits.responseModifiers.length === 0
+        ? orig.conn
+        : boundOverlay(orig.conn, {
+            writeHead: (h: MessageHead) => {
+              const out = [...h.headers];
+              const rb = flatHeaderBag(out);
+              for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+              orig.conn.writeHead({ ...h, headers: out });
+            },
+          });
+    const overrides: Record<string, unknown> = { head, conn, name: edits.name, egress: edits.egress, path };
+    const derived = overlay(req, overrides);
+    overrides.attempts = attempts(derived);
+    return derived;
+  }
+  const orig = req as H2Request;
+  const headers = { ...(orig as unknown as { headers: OutgoingHttpHeaders }).headers };
+  edits.editHeaders(objectHeaderBag(headers));
+  if (edits.host !== undefined) headers[':authority'] = edits.host;
+  if (edits.target !== undefined) headers[':path'] = edits.target;
+  const stream =
+    edits.responseModifiers.length === 0
+      ? orig.stream
+      : boundOverlay(orig.stream, {
+          respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
+            const out = { ...h };
+            const rb = objectHeaderBag(out);
+            for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+            orig.stream.respond(out, options);
+          },
+        });
+  const overrides: Record<string, unknown> = {
+    headers,
+    stream,
+    name: edits.name,
+    egress: edits.egress,
+    path,
+  };
+  const derived = overlay(req, overrides);
+  overrides.attempts = attempts(derived);
+  return derived;
+}
+
+/** The lower-case names of the request's headers (to find the ones to strip). */
+export function requestHeaderNames(req: Exchange): string[] {
+  if (req.protocol === 'http1') {
+    const list = (req as Http1Request).head.headers;
+    const out: string[] = [];
+    for (let i = 0; i < list.length; i += 2) out.push((list[i] as string).toLowerCase());
+    return out;
+  }
+  return Object.keys((req as unknown as { headers: OutgoingHttpHeaders }).headers);
+}

@@ -1,0 +1,231 @@
+/**
+ * The gateway's layer, between telemetry and the outbound path: picks the listener (Host) and
+ * the route (first match), runs the route's filters in order (header modifiers, redirect,
+ * rewrite, mirror), picks a backend by weight, sets the forwarded headers, and hands the
+ * request on as a request to the backend's mesh authority. Everything after it (routes and
+ * splits of the backend service, balancing, retries, timeouts, mTLS) is the sidecar's outbound
+ * path, unchanged.
+ */
+import type { CompiledMatch, Random } from '@weft/core';
+import type { Http1Request } from '../http1/request.js';
+import type { H2Request } from '../http2/h2-request.js';
+import type { Exchange, ExchangeTelemetry, Layer } from '../layers/types.js';
+import type { CompiledFilter, CompiledGateway, CompiledRoute, HeaderModifier } from './compiled.js';
+import { deriveExchange, requestHeaderNames } from './derived-exchange.js';
+import { setForwardedHeaders, stripInternalHeaders, type TrustedProxies } from './forwarded.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+import { applyHeaderModifier, type HeaderBag, objectHeaderBag } from './header-bag.js';
+import { hostOf } from './hostnames.js';
+import { respondLocally } from './local-response.js';
+import type { Mirror } from './mirror.js';
+import { redirectLocation, rewritePath } from './paths.js';
+import { selectRoute } from './select.js';
+
+export interface GatewayLayerDeps {
+  /** The config in force (swapped whole on reload; read once per request). */
+  readonly config: () => CompiledGateway;
+  readonly trusted: TrustedProxies;
+  readonly random: Random;
+  readonly metrics: GatewayMetrics;
+  readonly mirror: Mirror;
+}
+
+/** What the route's and backend's filters decided, before the request is sent. */
+interface Plan {
+  target: string | undefined;
+  host: string | undefined;
+  readonly requestModifiers: HeaderModifier[];
+  readonly responseModifiers: HeaderModifier[];
+  readonly mirrors: Extract<CompiledFilter, { type: 'mirror' }>[];
+}
+
+function isGrpc(req: Exchange, route: CompiledRoute | undefined): boolean {
+  return route?.grpc === true || (req.header('content-type') ?? '').startsWith('application/grpc');
+}
+
+export function gatewayLayer(deps: GatewayLayerDeps): Layer {
+  return (next) => (req) => {
+    const port = deps.config().ports.get(req.port);
+    const host = hostOf(req.authority);
+    const count = (listener: string, route: string) => countResponses(req, deps.metrics, listener, route);
+    if (port === undefined) {
+      count('', '');
+      respondLocally(req, {
+        status: 404,
+        message: `no listener on port ${req.port}`,
+        grpc: isGrpc(req, undefined),
+      });
+      return;
+    }
+    const selection = selectRoute(port, host, req);
+    if (selection.type === 'no-listener') {
+      count('', '');
+      respondLocally(req, {
+        status: 404,
+        message: `no listener on port ${req.port} serves host ${JSON.stringify(host)}`,
+        grpc: isGrpc(req, undefined),
+      });
+      return;
+    }
+    if (selection.type === 'no-route') {
+      count(selection.listener.name, '');
+      respondLocally(req, { status: 404, message: 'no route matches', grpc: isGrpc(req, undefined) });
+      return;
+    }
+    const { listener, route, match } = selection;
+    count(listener.name, route.name);
+    const grpc = isGrpc(req, route);
+    const scheme = port.protocol;
+    const plan: Plan = {
+      target: undefined,
+      host: undefined,
+      requestModifiers: [],
+      responseModifiers: [],
+      mirrors: [],
+    };
+    for (const f of route.filters) {
+      if (f.type === 'redirect') {
+        const location = redirectLocation(f, { scheme, host, port: port.port, target: req.path }, match);
+        respondLocally(req, {
+          status: f.statusCode,
+          headers: { location },
+          message: `redirect to ${location}`,
+          grpc: false,
+        });
+        return;
+      }
+      applyFilter(f, plan, req, match);
+    }
+    const backend = route.backends.pick(deps.random);
+    if (backend === undefined) {
+      respondLocally(req, {
+        status: 500,
+        message: `route ${route.name} has no backend with weight > 0`,
+        grpc,
+      });
+      return;
+    }
+    if (backend.unresolvedReason !== '') {
+      respondLocally(req, { status: 500, message: `route ${route.name}: ${backend.unresolvedReason}`, grpc });
+      return;
+    }
+    for (const f of backend.filters) applyFilter(f, plan, req, match);
+    const trusted = deps.trusted.trusts(req.peer.address);
+    const editHeaders = (headers: HeaderBag) => {
+      stripInternalHeaders(headers, requestHeaderNames(req));
+      setForwardedHeaders(headers, { peer: req.peer.address, proto: scheme, host: req.authority, trusted });
+      for (const m of plan.requestModifiers) applyHeaderModifier(headers, m);
+    };
+    if (plan.mirrors.length > 0) mirrorRequest(deps, req, plan, editHeaders);
+    next(
+      deriveExchange(req, {
+        name: backend.authority,
+        egress: backend.egress,
+        target: plan.target,
+        host: plan.host,
+        editHeaders,
+        responseModifiers: plan.responseModifiers,
+        timeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
+      }),
+    );
+  };
+}
+
+function applyFilter(f: CompiledFilter, plan: Plan, req: Exchange, match: CompiledMatch | undefined): void {
+  switch (f.type) {
+    case 'request-headers':
+      plan.requestModifiers.push(f.modifier);
+      return;
+    case 'response-headers':
+      plan.responseModifiers.push(f.modifier);
+      return;
+    case 'rewrite':
+      if (f.hostname !== '') plan.host = f.hostname;
+      if (f.path !== undefined) plan.target = rewritePath(plan.target ?? req.path, f.path, match);
+      return;
+    case 'mirror':
+      plan.mirrors.push(f);
+      return;
+    case 'redirect':
+      // Refused on backends at compile time; route redirects answer before this is reached.
+      return;
+  }
+}
+
+/** Counts the response of `req` under its listener and route (wraps the exchange's telemetry). */
+function countResponses(req: Exchange, metrics: GatewayMetrics, listener: string, route: string): void {
+  const inner = req.telemetry;
+  let counted = false;
+  const count = (status: number) => {
+    if (counted) return;
+    counted = true;
+    metrics.requests.inc({ listener, route, code: String(status) });
+  };
+  if (inner === undefined) {
+    // No telemetry layer (unit tests): count through a minimal one.
+    req.telemetry = {
+      traceHeaders: undefined,
+      routed() {},
+      attemptStarted() {},
+      attemptEnded() {},
+      responded: count,
+      grpcStatus() {},
+      finished() {},
+    };
+    return;
+  }
+  const wrapped: ExchangeTelemetry = {
+    get traceHeaders() {
+      return inner.traceHeaders;
+    },
+    routed: (r, b) => inner.routed(r, b),
+    attemptStarted: (u, a) => inner.attemptStarted(u, a),
+    attemptEnded: (o, d) => inner.attemptEnded(o, d),
+    responded: (status, error) => {
+      count(status);
+      inner.responded(status, error);
+    },
+    grpcStatus: (code) => inner.grpcStatus(code),
+    finished: () => inner.finished(),
+  };
+  req.telemetry = wrapped;
+}
+
+/** True when the request carries no body (only those are mirrored). */
+function bodyless(req: Exchange): boolean {
+  if (req.protocol === 'http1') {
+    const f = (req as Http1Request).head.framing;
+    return f.kind === 'none' || (f.kind === 'length' && f.length === 0);
+  }
+  return (req as H2Request).stream.endAfterHeaders;
+}
+
+function mirrorRequest(
+  deps: GatewayLayerDeps,
+  req: Exchange,
+  plan: Plan,
+  editHeaders: (headers: HeaderBag) => void,
+): void {
+  if (!bodyless(req)) {
+    for (const _ of plan.mirrors) deps.metrics.mirrors.inc({ result: 'skipped-body' });
+    return;
+  }
+  const headers: Record<string, string | string[]> = {};
+  const names = requestHeaderNames(req);
+  for (const n of names) {
+    if (n.startsWith(':')) continue;
+    const v = req.header(n);
+    if (v !== undefined) headers[n] = v;
+  }
+  editHeaders(objectHeaderBag(headers));
+  headers.host = plan.host ?? req.authority;
+  const target = plan.target ?? req.path;
+  for (const m of plan.mirrors) {
+    if (m.numerator < m.denominator && deps.random.next() * m.denominator >= m.numerator) continue;
+    deps.mirror.send(m.authority, { method: req.method, target, headers });
+  }
+}
+
+function shorter(a: number, b: number): number {
+  return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.min(a, b);
+}

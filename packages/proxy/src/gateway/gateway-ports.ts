@@ -1,0 +1,224 @@
+/**
+ * The gateway's client-facing sockets: one server per configured port (HTTP: HTTP/1.1 and h2c
+ * by prior knowledge; HTTPS: TLS with SNI and ALPN h2/http/1.1), bound and closed as the config
+ * changes. A reload never drops connections: certificates are looked up per handshake (new ones
+ * apply to new handshakes), a removed port stops accepting while its open connections finish,
+ * and after TLS or detection each connection is handed to the proxy's own HTTP/1 and HTTP/2
+ * code, with their limits and timeouts.
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { describeError, type Logger } from '@weft/core';
+import { Http1ServerConnection } from '../http1/server-connection.js';
+import type { ProtocolSide } from '../listeners/runtime.js';
+import { classify, detectionDone } from '../net/detect.js';
+import { guard } from '../net/guard.js';
+import { readPrefix } from '../net/read-prefix.js';
+import { pickCertificate } from './certificates.js';
+import type { CompiledGateway, CompiledPort } from './compiled.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+
+const EMPTY = Buffer.alloc(0);
+const ALPN = ['h2', 'http/1.1'];
+
+export interface GatewayPortsOptions {
+  /** Address every gateway port binds. */
+  readonly host: string;
+  /** Gateway listener port -> the port actually bound (0: any free one); unmapped ports bind as is. */
+  readonly portMap: ReadonlyMap<number, number>;
+  readonly side: ProtocolSide;
+  /** The config in force (read per connection and per handshake). */
+  readonly config: () => CompiledGateway;
+  /** Applies the proxy's connection caps and accounting; false when the socket was refused. */
+  readonly admit: (socket: Socket) => boolean;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly handshakeTimeoutMs: number;
+  readonly detectTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+interface BoundPort {
+  readonly protocol: 'http' | 'https';
+  readonly server: Server | TlsServer;
+  /** The port bound; 0 until listening. */
+  bound: number;
+  /** Why binding failed, if it did. */
+  error: string;
+}
+
+export class GatewayPorts {
+  private readonly servers = new Map<number, BoundPort>();
+  private closed = false;
+
+  constructor(private readonly o: GatewayPortsOptions) {}
+
+  /** Binds ports the config added, closes the ones it removed, rebinds ports that changed protocol. */
+  async reconcile(config: CompiledGateway): Promise<void> {
+    if (this.closed) return;
+    for (const [port, b] of this.servers) {
+      const want = config.ports.get(port);
+      if (want !== undefined && want.protocol === b.protocol) {
+        // New handshakes without SNI get the new default; SNI handshakes read the config per handshake.
+        if (want.protocol === 'https') this.setDefaultContext(b.server as TlsServer, want);
+        continue;
+      }
+      // Stops accepting; connections already open finish on their own.
+      b.server.close();
+      this.servers.delete(port);
+      this.o.logger.info({ port }, 'gateway port closed');
+    }
+    const binds: Promise<void>[] = [];
+    for (const [port, p] of config.ports) {
+      if (this.servers.has(port)) continue;
+      binds.push(this.bind(port, p));
+    }
+    await Promise.all(binds);
+  }
+
+  /** Listener port -> bound port, for ports that are listening. */
+  bound(): Record<number, number> {
+    const out: Record<number, number> = {};
+    for (const [port, b] of this.servers) if (b.bound !== 0) out[port] = b.bound;
+    return out;
+  }
+
+  /** Listener port -> why it could not be bound. */
+  errors(): Record<number, string> {
+    const out: Record<number, string> = {};
+    for (const [port, b] of this.servers) if (b.error !== '') out[port] = b.error;
+    return out;
+  }
+
+  /** Stops accepting on every port (open connections are drained by the proxy). */
+  close(): void {
+    this.closed = true;
+    for (const b of this.servers.values()) b.server.close();
+    this.servers.clear();
+  }
+
+  private bind(port: number, p: CompiledPort): Promise<void> {
+    const server = p.protocol === 'https' ? this.tlsServer(port) : this.plainServer(port);
+    guard(server);
+    server.maxConnections = this.o.maxConnections;
+    server.on('drop', () => this.o.metrics.connectionsRefused.inc({ reason: 'max-connections' }));
+    const entry: BoundPort = { protocol: p.protocol, server, bound: 0, error: '' };
+    this.servers.set(port, entry);
+    const bindPort = this.o.portMap.get(port) ?? port;
+    return new Promise((resolve) => {
+      const onError = (err: Error) => {
+        entry.error = describeError(err);
+        this.o.logger.error(
+          { port, bindPort, err: entry.error },
+          'gateway port not bound; other ports keep serving',
+        );
+        resolve();
+      };
+      server.once('error', onError);
+      server.listen(bindPort, this.o.host, () => {
+        server.off('error', onError);
+        entry.bound = (server.address() as AddressInfo).port;
+        this.o.logger.info({ port, bound: entry.bound, protocol: p.protocol }, 'gateway port listening');
+        resolve();
+      });
+    });
+  }
+
+  private plainServer(port: number): Server {
+    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
+      if (!this.o.admit(socket)) return;
+      guard(socket, () => socket.destroy());
+      readPrefix(socket, detectionDone, this.o.detectTimeoutMs).then(
+        ({ data, reason }) => {
+          if (socket.destroyed) return;
+          const kind = reason === 'enough' ? classify(data) : 'timeout';
+          if (kind === 'http1') this.http1(socket, port, data);
+          else if (kind === 'h2') {
+            socket.unshift(data);
+            this.h2(socket, port);
+          } else {
+            this.o.metrics.connectionsRefused.inc({
+              reason: kind === 'timeout' ? 'detect-timeout' : 'not-http',
+            });
+            socket.destroy();
+          }
+        },
+        () => socket.destroy(),
+      );
+    });
+  }
+
+  private tlsServer(port: number): TlsServer {
+    const current = (): CompiledPort | undefined => {
+      const p = this.o.config().ports.get(port);
+      return p?.protocol === 'https' ? p : undefined;
+    };
+    const server = createTlsServer({
+      ALPNProtocols: ALPN,
+      handshakeTimeout: this.o.handshakeTimeoutMs,
+      minVersion: 'TLSv1.2',
+      // Looked up per handshake: a reload's certificates apply to the next handshake.
+      SNICallback: (servername, cb) => {
+        const p = current();
+        const cert = p === undefined ? undefined : pickCertificate(p, servername);
+        if (cert === undefined) cb(new Error(`no certificate on port ${port}`));
+        else cb(null, cert.context);
+      },
+    });
+    this.setDefaultContext(server, current());
+    server.on('connection', (socket: Socket) => {
+      this.o.admit(socket);
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      guard(socket, () => socket.destroy());
+      this.o.metrics.handshakes.inc({ port: String(port), result: 'ok' });
+      if (socket.alpnProtocol === 'h2') this.h2(socket, port);
+      else this.http1(socket, port, EMPTY);
+    });
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      this.o.metrics.handshakes.inc({ port: String(port), result: 'failed' });
+      this.o.metrics.handshakeFailures.inc({ port: String(port), reason: handshakeFailure(err) });
+      socket.destroy();
+    });
+    return server;
+  }
+
+  private readonly defaults = new WeakMap<TlsServer, unknown>();
+
+  private setDefaultContext(server: TlsServer, p: CompiledPort | undefined): void {
+    const cert = p === undefined ? undefined : pickCertificate(p, '');
+    if (cert === undefined || this.defaults.get(server) === cert) return;
+    this.defaults.set(server, cert);
+    server.setSecureContext({ cert: cert.chainPem, key: cert.keyPem, minVersion: 'TLSv1.2' });
+  }
+
+  private http1(socket: Socket, port: number, initial: Buffer): void {
+    const conn = new Http1ServerConnection(socket, this.o.side.http1, {
+      peer: { identity: undefined, address: socket.remoteAddress ?? '' },
+      name: '',
+      port,
+      egress: undefined,
+    });
+    conn.start(initial);
+  }
+
+  private h2(socket: Socket, port: number): void {
+    this.o.side.h2.serve(socket, {
+      peer: { identity: undefined, address: socket.remoteAddress ?? '' },
+      name: '',
+      port,
+      egress: undefined,
+      direction: 'outbound',
+    });
+  }
+}
+
+/** A bounded label for why a handshake failed. */
+function handshakeFailure(err: Error & { code?: string }): string {
+  const code = err.code ?? '';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (code.startsWith('ERR_SSL_')) return code.slice(8).toLowerCase();
+  if (err.message.startsWith('no certificate')) return 'no-certificate';
+  return 'other';
+}
