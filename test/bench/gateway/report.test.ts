@@ -1,7 +1,6 @@
 // The gateway benchmark's report: the median latency run, the goal ratios (handshakes on proxy
 // CPU-seconds), the JSON line, and the section replaced in place.
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script without types
 import {
   BEGIN,
   END,
