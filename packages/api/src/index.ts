@@ -58,11 +58,46 @@ export type {
 export type { IdentityClient, IdentityHandlers } from './gen/weft/identity/v1alpha1/Identity.js';
 export { durationSchema, formatDurationMs, parseDurationMs } from './model/duration.js';
 export {
+  type BackendObjectRef,
+  backendObjectRefSchema,
+  backendRefSchema,
+  FILTER_FIELD,
   GATEWAY_GROUP,
+  HOSTNAME,
   type HttpRouteResource,
+  hostnameSchema,
   httpRouteMatchSchema,
   httpRouteSchema,
+  type ParentRef,
+  parentRefSchema,
+  type RouteBackendRef,
+  type RouteFilter,
+  routeFilterSchema,
 } from './model/gateway.js';
+export {
+  GATEWAY_CONTROLLER_NAME,
+  type GatewayClassResource,
+  type GatewayResource,
+  type GrpcRouteResource,
+  gatewayClassSchema,
+  gatewaySchema,
+  grpcRouteMatchSchema,
+  grpcRouteSchema,
+  type LabelSelector,
+  type ListenerSpec,
+  labelSelectorSchema,
+  listenerSchema,
+  type ReferenceGrantResource,
+  referenceGrantSchema,
+} from './model/gateway-api.js';
+export {
+  type IngressBackend,
+  type IngressResource,
+  ingressSchema,
+  TLS_SECRET_TYPE,
+  type TlsSecretResource,
+  tlsSecretSchema,
+} from './model/ingress.js';
 export {
   type EndpointSliceResource,
   endpointSliceResourceSchema,

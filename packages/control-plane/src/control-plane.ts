@@ -20,6 +20,9 @@ import {
 } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
+import type { GatewayStatusChange } from './gateway/gateway-model.js';
+import { redactGatewayConfig } from './gateway/redact.js';
+import { logGatewayStatuses } from './gateway/status-log.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { type MeshTrust, ResourceBuilder } from './model/resource-builder.js';
@@ -50,6 +53,13 @@ export interface ControlPlaneOptions {
   readonly configureServer?: (server: Server) => void;
   readonly peerIdentity?: PeerIdentity;
   readonly statusReporter?: StatusReporter;
+  /** Receives the Gateway API statuses that changed (Kubernetes mode writes them; they are logged anyway). */
+  readonly gatewayStatusReporter?: { report(changes: readonly GatewayStatusChange[]): void };
+  /**
+   * SPIFFE IDs allowed to receive the ingress gateway config (`--gateway-identity`); default
+   * `spiffe://<trust domain>/ns/weft-system/sa/weft-gateway`.
+   */
+  readonly gatewayIdentities?: readonly string[];
   /** Called after every applied batch of source events (e.g. the NetworkPolicy controller). */
   readonly onApplied?: (change: ChangeSet) => void;
   /** Extra readiness checks (e.g. the CA is loaded). */
@@ -123,6 +133,7 @@ export class ControlPlane {
       ...(options.maxSubscriptions === undefined ? {} : { maxSubscriptions: options.maxSubscriptions }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
       ...(options.maxStreamAgeMs === undefined ? {} : { maxStreamAgeMs: options.maxStreamAgeMs }),
+      ...(options.gatewayIdentities === undefined ? {} : { gatewayIdentities: options.gatewayIdentities }),
     });
     this.discovery.register(this.server);
     for (const s of options.services ?? []) this.server.addService(s.definition, s.handlers);
@@ -196,6 +207,14 @@ export class ControlPlane {
         this.logger.error({ err: describeError(err) }, 'status reporter failed');
       }
     }
+    if (change.gatewayStatuses.length > 0) {
+      try {
+        logGatewayStatuses(change.gatewayStatuses, this.logger.child({ part: 'gateway' }), this.metrics);
+        this.options.gatewayStatusReporter?.report(change.gatewayStatuses);
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'gateway status reporter failed');
+      }
+    }
     try {
       this.options.onApplied?.(change);
     } catch (err) {
@@ -230,6 +249,12 @@ export class ControlPlane {
         this.options.sources.map((s) => [s.name, { ready: s.ready(), ...((s.debug?.() as object) ?? {}) }]),
       ),
       ...(this.options.leadership === undefined ? {} : { leader: this.options.leadership.debug() }),
+      // Private keys never leave the gateway config here: certificates are named and fingerprinted.
+      gateway: Object.fromEntries(
+        this.state.gateway
+          .classNames()
+          .map((c) => [c, redactGatewayConfig(this.state.gateway.config(c).message)]),
+      ),
       proxies: this.discovery.debug(),
     };
   }

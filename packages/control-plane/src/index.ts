@@ -39,6 +39,8 @@ export {
 } from './discovery/registration-authorizer.js';
 export { RECONNECT_KEY } from './discovery/stream-connection.js';
 export { passThroughBuffers, ResponseEncoder } from './discovery/wire.js';
+export { GatewayModel, type GatewayStatusChange } from './gateway/gateway-model.js';
+export { type GatewayInputs, type GatewayTranslation, translateGateways } from './gateway/translate.js';
 export {
   Certifier,
   type CertifierOptions,
@@ -92,6 +94,7 @@ export {
   MIN_WORKLOAD_CERT_TTL_MS,
   type WorkloadCertTtl,
 } from './identity/workload-cert-ttl.js';
+export { GatewayStatusWriter, type GatewayStatusWriterOptions } from './kubernetes/gateway-status-writer.js';
 export { IDENTITY_SECRETS, secretIdentitySource } from './kubernetes/identity-secrets.js';
 export { KubeApiError, kubeRequest } from './kubernetes/kube-client.js';
 export { type KubeConfigFlags, loadKubeConfig } from './kubernetes/kubeconfig.js';

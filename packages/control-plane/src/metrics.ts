@@ -57,6 +57,18 @@ export class ControlPlaneMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly gatewayRefused = new Counter({
+    name: 'weft_control_plane_gateway_refused_total',
+    help: 'Discovery streams asking for the gateway config (Node.gateway_class) refused: the client certificate is not an allowed gateway identity',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly gatewayRejections = new Counter({
+    name: 'weft_control_plane_gateway_rejections_total',
+    help: 'Gateway API resources (listeners, route parents) that became not accepted, not programmed or unresolved, by kind and reason',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly sourceErrors = new Counter({
     name: 'weft_control_plane_source_errors_total',
     help: 'Errors reading config sources (watch failures, unreadable files, invalid resources)',

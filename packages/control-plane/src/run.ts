@@ -18,6 +18,7 @@ import { meshTrustOf, rotationReport } from './identity/rotation-report.js';
 import { createIdentityServerCredentials } from './identity/serving-credentials.js';
 import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
+import { GatewayStatusWriter } from './kubernetes/gateway-status-writer.js';
 import { secretIdentitySource } from './kubernetes/identity-secrets.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { LeaseElector } from './kubernetes/lease-elector.js';
@@ -77,6 +78,8 @@ export interface StartControlPlaneOptions {
    * this namespace through the API (`--identity-secrets`), rather than from the mounted folder.
    */
   readonly identitySecretsNamespace?: string;
+  /** SPIFFE IDs allowed to receive the ingress gateway config (`--gateway-identity`). */
+  readonly gatewayIdentities?: readonly string[];
 }
 
 /** The Lease a replica competes for, and who it is. */
@@ -179,6 +182,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   });
   const serving = createIdentityServerCredentials({ ca: () => current().ca, logger });
   let reporter: StatusReporter | undefined;
+  let gatewayWriter: GatewayStatusWriter | undefined;
   const election = o.leaderElection;
   const elector =
     kubeConfig === undefined || election === undefined
@@ -232,6 +236,10 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     meshTrust: () => meshTrustOf(current()),
     debugIdentity: (proxies) => rotationReport(current(), reloader.intermediates().slice(1), proxies),
     statusReporter: { report: (changes) => reporter?.report(changes) },
+    gatewayStatusReporter: { report: (changes) => gatewayWriter?.report(changes) },
+    ...(o.gatewayIdentities === undefined || o.gatewayIdentities.length === 0
+      ? {}
+      : { gatewayIdentities: o.gatewayIdentities }),
     onApplied: () => netpol?.changed(),
     dashboard: {
       mode: o.source.type === 'folder' ? 'local' : 'kubernetes',
@@ -272,6 +280,14 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
           lookup: (ref) => cp.state.get(ref),
           ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
         });
+  if (kubeConfig !== undefined)
+    gatewayWriter = new GatewayStatusWriter({
+      kubeConfig,
+      metrics,
+      logger: logger.child({ part: 'gateway-status' }),
+      lookup: (ref) => cp.state.get(ref),
+      ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
+    });
   if (o.manageNetworkPolicies !== undefined && kubeConfig !== undefined) {
     const { controlPlaneNamespace } = o.manageNetworkPolicies;
     netpol = new NetworkPolicyController({
@@ -308,6 +324,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       metrics.leader.set({ identity: election.identity }, leading ? 1 : 0);
       // A new leader writes every current condition: the old one may have died before writing.
       if (leading) writer.report(cp.state.allConditions());
+      if (leading) gatewayWriter?.report(cp.state.gateway.allStatuses());
       // And brings the generated NetworkPolicies in line now, not at the next resync.
       if (leading) netpol?.changed();
     });

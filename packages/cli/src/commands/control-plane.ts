@@ -32,6 +32,7 @@ interface ControlPlaneFlags extends TracingFlags {
   shutdownDrain?: number;
   identityReload: number;
   identitySecrets?: string;
+  gatewayIdentity: string[];
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -111,6 +112,12 @@ export function registerControlPlane(program: Command, io: CliIo): void {
         .argParser(durationOrZeroArg),
     )
     .option(
+      '--gateway-identity <spiffe-id>',
+      'a SPIFFE ID allowed to receive the ingress gateway config, with its private keys (repeatable; default spiffe://<trust domain>/ns/weft-system/sa/weft-gateway)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
       '--identity-secrets <namespace>',
       'Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in this namespace through the API (within --identity-reload) instead of the mounted --identity-dir (the kubelet takes about a minute)',
     );
@@ -129,6 +136,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       usage('--identity-dir DIR is required (create one with: weft identity create-ca --identity-dir DIR)');
     if (flags.identitySecrets !== undefined && flags.configDir !== undefined)
       usage('--identity-secrets needs Kubernetes mode (--kubeconfig or --in-cluster)');
+    for (const id of flags.gatewayIdentity)
+      if (!/^spiffe:\/\/[^/\s]+\/\S+$/.test(id)) usage(`--gateway-identity: "${id}" is not a SPIFFE ID`);
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
@@ -188,6 +197,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       ...(flags.shutdownDrain === undefined ? {} : { shutdownDrainMs: flags.shutdownDrain }),
       identityReloadMs: flags.identityReload,
       ...(flags.identitySecrets === undefined ? {} : { identitySecretsNamespace: flags.identitySecrets }),
+      ...(flags.gatewayIdentity.length === 0 ? {} : { gatewayIdentities: flags.gatewayIdentity }),
       logger,
       tracer: () => tracing.tracer,
     });

@@ -34,6 +34,7 @@ import {
   type Connection,
   checkNodeIdentity,
   describeConnection,
+  GATEWAY,
   INBOUND,
   MESH,
   type ProxyAdminEndpoint,
@@ -88,6 +89,16 @@ export interface DiscoveryServiceOptions {
   readonly maxStreamAgeMs?: number;
   /** For the max-age jitter. */
   readonly random?: Random;
+  /**
+   * SPIFFE IDs allowed to receive the gateway config (it carries private keys); default
+   * `spiffe://<trust domain>/ns/weft-system/sa/weft-gateway`.
+   */
+  readonly gatewayIdentities?: readonly string[];
+}
+
+/** The gateway identity allowed by default: the weft-gateway service account in weft-system. */
+export function defaultGatewayIdentity(trustDomain: string): string {
+  return `spiffe://${trustDomain}/ns/weft-system/sa/weft-gateway`;
 }
 
 /** Default maximum age of a discovery stream: 30 minutes. */
@@ -253,8 +264,28 @@ export class DiscoveryService {
     call.on('close', done);
   }
 
+  /** Refuses (counted, logged without secrets) a gateway node whose certificate is not a gateway identity. */
+  private checkGateway(identity: WorkloadIdentity, node: Node__Output): void {
+    if (node.gatewayClass === '') return;
+    const allowed = this.options.gatewayIdentities ?? [
+      defaultGatewayIdentity(this.options.state.trustDomain),
+    ];
+    if (allowed.includes(identity.id)) return;
+    this.options.metrics.gatewayRefused.inc({ reason: 'identity-not-allowed' });
+    this.logger.warn(
+      { identity: identity.id, gatewayClass: node.gatewayClass.slice(0, 253), allowed },
+      'refused the gateway config to a stream whose identity is not a gateway identity',
+    );
+    throw new StreamError(
+      status.PERMISSION_DENIED,
+      `client certificate identity ${identity.id} is not an allowed gateway identity`,
+      'gateway-refused',
+    );
+  }
+
   private connect(call: Call, identity: WorkloadIdentity, node: Node__Output): Connection {
     checkNodeIdentity(node, identity);
+    this.checkGateway(identity, node);
     const workload = workloadOf(identity, node);
     const session = new ProxySession(randomUUID(), identity, workload, node.proxyVersion);
     const address = node.address !== '' ? node.address : peerAddress(call.getPeer());
@@ -273,6 +304,7 @@ export class DiscoveryService {
       anchorFingerprints: node.trustAnchorFingerprints.slice(0, MAX_REPORTED_ANCHORS),
     };
     session.seedRejected(node.rejectedVersions ?? []);
+    session.gatewayClass = node.gatewayClass.slice(0, 253);
     this.connections.set(session.id, conn);
     this.options.metrics.connectedProxies.set(this.connections.size);
     const maxAgeMs = this.options.maxStreamAgeMs ?? DEFAULT_MAX_STREAM_AGE_MS;
@@ -298,7 +330,8 @@ export class DiscoveryService {
       { proxy: session.id, identity: identity.id, workload: node.workload },
       'proxy connected',
     );
-    this.refresh(conn, new Set([MESH, INBOUND]), this.clock.monotonic());
+    const pushed = session.gatewayClass === '' ? [MESH, INBOUND] : [MESH, INBOUND, GATEWAY];
+    this.refresh(conn, new Set(pushed), this.clock.monotonic());
     return conn;
   }
 
@@ -340,7 +373,7 @@ export class DiscoveryService {
     switch (req.kind) {
       case 'subscribe': {
         const names = [...new Set(req.subscribe?.names ?? [])].filter(
-          (n) => n !== '' && n !== INBOUND && n !== MESH && !session.subscriptions.has(n),
+          (n) => n !== '' && n !== INBOUND && n !== MESH && n !== GATEWAY && !session.subscriptions.has(n),
         );
         if (session.subscriptions.size + names.length > this.maxSubscriptions) {
           throw new StreamError(
@@ -405,7 +438,8 @@ export class DiscoveryService {
     const { builder } = this.options;
     const updates = new Map<string, QueuedUpdate>();
     for (const name of names) {
-      if (name !== MESH && name !== INBOUND && !session.subscriptions.has(name)) continue;
+      const pushed = name === MESH || name === INBOUND || (name === GATEWAY && session.gatewayClass !== '');
+      if (!pushed && !session.subscriptions.has(name)) continue;
       const r = resourceFor(builder, session, name);
       if (r.watch !== undefined) this.watches.watch(conn, name, r.watch);
       const u = session.upsert(name, r.version, r.resource);

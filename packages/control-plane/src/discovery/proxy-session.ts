@@ -26,6 +26,8 @@ export class ProxySession {
   private readonly nonces = new Map<string, Map<string, string>>();
   private nonceSeq = 0;
   lastNack: { readonly nonce: string; readonly detail: string } | undefined;
+  /** The GatewayClass this proxy serves as an ingress gateway ("" for a sidecar); set once allowed. */
+  gatewayClass = '';
   acks = 0;
   nacks = 0;
 

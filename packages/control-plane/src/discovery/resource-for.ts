@@ -2,7 +2,7 @@
 import type { Resource } from '@weft/api';
 import { contentVersion, type ResourceBuilder } from '../model/resource-builder.js';
 import type { ProxySession } from './proxy-session.js';
-import { INBOUND, MESH } from './stream-connection.js';
+import { GATEWAY, INBOUND, MESH } from './stream-connection.js';
 
 /** Subscriptions for a DNS name: `dns:name.namespace.svc.<cluster-domain>`. */
 export const DNS_PREFIX = 'dns:';
@@ -19,6 +19,14 @@ export function resourceFor(builder: ResourceBuilder, session: ProxySession, nam
   if (name === MESH) {
     const m = builder.meshConfig();
     return { version: m.version, resource: { name: MESH, version: m.version, meshConfig: m.message } };
+  }
+  if (name === GATEWAY) {
+    const g = builder.gatewayConfig(session.gatewayClass);
+    return {
+      version: g.version,
+      resource: { name: GATEWAY, version: g.version, gatewayConfig: g.message },
+      watch: g.watch,
+    };
   }
   if (name === INBOUND) {
     const inbound = builder.inbound(session.workload);

@@ -21,6 +21,8 @@ export interface ProxyAdminEndpoint {
 
 export const INBOUND = 'inbound';
 export const MESH = 'mesh';
+/** The ingress gateway's config (GatewayConfig), pushed to a gateway node without subscription. */
+export const GATEWAY = 'gateway';
 
 /**
  * The trailing metadata key (value `now`) on a stream the control plane ends on purpose (max
@@ -145,6 +147,7 @@ export function describeConnection({ session, queue }: Connection): Record<strin
     identity: session.identity.id,
     workload: session.workload.workload,
     proxyVersion: session.proxyVersion,
+    ...(session.gatewayClass === '' ? {} : { gatewayClass: session.gatewayClass }),
     subscriptions: [...session.subscriptions.keys()],
     acked: session.ackedVersions(),
     rejected: session.rejectedVersions(),

@@ -16,6 +16,7 @@ const KIND_FIELD = {
   inboundPolicy: 5,
   meshConfig: 6,
   dnsRecord: 7,
+  gatewayConfig: 8,
 } as const;
 type Kind = keyof typeof KIND_FIELD;
 

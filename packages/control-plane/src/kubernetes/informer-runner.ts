@@ -13,7 +13,7 @@ import type { SourceEvent } from '../sources/config-source.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { KubeWatch } from './kube-watch.js';
 import { stripUnusedFields } from './strip-fields.js';
-import { apiVersionOf, collectionPath, type WatchedKind } from './watched-kinds.js';
+import { apiVersionOf, collectionPath, selectedPath, type WatchedKind } from './watched-kinds.js';
 
 export interface InformerRunnerOptions {
   readonly kubeConfig: KubeConfig;
@@ -85,7 +85,10 @@ export class InformerRunner {
         ? undefined
         : (object: Record<string, unknown>) => stripUnusedFields(watched.kind, object);
     const list = async (): Promise<ListObject> => {
-      const body = (await kubeRequest(kubeConfig, { method: 'GET', path })) as ListObject;
+      const body = (await kubeRequest(kubeConfig, {
+        method: 'GET',
+        path: selectedPath(watched, version),
+      })) as ListObject;
       // List items carry no apiVersion/kind; watch events do. Make them alike.
       const items = (body.items ?? []).map((item) => {
         const object = { apiVersion: this.apiVersion, kind: watched.kind, ...item };
@@ -99,6 +102,7 @@ export class InformerRunner {
       kubeConfig,
       { opened: () => this.answered(), event: () => this.answered() },
       strip,
+      watched.fieldSelector === undefined ? undefined : { fieldSelector: watched.fieldSelector },
     );
     this.informer = new ListWatch<KubernetesObject>(path, watch, list as never, false);
     this.informer.on('add', (obj) => this.push('upsert', obj));

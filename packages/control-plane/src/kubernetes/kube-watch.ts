@@ -32,6 +32,8 @@ export class KubeWatch extends Watch {
     config: KubeConfig,
     private readonly observer: WatchObserver,
     private readonly transform?: (object: Record<string, unknown>) => Record<string, unknown>,
+    /** Added to every watch request (a field selector). */
+    private readonly extraQuery?: Readonly<Record<string, string>>,
   ) {
     super(config);
   }
@@ -54,6 +56,7 @@ export class KubeWatch extends Watch {
     };
     const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true' });
     for (const [k, v] of Object.entries(queryParams)) if (v !== undefined) query.set(k, String(v));
+    for (const [k, v] of Object.entries(this.extraQuery ?? {})) query.set(k, v);
     let prepared: Awaited<ReturnType<typeof prepareRequest>>;
     try {
       prepared = await prepareRequest(this.config, `${path}?${query}`);

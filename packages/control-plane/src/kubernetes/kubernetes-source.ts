@@ -19,7 +19,7 @@ import { ControlPlaneMetrics } from '../metrics.js';
 import type { ConfigSource, EventSink } from '../sources/config-source.js';
 import { InformerRunner, type ScheduledRetry } from './informer-runner.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
-import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.js';
+import { selectedPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.js';
 
 export interface KubernetesSourceOptions {
   readonly kubeConfig: KubeConfig;
@@ -160,7 +160,7 @@ export class KubernetesSource implements ConfigSource {
       try {
         await kubeRequest(this.options.kubeConfig, {
           method: 'GET',
-          path: `${collectionPath(watched.group, version, watched.plural)}?limit=1`,
+          path: selectedPath(watched, version, 'limit=1'),
         });
         return version;
       } catch (err) {

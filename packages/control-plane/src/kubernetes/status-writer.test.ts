@@ -131,6 +131,7 @@ describe('KubernetesStatusWriter', () => {
     });
     await expect.poll(() => api.writes.length).toBe(2);
     expect(api.writes[0]).toMatchObject({
+      method: 'PUT',
       path: '/apis/gateway.networking.k8s.io/v1/namespaces/test/httproutes/podinfo/status',
       body: {
         status: {

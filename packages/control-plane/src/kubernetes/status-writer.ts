@@ -137,25 +137,37 @@ export class KubernetesStatusWriter implements StatusReporter {
     if (watched?.status === true && origin.apiVersion !== undefined) {
       const version = origin.apiVersion.slice(origin.apiVersion.lastIndexOf('/') + 1);
       const path = `${objectPath(watched.group, version, watched.plural, ref.namespace, ref.name)}/status`;
-      const status =
-        ref.kind === 'HTTPRoute'
-          ? {
-              parents: this.serviceParents(ref).map((parentRef) => ({
-                parentRef,
-                controllerName: CONTROLLER_NAME,
-                conditions: [cond],
-              })),
-            }
-          : {
-              ...(origin.generation === undefined ? {} : { observedGeneration: origin.generation }),
-              conditions: [cond],
-            };
-      await kubeRequest(this.options.kubeConfig, {
-        method: 'PATCH',
-        path,
-        body: { status },
-        contentType: 'application/merge-patch+json',
-      });
+      if (ref.kind === 'HTTPRoute') {
+        // status.parents is shared with other controllers (weft's gateway among them): a merge
+        // patch would replace the whole list, so read, replace only weft.dev/mesh's, and write
+        // back guarded by resourceVersion.
+        const objectUrl = path.slice(0, -'/status'.length);
+        const current = (await kubeRequest(this.options.kubeConfig, { method: 'GET', path: objectUrl })) as {
+          status?: { parents?: { controllerName?: string }[] };
+        };
+        const others = (current.status?.parents ?? []).filter((p) => p?.controllerName !== CONTROLLER_NAME);
+        const ours = this.serviceParents(ref).map((parentRef) => ({
+          parentRef,
+          controllerName: CONTROLLER_NAME,
+          conditions: [cond],
+        }));
+        await kubeRequest(this.options.kubeConfig, {
+          method: 'PUT',
+          path,
+          body: { ...current, status: { ...current.status, parents: [...others, ...ours].slice(0, 32) } },
+        });
+      } else {
+        const status = {
+          ...(origin.generation === undefined ? {} : { observedGeneration: origin.generation }),
+          conditions: [cond],
+        };
+        await kubeRequest(this.options.kubeConfig, {
+          method: 'PATCH',
+          path,
+          body: { status },
+          contentType: 'application/merge-patch+json',
+        });
+      }
     }
     if (!accepted && ref.namespace !== '') {
       // A name derived from the object version and the rejection: a second replica writing the

@@ -46,6 +46,19 @@ export function stripUnusedFields(kind: string, object: Obj): Obj {
       delete out.spec;
       delete out.status;
       break;
+    case 'Secret':
+      // Only a TLS Secret's certificate and key are read (its other keys, e.g. ca.crt, are not).
+      if (isObj(object.data)) out.data = pick(object.data, ['tls.crt', 'tls.key']);
+      delete out.stringData;
+      break;
+    case 'Ingress':
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'GRPCRoute':
+    case 'ReferenceGrant':
+      // Their status is written by weft (read fresh before every write) or by others.
+      delete out.status;
+      break;
     default:
       // Custom resources: spec and status are all weft's (or the route's) business; keep them.
       break;

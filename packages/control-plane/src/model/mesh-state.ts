@@ -5,6 +5,7 @@
  */
 import { defaultMeshConfig, type MeshConfig, SERVICE_NAME_LABEL } from '@weft/api';
 import { describeError } from '@weft/core';
+import { GatewayModel, type GatewayStatusChange } from '../gateway/gateway-model.js';
 import {
   formatRef,
   type Origin,
@@ -43,7 +44,20 @@ export interface ChangeSet {
   /** True when everything may differ (the mesh config changed). */
   readonly all: boolean;
   readonly conditions: readonly ConditionChange[];
+  /** Gateway API resources whose wanted status changed (see GatewayModel). */
+  readonly gatewayStatuses: readonly GatewayStatusChange[];
 }
+
+/** Kinds the gateway translation reads (besides Services). */
+const GATEWAY_INPUTS: ReadonlySet<string> = new Set([
+  'GatewayClass',
+  'Gateway',
+  'HTTPRoute',
+  'GRPCRoute',
+  'ReferenceGrant',
+  'Ingress',
+  'Secret',
+]);
 
 export interface MeshStateOptions {
   /** The DNS suffix of service authorities; default "cluster.local". */
@@ -64,6 +78,9 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
   private readonly clusterIps = new Map<string, string>();
   private readonly evaluations = new Map<string, ServiceEvaluation>();
   private readonly conditions = new ConditionTracker();
+  /** The ingress gateway's translation of the Gateway API resources and Ingresses. */
+  readonly gateway = new GatewayModel();
+  private gatewayDirty = false;
   private readonly defaults: MeshConfig;
   private mesh: MeshConfig;
 
@@ -187,9 +204,48 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
       if (s !== undefined && condition !== undefined && !changedConditions.some((c) => refKey(c.ref) === key))
         changedConditions.push({ ref: s.ref, origin: s.origin, condition });
     }
-    const changed = all || dirty.size > 0 || changedConditions.length > 0;
+    const gatewayStatuses = this.retranslateGateway(rebuildSvc.size > 0, dirty);
+    const changed = all || dirty.size > 0 || changedConditions.length > 0 || gatewayStatuses.length > 0;
     if (changed) this.revision++;
-    return { version: this.revision, dirty, all, conditions: changedConditions };
+    return { version: this.revision, dirty, all, conditions: changedConditions, gatewayStatuses };
+  }
+
+  /**
+   * Re-translates the gateway resources when one of them changed (or a Service or Namespace did,
+   * once any exists): marks the gateway key dirty when a config changed, returns status changes.
+   */
+  private retranslateGateway(servicesChanged: boolean, dirty: Set<string>): GatewayStatusChange[] {
+    const any = [...GATEWAY_INPUTS].some((k) => this.byKind.get(k).size > 0);
+    const relevant = this.gatewayDirty || (servicesChanged && any);
+    this.gatewayDirty = false;
+    if (!relevant || (!any && !this.gateway.active)) return [];
+    const values = <K extends ParsedResource['kind']>(kind: K) =>
+      this.resourcesOf(kind).flatMap((s) =>
+        s.parsed.kind === kind ? [s.parsed.value as Extract<ParsedResource, { kind: K }>['value']] : [],
+      );
+    const r = this.gateway.update(
+      {
+        gatewayClasses: values('GatewayClass'),
+        gateways: values('Gateway'),
+        httpRoutes: values('HTTPRoute'),
+        grpcRoutes: values('GRPCRoute'),
+        grants: values('ReferenceGrant'),
+        ingresses: values('Ingress'),
+        secret: (namespace, name) => {
+          const p = this.store.get(refKey({ kind: 'Secret', namespace, name }))?.parsed;
+          return p?.kind === 'Secret' ? p.value : undefined;
+        },
+        service: (namespace, name) => this.service(namespace, name),
+        namespaceLabels: (ns) => {
+          const p = this.store.get(refKey({ kind: 'Namespace', namespace: '', name: ns }))?.parsed;
+          return p?.kind === 'Namespace' ? (p.value.metadata.labels ?? {}) : {};
+        },
+        clusterDomain: this.clusterDomain,
+      },
+      (ref) => this.store.get(refKey(ref))?.origin.generation,
+    );
+    if (r.configChanged) dirty.add(keys.gateway());
+    return r.statuses;
   }
 
   private attachedKeys(): string[] {
@@ -209,6 +265,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
     const ns = ref.namespace;
     const op = remove ? 'delete' : 'add';
     this.byKind[op](ref.kind, key);
+    if (GATEWAY_INPUTS.has(ref.kind) || ref.kind === 'Namespace') this.gatewayDirty = true;
     switch (parsed.kind) {
       case 'Service':
         rebuild.add(`${ns}/${ref.name}`);

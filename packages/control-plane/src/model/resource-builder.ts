@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type {
   Destination,
   DnsRecordMessage,
+  GatewayConfig,
   InboundPolicyMessage,
   MeshConfig,
   PathNormalizationMessage,
@@ -86,6 +87,11 @@ export class ResourceBuilder {
     for (const key of change.dirty) {
       if (key.startsWith('svc:')) this.destinations.delete(key.slice(4));
     }
+  }
+
+  /** The ingress gateway config of one GatewayClass (it carries private keys: never log it). */
+  gatewayConfig(className: string): { message: GatewayConfig; version: string; watch: readonly string[] } {
+    return { ...this.state.gateway.config(className), watch: [keys.gateway()] };
   }
 
   /** Resolves a subscription name for a proxy in `proxyNamespace`. */

@@ -6,8 +6,16 @@ import {
   type EndpointSliceResource,
   endpointSliceResourceSchema,
   GATEWAY_GROUP,
+  type GatewayClassResource,
+  type GatewayResource,
+  type GrpcRouteResource,
+  gatewayClassSchema,
+  gatewaySchema,
+  grpcRouteSchema,
   type HttpRouteResource,
   httpRouteSchema,
+  type IngressResource,
+  ingressSchema,
   type MeshConfigResource,
   meshConfigResourceSchema,
   type NamespaceResource,
@@ -15,13 +23,18 @@ import {
   type PodResource,
   parseConfig,
   podResourceSchema,
+  type ReferenceGrantResource,
+  referenceGrantSchema,
   type ServiceResource,
   SMI_SPLIT_GROUP,
   type StaticEndpointsResource,
   serviceResourceSchema,
   staticEndpointsSchema,
+  TLS_SECRET_TYPE,
+  type TlsSecretResource,
   type TrafficPolicyResource,
   type TrafficSplitResource,
+  tlsSecretSchema,
   trafficPolicySchema,
   trafficSplitSchema,
   WEFT_API_VERSION,
@@ -39,9 +52,15 @@ export type ParsedResource =
   | { readonly kind: 'TrafficPolicy'; readonly value: TrafficPolicyResource }
   | { readonly kind: 'AuthorizationPolicy'; readonly value: AuthorizationPolicyResource }
   | { readonly kind: 'StaticEndpoints'; readonly value: StaticEndpointsResource }
-  | { readonly kind: 'MeshConfig'; readonly value: MeshConfigResource };
+  | { readonly kind: 'MeshConfig'; readonly value: MeshConfigResource }
+  | { readonly kind: 'GatewayClass'; readonly value: GatewayClassResource }
+  | { readonly kind: 'Gateway'; readonly value: GatewayResource }
+  | { readonly kind: 'GRPCRoute'; readonly value: GrpcRouteResource }
+  | { readonly kind: 'ReferenceGrant'; readonly value: ReferenceGrantResource }
+  | { readonly kind: 'Ingress'; readonly value: IngressResource }
+  | { readonly kind: 'Secret'; readonly value: TlsSecretResource };
 
-const CLUSTER_SCOPED: ReadonlySet<ResourceKind> = new Set(['Namespace', 'MeshConfig']);
+const CLUSTER_SCOPED: ReadonlySet<ResourceKind> = new Set(['Namespace', 'MeshConfig', 'GatewayClass']);
 
 /** The kind weft reads for an apiVersion + kind pair, or undefined when weft ignores it. */
 export function kindOf(apiVersion: unknown, kind: unknown): ResourceKind | undefined {
@@ -51,13 +70,20 @@ export function kindOf(apiVersion: unknown, kind: unknown): ResourceKind | undef
     case 'Namespace':
     case 'Pod':
     case 'Service':
+    case 'Secret':
       return apiVersion === 'v1' ? kind : undefined;
     case 'EndpointSlice':
       return group === 'discovery.k8s.io' ? kind : undefined;
     case 'TrafficSplit':
       return group === SMI_SPLIT_GROUP ? kind : undefined;
     case 'HTTPRoute':
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'GRPCRoute':
+    case 'ReferenceGrant':
       return group === GATEWAY_GROUP ? kind : undefined;
+    case 'Ingress':
+      return group === 'networking.k8s.io' ? kind : undefined;
     case 'TrafficPolicy':
     case 'AuthorizationPolicy':
     case 'StaticEndpoints':
@@ -89,6 +115,9 @@ export function refOf(object: unknown, defaultNamespace: string): RefResult {
   const kind = kindOf(o.apiVersion, o.kind);
   if (kind === undefined)
     return { type: 'ignored', reason: `${o.apiVersion} ${o.kind} is not a kind weft reads` };
+  // The gateway reads TLS Secrets only; any other Secret (a token, a password) is not weft's.
+  if (kind === 'Secret' && o.type !== TLS_SECRET_TYPE)
+    return { type: 'ignored', reason: `only Secrets of type ${TLS_SECRET_TYPE} are read` };
   const meta = o.metadata as Record<string, unknown> | undefined;
   if (typeof meta !== 'object' || meta === null || typeof meta.name !== 'string' || meta.name === '') {
     return { type: 'error', message: 'metadata.name: required' };
@@ -123,6 +152,18 @@ export function parseResource(ref: ResourceRef, object: unknown, source: string)
       return { kind: ref.kind, value: parseConfig(staticEndpointsSchema, object, source) };
     case 'MeshConfig':
       return { kind: ref.kind, value: parseConfig(meshConfigResourceSchema, object, source) };
+    case 'GatewayClass':
+      return { kind: ref.kind, value: parseConfig(gatewayClassSchema, object, source) };
+    case 'Gateway':
+      return { kind: ref.kind, value: parseConfig(gatewaySchema, object, source) };
+    case 'GRPCRoute':
+      return { kind: ref.kind, value: parseConfig(grpcRouteSchema, object, source) };
+    case 'ReferenceGrant':
+      return { kind: ref.kind, value: parseConfig(referenceGrantSchema, object, source) };
+    case 'Ingress':
+      return { kind: ref.kind, value: parseConfig(ingressSchema, object, source) };
+    case 'Secret':
+      return { kind: ref.kind, value: parseConfig(tlsSecretSchema, object, source) };
   }
 }
 

@@ -13,4 +13,6 @@ export const keys = {
   pod: (pod: string) => `pod:${pod}`,
   /** Which service owns a ClusterIP. */
   ip: (ip: string) => `ip:${ip}`,
+  /** The ingress gateway's config (every class). */
+  gateway: () => 'gateway',
 } as const;

@@ -12,10 +12,16 @@ export const RESOURCE_KINDS = [
   'AuthorizationPolicy',
   'StaticEndpoints',
   'MeshConfig',
+  'GatewayClass',
+  'Gateway',
+  'GRPCRoute',
+  'ReferenceGrant',
+  'Ingress',
+  'Secret',
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-/** Names one resource; `namespace` is "" for cluster-scoped kinds (Namespace, MeshConfig). */
+/** Names one resource; `namespace` is "" for cluster-scoped kinds (Namespace, MeshConfig, GatewayClass). */
 export interface ResourceRef {
   readonly kind: ResourceKind;
   readonly namespace: string;

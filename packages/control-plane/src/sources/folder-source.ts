@@ -19,7 +19,8 @@ import {
 } from '@weft/core';
 import { type FSWatcher, watch } from 'chokidar';
 import type { ControlPlaneMetrics } from '../metrics.js';
-import type { ConfigSource, EventSink, SourceEvent } from './config-source.js';
+import { type ConfigSource, type EventSink, refKey, type SourceEvent } from './config-source.js';
+import { readCertificateFolders } from './folder-certificates.js';
 import {
   type Entry,
   type FolderError,
@@ -164,6 +165,10 @@ export class FolderSource implements ConfigSource {
     const seen = new Set(files);
     for (const file of [...this.lastGood.keys()]) if (!seen.has(file)) this.lastGood.delete(file);
     const next = mergeEntries(this.lastGood.values(), problems);
+    // certificates/<namespace>/<name>/tls.{crt,key}: a TLS Secret unless a manifest defines one.
+    const certificates = await readCertificateFolders(dir);
+    problems.push(...certificates.problems);
+    for (const e of certificates.entries) if (!next.has(refKey(e.ref))) next.set(refKey(e.ref), e);
     const events: SourceEvent[] = [];
     for (const [key, e] of next) {
       if (this.current.get(key)?.json !== e.json)

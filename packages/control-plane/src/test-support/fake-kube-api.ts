@@ -255,8 +255,11 @@ export class FakeKubeApi {
   private publish(c: Collection, type: string, object: Obj): void {
     c.history.push({ rv: this.rv, type, object });
     const line = `${JSON.stringify({ type, object })}\n`;
-    for (const w of c.watchers) w.write(line);
+    for (const w of c.watchers) if (this.selected.get(w)?.(object) ?? true) w.write(line);
   }
+
+  /** Field selectors of open watches (only `type=<value>`, as the Secret informer uses, is faked). */
+  private readonly selected = new WeakMap<ServerResponse, (o: Obj) => boolean>();
 
   private route(path: string): { c: Collection; rest: string[] } | undefined {
     const parts = path.split('/').filter((p) => p !== '');
@@ -271,6 +274,11 @@ export class FakeKubeApi {
     } else return undefined;
     const version = rest[0] ?? '';
     // Collection: /<version>/<plural>; object: /<version>/namespaces/<ns>/<plural>/<name>[/status]
+    // A cluster-scoped object's status: /<version>/<plural>/<name>/status
+    if (rest.length === 4 && rest[1] !== 'namespaces' && rest[3] === 'status') {
+      const c = this.collections.get(`${group}/${version}/${rest[1]}`);
+      return c === undefined ? undefined : { c, rest: ['', rest[2] as string, 'status'] };
+    }
     if (rest.length === 2 || rest.length === 3) {
       const c = this.collections.get(`${group}/${version}/${rest[1]}`);
       return c === undefined ? undefined : { c, rest: rest.length === 3 ? ['', rest[2] as string] : [] };
@@ -399,6 +407,8 @@ export class FakeKubeApi {
         return;
       }
       const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      const select = fieldSelectorOf(url);
+      this.selected.set(res, select);
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       // As the real API server does: the answer starts at once, before any event.
       res.flushHeaders();
@@ -416,7 +426,8 @@ export class FakeKubeApi {
         return;
       }
       for (const e of c.history)
-        if (e.rv > from) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+        if (e.rv > from && select(e.object))
+          res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
       c.watchers.add(res);
       res.on('close', () => c.watchers.delete(res));
       return;
@@ -424,11 +435,14 @@ export class FakeKubeApi {
     c.lists++;
     const core = c.group === '';
     const inNamespace = (o: Obj) => namespace === undefined || o.metadata.namespace === namespace;
-    const items = [...c.objects.values()].filter(inNamespace).map((o) => {
-      if (!core) return o;
-      const { apiVersion: _a, kind: _k, ...rest } = o;
-      return rest;
-    });
+    const select = fieldSelectorOf(url);
+    const items = [...c.objects.values()]
+      .filter((o) => inNamespace(o) && select(o))
+      .map((o) => {
+        if (!core) return o;
+        const { apiVersion: _a, kind: _k, ...rest } = o;
+        return rest;
+      });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -446,4 +460,13 @@ function clientOf(authorization: string | undefined): string | undefined {
   if (authorization === 'Bearer test-token') return '';
   const prefix = 'Bearer test-token.';
   return authorization?.startsWith(prefix) === true ? authorization.slice(prefix.length) : undefined;
+}
+
+/** The objects a request's `fieldSelector` keeps: `type=<value>` is understood; no selector keeps all. */
+function fieldSelectorOf(url: URL): (o: Obj) => boolean {
+  const selector = url.searchParams.get('fieldSelector');
+  if (selector === null) return () => true;
+  const m = /^type=(.+)$/.exec(selector);
+  if (m === null) throw new Error(`fake API: field selector ${selector} is not faked`);
+  return (o) => o.type === m[1];
 }

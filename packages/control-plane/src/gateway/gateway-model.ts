@@ -1,0 +1,103 @@
+/**
+ * The gateway part of the mesh model: it re-translates when an input changed, keeps each
+ * class's GatewayConfig with a content version, and reports which resources' wanted status
+ * changed since the last translation. Certificate checks are cached by content, so a
+ * re-translation caused by an unrelated Service does not parse every certificate again.
+ */
+import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '@weft/api';
+import { contentVersion } from '../model/resource-builder.js';
+import { type ResourceRef, refKey } from '../sources/config-source.js';
+import { type CertificateCheck, checkCertificate } from './certificates.js';
+import type { GatewayStatusDoc, GatewayStatusEntry } from './gateway-status.js';
+import { type GatewayInputs, translateGateways } from './translate.js';
+
+/** One resource whose wanted status changed; `status` undefined: weft no longer has a say (clear ours). */
+export interface GatewayStatusChange {
+  readonly ref: ResourceRef;
+  readonly status: GatewayStatusDoc | undefined;
+}
+
+export class GatewayModel {
+  private configs = new Map<string, { message: GatewayConfig; version: string }>();
+  private statuses = new Map<string, { entry: GatewayStatusEntry; json: string }>();
+  private certChecks = new Map<string, CertificateCheck>();
+  private translated = false;
+
+  /** True once anything was translated (a mesh without gateway resources never pays for it). */
+  get active(): boolean {
+    return this.translated;
+  }
+
+  /**
+   * Translates `inputs` (without its certificate check, which the model supplies and caches)
+   * and returns the status changes and whether any class's config changed.
+   */
+  update(
+    inputs: Omit<GatewayInputs, 'checkCertificate'>,
+    /** A resource's metadata.generation: a new generation is written again (observedGeneration). */
+    generationOf: (ref: ResourceRef) => number | undefined = () => undefined,
+  ): {
+    statuses: GatewayStatusChange[];
+    configChanged: boolean;
+  } {
+    this.translated = true;
+    const used = new Map<string, CertificateCheck>();
+    const t = translateGateways({
+      ...inputs,
+      checkCertificate: (chain, key) => {
+        const digest = createHash('sha256').update(chain).update('\0').update(key).digest('base64url');
+        const check = this.certChecks.get(digest) ?? checkCertificate(chain, key);
+        used.set(digest, check);
+        return check;
+      },
+    });
+    this.certChecks = used;
+    let configChanged = false;
+    const configs = new Map<string, { message: GatewayConfig; version: string }>();
+    for (const [name, message] of t.configs) {
+      const version = contentVersion(message);
+      if (this.configs.get(name)?.version !== version) configChanged = true;
+      configs.set(name, { message, version });
+    }
+    if (configs.size !== this.configs.size) configChanged = true;
+    this.configs = configs;
+    const statuses = new Map<string, { entry: GatewayStatusEntry; json: string }>();
+    const changes: GatewayStatusChange[] = [];
+    for (const entry of t.statuses) {
+      const key = refKey(entry.ref);
+      const json = JSON.stringify([generationOf(entry.ref), entry.status]);
+      statuses.set(key, { entry, json });
+      if (this.statuses.get(key)?.json !== json) changes.push({ ref: entry.ref, status: entry.status });
+    }
+    for (const [key, old] of this.statuses)
+      if (!statuses.has(key)) changes.push({ ref: old.entry.ref, status: undefined });
+    this.statuses = statuses;
+    return { statuses: changes, configChanged };
+  }
+
+  /** The GatewayConfig of `className` (empty when nothing of that class exists). */
+  config(className: string): { message: GatewayConfig; version: string } {
+    return (
+      this.configs.get(className) ?? {
+        message: { listeners: [] },
+        version: contentVersion({ listeners: [] }),
+      }
+    );
+  }
+
+  /** The wanted status of `ref`, if weft has one. */
+  status(ref: ResourceRef): GatewayStatusDoc | undefined {
+    return this.statuses.get(refKey(ref))?.entry.status;
+  }
+
+  /** Every resource's wanted status (a new leader writes them all). */
+  allStatuses(): GatewayStatusChange[] {
+    return [...this.statuses.values()].map(({ entry }) => ({ ref: entry.ref, status: entry.status }));
+  }
+
+  /** Class names with a config, for /debug/state. */
+  classNames(): string[] {
+    return [...this.configs.keys()];
+  }
+}
