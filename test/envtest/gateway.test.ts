@@ -122,7 +122,6 @@ describe.skipIf(!ready)(title, () => {
       'deployment.apps/weft-gateway serverside-applied',
       'service/weft-gateway serverside-applied',
       'serviceaccount/weft-gateway serverside-applied',
-      'clusterrole.rbac.authorization.k8s.io/weft-control-plane-gateway serverside-applied',
     ])
       expect(r.stdout).toContain(line);
     const svc = await env.kubectl(['get', 'service', '-n', 'weft-system', 'weft-gateway', '-o', 'json']);
