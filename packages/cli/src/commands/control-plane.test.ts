@@ -118,6 +118,19 @@ describe('weft control-plane', () => {
     );
   });
 
+  it('refuses a --gateway-identity that is not a SPIFFE ID', () => {
+    const base = ['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'identity'), ...local()];
+    const r = run([
+      ...base,
+      '--gateway-identity',
+      'spiffe://cluster.local/ns/edge/sa/gw',
+      '--gateway-identity',
+      'gw',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--gateway-identity: "gw" is not a SPIFFE ID');
+  });
+
   it('names the missing CA file', () => {
     const r = run(['--config-dir', join(dir, 'config'), '--identity-dir', join(dir, 'nope'), ...local()]);
     expect(r.code).toBe(1);

@@ -265,6 +265,42 @@ describe('route precedence', () => {
   });
 });
 
+describe('HTTPRoute and GRPCRoute on one listener', () => {
+  it('accepts only the older of two with intersecting hostnames; others coexist', () => {
+    const grpc = (name: string, created: string, hostnames: string[]) =>
+      parseConfig(
+        grpcRouteSchema,
+        {
+          apiVersion: GW,
+          kind: 'GRPCRoute',
+          metadata: { name, namespace: 'edge', creationTimestamp: created },
+          spec: { parentRefs: [{ name: 'gw' }], hostnames, rules: [backend('api')] },
+        },
+        't',
+      );
+    const t = translate({
+      httpRoutes: [
+        route(
+          'web',
+          { hostnames: ['www.example.com'], rules: [backend('web')] },
+          { created: '2026-01-02T00:00:00Z' },
+        ),
+      ],
+      grpcRoutes: [
+        grpc('older', '2026-01-01T00:00:00Z', ['*.example.com']),
+        grpc('apart', '2026-01-03T00:00:00Z', ['rpc.example.net']),
+      ],
+    });
+    expect(parentConditions(t, 'web')?.[0]?.Accepted).toBe('False/Conflicted');
+    expect(parentConditions(t, 'older', 'GRPCRoute')?.[0]?.Accepted).toBe('True/Accepted');
+    expect(parentConditions(t, 'apart', 'GRPCRoute')?.[0]?.Accepted).toBe('True/Accepted');
+    expect(routeNames(t)).toEqual([
+      'GRPCRoute/edge/apart/0@rpc.example.net',
+      'GRPCRoute/edge/older/0@*.example.com',
+    ]);
+  });
+});
+
 describe('hostnames and allowedRoutes', () => {
   it('intersects listener and route hostnames, and rejects a route with none in common', () => {
     const t = translate({

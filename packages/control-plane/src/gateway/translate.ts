@@ -23,10 +23,9 @@ import {
   condition,
   type GatewayStatusEntry,
   type ListenerStatus,
-  type RouteParentStatus,
   type StatusCondition,
 } from './gateway-status.js';
-import { hostnameKey, intersectHostnames } from './hostnames.js';
+import { hostnameKey, hostnamesOverlap, intersectHostnames } from './hostnames.js';
 import { translateIngresses } from './ingress.js';
 import { buildListeners, type ListenerInputs, type ListenerState, ROUTE_GROUP } from './listeners.js';
 import { selectorMatches } from './namespace-selector.js';
@@ -191,14 +190,26 @@ function attach(
   return { type: 'attached', to };
 }
 
+/** One parent status of a route, and the listeners that parent attached it to. */
+interface ParentAttachment {
+  readonly parentRef: Record<string, unknown>;
+  accepted: StatusCondition;
+  readonly resolved: StatusCondition;
+  readonly listeners: ListenerState[];
+}
+
+function routeKey(route: TranslatedRoute): string {
+  return `${route.kind}/${route.namespace}/${route.name}`;
+}
+
 function routeStatus(
   route: TranslatedRoute,
   parentRefs: readonly ParentRef[],
   gateways: ReadonlyMap<string, readonly ListenerState[]>,
   attached: Map<ListenerState, Map<string, Attachment>>,
   labels: (ns: string) => Readonly<Record<string, string>>,
-): RouteParentStatus[] {
-  const parents: RouteParentStatus[] = [];
+): ParentAttachment[] {
+  const parents: ParentAttachment[] = [];
   const resolved: StatusCondition =
     route.backendProblems[0] === undefined
       ? condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved')
@@ -209,6 +220,7 @@ function routeStatus(
     // Not a Gateway of weft's classes: its own controller writes this parent's status.
     if (listeners === undefined) continue;
     let accepted: StatusCondition;
+    const to: ListenerState[] = [];
     if (route.unsupported !== undefined)
       accepted = condition('Accepted', false, 'UnsupportedValue', route.unsupported);
     else {
@@ -222,13 +234,44 @@ function routeStatus(
             m = new Map();
             attached.set(listener, m);
           }
-          m.set(`${route.kind}/${route.namespace}/${route.name}`, { route, hostnames });
+          m.set(routeKey(route), { route, hostnames });
+          to.push(listener);
         }
       }
     }
-    parents.push({ parentRef: statusParentRef(p), conditions: [accepted, resolved] });
+    parents.push({ parentRef: statusParentRef(p), accepted, resolved, listeners: to });
   }
   return parents;
+}
+
+function routeAge(a: TranslatedRoute, b: TranslatedRoute): number {
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+  const na = `${a.namespace}/${a.name}`;
+  const nb = `${b.namespace}/${b.name}`;
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+/**
+ * An HTTPRoute and a GRPCRoute on one listener with intersecting hostnames: the spec accepts
+ * exactly one, the older (then "{namespace}/{name}" first). Drops the losers from the listener
+ * and returns them as "<route key>\n<listener>".
+ */
+function resolveKindConflicts(attached: Map<ListenerState, Map<string, Attachment>>): Set<string> {
+  const lost = new Set<string>();
+  for (const [listener, routes] of attached) {
+    const all = [...routes.values()].sort((a, b) => routeAge(a.route, b.route));
+    const kept: Attachment[] = [];
+    for (const a of all) {
+      const clash = kept.some(
+        (k) => k.route.kind !== a.route.kind && hostnamesOverlap(k.hostnames, a.hostnames),
+      );
+      if (clash) {
+        routes.delete(routeKey(a.route));
+        lost.add(`${routeKey(a.route)}\n${listener.fullName}`);
+      } else kept.push(a);
+    }
+  }
+  return lost;
 }
 
 function ref(kind: ResourceKind, namespace: string, name: string) {
@@ -272,13 +315,29 @@ export function translateGateways(inputs: GatewayInputs): GatewayTranslation {
       (r) => [translateRoute('GRPCRoute', r, ctx), r.spec.parentRefs] as [TranslatedRoute, ParentRef[]],
     ),
   ];
-  for (const [route, parentRefs] of routes) {
-    const parents = routeStatus(route, parentRefs, byGateway, attached, inputs.namespaceLabels);
-    if (parents.length > 0)
-      statuses.push({
-        ref: ref(route.kind, route.namespace, route.name),
-        status: { kind: route.kind, parents },
-      });
+  const parentsOf = routes.map(
+    ([route, parentRefs]) =>
+      [route, routeStatus(route, parentRefs, byGateway, attached, inputs.namespaceLabels)] as const,
+  );
+  const lost = resolveKindConflicts(attached);
+  for (const [route, parents] of parentsOf) {
+    if (parents.length === 0) continue;
+    for (const p of parents) {
+      if (p.listeners.length > 0 && p.listeners.every((l) => lost.has(`${routeKey(route)}\n${l.fullName}`)))
+        p.accepted = condition(
+          'Accepted',
+          false,
+          'Conflicted',
+          `an older ${route.kind === 'HTTPRoute' ? 'GRPCRoute' : 'HTTPRoute'} serves the same hostnames on every listener this parent allows`,
+        );
+    }
+    statuses.push({
+      ref: ref(route.kind, route.namespace, route.name),
+      status: {
+        kind: route.kind,
+        parents: parents.map((p) => ({ parentRef: p.parentRef, conditions: [p.accepted, p.resolved] })),
+      },
+    });
   }
   const configs = new Map<string, GatewayConfig>();
   for (const [name, listeners] of listenersByClass) {

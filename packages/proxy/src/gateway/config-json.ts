@@ -61,7 +61,13 @@ function toPlain(type: protobuf.Type, value: unknown, path: string): Record<stri
   }
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    const field = type.fields[key] ?? type.fields[snakeToCamel(key)];
+    // Own properties only: "__proto__" or "toString" in the input must not find Object's.
+    const camel = snakeToCamel(key);
+    const field = Object.hasOwn(type.fields, key)
+      ? type.fields[key]
+      : Object.hasOwn(type.fields, camel)
+        ? type.fields[camel]
+        : undefined;
     const at = path === '' ? key : `${path}.${key}`;
     if (field === undefined) throw new GatewayConfigFileError(`${at}: unknown field`);
     if (v === null) continue;

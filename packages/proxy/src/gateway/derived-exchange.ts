@@ -8,12 +8,16 @@
  * HTTP/1 and HTTP/2 code rather than threading edit hooks through it.
  */
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Destination } from '../discovery/resolver.js';
+import { Http1Attempts } from '../http1/attempts.js';
 import type { MessageHead } from '../http1/head-parser.js';
+import type { Http1Pool } from '../http1/pool.js';
 import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
 import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange } from '../layers/types.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { HeaderModifier } from './compiled.js';
+import { H2ToHttp1 } from './h2-downgrade.js';
 import { applyHeaderModifier, flatHeaderBag, type HeaderBag, objectHeaderBag } from './header-bag.js';
 
 export interface ExchangeEdits {
@@ -34,6 +38,12 @@ export interface ExchangeEdits {
   readonly responseModifiers: readonly HeaderModifier[];
   /** The route's timeout for the whole exchange with the backend (ms); NaN: none. */
   readonly timeoutMs: number;
+  /**
+   * HTTP/2 requests: whether to send this one to the backend as HTTP/1.1 (see h2-downgrade.ts),
+   * asked when it is sent (the destination, if any, is known then); and the HTTP/1 pool to use.
+   */
+  readonly downgrade: (destination: Destination | undefined) => boolean;
+  readonly http1Pool: () => Http1Pool;
 }
 
 /** `target` with `overrides` read first; writes go to `target` (whose methods see the overrides). */
@@ -131,7 +141,21 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
     path,
   };
   const derived = overlay(req, overrides);
-  overrides.attempts = attempts(derived);
+  const h2Attempts = attempts(derived);
+  overrides.attempts = (observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined => {
+    if (derived.method === 'CONNECT' || !edits.downgrade(derived.destination)) {
+      return h2Attempts.call(derived, observer, options);
+    }
+    const client = new H2ToHttp1(derived, stream, headers, edits.http1Pool(), {
+      peer: derived.peer,
+      name: edits.name,
+      port: derived.port,
+      egress: edits.egress,
+    });
+    const channel = new Http1Attempts(client, observer, options);
+    if (Number.isNaN(edits.timeoutMs)) return channel;
+    return boundOverlay(channel, { clientTimeoutMs: edits.timeoutMs });
+  };
   return derived;
 }
 

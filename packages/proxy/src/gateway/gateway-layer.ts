@@ -7,6 +7,7 @@
  * path, unchanged.
  */
 import type { CompiledMatch, Random } from '@weft/core';
+import type { Http1Pool } from '../http1/pool.js';
 import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
 import type { Exchange, ExchangeTelemetry, Layer } from '../layers/types.js';
@@ -28,6 +29,8 @@ export interface GatewayLayerDeps {
   readonly random: Random;
   readonly metrics: GatewayMetrics;
   readonly mirror: Mirror;
+  /** The HTTP/1 pool h2 requests to HTTP/1.1 backends go through (known once the side is built). */
+  readonly http1Pool: () => Http1Pool;
 }
 
 /** What the route's and backend's filters decided, before the request is sent. */
@@ -126,6 +129,10 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
         editHeaders,
         responseModifiers: plan.responseModifiers,
         timeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
+        // gRPC stays on h2; other h2 requests go as HTTP/1.1 unless the destination speaks h2.
+        downgrade: (destination) =>
+          !grpc && destination?.protocol !== 'PROTOCOL_HTTP2' && destination?.protocol !== 'PROTOCOL_GRPC',
+        http1Pool: deps.http1Pool,
       }),
     );
   };

@@ -34,7 +34,10 @@ function config() {
     listeners: [
       // Gateway API "Traffic splitting": foo-v1 90, foo-v2 10 (and a weight-0 backend never picked).
       listener('split', 'split.example.com', [
-        { name: 'HTTPRoute/test/foo/0', backends: [backend(foo1!, 90), backend(foo2!, 10), backend(foo3!, 0)] },
+        {
+          name: 'HTTPRoute/test/foo/0',
+          backends: [backend(foo1!, 90), backend(foo2!, 10), backend(foo3!, 0)],
+        },
       ]),
       // Gateway API "HTTP header matching": env: canary goes to the canary.
       listener('headers', 'match.example.com', [
@@ -92,21 +95,37 @@ function config() {
         },
       ]),
       listener('broken', 'broken.example.com', [
-        { name: 'HTTPRoute/test/zero/0', matches: [{ path: { prefix: '/zero' } }], backends: [backend(web!, 0)] },
+        {
+          name: 'HTTPRoute/test/zero/0',
+          matches: [{ path: { prefix: '/zero' } }],
+          backends: [backend(web!, 0)],
+        },
         {
           name: 'HTTPRoute/test/missing/0',
-          backends: [{ authority: 'missing.test.svc.cluster.local:80', weight: 1, unresolvedReason: 'Service test/missing not found' }],
+          backends: [
+            {
+              authority: 'missing.test.svc.cluster.local:80',
+              weight: 1,
+              unresolvedReason: 'Service test/missing not found',
+            },
+          ],
         },
       ]),
       // Another port, so the redirect's listener port rules can be seen.
-      listener('alt', '', [{ name: 'HTTPRoute/test/alt/0', filters: [{ requestRedirect: { hostname: 'other.example' } }] }], 8080),
+      listener(
+        'alt',
+        '',
+        [{ name: 'HTTPRoute/test/alt/0', filters: [{ requestRedirect: { hostname: 'other.example' } }] }],
+        8080,
+      ),
     ],
   };
 }
 
 beforeAll(async () => {
   apps = {};
-  for (const name of ['foo1', 'foo2', 'foo3', 'canary', 'prod', 'web', 'shadow']) apps[name] = await startEchoApp(name);
+  for (const name of ['foo1', 'foo2', 'foo3', 'canary', 'prod', 'web', 'shadow'])
+    apps[name] = await startEchoApp(name);
   gw = await startTestGateway(config());
 }, 30_000);
 
@@ -144,8 +163,12 @@ describe('gateway routing (Gateway API examples)', () => {
 
   it('matches on headers', async () => {
     const port = gw.port(80);
-    expect(body(await request(port, { headers: { host: 'match.example.com', env: 'canary' } })).app).toBe('canary');
-    expect(body(await request(port, { headers: { host: 'match.example.com', env: 'prod' } })).app).toBe('prod');
+    expect(body(await request(port, { headers: { host: 'match.example.com', env: 'canary' } })).app).toBe(
+      'canary',
+    );
+    expect(body(await request(port, { headers: { host: 'match.example.com', env: 'prod' } })).app).toBe(
+      'prod',
+    );
     expect(body(await request(port, { headers: { host: 'match.example.com' } })).app).toBe('prod');
   });
 
@@ -161,10 +184,14 @@ describe('gateway routing (Gateway API examples)', () => {
 
   it('rewrites the hostname and the matched prefix, or the full path', async () => {
     const port = gw.port(80);
-    const prefix = body(await request(port, { path: '/cardamom/seeds?q=1', headers: { host: 'rewrite.example.com' } }));
+    const prefix = body(
+      await request(port, { path: '/cardamom/seeds?q=1', headers: { host: 'rewrite.example.com' } }),
+    );
     expect(prefix.url).toBe('/xyz/seeds?q=1');
     expect(prefix.headers.host).toBe('elsewhere.example');
-    const full = body(await request(port, { path: '/full/any/thing', headers: { host: 'rewrite.example.com' } }));
+    const full = body(
+      await request(port, { path: '/full/any/thing', headers: { host: 'rewrite.example.com' } }),
+    );
     expect(full.url).toBe('/one');
     expect(full.headers.host).toBe('rewrite.example.com');
   });
@@ -177,7 +204,9 @@ describe('gateway routing (Gateway API examples)', () => {
     await expect.poll(() => apps.shadow!.seen.length, { timeout: 10_000 }).toBe(before + 1);
     expect(apps.shadow!.seen.at(-1)!.url).toBe('/mirrored?id=7');
     await expect
-      .poll(async () => metricValue(await gw.metrics(), 'weft_gateway_mirror_requests_total', { result: 'sent' }))
+      .poll(async () =>
+        metricValue(await gw.metrics(), 'weft_gateway_mirror_requests_total', { result: 'sent' }),
+      )
       .toBeGreaterThanOrEqual(1);
   });
 
@@ -215,24 +244,39 @@ describe('gateway routing (Gateway API examples)', () => {
   it('answers 404 for an unknown host or path and 500 for no usable backend', async () => {
     const port = gw.port(80);
     expect((await request(port, { headers: { host: 'unknown.example.org' } })).status).toBe(404);
-    expect((await request(port, { path: '/zero', headers: { host: 'broken.example.com' } })).status).toBe(500);
+    expect((await request(port, { path: '/zero', headers: { host: 'broken.example.com' } })).status).toBe(
+      500,
+    );
     const missing = await request(port, { headers: { host: 'broken.example.com' } });
     expect(missing.status).toBe(500);
     expect(missing.body).toContain('Service test/missing not found');
     const m = await gw.metrics();
-    expect(metricValue(m, 'weft_gateway_requests_total', { listener: 'test/gw/broken', code: '500' })).toBe(2);
-    expect(metricValue(m, 'weft_gateway_requests_total', { listener: '', code: '404' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(m, 'weft_gateway_requests_total', { listener: 'test/gw/broken', code: '500' })).toBe(
+      2,
+    );
     expect(
-      metricValue(m, 'weft_gateway_requests_total', { listener: 'test/gw/split', route: 'HTTPRoute/test/foo/0', code: '200' }),
+      metricValue(m, 'weft_gateway_requests_total', { listener: '', code: '404' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(m, 'weft_gateway_requests_total', {
+        listener: 'test/gw/split',
+        route: 'HTTPRoute/test/foo/0',
+        code: '200',
+      }),
     ).toBe(2000);
   });
 
   it('keeps the last good config when a new one is rejected, and applies the next good one', async () => {
-    gw.write('{"listeners":[{"name":"x","port":80,"protocol":"GATEWAY_LISTENER_PROTOCOL_HTTP","routes":[{"name":"r","matches":[{"path":{"regex":"(a+)+$"}}]}]}]}');
+    gw.write(
+      '{"listeners":[{"name":"x","port":80,"protocol":"GATEWAY_LISTENER_PROTOCOL_HTTP","routes":[{"name":"r","matches":[{"path":{"regex":"(a+)+$"}}]}]}]}',
+    );
     await expect
-      .poll(async () => metricValue(await gw.metrics(), 'weft_gateway_config_rejected_total', { source: 'file' }), {
-        timeout: 10_000,
-      })
+      .poll(
+        async () => metricValue(await gw.metrics(), 'weft_gateway_config_rejected_total', { source: 'file' }),
+        {
+          timeout: 10_000,
+        },
+      )
       .toBe(1);
     expect(body(await request(gw.port(80), { headers: { host: 'match.example.com' } })).app).toBe('prod');
     const next = config();

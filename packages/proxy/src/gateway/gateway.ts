@@ -6,6 +6,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { describeError, type Logger, type Random, silentLogger } from '@weft/core';
 import type { GatewayConfigSink, PushedGatewayConfig } from '../discovery/state.js';
+import type { Http1Pool } from '../http1/pool.js';
 import type { Sidecar } from '../proxy.js';
 import { compileGateway } from './compile.js';
 import { type CompiledGateway, EMPTY_GATEWAY } from './compiled.js';
@@ -113,6 +114,7 @@ export class Gateway implements GatewayConfigSink {
       maxInFlight: this.options.mirrorMaxInFlight,
       timeoutMs: this.options.mirrorTimeoutMs,
     });
+    let pool: Http1Pool | undefined;
     const side = sidecar.gatewaySide([
       gatewayLayer({
         config: () => this.compiled,
@@ -120,8 +122,10 @@ export class Gateway implements GatewayConfigSink {
         random: deps.random,
         metrics,
         mirror: this.mirror,
+        http1Pool: () => pool as Http1Pool,
       }),
     ]);
+    pool = side.http1.pool;
     this.ports = new GatewayPorts({
       host: this.options.listenHost,
       portMap: this.options.portMap,

@@ -28,11 +28,16 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    req.resume();
+    let bodyBytes = 0;
+    req.on('data', (d: Buffer) => {
+      bodyBytes += d.length;
+    });
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-app', name);
-      res.end(JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers }));
+      res.end(
+        JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
+      );
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -92,7 +97,10 @@ export async function startTestGateway(
     sidecar: {
       options: {
         ...base,
-        hardening: { ...base.hardening, headersTimeoutMs: options.headersTimeoutMs ?? base.hardening.headersTimeoutMs },
+        hardening: {
+          ...base.hardening,
+          headersTimeoutMs: options.headersTimeoutMs ?? base.hardening.headersTimeoutMs,
+        },
       },
       identity: { type: 'static', certificates: new StaticCertificateSource() },
       controlPlane: undefined,
@@ -141,7 +149,12 @@ export async function startTestGateway(
 /** One HTTP/1.1 request; resolves with status, headers and body. */
 export function request(
   port: number,
-  options: { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; agent?: http.Agent | false } = {},
+  options: {
+    path?: string;
+    method?: string;
+    headers?: http.OutgoingHttpHeaders;
+    agent?: http.Agent | false;
+  } = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -173,7 +186,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(' ').pop());
   }
   return sum;
 }
