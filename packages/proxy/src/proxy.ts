@@ -18,7 +18,7 @@ import { forwardToUpstream } from './layers/forward.js';
 import { resolveDestination } from './layers/resolve-destination.js';
 import { TargetPolicySource } from './layers/target-policy.js';
 import { telemetryLayer } from './layers/telemetry.js';
-import { trafficLayer } from './layers/traffic.js';
+import { type TrafficLayerOptions, trafficLayer } from './layers/traffic.js';
 import { chain, type Handler, type Layer } from './layers/types.js';
 import { handleInbound, InboundTls } from './listeners/inbound.js';
 import { handleOutbound, handleTransparent, upstreamListenerTarget } from './listeners/outbound.js';
@@ -96,7 +96,10 @@ export class Sidecar {
   /** Called when /shutdown is requested (the CLI exits after drain). */
   onShutdownRequest: () => void = () => {};
   /** Builds extra HTTP sides (the ingress gateway's); set in the constructor. */
-  private readonly makeSide: (layers: readonly Layer[]) => ProtocolSide;
+  private readonly makeSide: (
+    layers: readonly Layer[],
+    adjust?: TrafficLayerOptions['adjust'],
+  ) => ProtocolSide;
   /** Sides built by {@link gatewaySide}, drained with the others. */
   private readonly extraSides: ProtocolSide[] = [];
 
@@ -211,8 +214,13 @@ export class Sidecar {
     };
     const resolve = resolveDestination({ resolver: deps.resolver, waitTimeoutMs: options.discoveryWaitMs });
     const trafficPath = trafficLayer({ registry: traffic, clock, random, counters });
-    this.makeSide = (layers) =>
-      side('outbound', chain([telemetry, ...layers, resolve, trafficPath], forward), this.pools.outbound);
+    this.makeSide = (layers, adjust) => {
+      const path =
+        adjust === undefined
+          ? trafficPath
+          : trafficLayer({ registry: traffic, clock, random, counters, adjust });
+      return side('outbound', chain([telemetry, ...layers, resolve, path], forward), this.pools.outbound);
+    };
     this.runtime = {
       options,
       metrics: this.metrics,
@@ -247,10 +255,11 @@ export class Sidecar {
   /**
    * An HTTP side for the ingress gateway (`weft gateway`): `layers` run after telemetry and
    * before the outbound path (resolve, traffic, mTLS to the mesh), so gateway requests take the
-   * same traffic layer as a sidecar's outbound ones. Drained with the sidecar's own sides.
+   * same traffic layer as a sidecar's outbound ones (`adjust`: the route's own timeouts and
+   * retries over the backend service's). Drained with the sidecar's own sides.
    */
-  gatewaySide(layers: readonly Layer[]): ProtocolSide {
-    const s = this.makeSide(layers);
+  gatewaySide(layers: readonly Layer[], adjust?: TrafficLayerOptions['adjust']): ProtocolSide {
+    const s = this.makeSide(layers, adjust);
     this.extraSides.push(s);
     return s;
   }

@@ -26,6 +26,7 @@ const GATEWAY_ID = 'spiffe://cluster.local/ns/default/sa/gateway';
 let mesh: MeshFolder;
 let cp: ControlPlaneProcess | undefined;
 let app: http.Server;
+const held: http.ServerResponse[] = [];
 let web: ProxyProcess | undefined;
 let other: ProxyProcess | undefined;
 let gateway: { child: ChildProcess; port: number; admin: number; stderr: () => string } | undefined;
@@ -33,10 +34,11 @@ let gateway: { child: ChildProcess; port: number; admin: number; stderr: () => s
 function get(
   port: number,
   headers: http.OutgoingHttpHeaders = {},
+  path = '/hello',
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/hello', headers, agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => {
           body += d.toString();
@@ -100,15 +102,20 @@ beforeAll(async () => {
     },
     ['web', 'other', 'gateway'],
   );
-  app = http.createServer((req, res) =>
+  app = http.createServer((req, res) => {
+    // /slow answers only when the test is done with it: slower than its route's timeout.
+    if (req.url?.startsWith('/slow')) {
+      held.push(res);
+      return;
+    }
     res.end(
       JSON.stringify({
         url: req.url,
         xff: req.headers['x-forwarded-for'],
         proto: req.headers['x-forwarded-proto'],
       }),
-    ),
-  );
+    );
+  });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   cp = await mesh.start();
   web = await startProxy([...mesh.proxyFlags('web', cp.grpc), '--mtls-mode', 'strict'], {
@@ -124,7 +131,15 @@ beforeAll(async () => {
           name: 'default/public/http',
           port: 80,
           protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
-          routes: [{ name: 'HTTPRoute/default/web/0', backends: [{ authority: WEB, weight: 1 }] }],
+          routes: [
+            {
+              name: 'HTTPRoute/default/web/slow',
+              matches: [{ path: { prefix: '/slow' } }],
+              requestTimeout: '0.3s',
+              backends: [{ authority: WEB, weight: 1 }],
+            },
+            { name: 'HTTPRoute/default/web/0', backends: [{ authority: WEB, weight: 1 }] },
+          ],
         },
       ],
     }),
@@ -157,6 +172,7 @@ afterAll(async () => {
   await other?.stop();
   await web?.stop();
   await stopControlPlane(cp, 'SIGTERM');
+  app?.closeAllConnections();
   app?.close();
   mesh?.cleanup();
 });
@@ -191,6 +207,16 @@ describe('weft gateway in the mesh', () => {
         ),
     ).toBe(true);
   }, 60_000);
+
+  it("answers 504 when the mesh backend is slower than the route's timeout", async () => {
+    const r = await get(gateway!.port, {}, '/slow');
+    expect(r.status).toBe(504);
+    for (const res of held) res.end();
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway!.admin}/metrics`)).text();
+    expect(metrics).toMatch(
+      /weft_gateway_requests_total\{[^}]*route="HTTPRoute\/default\/web\/slow"[^}]*\} 1/,
+    );
+  }, 30_000);
 
   it('denies the same request from another meshed identity', async () => {
     await expect

@@ -274,24 +274,20 @@ export function registerGateway(program: Command, io: CliIo): void {
         logger,
         cmd,
       );
-      let running: Awaited<ReturnType<typeof runGateway>>;
-      try {
-        running = await runGateway({
-          sidecar: { options, identity, controlPlane: flags.controlPlane, controlPlaneCa, logger, tracing },
-          gateway: {
-            className: flags.gatewayClass,
-            listenHost: flags.listenHost,
-            portMap: flags.portMap ?? new Map(),
-            trustedProxies: flags.trustedProxies ?? [],
-            handshakeTimeoutMs: flags.handshakeTimeout,
-            mirrorMaxInFlight: flags.mirrorMaxInFlight,
-            mirrorTimeoutMs: flags.mirrorTimeout,
-          },
-          ...(flags.config === undefined ? {} : { configFile: flags.config }),
-        });
-      } catch (err) {
-        cmd.error(`weft gateway: ${(err as Error).message}`, { exitCode: 1 });
-      }
+      // A config file or flag that cannot be used throws: printed as `weft gateway: <why>`, exit 1.
+      const running = await runGateway({
+        sidecar: { options, identity, controlPlane: flags.controlPlane, controlPlaneCa, logger, tracing },
+        gateway: {
+          className: flags.gatewayClass,
+          listenHost: flags.listenHost,
+          portMap: flags.portMap ?? new Map(),
+          trustedProxies: flags.trustedProxies ?? [],
+          handshakeTimeoutMs: flags.handshakeTimeout,
+          mirrorMaxInFlight: flags.mirrorMaxInFlight,
+          mirrorTimeoutMs: flags.mirrorTimeout,
+        },
+        ...(flags.config === undefined ? {} : { configFile: flags.config }),
+      });
       const gatewayPorts = running.gateway.boundPorts();
       logger.info({ ports: gatewayPorts, admin: running.proxy.ports.admin }, 'gateway listening');
       io.stdout(

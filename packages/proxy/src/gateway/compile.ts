@@ -16,8 +16,11 @@ import type {
 import {
   type CompiledMatch,
   compileMatch,
+  compileRetryPolicy,
   describeError,
   durationMs,
+  type RetryPolicy,
+  retryFromProto,
   WeftError,
   WeightedChoice,
 } from '@weft/core';
@@ -197,8 +200,17 @@ function compileRoute(r: GatewayRoute__Output, at: string): CompiledRoute {
     backends: new WeightedChoice(backends),
     requestTimeoutMs: durationMs(r.requestTimeout) ?? Number.NaN,
     backendRequestTimeoutMs: durationMs(r.backendRequestTimeout) ?? Number.NaN,
+    retry: r.retry == null ? undefined : compileRetry(r.retry, `${at}.retry`),
     grpc: r.grpc,
   };
+}
+
+function compileRetry(r: NonNullable<GatewayRoute__Output['retry']>, at: string): RetryPolicy {
+  try {
+    return compileRetryPolicy(retryFromProto(r), at);
+  } catch (err) {
+    return fail(at, describeError(err));
+  }
 }
 
 function compileOne(m: GatewayRoute__Output['matches'][number], at: string): CompiledMatch {

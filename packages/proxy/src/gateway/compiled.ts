@@ -2,7 +2,7 @@
 
 import type { X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
-import type { CompiledMatch, WeightedChoice } from '@weft/core';
+import type { CompiledMatch, RetryPolicy, WeightedChoice } from '@weft/core';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 
 /** A header modifier (Gateway API HTTPHeaderFilter): set, add and remove, in that order. */
@@ -58,6 +58,8 @@ export interface CompiledRoute {
   readonly requestTimeoutMs: number;
   /** NaN: none. */
   readonly backendRequestTimeoutMs: number;
+  /** The rule's retry policy, compiled; undefined: the backend service's. */
+  readonly retry: RetryPolicy | undefined;
   readonly grpc: boolean;
 }
 

@@ -36,14 +36,20 @@ export interface ExchangeEdits {
   readonly editHeaders: (headers: HeaderBag) => void;
   /** Response header modifiers, in order. */
   readonly responseModifiers: readonly HeaderModifier[];
-  /** The route's timeout for the whole exchange with the backend (ms); NaN: none. */
-  readonly timeoutMs: number;
   /**
    * HTTP/2 requests: whether to send this one to the backend as HTTP/1.1 (see h2-downgrade.ts),
    * asked when it is sent (the destination, if any, is known then); and the HTTP/1 pool to use.
    */
   readonly downgrade: (destination: Destination | undefined) => boolean;
   readonly http1Pool: () => Http1Pool;
+}
+
+/**
+ * Response headers the mesh's proxies add for each other (`x-weft-*`, e.g. the policy that
+ * denied a request): not for clients outside the mesh.
+ */
+function isInternal(lowerName: string): boolean {
+  return lowerName.startsWith('x-weft-');
 }
 
 /** `target` with `overrides` read first; writes go to `target` (whose methods see the overrides). */
@@ -76,6 +82,7 @@ function boundOverlay<T extends object>(target: T, overrides: Record<string, unk
 /** The exchange with `edits` applied. */
 export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   const path = edits.target ?? req.path;
+  // Attempts run on the original exchange's protocol code, seeing the edits.
   const attempts = (self: Exchange) =>
     function (
       this: Exchange,
@@ -83,11 +90,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       options: AttemptOptions,
     ): AttemptChannel | undefined {
       const method = Reflect.get(req, 'attempts', self) as Exchange['attempts'];
-      const channel = method.call(self, observer, options);
-      if (channel === undefined || Number.isNaN(edits.timeoutMs)) return channel;
-      const own = channel.clientTimeoutMs;
-      const ms = Number.isNaN(own) ? edits.timeoutMs : Math.min(own, edits.timeoutMs);
-      return boundOverlay(channel, { clientTimeoutMs: ms });
+      return method.call(self, observer, options);
     };
   if (req.protocol === 'http1') {
     const orig = req as Http1Request;
@@ -101,17 +104,18 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       target: edits.target ?? orig.head.target,
       host: edits.host?.toLowerCase() ?? orig.head.host,
     };
-    const conn =
-      edits.responseModifiers.length === 0
-        ? orig.conn
-        : boundOverlay(orig.conn, {
-            writeHead: (h: MessageHead) => {
-              const out = [...h.headers];
-              const rb = flatHeaderBag(out);
-              for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
-              orig.conn.writeHead({ ...h, headers: out });
-            },
-          });
+    const conn = boundOverlay(orig.conn, {
+      writeHead: (h: MessageHead) => {
+        const out: string[] = [];
+        for (let i = 0; i < h.headers.length; i += 2) {
+          const name = h.headers[i] as string;
+          if (!isInternal(name.toLowerCase())) out.push(name, h.headers[i + 1] as string);
+        }
+        const rb = flatHeaderBag(out);
+        for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+        orig.conn.writeHead({ ...h, headers: out });
+      },
+    });
     const overrides: Record<string, unknown> = { head, conn, name: edits.name, egress: edits.egress, path };
     const derived = overlay(req, overrides);
     overrides.attempts = attempts(derived);
@@ -122,17 +126,15 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
   edits.editHeaders(objectHeaderBag(headers));
   if (edits.host !== undefined) headers[':authority'] = edits.host;
   if (edits.target !== undefined) headers[':path'] = edits.target;
-  const stream =
-    edits.responseModifiers.length === 0
-      ? orig.stream
-      : boundOverlay(orig.stream, {
-          respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
-            const out = { ...h };
-            const rb = objectHeaderBag(out);
-            for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
-            orig.stream.respond(out, options);
-          },
-        });
+  const stream = boundOverlay(orig.stream, {
+    respond: (h: OutgoingHttpHeaders, options?: Parameters<ServerHttp2Stream['respond']>[1]) => {
+      const out: OutgoingHttpHeaders = {};
+      for (const name of Object.keys(h)) if (!isInternal(name)) out[name] = h[name];
+      const rb = objectHeaderBag(out);
+      for (const m of edits.responseModifiers) applyHeaderModifier(rb, m);
+      orig.stream.respond(out, options);
+    },
+  });
   const overrides: Record<string, unknown> = {
     headers,
     stream,
@@ -152,9 +154,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       port: derived.port,
       egress: edits.egress,
     });
-    const channel = new Http1Attempts(client, observer, options);
-    if (Number.isNaN(edits.timeoutMs)) return channel;
-    return boundOverlay(channel, { clientTimeoutMs: edits.timeoutMs });
+    return new Http1Attempts(client, observer, options);
   };
   return derived;
 }

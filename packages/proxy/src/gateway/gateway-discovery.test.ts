@@ -4,6 +4,8 @@
  * not compile is NACKed with the reason while the last good config keeps serving, and the next
  * good push applies.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest__Output, type DiscoveryResponse, loadDiscoveryProto } from '@weft/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +25,31 @@ let b: EchoApp;
 let running: RunningGateway;
 let version = 0;
 
+/** A mesh destination (its endpoint a plain local app) whose own policy makes one attempt. */
+const FLAKY = 'flaky.shop.svc.cluster.local:80';
+let flaky: http.Server;
+let flakyCalls = 0;
+function flakyDestination() {
+  return {
+    authority: FLAKY,
+    service: 'flaky',
+    namespace: 'shop',
+    port: 80,
+    protocol: 'PROTOCOL_HTTP' as const,
+    routes: [],
+    backends: [
+      {
+        name: 'flaky.shop:80',
+        service: 'flaky',
+        namespace: 'shop',
+        port: 80,
+        endpoints: [{ address: '127.0.0.1', port: (flaky.address() as AddressInfo).port }],
+      },
+    ],
+    policy: { retry: { attempts: 1 } },
+  };
+}
+
 function gatewayResource(app: EchoApp, regex?: string): DiscoveryResponse['resources'] {
   version++;
   return [
@@ -36,6 +63,18 @@ function gatewayResource(app: EchoApp, regex?: string): DiscoveryResponse['resou
             port: 80,
             protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
             routes: [
+              {
+                // The rule's retry replaces the service's single attempt.
+                name: 'HTTPRoute/shop/flaky/0',
+                matches: [{ path: { prefix: '/retried' } }],
+                retry: { attempts: 3, conditions: ['5xx'] },
+                backends: [{ authority: FLAKY, weight: 1 }],
+              },
+              {
+                name: 'HTTPRoute/shop/flaky/1',
+                matches: [{ path: { prefix: '/once' } }],
+                backends: [{ authority: FLAKY, weight: 1 }],
+              },
               {
                 name: 'HTTPRoute/shop/web/0',
                 matches: regex === undefined ? [] : [{ path: { regex } }],
@@ -58,6 +97,13 @@ const ca = createTestCa();
 const cert = ca.issue(['gateway.test']);
 
 beforeAll(async () => {
+  // Fails two requests of every three with 503.
+  flaky = http.createServer((_req, res) => {
+    flakyCalls++;
+    res.statusCode = flakyCalls % 3 === 0 ? 200 : 503;
+    res.end(String(flakyCalls));
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
   a = await startEchoApp('a');
   b = await startEchoApp('b');
   server = new grpc.Server();
@@ -83,11 +129,11 @@ beforeAll(async () => {
           call.write({
             versionInfo: String(version),
             nonce: `n${version}`,
-            resources: req.subscribe!.names.map((name) => ({
-              name,
-              version: '1',
-              doesNotExist: { reason: 'test' },
-            })),
+            resources: req.subscribe!.names.map((name) =>
+              name === FLAKY
+                ? { name, version: '1', destination: flakyDestination() }
+                : { name, version: '1', doesNotExist: { reason: 'test' } },
+            ),
             removedNames: [],
           });
         }
@@ -137,6 +183,7 @@ afterAll(async () => {
   server?.forceShutdown();
   await a?.close();
   await b?.close();
+  flaky?.close();
 });
 
 const bound = () => running.gateway.boundPorts()[80];
@@ -154,12 +201,23 @@ describe('gateway config from Discovery', () => {
     push(gatewayResource(b, '(a+)+$'));
     await expect
       .poll(() => received.find((r) => r.kind === 'nack')?.nack?.errorDetail, { timeout: 10_000 })
-      .toMatch(/resource "gateway": listeners\[0\]\.routes\[0\]\.matches\[0\]/);
+      .toMatch(/resource "gateway": listeners\[0\]\.routes\[\d\]\.matches\[0\]/);
     expect(await appOf()).toBe('a');
     const text = await (await fetch(`http://127.0.0.1:${running.proxy.ports.admin}/metrics`)).text();
     expect(metricValue(text, 'weft_gateway_config_rejected_total', { source: 'discovery' })).toBe(1);
     push(gatewayResource(b));
     await expect.poll(appOf, { timeout: 10_000 }).toBe('b');
+  });
+
+  it("applies the rule's retry policy over the backend service's", async () => {
+    const port = bound()!;
+    flakyCalls = 0;
+    const once = await request(port, { path: '/once', headers: { host: 'x.test' } });
+    expect(once.status).toBe(503);
+    expect(flakyCalls).toBe(1);
+    const retried = await request(port, { path: '/retried', headers: { host: 'x.test' } });
+    expect(retried.status).toBe(200);
+    expect(flakyCalls).toBe(3);
   });
 
   it('a sidecar (no gateway sink) NACKs a gateway resource', () => {

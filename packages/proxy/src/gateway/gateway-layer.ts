@@ -20,6 +20,7 @@ import { hostOf } from './hostnames.js';
 import { respondLocally } from './local-response.js';
 import type { Mirror } from './mirror.js';
 import { redirectLocation, rewritePath } from './paths.js';
+import { noOverrides, type RouteOverrideTable } from './route-overrides.js';
 import { selectRoute } from './select.js';
 
 export interface GatewayLayerDeps {
@@ -31,6 +32,8 @@ export interface GatewayLayerDeps {
   readonly mirror: Mirror;
   /** The HTTP/1 pool h2 requests to HTTP/1.1 backends go through (known once the side is built). */
   readonly http1Pool: () => Http1Pool;
+  /** Where the route's timeouts and retry policy are left for the traffic layer. */
+  readonly overrides: RouteOverrideTable;
 }
 
 /** What the route's and backend's filters decided, before the request is sent. */
@@ -120,21 +123,25 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
       for (const m of plan.requestModifiers) applyHeaderModifier(headers, m);
     };
     if (plan.mirrors.length > 0) mirrorRequest(deps, req, plan, editHeaders);
-    next(
-      deriveExchange(req, {
-        name: backend.authority,
-        egress: backend.egress,
-        target: plan.target,
-        host: plan.host,
-        editHeaders,
-        responseModifiers: plan.responseModifiers,
-        timeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
-        // gRPC stays on h2; other h2 requests go as HTTP/1.1 unless the destination speaks h2.
-        downgrade: (destination) =>
-          !grpc && destination?.protocol !== 'PROTOCOL_HTTP2' && destination?.protocol !== 'PROTOCOL_GRPC',
-        http1Pool: deps.http1Pool,
-      }),
-    );
+    const derived = deriveExchange(req, {
+      name: backend.authority,
+      egress: backend.egress,
+      target: plan.target,
+      host: plan.host,
+      editHeaders,
+      responseModifiers: plan.responseModifiers,
+      // gRPC stays on h2; other h2 requests go as HTTP/1.1 unless the destination speaks h2.
+      downgrade: (destination) =>
+        !grpc && destination?.protocol !== 'PROTOCOL_HTTP2' && destination?.protocol !== 'PROTOCOL_GRPC',
+      http1Pool: deps.http1Pool,
+    });
+    const overrides = {
+      requestTimeoutMs: route.requestTimeoutMs,
+      backendRequestTimeoutMs: route.backendRequestTimeoutMs,
+      retry: route.retry,
+    };
+    if (!noOverrides(overrides)) deps.overrides.set(derived, overrides);
+    next(derived);
   };
 }
 
@@ -231,8 +238,4 @@ function mirrorRequest(
     if (m.numerator < m.denominator && deps.random.next() * m.denominator >= m.numerator) continue;
     deps.mirror.send(m.authority, { method: req.method, target, headers });
   }
-}
-
-function shorter(a: number, b: number): number {
-  return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.min(a, b);
 }

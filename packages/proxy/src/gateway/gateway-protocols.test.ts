@@ -162,18 +162,20 @@ function h2Get(
   session: http2.ClientHttp2Session,
   authority: string,
   path = '/h2',
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; internalHeader: unknown }> {
   return new Promise((resolve, reject) => {
     const s = session.request({ ':path': path, ':authority': authority });
     let status = 0;
     let body = '';
+    let internalHeader: unknown;
     s.on('response', (h) => {
       status = Number(h[':status']);
+      internalHeader = h['x-weft-denied-by'];
     });
     s.on('data', (d: Buffer) => {
       body += d.toString();
     });
-    s.on('end', () => resolve({ status, body }));
+    s.on('end', () => resolve({ status, body, internalHeader }));
     s.on('error', reject);
     s.end();
   });
@@ -246,6 +248,7 @@ describe('gateway client protocols', () => {
       const r = await h2Get(h2c, 'anything.test', '/plain');
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toMatchObject({ app: 'web', url: '/plain' });
+      expect(r.internalHeader).toBeUndefined();
       // A streamed body without content-length reaches the HTTP/1.1 app whole (chunked).
       const post = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const s = h2c.request({ ':method': 'POST', ':path': '/upload', ':authority': 'anything.test' });

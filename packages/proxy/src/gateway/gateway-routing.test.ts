@@ -241,6 +241,12 @@ describe('gateway routing (Gateway API examples)', () => {
     expect(seen['x-weft-attempt']).toBeUndefined();
   });
 
+  it('strips the mesh-internal x-weft-* headers from responses', async () => {
+    const r = await request(gw.port(80), { headers: { host: 'match.example.com' } });
+    expect(r.headers['x-app']).toBe('prod');
+    expect(r.headers['x-weft-denied-by']).toBeUndefined();
+  });
+
   it('answers 404 for an unknown host or path and 500 for no usable backend', async () => {
     const port = gw.port(80);
     expect((await request(port, { headers: { host: 'unknown.example.org' } })).status).toBe(404);

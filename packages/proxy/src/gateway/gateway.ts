@@ -16,6 +16,7 @@ import { gatewayLayer } from './gateway-layer.js';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { GatewayPorts } from './gateway-ports.js';
 import { Mirror } from './mirror.js';
+import { RouteOverrideTable } from './route-overrides.js';
 
 export interface GatewayOptions {
   /** The GatewayClass announced to the control plane. */
@@ -115,16 +116,21 @@ export class Gateway implements GatewayConfigSink {
       timeoutMs: this.options.mirrorTimeoutMs,
     });
     let pool: Http1Pool | undefined;
-    const side = sidecar.gatewaySide([
-      gatewayLayer({
-        config: () => this.compiled,
-        trusted: this.trusted,
-        random: deps.random,
-        metrics,
-        mirror: this.mirror,
-        http1Pool: () => pool as Http1Pool,
-      }),
-    ]);
+    const overrides = new RouteOverrideTable();
+    const side = sidecar.gatewaySide(
+      [
+        gatewayLayer({
+          config: () => this.compiled,
+          trusted: this.trusted,
+          random: deps.random,
+          metrics,
+          mirror: this.mirror,
+          http1Pool: () => pool as Http1Pool,
+          overrides,
+        }),
+      ],
+      overrides.adjust,
+    );
     pool = side.http1.pool;
     this.ports = new GatewayPorts({
       host: this.options.listenHost,

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultProxyOptions } from '../options.js';
+import type { TracingController } from '../telemetry/tracing-controller.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
 import { type RunningGateway, runGateway } from './run-gateway.js';
 
@@ -35,6 +36,8 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-app', name);
+      // As a meshed proxy would add for another: the gateway must not pass it to clients.
+      res.setHeader('x-weft-denied-by', 'test/policy');
       res.end(
         JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
       );
@@ -73,7 +76,12 @@ export interface TestGateway {
 
 export async function startTestGateway(
   config: unknown,
-  options: { trustedProxies?: string[]; handshakeTimeoutMs?: number; headersTimeoutMs?: number } = {},
+  options: {
+    trustedProxies?: string[];
+    handshakeTimeoutMs?: number;
+    headersTimeoutMs?: number;
+    tracing?: TracingController;
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-gateway-'));
   const file = join(dir, 'gateway.json');
@@ -105,6 +113,7 @@ export async function startTestGateway(
       identity: { type: 'static', certificates: new StaticCertificateSource() },
       controlPlane: undefined,
       controlPlaneCa: undefined,
+      ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
     },
     gateway: {
       className: 'weft',

@@ -17,6 +17,11 @@ export interface TrafficLayerOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly counters?: TrafficCounters;
+  /**
+   * Adjusts the route choice of a request (the ingress gateway: an HTTPRoute's own timeouts
+   * and retry policy over the backend service's). Absent for a sidecar.
+   */
+  readonly adjust?: (req: Exchange, choice: RouteChoice) => RouteChoice;
 }
 
 /** Builds the layer. It is terminal for requests with a destination that can be retried. */
@@ -41,11 +46,12 @@ export function trafficLayer(o: TrafficLayerOptions): Layer {
       );
       return;
     }
-    const route = chooseRoute(traffic, req, o.random);
-    if (isWeftError(route)) {
-      req.fail(route);
+    const chosen = chooseRoute(traffic, req, o.random);
+    if (isWeftError(chosen)) {
+      req.fail(chosen);
       return;
     }
+    const route = o.adjust === undefined ? chosen : o.adjust(req, chosen);
     const call = new TrafficCall(req, deps);
     const channel = req.attempts(call, {
       markAttempt: true,
