@@ -44,30 +44,36 @@ describe('docs/gateway.md examples in a real control plane (local mode)', () => 
   const objects = docObjects();
 
   beforeAll(async () => {
-    mkdirSync(join(config, 'certificates', 'shop', 'shop-tls'), { recursive: true });
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'tls.key',
-        '-out',
-        'tls.crt',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=shop.example.com',
-        '-addext',
-        'subjectAltName=DNS:shop.example.com',
-      ],
-      { cwd: join(config, 'certificates', 'shop', 'shop-tls'), stdio: 'ignore' },
-    );
+    for (const [secret, host] of [
+      ['shop-tls', 'shop.example.com'],
+      ['grpc-tls', 'grpc.shop.example.com'],
+    ] as const) {
+      const folder = join(config, 'certificates', 'shop', secret);
+      mkdirSync(folder, { recursive: true });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          'tls.key',
+          '-out',
+          'tls.crt',
+          '-days',
+          '2',
+          '-subj',
+          `/CN=${host}`,
+          '-addext',
+          `subjectAltName=DNS:${host}`,
+        ],
+        { cwd: folder, stdio: 'ignore' },
+      );
+    }
     // The Services the examples route to, and the class (which `weft install --gateway` creates).
     const services: [string, string, number][] = [
       ['shop', 'web', 80],
@@ -151,8 +157,8 @@ describe('docs/gateway.md examples in a real control plane (local mode)', () => 
   }
 
   it('serves every Gateway API example: each route on its listener, every backend resolved', async () => {
-    await expect.poll(async () => (await listeners()).length, { timeout: 30_000, interval: 100 }).toBe(2);
-    const [http, https] = await listeners();
+    await expect.poll(async () => (await listeners()).length, { timeout: 30_000, interval: 100 }).toBe(3);
+    const [http, https, grpc] = await listeners();
     expect(http?.name).toBe('shop/public/http');
     expect(http?.routes.map((r) => r.name)).toEqual(['HTTPRoute/shop/https-redirect/0']);
     expect(https?.name).toBe('shop/public/https');
@@ -165,18 +171,22 @@ describe('docs/gateway.md examples in a real control plane (local mode)', () => 
         'HTTPRoute/shop/web-canary/1',
         'HTTPRoute/shop/store/0',
         'HTTPRoute/shop/api/0',
-        'GRPCRoute/shop/orders/0',
-        'GRPCRoute/shop/orders/1',
       ]),
     );
-    // The header match comes before the catch-all of the same route, the exact gRPC method
-    // before the whole service.
+    // Port 443 again, another hostname and certificate (SNI picks it): the GRPCRoute alone.
+    expect([grpc?.name, grpc?.port, grpc?.hostname]).toEqual([
+      'shop/public/grpc',
+      443,
+      'grpc.shop.example.com',
+    ]);
+    expect(grpc?.certificates.map((c) => c.name)).toEqual(['shop/grpc-tls']);
+    expect(grpc?.routes.map((r) => r.name)).toEqual(['GRPCRoute/shop/orders/0', 'GRPCRoute/shop/orders/1']);
+    // The header match comes before the catch-all of the same route.
     const order = https?.routes.map((r) => r.name) ?? [];
     expect(order.indexOf('HTTPRoute/shop/web-canary/0')).toBeLessThan(
       order.indexOf('HTTPRoute/shop/web-canary/1'),
     );
-    expect(order.indexOf('GRPCRoute/shop/orders/0')).toBeLessThan(order.indexOf('GRPCRoute/shop/orders/1'));
-    for (const route of https?.routes ?? [])
+    for (const route of [...(https?.routes ?? []), ...(grpc?.routes ?? [])])
       for (const b of route.backends)
         expect(b.unresolvedReason ?? '', `${route.name} ${b.authority}`).toBe('');
     const split = https?.routes.find((r) => r.name === 'HTTPRoute/shop/web/0');
