@@ -5,6 +5,7 @@ import { GATEWAY_API_CHECK_NAME } from '../../packages/cli/src/check/gateway-api
 import { loadInstallLayout } from '../../packages/cli/src/check/layout.js';
 import type { CheckResult } from '../../packages/cli/src/check/result.js';
 import { pkiIssuer } from '../../packages/cli/src/install/pki-issuer.js';
+import { renderInstall } from '../../packages/cli/src/install/render-install.js';
 import { DAY_MS, FakeCluster, MANIFESTS, meshedPod, NAMESPACE } from './fake-cluster.js';
 
 const layout = loadInstallLayout(MANIFESTS);
@@ -66,6 +67,30 @@ describe('weft check (Kubernetes)', () => {
     expect(byName(results, 'Kubernetes version is 1.29 or newer').detail).toBe('v1.31.0');
     expect(byName(results, GATEWAY_API_CHECK_NAME).detail).toBe('v1.6.1, standard channel');
     expect(byName(results, "proxies run the control plane's version").detail).toBe('1 proxy at 0.1.0');
+  });
+
+  it("checks weft's gateway when it is installed: its Deployment, and the Gateway API CRDs it needs", async () => {
+    cluster.install();
+    const gateway = renderInstall(
+      { manifestsDir: MANIFESTS, ha: false, jaeger: false, gateway: true, identityDir: undefined },
+      pkiIssuer,
+    ).find((o) => o.kind === 'Deployment' && o.metadata.name === 'weft-gateway');
+    if (gateway === undefined) throw new Error('no gateway Deployment rendered');
+    cluster.api.apply(cluster.withStatus(gateway));
+    // Without the CRDs the gateway has nothing to serve: a failure, not a warning.
+    const without = await check();
+    expect(byName(without, GATEWAY_API_CHECK_NAME).status).toBe('fail');
+    expect(byName(without, 'gateway Deployment is available')).toMatchObject({
+      status: 'ok',
+      detail: '2/2 replicas available',
+    });
+    cluster.installGatewayApi('v1.6.1');
+    const names = (await check()).map((r) => [r.status, r.name]);
+    const at = names.findIndex(([, n]) => n === GATEWAY_API_CHECK_NAME);
+    expect(names.slice(at, at + 2)).toEqual([
+      ['ok', GATEWAY_API_CHECK_NAME],
+      ['ok', 'gateway Deployment is available'],
+    ]);
   });
 
   it('fails a CRD that does not serve every expected version', async () => {

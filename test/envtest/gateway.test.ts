@@ -308,6 +308,11 @@ describe.skipIf(!ready)(title, () => {
   it('weft check passes with the gateway installed, and fails once the CRDs are gone', async () => {
     const before = await gatewayCheck();
     expect(before.status).toBe('ok');
+    // No controller-manager runs here, so the Deployment never gets a replica: reported.
+    const all = JSON.parse(
+      (await weft('check', '--kubeconfig', env.kubeconfigPath, '-o', 'json')).stdout,
+    ) as CheckJson;
+    expect(all.checks.find((c) => c.name === 'gateway Deployment is available')?.status).toBe('fail');
     ok(await env.kubectl(['delete', 'crd', ...GATEWAY_API_CRD_NAMES, '--wait=true']));
     const after = await gatewayCheck();
     expect(after.status).toBe('fail');

@@ -3,8 +3,9 @@
  * kubernetes-sigs/gateway-api). `weft check` says whether they are there, at which bundle version
  * and channel, and whether weft can read them.
  */
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { V1CustomResourceDefinition, V1Deployment } from '@kubernetes/client-node';
 import type { ClusterContext } from './cluster-checks.js';
+import { deploymentCheck } from './control-plane-checks.js';
 import { describeKubeError, isNotFound } from './kube-apis.js';
 import { type Check, type CheckResult, fail, ok, warn } from './result.js';
 
@@ -120,26 +121,38 @@ async function readCrd(ctx: ClusterContext, name: string): Promise<V1CustomResou
   }
 }
 
-/** Is weft's gateway installed (the addon's Deployment exists in weft's namespace)? */
-async function gatewayDeploymentExists(ctx: ClusterContext): Promise<boolean> {
+/** The Deployment `weft install --gateway` creates. */
+export const GATEWAY_DEPLOYMENT = 'weft-gateway';
+export const GATEWAY_DEPLOYMENT_CHECK_NAME = 'gateway Deployment is available';
+
+/** weft's gateway Deployment, or undefined when the gateway is not installed. */
+async function gatewayDeployment(ctx: ClusterContext): Promise<V1Deployment | undefined> {
   try {
-    await ctx.apis.apps.readNamespacedDeployment({ name: 'weft-gateway', namespace: ctx.layout.namespace });
-    return true;
+    return await ctx.apis.apps.readNamespacedDeployment({
+      name: GATEWAY_DEPLOYMENT,
+      namespace: ctx.layout.namespace,
+    });
   } catch (err) {
-    if (isNotFound(err)) return false;
-    throw new Error(`reading Deployment weft-gateway: ${describeKubeError(err)}`, { cause: err });
+    if (isNotFound(err)) return undefined;
+    throw new Error(`reading Deployment ${GATEWAY_DEPLOYMENT}: ${describeKubeError(err)}`, { cause: err });
   }
 }
 
-/** Reads the five CRDs (and, pre-install aside, whether the gateway is installed) and judges them. */
+/**
+ * Reads the five CRDs and judges them; after installation, when weft's gateway is installed, also
+ * whether its Deployment has an available replica.
+ */
 export function gatewayApiCrdCheck(ctx: ClusterContext, options: { pre: boolean }): Check {
   return {
     name: GATEWAY_API_CHECK_NAME,
     async run() {
       const found = new Map<string, V1CustomResourceDefinition | undefined>();
       for (const c of GATEWAY_API_CRDS) found.set(c.name, await readCrd(ctx, c.name));
-      const installed = options.pre ? false : await gatewayDeploymentExists(ctx);
-      return gatewayApiCheck(found, installed);
+      const deployment = options.pre ? undefined : await gatewayDeployment(ctx);
+      const crds = gatewayApiCheck(found, deployment !== undefined);
+      return deployment === undefined
+        ? crds
+        : [crds, deploymentCheck(GATEWAY_DEPLOYMENT_CHECK_NAME, deployment)];
     },
   };
 }
