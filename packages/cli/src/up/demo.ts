@@ -52,7 +52,7 @@ export interface RunningDemo {
   /** Every proxy of the demo, with its admin port (for /metrics). */
   readonly proxies: readonly ProxyChild[];
   readonly controlPlane: ControlPlaneChild;
-  /** The ingress gateway in front of web: `curl http://127.0.0.1:<port>/`. */
+  /** The ingress gateway in front of web: `curl http://127.0.0.1:<port>/` (no port: not serving). */
   readonly gateway: GatewayChild;
   stop(): Promise<void>;
 }
@@ -176,13 +176,19 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       {
         listenerPort: DEMO_GATEWAY_LISTENER_PORT,
         bindPort: options.gatewayPort,
+        // A folder of the user's own may hold no Gateway on that port: the demo runs without.
+        required: options.configDir === undefined,
         ...(options.otlp ? { otlp: options.otlp } : {}),
       },
       mesh,
       log,
     );
-    const gatewayUrl = `http://127.0.0.1:${gateway.port}/`;
-    progress(`gateway ready (Gateway demo/demo -> HTTPRoute demo/web): curl ${gatewayUrl}`);
+    const gatewayUrl = gateway.port === undefined ? undefined : `http://127.0.0.1:${gateway.port}/`;
+    progress(
+      gatewayUrl === undefined
+        ? `gateway: not serving (${gateway.problem}); add a Gateway with a listener on port ${DEMO_GATEWAY_LISTENER_PORT} to ${configDir}`
+        : `gateway ready (Gateway demo/demo -> HTTPRoute demo/web): curl ${gatewayUrl}`,
+    );
 
     const state: LocalMeshState = {
       pid: process.pid,
@@ -203,7 +209,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         stateDir: options.stateDir,
         controlPlane,
         proxies: proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
-        gateway: { url: gatewayUrl, port: gateway.port, adminPort: gateway.adminPort },
+        gateway:
+          gatewayUrl === undefined
+            ? { adminPort: gateway.adminPort }
+            : { url: gatewayUrl, port: gateway.port, adminPort: gateway.adminPort },
       })}\n`,
     );
     stopView = startViewLoop({
@@ -216,7 +225,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ...(options.otlp ? { otlp: options.otlp } : {}),
       notes: [
         `mTLS between every proxy; identities spiffe://cluster.local/ns/${DEMO_NAMESPACE}/sa/<replica>`,
-        `gateway: curl ${gatewayUrl} (into web as spiffe://cluster.local/ns/weft-system/sa/weft-gateway)`,
+        gatewayUrl === undefined
+          ? `gateway: no listener on port ${DEMO_GATEWAY_LISTENER_PORT} in ${configDir}`
+          : `gateway: curl ${gatewayUrl} (into web as spiffe://cluster.local/ns/weft-system/sa/weft-gateway)`,
         options.otlp
           ? `traces: ${options.otlp}`
           : 'traces: off (pass --otlp http://127.0.0.1:4318 for Jaeger)',

@@ -239,14 +239,23 @@ export interface GatewaySpec {
   listenerPort: number;
   /** Where to bind it on 127.0.0.1 (0: any free port). */
   bindPort: number;
+  /**
+   * True: reject when no configuration names the listener port in time. False (a folder the user
+   * wrote, which may hold no Gateway): resolve without a port, and the gateway keeps running.
+   */
+  required: boolean;
+  /** How long the configuration may take to name the listener (default 20 s). */
+  configTimeoutMs?: number;
   otlp?: string;
 }
 
 export interface GatewayChild {
   name: string;
   adminPort: number;
-  /** The local port clients use (the listener's bound port). */
-  port: number;
+  /** The local port clients use (the listener's bound port); undefined: not served (yet). */
+  port: number | undefined;
+  /** Why there is no port, when there is none. */
+  problem?: string;
 }
 
 /**
@@ -292,8 +301,14 @@ export async function startGateway(
   const env = { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) };
   const line = await startWeftChild(supervisor, name, args, log, env);
   const adminPort = portOf(line, 'admin', name);
-  const port = await boundGatewayPort(adminPort, spec.listenerPort, GATEWAY_CONFIG_TIMEOUT_MS);
-  return { name, adminPort, port };
+  try {
+    const timeout = spec.configTimeoutMs ?? GATEWAY_CONFIG_TIMEOUT_MS;
+    const port = await boundGatewayPort(adminPort, spec.listenerPort, timeout);
+    return { name, adminPort, port };
+  } catch (err) {
+    if (spec.required) throw err;
+    return { name, adminPort, port: undefined, problem: (err as Error).message };
+  }
 }
 
 /** Polls the gateway's /config until the listener port is bound; rejects after `timeoutMs`. */
