@@ -2,7 +2,8 @@
 // its own identity (a projected token, as the injector gives sidecars), no API access of its own,
 // a Service of the chosen type, the control plane's RBAC for the Gateway API, and the
 // GatewayClass/IngressClass `weft`. The same objects through the CLI, and clear usage errors.
-import { main } from '@weft/cli';
+import { createProgram, main } from '@weft/cli';
+import { sidecarNodeOptions } from '@weft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeObject, objectKey } from '../../packages/cli/src/install/objects.js';
 import { installedObjects, renderInstall } from '../../packages/cli/src/install/render-install.js';
@@ -146,6 +147,20 @@ describe('weft install --gateway', () => {
     // Every mount has its volume.
     const volumes = new Set(pod.volumes.map((v: any) => v.name));
     for (const m of c.volumeMounts) expect(volumes.has(m.name), m.name).toBe(true);
+  });
+
+  it("sets only variables `weft gateway` reads (each WEFT_* is one of its flags), and the sidecars' NODE_OPTIONS", () => {
+    const [c] = get(render({ gateway: true }), 'Deployment', 'weft-gateway').spec.template.spec.containers;
+    const gateway = createProgram({ stdout: () => {}, stderr: () => {} }).commands.find(
+      (x) => x.name() === 'gateway',
+    );
+    if (gateway === undefined) throw new Error('weft has no gateway command');
+    const flagVariables = new Set(gateway.options.map((o) => o.envVar).filter((v) => v !== undefined));
+    for (const e of c.env as { name: string }[]) {
+      if (e.name === 'NODE_OPTIONS' || e.name === 'WEFT_LOG_LEVEL') continue;
+      expect(flagVariables, e.name).toContain(e.name);
+    }
+    expect(envOf(c).NODE_OPTIONS).toBe(sidecarNodeOptions());
   });
 
   it('is ready on its admin port (/ready), served to probes on the pod IP only', () => {
