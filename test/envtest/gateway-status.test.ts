@@ -4,13 +4,19 @@
 // ReferenceGrant, one not), a GRPCRoute and a route from a namespace the listener does not
 // allow; the KubernetesSource and GatewayStatusWriter run as `weft control-plane` runs them.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ControlPlaneMetrics, GatewayStatusWriter, KubernetesSource, MeshState } from '@weft/control-plane';
+import {
+  ControlPlaneMetrics,
+  GatewayStatusWriter,
+  KubernetesSource,
+  KubernetesStatusWriter,
+  MeshState,
+} from '@weft/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
 
 const assets = envtestAssets();
 const CRDS = '/work/shared/gateway-api/';
-const POLL = { timeout: 30_000, interval: 100 };
+const POLL = { timeout: 20_000, interval: 100 };
 const GW = 'gateway.networking.k8s.io/v1';
 
 type Cond = {
@@ -59,6 +65,8 @@ describe.skipIf(assets.type !== 'ok')(
       const items = [
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edge' } },
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'weft-system' } },
+        svc('weft-gateway', 'weft-system'),
         svc('web', 'edge'),
         svc('cart', 'shop'),
         svc('orders', 'shop'),
@@ -72,7 +80,13 @@ describe.skipIf(assets.type !== 'ok')(
           apiVersion: GW,
           kind: 'Gateway',
           metadata: { name: 'gw', namespace: 'edge' },
-          spec: { gatewayClassName: 'weft', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+          spec: {
+            gatewayClassName: 'weft',
+            listeners: [
+              { name: 'http', port: 80, protocol: 'HTTP' },
+              { name: 'grpc', port: 8080, protocol: 'HTTP' },
+            ],
+          },
         },
         {
           apiVersion: 'gateway.networking.k8s.io/v1beta1',
@@ -88,7 +102,7 @@ describe.skipIf(assets.type !== 'ok')(
           kind: 'HTTPRoute',
           metadata: { name: 'granted', namespace: 'edge' },
           spec: {
-            parentRefs: [{ name: 'gw' }],
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
             rules: [{ backendRefs: [{ name: 'cart', namespace: 'shop', port: 80 }] }],
           },
         },
@@ -97,7 +111,7 @@ describe.skipIf(assets.type !== 'ok')(
           kind: 'HTTPRoute',
           metadata: { name: 'not-granted', namespace: 'edge' },
           spec: {
-            parentRefs: [{ name: 'gw' }],
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
             rules: [{ backendRefs: [{ name: 'orders', namespace: 'shop', port: 80 }] }],
           },
         },
@@ -115,10 +129,33 @@ describe.skipIf(assets.type !== 'ok')(
           kind: 'GRPCRoute',
           metadata: { name: 'rpc', namespace: 'edge' },
           spec: {
-            parentRefs: [{ name: 'gw' }],
+            parentRefs: [{ name: 'gw', sectionName: 'grpc' }],
             rules: [
               { matches: [{ method: { service: 'shop.Cart' } }], backendRefs: [{ name: 'web', port: 80 }] },
             ],
+          },
+        },
+        // A mesh parent (Service) and a gateway parent: weft.dev/mesh and weft.dev/gateway share status.parents.
+        {
+          apiVersion: GW,
+          kind: 'HTTPRoute',
+          metadata: { name: 'both', namespace: 'edge' },
+          spec: {
+            parentRefs: [
+              { group: '', kind: 'Service', name: 'web', port: 80 },
+              { name: 'gw', sectionName: 'http' },
+            ],
+            rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+          },
+        },
+        // Created last, on the listener the HTTPRoutes use, with no hostnames: it loses to them.
+        {
+          apiVersion: GW,
+          kind: 'GRPCRoute',
+          metadata: { name: 'rpc-clash', namespace: 'edge' },
+          spec: {
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
+            rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
           },
         },
       ];
@@ -132,7 +169,12 @@ describe.skipIf(assets.type !== 'ok')(
       const metrics = new ControlPlaneMetrics();
       writer = new GatewayStatusWriter({ kubeConfig, metrics, lookup: (ref) => state.get(ref) });
       source = new KubernetesSource({ kubeConfig, metrics });
-      await source.start((events) => writer.report(state.apply(events).gatewayStatuses));
+      const meshWriter = new KubernetesStatusWriter({ kubeConfig, metrics, lookup: (ref) => state.get(ref) });
+      await source.start((events) => {
+        const change = state.apply(events);
+        writer.report(change.gatewayStatuses);
+        meshWriter.report(change.conditions);
+      });
     }, 180_000);
 
     afterAll(async () => {
@@ -152,6 +194,7 @@ describe.skipIf(assets.type !== 'ok')(
         .poll(async () => {
           const s = (await get('/apis/gateway.networking.k8s.io/v1/namespaces/edge/gateways/gw')).status;
           return {
+            addresses: (s?.addresses ?? []).map((a: { type: string }) => a.type),
             conditions: (s?.conditions ?? []).map((c: Cond) => `${c.type}=${c.status}/${c.reason}`),
             listeners: (s?.listeners ?? []).map(
               (l: {
@@ -169,11 +212,19 @@ describe.skipIf(assets.type !== 'ok')(
           };
         }, POLL)
         .toEqual({
+          // The gateway Service's ClusterIP (no load balancer in envtest).
+          addresses: ['IPAddress'],
           conditions: ['Accepted=True/Accepted', 'Programmed=True/Programmed'],
           listeners: [
             {
               name: 'http',
               attachedRoutes: 3,
+              kinds: 2,
+              conditions: ['Accepted=True', 'ResolvedRefs=True', 'Conflicted=False', 'Programmed=True'],
+            },
+            {
+              name: 'grpc',
+              attachedRoutes: 1,
               kinds: 2,
               conditions: ['Accepted=True', 'ResolvedRefs=True', 'Conflicted=False', 'Programmed=True'],
             },
@@ -196,6 +247,19 @@ describe.skipIf(assets.type !== 'ok')(
       await expect
         .poll(async () => ours(await routeParents('grpcroutes', 'edge', 'rpc')), POLL)
         .toEqual([{ Accepted: 'True/Accepted', ResolvedRefs: 'True/ResolvedRefs' }]);
+      await expect
+        .poll(async () => ours(await routeParents('grpcroutes', 'edge', 'rpc-clash')), POLL)
+        .toEqual([{ Accepted: 'False/Conflicted', ResolvedRefs: 'True/ResolvedRefs' }]);
+      // Both controllers' parents stay: neither writer replaces the other's.
+      await expect
+        .poll(
+          async () =>
+            (await routeParents('httproutes', 'edge', 'both'))
+              .map((p) => `${p.controllerName} ${p.conditions.Accepted}`)
+              .sort(),
+          POLL,
+        )
+        .toEqual(['weft.dev/gateway True/Accepted', 'weft.dev/mesh True/Accepted']);
     });
 
     it('updates observedGeneration on a spec change and keeps lastTransitionTime of unchanged conditions', async () => {

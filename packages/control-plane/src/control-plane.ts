@@ -60,6 +60,8 @@ export interface ControlPlaneOptions {
    * `spiffe://<trust domain>/ns/weft-system/sa/weft-gateway`.
    */
   readonly gatewayIdentities?: readonly string[];
+  /** The ingress gateway's Service, "namespace/name" (see MeshStateOptions.gatewayService). */
+  readonly gatewayService?: string;
   /** Called after every applied batch of source events (e.g. the NetworkPolicy controller). */
   readonly onApplied?: (change: ChangeSet) => void;
   /** Extra readiness checks (e.g. the CA is loaded). */
@@ -114,9 +116,10 @@ export class ControlPlane {
     this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new ControlPlaneMetrics();
-    this.state = new MeshState(
-      options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain },
-    );
+    this.state = new MeshState({
+      ...(options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain }),
+      ...(options.gatewayService === undefined ? {} : { gatewayService: options.gatewayService }),
+    });
     this.builder = new ResourceBuilder(this.state, options.meshTrust);
     this.discovery = new DiscoveryService({
       state: this.state,

@@ -80,6 +80,8 @@ export interface StartControlPlaneOptions {
   readonly identitySecretsNamespace?: string;
   /** SPIFFE IDs allowed to receive the ingress gateway config (`--gateway-identity`). */
   readonly gatewayIdentities?: readonly string[];
+  /** The ingress gateway's Service, "namespace/name", whose addresses Gateway status reports. */
+  readonly gatewayService?: string;
 }
 
 /** The Lease a replica competes for, and who it is. */
@@ -240,6 +242,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     ...(o.gatewayIdentities === undefined || o.gatewayIdentities.length === 0
       ? {}
       : { gatewayIdentities: o.gatewayIdentities }),
+    ...(o.gatewayService === undefined ? {} : { gatewayService: o.gatewayService }),
     onApplied: () => netpol?.changed(),
     dashboard: {
       mode: o.source.type === 'folder' ? 'local' : 'kubernetes',

@@ -329,6 +329,7 @@ export class Sidecar {
     const server = createServer(
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HWM },
       (socket) => {
+        guard(socket);
         if (this.admit(listener, socket)) onSocket(socket);
       },
     );

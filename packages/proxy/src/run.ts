@@ -50,6 +50,8 @@ export interface RunSidecarOptions {
   readonly gateway?: { readonly className: string; readonly sink: GatewayConfigSink };
   /** More /config contents (the gateway's listeners and bound ports). */
   readonly extraSnapshot?: () => Record<string, unknown>;
+  /** Another reason not to be ready yet (the gateway: no config applied), or undefined. */
+  readonly notReadyReason?: () => string | undefined;
 }
 
 /** A running sidecar. */
@@ -136,7 +138,7 @@ export async function runSidecar(run: RunSidecarOptions): Promise<RunningSidecar
     configPending: () =>
       state !== undefined && state.accepted === 0
         ? 'no config received from the control plane yet'
-        : undefined,
+        : run.notReadyReason?.(),
     configSnapshot: () => ({
       ...(state === undefined ? { controlPlane: 'none' } : state.snapshot()),
       ...(o.dns === undefined ? {} : { dns: dnsProxy?.snapshot() ?? { listening: false, error: dnsError } }),

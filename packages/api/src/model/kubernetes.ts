@@ -65,6 +65,18 @@ export const serviceResourceSchema = z.looseObject({
     selector: z.record(z.string(), z.string()).optional(),
     ports: z.array(servicePortSpecSchema).default([]),
   }),
+  /** A LoadBalancer's addresses: the ingress gateway reports its own in Gateway status. */
+  status: z
+    .looseObject({
+      loadBalancer: z
+        .looseObject({
+          ingress: z
+            .array(z.looseObject({ ip: z.string().optional(), hostname: z.string().optional() }))
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type ServiceResource = z.output<typeof serviceResourceSchema>;
 

@@ -33,6 +33,7 @@ interface ControlPlaneFlags extends TracingFlags {
   identityReload: number;
   identitySecrets?: string;
   gatewayIdentity: string[];
+  gatewayService?: string;
 }
 
 export function registerControlPlane(program: Command, io: CliIo): void {
@@ -118,6 +119,10 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       [] as string[],
     )
     .option(
+      '--gateway-service <namespace/name>',
+      "the ingress gateway's Service: its load balancer addresses (else ClusterIPs) are reported in Gateway status (default weft-system/weft-gateway)",
+    )
+    .option(
       '--identity-secrets <namespace>',
       'Kubernetes mode: reload the identity from the Secrets weft-trust-anchor and weft-issuer in this namespace through the API (within --identity-reload) instead of the mounted --identity-dir (the kubelet takes about a minute)',
     );
@@ -138,6 +143,8 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       usage('--identity-secrets needs Kubernetes mode (--kubeconfig or --in-cluster)');
     for (const id of flags.gatewayIdentity)
       if (!/^spiffe:\/\/[^/\s]+\/\S+$/.test(id)) usage(`--gateway-identity: "${id}" is not a SPIFFE ID`);
+    if (flags.gatewayService !== undefined && !/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(flags.gatewayService))
+      usage(`--gateway-service: "${flags.gatewayService}" is not namespace/name`);
     const listen = parseListen(flags.listen) ?? usage(`--listen: "${flags.listen}" is not host:port`);
     const admin =
       parseListen(flags.adminListen) ?? usage(`--admin-listen: "${flags.adminListen}" is not host:port`);
@@ -198,6 +205,7 @@ export function registerControlPlane(program: Command, io: CliIo): void {
       identityReloadMs: flags.identityReload,
       ...(flags.identitySecrets === undefined ? {} : { identitySecretsNamespace: flags.identitySecrets }),
       ...(flags.gatewayIdentity.length === 0 ? {} : { gatewayIdentities: flags.gatewayIdentity }),
+      ...(flags.gatewayService === undefined ? {} : { gatewayService: flags.gatewayService }),
       logger,
       tracer: () => tracing.tracer,
     });

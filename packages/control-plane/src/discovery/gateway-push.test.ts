@@ -103,6 +103,19 @@ describe('gateway config push', () => {
     expect(prefix).toMatchObject({ prefix: '/shop' });
     expect(gatewayOf(next)?.version).not.toBe(gatewayOf(first)?.version);
 
+    s.send({ ack: { versionInfo: next.versionInfo, nonce: next.nonce } });
+
+    // A renewed certificate in the folder reaches the gateway as a new version.
+    const renewed = fx.pki.client('spiffe://cluster.local/ns/weft-system/sa/renewed');
+    const certDir = join(fx.dir, 'certificates', 'shop', 'shop-tls');
+    writeFileSync(join(certDir, 'tls.crt'), renewed.cert);
+    writeFileSync(join(certDir, 'tls.key'), renewed.key);
+    await fx.folder.reload();
+    const rotated = await s.next();
+    const cert = gatewayOf(rotated)?.gatewayConfig?.listeners[1]?.certificates[0];
+    expect(cert?.certificateChainPem).toBe(renewed.cert.toString());
+    expect(cert?.privateKeyPem).toBe(renewed.key.toString());
+
     // /debug/state names and fingerprints the certificate; the key is never in it.
     const debug = JSON.stringify(fx.cp.debugState());
     expect(debug).toContain('shop/shop-tls');
@@ -117,6 +130,30 @@ describe('gateway config push', () => {
     expect(end.details).toContain('not an allowed gateway identity');
     const refused = await fx.cp.metrics.gatewayRefused.get();
     expect(refused.values).toEqual([{ labels: { reason: 'identity-not-allowed' }, value: 1 }]);
+  });
+
+  it('leaves out a route whose regex is over the cap, counts it, and keeps serving the others', async () => {
+    const s = open(GATEWAY_ID, { workload: 'gw-2', namespace: 'weft-system', gatewayClass: 'weft' });
+    await s.next();
+    await fx.write(
+      'evil.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: evil, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+  - matches: [{path: {type: RegularExpression, value: "(a+)+"}}]
+    backendRefs: [{name: web, port: 80}]
+`,
+    );
+    const rejections = await fx.cp.metrics.gatewayRejections.get();
+    expect(rejections.values).toContainEqual({
+      labels: { kind: 'HTTPRoute', reason: 'UnsupportedValue' },
+      value: 1,
+    });
+    const routes = fx.cp.state.gateway.config('weft').message.listeners?.[0]?.routes?.map((r) => r.name);
+    expect(routes).toEqual(['HTTPRoute/shop/web/0']);
   });
 
   it('does not push the gateway config to a sidecar, even one subscribing to "gateway"', async () => {

@@ -30,8 +30,16 @@ export type GatewayStatusDoc =
       readonly kind: 'Gateway';
       readonly conditions: readonly StatusCondition[];
       readonly listeners: readonly ListenerStatus[];
+      /** Where clients reach the gateway, when known (its Service's load balancer or ClusterIPs). */
+      readonly addresses: readonly GatewayAddress[];
     }
   | { readonly kind: 'HTTPRoute' | 'GRPCRoute'; readonly parents: readonly RouteParentStatus[] };
+
+/** A Gateway status address. */
+export interface GatewayAddress {
+  readonly type: 'IPAddress' | 'Hostname';
+  readonly value: string;
+}
 
 /** The wanted status of one resource. */
 export interface GatewayStatusEntry {

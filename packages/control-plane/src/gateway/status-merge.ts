@@ -83,8 +83,11 @@ export function mergeStatus(
     return { ...cur, conditions: timed(wanted.conditions, cur.conditions, generation, now) };
   if (wanted.kind === 'Gateway') {
     const oldListeners = list(cur.listeners);
+    const { addresses: _unknown, ...rest } = cur;
     return {
-      ...cur,
+      ...rest,
+      // weft owns this Gateway's status: addresses it does not know are not left stale.
+      ...(wanted.addresses.length === 0 ? {} : { addresses: wanted.addresses.slice(0, 16) }),
       conditions: timed(wanted.conditions, cur.conditions, generation, now),
       listeners: wanted.listeners.map((l) => ({
         name: l.name,

@@ -603,6 +603,12 @@ describe('listeners', () => {
     expect(JSON.stringify(t.statuses)).not.toContain('PRIVATE KEY');
   });
 
+  it('reports the gateway addresses on every Gateway when known', () => {
+    const t = translate({ addresses: [{ type: 'IPAddress', value: '203.0.113.7' }] });
+    const gw = statusOf(t, 'Gateway', 'gw');
+    expect(gw?.kind === 'Gateway' && gw.addresses).toEqual([{ type: 'IPAddress', value: '203.0.113.7' }]);
+  });
+
   it('accepts weft classes only and reports them Accepted', () => {
     const t = translate({
       gatewayClasses: [cls(), cls('other', 'example.com/gateway')],

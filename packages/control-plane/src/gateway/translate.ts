@@ -21,6 +21,7 @@ import type { ResourceKind } from '../sources/config-source.js';
 import type { CertificateCheck } from './certificates.js';
 import {
   condition,
+  type GatewayAddress,
   type GatewayStatusEntry,
   type ListenerStatus,
   type StatusCondition,
@@ -44,6 +45,8 @@ export interface GatewayInputs extends ListenerInputs {
   readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>>;
   readonly clusterDomain: string;
   readonly checkCertificate: (chain: string, key: string) => CertificateCheck;
+  /** Where clients reach the gateway (reported on every Gateway), when known. */
+  readonly addresses?: readonly GatewayAddress[];
 }
 
 export interface GatewayTranslation {
@@ -390,6 +393,7 @@ export function translateGateways(inputs: GatewayInputs): GatewayTranslation {
               ),
         ],
         listeners: listenerStatuses,
+        addresses: inputs.addresses ?? [],
       },
     });
   }

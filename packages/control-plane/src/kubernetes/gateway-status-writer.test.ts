@@ -72,6 +72,14 @@ beforeAll(async () => {
     metadata: { name: 'cart', namespace: 'shop' },
     spec: { ports: [{ port: 80 }] },
   });
+  // The gateway's own Service: its load balancer address is the Gateways' address.
+  api.apply({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'weft-gateway', namespace: 'weft-system' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 443 }] },
+    status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
+  });
   // An Opaque Secret is never listed (field selector type=kubernetes.io/tls).
   api.apply({
     apiVersion: 'v1',
@@ -86,7 +94,7 @@ beforeAll(async () => {
     kind: 'Secret',
     metadata: { name: 'good', namespace: 'edge' },
     type: 'kubernetes.io/tls',
-    data: { 'tls.crt': b64(pki.server.cert), 'tls.key': b64(pki.server.key) },
+    data: { 'tls.crt': b64(pki.server.cert), 'tls.key': b64(pki.server.key), 'ca.crt': b64(pki.ca) },
   });
   api.apply({
     apiVersion: 'v1',
@@ -183,6 +191,18 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
+describe('the Secret informer', () => {
+  it('lists and watches TLS Secrets only (field selector), with only tls.crt and tls.key kept', () => {
+    expect(state.get({ kind: 'Secret', namespace: 'edge', name: 'password' })).toBeUndefined();
+    const good = state.get({ kind: 'Secret', namespace: 'edge', name: 'good' });
+    if (good?.parsed.kind !== 'Secret') throw new Error('the TLS Secret was not read');
+    expect(Object.keys(good.parsed.value.data).sort()).toEqual(['tls.crt', 'tls.key']);
+    const selectors = api.stats('', 'v1', 'secrets').selectors;
+    expect(selectors.length).toBeGreaterThanOrEqual(2); // the probe, the list, the watch
+    expect(new Set(selectors)).toEqual(new Set(['type=kubernetes.io/tls']));
+  });
+});
+
 describe('GatewayStatusWriter', () => {
   it('writes GatewayClass Accepted and Gateway Accepted/Programmed with listener conditions', async () => {
     await expect
@@ -201,6 +221,9 @@ describe('GatewayStatusWriter', () => {
       const c = by(name)?.conditions.find((x) => x.type === type);
       return `${c?.status}/${c?.reason}`;
     };
+    expect((status as unknown as { addresses: unknown }).addresses).toEqual([
+      { type: 'IPAddress', value: '203.0.113.7' },
+    ]);
     expect(cond('https', 'ResolvedRefs')).toBe('True/ResolvedRefs');
     expect(cond('broken', 'ResolvedRefs')).toBe('False/InvalidCertificateRef');
     expect(cond('broken', 'Programmed')).toBe('False/Invalid');

@@ -120,6 +120,36 @@ export class KubernetesStatusWriter implements StatusReporter {
       }));
   }
 
+  /**
+   * status.parents is shared with other controllers (weft's gateway among them): a merge patch
+   * would replace the whole list, so read, replace only weft.dev/mesh's entries, and write back
+   * guarded by resourceVersion; a conflict (the other writer got there first) is read again.
+   */
+  private async writeRouteParents(ref: ConditionChange['ref'], path: string, cond: object): Promise<void> {
+    const objectUrl = path.slice(0, -'/status'.length);
+    for (let attempt = 1; ; attempt++) {
+      const current = (await kubeRequest(this.options.kubeConfig, { method: 'GET', path: objectUrl })) as {
+        status?: { parents?: { controllerName?: string }[] };
+      };
+      const others = (current.status?.parents ?? []).filter((p) => p?.controllerName !== CONTROLLER_NAME);
+      const ours = this.serviceParents(ref).map((parentRef) => ({
+        parentRef,
+        controllerName: CONTROLLER_NAME,
+        conditions: [cond],
+      }));
+      try {
+        await kubeRequest(this.options.kubeConfig, {
+          method: 'PUT',
+          path,
+          body: { ...current, status: { ...current.status, parents: [...others, ...ours].slice(0, 32) } },
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 409) || attempt >= 3) throw err;
+      }
+    }
+  }
+
   private async write(change: ConditionChange): Promise<void> {
     const { ref, origin, condition } = change;
     if (condition === undefined) return;
@@ -137,26 +167,8 @@ export class KubernetesStatusWriter implements StatusReporter {
     if (watched?.status === true && origin.apiVersion !== undefined) {
       const version = origin.apiVersion.slice(origin.apiVersion.lastIndexOf('/') + 1);
       const path = `${objectPath(watched.group, version, watched.plural, ref.namespace, ref.name)}/status`;
-      if (ref.kind === 'HTTPRoute') {
-        // status.parents is shared with other controllers (weft's gateway among them): a merge
-        // patch would replace the whole list, so read, replace only weft.dev/mesh's, and write
-        // back guarded by resourceVersion.
-        const objectUrl = path.slice(0, -'/status'.length);
-        const current = (await kubeRequest(this.options.kubeConfig, { method: 'GET', path: objectUrl })) as {
-          status?: { parents?: { controllerName?: string }[] };
-        };
-        const others = (current.status?.parents ?? []).filter((p) => p?.controllerName !== CONTROLLER_NAME);
-        const ours = this.serviceParents(ref).map((parentRef) => ({
-          parentRef,
-          controllerName: CONTROLLER_NAME,
-          conditions: [cond],
-        }));
-        await kubeRequest(this.options.kubeConfig, {
-          method: 'PUT',
-          path,
-          body: { ...current, status: { ...current.status, parents: [...others, ...ours].slice(0, 32) } },
-        });
-      } else {
+      if (ref.kind === 'HTTPRoute') await this.writeRouteParents(ref, path, cond);
+      else {
         const status = {
           ...(origin.generation === undefined ? {} : { observedGeneration: origin.generation }),
           conditions: [cond],

@@ -114,6 +114,15 @@ describe('stripUnusedFields', () => {
     expect(s.spec).toEqual({ clusterIP: '10.96.0.1', ports: [{ port: 80, targetPort: 8080 }] });
     expect(s.status).toBeUndefined();
     expect(() => parseConfig(serviceResourceSchema, s, 'svc')).not.toThrow();
+    // A load balancer's addresses are kept (the gateway reports its Service's in Gateway status).
+    const lb = stripUnusedFields('Service', {
+      ...svc,
+      status: {
+        loadBalancer: { ingress: [{ ip: '203.0.113.7', ipMode: 'VIP', ports: [] }] },
+        conditions: [],
+      },
+    });
+    expect(lb.status).toEqual({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } });
     const route = {
       apiVersion: 'x/v1',
       kind: 'HTTPRoute',

@@ -38,6 +38,16 @@ export function stripUnusedFields(kind: string, object: Obj): Obj {
       if (isObj(object.spec))
         out.spec = pick(object.spec, ['type', 'clusterIP', 'clusterIPs', 'selector', 'ports']);
       delete out.status;
+      // A load balancer's addresses (the gateway Service's, reported in Gateway status).
+      if (isObj(object.status) && isObj(object.status.loadBalancer)) {
+        const ingress = object.status.loadBalancer.ingress;
+        if (Array.isArray(ingress) && ingress.length > 0)
+          out.status = {
+            loadBalancer: {
+              ingress: ingress.map((i: unknown) => (isObj(i) ? pick(i, ['ip', 'hostname']) : i)),
+            },
+          };
+      }
       break;
     case 'EndpointSlice':
       if (Array.isArray(object.endpoints)) out.endpoints = object.endpoints.map(stripEndpoint);

@@ -6,6 +6,7 @@
 import { defaultMeshConfig, type MeshConfig, SERVICE_NAME_LABEL } from '@weft/api';
 import { describeError } from '@weft/core';
 import { GatewayModel, type GatewayStatusChange } from '../gateway/gateway-model.js';
+import type { GatewayAddress } from '../gateway/gateway-status.js';
 import {
   formatRef,
   type Origin,
@@ -64,11 +65,17 @@ export interface MeshStateOptions {
   readonly clusterDomain?: string;
   /** The trust domain while no MeshConfig names one (the CA's); default "cluster.local". */
   readonly trustDomain?: string;
+  /**
+   * The ingress gateway's Service ("namespace/name"; default "weft-system/weft-gateway"): its
+   * load balancer addresses (else ClusterIPs) are reported in every Gateway's status.
+   */
+  readonly gatewayService?: string;
 }
 
 /** The mesh model. Not thread-safe by design: one owner applies batches and reads between them. */
 export class MeshState extends ResourceIndex implements EndpointInputs {
   readonly clusterDomain: string;
+  private readonly gatewayService: string;
   private revision = 0;
   private readonly rejected = new Map<string, { ref: ResourceRef; origin: Origin; condition: Condition }>();
   private readonly attached = new MultiIndex<string>();
@@ -87,6 +94,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
   constructor(options: MeshStateOptions = {}) {
     super();
     this.clusterDomain = options.clusterDomain ?? 'cluster.local';
+    this.gatewayService = options.gatewayService ?? 'weft-system/weft-gateway';
     this.defaults = { ...defaultMeshConfig(), trustDomain: options.trustDomain ?? 'cluster.local' };
     this.mesh = this.defaults;
   }
@@ -241,6 +249,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
           return p?.kind === 'Namespace' ? (p.value.metadata.labels ?? {}) : {};
         },
         clusterDomain: this.clusterDomain,
+        addresses: this.gatewayAddresses(),
       },
       (ref) => this.store.get(refKey(ref))?.origin.generation,
     );
@@ -394,6 +403,22 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
       const after = this.conditions.set(key, svc, condition, attachmentsOf(stored.parsed).apexes);
       if (after !== undefined) changes.push({ ref: stored.ref, origin: stored.origin, condition: after });
     }
+  }
+
+  /** The gateway Service's load balancer addresses, else its ClusterIPs. */
+  private gatewayAddresses(): GatewayAddress[] {
+    const [ns, name] = splitKey(this.gatewayService);
+    const p = this.store.get(refKey({ kind: 'Service', namespace: ns, name }))?.parsed;
+    if (p?.kind !== 'Service') return [];
+    const lb = (p.value.status?.loadBalancer?.ingress ?? []).flatMap((i): GatewayAddress[] =>
+      i.ip !== undefined
+        ? [{ type: 'IPAddress', value: i.ip }]
+        : i.hostname !== undefined
+          ? [{ type: 'Hostname', value: i.hostname }]
+          : [],
+    );
+    if (lb.length > 0) return lb;
+    return (this.service(ns, name)?.clusterIPs ?? []).map((value) => ({ type: 'IPAddress', value }));
   }
 
   // ---- queries ----

@@ -15,8 +15,11 @@ function meshView(p: ParsedResource): unknown {
   if (p.kind === 'Pod') {
     return [meta, p.value.spec.serviceAccountName, runsProxy(p.value)];
   }
-  // Status is written by weft itself (and others); it never feeds the model.
-  const { status: _status, ...spec } = rest;
+  // Status is written by weft itself (and others); it never feeds the model, except a
+  // Service's load balancer addresses (the gateway's, reported in Gateway status).
+  const { status, ...spec } = rest;
+  if (p.kind === 'Service')
+    return [meta, spec, (status as { loadBalancer?: unknown } | undefined)?.loadBalancer];
   return [meta, spec];
 }
 

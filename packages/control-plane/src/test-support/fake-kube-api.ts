@@ -28,6 +28,8 @@ interface Collection {
   readonly watchers: Set<ServerResponse>;
   lists: number;
   watches: number;
+  /** The field selector of every list and watch request, in order ('' for none). */
+  readonly selectors: string[];
 }
 
 export interface RecordedWrite {
@@ -100,6 +102,7 @@ export class FakeKubeApi {
       watchers: new Set(),
       lists: 0,
       watches: 0,
+      selectors: [],
     });
   }
 
@@ -194,9 +197,18 @@ export class FakeKubeApi {
   }
 
   /** How many lists and watches a collection has served. */
-  stats(group: string, version: string, plural: string): { lists: number; watches: number; open: number } {
+  stats(
+    group: string,
+    version: string,
+    plural: string,
+  ): { lists: number; watches: number; open: number; selectors: readonly string[] } {
     const c = this.collections.get(`${group}/${version}/${plural}`);
-    return { lists: c?.lists ?? 0, watches: c?.watches ?? 0, open: c?.watchers.size ?? 0 };
+    return {
+      lists: c?.lists ?? 0,
+      watches: c?.watches ?? 0,
+      open: c?.watchers.size ?? 0,
+      selectors: [...(c?.selectors ?? [])],
+    };
   }
 
   /** POST creates (409 AlreadyExists), PUT replaces (409 Conflict on a stale resourceVersion). */
@@ -401,6 +413,7 @@ export class FakeKubeApi {
         return;
       }
       c.watches++;
+      c.selectors.push(url.searchParams.get('fieldSelector') ?? '');
       const failure = this.failNext.shift();
       if (failure !== undefined) {
         this.status(res, failure.status, 'InternalError', 'injected watch failure', failure.retryAfter);
@@ -433,6 +446,7 @@ export class FakeKubeApi {
       return;
     }
     c.lists++;
+    c.selectors.push(url.searchParams.get('fieldSelector') ?? '');
     const core = c.group === '';
     const inNamespace = (o: Obj) => namespace === undefined || o.metadata.namespace === namespace;
     const select = fieldSelectorOf(url);

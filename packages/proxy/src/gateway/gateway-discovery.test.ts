@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoveryState } from '../discovery/state.js';
 import { defaultProxyOptions } from '../options.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
+import { Gateway } from './gateway.js';
 import { type RunningGateway, runGateway } from './run-gateway.js';
 import { createTestCa } from './test-certificates.js';
 import { type EchoApp, metricValue, request, startEchoApp } from './test-harness.js';
@@ -195,6 +196,9 @@ describe('gateway config from Discovery', () => {
     await expect.poll(() => received[0]?.node?.gatewayClass, { timeout: 10_000 }).toBe('weft');
     await expect.poll(() => bound(), { timeout: 10_000 }).toBeGreaterThan(0);
     await expect.poll(appOf, { timeout: 10_000 }).toBe('a');
+    expect(running.gateway.notReadyReason()).toBeUndefined();
+    const ready = await fetch(`http://127.0.0.1:${running.proxy.ports.admin}/ready`);
+    expect(ready.status).toBe(200);
   });
 
   it('NACKs a push that does not compile and keeps serving the last good config', async () => {
@@ -218,6 +222,19 @@ describe('gateway config from Discovery', () => {
     const retried = await request(port, { path: '/retried', headers: { host: 'x.test' } });
     expect(retried.status).toBe(200);
     expect(flakyCalls).toBe(3);
+  });
+
+  it('is not ready before a config is applied', () => {
+    const fresh = new Gateway({
+      className: 'weft',
+      listenHost: '127.0.0.1',
+      portMap: new Map(),
+      trustedProxies: [],
+      handshakeTimeoutMs: 1000,
+      mirrorMaxInFlight: 1,
+      mirrorTimeoutMs: 1000,
+    });
+    expect(fresh.notReadyReason()).toBe('no gateway config applied yet');
   });
 
   it('a sidecar (no gateway sink) NACKs a gateway resource', () => {

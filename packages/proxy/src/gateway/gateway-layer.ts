@@ -21,7 +21,7 @@ import { respondLocally } from './local-response.js';
 import type { Mirror } from './mirror.js';
 import { redirectLocation, rewritePath } from './paths.js';
 import { noOverrides, type RouteOverrideTable } from './route-overrides.js';
-import { selectRoute } from './select.js';
+import { selectListener, selectRoute } from './select.js';
 
 export interface GatewayLayerDeps {
   /** The config in force (swapped whole on reload; read once per request). */
@@ -79,6 +79,20 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
       return;
     }
     const { listener, route, match } = selection;
+    if (port.protocol === 'https') {
+      // The listener the TLS handshake chose (by SNI) must be the one the Host chose: a request
+      // for another listener's host on this connection was not authenticated for it (421).
+      const sni = serverName(req);
+      if (sni !== '' && selectListener(port, sni) !== listener) {
+        count(listener.name, '');
+        respondLocally(req, {
+          status: 421,
+          message: `host ${JSON.stringify(host)} is not served on a connection for ${JSON.stringify(sni)}`,
+          grpc: isGrpc(req, route),
+        });
+        return;
+      }
+    }
     count(listener.name, route.name);
     const grpc = isGrpc(req, route);
     const scheme = port.protocol;
@@ -203,6 +217,14 @@ function countResponses(req: Exchange, metrics: GatewayMetrics, listener: string
     finished: () => inner.finished(),
   };
   req.telemetry = wrapped;
+}
+
+/** The SNI name of the request's TLS connection ('' when none or not TLS). */
+function serverName(req: Exchange): string {
+  const socket =
+    req.protocol === 'http1' ? (req as Http1Request).conn.socket : (req as H2Request).stream.session?.socket;
+  const name = (socket as { servername?: unknown } | undefined)?.servername;
+  return typeof name === 'string' ? name.toLowerCase() : '';
 }
 
 /** True when the request carries no body (only those are mirrored). */

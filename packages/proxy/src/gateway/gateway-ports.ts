@@ -125,9 +125,9 @@ export class GatewayPorts {
   }
 
   private plainServer(port: number): Server {
-    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
-      if (!this.o.admit(socket)) return;
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
       guard(socket, () => socket.destroy());
+      if (!this.o.admit(socket)) return;
       readPrefix(socket, detectionDone, this.o.detectTimeoutMs).then(
         ({ data, reason }) => {
           if (socket.destroyed) return;
@@ -146,6 +146,7 @@ export class GatewayPorts {
         () => socket.destroy(),
       );
     });
+    return guard(server);
   }
 
   private tlsServer(port: number): TlsServer {
@@ -165,6 +166,7 @@ export class GatewayPorts {
         else cb(null, cert.context);
       },
     });
+    guard(server);
     this.setDefaultContext(server, current());
     server.on('connection', (socket: Socket) => {
       this.o.admit(socket);

@@ -228,6 +228,26 @@ describe('gateway client protocols', () => {
         .on('error', reject);
     });
     expect(other).toBe(404);
+    // SNI chose the api listener; a Host of the wildcard listener on that connection is misdirected.
+    const misdirected = await new Promise<number>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: gw.port(443),
+            servername: 'api.example.com',
+            headers: { host: 'www.example.com' },
+            ca: ca.caPem,
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on('error', reject);
+    });
+    expect(misdirected).toBe(421);
   });
 
   it('serves h2 over TLS (ALPN) and h2c by prior knowledge', async () => {
@@ -240,6 +260,7 @@ describe('gateway client protocols', () => {
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body).headers['x-forwarded-proto']).toBe('https');
       expect(tls.alpnProtocol).toBe('h2');
+      expect((await h2Get(tls, 'www.example.com')).status).toBe(421);
     } finally {
       tls.close();
     }

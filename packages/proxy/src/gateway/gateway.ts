@@ -152,6 +152,19 @@ export class Gateway implements GatewayConfigSink {
     return this.reconciling;
   }
 
+  /**
+   * Why the gateway is not ready: no config applied yet, or a port of the config not bound
+   * (a load balancer must not send clients to a gateway that would refuse them).
+   */
+  notReadyReason(): string | undefined {
+    if (this.source === 'none') return 'no gateway config applied yet';
+    const errors = this.ports?.errors() ?? {};
+    const failed = Object.keys(errors);
+    if (failed.length > 0)
+      return `gateway ports not bound: ${failed.map((p) => `${p} (${errors[Number(p)]})`).join(', ')}`;
+    return undefined;
+  }
+
   /** Listener port -> bound port. */
   boundPorts(): Record<number, number> {
     return this.ports?.bound() ?? {};

@@ -9,7 +9,7 @@ import { Gateway, type GatewayOptions } from './gateway.js';
 
 export interface RunGatewayOptions {
   /** The proxy underneath (its inbound and outbound listeners are internal: bind them on loopback). */
-  readonly sidecar: Omit<RunSidecarOptions, 'gateway' | 'extraSnapshot'>;
+  readonly sidecar: Omit<RunSidecarOptions, 'gateway' | 'extraSnapshot' | 'notReadyReason'>;
   readonly gateway: GatewayOptions;
   /** A GatewayConfig as proto3 JSON; undefined: the control plane pushes it. */
   readonly configFile?: string;
@@ -33,6 +33,7 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
     ...o.sidecar,
     ...(o.configFile === undefined ? { gateway: { className: o.gateway.className, sink: gateway } } : {}),
     extraSnapshot: () => gateway.snapshot(),
+    notReadyReason: () => gateway.notReadyReason(),
   });
   try {
     await gateway.attach(proxy.sidecar, { logger, random: o.sidecar.random ?? systemRandom });

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { guard } from '../net/guard.js';
 import { defaultProxyOptions } from '../options.js';
 import type { TracingController } from '../telemetry/tracing-controller.js';
 import { StaticCertificateSource } from '../tls/certificate-source.js';
@@ -27,22 +28,24 @@ export interface EchoApp {
 
 export async function startEchoApp(name: string): Promise<EchoApp> {
   const seen: SeenRequest[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    let bodyBytes = 0;
-    req.on('data', (d: Buffer) => {
-      bodyBytes += d.length;
-    });
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('x-app', name);
-      // As a meshed proxy would add for another: the gateway must not pass it to clients.
-      res.setHeader('x-weft-denied-by', 'test/policy');
-      res.end(
-        JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
-      );
-    });
-  });
+  const server = guard(
+    http.createServer((req, res) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      let bodyBytes = 0;
+      req.on('data', (d: Buffer) => {
+        bodyBytes += d.length;
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-app', name);
+        // As a meshed proxy would add for another: the gateway must not pass it to clients.
+        res.setHeader('x-weft-denied-by', 'test/policy');
+        res.end(
+          JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers, bodyBytes }),
+        );
+      });
+    }),
+  );
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
