@@ -169,6 +169,9 @@ describe('weft install --gateway', () => {
     for (const probe of [c.startupProbe, c.readinessProbe])
       expect(probe.httpGet).toEqual({ path: '/ready', port: 'weft-admin' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/live', port: 'weft-admin' });
+    // It keeps accepting while the endpoint removal spreads, and has time to drain after.
+    expect(c.lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 10);
     const env = envOf(c);
     expect(env[PROXY_ENV.adminPort]).toBe(String(PORTS.admin));
     expect(env[PROXY_ENV.adminHost]).toBe('127.0.0.1');
