@@ -17,6 +17,7 @@ import type { H2Request } from '../http2/h2-request.js';
 import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange } from '../layers/types.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { HeaderModifier } from './compiled.js';
+import { FixedTimeout } from './fixed-timeout.js';
 import { H2ToHttp1 } from './h2-downgrade.js';
 import { applyHeaderModifier, flatHeaderBag, type HeaderBag, objectHeaderBag } from './header-bag.js';
 
@@ -42,6 +43,8 @@ export interface ExchangeEdits {
    */
   readonly downgrade: (destination: Destination | undefined) => boolean;
   readonly http1Pool: () => Http1Pool;
+  /** The route's timeout for a backend outside the mesh (ms; NaN: none). See fixed-timeout.ts. */
+  readonly fixedTimeoutMs: number;
 }
 
 /**
@@ -90,8 +93,20 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       options: AttemptOptions,
     ): AttemptChannel | undefined {
       const method = Reflect.get(req, 'attempts', self) as Exchange['attempts'];
-      return method.call(self, observer, options);
+      return timed(self, observer, (o) => method.call(self, o, options));
     };
+  // A backend outside the mesh takes the single-attempt path, which has no deadline: the route's.
+  const timed = (
+    self: Exchange,
+    observer: AttemptObserver,
+    open: (o: AttemptObserver) => AttemptChannel | undefined,
+  ): AttemptChannel | undefined => {
+    if (Number.isNaN(edits.fixedTimeoutMs) || self.destination !== undefined) return open(observer);
+    const clock = new FixedTimeout(observer, edits.fixedTimeoutMs);
+    const channel = open(clock);
+    if (channel !== undefined) clock.start(channel);
+    return channel;
+  };
   if (req.protocol === 'http1') {
     const orig = req as Http1Request;
     const headers = [...orig.head.headers];
@@ -154,7 +169,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
       port: derived.port,
       egress: edits.egress,
     });
-    return new Http1Attempts(client, observer, options);
+    return timed(derived, observer, (o) => new Http1Attempts(client, o, options));
   };
   return derived;
 }

@@ -148,6 +148,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
       downgrade: (destination) =>
         !grpc && destination?.protocol !== 'PROTOCOL_HTTP2' && destination?.protocol !== 'PROTOCOL_GRPC',
       http1Pool: deps.http1Pool,
+      fixedTimeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
     });
     const overrides = {
       requestTimeoutMs: route.requestTimeoutMs,
@@ -260,4 +261,8 @@ function mirrorRequest(
     if (m.numerator < m.denominator && deps.random.next() * m.denominator >= m.numerator) continue;
     deps.mirror.send(m.authority, { method: req.method, target, headers });
   }
+}
+
+function shorter(a: number, b: number): number {
+  return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.min(a, b);
 }
