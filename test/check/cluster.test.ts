@@ -1,6 +1,13 @@
 // `weft check` against a fake Kubernetes API server holding what `weft install` renders.
 
-import { type CheckResult, checkCluster, loadInstallLayout, pkiIssuer } from '@weft/cli/testing';
+import {
+  type CheckResult,
+  checkCluster,
+  GATEWAY_API_CHECK_NAME,
+  loadInstallLayout,
+  pkiIssuer,
+  renderInstall,
+} from '@weft/cli/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, FakeCluster, MANIFESTS, meshedPod, NAMESPACE } from './fake-cluster.js';
 
@@ -36,6 +43,7 @@ const hintOf = (r: CheckResult) => (r.status === 'ok' ? '' : r.hint);
 describe('weft check (Kubernetes)', () => {
   it('passes every check on a healthy installation', async () => {
     cluster.install();
+    cluster.installGatewayApi();
     cluster.api.apply(meshedPod('shop', 'web-1', '0.1.0'));
     const results = await check();
     expect(results.map((r) => [r.status, r.name])).toEqual([
@@ -44,6 +52,7 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'CRD trafficsplits.split.smi-spec.io serves v1alpha1, v1alpha2, v1alpha3, v1alpha4'],
       ['ok', 'CRD trafficpolicies.weft.dev serves v1alpha1'],
       ['ok', 'CRD authorizationpolicies.weft.dev serves v1alpha1'],
+      ['ok', GATEWAY_API_CHECK_NAME],
       ['ok', 'control plane Deployment is available'],
       ['ok', 'control plane is ready (/readyz)'],
       ['ok', 'injector Deployment is available'],
@@ -60,7 +69,32 @@ describe('weft check (Kubernetes)', () => {
       ['ok', 'NetworkPolicies let meshed pods resolve DNS (53, UDP and TCP)'],
     ]);
     expect(byName(results, 'Kubernetes version is 1.29 or newer').detail).toBe('v1.31.0');
+    expect(byName(results, GATEWAY_API_CHECK_NAME).detail).toBe('v1.6.1, standard channel');
     expect(byName(results, "proxies run the control plane's version").detail).toBe('1 proxy at 0.1.0');
+  });
+
+  it("checks weft's gateway when it is installed: its Deployment, and the Gateway API CRDs it needs", async () => {
+    cluster.install();
+    const gateway = renderInstall(
+      { manifestsDir: MANIFESTS, ha: false, jaeger: false, gateway: true, identityDir: undefined },
+      pkiIssuer,
+    ).find((o) => o.kind === 'Deployment' && o.metadata.name === 'weft-gateway');
+    if (gateway === undefined) throw new Error('no gateway Deployment rendered');
+    cluster.api.apply(cluster.withStatus(gateway));
+    // Without the CRDs the gateway has nothing to serve: a failure, not a warning.
+    const without = await check();
+    expect(byName(without, GATEWAY_API_CHECK_NAME).status).toBe('fail');
+    expect(byName(without, 'gateway Deployment is available')).toMatchObject({
+      status: 'ok',
+      detail: '2/2 replicas available',
+    });
+    cluster.installGatewayApi('v1.6.1');
+    const names = (await check()).map((r) => [r.status, r.name]);
+    const at = names.findIndex(([, n]) => n === GATEWAY_API_CHECK_NAME);
+    expect(names.slice(at, at + 2)).toEqual([
+      ['ok', GATEWAY_API_CHECK_NAME],
+      ['ok', 'gateway Deployment is available'],
+    ]);
   });
 
   it('fails a CRD that does not serve every expected version', async () => {
@@ -256,6 +290,7 @@ describe('weft check (Kubernetes)', () => {
         ['ok', `namespace ${NAMESPACE} does not exist yet`],
         ['ok', "no other project's CRDs would be replaced"],
         ['ok', "can create weft's resources"],
+        ['warn', GATEWAY_API_CHECK_NAME],
       ]);
     });
 

@@ -9,7 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findManifestsDir, type KubeObject, pkiIssuer, renderInstall } from '@weft/cli/testing';
+import {
+  findManifestsDir,
+  GATEWAY_API_CRDS,
+  type KubeObject,
+  pkiIssuer,
+  renderInstall,
+} from '@weft/cli/testing';
 import { AdminServer, type ReadyCheck } from '@weft/control-plane';
 import { FakeKubeApi } from '@weft/control-plane/testing';
 import { Registry } from 'prom-client';
@@ -154,6 +160,36 @@ export class FakeCluster {
         },
       ],
     });
+  }
+
+  /**
+   * Applies the five Gateway API CRDs weft reads as a release bundle ships them (served
+   * version, bundle-version and channel annotations, Established), without their schemas:
+   * `weft check` reads only those fields. The real CRDs meet a real API server in
+   * test/envtest/gateway.test.ts.
+   */
+  installGatewayApi(version = 'v1.6.1', channel = 'standard'): void {
+    for (const c of GATEWAY_API_CRDS) {
+      const [plural, ...group] = c.name.split('.');
+      this.api.apply({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: {
+          name: c.name,
+          annotations: {
+            'gateway.networking.k8s.io/bundle-version': version,
+            'gateway.networking.k8s.io/channel': channel,
+          },
+        },
+        spec: {
+          group: group.join('.'),
+          names: { kind: c.kind, plural },
+          scope: c.kind === 'GatewayClass' ? 'Cluster' : 'Namespaced',
+          versions: [{ name: c.version, served: true, storage: true }],
+        },
+        status: { conditions: [{ type: 'Established', status: 'True' }] },
+      });
+    }
   }
 
   /** Adds the status the API server (CRDs) or the Deployment controller would write. */

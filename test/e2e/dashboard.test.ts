@@ -209,7 +209,8 @@ spec:
     );
     const text = await w.page.$eval('dl.stats', (e) => e.textContent ?? '');
     expect(text).toMatch(/Trust anchor expires\s*in \d+ d/);
-    expect(text).toMatch(/Streams \(connected proxies\)\s*6/);
+    // Six proxies and the ingress gateway.
+    expect(text).toMatch(/Streams \(connected proxies\)\s*7/);
     await w.page.screenshot({ path: join(artifacts, 'dashboard-control-plane.png'), fullPage: true });
   }, 60_000);
 
@@ -239,9 +240,13 @@ spec:
     await w.page.goto(`${url}#/proxies`, { waitUntil: 'domcontentloaded' });
     await w.page.waitForSelector('table.proxies tbody tr', { timeout: 10_000 });
     const rows = await w.page.$$eval('table.proxies tbody tr', (trs) => trs.map((r) => r.textContent ?? ''));
-    expect(rows).toHaveLength(6);
+    // Six proxies of the demo and the ingress gateway, which has its own identity.
+    expect(rows).toHaveLength(7);
+    expect(
+      rows.filter((r) => r.includes('spiffe://cluster.local/ns/weft-system/sa/weft-gateway')),
+    ).toHaveLength(1);
     for (const r of rows) {
-      expect(r).toMatch(/spiffe:\/\/cluster\.local\/ns\/demo\/sa\//);
+      expect(r).toMatch(/spiffe:\/\/cluster\.local\/ns\/(demo|weft-system)\/sa\//);
       expect(r).toMatch(/in \d+ h/);
       expect(r).toContain('ACK');
     }

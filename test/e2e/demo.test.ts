@@ -1,9 +1,10 @@
 /**
- * `weft up --demo` end to end: the real binary starts a control plane and six proxies as
- * child processes; traffic crosses them over mTLS; the measured split follows the 90/10
- * TrafficSplit; SIGINT stops everything within 5 s and leaves no process behind.
+ * `weft up --demo` end to end: the real binary starts a control plane, six proxies and the
+ * ingress gateway as child processes; traffic crosses them over mTLS; the measured split follows
+ * the 90/10 TrafficSplit; curl through the printed gateway port reaches web, which sees the
+ * gateway's identity; SIGINT stops everything within 5 s and leaves no process behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const bin = fileURLToPath(new URL('../../packages/cli/bin/weft.js', import.meta.
 interface Ready {
   event: 'ready';
   proxies: { name: string; adminPort: number }[];
+  gateway: { url: string; port: number; adminPort: number };
 }
 interface Stats {
   event: 'stats';
@@ -115,9 +117,46 @@ describe('weft up --demo', () => {
     expect(inbound.filter((l) => l.includes('tls="false"') && !l.endsWith(' 0'))).toEqual([]);
   }, 120_000);
 
+  it('lets curl through the printed gateway port reach web, which sees the gateway identity over mTLS', async () => {
+    const printed =
+      /gateway ready \(Gateway demo\/demo -> HTTPRoute demo\/web\): curl (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(
+        stderr.join(''),
+      );
+    expect(printed?.[1]).toBe(ready.gateway.url);
+    // curl from a shell, as the user would: a real HTTP client outside the mesh.
+    const answer = await new Promise<{ status: string; body: string }>((resolve, reject) => {
+      execFile(
+        'curl',
+        ['-sS', '--max-time', '20', '-w', '\\n%{http_code}', ready.gateway.url],
+        (err, stdout, stderrText) => {
+          if (err !== null) reject(new Error(`curl failed: ${stderrText}`));
+          const lines = stdout.trimEnd().split('\n');
+          resolve({ status: lines.pop() as string, body: lines.join('\n') });
+        },
+      );
+    });
+    expect(answer.status).toBe('200');
+    const body = JSON.parse(answer.body) as { served_by: string; upstream_status: number };
+    expect(body.served_by).toBe('web');
+    expect(body.upstream_status).toBe(200);
+    // web's proxy took it over mTLS from the gateway's own SPIFFE identity.
+    const web = ready.proxies.find((p) => p.name === 'proxy/web');
+    const text = await (await fetch(`http://127.0.0.1:${web!.adminPort}/metrics`)).text();
+    const fromGateway = text
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith('weft_requests_total{') &&
+          l.includes('direction="inbound"') &&
+          l.includes('peer_identity="spiffe://cluster.local/ns/weft-system/sa/weft-gateway"') &&
+          l.includes('tls="true"'),
+      );
+    expect(fromGateway.reduce((s, l) => s + Number(l.split(' ').pop()), 0)).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
   it('stops on SIGINT within 5 s, leaving no process behind', async () => {
     const pids = last?.pids ?? [];
-    expect(pids.length).toBe(7); // the control plane and six proxies
+    expect(pids.length).toBe(8); // the control plane, six proxies and the gateway
     const started = Date.now();
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');

@@ -3,7 +3,8 @@
 // (OpenAPI with unknown fields rejected, and the CEL rules) and parses with weft's zod schema;
 // the mesh config sample parses as a mesh config. Some samples must exist, Flagger's among them.
 // With a real kube-apiserver (KUBEBUILDER_ASSETS), every sample is also applied to it with
-// server-side apply, after crds/.
+// server-side apply, after crds/ and the upstream Gateway API CRDs (which are not weft's, and
+// have no model in kubernetes-models: the API server's own validation is their check).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
+import { gatewayApiCrds } from '../support/gateway-api-crds.js';
 import { REPO, validateResource } from './crd-validator.js';
 import { parseYamlStream } from './fixtures.js';
 
@@ -58,6 +60,8 @@ const ZOD: Record<string, z.ZodType> = {
   AuthorizationPolicy: authorizationPolicySchema,
 };
 const crdSamples = samples.filter((s) => ZOD[s.resource.kind] !== undefined);
+const isGatewayApi = (r: Record<string, any>) =>
+  typeof r.apiVersion === 'string' && r.apiVersion.startsWith('gateway.networking.k8s.io/');
 
 describe('docs samples', () => {
   it('extracts the fenced yaml blocks', () => {
@@ -81,7 +85,10 @@ describe('docs samples', () => {
   );
 
   const builtin = samples.filter(
-    (s) => ZOD[s.resource.kind] === undefined && typeof s.resource.apiVersion === 'string',
+    (s) =>
+      ZOD[s.resource.kind] === undefined &&
+      typeof s.resource.apiVersion === 'string' &&
+      !isGatewayApi(s.resource),
   );
   it.each(builtin.map((s) => [`${s.where} ${s.resource.kind} ${s.resource.metadata?.name}`, s]))(
     '%s validates against the Kubernetes API schema',
@@ -99,6 +106,34 @@ describe('docs samples', () => {
       ).not.toThrow();
     },
   );
+
+  it('shows the gateway with an example of each route type (docs/gateway.md)', () => {
+    const gw = samples.filter((s) => s.where.startsWith('docs/gateway.md:')).map((s) => s.resource);
+    const routes = gw.filter((r) => r.kind === 'HTTPRoute');
+    const filterTypes = new Set(
+      routes.flatMap((r) => r.spec.rules.flatMap((x: any) => (x.filters ?? []).map((f: any) => f.type))),
+    );
+    for (const f of ['RequestRedirect', 'URLRewrite', 'RequestMirror', 'ResponseHeaderModifier'])
+      expect(filterTypes, f).toContain(f);
+    // A weighted split and a header match.
+    expect(
+      routes.some((r) =>
+        r.spec.rules.some((x: any) => (x.backendRefs ?? []).filter((b: any) => b.weight > 0).length > 1),
+      ),
+    ).toBe(true);
+    expect(
+      routes.some((r) =>
+        r.spec.rules.some((x: any) => (x.matches ?? []).some((m: any) => m.headers?.length > 0)),
+      ),
+    ).toBe(true);
+    for (const kind of ['Gateway', 'GRPCRoute', 'Ingress', 'ReferenceGrant', 'AuthorizationPolicy'])
+      expect(
+        gw.map((r) => r.kind),
+        kind,
+      ).toContain(kind);
+    expect(gw.find((r) => r.kind === 'Ingress')?.spec.ingressClassName).toBe('weft');
+    expect(gw.find((r) => r.kind === 'Gateway')?.spec.gatewayClassName).toBe('weft');
+  });
 
   it('covers every kind, and TrafficSplit exactly as Flagger writes it', () => {
     const kinds = new Set(crdSamples.map((s) => `${s.resource.apiVersion} ${s.resource.kind}`));
@@ -163,8 +198,14 @@ describe('docs samples', () => {
 });
 
 const assets = envtestAssets();
+const gatewayCrds = gatewayApiCrds();
+if (gatewayCrds.type !== 'ok')
+  process.stderr.write(`docs samples: Gateway API samples not applied: ${gatewayCrds.reason}\n`);
 const applicable = samples.filter(
-  (s) => typeof s.resource.apiVersion === 'string' && typeof s.resource.metadata?.name === 'string',
+  (s) =>
+    typeof s.resource.apiVersion === 'string' &&
+    typeof s.resource.metadata?.name === 'string' &&
+    (gatewayCrds.type === 'ok' || !isGatewayApi(s.resource)),
 );
 
 describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('docs samples on a real API server', assets), () => {
@@ -174,6 +215,10 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('docs samples on a real 
     env = await Envtest.start(assets);
     const crds = await env.kubectl(['apply', '--server-side', '-f', join(REPO, 'crds')]);
     if (crds.code !== 0) throw new Error(crds.stderr);
+    if (gatewayCrds.type === 'ok') {
+      const g = await env.kubectl(['apply', '--server-side', ...gatewayCrds.files.flatMap((f) => ['-f', f])]);
+      if (g.code !== 0) throw new Error(g.stderr);
+    }
     await env.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd', '--all']);
     const namespaces = new Set(applicable.map((s) => s.resource.metadata.namespace ?? 'default'));
     // No controller-manager runs: create the ServiceAccounts pods run as.

@@ -18,6 +18,10 @@ export {
   PROXY_CONTAINER_NAME,
   PROXY_ENV,
   PROXY_UID,
+  TOKEN_AUDIENCE,
+  TOKEN_EXPIRATION_SECONDS,
+  TOKEN_FILE_NAME,
+  TOKEN_MOUNT_PATH,
 } from './constants.js';
 export type { DecideOptions, Decision, InjectReasonCode, Reason, SkipReasonCode } from './decide.js';
 export { type InjectResult, injectPod } from './inject-pod.js';

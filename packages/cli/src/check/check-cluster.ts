@@ -11,6 +11,7 @@ import {
 } from './cluster-checks.js';
 import { clusterRotationCheck } from './cluster-rotation.js';
 import { deploymentAvailableCheck, proxyVersionCheck, readyzCheck } from './control-plane-checks.js';
+import { gatewayApiCrdCheck } from './gateway-api-checks.js';
 import { kubeApis } from './kube-apis.js';
 import type { InstallLayout } from './layout.js';
 import { networkPolicyCheck } from './network-policy-checks.js';
@@ -39,9 +40,15 @@ export async function checkCluster(options: ClusterCheckOptions): Promise<CheckR
   const results = await runChecks([apiChecks(ctx)], options.timeoutMs);
   if (results.some((r) => r.name === 'Kubernetes API is reachable' && r.status === 'fail')) return results;
   const checks: Check[] = options.pre
-    ? [namespaceAbsentCheck(ctx), crdConflictCheck(ctx), accessCheck(ctx)]
+    ? [
+        namespaceAbsentCheck(ctx),
+        crdConflictCheck(ctx),
+        accessCheck(ctx),
+        gatewayApiCrdCheck(ctx, { pre: true }),
+      ]
     : [
         ...crdChecks(ctx),
+        gatewayApiCrdCheck(ctx, { pre: false }),
         deploymentAvailableCheck(ctx, 'control plane'),
         readyzCheck(ctx),
         deploymentAvailableCheck(ctx, 'injector'),

@@ -10,6 +10,7 @@ interface UninstallFlags {
   ha?: boolean;
   jaeger?: boolean;
   manageNetworkPolicies?: boolean;
+  gateway?: boolean;
   manifests?: string;
   output: 'yaml' | 'json';
 }
@@ -28,6 +29,10 @@ export function registerUninstall(program: Command, io: CliIo): void {
       'the installation was made with --manage-network-policies (the generated NetworkPolicies stay: delete them with kubectl delete networkpolicy -A -l weft.dev/generated=network-policy)',
     )
     .option(
+      '--gateway',
+      'the installation included the ingress gateway (--gateway); Gateways, routes and the Gateway API CRDs stay',
+    )
+    .option(
       '--manifests <dir>',
       'the install/ folder it was rendered from (default: the one shipped with weft)',
     )
@@ -42,9 +47,10 @@ export function registerUninstall(program: Command, io: CliIo): void {
         ha: flags.ha === true,
         jaeger: flags.jaeger === true,
         manageNetworkPolicies: flags.manageNetworkPolicies === true,
+        gateway: flags.gateway === true,
       });
       const header = [
-        `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''}${flags.manageNetworkPolicies ? ' --manage-network-policies' : ''} created.`,
+        `weft ${VERSION}: what weft install${flags.ha ? ' --ha' : ''}${flags.jaeger ? ' --jaeger' : ''}${flags.manageNetworkPolicies ? ' --manage-network-policies' : ''}${flags.gateway ? ' --gateway' : ''} created.`,
         'Delete with: kubectl delete -f -   (pods keep their sidecars until restarted)',
       ].join('\n');
       io.stdout(flags.output === 'json' ? jsonList(objects) : toYamlStream(objects, header));

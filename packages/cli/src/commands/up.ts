@@ -27,6 +27,7 @@ interface UpFlags extends TracingFlags {
   demo?: boolean;
   stateDir: string;
   rate: number;
+  gatewayPort: number;
   output: 'table' | 'json';
   dashboard: boolean;
   dashboardListen: string;
@@ -36,6 +37,12 @@ interface UpFlags extends TracingFlags {
 function rate(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 1000) throw new InvalidArgumentError('must be between 0 and 1000');
+  return n;
+}
+
+function gatewayPort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port (0-65535)`);
   return n;
 }
 
@@ -52,6 +59,12 @@ export function registerUp(program: Command, io: CliIo): void {
     .option('--demo', 'also start the demo application (loadgen -> web -> api v1/v2 -> store)')
     .option('--state-dir <dir>', 'where the CA, tokens and demo manifests live', '.weft')
     .option('--rate <n>', 'demo: requests per second the load generator sends', rate, 20)
+    .option(
+      '--gateway-port <port>',
+      'demo: the local port of the ingress gateway in front of web (0: any free port; printed)',
+      gatewayPort,
+      0,
+    )
     .option(
       '--dashboard-listen <host:port>',
       'where the web dashboard listens (taken: a free port)',
@@ -106,6 +119,7 @@ export function registerUp(program: Command, io: CliIo): void {
           ...(flags.configDir ? { configDir: resolve(flags.configDir) } : {}),
           ...(flags.otlp ? { otlp: flags.otlp } : {}),
           rate: flags.rate,
+          gatewayPort: flags.gatewayPort,
           mode: flags.output === 'json' ? 'json' : process.stdout.isTTY ? 'tty' : 'plain',
           write: io.stdout,
           progress,

@@ -31,6 +31,10 @@ export interface InstallOptions {
    * with --manage-network-policies.
    */
   readonly manageNetworkPolicies?: boolean;
+  /** Add install/addons/gateway.yaml: the ingress gateway, its Service, RBAC and GatewayClass. */
+  readonly gateway?: boolean;
+  /** The gateway Service's type (default LoadBalancer); only with `gateway`. */
+  readonly gatewayServiceType?: GatewayServiceType;
   /** Overrides the webhook's failurePolicy (default: what the manifests say). */
   readonly webhookFailurePolicy?: 'Ignore' | 'Fail';
   /** Now, in ms since the epoch (default: the system clock). */
@@ -71,6 +75,7 @@ export function renderInstall(options: InstallOptions, issuer: IdentityIssuer): 
   }
   if (options.jaeger) objects.push(...addJaeger(root, objects));
   if (options.manageNetworkPolicies === true) objects.push(...addNetworkPolicies(root, objects));
+  if (options.gateway === true) objects.push(...addGateway(root, options.gatewayServiceType));
   meshConfigOf(objects); // the final config must still parse
   const seen = new Set<string>();
   for (const o of objects) {
@@ -94,6 +99,7 @@ export function installedObjects(
   const objects = renderKustomization(kustomization, overlay(join(root, 'identity'), undefined));
   if (options.jaeger) objects.push(...addJaeger(root, objects));
   if (options.manageNetworkPolicies === true) objects.push(...addNetworkPolicies(root, objects));
+  if (options.gateway === true) objects.push(...addGateway(root, options.gatewayServiceType));
   return sortForApply(objects)
     .reverse()
     .map((o) => ({
@@ -160,6 +166,31 @@ function addNetworkPolicies(root: string, objects: KubeObject[]): KubeObject[] {
   if (!(container.args ?? []).includes(MANAGE_FLAG))
     container.args = [...(container.args ?? []), MANAGE_FLAG];
   return readYamlObjects(file);
+}
+
+/** The types `weft install --gateway-service-type` accepts. */
+export const GATEWAY_SERVICE_TYPES = ['LoadBalancer', 'NodePort', 'ClusterIP'] as const;
+export type GatewayServiceType = (typeof GATEWAY_SERVICE_TYPES)[number];
+const GATEWAY_SERVICE = { kind: 'Service', name: 'weft-gateway' } as const;
+
+/**
+ * The gateway addon's objects, its Service of `serviceType` (default: the file's, LoadBalancer).
+ * externalTrafficPolicy keeps the client's address on NodePort and LoadBalancer Services only:
+ * the API server refuses it on a ClusterIP Service, so it is dropped there.
+ */
+function addGateway(root: string, serviceType: GatewayServiceType | undefined): KubeObject[] {
+  const file = join(root, 'addons', 'gateway.yaml');
+  if (!existsSync(file)) {
+    throw new KustomizeError(
+      `the gateway addon is not in this build (${file.split(sep).slice(-3).join('/')} is missing)`,
+    );
+  }
+  const addon = readYamlObjects(file);
+  const service = find(addon, GATEWAY_SERVICE.kind, GATEWAY_SERVICE.name);
+  const spec = service.spec as { type?: string; externalTrafficPolicy?: string };
+  if (serviceType !== undefined) spec.type = serviceType;
+  if (spec.type === 'ClusterIP') delete spec.externalTrafficPolicy;
+  return addon;
 }
 
 /**

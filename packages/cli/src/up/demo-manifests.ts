@@ -1,6 +1,11 @@
-/** The demo mesh's config folder: Services, a 90/10 TrafficSplit, and retry policies. */
+/**
+ * The demo mesh's config folder: Services, a 90/10 TrafficSplit, retry policies, and the ingress
+ * gateway's GatewayClass, Gateway and HTTPRoute in front of web.
+ */
 
 export const DEMO_NAMESPACE = 'demo';
+/** The port the demo Gateway's listener names (the gateway binds it on a local port). */
+export const DEMO_GATEWAY_LISTENER_PORT = 80;
 
 const service = (name: string) => `apiVersion: v1
 kind: Service
@@ -12,7 +17,8 @@ spec:
 /** The manifests, as one multi-document YAML file. */
 export function demoManifests(): string {
   return [
-    '# The weft demo: loadgen -> web -> api (v1 90% / v2 10%) -> store (one flaky replica).',
+    '# The weft demo: loadgen -> web -> api (v1 90% / v2 10%) -> store (one flaky replica),',
+    '# and the ingress gateway in front of web (curl the local port weft up prints).',
     '# Written by `weft up --demo`; edit the split and watch the measured split follow.',
     ...['web', 'api', 'api-v1', 'api-v2', 'store'].map(service),
     `apiVersion: split.smi-spec.io/v1alpha4
@@ -38,6 +44,29 @@ spec:
     on: [connect-failure, reset, 5xx]
     backoff: {base: 10ms, max: 100ms}
     budget: {ratio: 0.5, minPerSecond: 10, ttl: 10s}
+`,
+    `# The ingress gateway (docs/gateway.md): weft gateway serves the Gateways of this class.
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: weft}
+spec:
+  controllerName: weft.dev/gateway
+`,
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: demo, namespace: ${DEMO_NAMESPACE}}
+spec:
+  gatewayClassName: weft
+  listeners:
+  - {name: http, protocol: HTTP, port: ${DEMO_GATEWAY_LISTENER_PORT}}
+`,
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: ${DEMO_NAMESPACE}}
+spec:
+  parentRefs: [{name: demo}]
+  rules:
+  - backendRefs: [{name: web, port: 80}]
 `,
   ].join('---\n');
 }

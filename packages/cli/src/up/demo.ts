@@ -9,10 +9,17 @@ import { join } from 'node:path';
 import { systemClock, systemRandom } from '@weft/core';
 import type { Logger } from '@weft/runtime';
 import { type DemoApp, startDemoApp } from './demo-apps.js';
-import { DEMO_NAMESPACE, demoManifests } from './demo-manifests.js';
+import { DEMO_GATEWAY_LISTENER_PORT, DEMO_NAMESPACE, demoManifests } from './demo-manifests.js';
 import { startViewLoop } from './demo-view-loop.js';
 import { LoadGenerator } from './load.js';
-import { type ControlPlaneChild, type ProxyChild, startControlPlane, startProxy } from './local-mesh.js';
+import {
+  type ControlPlaneChild,
+  type GatewayChild,
+  type ProxyChild,
+  startControlPlane,
+  startGateway,
+  startProxy,
+} from './local-mesh.js';
 import { type LocalMeshState, writeLocalState } from './local-state.js';
 import { SlidingWindow } from './sliding-window.js';
 import { type ChildProblemSink, Supervisor } from './supervisor.js';
@@ -25,6 +32,8 @@ export interface DemoOptions {
   otlp?: string;
   /** Requests per second the load generator sends to web. */
   rate: number;
+  /** The local port of the ingress gateway's listener (0: any free port; it is printed). */
+  gatewayPort: number;
   /**
    * `tty`: the view redrawn in place each second; `plain`: the view as a text block every 5 s
    * (no terminal codes: output piped or logged); `json`: one JSON object per second.
@@ -45,6 +54,8 @@ export interface RunningDemo {
   /** Every proxy of the demo, with its admin port (for /metrics). */
   readonly proxies: readonly ProxyChild[];
   readonly controlPlane: ControlPlaneChild;
+  /** The ingress gateway in front of web: `curl http://127.0.0.1:<port>/` (no port: not serving). */
+  readonly gateway: GatewayChild;
   stop(): Promise<void>;
 }
 
@@ -160,6 +171,27 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     });
     load.start();
 
+    // The ingress gateway, as production traffic enters: from outside the mesh, through the
+    // Gateway and HTTPRoute in the demo folder, over mTLS with its own identity into web.
+    const gateway = await startGateway(
+      supervisor,
+      {
+        listenerPort: DEMO_GATEWAY_LISTENER_PORT,
+        bindPort: options.gatewayPort,
+        // A folder of the user's own may hold no Gateway on that port: the demo runs without.
+        required: options.configDir === undefined,
+        ...(options.otlp ? { otlp: options.otlp } : {}),
+      },
+      mesh,
+      log,
+    );
+    const gatewayUrl = gateway.port === undefined ? undefined : `http://127.0.0.1:${gateway.port}/`;
+    progress(
+      gatewayUrl === undefined
+        ? `gateway: not serving (${gateway.problem}); add a Gateway with a listener on port ${DEMO_GATEWAY_LISTENER_PORT} to ${configDir}`
+        : `gateway ready (Gateway demo/demo -> HTTPRoute demo/web): curl ${gatewayUrl}`,
+    );
+
     const state: LocalMeshState = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -169,7 +201,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         grpc: `127.0.0.1:${controlPlane.grpcPort}`,
         admin: `http://127.0.0.1:${controlPlane.adminPort}`,
       },
-      proxies: proxies.map((p) => ({ name: p.name, admin: `http://127.0.0.1:${p.adminPort}` })),
+      proxies: [...proxies, gateway].map((p) => ({ name: p.name, admin: `http://127.0.0.1:${p.adminPort}` })),
     };
     const statePath = await writeLocalState(options.stateDir, state);
     progress(`addresses written to ${statePath} (weft stat and weft check read them)`);
@@ -179,6 +211,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         stateDir: options.stateDir,
         controlPlane,
         proxies: proxies.map((p) => ({ name: p.name, adminPort: p.adminPort })),
+        gateway:
+          gatewayUrl === undefined
+            ? { adminPort: gateway.adminPort }
+            : { url: gatewayUrl, port: gateway.port, adminPort: gateway.adminPort },
       })}\n`,
     );
     stopView = startViewLoop({
@@ -191,6 +227,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ...(options.otlp ? { otlp: options.otlp } : {}),
       notes: [
         `mTLS between every proxy; identities spiffe://cluster.local/ns/${DEMO_NAMESPACE}/sa/<replica>`,
+        gatewayUrl === undefined
+          ? `gateway: no listener on port ${DEMO_GATEWAY_LISTENER_PORT} in ${configDir}`
+          : `gateway: curl ${gatewayUrl} (into web as spiffe://cluster.local/ns/weft-system/sa/weft-gateway)`,
         options.otlp
           ? `traces: ${options.otlp}`
           : 'traces: off (pass --otlp http://127.0.0.1:4318 for Jaeger)',
@@ -200,7 +239,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       write: options.write,
       log,
     });
-    return { proxies, controlPlane, stop };
+    return { proxies, controlPlane, gateway, stop };
   } catch (err) {
     await stop();
     throw err;

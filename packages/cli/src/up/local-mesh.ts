@@ -229,3 +229,119 @@ export async function startProxy(
   const dns = spec.dns === true ? `127.0.0.1:${portOf(line, 'dns', name)}` : undefined;
   return { name, adminPort: portOf(line, 'admin', name), upstreams, ...(dns === undefined ? {} : { dns }) };
 }
+
+/** The identity the control plane lets receive the gateway config by default. */
+export const GATEWAY_NAMESPACE = 'weft-system';
+export const GATEWAY_SERVICE_ACCOUNT = 'weft-gateway';
+/** How long the gateway may take to receive its config and bind its listener. */
+const GATEWAY_CONFIG_TIMEOUT_MS = 20_000;
+
+export interface GatewaySpec {
+  /** The Gateway listener port to serve (the port the Gateway's listener names). */
+  listenerPort: number;
+  /** Where to bind it on 127.0.0.1 (0: any free port). */
+  bindPort: number;
+  /**
+   * True: reject when no configuration names the listener port in time. False (a folder the user
+   * wrote, which may hold no Gateway): resolve without a port, and the gateway keeps running.
+   */
+  required: boolean;
+  /** How long the configuration may take to name the listener (default 20 s). */
+  configTimeoutMs?: number;
+  otlp?: string;
+}
+
+export interface GatewayChild {
+  name: string;
+  adminPort: number;
+  /** The local port clients use (the listener's bound port); undefined: not served (yet). */
+  port: number | undefined;
+  /** Why there is no port, when there is none. */
+  problem?: string;
+}
+
+/**
+ * Starts `weft gateway` with a join token for weft-system/weft-gateway (the identity the
+ * control plane pushes gateway config to). The listener binds only once the control plane's
+ * config names it: this resolves when the gateway's /config reports the bound port.
+ */
+export async function startGateway(
+  supervisor: Supervisor,
+  spec: GatewaySpec,
+  mesh: { controlPlane: ControlPlaneChild; identityDir: string; tokensDir: string },
+  log: Logger,
+  name = 'gateway',
+): Promise<GatewayChild> {
+  const tokenFile = await writeJoinToken(
+    mesh.identityDir,
+    mesh.tokensDir,
+    GATEWAY_NAMESPACE,
+    GATEWAY_SERVICE_ACCOUNT,
+  );
+  const args = [
+    'gateway',
+    '--control-plane',
+    `127.0.0.1:${mesh.controlPlane.grpcPort}`,
+    '--ca-file',
+    join(mesh.identityDir, IDENTITY_FILES.anchorCert),
+    '--token-file',
+    tokenFile,
+    '--namespace',
+    GATEWAY_NAMESPACE,
+    '--service-account',
+    GATEWAY_SERVICE_ACCOUNT,
+    '--workload',
+    name,
+    '--listen-host',
+    '127.0.0.1',
+    '--port-map',
+    `${spec.listenerPort}=${spec.bindPort}`,
+    '--admin-port',
+    '0',
+  ];
+  if (spec.otlp !== undefined) args.push('--otlp', spec.otlp);
+  const env = { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) };
+  const line = await startWeftChild(supervisor, name, args, log, env);
+  const adminPort = portOf(line, 'admin', name);
+  try {
+    const timeout = spec.configTimeoutMs ?? GATEWAY_CONFIG_TIMEOUT_MS;
+    const port = await boundGatewayPort(adminPort, spec.listenerPort, timeout);
+    return { name, adminPort, port };
+  } catch (err) {
+    if (spec.required) throw err;
+    return { name, adminPort, port: undefined, problem: (err as Error).message };
+  }
+}
+
+/** Polls the gateway's /config until the listener port is bound; rejects after `timeoutMs`. */
+async function boundGatewayPort(adminPort: number, listenerPort: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/config`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as {
+        gateway?: {
+          boundPorts?: Record<string, number>;
+          bindErrors?: Record<string, string>;
+          lastRejected?: string;
+        };
+      };
+      const bound = body.gateway?.boundPorts?.[String(listenerPort)];
+      if (typeof bound === 'number') return bound;
+      const bindError = body.gateway?.bindErrors?.[String(listenerPort)];
+      if (bindError !== undefined)
+        throw new Error(`the gateway cannot bind listener port ${listenerPort}: ${bindError}`);
+      last = body.gateway?.lastRejected
+        ? `config rejected: ${body.gateway.lastRejected}`
+        : 'no listener on that port yet';
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('the gateway cannot bind')) throw err;
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `the gateway did not serve listener port ${listenerPort} within ${timeoutMs / 1000}s (${last})`,
+  );
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// npm run bench:gateway [-- --quick] [--no-write] [--out FILE] [--load-core N] [--proxy-core N]
+//
+// The ingress gateway beside HAProxy and nginx, each a plain TLS-terminating reverse proxy to the
+// same upstream (nginx returning 1 KiB), in one run: HTTP/1.1 keep-alive, TLS 1.3 with one ECDSA
+// P-256 certificate, one core each (every proxy pinned with taskset to the proxy core; the
+// upstream and the clients to the load core). Phases run over all targets in turn (interleaved),
+// so that noise from other work on the machine falls on all of them alike:
+//   1. p50/p99 at a paced 1k req/s (h2load, open loop), with RSS sampled during the run;
+//   2. max req/s (wrk, closed loop, 64 connections);
+//   3. new TLS handshakes (parallel `openssl s_time -new`: full handshakes, no resumption).
+// Writes a "Gateway" section into docs/benchmarks.md; the last stdout line is JSON.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixedRateLatency, maxThroughput } from '../proxy/load.mjs';
+import {
+  coreBusy,
+  coreTimes,
+  killAllSync,
+  runPinned,
+  sample,
+  stop,
+  withDescendants,
+} from '../proxy/processes.mjs';
+import { startHttpOrigin } from '../proxy/targets.mjs';
+import { makeServerCert } from './certs.mjs';
+import { gatewaySection, headlineJson, replaceGatewaySection } from './report.mjs';
+import { startHaproxyTls, startNginxTls } from './targets.mjs';
+import { startWeftGateway } from './weft-gateway.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const write = !argv.includes('--no-write');
+const flag = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+const outFile = resolve(root, flag('--out', 'docs/benchmarks.md'));
+const ncpu = cpus().length;
+const loadCore = Number(flag('--load-core', '0'));
+const proxyCore = Number(flag('--proxy-core', ncpu > 1 ? '1' : '0'));
+
+export const PLAN = {
+  rate: 1000,
+  rateConnections: 16,
+  latencyRuns: quick ? 1 : 3,
+  latencySeconds: quick ? 3 : 10,
+  latencyWarmupSeconds: 1,
+  connections: 64,
+  rounds: quick ? 1 : 3,
+  maxSeconds: quick ? 2 : 5,
+  warmupSeconds: quick ? 1 : 2,
+  handshakeRounds: quick ? 1 : 3,
+  handshakeSeconds: quick ? 2 : 5,
+  handshakeClients: 8,
+};
+
+const log = (line) => process.stderr.write(`${line}\n`);
+
+process.on('exit', killAllSync);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAllSync();
+    process.exit(130);
+  });
+}
+
+function requireTools() {
+  const missing = ['wrk', 'h2load', 'haproxy', 'nginx', 'openssl', 'taskset'].filter((c) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new Error(
+      `missing: ${missing.join(', ')} (apt-get install wrk nghttp2-client haproxy nginx-light openssl util-linux)`,
+    );
+  }
+}
+
+function versionOf(command, args, pattern) {
+  try {
+    const out = execFileSync('sh', ['-c', `${command} ${args} 2>&1; true`], { encoding: 'utf8' });
+    return pattern.exec(out)?.[0] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** Samples the target's RSS every 100 ms while `run` runs; returns run's result and the peak. */
+async function withPeakRss(groups, run) {
+  let peak = sample(groups).rssMb;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, sample(groups).rssMb);
+  }, 100);
+  try {
+    const result = await run();
+    return { result, peakRssMb: Math.max(peak, sample(groups).rssMb) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Proxy CPU seconds and wall seconds around `run`, and the busy share of each core. */
+async function measured(groups, run) {
+  const before = sample(groups);
+  const cores = coreTimes();
+  const t0 = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const after = sample(groups);
+  const busy = coreBusy(cores, coreTimes());
+  return { result, seconds, cpuSeconds: after.cpuSeconds - before.cpuSeconds, busy };
+}
+
+/**
+ * Full TLS handshakes: `clients` `openssl s_time -new` processes on the load core, each connecting
+ * again and again for `seconds` (a new session every time: no resumption, no request). Returns
+ * the handshakes completed per wall second.
+ */
+async function handshakes(port, seconds, clients) {
+  const args = ['s_time', '-connect', `127.0.0.1:${port}`, '-new', '-time', String(seconds)];
+  const t0 = performance.now();
+  const outs = await Promise.all(
+    Array.from({ length: clients }, (_, i) =>
+      runPinned(`s_time-${i}`, loadCore, 'openssl', args, (seconds + 30) * 1000),
+    ),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  let total = 0;
+  for (const out of outs) {
+    const m = /(\d+) connections in [\d.]+s;/.exec(out);
+    if (m === null) throw new Error(`cannot read openssl s_time output: ${out}`);
+    total += Number(m[1]);
+  }
+  if (total === 0) throw new Error(`openssl s_time completed no handshake with 127.0.0.1:${port}`);
+  return { count: total, perSecond: total / wall };
+}
+
+async function main() {
+  requireTools();
+  if (ncpu < 2) log(`warning: ${ncpu} CPU core; the proxies and the load generators share it`);
+  execFileSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
+  const loadBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-gateway-'));
+  const targets = [];
+  let origin;
+  try {
+    const cert = makeServerCert(dir);
+    origin = await startHttpOrigin({ core: loadCore, dir });
+    const common = { core: proxyCore, dir, originPort: origin.port, cert };
+    const defs = [
+      { key: 'weft', label: 'weft gateway', start: () => startWeftGateway(common) },
+      { key: 'haproxy', label: 'HAProxy (nbthread 1)', start: () => startHaproxyTls(common) },
+      { key: 'nginx', label: 'nginx (1 worker)', start: () => startNginxTls(common) },
+    ];
+    for (const d of defs) {
+      const target = await d.start();
+      const url = `https://127.0.0.1:${target.port}/`;
+      // One request each, so that the idle RSS is of a proxy that has served (TLS context built).
+      await runPinned('warm-up', loadCore, 'h2load', ['--h1', '-n1', '-c1', url], 30_000);
+      targets.push({ ...d, target, url, groups: withDescendants(target.procs.map((p) => p.pid)), rows: {} });
+      log(`${d.label}: listening on ${target.port}`);
+    }
+    for (const t of targets) t.rows.idleRssMb = sample(t.groups).rssMb;
+
+    log(
+      `p99 at ${PLAN.rate} req/s: ${PLAN.latencyRuns} run(s) of ${PLAN.latencySeconds} s per target, interleaved`,
+    );
+    for (let run = 0; run < PLAN.latencyRuns; run++) {
+      for (const t of targets) {
+        const { result, peakRssMb } = await withPeakRss(t.groups, () =>
+          measured(t.groups, () =>
+            fixedRateLatency({
+              core: loadCore,
+              url: t.url,
+              rate: PLAN.rate,
+              connections: PLAN.rateConnections,
+              seconds: PLAN.latencySeconds,
+              warmupSeconds: PLAN.latencyWarmupSeconds,
+            }),
+          ),
+        );
+        t.rows.latency = t.rows.latency ?? [];
+        t.rows.latency.push({
+          ...result.result,
+          cpuPercent: (100 * result.cpuSeconds) / result.seconds,
+        });
+        t.rows.peakRssMb = Math.max(t.rows.peakRssMb ?? 0, peakRssMb);
+        log(`  ${t.label}: p99 ${result.result.p99.toFixed(3)} ms (run ${run + 1})`);
+      }
+    }
+
+    log(
+      `max req/s: best of ${PLAN.rounds} × ${PLAN.maxSeconds} s (wrk -t1 -c${PLAN.connections}), interleaved`,
+    );
+    for (const t of targets) {
+      await maxThroughput({
+        core: loadCore,
+        url: t.url,
+        connections: PLAN.connections,
+        seconds: PLAN.warmupSeconds,
+      });
+    }
+    for (let round = 0; round < PLAN.rounds; round++) {
+      for (const t of targets) {
+        const m = await measured(t.groups, () =>
+          maxThroughput({
+            core: loadCore,
+            url: t.url,
+            connections: PLAN.connections,
+            seconds: PLAN.maxSeconds,
+          }),
+        );
+        const entry = {
+          rps: m.result,
+          cpuPercent: (100 * m.cpuSeconds) / m.seconds,
+          loadBusy: m.busy[loadCore],
+          proxyBusy: m.busy[proxyCore],
+        };
+        if ((t.rows.max?.rps ?? 0) < entry.rps) t.rows.max = entry;
+        log(
+          `  ${t.label}: ${Math.round(m.result)} req/s, proxy CPU ${entry.cpuPercent.toFixed(0)}% (round ${round + 1})`,
+        );
+      }
+    }
+
+    log(
+      `TLS handshakes: ${PLAN.handshakeClients} × openssl s_time -new for ${PLAN.handshakeSeconds} s, best of ${PLAN.handshakeRounds}`,
+    );
+    for (let round = 0; round < PLAN.handshakeRounds; round++) {
+      for (const t of targets) {
+        const m = await measured(t.groups, () =>
+          handshakes(t.target.port, PLAN.handshakeSeconds, PLAN.handshakeClients),
+        );
+        const entry = {
+          perSecond: m.result.perSecond,
+          cpuPercent: (100 * m.cpuSeconds) / m.seconds,
+          // What one core of the proxy can do: handshakes per CPU-second it spent on them.
+          perCpuSecond: m.cpuSeconds > 0 ? m.result.count / m.cpuSeconds : Number.NaN,
+          loadBusy: m.busy[loadCore],
+        };
+        if ((t.rows.handshakes?.perSecond ?? 0) < entry.perSecond) t.rows.handshakes = entry;
+        log(
+          `  ${t.label}: ${Math.round(entry.perSecond)} handshakes/s at proxy CPU ${entry.cpuPercent.toFixed(0)}% ` +
+            `(${Math.round(entry.perCpuSecond)} per CPU-second; round ${round + 1})`,
+        );
+      }
+    }
+  } finally {
+    for (const t of targets) for (const p of t.target.procs) await stop(p);
+    for (const p of origin?.procs ?? []) await stop(p);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const loadAfter = loadavg();
+  const meta = {
+    date: new Date().toISOString(),
+    command: `npm run bench:gateway${quick ? ' -- --quick' : ''}`,
+    script: relative(root, fileURLToPath(import.meta.url)),
+    machine: `${ncpu} × ${cpus()[0]?.model.trim() ?? '?'}`,
+    node: process.version,
+    openssl: `node ${process.versions.openssl}, system ${versionOf('openssl', 'version', /OpenSSL [^\s]+/)}`,
+    tools: [
+      versionOf('haproxy', '-v', /HAProxy version [^\s]+/),
+      versionOf('nginx', '-v', /nginx\/[^\s]+/),
+      versionOf('wrk', '-v', /wrk [^\s]+/),
+      `h2load ${versionOf('h2load', '--version', /nghttp2\/[^\s]+/)}`,
+    ].join(', '),
+    loadBefore,
+    loadAfter,
+    loadCore,
+    proxyCore,
+    plan: PLAN,
+  };
+  const results = Object.fromEntries(targets.map((t) => [t.key, { label: t.label, ...t.rows }]));
+  const section = gatewaySection(meta, results);
+  process.stdout.write(`${section}\n`);
+  if (write) {
+    let doc = '';
+    try {
+      doc = readFileSync(outFile, 'utf8');
+    } catch {
+      // a new file
+    }
+    writeFileSync(outFile, replaceGatewaySection(doc, section));
+    log(`written to ${relative(root, outFile)}`);
+  }
+  process.stdout.write(`${JSON.stringify(headlineJson(results, meta))}\n`);
+}
+
+main().catch((err) => {
+  log(`bench:gateway failed: ${err instanceof Error ? err.stack : err}`);
+  killAllSync();
+  process.exit(1);
+});

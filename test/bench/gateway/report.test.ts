@@ -1,0 +1,124 @@
+// The gateway benchmark's report: the median latency run, the goal ratios (handshakes on proxy
+// CPU-seconds), the JSON line, and the section replaced in place.
+import { describe, expect, it } from 'vitest';
+import {
+  BEGIN,
+  END,
+  gatewaySection,
+  headlineJson,
+  medianRun,
+  ratios,
+  replaceGatewaySection,
+} from './report.mjs';
+
+const row = (
+  label: string,
+  rps: number,
+  cpu: number,
+  p99: number,
+  hs: number,
+  hsCpu: number,
+  rss: number,
+) => ({
+  label,
+  idleRssMb: rss - 1,
+  peakRssMb: rss,
+  latency: [
+    { p50: 0.2, p99: p99 + 5, cpuPercent: 10 },
+    { p50: 0.2, p99, cpuPercent: 10 },
+    { p50: 0.2, p99: p99 - 0.1, cpuPercent: 10 },
+  ],
+  max: { rps, cpuPercent: cpu, loadBusy: 1, proxyBusy: cpu / 100 },
+  handshakes: { perSecond: hs, cpuPercent: 20, perCpuSecond: hsCpu, loadBusy: 1 },
+});
+
+const results = {
+  weft: row('weft gateway', 30_000, 100, 1.5, 500, 2400, 130),
+  haproxy: row('HAProxy', 45_000, 90, 1.0, 550, 3000, 20),
+  nginx: row('nginx', 50_000, 95, 1.1, 520, 3200, 22),
+};
+const meta = {
+  date: '2026-12-03T00:00:00.000Z',
+  command: 'npm run bench:gateway',
+  script: 'test/bench/gateway/bench-gateway.mjs',
+  machine: '2 × test',
+  node: 'v20',
+  openssl: 'x',
+  tools: 'y',
+  loadBefore: [0.5, 0.4, 0.3],
+  loadAfter: [1, 0.5, 0.3],
+  loadCore: 0,
+  proxyCore: 1,
+  plan: {
+    rate: 1000,
+    rateConnections: 16,
+    latencyRuns: 3,
+    latencySeconds: 10,
+    latencyWarmupSeconds: 1,
+    connections: 64,
+    rounds: 3,
+    maxSeconds: 5,
+    warmupSeconds: 2,
+    handshakeRounds: 3,
+    handshakeSeconds: 5,
+    handshakeClients: 8,
+  },
+};
+
+describe('gateway benchmark report', () => {
+  it('reports the run with the median p99', () => {
+    expect(medianRun(results.weft.latency).p99).toBe(1.5);
+    expect(medianRun([])).toBeUndefined();
+  });
+
+  it('computes the goal ratios against HAProxy (handshakes per proxy CPU-second)', () => {
+    const r = ratios(results);
+    expect(r.rps_vs_haproxy).toBeCloseTo(30_000 / 45_000);
+    expect(r.goals.rps.met).toBe(true);
+    expect(r.p99_added_vs_haproxy_ms).toBeCloseTo(0.5);
+    expect(r.goals.p99.met).toBe(true);
+    expect(r.handshakes_per_cpu_vs_haproxy).toBeCloseTo(0.8);
+    expect(r.goals.handshakes.met).toBe(true);
+    const slow = ratios({ ...results, weft: row('weft gateway', 20_000, 100, 2.5, 500, 2000, 130) });
+    expect([slow.goals.rps.met, slow.goals.p99.met, slow.goals.handshakes.met]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('ends with JSON holding every figure, the ratios and the load', () => {
+    const json = headlineJson(results, meta);
+    expect(json.weft).toEqual({
+      max_rps: 30000,
+      proxy_cpu_percent_at_max: 100,
+      p50_ms_at_1k: 0.2,
+      p99_ms_at_1k: 1.5,
+      handshakes_per_s: 500,
+      handshakes_per_proxy_cpu_s: 2400,
+      rss_mb_idle: 129,
+      rss_mb_peak: 130,
+    });
+    expect(json.gateway_vs_haproxy_rps).toBe(0.667);
+    expect(json.gateway_p99_added_vs_haproxy_ms).toBe(0.5);
+    expect(json.goals_met).toEqual({ rps: true, p99: true, handshakes: true });
+    expect(json.load_average_before).toEqual([0.5, 0.4, 0.3]);
+  });
+
+  it('writes one table row per target and replaces its own section only', () => {
+    const section = gatewaySection(meta, results);
+    expect(section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target'))).toHaveLength(
+      3,
+    );
+    expect(section).toContain('| weft gateway | 30000 | 0.67 |');
+    const doc = `# Benchmarks\n\nintro\n\n${BEGIN}\nold\n${END}\n\n## Later\ntext\n`;
+    const replaced = replaceGatewaySection(doc, section);
+    expect(replaced).not.toContain('\nold\n');
+    expect(replaced).toContain('## Later\ntext');
+    expect(replaced.indexOf('intro')).toBeLessThan(replaced.indexOf(BEGIN));
+    expect(replaceGatewaySection(replaced, section)).toBe(replaced);
+    expect(replaceGatewaySection('# Benchmarks\n', section)).toBe(
+      `# Benchmarks\n\n${BEGIN}\n${section}\n${END}\n`,
+    );
+  });
+});
