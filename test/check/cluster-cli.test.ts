@@ -29,7 +29,7 @@ describe('weft check --kubeconfig', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^✔ Kubernetes API is reachable \(http:\/\/127\.0\.0\.1:\d+\)$/);
     expect(lines).toContain('✔ control plane is ready (/readyz)');
-    expect(lines.filter((l) => l.startsWith('✔ '))).toHaveLength(19);
+    expect(lines.filter((l) => l.startsWith('✔ '))).toHaveLength(20);
     expect(lines.at(-1)).toBe('Status check results are ✔');
   });
 

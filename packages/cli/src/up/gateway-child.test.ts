@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@weft/core';
+import { createLogger } from '@weft/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ControlPlaneChild, ensureIdentity, startControlPlane, startGateway } from './local-mesh.js';
 import { Supervisor } from './supervisor.js';
