@@ -1,5 +1,5 @@
 // Gateway API status on a real kube-apiserver with the upstream Gateway API CRDs (standard
-// channel, v1.6.1, from /work/shared/gateway-api): the CRD schemas validate every status weft
+// channel, v1.6.1, from the shared gateway-api folder, test/support/gateway-api-crds.ts): the CRD schemas validate every status weft
 // writes. A GatewayClass, a Gateway, an HTTPRoute (one backend across namespaces allowed by a
 // ReferenceGrant, one not), a GRPCRoute and a route from a namespace the listener does not
 // allow; the KubernetesSource and GatewayStatusWriter run as `weft control-plane` runs them.
@@ -13,9 +13,10 @@ import {
 } from '@weft/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
+import { gatewayApiCrds } from '../support/gateway-api-crds.js';
 
 const assets = envtestAssets();
-const CRDS = '/work/shared/gateway-api/';
+const crdFolder = gatewayApiCrds();
 const POLL = { timeout: 20_000, interval: 100 };
 const GW = 'gateway.networking.k8s.io/v1';
 
@@ -27,7 +28,7 @@ type Cond = {
   lastTransitionTime?: string;
 };
 
-describe.skipIf(assets.type !== 'ok')(
+describe.skipIf(assets.type !== 'ok' || crdFolder.type !== 'ok')(
   envtestSuiteTitle('gateway status on a real API server', assets),
   () => {
     let env: Envtest;
@@ -47,7 +48,7 @@ describe.skipIf(assets.type !== 'ok')(
     beforeAll(async () => {
       if (assets.type !== 'ok') return;
       env = await Envtest.start(assets);
-      const crds = await env.kubectl(['apply', '--server-side', '-f', CRDS]);
+      const crds = await env.kubectl(['apply', '--server-side', '-f', (crdFolder as { dir: string }).dir]);
       if (crds.code !== 0) throw new Error(crds.stderr);
       for (const crd of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants'])
         await env.kubectl([

@@ -1,7 +1,8 @@
 // Where the upstream Gateway API CRDs are (kubernetes-sigs/gateway-api, standard channel,
 // unmodified): they are not weft's, so the repository does not carry them. WEFT_GATEWAY_API_CRDS
 // names the folder; otherwise the first `shared/gateway-api` folder above the repository (the
-// layout the CI machines use for shared test assets, next to `shared/envtest`).
+// layout the CI machines use for shared test assets, next to `shared/envtest`), then
+// /work/shared/gateway-api (where .ci/run also looks for envtest, for a clone made elsewhere).
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ export function gatewayApiCrds():
     for (let dir = resolve(REPO); dir !== dirname(dir); dir = dirname(dir)) {
       candidates.push(join(dirname(dir), 'shared', 'gateway-api'));
     }
+    candidates.push('/work/shared/gateway-api');
   }
   for (const dir of candidates) {
     if (existsSync(join(dir, 'gatewayclasses.yaml'))) {
