@@ -22,9 +22,9 @@ import {
 } from './discovery/discovery-service.js';
 import { certificateIdentity, type PeerIdentity } from './discovery/peer-identity.js';
 import type { RegistrationAuthorizer } from './discovery/registration-authorizer.js';
-import type { GatewayStatusChange } from './gateway/gateway-model.js';
+import type { GatewayStatusChange, IngressProblemChange } from './gateway/gateway-model.js';
 import { redactGatewayConfig } from './gateway/redact.js';
-import { logGatewayStatuses } from './gateway/status-log.js';
+import { logGatewayStatuses, logIngressProblems } from './gateway/status-log.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { type ChangeSet, MeshState } from './model/mesh-state.js';
 import { type MeshTrust, ResourceBuilder } from './model/resource-builder.js';
@@ -57,6 +57,8 @@ export interface ControlPlaneOptions {
   readonly statusReporter?: StatusReporter;
   /** Receives the Gateway API statuses that changed (Kubernetes mode writes them; they are logged anyway). */
   readonly gatewayStatusReporter?: { report(changes: readonly GatewayStatusChange[]): void };
+  /** Receives the Ingresses whose problems changed (Kubernetes mode writes Warning Events; they are logged anyway). */
+  readonly ingressProblemReporter?: { report(changes: readonly IngressProblemChange[]): void };
   /**
    * SPIFFE IDs allowed to receive the ingress gateway config (`--gateway-identity`); default
    * `spiffe://<trust domain>/ns/weft-system/sa/weft-gateway`.
@@ -218,6 +220,14 @@ export class ControlPlane {
         this.options.gatewayStatusReporter?.report(change.gatewayStatuses);
       } catch (err) {
         this.logger.error({ err: describeError(err) }, 'gateway status reporter failed');
+      }
+    }
+    if (change.ingressProblems.length > 0) {
+      try {
+        logIngressProblems(change.ingressProblems, this.logger.child({ part: 'gateway' }), this.metrics);
+        this.options.ingressProblemReporter?.report(change.ingressProblems);
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'ingress problem reporter failed');
       }
     }
     try {

@@ -65,7 +65,7 @@ export class ControlPlaneMetrics {
   });
   readonly gatewayRejections = new Counter({
     name: 'weft_control_plane_gateway_rejections_total',
-    help: 'Gateway API resources (listeners, route parents) that became not accepted, not programmed or unresolved, by kind and reason',
+    help: 'Gateway API resources (listeners, route parents) that became not accepted, not programmed or unresolved, and Ingress problems that appeared, by kind and reason',
     labelNames: ['kind', 'reason'] as const,
     registers: [this.registry],
   });

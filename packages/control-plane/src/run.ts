@@ -23,6 +23,7 @@ import { routingTokenValidator } from './identity/token-validator.js';
 import { checkWorkloadCertTtl } from './identity/workload-cert-ttl.js';
 import { GatewayStatusWriter } from './kubernetes/gateway-status-writer.js';
 import { secretIdentitySource } from './kubernetes/identity-secrets.js';
+import { IngressEventWriter } from './kubernetes/ingress-event-writer.js';
 import { KubernetesSource } from './kubernetes/kubernetes-source.js';
 import { LeaseElector } from './kubernetes/lease-elector.js';
 import { KubernetesStatusWriter } from './kubernetes/status-writer.js';
@@ -193,6 +194,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
   const serving = createIdentityServerCredentials({ ca: () => current().ca, logger });
   let reporter: StatusReporter | undefined;
   let gatewayWriter: GatewayStatusWriter | undefined;
+  let ingressEvents: IngressEventWriter | undefined;
   const election = o.leaderElection;
   const elector =
     kubeConfig === undefined || election === undefined
@@ -248,6 +250,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
     debugIdentity: (proxies) => rotationReport(current(), reloader.intermediates().slice(1), proxies),
     statusReporter: { report: (changes) => reporter?.report(changes) },
     gatewayStatusReporter: { report: (changes) => gatewayWriter?.report(changes) },
+    ingressProblemReporter: { report: (changes) => ingressEvents?.report(changes) },
     ...(o.gatewayIdentities === undefined || o.gatewayIdentities.length === 0
       ? {}
       : { gatewayIdentities: o.gatewayIdentities }),
@@ -292,7 +295,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
           lookup: (ref) => cp.state.get(ref),
           ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
         });
-  if (kubeConfig !== undefined)
+  if (kubeConfig !== undefined) {
     gatewayWriter = new GatewayStatusWriter({
       kubeConfig,
       metrics,
@@ -300,6 +303,14 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       lookup: (ref) => cp.state.get(ref),
       ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
     });
+    ingressEvents = new IngressEventWriter({
+      kubeConfig,
+      metrics,
+      logger: logger.child({ part: 'ingress-events' }),
+      lookup: (ref) => cp.state.get(ref),
+      ...(elector === undefined ? {} : { canWrite: () => elector.isLeader() }),
+    });
+  }
   if (o.manageNetworkPolicies !== undefined && kubeConfig !== undefined) {
     const { controlPlaneNamespace } = o.manageNetworkPolicies;
     netpol = new NetworkPolicyController({

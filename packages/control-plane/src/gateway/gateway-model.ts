@@ -1,7 +1,7 @@
 /**
  * The gateway part of the mesh model: it re-translates when an input changed, keeps each
  * class's GatewayConfig with a content version, and reports which resources' wanted status
- * changed since the last translation. Certificate checks are cached by content, so a
+ * changed since the last translation, and which Ingresses' problems changed. Certificate checks are cached by content, so a
  * re-translation caused by an unrelated Service does not parse every certificate again.
  */
 import { createHash } from 'node:crypto';
@@ -10,6 +10,7 @@ import { contentVersion } from '../model/content-version.js';
 import { type ResourceRef, refKey } from '../sources/config-source.js';
 import { type CertificateCheck, checkCertificate } from './certificates.js';
 import type { GatewayStatusDoc, GatewayStatusEntry } from './gateway-status.js';
+import type { IngressProblem } from './ingress.js';
 import { type GatewayInputs, translateGateways } from './translate.js';
 
 /** One resource whose wanted status changed; `status` undefined: weft no longer has a say (clear ours). */
@@ -18,10 +19,23 @@ export interface GatewayStatusChange {
   readonly status: GatewayStatusDoc | undefined;
 }
 
+/**
+ * An Ingress whose set of problems changed: `problems` is the whole current set (empty: every
+ * problem is gone or the Ingress is), `added` the ones not in the previous set.
+ */
+export interface IngressProblemChange {
+  readonly ref: ResourceRef;
+  readonly problems: readonly IngressProblem[];
+  readonly added: readonly IngressProblem[];
+}
+
+const problemKey = (p: IngressProblem) => `${p.reason}\n${p.message}`;
+
 export class GatewayModel {
   private configs = new Map<string, { message: GatewayConfig; version: string }>();
   private statuses = new Map<string, { entry: GatewayStatusEntry; json: string }>();
   private certChecks = new Map<string, CertificateCheck>();
+  private ingressProblems = new Map<string, { ref: ResourceRef; keys: Set<string> }>();
   private translated = false;
 
   /** True once anything was translated (a mesh without gateway resources never pays for it). */
@@ -40,6 +54,7 @@ export class GatewayModel {
   ): {
     statuses: GatewayStatusChange[];
     configChanged: boolean;
+    ingressProblems: IngressProblemChange[];
   } {
     this.translated = true;
     const used = new Map<string, CertificateCheck>();
@@ -73,7 +88,31 @@ export class GatewayModel {
     for (const [key, old] of this.statuses)
       if (!statuses.has(key)) changes.push({ ref: old.entry.ref, status: undefined });
     this.statuses = statuses;
-    return { statuses: changes, configChanged };
+    return { statuses: changes, configChanged, ingressProblems: this.diffIngressProblems(t.ingressProblems) };
+  }
+
+  /** The Ingresses whose problem set differs from the last translation's (unchanged ones are not repeated). */
+  private diffIngressProblems(all: readonly IngressProblem[]): IngressProblemChange[] {
+    const byIngress = new Map<string, { ref: ResourceRef; problems: IngressProblem[] }>();
+    for (const p of all) {
+      const key = refKey(p.ref);
+      const entry = byIngress.get(key) ?? { ref: p.ref, problems: [] };
+      if (!entry.problems.some((q) => problemKey(q) === problemKey(p))) entry.problems.push(p);
+      byIngress.set(key, entry);
+    }
+    const changes: IngressProblemChange[] = [];
+    const next = new Map<string, { ref: ResourceRef; keys: Set<string> }>();
+    for (const [key, { ref, problems }] of byIngress) {
+      const keys = new Set(problems.map(problemKey));
+      next.set(key, { ref, keys });
+      const old = this.ingressProblems.get(key)?.keys ?? new Set<string>();
+      if (old.size !== keys.size || [...keys].some((k) => !old.has(k)))
+        changes.push({ ref, problems, added: problems.filter((p) => !old.has(problemKey(p))) });
+    }
+    for (const [key, { ref }] of this.ingressProblems)
+      if (!next.has(key)) changes.push({ ref, problems: [], added: [] });
+    this.ingressProblems = next;
+    return changes;
   }
 
   /** The GatewayConfig of `className` (empty when nothing of that class exists). */

@@ -4,7 +4,9 @@
  * listener on port 80 and, when any names a usable TLS Secret, one HTTPS listener on 443, named
  * after the oldest Ingress ("ingress/<namespace>/<name>/http" and ".../https"); each route keeps
  * its own Ingress's name. Order: the most specific host, then Exact before the longest Prefix
- * (ImplementationSpecific is a Prefix), then the oldest Ingress; default backends come last. Pure.
+ * (ImplementationSpecific is a Prefix), then the oldest Ingress; default backends come last.
+ * Ingress v1 has no status conditions, so what cannot be served (a port a Gateway listener
+ * holds, an unusable TLS Secret, a missing backend) is returned as problems to log and count. Pure.
  */
 import type {
   GatewayCertificate,
@@ -16,6 +18,7 @@ import type {
   TlsSecretResource,
 } from '@weft/api';
 import type { ServiceModel } from '../model/service-model.js';
+import type { ResourceRef } from '../sources/config-source.js';
 import type { CertificateCheck } from './certificates.js';
 import { hostnameKey } from './hostnames.js';
 import { byAge, creationOf } from './listeners.js';
@@ -28,9 +31,29 @@ export interface IngressContext {
   readonly clusterDomain: string;
 }
 
-function backendOf(b: IngressBackend, ns: string, at: string, ctx: IngressContext): GatewayRoute['backends'] {
+/** Something of an Ingress weft cannot serve; `message` names the field and never quotes secret data. */
+export interface IngressProblem {
+  readonly ref: ResourceRef;
+  /** PortTaken, SecretNotFound, InvalidCertificateRef, BackendNotFound or InvalidKind. */
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface IngressTranslation {
+  readonly listeners: GatewayListener[];
+  readonly problems: IngressProblem[];
+}
+
+function backendOf(
+  b: IngressBackend,
+  ns: string,
+  at: string,
+  ctx: IngressContext,
+  problem: (reason: string, message: string) => void,
+): GatewayRoute['backends'] {
   if (b.service === undefined) {
     const kind = b.resource?.kind ?? '?';
+    problem('InvalidKind', `${at}.resource: ${kind} backends are not supported`);
     return [
       {
         authority: `${b.resource?.name}.${ns}`,
@@ -43,11 +66,12 @@ function backendOf(b: IngressBackend, ns: string, at: string, ctx: IngressContex
   const byName = b.service.port.name;
   const port = byName === undefined ? b.service.port.number : svc?.ports.find((p) => p.name === byName)?.port;
   const authority = `${b.service.name}.${ns}.svc.${ctx.clusterDomain}:${port ?? 0}`;
-  let unresolved: string | undefined;
-  if (svc === undefined)
-    unresolved = `BackendNotFound: ${at}.service.name: Service ${ns}/${b.service.name} does not exist`;
+  let missing: string | undefined;
+  if (svc === undefined) missing = `${at}.service.name: Service ${ns}/${b.service.name} does not exist`;
   else if (port === undefined || !svc.ports.some((p) => p.port === port))
-    unresolved = `BackendNotFound: ${at}.service.port: Service ${ns}/${b.service.name} has no port ${byName ?? port}`;
+    missing = `${at}.service.port: Service ${ns}/${b.service.name} has no port ${byName ?? port}`;
+  if (missing !== undefined) problem('BackendNotFound', missing);
+  const unresolved = missing === undefined ? undefined : `BackendNotFound: ${missing}`;
   return [{ authority, weight: 1, ...(unresolved === undefined ? {} : { unresolvedReason: unresolved }) }];
 }
 
@@ -55,19 +79,28 @@ function decode(b64: string): string {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-/** The listeners for `ingresses` (one class); none on a port a Gateway listener already serves for any host. */
+/**
+ * The listeners for `ingresses` (one class); none on a port a Gateway listener already serves for
+ * any host. Every problem is returned once per Ingress and field.
+ */
 export function translateIngresses(
   ingresses: readonly IngressResource[],
   gatewayListeners: readonly GatewayListener[],
   ctx: IngressContext,
-): GatewayListener[] {
+): IngressTranslation {
   const sorted = [...ingresses].sort(byAge);
   const first = sorted[0];
-  if (first === undefined) return [];
+  if (first === undefined) return { listeners: [], problems: [] };
   const entries: { key: (number | string)[]; route: GatewayRoute }[] = [];
   const certificates = new Map<string, GatewayCertificate>();
+  const problems: IngressProblem[] = [];
+  const holder = (port: number) => gatewayListeners.find((l) => l.port === port);
+  const http = holder(80);
+  const https = holder(443);
   for (const ing of sorted) {
     const ns = ing.metadata.namespace ?? 'default';
+    const ref: ResourceRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
+    const problem = (reason: string, message: string) => problems.push({ ref, reason, message });
     const age = [creationOf(ing.metadata), `${ns}/${ing.metadata.name}`];
     for (const [ri, rule] of (ing.spec.rules ?? []).entries()) {
       for (const [pi, p] of (rule.http?.paths ?? []).entries()) {
@@ -82,7 +115,7 @@ export function translateIngresses(
               { path: exact ? { exact: path } : { prefix: path }, method: '', headers: [], queryParams: [] },
             ],
             filters: [],
-            backends: backendOf(p.backend, ns, `spec.rules[${ri}].http.paths[${pi}].backend`, ctx),
+            backends: backendOf(p.backend, ns, `spec.rules[${ri}].http.paths[${pi}].backend`, ctx, problem),
           },
         });
       }
@@ -95,18 +128,37 @@ export function translateIngresses(
           hostnames: [],
           matches: [],
           filters: [],
-          backends: backendOf(ing.spec.defaultBackend, ns, 'spec.defaultBackend', ctx),
+          backends: backendOf(ing.spec.defaultBackend, ns, 'spec.defaultBackend', ctx, problem),
         },
       });
-    for (const tls of ing.spec.tls ?? []) {
+    if (http !== undefined)
+      problem(
+        'PortTaken',
+        `spec: port 80 is served by Gateway listener ${http.name}, so this Ingress's routes are not served over HTTP`,
+      );
+    for (const [ti, tls] of (ing.spec.tls ?? []).entries()) {
       if (tls.secretName === undefined) continue;
       const name = `${ns}/${tls.secretName}`;
+      const at = `spec.tls[${ti}].secretName`;
+      if (https !== undefined) {
+        problem(
+          'PortTaken',
+          `${at}: port 443 is served by Gateway listener ${https.name}, so this Ingress's routes are not served over HTTPS`,
+        );
+        continue;
+      }
+      if (certificates.has(name)) continue;
       const secret = ctx.secret(ns, tls.secretName);
-      if (certificates.has(name) || secret === undefined) continue;
+      if (secret === undefined) {
+        problem('SecretNotFound', `${at}: TLS Secret ${name} does not exist`);
+        continue;
+      }
       const chain = decode(secret.data['tls.crt']);
       const key = decode(secret.data['tls.key']);
-      if (ctx.checkCertificate(chain, key).type === 'ok')
+      const check = ctx.checkCertificate(chain, key);
+      if (check.type === 'ok')
         certificates.set(name, { name, certificateChainPem: chain, privateKeyPem: key });
+      else problem('InvalidCertificateRef', `${at}: TLS Secret ${name}: ${check.message}`);
     }
   }
   const routes = entries
@@ -120,9 +172,8 @@ export function translateIngresses(
     })
     .map((e) => e.route);
   const base = `ingress/${first.metadata.namespace ?? 'default'}/${first.metadata.name}`;
-  const busy = (port: number) => gatewayListeners.some((l) => l.port === port);
   const out: GatewayListener[] = [];
-  if (!busy(80))
+  if (http === undefined)
     out.push({
       name: `${base}/http`,
       port: 80,
@@ -131,7 +182,7 @@ export function translateIngresses(
       certificates: [],
       routes,
     });
-  if (certificates.size > 0 && !busy(443))
+  if (certificates.size > 0 && https === undefined)
     out.push({
       name: `${base}/https`,
       port: 443,
@@ -140,5 +191,5 @@ export function translateIngresses(
       certificates: [...certificates.values()],
       routes,
     });
-  return out;
+  return { listeners: out, problems };
 }

@@ -1,8 +1,11 @@
-/** Logs and counts what became wrong in the gateway statuses (both modes; Kubernetes also writes them). */
+/**
+ * Logs and counts what became wrong in the gateway statuses (both modes; Kubernetes also writes
+ * them) and in the Ingresses, which have no status conditions to carry it.
+ */
 import type { Logger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { formatRef } from '../sources/config-source.js';
-import type { GatewayStatusChange } from './gateway-model.js';
+import type { GatewayStatusChange, IngressProblemChange } from './gateway-model.js';
 import type { StatusCondition } from './gateway-status.js';
 
 /** True for a condition that says something is wrong. */
@@ -40,6 +43,27 @@ export function logGatewayStatuses(
           reason: c.reason,
         },
         `${formatRef(ref)}${where === '' ? '' : ` (${where})`}: ${c.type}=${c.status} ${c.reason}: ${c.message}`,
+      );
+    }
+  }
+}
+
+/** One warning and one count per Ingress problem new in its changed set; one line when all are gone. */
+export function logIngressProblems(
+  changes: readonly IngressProblemChange[],
+  logger: Logger,
+  metrics: ControlPlaneMetrics,
+): void {
+  for (const { ref, problems, added } of changes) {
+    if (problems.length === 0) {
+      logger.info({ resource: formatRef(ref) }, `${formatRef(ref)}: every problem is resolved`);
+      continue;
+    }
+    for (const p of added) {
+      metrics.gatewayRejections.inc({ kind: ref.kind, reason: p.reason });
+      logger.warn(
+        { resource: formatRef(ref), reason: p.reason },
+        `${formatRef(ref)}: ${p.reason}: ${p.message}`,
       );
     }
   }

@@ -28,7 +28,7 @@ import {
   type StatusCondition,
 } from './gateway-status.js';
 import { hostnameKey, hostnamesOverlap, intersectHostnames } from './hostnames.js';
-import { translateIngresses } from './ingress.js';
+import { type IngressProblem, translateIngresses } from './ingress.js';
 import { buildListeners, type ListenerInputs, type ListenerState, ROUTE_GROUP } from './listeners.js';
 import { type TranslatedRoute, translateRoute } from './route-rules.js';
 
@@ -53,6 +53,8 @@ export interface GatewayTranslation {
   /** By class name: weft's GatewayClasses, and "weft" (Ingresses) always. */
   readonly configs: ReadonlyMap<string, GatewayConfig>;
   readonly statuses: readonly GatewayStatusEntry[];
+  /** What of the Ingresses cannot be served (Ingress v1 has no status conditions to say it). */
+  readonly ingressProblems: readonly IngressProblem[];
 }
 
 interface Attachment {
@@ -333,6 +335,7 @@ export function translateGateways(inputs: GatewayInputs): GatewayTranslation {
     });
   }
   const configs = new Map<string, GatewayConfig>();
+  const ingressProblems: IngressProblem[] = [];
   for (const [name, listeners] of listenersByClass) {
     const out: GatewayListener[] = [];
     for (const l of listeners) {
@@ -348,13 +351,13 @@ export function translateGateways(inputs: GatewayInputs): GatewayTranslation {
       });
     }
     const ingresses = inputs.ingresses.filter((i) => ingressClassOf(i) === name);
-    out.push(
-      ...translateIngresses(ingresses, out, {
-        ...ctx,
-        secret: inputs.secret,
-        checkCertificate: inputs.checkCertificate,
-      }),
-    );
+    const ing = translateIngresses(ingresses, out, {
+      ...ctx,
+      secret: inputs.secret,
+      checkCertificate: inputs.checkCertificate,
+    });
+    out.push(...ing.listeners);
+    ingressProblems.push(...ing.problems);
     configs.set(name, { listeners: out });
   }
   for (const [key, listeners] of byGateway) {
@@ -387,7 +390,7 @@ export function translateGateways(inputs: GatewayInputs): GatewayTranslation {
       },
     });
   }
-  return { configs, statuses };
+  return { configs, statuses, ingressProblems };
 }
 
 /** The class an Ingress asks for: spec.ingressClassName, else the legacy annotation. */

@@ -4,16 +4,15 @@
  * for HTTPRoute) — and a Warning Event for every rejection. Writes are queued per resource (latest condition wins) and never block the model.
  */
 
-import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelayMs, type Clock, type Random, systemClock, systemRandom } from '@weft/core';
 import { type Logger, silentLogger } from '@weft/runtime';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { ConditionChange, StoredResource } from '../model/mesh-state.js';
-import { formatRef } from '../sources/config-source.js';
 import type { StatusReporter } from '../status/status-reporter.js';
 import { KubeApiError, kubeRequest } from './kube-client.js';
 import { StatusWriteQueue } from './status-write-queue.js';
+import { postWarningEvent } from './warning-event.js';
 import { objectPath, WATCHED_KINDS } from './watched-kinds.js';
 
 /** Waits between those writes: core's backoff (full jitter), ceilings 1, 2, 4 and 8 s. */
@@ -144,44 +143,14 @@ export class KubernetesStatusWriter implements StatusReporter {
         });
       }
     }
-    if (!accepted && ref.namespace !== '') {
-      // A name derived from the object version and the rejection: a second replica writing the
-      // same Event gets 409 AlreadyExists, so replicas do not duplicate Events.
-      const digest = createHash('sha256')
-        .update(
-          `${origin.uid ?? formatRef(ref)}\n${origin.resourceVersion ?? ''}\n${condition.reason}\n${condition.message}`,
-        )
-        .digest('hex')
-        .slice(0, 16);
-      try {
-        await kubeRequest(this.options.kubeConfig, {
-          method: 'POST',
-          path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
-          body: {
-            apiVersion: 'v1',
-            kind: 'Event',
-            metadata: { name: `${ref.name}.${digest}`, namespace: ref.namespace },
-            involvedObject: {
-              apiVersion: origin.apiVersion,
-              kind: ref.kind,
-              name: ref.name,
-              namespace: ref.namespace,
-              ...(origin.uid === undefined ? {} : { uid: origin.uid }),
-              ...(origin.resourceVersion === undefined ? {} : { resourceVersion: origin.resourceVersion }),
-            },
-            type: 'Warning',
-            reason: condition.reason,
-            message: condition.message.slice(0, 1024),
-            source: { component: this.options.component ?? 'weft-control-plane' },
-            reportingComponent: this.options.component ?? 'weft-control-plane',
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
-          },
-        });
-      } catch (err) {
-        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
-      }
-    }
+    if (!accepted && ref.namespace !== '')
+      await postWarningEvent(this.options.kubeConfig, {
+        ref,
+        origin,
+        reason: condition.reason,
+        message: condition.message,
+        component: this.options.component,
+        now,
+      });
   }
 }

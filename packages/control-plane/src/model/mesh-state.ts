@@ -5,7 +5,11 @@
  */
 import { defaultMeshConfig, type MeshConfig, SERVICE_NAME_LABEL } from '@weft/api';
 import { describeError } from '@weft/core';
-import { GatewayModel, type GatewayStatusChange } from '../gateway/gateway-model.js';
+import {
+  GatewayModel,
+  type GatewayStatusChange,
+  type IngressProblemChange,
+} from '../gateway/gateway-model.js';
 import type { GatewayAddress } from '../gateway/gateway-status.js';
 import {
   formatRef,
@@ -47,6 +51,8 @@ export interface ChangeSet {
   readonly conditions: readonly ConditionChange[];
   /** Gateway API resources whose wanted status changed (see GatewayModel). */
   readonly gatewayStatuses: readonly GatewayStatusChange[];
+  /** Ingresses whose problems changed (see GatewayModel); logged and counted, not written as status. */
+  readonly ingressProblems: readonly IngressProblemChange[];
 }
 
 /** Kinds the gateway translation reads (besides Services). */
@@ -212,21 +218,31 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
       if (s !== undefined && condition !== undefined && !changedConditions.some((c) => refKey(c.ref) === key))
         changedConditions.push({ ref: s.ref, origin: s.origin, condition });
     }
-    const gatewayStatuses = this.retranslateGateway(rebuildSvc.size > 0, dirty);
+    const { gatewayStatuses, ingressProblems } = this.retranslateGateway(rebuildSvc.size > 0, dirty);
     const changed = all || dirty.size > 0 || changedConditions.length > 0 || gatewayStatuses.length > 0;
     if (changed) this.revision++;
-    return { version: this.revision, dirty, all, conditions: changedConditions, gatewayStatuses };
+    return {
+      version: this.revision,
+      dirty,
+      all,
+      conditions: changedConditions,
+      gatewayStatuses,
+      ingressProblems,
+    };
   }
 
   /**
    * Re-translates the gateway resources when one of them changed (or a Service or Namespace did,
    * once any exists): marks the gateway key dirty when a config changed, returns status changes.
    */
-  private retranslateGateway(servicesChanged: boolean, dirty: Set<string>): GatewayStatusChange[] {
+  private retranslateGateway(
+    servicesChanged: boolean,
+    dirty: Set<string>,
+  ): { gatewayStatuses: GatewayStatusChange[]; ingressProblems: IngressProblemChange[] } {
     const any = [...GATEWAY_INPUTS].some((k) => this.byKind.get(k).size > 0);
     const relevant = this.gatewayDirty || (servicesChanged && any);
     this.gatewayDirty = false;
-    if (!relevant || (!any && !this.gateway.active)) return [];
+    if (!relevant || (!any && !this.gateway.active)) return { gatewayStatuses: [], ingressProblems: [] };
     const values = <K extends ParsedResource['kind']>(kind: K) =>
       this.resourcesOf(kind).flatMap((s) =>
         s.parsed.kind === kind ? [s.parsed.value as Extract<ParsedResource, { kind: K }>['value']] : [],
@@ -254,7 +270,7 @@ export class MeshState extends ResourceIndex implements EndpointInputs {
       (ref) => this.store.get(refKey(ref))?.origin.generation,
     );
     if (r.configChanged) dirty.add(keys.gateway());
-    return r.statuses;
+    return { gatewayStatuses: r.statuses, ingressProblems: r.ingressProblems };
   }
 
   private attachedKeys(): string[] {
