@@ -239,12 +239,11 @@ export function request(
 
 /** The status of one h2c (prior knowledge) request for `path` to `authority`, on a new connection. */
 export async function h2cStatus(port: number, path: string, authority: string): Promise<number> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const session = guard(http2.connect(`http://127.0.0.1:${port}`));
   try {
     return await new Promise<number>((resolve, reject) => {
-      const s = session.request({ ':path': path, ':authority': authority });
+      const s = guard(session.request({ ':path': path, ':authority': authority }), reject);
       s.on('response', (h) => resolve(Number(h[':status'])));
-      s.on('error', reject);
       s.resume();
       s.end();
     });
