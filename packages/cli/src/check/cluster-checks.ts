@@ -83,7 +83,11 @@ export function crdCheck(expected: ExpectedCrd, actual: V1CustomResourceDefiniti
   return ok(name);
 }
 
-async function readCrd(ctx: ClusterContext, name: string): Promise<V1CustomResourceDefinition | undefined> {
+/** A CRD by name; undefined when it is not installed. Throws naming the CRD on any other error. */
+export async function readCrd(
+  ctx: ClusterContext,
+  name: string,
+): Promise<V1CustomResourceDefinition | undefined> {
   try {
     return await ctx.apis.extensions.readCustomResourceDefinition({ name });
   } catch (err) {

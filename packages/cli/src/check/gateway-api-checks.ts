@@ -4,7 +4,7 @@
  * and channel, and whether weft can read them.
  */
 import type { V1CustomResourceDefinition, V1Deployment } from '@kubernetes/client-node';
-import type { ClusterContext } from './cluster-checks.js';
+import { type ClusterContext, readCrd } from './cluster-checks.js';
 import { deploymentCheck } from './control-plane-checks.js';
 import { describeKubeError, isNotFound } from './kube-apis.js';
 import { type Check, type CheckResult, fail, ok, warn } from './result.js';
@@ -110,15 +110,6 @@ export function gatewayApiCheck(
   const detail = `${version ?? 'unknown version'}, ${channel ?? 'unknown'} channel`;
   if (problems.length === 0) return ok(name, detail);
   return warn(name, `${problems.join('; ')};\n${INSTALL_HINT}`, detail);
-}
-
-async function readCrd(ctx: ClusterContext, name: string): Promise<V1CustomResourceDefinition | undefined> {
-  try {
-    return await ctx.apis.extensions.readCustomResourceDefinition({ name });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw new Error(`reading CRD ${name}: ${describeKubeError(err)}`, { cause: err });
-  }
 }
 
 /** The Deployment `weft install --gateway` creates. */

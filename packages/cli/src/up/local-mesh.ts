@@ -175,6 +175,31 @@ export interface ProxyChild {
   dns?: string;
 }
 
+/**
+ * The flags that connect a `weft proxy` or `weft gateway` child to the local control plane with
+ * a join token for `namespace/serviceAccount` (allowed to register `service`, if given).
+ */
+async function identityArgs(
+  mesh: { controlPlane: ControlPlaneChild; identityDir: string; tokensDir: string },
+  namespace: string,
+  serviceAccount: string,
+  service?: string,
+): Promise<string[]> {
+  const tokenFile = await writeJoinToken(
+    mesh.identityDir,
+    mesh.tokensDir,
+    namespace,
+    serviceAccount,
+    service,
+  );
+  return [
+    ...['--control-plane', `127.0.0.1:${mesh.controlPlane.grpcPort}`],
+    ...['--ca-file', join(mesh.identityDir, IDENTITY_FILES.anchorCert)],
+    ...['--token-file', tokenFile],
+    ...['--namespace', namespace, '--service-account', serviceAccount],
+  ];
+}
+
 /** Starts one `weft proxy` beside an app, with a join token for its service account. */
 export async function startProxy(
   supervisor: Supervisor,
@@ -183,27 +208,11 @@ export async function startProxy(
   log: Logger,
   name = `proxy/${spec.service}`,
 ): Promise<ProxyChild> {
-  const tokenFile = await writeJoinToken(
-    mesh.identityDir,
-    mesh.tokensDir,
-    spec.namespace,
-    spec.serviceAccount,
-    spec.service,
-  );
   const args = [
     'proxy',
-    '--control-plane',
-    `127.0.0.1:${mesh.controlPlane.grpcPort}`,
-    '--ca-file',
-    join(mesh.identityDir, IDENTITY_FILES.anchorCert),
-    '--token-file',
-    tokenFile,
-    '--namespace',
-    spec.namespace,
+    ...(await identityArgs(mesh, spec.namespace, spec.serviceAccount, spec.service)),
     '--service',
     spec.service,
-    '--service-account',
-    spec.serviceAccount,
     '--workload',
     name.replace('/', '-'),
     '--inbound-port',
@@ -272,24 +281,9 @@ export async function startGateway(
   log: Logger,
   name = 'gateway',
 ): Promise<GatewayChild> {
-  const tokenFile = await writeJoinToken(
-    mesh.identityDir,
-    mesh.tokensDir,
-    GATEWAY_NAMESPACE,
-    GATEWAY_SERVICE_ACCOUNT,
-  );
   const args = [
     'gateway',
-    '--control-plane',
-    `127.0.0.1:${mesh.controlPlane.grpcPort}`,
-    '--ca-file',
-    join(mesh.identityDir, IDENTITY_FILES.anchorCert),
-    '--token-file',
-    tokenFile,
-    '--namespace',
-    GATEWAY_NAMESPACE,
-    '--service-account',
-    GATEWAY_SERVICE_ACCOUNT,
+    ...(await identityArgs(mesh, GATEWAY_NAMESPACE, GATEWAY_SERVICE_ACCOUNT)),
     '--workload',
     name,
     '--listen-host',
