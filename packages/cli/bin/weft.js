@@ -6,15 +6,15 @@ import module from 'node:module';
 // OS temp folder) and reuses it at the next start; sidecars start often. Absent on Node 20: no-op.
 module.enableCompileCache?.();
 
-/** The packages `weft proxy` is built from: the bundle is stale once any of them compiled again. */
+/** The packages `weft proxy` and `weft gateway` are built from: the bundle is stale once any compiled again. */
 const PROXY_PACKAGES = ['api', 'core', 'pki', 'runtime', 'proxy', 'cli'];
 const BUNDLE = new URL('../dist/proxy-bundle/proxy-main.mjs', import.meta.url);
 
 /**
- * `weft proxy` runs the esbuild bundle of its entry (npm run build; scripts/bundle-proxy.mjs)
- * when there is one newer than every package's last `tsc -b`: one file loads in a third less
- * CPU than ~340 modules (docs/proxy-transport.md, "Start-up"). WEFT_PROXY_BUNDLE=0 forces the
- * compiled modules, =1 the bundle.
+ * `weft proxy` and `weft gateway` run the esbuild bundle of their entry (npm run build;
+ * scripts/bundle-proxy.mjs) when there is one newer than every package's last `tsc -b`: one
+ * file loads in a third less CPU than ~340 modules (docs/proxy-transport.md, "Start-up").
+ * WEFT_PROXY_BUNDLE=0 forces the compiled modules, =1 the bundle.
  */
 function proxyEntry() {
   const forced = process.env.WEFT_PROXY_BUNDLE;
@@ -37,7 +37,9 @@ function proxyEntry() {
   return BUNDLE.href;
 }
 
-// `weft proxy` (a long-running sidecar) loads only its own command; see src/proxy-main.ts.
-const { main } = await import(process.argv[2] === 'proxy' ? proxyEntry() : '../dist/index.js');
+// `weft proxy` and `weft gateway` (long-running data-plane processes) load only their own
+// commands; see src/proxy-main.ts.
+const dataPlane = process.argv[2] === 'proxy' || process.argv[2] === 'gateway';
+const { main } = await import(dataPlane ? proxyEntry() : '../dist/index.js');
 
 process.exitCode = await main(process.argv);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Bundles `weft proxy` (packages/cli/dist/proxy-main.js and everything it imports, dependencies
-// included) into one ES module with esbuild: dist/proxy-bundle/proxy-main.mjs, plus a chunk per
+// Bundles `weft proxy` and `weft gateway` (packages/cli/dist/proxy-main.js and everything it
+// imports, dependencies included) into one ES module with esbuild: dist/proxy-bundle/proxy-main.mjs, plus a chunk per
 // lazily imported part. Why: Node's ESM loader resolves, reads and compiles each of the ~330
 // files a sidecar loads one by one; one file takes a third of the CPU off start-up (numbers in
-// docs/proxy-transport.md, "Start-up"). bin/weft.js runs the bundle for `weft proxy` when it is
+// docs/proxy-transport.md, "Start-up"). bin/weft.js runs the bundle for both when it is
 // newer than every package's last compile (see proxy-entry.js), so `tsc -b` alone never leaves
 // a stale bundle in use.
 //

@@ -41,7 +41,7 @@ describe('the bundle of weft proxy', () => {
   });
 });
 
-describe('bin/weft.js picks the bundle for weft proxy', () => {
+describe('bin/weft.js picks the bundle for weft proxy and weft gateway', () => {
   const root = mkdtempSync(join(tmpdir(), 'weft-bundle-pick-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -78,6 +78,7 @@ describe('bin/weft.js picks the bundle for weft proxy', () => {
     for (const record of records) setTimes(record, 1_000_000);
     setTimes(bundle, 2_000_000);
     expect(run(['proxy'])).toBe('bundle');
+    expect(run(['gateway'])).toBe('bundle');
     // Every other command runs the full program.
     expect(run(['version'])).toBe('program');
   });
