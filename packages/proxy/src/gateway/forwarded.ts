@@ -81,6 +81,6 @@ export function setForwardedHeaders(headers: HeaderBag, facts: ForwardedFacts): 
 }
 
 /** Headers a client may not send into the mesh: the proxies' own (x-weft-*), removed at the edge. */
-export function stripInternalHeaders(headers: HeaderBag, names: readonly string[]): void {
-  for (const n of names) if (n.startsWith('x-weft-')) headers.remove(n);
+export function stripInternalHeaders(headers: HeaderBag): void {
+  headers.removePrefix('x-weft-');
 }

@@ -6,13 +6,14 @@
  * splits of the backend service, balancing, retries, timeouts, mTLS) is the sidecar's outbound
  * path, unchanged.
  */
-import type { CompiledMatch, Random } from '@weft/core';
+import type { AttemptOutcome, CompiledMatch, Random, WeftError } from '@weft/core';
 import type { Http1Pool } from '../http1/pool.js';
 import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
 import type { Exchange, ExchangeTelemetry, Layer } from '../layers/types.js';
+import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { CompiledFilter, CompiledGateway, CompiledRoute, HeaderModifier } from './compiled.js';
-import { deriveExchange, requestHeaderNames } from './derived-exchange.js';
+import { deriveExchange } from './derived-exchange.js';
 import { setForwardedHeaders, stripInternalHeaders, type TrustedProxies } from './forwarded.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { applyHeaderModifier, type HeaderBag } from './header-bag.js';
@@ -133,7 +134,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
     for (const f of backend.filters) applyFilter(f, plan, req, match);
     const trusted = deps.trusted.trusts(req.peer.address);
     const editHeaders = (headers: HeaderBag) => {
-      stripInternalHeaders(headers, requestHeaderNames(req));
+      stripInternalHeaders(headers);
       setForwardedHeaders(headers, { peer: req.peer.address, proto: scheme, host: req.authority, trusted });
       for (const m of plan.requestModifiers) applyHeaderModifier(headers, m);
     };
@@ -195,41 +196,46 @@ function applyFilter(f: CompiledFilter, plan: Plan, req: Exchange, match: Compil
 
 /** Counts the response of `req` under its listener and route (wraps the exchange's telemetry). */
 function countResponses(req: Exchange, metrics: GatewayMetrics, listener: string, route: string): void {
-  const inner = req.telemetry;
-  let counted = false;
-  const count = (status: number) => {
-    if (counted) return;
-    counted = true;
-    metrics.requests.inc({ listener, route, code: String(status) });
-  };
-  if (inner === undefined) {
-    // No telemetry layer (unit tests): count through a minimal one.
-    req.telemetry = {
-      traceHeaders: undefined,
-      routed() {},
-      attemptStarted() {},
-      attemptEnded() {},
-      responded: count,
-      grpcStatus() {},
-      finished() {},
-    };
-    return;
+  req.telemetry = new CountingTelemetry(req.telemetry, metrics, listener, route);
+}
+
+/** An exchange's telemetry that also counts its response once in `weft_gateway_requests_total`. */
+class CountingTelemetry implements ExchangeTelemetry {
+  private counted = false;
+
+  constructor(
+    /** The telemetry layer's (undefined in unit tests without one). */
+    private readonly inner: ExchangeTelemetry | undefined,
+    private readonly metrics: GatewayMetrics,
+    private readonly listener: string,
+    private readonly route: string,
+  ) {}
+
+  get traceHeaders(): ExchangeTelemetry['traceHeaders'] {
+    return this.inner?.traceHeaders;
   }
-  const wrapped: ExchangeTelemetry = {
-    get traceHeaders() {
-      return inner.traceHeaders;
-    },
-    routed: (r, b) => inner.routed(r, b),
-    attemptStarted: (u, a) => inner.attemptStarted(u, a),
-    attemptEnded: (o, d) => inner.attemptEnded(o, d),
-    responded: (status, error) => {
-      count(status);
-      inner.responded(status, error);
-    },
-    grpcStatus: (code) => inner.grpcStatus(code),
-    finished: () => inner.finished(),
-  };
-  req.telemetry = wrapped;
+  routed(route: string, backend: string): void {
+    this.inner?.routed(route, backend);
+  }
+  attemptStarted(upstream: UpstreamTarget, attempt: number): void {
+    this.inner?.attemptStarted(upstream, attempt);
+  }
+  attemptEnded(outcome: AttemptOutcome, detail?: string): void {
+    this.inner?.attemptEnded(outcome, detail);
+  }
+  responded(status: number, error?: WeftError): void {
+    if (!this.counted) {
+      this.counted = true;
+      this.metrics.requests.inc({ listener: this.listener, route: this.route, code: String(status) });
+    }
+    this.inner?.responded(status, error);
+  }
+  grpcStatus(code: number): void {
+    this.inner?.grpcStatus(code);
+  }
+  finished(): void {
+    this.inner?.finished();
+  }
 }
 
 /** The SNI name of the request's TLS connection ('' when none or not TLS). */

@@ -8,30 +8,45 @@ export interface HeaderBag {
   set(name: string, value: string): void;
   add(name: string, value: string): void;
   remove(name: string): void;
+  /** Removes every header whose lower-case name starts with `prefix`. */
+  removePrefix(prefix: string): void;
 }
 
-/** Over HTTP/1's flat [name, value, ...] list (names as sent; compared case-insensitively). */
+/**
+ * Over HTTP/1's flat [name, value, ...] list (names as sent; compared case-insensitively). Each
+ * name is lower-cased once, when the bag is made: the gateway edits every request's headers.
+ */
 export function flatHeaderBag(list: string[]): HeaderBag {
-  const indexes = (name: string): number[] => {
-    const out: number[] = [];
-    for (let i = 0; i < list.length; i += 2) if ((list[i] as string).toLowerCase() === name) out.push(i);
-    return out;
+  // lower[k] is the lower-case name of the pair at list[2k].
+  const lower: string[] = [];
+  for (let i = 0; i < list.length; i += 2) lower.push((list[i] as string).toLowerCase());
+  const removeAt = (k: number) => {
+    list.splice(2 * k, 2);
+    lower.splice(k, 1);
   };
   const bag: HeaderBag = {
     get(name) {
-      const values = indexes(name).map((i) => list[i + 1] as string);
-      return values.length === 0 ? undefined : values.join(', ');
+      let out: string | undefined;
+      for (let k = 0; k < lower.length; k++) {
+        if (lower[k] !== name) continue;
+        const v = list[2 * k + 1] as string;
+        out = out === undefined ? v : `${out}, ${v}`;
+      }
+      return out;
     },
     set(name, value) {
       bag.remove(name);
-      list.push(name, value);
+      bag.add(name, value);
     },
     add(name, value) {
       list.push(name, value);
+      lower.push(name.toLowerCase());
     },
     remove(name) {
-      const found = indexes(name);
-      for (let k = found.length - 1; k >= 0; k--) list.splice(found[k] as number, 2);
+      for (let k = lower.length - 1; k >= 0; k--) if (lower[k] === name) removeAt(k);
+    },
+    removePrefix(prefix) {
+      for (let k = lower.length - 1; k >= 0; k--) if ((lower[k] as string).startsWith(prefix)) removeAt(k);
     },
   };
   return bag;
@@ -56,6 +71,9 @@ export function objectHeaderBag(headers: IncomingHttpHeaders | OutgoingHttpHeade
     },
     remove(name) {
       delete headers[name];
+    },
+    removePrefix(prefix) {
+      for (const name of Object.keys(headers)) if (name.startsWith(prefix)) delete headers[name];
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
 import type { Exchange } from '../layers/types.js';
 import type { CompiledFilter } from './compiled.js';
-import type { BodyTap } from './derived-exchange.js';
+import type { BodyTap } from './exchange-edits.js';
 import { http1HeadFor } from './h2-downgrade.js';
 import { flatHeaderBag, type HeaderBag, objectHeaderBag } from './header-bag.js';
 import type { Mirror } from './mirror.js';

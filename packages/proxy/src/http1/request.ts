@@ -15,14 +15,22 @@ import { Http1Attempts } from './attempts.js';
 import type { ClientConnection } from './client-connection.js';
 import { joinedHeaderValue, type MessageHead } from './head-parser.js';
 
-/** One HTTP/1 request as the layers see it. */
-export class Http1Request implements Exchange {
-  readonly protocol = 'http1' as const;
+/**
+ * What the layers and the protocol code set on a request while it is handled. One per request:
+ * a view of the request made for another destination (the gateway's, with the route's edits)
+ * is built over the same state, so what is set through either is seen through both, and the
+ * client connection, which holds the original, sees what the layers set on the view.
+ */
+export interface Http1RequestState {
   destination: Destination | undefined;
   upstream: UpstreamTarget | undefined;
   telemetry: ExchangeTelemetry | undefined;
-  /** Set once sent upstream: lets a client failure abort the upstream exchange. */
-  abortUpstream: () => void = noop;
+  abortUpstream: () => void;
+}
+
+/** One HTTP/1 request as the layers see it. */
+export class Http1Request implements Exchange {
+  readonly protocol = 'http1' as const;
 
   constructor(
     readonly conn: ClientConnection,
@@ -32,7 +40,44 @@ export class Http1Request implements Exchange {
     readonly path: string,
     readonly direction: 'outbound' | 'inbound',
     readonly startedAt: number,
+    private readonly state: Http1RequestState = {
+      destination: undefined,
+      upstream: undefined,
+      telemetry: undefined,
+      abortUpstream: noop,
+    },
   ) {}
+
+  /** This request's state, for a view of it to be built over (see {@link Http1RequestState}). */
+  sharedState(): Http1RequestState {
+    return this.state;
+  }
+
+  get destination(): Destination | undefined {
+    return this.state.destination;
+  }
+  set destination(value: Destination | undefined) {
+    this.state.destination = value;
+  }
+  get upstream(): UpstreamTarget | undefined {
+    return this.state.upstream;
+  }
+  set upstream(value: UpstreamTarget | undefined) {
+    this.state.upstream = value;
+  }
+  get telemetry(): ExchangeTelemetry | undefined {
+    return this.state.telemetry;
+  }
+  set telemetry(value: ExchangeTelemetry | undefined) {
+    this.state.telemetry = value;
+  }
+  /** Set once sent upstream: lets a client failure abort the upstream exchange. */
+  get abortUpstream(): () => void {
+    return this.state.abortUpstream;
+  }
+  set abortUpstream(value: () => void) {
+    this.state.abortUpstream = value;
+  }
 
   get method(): string {
     return this.head.method;
