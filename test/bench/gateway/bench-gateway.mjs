@@ -9,12 +9,15 @@
 //   1. p50/p99 at a paced 1k req/s (h2load, open loop), with RSS sampled during the run;
 //   2. max req/s (wrk, closed loop, 64 connections);
 //   3. new TLS handshakes (parallel `openssl s_time -new`: full handshakes, no resumption).
+// A fourth target, a bare node:tls server relaying bytes (no HTTP), is the floor of any proxy
+// written on node:tls: it shows which part of the gap to HAProxy is Node's own.
 // Writes a "Gateway" section into docs/benchmarks.md; the last stdout line is JSON.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sidecarNodeOptions } from '@weft/core';
 import { fixedRateLatency, maxThroughput } from '../proxy/load.mjs';
 import {
   coreBusy,
@@ -28,7 +31,7 @@ import {
 import { startHttpOrigin } from '../proxy/targets.mjs';
 import { makeServerCert } from './certs.mjs';
 import { gatewaySection, headlineJson, replaceGatewaySection } from './report.mjs';
-import { startHaproxyTls, startNginxTls } from './targets.mjs';
+import { startHaproxyTls, startNginxTls, startNodeTlsFloor } from './targets.mjs';
 import { startWeftGateway } from './weft-gateway.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -157,6 +160,15 @@ async function main() {
       { key: 'weft', label: 'weft gateway', start: () => startWeftGateway(common) },
       { key: 'haproxy', label: 'HAProxy (nbthread 1)', start: () => startHaproxyTls(common) },
       { key: 'nginx', label: 'nginx (1 worker)', start: () => startNginxTls(common) },
+      {
+        key: 'nodeTls',
+        label: 'node:tls byte relay (floor, no HTTP)',
+        start: () =>
+          startNodeTlsFloor({
+            ...common,
+            env: { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) },
+          }),
+      },
     ];
     for (const d of defs) {
       const target = await d.start();

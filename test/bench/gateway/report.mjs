@@ -45,7 +45,13 @@ export function ratios(results) {
   const rps = w.maxRps / h.maxRps;
   const p99Added = w.p99Ms - h.p99Ms;
   const hsCapacity = w.handshakesPerCpuSecond / h.handshakesPerCpuSecond;
+  // The node:tls floor (when measured): how much of HAProxy's figures Node's TLS reaches at all.
+  const n = figures(results.nodeTls);
   return {
+    node_tls_floor_rps_vs_haproxy: n.maxRps / h.maxRps,
+    node_tls_floor_handshakes_per_cpu_vs_haproxy: n.handshakesPerCpuSecond / h.handshakesPerCpuSecond,
+    gateway_vs_node_tls_floor_rps: w.maxRps / n.maxRps,
+    gateway_vs_node_tls_floor_handshakes_per_cpu: w.handshakesPerCpuSecond / n.handshakesPerCpuSecond,
     rps_vs_haproxy: rps,
     rps_per_cpu_vs_haproxy: w.rpsPerCpuSecond / h.rpsPerCpuSecond,
     p99_added_vs_haproxy_ms: p99Added,
@@ -91,6 +97,10 @@ export function headlineJson(results, meta) {
     gateway_vs_haproxy_handshakes: num(r.handshakes_per_cpu_vs_haproxy),
     gateway_vs_haproxy_handshakes_per_s: num(r.handshakes_per_s_vs_haproxy),
     gateway_vs_haproxy_rss: num(r.rss_vs_haproxy),
+    node_tls_floor_vs_haproxy_rps: num(r.node_tls_floor_rps_vs_haproxy),
+    node_tls_floor_vs_haproxy_handshakes: num(r.node_tls_floor_handshakes_per_cpu_vs_haproxy),
+    gateway_vs_node_tls_floor_rps: num(r.gateway_vs_node_tls_floor_rps),
+    gateway_vs_node_tls_floor_handshakes: num(r.gateway_vs_node_tls_floor_handshakes_per_cpu),
     goals_met: {
       rps: r.goals.rps.met,
       p99: r.goals.p99.met,
@@ -118,7 +128,10 @@ export function gatewaySection(meta, results) {
     `How: each proxy ends TLS 1.3 with the same ECDSA P-256 certificate and forwards HTTP/1.1 to one upstream (nginx, \`return 200\` with 1 KiB), ` +
       `adding x-forwarded-for/-proto; pinned with \`taskset\` to core ${meta.proxyCore}, the upstream and every client to core ${meta.loadCore}. ` +
       'HAProxy runs `nbthread 1`, nginx one worker with upstream keepalive, the weft gateway `weft gateway --config FILE` (a GatewayConfig ' +
-      "in proto3 JSON: one HTTPS listener, one route, the upstream outside the mesh) with the sidecars' `NODE_OPTIONS`.",
+      "in proto3 JSON: one HTTPS listener, one route, the upstream outside the mesh) with the sidecars' `NODE_OPTIONS`. " +
+      'The node:tls byte relay is not an alternative: a bare `tls.createServer` (same certificate and TLS settings, same ' +
+      '`NODE_OPTIONS`) piping bytes to the upstream, one upstream connection per client, no HTTP parsed and no header added: ' +
+      'the floor of any proxy written on node:tls.',
     `- **p50/p99 @1k**: \`h2load --h1\` over TLS, ${meta.plan.rateConnections} connections opened 1 ms apart, each paced by h2load's \`--rps\` at ` +
       `${meta.plan.rate / meta.plan.rateConnections} req/s (${meta.plan.rate} req/s in total, open loop), ${meta.plan.latencySeconds} s after ` +
       `${meta.plan.latencyWarmupSeconds} s of warm-up dropped; percentiles from h2load's per-request log; of ${meta.plan.latencyRuns} run(s) the one with the median p99.`,
@@ -155,6 +168,13 @@ export function gatewaySection(meta, results) {
     `- handshakes ≥ 0.8× HAProxy: ${fixed(r.handshakes_per_cpu_vs_haproxy, 2)}× per proxy CPU-second — ${mark(r.goals.handshakes.met)} ` +
       `(achieved rate: ${fixed(r.handshakes_per_s_vs_haproxy, 2)}×, bounded by the client).`,
   );
+  if (results.nodeTls !== undefined) {
+    lines.push(
+      `- The node:tls floor in the same run: ${fixed(r.node_tls_floor_rps_vs_haproxy, 2)}× HAProxy in req/s and ` +
+        `${fixed(r.node_tls_floor_handshakes_per_cpu_vs_haproxy, 2)}× in handshakes per CPU-second; the gateway reaches ` +
+        `${fixed(r.gateway_vs_node_tls_floor_rps, 2)}× and ${fixed(r.gateway_vs_node_tls_floor_handshakes_per_cpu, 2)}× of it.`,
+    );
+  }
   return lines.join('\n');
 }
 

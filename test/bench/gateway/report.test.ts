@@ -36,6 +36,7 @@ const results = {
   weft: row('weft gateway', 30_000, 100, 1.5, 500, 2400, 130),
   haproxy: row('HAProxy', 45_000, 90, 1.0, 550, 3000, 20),
   nginx: row('nginx', 50_000, 95, 1.1, 520, 3200, 22),
+  nodeTls: row('node:tls byte relay', 36_000, 100, 1.2, 510, 2500, 60),
 };
 const meta = {
   date: '2026-12-03T00:00:00.000Z',
@@ -79,6 +80,11 @@ describe('gateway benchmark report', () => {
     expect(r.goals.p99.met).toBe(true);
     expect(r.handshakes_per_cpu_vs_haproxy).toBeCloseTo(0.8);
     expect(r.goals.handshakes.met).toBe(true);
+    // The node:tls floor: Node's share of the gap, and the gateway against it.
+    expect(r.node_tls_floor_rps_vs_haproxy).toBeCloseTo(36_000 / 45_000);
+    expect(r.node_tls_floor_handshakes_per_cpu_vs_haproxy).toBeCloseTo(2500 / 3000);
+    expect(r.gateway_vs_node_tls_floor_rps).toBeCloseTo(30_000 / 36_000);
+    expect(r.gateway_vs_node_tls_floor_handshakes_per_cpu).toBeCloseTo(2400 / 2500);
     const slow = ratios({ ...results, weft: row('weft gateway', 20_000, 100, 2.5, 500, 2000, 130) });
     expect([slow.goals.rps.met, slow.goals.p99.met, slow.goals.handshakes.met]).toEqual([
       false,
@@ -102,15 +108,21 @@ describe('gateway benchmark report', () => {
     expect(json.gateway_vs_haproxy_rps).toBe(0.667);
     expect(json.gateway_p99_added_vs_haproxy_ms).toBe(0.5);
     expect(json.goals_met).toEqual({ rps: true, p99: true, handshakes: true });
+    expect(json.node_tls_floor_vs_haproxy_handshakes).toBe(0.833);
+    expect(json.gateway_vs_node_tls_floor_handshakes).toBe(0.96);
     expect(json.load_average_before).toEqual([0.5, 0.4, 0.3]);
   });
 
   it('writes one table row per target and replaces its own section only', () => {
     const section = gatewaySection(meta, results);
     expect(section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target'))).toHaveLength(
-      3,
+      4,
     );
     expect(section).toContain('| weft gateway | 30000 | 0.67 |');
+    expect(section).toContain('the gateway reaches 0.83× and 0.96× of it.');
+    // Without the floor measured (an older run's results), no floor line.
+    const { nodeTls: _floor, ...three } = results;
+    expect(gatewaySection(meta, three)).not.toContain('node:tls floor in the same run');
     const doc = `# Benchmarks\n\nintro\n\n${BEGIN}\nold\n${END}\n\n## Later\ntext\n`;
     const replaced = replaceGatewaySection(doc, section);
     expect(replaced).not.toContain('\nold\n');

@@ -85,3 +85,45 @@ http {
   await waitForPort(proc, port);
   return { port, procs: [proc] };
 }
+
+/**
+ * The floor of anything written on node:tls: a Node process that ends TLS exactly as the gateway
+ * does (same certificate, ALPN, TLS 1.2+) and relays bytes to the upstream over one connection
+ * per client connection, parsing nothing. Not an alternative proxy (it adds no headers and
+ * reads no HTTP): what Node's TLS and sockets cost alone, so the table shows how much of the gap
+ * to HAProxy is Node's and how much is the gateway's own work.
+ */
+export async function startNodeTlsFloor({ core, dir, originPort, cert, node = process.execPath, env }) {
+  const port = await freePort();
+  const script = join(dir, 'node-tls-floor.mjs');
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { createServer } from 'node:tls';
+const server = createServer({
+  cert: readFileSync(${JSON.stringify(cert.chain)}),
+  key: readFileSync(${JSON.stringify(cert.key)}),
+  ALPNProtocols: ['http/1.1'],
+  minVersion: 'TLSv1.2',
+}, (client) => {
+  client.setNoDelay(true);
+  client.on('error', () => client.destroy());
+  // The upstream connection is opened by the first request bytes, as a proxy would.
+  client.once('data', (first) => {
+    const upstream = connect({ port: ${originPort}, host: '127.0.0.1', noDelay: true });
+    upstream.write(first);
+    client.pipe(upstream).pipe(client);
+    const close = () => { client.destroy(); upstream.destroy(); };
+    client.on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+});
+server.on('tlsClientError', (_err, socket) => socket.destroy());
+server.listen(${port}, '127.0.0.1');
+`,
+  );
+  const proc = startPinned('node-tls-floor', core, node, [script], { env });
+  await waitForPort(proc, port);
+  return { port, procs: [proc] };
+}
