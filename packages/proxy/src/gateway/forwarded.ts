@@ -41,6 +41,11 @@ function unmapped(address: string): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+/** IPv6 (the socket's own form of a peer address): only IPv6 has colons, so IPv4 skips the long regex. */
+function isV6(address: string): boolean {
+  return address.includes(':') && isIPv6(address);
+}
+
 export interface ForwardedFacts {
   /** The connecting peer's address. */
   readonly peer: string;
@@ -54,7 +59,7 @@ export interface ForwardedFacts {
 /** A `forwarded` node: IPv6 quoted in brackets (RFC 7239 section 6). */
 function node(address: string): string {
   const a = unmapped(address);
-  return isIPv6(a) ? `"[${a}]"` : a;
+  return isV6(a) ? `"[${a}]"` : a;
 }
 
 function quoted(value: string): string {
