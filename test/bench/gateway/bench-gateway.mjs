@@ -6,6 +6,7 @@
 // P-256 certificate, one core each (every proxy pinned with taskset to the proxy core; the
 // upstream and the clients to the load core). Phases run over all targets in turn (interleaved),
 // so that noise from other work on the machine falls on all of them alike:
+//   0. warm-up: closed-loop load on every target (the JIT compiles the Node targets' hot paths);
 //   1. p50/p99 at a paced 1k req/s (h2load, open loop), with RSS sampled during the run;
 //   2. max req/s (wrk, closed loop, 64 connections);
 //   3. new TLS handshakes (parallel `openssl s_time -new`: full handshakes, no resumption).
@@ -187,6 +188,18 @@ async function main() {
     }
     for (const t of targets) t.rows.idleRssMb = sample(t.groups).rssMb;
 
+    // Every target serves closed-loop load first: the Node targets' hot paths are compiled by
+    // the JIT before anything is measured (a gateway runs for days); the same for all targets.
+    log(`warm-up: wrk -t1 -c${PLAN.connections} for ${PLAN.warmupSeconds} s per target`);
+    for (const t of targets) {
+      await maxThroughput({
+        core: loadCore,
+        url: t.url,
+        connections: PLAN.connections,
+        seconds: PLAN.warmupSeconds,
+      });
+    }
+
     log(
       `p99 at ${PLAN.rate} req/s: ${PLAN.latencyRuns} run(s) of ${PLAN.latencySeconds} s per target, interleaved`,
     );
@@ -217,14 +230,6 @@ async function main() {
     log(
       `max req/s: best of ${PLAN.rounds} × ${PLAN.maxSeconds} s (wrk -t1 -c${PLAN.connections}), interleaved`,
     );
-    for (const t of targets) {
-      await maxThroughput({
-        core: loadCore,
-        url: t.url,
-        connections: PLAN.connections,
-        seconds: PLAN.warmupSeconds,
-      });
-    }
     for (let round = 0; round < PLAN.rounds; round++) {
       for (const t of targets) {
         const m = await measured(t.groups, () =>

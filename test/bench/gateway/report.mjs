@@ -135,13 +135,15 @@ export function gatewaySection(meta, results) {
     `- **p50/p99 @1k**: \`h2load --h1\` over TLS, ${meta.plan.rateConnections} connections opened 1 ms apart, each paced by h2load's \`--rps\` at ` +
       `${meta.plan.rate / meta.plan.rateConnections} req/s (${meta.plan.rate} req/s in total, open loop), ${meta.plan.latencySeconds} s after ` +
       `${meta.plan.latencyWarmupSeconds} s of warm-up dropped; percentiles from h2load's per-request log; of ${meta.plan.latencyRuns} run(s) the one with the median p99.`,
-    `- **max req/s**: \`wrk -t1 -c${meta.plan.connections}\` over TLS (keep-alive), best of ${meta.plan.rounds} × ${meta.plan.maxSeconds} s after a ${meta.plan.warmupSeconds} s warm-up.`,
+    `- **warm-up**: before anything is measured every target serves \`wrk -t1 -c${meta.plan.connections}\` for ${meta.plan.warmupSeconds} s ` +
+      "(the JIT compiles the Node targets' hot paths; a gateway runs for days), the same for all.",
+    `- **max req/s**: \`wrk -t1 -c${meta.plan.connections}\` over TLS (keep-alive), best of ${meta.plan.rounds} × ${meta.plan.maxSeconds} s.`,
     `- **handshakes**: ${meta.plan.handshakeClients} \`openssl s_time -new\` clients at once for ${meta.plan.handshakeSeconds} s (a full handshake each time, ` +
       `no session resumption, no request), best of ${meta.plan.handshakeRounds}. One client core cannot make a proxy core busy with handshakes ` +
       '(the client side of an OpenSSL 3 handshake costs more than the server side), so the achieved rate is bounded by the client: ' +
       'the capacity figure is handshakes per CPU-second the proxy spent on them, and the goal ratio uses it.',
-    '- **RSS**: resident memory of the proxy processes after one request (idle) and the peak sampled every 100 ms during the 1k req/s runs ' +
-      '(nginx: master + worker).',
+    '- **RSS**: resident memory of the proxy processes after one request (idle, before the warm-up) and the peak sampled every 100 ms ' +
+      'during the 1k req/s runs (nginx: master + worker).',
     '- Caveats: "proxy CPU" is user + system time of the proxy processes (loopback softirq time is charged to no process); "busy" counts ' +
       'everything on a core, other tenants included. A proxy well under 100% CPU at "max" was limited by the client core, not by itself.',
     '',
