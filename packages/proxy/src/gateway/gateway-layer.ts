@@ -163,12 +163,8 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
       fixedTimeoutMs: shorter(route.requestTimeoutMs, route.backendRequestTimeoutMs),
       bodyTap,
     });
-    const overrides = {
-      requestTimeoutMs: route.requestTimeoutMs,
-      backendRequestTimeoutMs: route.backendRequestTimeoutMs,
-      retry: route.retry,
-    };
-    if (!noOverrides(overrides)) deps.overrides.set(derived, overrides);
+    // The compiled route carries its own timeouts and retry policy (a RouteOverrides).
+    if (!noOverrides(route)) deps.overrides.set(derived, route);
     next(derived);
   };
 }
