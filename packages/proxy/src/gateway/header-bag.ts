@@ -17,39 +17,51 @@ export interface HeaderBag {
  * name is lower-cased once, when the bag is made: the gateway edits every request's headers.
  */
 export function flatHeaderBag(list: string[]): HeaderBag {
-  // lower[k] is the lower-case name of the pair at list[2k].
-  const lower: string[] = [];
-  for (let i = 0; i < list.length; i += 2) lower.push((list[i] as string).toLowerCase());
-  const removeAt = (k: number) => {
-    list.splice(2 * k, 2);
-    lower.splice(k, 1);
-  };
-  const bag: HeaderBag = {
-    get(name) {
-      let out: string | undefined;
-      for (let k = 0; k < lower.length; k++) {
-        if (lower[k] !== name) continue;
-        const v = list[2 * k + 1] as string;
-        out = out === undefined ? v : `${out}, ${v}`;
-      }
-      return out;
-    },
-    set(name, value) {
-      bag.remove(name);
-      bag.add(name, value);
-    },
-    add(name, value) {
-      list.push(name, value);
-      lower.push(name.toLowerCase());
-    },
-    remove(name) {
-      for (let k = lower.length - 1; k >= 0; k--) if (lower[k] === name) removeAt(k);
-    },
-    removePrefix(prefix) {
-      for (let k = lower.length - 1; k >= 0; k--) if ((lower[k] as string).startsWith(prefix)) removeAt(k);
-    },
-  };
-  return bag;
+  return new FlatHeaderBag(list);
+}
+
+class FlatHeaderBag implements HeaderBag {
+  /** lower[k] is the lower-case name of the pair at list[2k]. */
+  private readonly lower: string[] = [];
+
+  constructor(private readonly list: string[]) {
+    for (let i = 0; i < list.length; i += 2) this.lower.push((list[i] as string).toLowerCase());
+  }
+
+  get(name: string): string | undefined {
+    let out: string | undefined;
+    for (let k = 0; k < this.lower.length; k++) {
+      if (this.lower[k] !== name) continue;
+      const v = this.list[2 * k + 1] as string;
+      out = out === undefined ? v : `${out}, ${v}`;
+    }
+    return out;
+  }
+
+  set(name: string, value: string): void {
+    this.remove(name);
+    this.add(name, value);
+  }
+
+  add(name: string, value: string): void {
+    this.list.push(name, value);
+    this.lower.push(name.toLowerCase());
+  }
+
+  remove(name: string): void {
+    for (let k = this.lower.length - 1; k >= 0; k--) if (this.lower[k] === name) this.removeAt(k);
+  }
+
+  removePrefix(prefix: string): void {
+    for (let k = this.lower.length - 1; k >= 0; k--) {
+      if ((this.lower[k] as string).startsWith(prefix)) this.removeAt(k);
+    }
+  }
+
+  private removeAt(k: number): void {
+    this.list.splice(2 * k, 2);
+    this.lower.splice(k, 1);
+  }
 }
 
 /** Over node:http2's header object (lower-case keys; repeated values as arrays). */
