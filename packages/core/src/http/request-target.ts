@@ -200,7 +200,26 @@ export function removeDotSegments(path: string): string {
   return `/${out.join('/')}`;
 }
 
+/**
+ * A path that every normalization leaves as it is: only literal path characters (no '%' to
+ * decode, no '\\' to turn), no "//" to merge and no "/." that could start a dot segment.
+ * Most requests' paths are such; they skip the char-by-char rebuild (every proxied request
+ * is normalized, so this is on the data path).
+ */
+function isPlainPath(rawPath: string): boolean {
+  for (let i = 0; i < rawPath.length; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 0x25 || !isPathChar(c)) return false;
+    if (c === 0x2f) {
+      const next = rawPath.charCodeAt(i + 1);
+      if (next === 0x2f || next === 0x2e) return false;
+    }
+  }
+  return rawPath.charCodeAt(0) === 0x2f;
+}
+
 function normalizePath(rawPath: string, o: RequestTargetOptions): Decoded {
+  if (isPlainPath(rawPath)) return { type: 'ok', path: rawPath };
   const enc = normalizeEncoding(rawPath, o);
   if (enc.type === 'reject') return enc;
   let path = removeDotSegments(enc.path);
