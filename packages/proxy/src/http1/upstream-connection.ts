@@ -87,6 +87,8 @@ export class UpstreamConnection implements BodyTarget {
   /** The request head not yet written: sent together with the first body bytes. */
   private pendingHead: string | undefined;
   private readonly abortBound = () => this.abort();
+  /** The client socket this connection stopped reading for, until it drains. */
+  private drainWait: { client: Socket; resume: () => void } | undefined;
   private readonly dechunkWrite = (b: Buffer, s: number, e: number) => {
     this.request?.conn.writeBody(b.subarray(s, e));
   };
@@ -223,17 +225,40 @@ export class UpstreamConnection implements BodyTarget {
     const mode = req.conn.mode;
     if (r.used > 0 && mode !== 'dechunk') {
       const body = r.used === this.buf.length ? this.buf : this.buf.subarray(0, r.used);
-      if (!req.conn.writeBody(body)) {
-        this.socket.pause();
-        req.conn.socket.once('drain', () => this.socket.resume());
-      }
+      if (!req.conn.writeBody(body)) this.pauseUntilDrained(req.conn.socket);
     }
     if (r.used < this.buf.length) this.reusable = false;
     this.buf = EMPTY;
     if (r.type === 'done') this.completeResponse(req);
   }
 
+  /** Stops reading until the client's socket drains (its buffer is over its high-water mark). */
+  private pauseUntilDrained(client: Socket): void {
+    if (this.drainWait !== undefined) return;
+    const resume = () => {
+      this.drainWait = undefined;
+      this.socket.resume();
+    };
+    this.drainWait = { client, resume };
+    this.socket.pause();
+    client.once('drain', resume);
+  }
+
+  /**
+   * Reads again without waiting for the client's drain: the response is over (or the connection
+   * is). A connection must never go back to the pool paused: the client it waited for may be
+   * gone and never drain, and the next exchange on it would wait for its response forever.
+   */
+  private stopWaitingForDrain(): void {
+    const w = this.drainWait;
+    if (w === undefined) return;
+    this.drainWait = undefined;
+    w.client.off('drain', w.resume);
+    this.socket.resume();
+  }
+
   private completeResponse(req: UpstreamExchange): void {
+    this.stopWaitingForDrain();
     this.state = UpState.Idle;
     this.request = undefined;
     req.abortUpstream = noop;
@@ -275,6 +300,7 @@ export class UpstreamConnection implements BodyTarget {
     const req = this.request;
     const waiting = this.state === UpState.AwaitHead;
     const body = this.state === UpState.Body;
+    this.stopWaitingForDrain();
     this.state = UpState.Closed;
     this.request = undefined;
     this.home.remove(this);
@@ -293,6 +319,7 @@ export class UpstreamConnection implements BodyTarget {
   /** Closes the connection and takes it out of its pool. */
   close(): void {
     if (this.state === UpState.Closed) return;
+    this.stopWaitingForDrain();
     this.state = UpState.Closed;
     this.home.remove(this);
     this.socket.destroy();
