@@ -5,17 +5,12 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import type { WeftError } from '@weft/core';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connector } from '../net/connector.js';
 import type { ConnectionPolicy } from '../net/upstream-target.js';
 import { upstreamTarget } from '../net/upstream-target.js';
-import { createProxyMetrics } from '../telemetry/proxy-metrics.js';
-import type { BodyTarget } from './body-target.js';
-import { type MessageHead, NO_BODY } from './head-parser.js';
-import { Http1Pool } from './pool.js';
-import type { ResponseSink, UpstreamExchange } from './upstream-connection.js';
+import type { Http1Pool } from './pool.js';
+import { loopbackPool, testExchange } from './pool-test-support.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -55,76 +50,13 @@ async function app() {
   };
 }
 
-/** A client request as the pool sees it; resolves with the response body. */
-function exchange(path: string): { req: UpstreamExchange; done: Promise<string>; failed: WeftError[] } {
-  const body: Buffer[] = [];
-  const failed: WeftError[] = [];
-  let finish: (b: string) => void = () => {};
-  const done = new Promise<string>((r) => {
-    finish = r;
-  });
-  const head: MessageHead = {
-    method: 'GET',
-    target: path,
-    status: 0,
-    reason: '',
-    version: 11,
-    headers: ['host', 'app'],
-    host: 'app',
-    framing: NO_BODY,
-    close: false,
-    upgrade: '',
-    expectContinue: false,
-    contentLength: -1,
-  };
-  const sink: ResponseSink = {
-    socket: { destroyed: false } as Socket,
-    mode: 'dechunk',
-    attachBody: (_t: BodyTarget) => {},
-    writeInterim: () => {},
-    writeHead: () => {},
-    flushHead: () => {},
-    writeBody: (chunk) => {
-      body.push(Buffer.from(chunk));
-      return true;
-    },
-    endResponse: () => finish(Buffer.concat(body).toString()),
-    takeOver: () => {
-      throw new Error('no upgrades here');
-    },
-    destroy: () => finish('destroyed'),
-  };
-  const req: UpstreamExchange = {
-    head,
-    conn: sink,
-    direction: 'outbound',
-    abortUpstream: () => {},
-    upstreamFailed: (e) => {
-      failed.push(e);
-      finish(`failed: ${e.message}`);
-    },
-  };
-  return { req, done, failed };
-}
-
 function pool(): Http1Pool {
-  const connector: Connector = {
-    connect: (target) =>
-      new Promise((resolve, reject) => {
-        const s = connect(target.port, target.address, () => resolve(s));
-        s.once('error', reject);
-      }),
-  };
-  const p = new Http1Pool({
-    connector,
-    limits: { maxHeadBytes: 64 * 1024, maxHeaders: 256 },
-    metrics: createProxyMetrics(() => 0),
-    maxIdlePerTarget: 16,
-    idleTimeoutMs: 60_000,
-  });
+  const p = loopbackPool();
   closers.push(() => p.close());
   return p;
 }
+
+const exchange = (path: string) => testExchange(path);
 
 describe('Http1Pool with a connection policy', () => {
   it('holds requests beyond maxConnections until a connection is released, in order', async () => {
