@@ -2,12 +2,12 @@
 // weft's): `weft check` before and after they are applied, `weft install --gateway` accepted by
 // the real schemas and by Pod Security "restricted" (no warning), each Service type, and a
 // Gateway, HTTPRoute, GRPCRoute and Ingress that name weft's classes.
-import { main } from '@weft/cli';
 import { GATEWAY_API_CHECK_NAME } from '@weft/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslIdentityDir, parseYamlStream, runInjectorCertScript } from '../install/fixtures.js';
 import { Envtest, envtestAssets, envtestSuiteTitle, type RunResult } from '../support/envtest.js';
 import { gatewayApiCrds } from '../support/gateway-api-crds.js';
+import { runWeft } from '../support/run-weft.js';
 
 const assets = envtestAssets();
 const crds = gatewayApiCrds();
@@ -25,23 +25,6 @@ const GATEWAY_API_CRD_NAMES = [
   'grpcroutes',
   'referencegrants',
 ].map((r) => `${r}.gateway.networking.k8s.io`);
-
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = process.exitCode;
-  const code = await main(['node', 'weft', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  const exit = process.exitCode;
-  process.exitCode = saved;
-  return { code: code !== 0 ? code : typeof exit === 'number' ? exit : 0, stdout, stderr };
-}
 
 interface CheckJson {
   success: boolean;
@@ -68,7 +51,7 @@ describe.skipIf(!ready)(title, () => {
   };
 
   async function gatewayCheck(pre = false) {
-    const r = await weft(
+    const r = await runWeft(
       'check',
       '--kubeconfig',
       env.kubeconfigPath,
@@ -110,7 +93,7 @@ describe.skipIf(!ready)(title, () => {
   });
 
   it('applies `weft install --gateway | kubectl apply --server-side -f -` with no warning', async () => {
-    const install = await weft('install', '--identity-dir', identity.dir, '--gateway');
+    const install = await runWeft('install', '--identity-dir', identity.dir, '--gateway');
     expect(install.code).toBe(0);
     const r = await env.kubectl(['apply', '--server-side', '-f', '-'], install.stdout);
     // No stderr: Pod Security "restricted" (enforced on weft-system) has nothing to warn about,
@@ -175,7 +158,7 @@ describe.skipIf(!ready)(title, () => {
   it.each(['NodePort', 'ClusterIP'])(
     '--gateway-service-type %s renders a Service the API server accepts',
     async (type) => {
-      const install = await weft(
+      const install = await runWeft(
         'install',
         '--identity-dir',
         identity.dir,
@@ -310,7 +293,7 @@ describe.skipIf(!ready)(title, () => {
     expect(before.status).toBe('ok');
     // No controller-manager runs here, so the Deployment never gets a replica: reported.
     const all = JSON.parse(
-      (await weft('check', '--kubeconfig', env.kubeconfigPath, '-o', 'json')).stdout,
+      (await runWeft('check', '--kubeconfig', env.kubeconfigPath, '-o', 'json')).stdout,
     ) as CheckJson;
     expect(all.checks.find((c) => c.name === 'gateway Deployment is available')?.status).toBe('fail');
     ok(await env.kubectl(['delete', 'crd', ...GATEWAY_API_CRD_NAMES, '--wait=true']));

@@ -2,7 +2,7 @@
 // its own identity (a projected token, as the injector gives sidecars), no API access of its own,
 // a Service of the chosen type, the control plane's RBAC for the Gateway API, and the
 // GatewayClass/IngressClass `weft`. The same objects through the CLI, and clear usage errors.
-import { createProgram, main } from '@weft/cli';
+import { createProgram } from '@weft/cli';
 import { installedObjects, type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { sidecarNodeOptions } from '@weft/core';
 import {
@@ -15,6 +15,7 @@ import {
   TOKEN_MOUNT_PATH,
 } from '@weft/injector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWeft } from '../support/run-weft.js';
 import { INSTALL_DIR, opensslIdentityDir, parseYamlStream, runInjectorCertScript } from './fixtures.js';
 import { get, noIssuer } from './rendered.js';
 
@@ -33,23 +34,6 @@ const render = (extra: {
     { manifestsDir: INSTALL_DIR, ha: false, jaeger: false, identityDir: identity.dir, ...extra },
     noIssuer,
   );
-
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = process.exitCode;
-  const code = await main(['node', 'weft', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  const exit = process.exitCode;
-  process.exitCode = saved;
-  return { code: code !== 0 ? code : typeof exit === 'number' ? exit : 0, stdout, stderr };
-}
 
 const envOf = (container: any): Record<string, any> =>
   Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
@@ -238,7 +222,7 @@ describe('weft install --gateway', () => {
   });
 
   it('prints them through the CLI, with the type chosen and a note about the CRDs', async () => {
-    const r = await weft(
+    const r = await runWeft(
       'install',
       '--identity-dir',
       identity.dir,
@@ -258,11 +242,17 @@ describe('weft install --gateway', () => {
   });
 
   it('refuses --gateway-service-type without --gateway, and an unknown type', async () => {
-    const alone = await weft('install', '--identity-dir', identity.dir, '--gateway-service-type', 'NodePort');
+    const alone = await runWeft(
+      'install',
+      '--identity-dir',
+      identity.dir,
+      '--gateway-service-type',
+      'NodePort',
+    );
     expect(alone.code).toBe(2);
     expect(alone.stderr).toContain('--gateway-service-type needs --gateway');
     expect(alone.stdout).toBe('');
-    const bad = await weft(
+    const bad = await runWeft(
       'install',
       '--identity-dir',
       identity.dir,

@@ -1,32 +1,44 @@
 // Test certificates for the HAProxy mTLS pair, made with openssl: a CA and two EC P-256
-// leaves with SPIFFE URI SANs (the same shape as weft's SVIDs).
+// leaves with SPIFFE URI SANs (the same shape as weft's SVIDs). makeCa and signLeaf also make the
+// gateway benchmark's server certificate (../gateway/certs.mjs).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function openssl(dir, args) {
+export function openssl(dir, args) {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function leaf(dir, name, spiffeId) {
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
+/** Writes ca.key and a self-signed ca.crt (EC P-256, 2 days) named `cn` into `dir`. */
+export function makeCa(dir, cn) {
+  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
   openssl(dir, [
     'req',
+    '-x509',
     '-new',
     '-key',
-    `${name}.key`,
+    'ca.key',
     '-subj',
-    `/O=weft-bench/CN=${name}`,
+    `/O=weft-bench/CN=${cn}`,
+    '-days',
+    '2',
     '-out',
-    `${name}.csr`,
+    'ca.crt',
   ]);
-  const ext = [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth,clientAuth',
-    `subjectAltName=URI:${spiffeId},DNS:${name}`,
-  ].join('\n');
-  writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
+}
+
+/**
+ * Writes `${name}.key` (EC P-256; PKCS#8 with `pkcs8`, which Node, HAProxy and nginx all read)
+ * and `${out}` (default `${name}.crt`): a leaf for `cn` signed by the CA in `dir`, with the
+ * `extensions` lines (x509v3 config syntax).
+ */
+export function signLeaf(dir, name, { cn, extensions, pkcs8 = false, out = `${name}.crt` }) {
+  const key = `${name}.key`;
+  if (pkcs8)
+    openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+  else openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+  openssl(dir, ['req', '-new', '-key', key, '-subj', `/O=weft-bench/CN=${cn}`, '-out', `${name}.csr`]);
+  writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
   openssl(dir, [
     'x509',
     '-req',
@@ -43,8 +55,20 @@ function leaf(dir, name, spiffeId) {
     '-extfile',
     `${name}.ext`,
     '-out',
-    `${name}.crt`,
+    out,
   ]);
+}
+
+function leaf(dir, name, spiffeId) {
+  signLeaf(dir, name, {
+    cn: name,
+    extensions: [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      `subjectAltName=URI:${spiffeId},DNS:${name}`,
+    ],
+  });
   // HAProxy wants certificate and key in one file.
   const pem = join(dir, `${name}.pem`);
   writeFileSync(
@@ -56,20 +80,7 @@ function leaf(dir, name, spiffeId) {
 
 /** Writes ca.crt, client.pem and server.pem into `dir`; returns their paths. */
 export function makeMtlsCerts(dir) {
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-subj',
-    '/O=weft-bench/CN=bench-ca',
-    '-days',
-    '2',
-    '-out',
-    'ca.crt',
-  ]);
+  makeCa(dir, 'bench-ca');
   return {
     ca: join(dir, 'ca.crt'),
     client: leaf(dir, 'client', 'spiffe://cluster.local/ns/bench/sa/client'),

@@ -17,10 +17,11 @@ import { kubeRequest } from './kube-client.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 import { WATCHED_KINDS } from './watched-kinds.js';
 
+/** What a writer of the gateway translation's results (status, Ingress Events) needs. */
 export interface GatewayStatusWriterOptions {
   readonly kubeConfig: KubeConfig;
   readonly metrics: ControlPlaneMetrics;
-  /** The stored resource (its apiVersion and source). */
+  /** The stored resource (its apiVersion, uid, resourceVersion and source). */
   readonly lookup: (ref: ResourceRef) => StoredResource | undefined;
   readonly logger?: Logger;
   readonly clock?: Clock;

@@ -6,26 +6,15 @@
  * resourceVersion and the problem, so a problem that stays across a change of the set (or a second
  * replica) does not make a second Event for the same object version.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, systemClock } from '@weft/core';
-import { type Logger, silentLogger } from '@weft/runtime';
+import { silentLogger } from '@weft/runtime';
 import type { IngressProblemChange } from '../gateway/gateway-model.js';
-import type { ControlPlaneMetrics } from '../metrics.js';
-import type { StoredResource } from '../model/mesh-state.js';
-import type { ResourceRef } from '../sources/config-source.js';
+import type { GatewayStatusWriterOptions } from './gateway-status-writer.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 import { postWarningEvent } from './warning-event.js';
 
-export interface IngressEventWriterOptions {
-  readonly kubeConfig: KubeConfig;
-  readonly metrics: ControlPlaneMetrics;
-  /** The stored Ingress (its apiVersion, uid, resourceVersion and source). */
-  readonly lookup: (ref: ResourceRef) => StoredResource | undefined;
-  readonly logger?: Logger;
-  readonly clock?: Clock;
-  /** Asked before every write: only the leader writes (default: always). */
-  readonly canWrite?: () => boolean;
-}
+/** The same needs as the gateway status writer's (lookup: the stored Ingress). */
+export type IngressEventWriterOptions = GatewayStatusWriterOptions;
 
 export class IngressEventWriter {
   private readonly queue: StatusWriteQueue<IngressProblemChange>;

@@ -15,7 +15,7 @@ import type { H2Request } from '../http2/h2-request.js';
 import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange } from '../layers/types.js';
 import { deriveHttp1 } from './derived-http1.js';
 import { type BodyTap, type ExchangeEdits, isInternal } from './exchange-edits.js';
-import { FixedTimeout } from './fixed-timeout.js';
+import { withFixedTimeout } from './fixed-timeout.js';
 import { H2ToHttp1 } from './h2-downgrade.js';
 import { applyHeaderModifier, objectHeaderBag } from './header-bag.js';
 
@@ -67,13 +67,7 @@ export function deriveExchange(req: Exchange, edits: ExchangeEdits): Exchange {
     self: Exchange,
     observer: AttemptObserver,
     open: (o: AttemptObserver) => AttemptChannel | undefined,
-  ): AttemptChannel | undefined => {
-    if (Number.isNaN(edits.fixedTimeoutMs) || self.destination !== undefined) return open(observer);
-    const clock = new FixedTimeout(observer, edits.fixedTimeoutMs);
-    const channel = open(clock);
-    if (channel !== undefined) clock.start(channel);
-    return channel;
-  };
+  ): AttemptChannel | undefined => withFixedTimeout(edits.fixedTimeoutMs, self.destination, observer, open);
   const orig = req as H2Request;
   const headers = { ...(orig as unknown as { headers: OutgoingHttpHeaders }).headers };
   edits.editHeaders(objectHeaderBag(headers));

@@ -17,7 +17,7 @@ import { Http1Request } from '../http1/request.js';
 import type { ClientBodyMode } from '../http1/serialize.js';
 import type { AttemptChannel, AttemptObserver, AttemptOptions } from '../layers/types.js';
 import { type ExchangeEdits, isInternal, teeTarget } from './exchange-edits.js';
-import { FixedTimeout } from './fixed-timeout.js';
+import { withFixedTimeout } from './fixed-timeout.js';
 import { applyHeaderModifier, flatHeaderBag } from './header-bag.js';
 
 /** The client connection as the backend's exchange sees it: another name, edited response heads. */
@@ -104,13 +104,9 @@ class GatewayHttp1Request extends Http1Request {
 
   /** A backend outside the mesh takes the single-attempt path, which has no deadline: the route's. */
   override attempts(observer: AttemptObserver, options: AttemptOptions): AttemptChannel | undefined {
-    if (Number.isNaN(this.fixedTimeoutMs) || this.destination !== undefined) {
-      return super.attempts(observer, options);
-    }
-    const clock = new FixedTimeout(observer, this.fixedTimeoutMs);
-    const channel = super.attempts(clock, options);
-    if (channel !== undefined) clock.start(channel);
-    return channel;
+    return withFixedTimeout(this.fixedTimeoutMs, this.destination, observer, (o) =>
+      super.attempts(o, options),
+    );
   }
 }
 

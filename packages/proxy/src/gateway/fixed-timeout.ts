@@ -5,6 +5,7 @@
  * so the client gets the same 504 a mesh backend's timeout gives.
  */
 import type { AttemptOutcome, WeftError } from '@weft/core';
+import type { Destination } from '../discovery/resolver.js';
 import type { AttemptChannel, AttemptObserver, ResponseOutcome } from '../layers/types.js';
 import { TimeoutError } from '../traffic/errors.js';
 
@@ -65,4 +66,21 @@ export class FixedTimeout implements AttemptObserver {
       false,
     );
   }
+}
+
+/**
+ * Opens the attempt of an exchange with the route's timeout `ms` when the exchange goes outside
+ * the mesh (no `destination`) and the route has one (not NaN); otherwise as it is.
+ */
+export function withFixedTimeout(
+  ms: number,
+  destination: Destination | undefined,
+  observer: AttemptObserver,
+  open: (observer: AttemptObserver) => AttemptChannel | undefined,
+): AttemptChannel | undefined {
+  if (Number.isNaN(ms) || destination !== undefined) return open(observer);
+  const clock = new FixedTimeout(observer, ms);
+  const channel = open(clock);
+  if (channel !== undefined) clock.start(channel);
+  return channel;
 }
