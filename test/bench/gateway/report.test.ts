@@ -93,6 +93,26 @@ describe('gateway benchmark report', () => {
     ]);
   });
 
+  it('pairs the handshake rounds: each round against the same round of HAProxy', () => {
+    const withRounds = (r: ReturnType<typeof row>, perRound: number[]) => ({
+      ...r,
+      handshakes: { ...r.handshakes, perRound },
+    });
+    const paired = {
+      ...results,
+      weft: withRounds(results.weft, [2000, 2600, 2400]),
+      haproxy: withRounds(results.haproxy, [2500, 2600, 4000]),
+    };
+    const r = ratios(paired);
+    expect(r.handshakes_per_cpu_vs_haproxy_by_round).toEqual([0.8, 1, 0.6]);
+    // The goal stays on the pooled figures, not on a lucky round.
+    expect(r.handshakes_per_cpu_vs_haproxy).toBeCloseTo(0.8);
+    expect(headlineJson(paired, meta).gateway_vs_haproxy_handshakes_by_round).toEqual([0.8, 1, 0.6]);
+    expect(gatewaySection(meta, paired)).toContain('round by round: 0.80, 1.00, 0.60, median 0.80)');
+    // An older run without rounds: no per-round figures.
+    expect(gatewaySection(meta, results)).toContain('round by round: —, median —)');
+  });
+
   it('ends with JSON holding every figure, the ratios and the load', () => {
     const json = headlineJson(results, meta);
     expect(json.weft).toEqual({
