@@ -5,6 +5,7 @@
  * answers (404 no listener/route, 500 no backend).
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EchoApp, type GatewayBed, metricValue, request, startGatewayBed } from './test-harness.js';
 
@@ -211,6 +212,41 @@ describe('gateway routing (Gateway API examples)', () => {
     expect(seen['x-drop']).toBeUndefined();
     expect(r.headers['x-header-set']).toBe('set');
     expect(r.headers['x-app']).toBeUndefined();
+  });
+
+  it('modifies request and response headers for an HTTP/2 client too, and strips weft headers', async () => {
+    const session = http2.connect(`http://127.0.0.1:${bed.gw.port(80)}`);
+    try {
+      const r = await new Promise<{ head: http2.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const s = session.request({
+          ':path': '/h2',
+          ':authority': 'modify.example.com',
+          'my-header': 'foo',
+          'x-drop': '1',
+        });
+        let head: http2.IncomingHttpHeaders = {};
+        let text = '';
+        s.on('response', (h) => {
+          head = h;
+        });
+        s.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        s.on('end', () => resolve({ head, body: text }));
+        s.on('error', reject);
+        s.end();
+      });
+      expect(r.head[':status']).toBe(200);
+      const seen = body(r).headers;
+      expect(seen['my-header']).toBe('bar');
+      expect(seen.added).toBe('yes');
+      expect(seen['x-drop']).toBeUndefined();
+      expect(r.head['x-header-set']).toBe('set');
+      expect(r.head['x-app']).toBeUndefined();
+      expect(r.head['x-weft-denied-by']).toBeUndefined();
+    } finally {
+      session.close();
+    }
   });
 
   it('sets the forwarded headers, replacing what an untrusted client sent, and strips weft headers', async () => {

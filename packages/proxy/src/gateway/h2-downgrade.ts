@@ -22,8 +22,9 @@ import type { ClientConnection, Http1ConnectionInfo } from '../http1/client-conn
 import { CHUNKED, type Framing, type MessageHead, NO_BODY } from '../http1/head-parser.js';
 import type { Http1Pool } from '../http1/pool.js';
 import type { ClientBodyMode } from '../http1/serialize.js';
+import type { H2Request } from '../http2/h2-request.js';
 import { H2_HOP_BY_HOP } from '../http2/hop-by-hop.js';
-import type { Exchange, ExchangeTelemetry } from '../layers/types.js';
+import type { ExchangeTelemetry } from '../layers/types.js';
 
 /** Request headers that are HTTP/2 connection-specific or regenerated from the framing. */
 const NOT_FORWARDED = new Set([...H2_HOP_BY_HOP, 'te', 'host', 'content-length']);
@@ -75,16 +76,22 @@ export class H2ToHttp1 implements AttemptClient, ClientConnection {
   /** Only `destroyed` is read of a client connection's socket (the pool skips gone clients). */
   readonly socket: Socket;
 
+  /** The client's stream. */
+  private readonly stream: ServerHttp2Stream;
+
   constructor(
-    /** The (derived) h2 exchange: telemetry, and local failures as h2 or gRPC answers. */
-    private readonly req: Exchange,
-    /** Its client stream (responses go through it, response header filters included). */
-    private readonly stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+    /**
+     * The (derived) h2 exchange: its headers, telemetry, the response head (through its
+     * `respond`, response header filters included), the body (through its `bodyStream`), and
+     * local failures as h2 or gRPC answers.
+     */
+    private readonly req: H2Request,
     readonly pool: Http1Pool,
     readonly info: Http1ConnectionInfo,
   ) {
-    this.head = http1HeadFor(headers, stream.endAfterHeaders);
+    const stream = req.stream;
+    this.stream = stream;
+    this.head = http1HeadFor(req.headers, stream.endAfterHeaders);
     const s = stream;
     this.socket = {
       get destroyed() {
@@ -110,11 +117,11 @@ export class H2ToHttp1 implements AttemptClient, ClientConnection {
   }
 
   attachBody(target: BodyTarget): void {
-    const stream = this.stream;
     if (this.head.framing.kind === 'none') {
       target.end();
       return;
     }
+    const stream = this.req.bodyStream();
     const chunked = this.head.framing.kind === 'chunked';
     stream.on('data', (chunk: Buffer) => {
       const framed = chunked
@@ -153,7 +160,7 @@ export class H2ToHttp1 implements AttemptClient, ClientConnection {
     this.req.telemetry?.responded(head.status);
     if (this.stream.destroyed || this.stream.closed) return;
     try {
-      this.stream.respond(out, { endStream: f.kind === 'none' });
+      this.req.respond(out, { endStream: f.kind === 'none' });
     } catch {
       this.destroy();
     }

@@ -95,7 +95,7 @@ function mirrorHead(req: Exchange, input: MirrorCopyInput): MessageHead {
     };
   }
   const h2 = req as H2Request;
-  const headers: OutgoingHttpHeaders = { ...(h2 as unknown as { headers: OutgoingHttpHeaders }).headers };
+  const headers: OutgoingHttpHeaders = { ...h2.headers };
   input.editHeaders(objectHeaderBag(headers));
   headers[':authority'] = host;
   headers[':path'] = target;

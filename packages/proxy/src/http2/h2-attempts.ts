@@ -31,6 +31,8 @@ const REJECTED: AttemptOutcome = { type: 'rejected' };
 /** What the attempts need of the client stream's request (H2Request). */
 export interface H2AttemptClient {
   readonly stream: ServerHttp2Stream;
+  /** The client's stream, for the attempts to read the request body from (subscribed at once). */
+  bodyStream(): ServerHttp2Stream;
   readonly pool: H2Pool;
   header(lower: string): string | undefined;
   /** The request headers to send upstream, with `extra` set. */
@@ -59,7 +61,7 @@ export class H2Attempts implements AttemptChannel {
   ) {
     this.clientTimeoutMs =
       grpcTimeoutMs(client.header('content-type'), client.header('grpc-timeout')) ?? Number.NaN;
-    const down = client.stream;
+    const down = client.bodyStream();
     down.on('data', (chunk: Buffer) => this.bodyChunk(chunk));
     down.once('end', () => {
       this.bodyComplete = true;

@@ -9,6 +9,7 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
+  type ServerStreamResponseOptions,
 } from 'node:http2';
 import { WeftError } from '@weft/core';
 import type { Destination } from '../discovery/resolver.js';
@@ -66,27 +67,67 @@ export interface H2ConnectionInfo {
   readonly direction: 'outbound' | 'inbound';
 }
 
-export class H2Request implements Exchange {
-  readonly protocol = 'h2' as const;
+/**
+ * What a view of a request shares with it (the gateway's request to its backend, see
+ * gateway/derived-h2.ts): the layers set these on whichever they hold, and the client stream's
+ * close, which the original listens for, reads them from here.
+ */
+export interface H2RequestState {
   destination: Destination | undefined;
   upstream: UpstreamTarget | undefined;
   telemetry: ExchangeTelemetry | undefined;
-  readonly startedAt = performance.now();
+}
+
+export class H2Request implements Exchange {
+  readonly protocol = 'h2' as const;
+  private readonly state: H2RequestState;
 
   constructor(
     /** The client's stream (the traffic layer reads its body for replays). */
     readonly stream: ServerHttp2Stream,
     /** The headers as forwarded (`:path` per the forward policy). */
-    private readonly headers: IncomingHttpHeaders,
+    readonly headers: IncomingHttpHeaders,
     /** The normalized path and query: what authorization, routing and metrics see. */
     readonly path: string,
     private readonly info: H2ConnectionInfo,
     /** Upstream sessions (the traffic layer opens one stream per attempt). */
     readonly pool: H2Pool,
-    private readonly metrics: ProxyMetrics,
+    readonly metrics: ProxyMetrics,
+    readonly startedAt: number = performance.now(),
+    /** The original's state, for a view of it; a request of its own when absent. */
+    view?: H2RequestState,
   ) {
+    if (view !== undefined) {
+      this.state = view;
+      return;
+    }
+    this.state = { destination: undefined, upstream: undefined, telemetry: undefined };
     guard(stream);
-    stream.once('close', () => this.telemetry?.finished());
+    stream.once('close', () => this.state.telemetry?.finished());
+  }
+
+  /** This request's state, for a view of it to be built over (see {@link H2RequestState}). */
+  sharedState(): H2RequestState {
+    return this.state;
+  }
+
+  get destination(): Destination | undefined {
+    return this.state.destination;
+  }
+  set destination(value: Destination | undefined) {
+    this.state.destination = value;
+  }
+  get upstream(): UpstreamTarget | undefined {
+    return this.state.upstream;
+  }
+  set upstream(value: UpstreamTarget | undefined) {
+    this.state.upstream = value;
+  }
+  get telemetry(): ExchangeTelemetry | undefined {
+    return this.state.telemetry;
+  }
+  set telemetry(value: ExchangeTelemetry | undefined) {
+    this.state.telemetry = value;
   }
 
   get method(): string {
@@ -109,6 +150,19 @@ export class H2Request implements Exchange {
   }
   get egress(): UpstreamTarget | undefined {
     return this.info.egress;
+  }
+
+  /** Sends the response head on the client's stream (a gateway view edits it first). */
+  respond(headers: OutgoingHttpHeaders, options?: ServerStreamResponseOptions): void {
+    this.stream.respond(headers, options);
+  }
+
+  /**
+   * The client's stream, for the one reader of the request body, which subscribes to its data
+   * in the same tick (a gateway view starts a mirror's copy of the body here).
+   */
+  bodyStream(): ServerHttp2Stream {
+    return this.stream;
   }
 
   header(lower: string): string | undefined {
@@ -171,7 +225,7 @@ export class H2Request implements Exchange {
         );
     });
     down.on('close', () => cancelUpstream(up, down.rstCode || constants.NGHTTP2_CANCEL));
-    this.stream.pipe(up);
+    this.bodyStream().pipe(up);
   }
 
   /** Counts the upstream's reset of `up`, if it was one (a non-zero close code the proxy did not send). */
@@ -249,7 +303,7 @@ export class H2Request implements Exchange {
     options: { endStream?: boolean; waitForTrailers?: boolean },
   ): boolean {
     try {
-      this.stream.respond(headers, options);
+      this.respond(headers, options);
       return true;
     } catch {
       // A head Node will not send (a header an upstream may not forward) or a stream that just closed.
@@ -291,7 +345,7 @@ export class H2Request implements Exchange {
     for (let i = 0; i < extraHeaders.length; i += 2) extra[extraHeaders[i]!] = extraHeaders[i + 1];
     const ct = this.header('content-type') ?? '';
     if (ct.startsWith('application/grpc')) {
-      down.respond(
+      this.respond(
         {
           ':status': 200,
           'content-type': 'application/grpc',
@@ -303,7 +357,7 @@ export class H2Request implements Exchange {
       );
       return;
     }
-    down.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', ...extra });
+    this.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', ...extra });
     down.end(`${error.message}\n`);
   }
 
