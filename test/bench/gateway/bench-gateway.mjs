@@ -232,7 +232,14 @@ async function main() {
       const url = `https://127.0.0.1:${target.port}/`;
       // One request each, so that the idle RSS is of a proxy that has served (TLS context built).
       await runPinned('warm-up', loadCore, 'h2load', ['--h1', '-n1', '-c1', url], 30_000);
-      targets.push({ ...d, target, url, groups: withDescendants(target.procs.map((p) => p.pid)), rows: {} });
+      targets.push({
+        ...d,
+        target,
+        url,
+        groups: withDescendants(target.procs.map((p) => p.pid)),
+        rows: {},
+        handshakeRuns: [],
+      });
       log(`${d.label}: listening on ${target.port}`);
     }
     for (const t of targets) t.rows.idleRssMb = sample(t.groups).rssMb;
@@ -318,9 +325,8 @@ async function main() {
         const m = await measured(t.groups, () =>
           handshakes(t.target.port, PLAN.handshakeSeconds, PLAN.handshakeClients),
         );
-        const pool = (t.handshakeRounds ??= []);
-        pool.push({ count: m.result.count, seconds: m.seconds, cpuSeconds: m.cpuSeconds });
-        t.rows.handshakes = pooledHandshakes(pool);
+        t.handshakeRuns.push({ count: m.result.count, seconds: m.seconds, cpuSeconds: m.cpuSeconds });
+        t.rows.handshakes = pooledHandshakes(t.handshakeRuns);
         log(
           `  ${t.label}: ${Math.round(m.result.perSecond)} handshakes/s at proxy CPU ${((100 * m.cpuSeconds) / m.seconds).toFixed(0)}% ` +
             `(${Math.round(m.result.count / m.cpuSeconds)} per CPU-second; round ${round + 1})`,
