@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError, systemClock, systemRandom, WeftError } from '@weft/core';
 import { loadIdentityDir } from '@weft/pki';
-import type { Logger } from '@weft/runtime';
+import { type Logger, subsystemLogger } from '@weft/runtime';
 import { ControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import { joinTokenRegistrationAuthorizer } from './discovery/registration-authorizer.js';
 import type { Certifier } from './identity/certifier.js';
@@ -322,7 +322,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
         sources.every((s) => s.ready()) && (elector === undefined || elector.isLeader())
           ? netpolInputsFromState(cp.state, controlPlaneNamespace)
           : undefined,
-      logger: logger.child({ component: 'netpol-controller' }),
+      logger: subsystemLogger(logger, 'netpol-controller'),
       registry: metrics.registry,
       clock: systemClock,
       random: systemRandom,

@@ -19,6 +19,7 @@ export {
   logFormat,
   prettyStream,
   silentLogger,
+  subsystemLogger,
 } from './logging.js';
 export {
   histogramBuckets,

@@ -2,7 +2,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, logFormat, prettyStream } from './logging.js';
+import { createLogger, logFormat, prettyStream, subsystemLogger } from './logging.js';
 
 describe('logFormat', () => {
   it('is pretty on a terminal and JSON elsewhere, unless WEFT_LOG_FORMAT says', () => {
@@ -14,7 +14,7 @@ describe('logFormat', () => {
 });
 
 describe('prettyStream', () => {
-  it('writes one line per entry: time, level, [component], message, remaining fields', async () => {
+  it('writes one line per entry: time, level, [component] [subsystem], message, remaining fields', async () => {
     const out = new PassThrough();
     let text = '';
     out.on('data', (chunk: Buffer) => {
@@ -22,14 +22,14 @@ describe('prettyStream', () => {
     });
     const log = pino({ base: { component: 'up' } }, prettyStream({ colour: false, destination: out }));
     log.info({ port: 7443, nested: { a: 1 } }, 'listening');
-    log.child({ component: 'tracing' }).warn('no collector');
+    subsystemLogger(log, 'tracing').warn('no collector');
     await new Promise((resolve) => setImmediate(resolve));
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
       /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[up\] listening \{"port":7443,"nested":\{"a":1\}\}$/,
     );
-    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[tracing\] no collector$/);
+    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[up\] \[tracing\] no collector$/);
   });
 });
 
@@ -55,5 +55,24 @@ describe('createLogger', () => {
     expect(line.identity).toBe('spiffe://x/ns/a/sa/b');
     expect(lines.join('')).not.toContain('secret');
     expect(lines.join('')).not.toContain('PRIVATE');
+  });
+
+  it("names a part of a component in its own field, never a second 'component'", () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ component: 'gateway', destination, level: 'info' });
+    subsystemLogger(log, 'tracing').info('tracing disabled');
+    const raw = lines[0] ?? '';
+    expect(raw.match(/"component":/g)).toHaveLength(1);
+    expect(JSON.parse(raw)).toMatchObject({
+      component: 'gateway',
+      subsystem: 'tracing',
+      msg: 'tracing disabled',
+    });
   });
 });

@@ -57,8 +57,8 @@ export function prettyStream(options: {
     colorize: options.colour,
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,component',
-    messageFormat: '{if component}[{component}] {end}{msg}',
+    ignore: 'pid,hostname,component,subsystem',
+    messageFormat: '{if component}[{component}] {end}{if subsystem}[{subsystem}] {end}{msg}',
     hideObject: false,
   });
 }
@@ -77,6 +77,16 @@ export function createLogger(options: LoggerOptions): Logger {
     { level, base: { component: options.component }, redact: { paths: REDACT, censor: '[redacted]' } },
     destination,
   );
+}
+
+/**
+ * A child logger for one part of a component (tracing, a controller), named in a `subsystem`
+ * field. Not `child({ component })`: pino appends a child's bindings to its parent's, so that
+ * line would carry `component` twice, which JSON log stores may reject (Elasticsearch refuses a
+ * document with a duplicate field) or read as the first value.
+ */
+export function subsystemLogger(parent: Logger, subsystem: string): Logger {
+  return parent.child({ subsystem });
 }
 
 /** A logger that writes nothing, for tests and library defaults. */

@@ -6,7 +6,7 @@
 import { describeError, isWeftError } from '@weft/core';
 import type { Logger } from '@weft/runtime';
 // From runtime's index, which loads the OpenTelemetry SDK only when tracing is on.
-import { TracingController, type TracingResourceInfo } from '@weft/runtime';
+import { subsystemLogger, TracingController, type TracingResourceInfo } from '@weft/runtime';
 import { type Command, Option } from 'commander';
 
 /** The parsed tracing flags. */
@@ -52,7 +52,7 @@ export function tracingFromFlags(
       explicit: { endpoint: flags.otlp, protocol: flags.otlpProtocol, sampling: flags.traceSampling },
       env: process.env,
       resource,
-      logger: logger.child({ component: 'tracing' }),
+      logger: subsystemLogger(logger, 'tracing'),
     });
   } catch (err) {
     if (isWeftError(err, 'INVALID_CONFIG')) command.error(`error: ${err.message}`, { exitCode: 2 });
