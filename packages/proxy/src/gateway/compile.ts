@@ -192,6 +192,7 @@ function compileRoute(r: GatewayRoute__Output, at: string): CompiledRoute {
     hostnames: r.hostnames.map((h) => h.toLowerCase()),
     matches,
     filters,
+    responseModifiers: filters.flatMap((f) => (f.type === 'response-headers' ? [f.modifier] : [])),
     backends: new WeightedChoice(backends),
     requestTimeoutMs: durationMs(r.requestTimeout) ?? Number.NaN,
     backendRequestTimeoutMs: durationMs(r.backendRequestTimeout) ?? Number.NaN,

@@ -52,6 +52,11 @@ export interface CompiledRoute {
   /** Empty: every request. */
   readonly matches: readonly CompiledMatch[];
   readonly filters: readonly CompiledFilter[];
+  /**
+   * The rule's ResponseHeaderModifiers, in order: also applied to the gateway's own answers to
+   * requests matching the rule (a redirect, a 500 for no usable backend).
+   */
+  readonly responseModifiers: readonly HeaderModifier[];
   /** Backends with weight > 0; `total` 0 means every request is answered 500. */
   readonly backends: WeightedChoice<CompiledBackend>;
   /** NaN: none. */

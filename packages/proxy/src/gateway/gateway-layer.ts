@@ -113,6 +113,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
           headers: { location },
           message: `redirect to ${location}`,
           grpc: false,
+          modifiers: route.responseModifiers,
         });
         return;
       }
@@ -124,11 +125,17 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
         status: 500,
         message: `route ${route.name} has no backend with weight > 0`,
         grpc,
+        modifiers: route.responseModifiers,
       });
       return;
     }
     if (backend.unresolvedReason !== '') {
-      respondLocally(req, { status: 500, message: `route ${route.name}: ${backend.unresolvedReason}`, grpc });
+      respondLocally(req, {
+        status: 500,
+        message: `route ${route.name}: ${backend.unresolvedReason}`,
+        grpc,
+        modifiers: route.responseModifiers,
+      });
       return;
     }
     for (const f of backend.filters) applyFilter(f, plan, req, match);

@@ -47,7 +47,16 @@ function config(apps: Apps) {
       listener('redirect', 'redirect.example.com', [
         {
           name: 'HTTPRoute/test/http-filter-redirect/0',
-          filters: [{ requestRedirect: { scheme: 'https', statusCode: 301 } }],
+          filters: [
+            { requestRedirect: { scheme: 'https', statusCode: 301 } },
+            // After the redirect in the list: the rule's response modifiers apply to its answer all the same.
+            {
+              responseHeaderModifier: {
+                set: [{ name: 'strict-transport-security', value: 'max-age=31536000' }],
+                remove: ['content-type'],
+              },
+            },
+          ],
         },
       ]),
       listener('rewrite', 'rewrite.example.com', [
@@ -97,6 +106,7 @@ function config(apps: Apps) {
         },
         {
           name: 'HTTPRoute/test/missing/0',
+          filters: [{ responseHeaderModifier: { add: [{ name: 'x-route', value: 'missing' }] } }],
           backends: [
             {
               authority: 'missing.test.svc.cluster.local:80',
@@ -165,6 +175,9 @@ describe('gateway routing (Gateway API examples)', () => {
     const r = await request(bed.gw.port(80), { path: '/a/b?c=d', headers: { host: 'redirect.example.com' } });
     expect(r.status).toBe(301);
     expect(r.headers.location).toBe('https://redirect.example.com/a/b?c=d');
+    // The rule's response header modifiers apply to the gateway's own answer, as to a backend's.
+    expect(r.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(r.headers['content-type']).toBeUndefined();
     // No scheme and no port in the filter: the listener's port (8080) is kept, the status defaults to 302.
     const alt = await request(bed.gw.port(8080), { path: '/p', headers: { host: 'x.test:8080' } });
     expect(alt.status).toBe(302);
@@ -244,6 +257,15 @@ describe('gateway routing (Gateway API examples)', () => {
       expect(r.head['x-header-set']).toBe('set');
       expect(r.head['x-app']).toBeUndefined();
       expect(r.head['x-weft-denied-by']).toBeUndefined();
+      const redirect = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const s = session.request({ ':path': '/r', ':authority': 'redirect.example.com' });
+        s.on('response', resolve);
+        s.on('error', reject);
+        s.resume();
+        s.end();
+      });
+      expect(redirect[':status']).toBe(301);
+      expect(redirect['strict-transport-security']).toBe('max-age=31536000');
     } finally {
       session.close();
     }
@@ -283,6 +305,7 @@ describe('gateway routing (Gateway API examples)', () => {
     const missing = await request(port, { headers: { host: 'broken.example.com' } });
     expect(missing.status).toBe(500);
     expect(missing.body).toContain('Service test/missing not found');
+    expect(missing.headers['x-route']).toBe('missing');
     const m = await bed.gw.metrics();
     expect(metricValue(m, 'weft_gateway_requests_total', { listener: 'test/gw/broken', code: '500' })).toBe(
       2,
