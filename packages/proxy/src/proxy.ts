@@ -275,8 +275,8 @@ export class Sidecar {
    * of the destination) and mTLS to the mesh, as for an app's requests, but no request telemetry
    * (there is no client exchange to trace). HTTP/1 exchanges go through the outbound pool.
    */
-  ownRequests(): { readonly handler: Handler; readonly pool: Http1Pool } {
-    return { handler: this.ownHandler, pool: this.pools.outbound };
+  ownRequests(): { readonly handler: Handler; readonly pool: Http1Pool; readonly h2Pool: H2Pool } {
+    return { handler: this.ownHandler, pool: this.pools.outbound, h2Pool: this.pools.h2 };
   }
 
   /**

@@ -155,6 +155,7 @@ export function gatewayLayer(deps: GatewayLayerDeps): Layer {
             host: plan.host,
             target: plan.target,
             editHeaders,
+            grpc,
           });
     const derived = deriveExchange(req, {
       name: backend.authority,

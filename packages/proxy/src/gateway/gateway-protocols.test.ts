@@ -17,7 +17,11 @@ let api: TestCertificate;
 let wild: TestCertificate;
 let grpcServer: grpc.Server;
 let grpcPort: number;
-let bed: GatewayBed<'web' | 'shadow'>;
+/** A second gRPC server, the mirror of the h2c GRPCRoute: it records the calls it gets. */
+let shadowGrpc: grpc.Server;
+let shadowGrpcPort: number;
+const shadowCalls: { message: string; forwardedFor: string | undefined }[] = [];
+let bed: GatewayBed<'web'>;
 
 const bytes = {
   requestSerialize: (b: Buffer) => b,
@@ -34,7 +38,7 @@ const SERVICE: grpc.ServiceDefinition = {
 let waiting = 0;
 const Client = grpc.makeGenericClientConstructor(SERVICE, 'Bytes');
 
-function config(web: EchoApp, shadow: EchoApp, apiCert: TestCertificate) {
+function config(web: EchoApp, apiCert: TestCertificate) {
   const cert = (name: string, c: TestCertificate) => ({
     name,
     certificateChainPem: c.chainPem,
@@ -77,10 +81,11 @@ function config(web: EchoApp, shadow: EchoApp, apiCert: TestCertificate) {
         name: 'test/gw/h2c',
         port: 80,
         protocol: 'GATEWAY_LISTENER_PROTOCOL_HTTP',
-        // On h2c, gRPC calls are mirrored too (their body is read by a single h2 forward).
+        // On h2c, gRPC calls are mirrored too (their body is read by a single h2 forward), to
+        // another gRPC server: the copy goes over HTTP/2, the only protocol gRPC servers speak.
         routes: [
           slowRoute,
-          { ...grpcRoute, filters: [{ requestMirror: { authority: shadow.authority } }] },
+          { ...grpcRoute, filters: [{ requestMirror: { authority: `127.0.0.1:${shadowGrpcPort}` } }] },
           webRoute,
         ],
       },
@@ -106,12 +111,32 @@ beforeAll(async () => {
       e ? reject(e) : resolve(p),
     ),
   );
-  bed = await startGatewayBed(['web', 'shadow'], ({ web, shadow }) => config(web, shadow, api));
+  shadowGrpc = new grpc.Server();
+  shadowGrpc.addService(SERVICE, {
+    Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+      const xff = call.metadata.get('x-forwarded-for')[0];
+      shadowCalls.push({
+        message: call.request.toString(),
+        forwardedFor: xff === undefined ? undefined : String(xff),
+      });
+      done(null, Buffer.from('shadow'));
+    },
+    Missing: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
+      done(null, Buffer.from('')),
+    Wait: () => {},
+  });
+  shadowGrpcPort = await new Promise<number>((resolve, reject) =>
+    shadowGrpc.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  bed = await startGatewayBed(['web'], ({ web }) => config(web, api));
 }, 30_000);
 
 afterAll(async () => {
   await bed?.stop();
   grpcServer?.forceShutdown();
+  shadowGrpc?.forceShutdown();
 });
 
 /** The status of a request with Host `host` on a TLS connection whose SNI is api.example.com. */
@@ -311,18 +336,23 @@ describe('gateway client protocols', () => {
     }
   });
 
-  it('mirrors a gRPC call kept on h2 with its body (a copy over HTTP/1.1)', async () => {
+  it('mirrors a gRPC call to a gRPC server: the copy goes over HTTP/2 with its body and edits', async () => {
     const plain = new Client(`127.0.0.1:${bed.gw.port(80)}`, grpc.credentials.createInsecure());
     try {
-      const before = bed.apps.shadow.seen.length;
+      const before = shadowCalls.length;
+      const sent = metricValue(await bed.gw.metrics(), 'weft_gateway_mirror_requests_total', {
+        result: 'sent',
+      });
       const message = 'mirror-me'.repeat(100);
       expect(await unary(plain, 'Echo', message)).toEqual({ ok: true, body: `echo:${message}` });
-      await expect.poll(() => bed.apps.shadow.seen.length, { timeout: 10_000 }).toBeGreaterThan(before);
-      const copy = bed.apps.shadow.seen.at(-1)!;
-      expect(copy.method).toBe('POST');
-      expect(copy.url).toBe('/test.Bytes/Echo');
-      // One gRPC message: a 5-byte prefix and the bytes.
-      expect(copy.headers['content-length']).toBe(String(5 + message.length));
+      await expect.poll(() => shadowCalls.length, { timeout: 10_000 }).toBe(before + 1);
+      // The whole message, and the gateway's request edits (the forwarded headers) with it.
+      expect(shadowCalls.at(-1)).toEqual({ message, forwardedFor: '127.0.0.1' });
+      await expect
+        .poll(async () =>
+          metricValue(await bed.gw.metrics(), 'weft_gateway_mirror_requests_total', { result: 'sent' }),
+        )
+        .toBe(sent + 1);
     } finally {
       plain.close();
     }
@@ -369,7 +399,7 @@ describe('gateway client protocols', () => {
     };
     const workers = [worker(), worker(), worker(), worker()];
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(20);
-    await bed.gw.apply(config(bed.apps.web, bed.apps.shadow, next));
+    await bed.gw.apply(config(bed.apps.web, next));
     await expect.poll(() => seen.has(serialOf(next)), { timeout: 10_000 }).toBe(true);
     const after = ok;
     await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(after + 20);

@@ -113,6 +113,7 @@ export class Gateway implements GatewayConfigSink {
     this.mirror = new Mirror({
       handler: own.handler,
       pool: () => own.pool,
+      h2Pool: () => own.h2Pool,
       clock: deps.clock ?? systemClock,
       metrics,
       logger: deps.logger,

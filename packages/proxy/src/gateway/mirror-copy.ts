@@ -1,6 +1,7 @@
 /**
  * Builds the copies of one request for its route's RequestMirror filters: the HTTP/1.1 head the
- * mirror is sent (the client's edited headers, Host, target) and, for a request with a body, the
+ * mirror is sent (the client's edited headers, Host, target; a gRPC call's copy goes as HTTP/2
+ * with the same edits) and, for a request with a body, the
  * {@link BodyTap} that copies the body as the backend reads it. A copy is sent once its body is
  * complete; a body that cannot be held (mirror-body.ts) is counted and not mirrored.
  */
@@ -9,6 +10,7 @@ import type { Random } from '@weft/core';
 import type { MessageHead } from '../http1/head-parser.js';
 import type { Http1Request } from '../http1/request.js';
 import type { H2Request } from '../http2/h2-request.js';
+import { H2_HOP_BY_HOP } from '../http2/hop-by-hop.js';
 import type { Exchange } from '../layers/types.js';
 import type { CompiledFilter } from './compiled.js';
 import type { BodyTap } from './exchange-edits.js';
@@ -28,6 +30,8 @@ export interface MirrorCopyInput {
   readonly target: string | undefined;
   /** The route's request header edits (forwarded headers, header filters). */
   readonly editHeaders: (headers: HeaderBag) => void;
+  /** A gRPC call (a GRPCRoute, or a gRPC content type): its copies go over HTTP/2. */
+  readonly grpc: boolean;
 }
 
 /**
@@ -40,10 +44,11 @@ export function mirrorCopies(req: Exchange, input: MirrorCopyInput): BodyTap | u
     .map((m) => m.authority);
   if (authorities.length === 0) return undefined;
   const mirror = input.mirror;
-  const head = mirrorHead(req, input);
+  const { head, h2Headers } = mirrorHeads(req, input);
   const peer = req.peer.address;
+  const h2 = h2Headers === undefined ? {} : { h2Headers };
   if (head.framing.kind === 'none' || (head.framing.kind === 'length' && head.framing.length === 0)) {
-    for (const a of authorities) mirror.send(a, { head, body: [], peer });
+    for (const a of authorities) mirror.send(a, { head, body: [], peer, ...h2 });
     return undefined;
   }
   const declared = declaredLength(req, head);
@@ -62,7 +67,7 @@ export function mirrorCopies(req: Exchange, input: MirrorCopyInput): BodyTap | u
       const release = () => {
         if (--left === 0) copy.release();
       };
-      for (const a of authorities) mirror.send(a, { head: sent, body: chunks, peer }, release);
+      for (const a of authorities) mirror.send(a, { head: sent, body: chunks, peer, ...h2 }, release);
     },
     dropped: (reason) => {
       for (const _ of authorities) mirror.dropped(reason);
@@ -72,8 +77,14 @@ export function mirrorCopies(req: Exchange, input: MirrorCopyInput): BodyTap | u
   return copy;
 }
 
-/** The head of the copies: the client's, with the route's edits, as HTTP/1.1. */
-function mirrorHead(req: Exchange, input: MirrorCopyInput): MessageHead {
+/**
+ * The head of the copies: the client's, with the route's edits, as HTTP/1.1; and for a gRPC call
+ * (an h2 client), the HTTP/2 headers the copies are sent with.
+ */
+function mirrorHeads(
+  req: Exchange,
+  input: MirrorCopyInput,
+): { head: MessageHead; h2Headers: OutgoingHttpHeaders | undefined } {
   const host = input.host ?? req.authority;
   const target = input.target ?? req.path;
   if (req.protocol === 'http1') {
@@ -84,7 +95,7 @@ function mirrorHead(req: Exchange, input: MirrorCopyInput): MessageHead {
     bag.set('host', host);
     // The copy is sent whole at once: no interim response to wait for.
     bag.remove('expect');
-    return {
+    const head: MessageHead = {
       ...orig,
       headers,
       target,
@@ -93,6 +104,7 @@ function mirrorHead(req: Exchange, input: MirrorCopyInput): MessageHead {
       expectContinue: false,
       close: false,
     };
+    return { head, h2Headers: undefined };
   }
   const h2 = req as H2Request;
   const headers: OutgoingHttpHeaders = { ...h2.headers };
@@ -100,7 +112,11 @@ function mirrorHead(req: Exchange, input: MirrorCopyInput): MessageHead {
   headers[':authority'] = host;
   headers[':path'] = target;
   delete headers.expect;
-  return http1HeadFor(headers, h2.stream.endAfterHeaders);
+  const head = http1HeadFor(headers, h2.stream.endAfterHeaders);
+  if (!input.grpc) return { head, h2Headers: undefined };
+  // Sent as HTTP/2: its connection-specific headers go (`te: trailers`, which gRPC needs, stays).
+  for (const name of H2_HOP_BY_HOP) delete headers[name];
+  return { head, h2Headers: headers };
 }
 
 /** The body length the client declared (-1: none). */

@@ -2,7 +2,7 @@
  * RequestMirror: a copy of the request goes to the mirror backend, fire and forget. The copy is
  * dispatched in the process, through the outbound path the gateway's own requests take (resolve,
  * traffic layer, HTTP/1 attempts and pool, mTLS with the gateway's identity), so no listener is
- * opened for it. Its response is read and dropped; its failures are counted, never seen by the
+ * opened for it; a copy of a gRPC call is sent once over HTTP/2 (mirror-h2-exchange.ts). Its response is read and dropped; its failures are counted, never seen by the
  * client. At most `maxInFlight` copies are outstanding (more are skipped and counted) and each
  * is given up after `timeoutMs`.
  *
@@ -10,16 +10,19 @@
  * the body is complete, so the client's exchange never waits for the mirror: a body over
  * MAX_MIRROR_BODY_BYTES, or past the shared MAX_MIRROR_BUFFERED_BYTES, is not mirrored.
  */
+import type { OutgoingHttpHeaders } from 'node:http2';
 import { type Clock, WeftError } from '@weft/core';
 import type { Logger } from '@weft/runtime';
 import type { Http1ConnectionInfo } from '../http1/client-connection.js';
 import type { MessageHead } from '../http1/head-parser.js';
 import type { Http1Pool } from '../http1/pool.js';
+import type { H2Pool } from '../http2/h2-pool.js';
 import type { Handler } from '../layers/types.js';
 import { upstreamListenerTarget } from '../listeners/outbound.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { type BodyDropReason, MirrorBudget } from './mirror-body.js';
 import { MirrorExchange, type MirrorOutcome } from './mirror-exchange.js';
+import { MirrorH2Exchange } from './mirror-h2-exchange.js';
 
 /** The outcomes counted in `weft_gateway_mirror_requests_total{result}`. */
 export type MirrorResult =
@@ -42,6 +45,8 @@ export interface MirrorOptions {
   readonly handler: Handler;
   /** The HTTP/1 pool copies go through. */
   readonly pool: () => Http1Pool;
+  /** The HTTP/2 pool copies of gRPC calls go through. */
+  readonly h2Pool: () => H2Pool;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -52,9 +57,14 @@ export interface MirrorOptions {
   readonly budget?: MirrorBudget;
 }
 
-/** A copy to send: the HTTP/1.1 head (Host, edited headers, the body's framing) and its body. */
+/**
+ * A copy to send: the HTTP/1.1 head (Host, edited headers, the body's framing) and its body;
+ * for a gRPC call, the HTTP/2 headers it is sent with instead (gRPC servers speak only HTTP/2).
+ */
 export interface MirrorCopy {
   readonly head: MessageHead;
+  /** Set for a gRPC call: sent over HTTP/2 with these headers (pseudo-headers included). */
+  readonly h2Headers?: OutgoingHttpHeaders;
   readonly body: readonly Buffer[];
   /** The client's address (the copy's peer). */
   readonly peer: string;
@@ -63,7 +73,7 @@ export interface MirrorCopy {
 export class Mirror {
   readonly budget: MirrorBudget;
   private inFlight = 0;
-  private readonly active = new Set<MirrorExchange>();
+  private readonly active = new Set<MirrorExchange | MirrorH2Exchange>();
   private closed = false;
 
   constructor(private readonly options: MirrorOptions) {
@@ -94,20 +104,32 @@ export class Mirror {
       egress: target.egress,
     };
     let timer: NodeJS.Timeout | undefined;
-    const exchange = new MirrorExchange({
-      head: copy.head,
-      body: copy.body,
-      info,
-      pool: this.options.pool(),
-      startedAt: this.options.clock.now(),
-      done: (outcome) => {
-        clearTimeout(timer);
-        this.active.delete(exchange);
-        this.inFlight--;
-        release();
-        this.finished(authority, outcome);
-      },
-    });
+    const done = (outcome: MirrorOutcome) => {
+      clearTimeout(timer);
+      this.active.delete(exchange);
+      this.inFlight--;
+      release();
+      this.finished(authority, outcome);
+    };
+    const startedAt = this.options.clock.now();
+    const exchange =
+      copy.h2Headers === undefined
+        ? new MirrorExchange({
+            head: copy.head,
+            body: copy.body,
+            info,
+            pool: this.options.pool(),
+            startedAt,
+            done,
+          })
+        : new MirrorH2Exchange({
+            headers: copy.h2Headers,
+            body: copy.body,
+            info,
+            pool: this.options.h2Pool(),
+            startedAt,
+            done,
+          });
     timer = setTimeout(
       () => exchange.cancel(new MirrorTimeout(authority, this.options.timeoutMs)),
       this.options.timeoutMs,
