@@ -1,7 +1,8 @@
 /**
  * RequestMirror through a real gateway (in process, real sockets) in front of real apps: bodies
  * are mirrored (HTTP/1.1 and h2 clients), a body over the cap is not, a mirror that never
- * answers does not hold the client up, and no listener is opened for the copies.
+ * answers does not hold the client up, and no listener is opened for the copies; gRPC calls'
+ * copies (HTTP/2) to mirrors that hang, reset or drop the connection are counted, never felt.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
@@ -313,5 +314,129 @@ describe('RequestMirror to a mirror that never answers', () => {
     const r = await post(gw.port(80), 'hole.example.com', '/later', Buffer.from('x'));
     expect(r.status).toBe(200);
     await expect.poll(() => mirrorCount(gw, 'timeout'), { timeout: 15_000 }).toBe(timeouts + 1);
+  });
+});
+
+/** An HTTP/2 (h2c) server standing for a gRPC backend: answers every call 200 with grpc-status 0. */
+async function startH2Grpc(
+  onStream: (stream: http2.ServerHttp2Stream, session: http2.ServerHttp2Session) => void,
+): Promise<{ authority: string; close(): Promise<void> }> {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const server = guard(http2.createServer());
+  server.on('session', (s) => {
+    guard(s);
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  server.on('stream', (stream) => {
+    guard(stream);
+    onStream(stream, stream.session as http2.ServerHttp2Session);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    authority: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Answers a gRPC-shaped call: head, one message, trailers with grpc-status 0. */
+function answerGrpc(stream: http2.ServerHttp2Stream): void {
+  stream.resume();
+  stream.on('end', () => {
+    if (stream.closed) return;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 2, 0x6f, 0x6b]));
+  });
+}
+
+/** One gRPC-shaped call over h2c with a body; resolves with the :status and grpc-status. */
+function grpcCall(port: number, authority: string): Promise<{ status: number; grpcStatus: string }> {
+  const session = guard(http2.connect(`http://127.0.0.1:${port}`));
+  return new Promise<{ status: number; grpcStatus: string }>((resolve, reject) => {
+    const s = session.request({
+      ':method': 'POST',
+      ':path': '/test.Svc/Call',
+      ':authority': authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    let status = 0;
+    let grpcStatus = '';
+    s.on('response', (h) => {
+      status = Number(h[':status']);
+    });
+    s.on('trailers', (t) => {
+      grpcStatus = String(t['grpc-status']);
+    });
+    s.resume();
+    s.on('close', () => resolve({ status, grpcStatus }));
+    s.on('error', reject);
+    s.end(Buffer.from([0, 0, 0, 0, 3, 0x61, 0x62, 0x63]));
+  }).finally(() => session.close());
+}
+
+describe('RequestMirror of gRPC calls to hostile HTTP/2 mirrors', () => {
+  let primary: Awaited<ReturnType<typeof startH2Grpc>>;
+  let hole: Awaited<ReturnType<typeof startBlackHole>>;
+  let refusing: Awaited<ReturnType<typeof startH2Grpc>>;
+  let dropping: Awaited<ReturnType<typeof startH2Grpc>>;
+  let gw: TestGateway;
+
+  const grpcListener = (name: string, mirror: string) => ({
+    name: `test/gw/${name}`,
+    port: 80,
+    protocol: HTTP,
+    hostname: `${name}.example.com`,
+    routes: [
+      {
+        name: `GRPCRoute/test/${name}/0`,
+        grpc: true,
+        filters: [{ requestMirror: { authority: mirror } }],
+        backends: [{ authority: primary.authority, weight: 1 }],
+      },
+    ],
+  });
+
+  beforeAll(async () => {
+    primary = await startH2Grpc((stream) => answerGrpc(stream));
+    hole = await startBlackHole();
+    // Resets every stream it is sent, and one that tears the whole connection down.
+    refusing = await startH2Grpc((stream) => stream.close(http2.constants.NGHTTP2_REFUSED_STREAM));
+    dropping = await startH2Grpc((_stream, session) => session.destroy());
+    gw = await startTestGateway(
+      {
+        listeners: [
+          grpcListener('hole', hole.authority),
+          grpcListener('refusing', refusing.authority),
+          grpcListener('dropping', dropping.authority),
+        ],
+      },
+      { mirrorTimeoutMs: 500 },
+    );
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await Promise.all([hole?.close(), refusing?.close(), dropping?.close(), primary?.close()]);
+  });
+
+  it('answers every call from the primary; each copy ends as timeout or failed, counted', async () => {
+    const before = { timeout: await mirrorCount(gw, 'timeout'), failed: await mirrorCount(gw, 'failed') };
+    for (const name of ['hole', 'refusing', 'dropping', 'refusing', 'dropping']) {
+      expect(await grpcCall(gw.port(80), `${name}.example.com`)).toEqual({ status: 200, grpcStatus: '0' });
+    }
+    // The black hole's copy is given up at the mirror timeout; the reset and the dropped
+    // connection fail the other four.
+    await expect.poll(() => mirrorCount(gw, 'timeout'), { timeout: 10_000 }).toBe(before.timeout + 1);
+    await expect.poll(() => mirrorCount(gw, 'failed'), { timeout: 10_000 }).toBe(before.failed + 4);
+    expect(await mirrorCount(gw, 'sent')).toBe(0);
+    expect(hole.accepted()).toBeGreaterThanOrEqual(1);
+    // The gateway keeps serving.
+    expect(await grpcCall(gw.port(80), 'refusing.example.com')).toEqual({ status: 200, grpcStatus: '0' });
   });
 });
