@@ -348,6 +348,7 @@ export async function startControlPlane(o: StartControlPlaneOptions): Promise<Ru
       // A new leader writes every current condition: the old one may have died before writing.
       if (leading) writer.report(cp.state.allConditions());
       if (leading) gatewayWriter?.report(cp.state.gateway.allStatuses());
+      if (leading) ingressEvents?.report(cp.state.gateway.allIngressProblems());
       // And brings the generated NetworkPolicies in line now, not at the next resync.
       if (leading) netpol?.changed();
     });

@@ -35,7 +35,10 @@ export class GatewayModel {
   private configs = new Map<string, { message: GatewayConfig; version: string }>();
   private statuses = new Map<string, { entry: GatewayStatusEntry; json: string }>();
   private certChecks = new Map<string, CertificateCheck>();
-  private ingressProblems = new Map<string, { ref: ResourceRef; keys: Set<string> }>();
+  private ingressProblems = new Map<
+    string,
+    { ref: ResourceRef; keys: Set<string>; problems: readonly IngressProblem[] }
+  >();
   private translated = false;
 
   /** True once anything was translated (a mesh without gateway resources never pays for it). */
@@ -101,10 +104,13 @@ export class GatewayModel {
       byIngress.set(key, entry);
     }
     const changes: IngressProblemChange[] = [];
-    const next = new Map<string, { ref: ResourceRef; keys: Set<string> }>();
+    const next = new Map<
+      string,
+      { ref: ResourceRef; keys: Set<string>; problems: readonly IngressProblem[] }
+    >();
     for (const [key, { ref, problems }] of byIngress) {
       const keys = new Set(problems.map(problemKey));
-      next.set(key, { ref, keys });
+      next.set(key, { ref, keys, problems });
       const old = this.ingressProblems.get(key)?.keys ?? new Set<string>();
       if (old.size !== keys.size || [...keys].some((k) => !old.has(k)))
         changes.push({ ref, problems, added: problems.filter((p) => !old.has(problemKey(p))) });
@@ -133,6 +139,19 @@ export class GatewayModel {
   /** Every resource's wanted status (a new leader writes them all). */
   allStatuses(): GatewayStatusChange[] {
     return [...this.statuses.values()].map(({ entry }) => ({ ref: entry.ref, status: entry.status }));
+  }
+
+  /**
+   * Every Ingress's current problems, as changes that add them all: a new leader reports them,
+   * since the old one may have died before writing their Events (an Event already written has
+   * the same name and is not written twice).
+   */
+  allIngressProblems(): IngressProblemChange[] {
+    return [...this.ingressProblems.values()].map(({ ref, problems }) => ({
+      ref,
+      problems,
+      added: problems,
+    }));
   }
 
   /** Class names with a config, for /debug/state. */

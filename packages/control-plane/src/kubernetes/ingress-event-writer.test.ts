@@ -1,6 +1,6 @@
 // Ingress problems as Warning Events, against a real HTTP fake of the API server fed through the
 // real KubernetesSource and MeshState: one Event per problem when the set changes, none while it
-// stays, none from a replica that does not lead.
+// stays, none from a replica that does not lead, the standing ones from a new leader.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlaneMetrics } from '../metrics.js';
 import { MeshState } from '../model/mesh-state.js';
@@ -84,5 +84,30 @@ describe('IngressEventWriter', () => {
     await expect.poll(() => state.get({ kind: 'Ingress', namespace: 'shop', name: 'web' })).toBeDefined();
     await writer.idle();
     expect(events()).toEqual([]);
+  });
+
+  it('writes the standing problems when the replica becomes the leader, once per Event', async () => {
+    leading = false;
+    api.apply(ingress('cart'));
+    await expect.poll(() => state.get({ kind: 'Ingress', namespace: 'shop', name: 'web' })).toBeDefined();
+    await writer.idle();
+    expect(events()).toEqual([]);
+    // The old leader died before writing: the new one reports every current problem (run.ts).
+    leading = true;
+    writer.report(state.gateway.allIngressProblems());
+    await expect.poll(() => events().length).toBe(1);
+    expect(events()[0]).toMatchObject({
+      reason: 'BackendNotFound',
+      involvedObject: { kind: 'Ingress', name: 'web' },
+    });
+    // Leading again (or a second replica reporting the same): the same Event name, so the API
+    // server keeps one (the second create is 409 AlreadyExists, which the writer takes as done).
+    writer.report(state.gateway.allIngressProblems());
+    await writer.idle();
+    const names = api.writes
+      .filter((w) => w.method === 'POST' && w.path === '/api/v1/namespaces/shop/events')
+      .map((w) => (w.body as { metadata: { name: string } }).metadata.name);
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(1);
   });
 });
