@@ -33,15 +33,21 @@ describe('prettyStream', () => {
   });
 });
 
+/** A destination that keeps each written line. */
+function collected(): { lines: string[]; destination: Writable } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { lines, destination };
+}
+
 describe('createLogger', () => {
   it('writes the component field and redacts secrets', () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const { lines, destination } = collected();
     const log = createLogger({ component: 'identity', destination, level: 'info' });
     log.info(
       { token: 'eyJhbGciOi.secret', request: { key: 'PRIVATE' }, identity: 'spiffe://x/ns/a/sa/b' },
@@ -58,13 +64,7 @@ describe('createLogger', () => {
   });
 
   it("names a part of a component in its own field, never a second 'component'", () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const { lines, destination } = collected();
     const log = createLogger({ component: 'gateway', destination, level: 'info' });
     subsystemLogger(log, 'tracing').info('tracing disabled');
     const raw = lines[0] ?? '';

@@ -28,16 +28,20 @@ export type MirrorOutcome =
   | { readonly type: 'response'; readonly status: number }
   | { readonly type: 'failed'; readonly error: WeftError | undefined };
 
-export interface MirrorExchangeInit {
-  /** The head to send: method, target, edited headers (Host included) and the body's framing. */
-  readonly head: MessageHead;
-  /** The body, as framed by `head` (empty without one). */
+/** What every mirrored request is made from, whichever protocol it is sent with. */
+export interface MirrorCopyInit {
+  /** The body (empty without one). */
   readonly body: readonly Buffer[];
   readonly info: Http1ConnectionInfo;
-  readonly pool: Http1Pool;
   readonly startedAt: number;
   /** Called once, when the copy's response is over or it failed. */
   readonly done: (outcome: MirrorOutcome) => void;
+}
+
+export interface MirrorExchangeInit extends MirrorCopyInit {
+  /** The head to send: method, target, edited headers (Host included) and the body's framing. */
+  readonly head: MessageHead;
+  readonly pool: Http1Pool;
 }
 
 export class MirrorExchange implements Exchange, AttemptClient, ClientConnection {

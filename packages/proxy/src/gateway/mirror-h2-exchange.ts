@@ -8,7 +8,6 @@
 import { type ClientHttp2Stream, constants, type OutgoingHttpHeaders } from 'node:http2';
 import { WeftError } from '@weft/core';
 import type { Destination } from '../discovery/resolver.js';
-import type { Http1ConnectionInfo } from '../http1/client-connection.js';
 import { cancelUpstream } from '../http2/h2-cancel.js';
 import type { H2Pool } from '../http2/h2-pool.js';
 import type {
@@ -21,18 +20,13 @@ import type {
 } from '../layers/types.js';
 import { guard } from '../net/guard.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
-import type { MirrorOutcome } from './mirror-exchange.js';
+import type { MirrorCopyInit, MirrorOutcome } from './mirror-exchange.js';
 
-export interface MirrorH2ExchangeInit {
+/** A gRPC call's copy: its body is the client's DATA payloads. */
+export interface MirrorH2ExchangeInit extends MirrorCopyInit {
   /** The request headers to send, pseudo-headers included (`:authority`, `:path` as edited). */
   readonly headers: OutgoingHttpHeaders;
-  /** The body: the client's DATA payloads (empty without one). */
-  readonly body: readonly Buffer[];
-  readonly info: Http1ConnectionInfo;
   readonly pool: H2Pool;
-  readonly startedAt: number;
-  /** Called once, when the copy's response is over or it failed. */
-  readonly done: (outcome: MirrorOutcome) => void;
 }
 
 export class MirrorH2Exchange implements Exchange {

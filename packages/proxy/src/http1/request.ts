@@ -1,35 +1,20 @@
 /** One HTTP/1 request as the layers see it: an {@link Exchange} over a client connection. */
 import type { WeftError } from '@weft/core';
-import type { Destination } from '../discovery/resolver.js';
-import type {
-  AttemptChannel,
-  AttemptObserver,
-  AttemptOptions,
-  Exchange,
-  ExchangeTelemetry,
-  PeerInfo,
-} from '../layers/types.js';
+import { type ExchangeState, SharedStateExchange } from '../layers/exchange-state.js';
+import type { AttemptChannel, AttemptObserver, AttemptOptions, Exchange, PeerInfo } from '../layers/types.js';
 import type { UpstreamTarget } from '../net/upstream-target.js';
 import type { TraceHeaders } from '../telemetry/propagation.js';
 import { Http1Attempts } from './attempts.js';
 import type { ClientConnection } from './client-connection.js';
 import { joinedHeaderValue, type MessageHead } from './head-parser.js';
 
-/**
- * What the layers and the protocol code set on a request while it is handled. One per request:
- * a view of the request made for another destination (the gateway's, with the route's edits)
- * is built over the same state, so what is set through either is seen through both, and the
- * client connection, which holds the original, sees what the layers set on the view.
- */
-export interface Http1RequestState {
-  destination: Destination | undefined;
-  upstream: UpstreamTarget | undefined;
-  telemetry: ExchangeTelemetry | undefined;
+/** An HTTP/1 request's {@link ExchangeState}, with the hook that aborts its upstream exchange. */
+export interface Http1RequestState extends ExchangeState {
   abortUpstream: () => void;
 }
 
 /** One HTTP/1 request as the layers see it. */
-export class Http1Request implements Exchange {
+export class Http1Request extends SharedStateExchange<Http1RequestState> implements Exchange {
   readonly protocol = 'http1' as const;
 
   constructor(
@@ -40,37 +25,17 @@ export class Http1Request implements Exchange {
     readonly path: string,
     readonly direction: 'outbound' | 'inbound',
     readonly startedAt: number,
-    private readonly state: Http1RequestState = {
+    /** The original's state, for a view of it; a request of its own when absent. */
+    state: Http1RequestState = {
       destination: undefined,
       upstream: undefined,
       telemetry: undefined,
       abortUpstream: noop,
     },
-  ) {}
-
-  /** This request's state, for a view of it to be built over (see {@link Http1RequestState}). */
-  sharedState(): Http1RequestState {
-    return this.state;
+  ) {
+    super(state);
   }
 
-  get destination(): Destination | undefined {
-    return this.state.destination;
-  }
-  set destination(value: Destination | undefined) {
-    this.state.destination = value;
-  }
-  get upstream(): UpstreamTarget | undefined {
-    return this.state.upstream;
-  }
-  set upstream(value: UpstreamTarget | undefined) {
-    this.state.upstream = value;
-  }
-  get telemetry(): ExchangeTelemetry | undefined {
-    return this.state.telemetry;
-  }
-  set telemetry(value: ExchangeTelemetry | undefined) {
-    this.state.telemetry = value;
-  }
   /** Set once sent upstream: lets a client failure abort the upstream exchange. */
   get abortUpstream(): () => void {
     return this.state.abortUpstream;

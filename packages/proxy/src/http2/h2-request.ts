@@ -12,13 +12,12 @@ import {
   type ServerStreamResponseOptions,
 } from 'node:http2';
 import { WeftError } from '@weft/core';
-import type { Destination } from '../discovery/resolver.js';
+import { type ExchangeState, SharedStateExchange } from '../layers/exchange-state.js';
 import {
   type AttemptChannel,
   type AttemptObserver,
   type AttemptOptions,
   type Exchange,
-  type ExchangeTelemetry,
   type PeerInfo,
   statusForError,
 } from '../layers/types.js';
@@ -67,20 +66,8 @@ export interface H2ConnectionInfo {
   readonly direction: 'outbound' | 'inbound';
 }
 
-/**
- * What a view of a request shares with it (the gateway's request to its backend, see
- * gateway/derived-h2.ts): the layers set these on whichever they hold, and the client stream's
- * close, which the original listens for, reads them from here.
- */
-export interface H2RequestState {
-  destination: Destination | undefined;
-  upstream: UpstreamTarget | undefined;
-  telemetry: ExchangeTelemetry | undefined;
-}
-
-export class H2Request implements Exchange {
+export class H2Request extends SharedStateExchange<ExchangeState> implements Exchange {
   readonly protocol = 'h2' as const;
-  private readonly state: H2RequestState;
 
   constructor(
     /** The client's stream (the traffic layer reads its body for replays). */
@@ -94,40 +81,13 @@ export class H2Request implements Exchange {
     readonly pool: H2Pool,
     readonly metrics: ProxyMetrics,
     readonly startedAt: number = performance.now(),
-    /** The original's state, for a view of it; a request of its own when absent. */
-    view?: H2RequestState,
+    /** The original's state, for a view of it (gateway/derived-h2.ts); a request of its own when absent. */
+    view?: ExchangeState,
   ) {
-    if (view !== undefined) {
-      this.state = view;
-      return;
-    }
-    this.state = { destination: undefined, upstream: undefined, telemetry: undefined };
+    super(view ?? { destination: undefined, upstream: undefined, telemetry: undefined });
+    if (view !== undefined) return;
     guard(stream);
     stream.once('close', () => this.state.telemetry?.finished());
-  }
-
-  /** This request's state, for a view of it to be built over (see {@link H2RequestState}). */
-  sharedState(): H2RequestState {
-    return this.state;
-  }
-
-  get destination(): Destination | undefined {
-    return this.state.destination;
-  }
-  set destination(value: Destination | undefined) {
-    this.state.destination = value;
-  }
-  get upstream(): UpstreamTarget | undefined {
-    return this.state.upstream;
-  }
-  set upstream(value: UpstreamTarget | undefined) {
-    this.state.upstream = value;
-  }
-  get telemetry(): ExchangeTelemetry | undefined {
-    return this.state.telemetry;
-  }
-  set telemetry(value: ExchangeTelemetry | undefined) {
-    this.state.telemetry = value;
   }
 
   get method(): string {
