@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { main } from '@weft/cli';
 import { IdentityReloader, secretIdentitySource } from '@weft/control-plane';
 import {
   createIdentityMaterial,
@@ -19,25 +18,10 @@ import {
 } from '@weft/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Envtest, envtestAssets, envtestSuiteTitle } from '../support/envtest.js';
+import { runWeft } from '../support/run-weft.js';
 
 const assets = envtestAssets();
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = process.exitCode;
-  const code = await main(['node', 'weft', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  process.exitCode = saved;
-  return { code, stdout, stderr };
-}
 
 describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('rotate-anchor on Secrets', assets), () => {
   let env: Envtest;
@@ -108,7 +92,7 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('rotate-anchor on Secret
       '--admin',
       'http://127.0.0.1:1',
     ];
-    const step1 = await weft('identity', 'rotate-anchor', ...kube);
+    const step1 = await runWeft('identity', 'rotate-anchor', ...kube);
     expect(step1.stderr).toBe('');
     expect(step1.code).toBe(0);
     expect(step1.stdout).toContain('step 1 of 3 done');
@@ -128,7 +112,7 @@ describe.skipIf(assets.type !== 'ok')(envtestSuiteTitle('rotate-anchor on Secret
     expect((await reloader.check()).type).toBe('reloaded');
     expect(reloaded).toEqual([2]);
 
-    const step2 = await weft('identity', 'rotate-anchor', ...kube);
+    const step2 = await runWeft('identity', 'rotate-anchor', ...kube);
     expect(step2.code).not.toBe(0);
     expect(step2.stderr).toContain('switch-issuer refused: http://127.0.0.1:1: cannot reach');
     expect(await secretText('weft-issuer', 'tls.crt')).toBe(issuerPem);

@@ -4,27 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '@weft/cli';
 import { type IdentityIssuer, type KubeObject, objectKey, renderInstall } from '@weft/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { runWeft } from '../support/run-weft.js';
 import { INSTALL_DIR, opensslIdentityDir, parseYamlStream, REPO, runInjectorCertScript } from './fixtures.js';
-
-async function weft(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = process.exitCode;
-  const code = await main(['node', 'weft', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  process.exitCode = saved;
-  return { code, stdout, stderr };
-}
 
 const noIssuer: IdentityIssuer = {
   createCa: () => {
@@ -52,7 +36,7 @@ function objectsOf(stdout: string): KubeObject[] {
 
 describe('weft install', () => {
   it('prints every object of install/ exactly once, in apply order', async () => {
-    const r = await weft('install', '--identity-dir', identity.dir);
+    const r = await runWeft('install', '--identity-dir', identity.dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('# weft ')).toBe(true);
@@ -88,12 +72,12 @@ describe('weft install', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const inProcess = await weft('install', '--identity-dir', identity.dir);
+    const inProcess = await runWeft('install', '--identity-dir', identity.dir);
     expect(objectsOf(r.stdout)).toEqual(objectsOf(inProcess.stdout));
   });
 
   it('--ha prints the HA profile; --webhook-failure-policy overrides the webhook', async () => {
-    const r = await weft(
+    const r = await runWeft(
       'install',
       '--ha',
       '--identity-dir',
@@ -110,7 +94,7 @@ describe('weft install', () => {
       'Ignore',
     );
     const fail = objectsOf(
-      (await weft('install', '--identity-dir', identity.dir, '--webhook-failure-policy', 'Fail')).stdout,
+      (await runWeft('install', '--identity-dir', identity.dir, '--webhook-failure-policy', 'Fail')).stdout,
     ) as any[];
     expect(fail.find((o) => o.kind === 'MutatingWebhookConfiguration').webhooks[0].failurePolicy).toBe(
       'Fail',
@@ -118,7 +102,7 @@ describe('weft install', () => {
   });
 
   it('rejects a bad failure policy as a usage error', async () => {
-    const r = await weft('install', '--webhook-failure-policy', 'Maybe');
+    const r = await runWeft('install', '--webhook-failure-policy', 'Maybe');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Maybe');
   });
@@ -126,7 +110,7 @@ describe('weft install', () => {
   it('names the missing files of an incomplete identity folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-empty-identity-'));
     try {
-      const r = await weft('install', '--identity-dir', dir);
+      const r = await runWeft('install', '--identity-dir', dir);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('lacks ca.crt, issuer.crt, issuer.key, token.key');
       expect(r.stderr).toContain(`weft identity create-ca --identity-dir ${dir}`);
@@ -141,7 +125,7 @@ describe('weft install', () => {
     try {
       cpSync(identity.dir, dir, { recursive: true });
       unlinkSync(join(dir, 'injector.key'));
-      const r = await weft('install', '--identity-dir', dir);
+      const r = await runWeft('install', '--identity-dir', dir);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('only one of injector.crt and injector.key');
     } finally {
@@ -150,7 +134,7 @@ describe('weft install', () => {
   });
 
   it('fails clearly on a manifests folder that is not one', async () => {
-    const r = await weft(
+    const r = await runWeft(
       'install',
       '--manifests',
       join(REPO, 'docs-does-not-exist'),
@@ -172,7 +156,7 @@ describe('weft install', () => {
 
     it('fails with a clear message while the addon is missing', async () => {
       rmSync(join(manifests, 'install', 'addons'), { recursive: true, force: true });
-      const r = await weft(
+      const r = await runWeft(
         'install',
         '--jaeger',
         '--manifests',
@@ -188,7 +172,7 @@ describe('weft install', () => {
 
     it('adds the addon and points tracing at its OTLP/HTTP Service', async () => {
       writeAddon(join(manifests, 'install', 'addons'));
-      const r = await weft(
+      const r = await runWeft(
         'install',
         '--jaeger',
         '--manifests',
@@ -227,8 +211,8 @@ function writeAddon(dir: string): void {
 
 describe('weft install --manage-network-policies', () => {
   it('adds the NetworkPolicy RBAC and the control plane flag, and uninstall lists the RBAC', async () => {
-    const plain = objectsOf((await weft('install', '--identity-dir', identity.dir)).stdout);
-    const r = await weft('install', '--identity-dir', identity.dir, '--manage-network-policies');
+    const plain = objectsOf((await runWeft('install', '--identity-dir', identity.dir)).stdout);
+    const r = await runWeft('install', '--identity-dir', identity.dir, '--manage-network-policies');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const objects = objectsOf(r.stdout);
@@ -256,7 +240,7 @@ describe('weft install --manage-network-policies', () => {
     ).spec.template.spec.containers[0].args;
     expect(plainArgs).not.toContain('--manage-network-policies');
 
-    const u = await weft('uninstall', '--manage-network-policies', '-o', 'json');
+    const u = await runWeft('uninstall', '--manage-network-policies', '-o', 'json');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.stdout).items.map((o: KubeObject) => o.metadata.name)).toContain(
       'weft-control-plane-network-policies',
