@@ -34,6 +34,7 @@ export {
   type WeftErrorCode,
   type WeftErrorOptions,
 } from './errors.js';
+export { modifiableHeader, UNMODIFIABLE_HEADERS } from './http/header-modifiers.js';
 export {
   type BackslashAction,
   DEFAULT_PATH_NORMALIZATION,

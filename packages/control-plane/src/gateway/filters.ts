@@ -1,5 +1,6 @@
 /** Translates HTTPRoute/GRPCRoute filters into GatewayFilter messages, or says why one is not supported. Pure. */
 import type { GatewayFilter, RouteFilter } from '@weft/api';
+import { modifiableHeader } from '@weft/core';
 import { type BackendContext, type BackendProblem, resolveBackend } from './backends.js';
 
 type HeaderModifier = NonNullable<RouteFilter['requestHeaderModifier']>;
@@ -20,6 +21,19 @@ const SUPPORTED: Record<'HTTPRoute' | 'GRPCRoute', ReadonlySet<string>> = {
   ]),
   GRPCRoute: new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror']),
 };
+
+/** Why a modifier at `at` may not be sent to the gateway, or undefined. */
+function refusedHeader(m: HeaderModifier, at: string): string | undefined {
+  for (const list of ['set', 'add'] as const) {
+    for (const [i, h] of (m[list] ?? []).entries()) {
+      // The gateway's compiler refuses these too, and a whole config for one: refused here, the
+      // route gets a status and every other route keeps going.
+      if (!modifiableHeader(h.name))
+        return `${at}.${list}[${i}].name: ${h.name.toLowerCase()} cannot be set by a header modifier`;
+    }
+  }
+  return undefined;
+}
 
 function headers(m: HeaderModifier) {
   return {
@@ -58,11 +72,17 @@ export function translateFilters(
       };
     switch (f.type) {
       case 'RequestHeaderModifier':
-        out.push({ requestHeaderModifier: headers(f.requestHeaderModifier as HeaderModifier) });
+      case 'ResponseHeaderModifier': {
+        const request = f.type === 'RequestHeaderModifier';
+        const m = (request ? f.requestHeaderModifier : f.responseHeaderModifier) as HeaderModifier;
+        const refused = refusedHeader(
+          m,
+          `${where}.${request ? 'requestHeaderModifier' : 'responseHeaderModifier'}`,
+        );
+        if (refused !== undefined) return { type: 'unsupported', message: refused };
+        out.push(request ? { requestHeaderModifier: headers(m) } : { responseHeaderModifier: headers(m) });
         break;
-      case 'ResponseHeaderModifier':
-        out.push({ responseHeaderModifier: headers(f.responseHeaderModifier as HeaderModifier) });
-        break;
+      }
       case 'RequestRedirect': {
         const r = f.requestRedirect as NonNullable<RouteFilter['requestRedirect']>;
         if (r.statusCode !== 301 && r.statusCode !== 302)

@@ -397,6 +397,39 @@ describe('rejections and references', () => {
     });
   });
 
+  it('refuses a header modifier on Host or a framing header as UnsupportedValue; other routes keep going', () => {
+    const modifier = (type: 'RequestHeaderModifier' | 'ResponseHeaderModifier', name: string) => ({
+      type,
+      [type === 'RequestHeaderModifier' ? 'requestHeaderModifier' : 'responseHeaderModifier']: {
+        set: [{ name, value: '1' }],
+      },
+    });
+    const t = translate({
+      httpRoutes: [
+        route('host', {
+          hostnames: ['a.example.com'],
+          rules: [{ filters: [modifier('RequestHeaderModifier', 'Host')], ...backend('web') }],
+        }),
+        route('length', {
+          hostnames: ['b.example.com'],
+          rules: [{ filters: [modifier('ResponseHeaderModifier', 'Content-Length')], ...backend('web') }],
+        }),
+        route('fine', {
+          hostnames: ['c.example.com'],
+          rules: [{ filters: [modifier('ResponseHeaderModifier', 'x-ok')], ...backend('web') }],
+        }),
+      ],
+    });
+    expect(parentConditions(t, 'host')?.[0]?.Accepted).toBe('False/UnsupportedValue');
+    expect(parentConditions(t, 'length')?.[0]?.Accepted).toBe('False/UnsupportedValue');
+    expect(JSON.stringify(statusOf(t, 'HTTPRoute', 'length'))).toContain(
+      'responseHeaderModifier.set[0].name: content-length cannot be set by a header modifier',
+    );
+    expect(parentConditions(t, 'fine')?.[0]?.Accepted).toBe('True/Accepted');
+    const routes = t.configs.get('weft')?.listeners?.flatMap((l) => l.routes ?? []) ?? [];
+    expect(routes.map((r) => r.name?.split('/')[2])).toEqual(['fine']);
+  });
+
   it('rejects an unsupported filter as UnsupportedValue', () => {
     const t = translate({
       httpRoutes: [route('ext', { rules: [{ filters: [{ type: 'ExtensionRef' }], ...backend('web') }] })],

@@ -136,6 +136,26 @@ describe('compileGateway', () => {
       ],
       /invalid header value/,
     ],
+    [
+      'a response modifier that sets a framing header',
+      [
+        http('a', 80, '', [
+          route('r', {
+            filters: [{ responseHeaderModifier: { add: [{ name: 'Content-Length', value: '0' }] } }],
+          }),
+        ]),
+      ],
+      /responseHeaderModifier\.add\[0\]\.name: content-length cannot be modified here/,
+    ],
+    [
+      'a request modifier that sets Host',
+      [
+        http('a', 80, '', [
+          route('r', { filters: [{ requestHeaderModifier: { set: [{ name: 'host', value: 'x' }] } }] }),
+        ]),
+      ],
+      /host cannot be modified here/,
+    ],
   ])('rejects %s', (_what, listeners, error) => {
     expect(() => compileJson({ listeners })).toThrow(error);
   });

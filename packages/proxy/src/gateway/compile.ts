@@ -14,6 +14,7 @@ import {
   describeError,
   durationMs,
   matchFromProto,
+  modifiableHeader,
   type RetryPolicy,
   retryFromProto,
   WeftError,
@@ -288,8 +289,7 @@ function headerModifier(m: GatewayFilter__Output['requestHeaderModifier'], at: s
       fail(`${at}.${list}[${i}].value`, 'invalid header value');
     }
     const name = h.name.toLowerCase();
-    if (name === 'host' || name.startsWith(':'))
-      fail(`${at}.${list}[${i}].name`, `${name} cannot be modified here`);
+    if (!modifiableHeader(name)) fail(`${at}.${list}[${i}].name`, `${name} cannot be modified here`);
     return [name, h.value];
   };
   m.remove.forEach((n, i) => {
