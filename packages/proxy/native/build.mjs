@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const addons = ['original-dst'];
+const addons = ['original-dst', 'tls-front'];
 
 if (process.platform !== 'linux') {
   process.stderr.write(

@@ -242,12 +242,11 @@ class CountingTelemetry implements ExchangeTelemetry {
   }
 }
 
-/** The SNI name of the request's TLS connection ('' when none or not TLS). */
+/** The SNI name of the request's TLS connection ('' when none or not TLS), as the port recorded it. */
 function serverName(req: Exchange): string {
-  const socket =
-    req.protocol === 'http1' ? (req as Http1Request).conn.socket : (req as H2Request).stream.session?.socket;
-  const name = (socket as { servername?: unknown } | undefined)?.servername;
-  return typeof name === 'string' ? name.toLowerCase() : '';
+  const name =
+    req.protocol === 'http1' ? (req as Http1Request).conn.info.servername : (req as H2Request).servername;
+  return name === undefined ? '' : name.toLowerCase();
 }
 
 function shorter(a: number, b: number): number {

@@ -4,7 +4,8 @@
  * changes. A reload never drops connections: certificates are looked up per handshake (new ones
  * apply to new handshakes), a removed port stops accepting while its open connections finish,
  * and after TLS or detection each connection is handed to the proxy's own HTTP/1 and HTTP/2
- * code, with their limits and timeouts.
+ * code, with their limits and timeouts. HTTPS ports terminate TLS in weft's native addon when it
+ * is built (native-tls.ts says why), else with node:tls; both behave the same.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
@@ -16,8 +17,9 @@ import { classify, detectionDone } from '../net/detect.js';
 import { guard } from '../net/guard.js';
 import { readPrefix } from '../net/read-prefix.js';
 import { pickCertificate } from './certificates.js';
-import type { CompiledGateway, CompiledPort } from './compiled.js';
+import type { CompiledCertificate, CompiledGateway, CompiledPort } from './compiled.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { type NativeContext, type NativeTlsServer, type NativeTlsSocket, nativeTls } from './native-tls.js';
 
 const EMPTY = Buffer.alloc(0);
 const ALPN = ['h2', 'http/1.1'];
@@ -41,7 +43,7 @@ export interface GatewayPortsOptions {
 
 interface BoundPort {
   readonly protocol: 'http' | 'https';
-  readonly server: Server | TlsServer;
+  readonly server: Server | TlsServer | NativeTlsServer;
   /** The port bound; 0 until listening. */
   bound: number;
   /** Why binding failed, if it did. */
@@ -61,7 +63,7 @@ export class GatewayPorts {
       const want = config.ports.get(port);
       if (want !== undefined && want.protocol === b.protocol) {
         // New handshakes without SNI get the new default; SNI handshakes read the config per handshake.
-        if (want.protocol === 'https') this.setDefaultContext(b.server as TlsServer, want);
+        if (want.protocol === 'https') this.setDefaultContext(b.server as TlsServer | NativeTlsServer, want);
         continue;
       }
       // Stops accepting; connections already open finish on their own.
@@ -99,13 +101,14 @@ export class GatewayPorts {
   }
 
   private bind(port: number, p: CompiledPort): Promise<void> {
+    const bindPort = this.o.portMap.get(port) ?? port;
+    if (p.protocol === 'https' && nativeTls() !== undefined) return this.bindNative(port, bindPort);
     const server = p.protocol === 'https' ? this.tlsServer(port) : this.plainServer(port);
     guard(server);
     server.maxConnections = this.o.maxConnections;
     server.on('drop', () => this.o.metrics.connectionsRefused.inc({ reason: 'max-connections' }));
     const entry: BoundPort = { protocol: p.protocol, server, bound: 0, error: '' };
     this.servers.set(port, entry);
-    const bindPort = this.o.portMap.get(port) ?? port;
     return new Promise((resolve) => {
       const onError = (err: Error) => {
         entry.error = describeError(err);
@@ -123,6 +126,95 @@ export class GatewayPorts {
         resolve();
       });
     });
+  }
+
+  /** An HTTPS port in the native addon: bound synchronously; failures are reported as node's are. */
+  private async bindNative(port: number, bindPort: number): Promise<void> {
+    const front = nativeTls()!;
+    const label = String(port);
+    let server: NativeTlsServer;
+    try {
+      server = front.listen(
+        {
+          host: this.o.host,
+          port: bindPort,
+          handshakeTimeoutMs: this.o.handshakeTimeoutMs,
+          maxConnections: this.o.maxConnections,
+          alpn: ALPN,
+        },
+        {
+          secureConnection: (socket) => this.nativeConnection(socket, port),
+          failure: (reason) => {
+            if (reason === 'max-connections' || reason === 'no-memory') {
+              this.o.metrics.connectionsRefused.inc({ reason });
+              return;
+            }
+            this.o.metrics.handshakes.inc({ port: label, result: 'failed' });
+            this.o.metrics.handshakeFailures.inc({ port: label, reason });
+          },
+          servername: (name) => {
+            const p = this.httpsPort(port);
+            const cert = p === undefined ? undefined : pickCertificate(p, name);
+            return cert === undefined ? undefined : this.nativeContext(cert);
+          },
+        },
+      );
+    } catch (err) {
+      const entry: BoundPort = {
+        protocol: 'https',
+        server: closedNative,
+        bound: 0,
+        error: describeError(err),
+      };
+      this.servers.set(port, entry);
+      this.o.logger.error(
+        { port, bindPort, err: entry.error },
+        'gateway port not bound; other ports keep serving',
+      );
+      return;
+    }
+    const entry: BoundPort = { protocol: 'https', server, bound: server.port, error: '' };
+    this.servers.set(port, entry);
+    this.setDefaultContext(server, this.httpsPort(port));
+    this.o.logger.info(
+      { port, bound: entry.bound, protocol: 'https', tls: 'native' },
+      'gateway port listening',
+    );
+  }
+
+  private nativeConnection(tls: NativeTlsSocket, port: number): void {
+    const socket = tls.asSocket();
+    guard(socket, () => socket.destroy());
+    if (!this.o.admit(socket)) return;
+    this.o.metrics.handshakes.inc({ port: String(port), result: 'ok' });
+    const servername = tls.servername === false ? '' : tls.servername;
+    if (tls.alpnProtocol === 'h2') this.h2(socket, port, servername);
+    else this.http1(socket, port, EMPTY, servername);
+  }
+
+  private httpsPort(port: number): CompiledPort | undefined {
+    const p = this.o.config().ports.get(port);
+    return p?.protocol === 'https' ? p : undefined;
+  }
+
+  /** The native context of a compiled certificate, made once (the compiler already validated the PEMs). */
+  private readonly nativeContexts = new WeakMap<CompiledCertificate, NativeContext | null>();
+
+  private nativeContext(cert: CompiledCertificate): NativeContext | undefined {
+    let ctx = this.nativeContexts.get(cert);
+    if (ctx === undefined) {
+      try {
+        ctx = nativeTls()!.context(cert.chainPem, cert.keyPem);
+      } catch (err) {
+        this.o.logger.error(
+          { certificate: cert.name, err: describeError(err) },
+          'certificate refused by OpenSSL',
+        );
+        ctx = null;
+      }
+      this.nativeContexts.set(cert, ctx);
+    }
+    return ctx ?? undefined;
   }
 
   private plainServer(port: number): Server {
@@ -151,10 +243,7 @@ export class GatewayPorts {
   }
 
   private tlsServer(port: number): TlsServer {
-    const current = (): CompiledPort | undefined => {
-      const p = this.o.config().ports.get(port);
-      return p?.protocol === 'https' ? p : undefined;
-    };
+    const current = (): CompiledPort | undefined => this.httpsPort(port);
     const server = createTlsServer({
       ALPNProtocols: ALPN,
       handshakeTimeout: this.o.handshakeTimeoutMs,
@@ -175,8 +264,9 @@ export class GatewayPorts {
     server.on('secureConnection', (socket: TLSSocket) => {
       guard(socket, () => socket.destroy());
       this.o.metrics.handshakes.inc({ port: String(port), result: 'ok' });
-      if (socket.alpnProtocol === 'h2') this.h2(socket, port);
-      else this.http1(socket, port, EMPTY);
+      const servername = typeof socket.servername === 'string' ? socket.servername : '';
+      if (socket.alpnProtocol === 'h2') this.h2(socket, port, servername);
+      else this.http1(socket, port, EMPTY, servername);
     });
     server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
       this.o.metrics.handshakes.inc({ port: String(port), result: 'failed' });
@@ -186,35 +276,41 @@ export class GatewayPorts {
     return server;
   }
 
-  private readonly defaults = new WeakMap<TlsServer, unknown>();
+  private readonly defaults = new WeakMap<TlsServer | NativeTlsServer, unknown>();
 
-  private setDefaultContext(server: TlsServer, p: CompiledPort | undefined): void {
+  private setDefaultContext(server: TlsServer | NativeTlsServer, p: CompiledPort | undefined): void {
     const cert = p === undefined ? undefined : pickCertificate(p, '');
     if (cert === undefined || this.defaults.get(server) === cert) return;
     this.defaults.set(server, cert);
-    server.setSecureContext({ cert: cert.chainPem, key: cert.keyPem, minVersion: 'TLSv1.2' });
+    if ('setDefault' in server) server.setDefault(this.nativeContext(cert) ?? null);
+    else server.setSecureContext({ cert: cert.chainPem, key: cert.keyPem, minVersion: 'TLSv1.2' });
   }
 
-  private http1(socket: Socket, port: number, initial: Buffer): void {
+  private http1(socket: Socket, port: number, initial: Buffer, servername = ''): void {
     const conn = new Http1ServerConnection(socket, this.o.side.http1, {
       peer: { identity: undefined, address: socket.remoteAddress ?? '' },
       name: '',
       port,
       egress: undefined,
+      servername,
     });
     conn.start(initial);
   }
 
-  private h2(socket: Socket, port: number): void {
+  private h2(socket: Socket, port: number, servername = ''): void {
     this.o.side.h2.serve(socket, {
       peer: { identity: undefined, address: socket.remoteAddress ?? '' },
       name: '',
       port,
       egress: undefined,
       direction: 'outbound',
+      servername,
     });
   }
 }
+
+/** Stands in for a native port that could not be bound (nothing to close). */
+const closedNative = { close: () => {} } as unknown as NativeTlsServer;
 
 /** A bounded label for why a handshake failed. */
 function handshakeFailure(err: Error & { code?: string }): string {

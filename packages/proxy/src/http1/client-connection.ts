@@ -12,6 +12,8 @@ export interface Http1ConnectionInfo {
   readonly name: string;
   readonly port: number;
   readonly egress: UpstreamTarget | undefined;
+  /** The SNI name of the client's TLS handshake (gateway HTTPS ports; '' or absent otherwise). */
+  readonly servername?: string;
 }
 
 /** Where responses go, the body source, and the pool its upstream exchanges use. */

@@ -64,6 +64,8 @@ export interface H2ConnectionInfo {
   readonly port: number;
   readonly egress: UpstreamTarget | undefined;
   readonly direction: 'outbound' | 'inbound';
+  /** The SNI name of the client's TLS handshake (gateway HTTPS ports; '' or absent otherwise). */
+  readonly servername?: string;
 }
 
 export class H2Request extends SharedStateExchange<ExchangeState> implements Exchange {
@@ -110,6 +112,10 @@ export class H2Request extends SharedStateExchange<ExchangeState> implements Exc
   }
   get egress(): UpstreamTarget | undefined {
     return this.info.egress;
+  }
+  /** The SNI name the client's TLS handshake sent ('' when none or not TLS). */
+  get servername(): string {
+    return this.info.servername ?? '';
   }
 
   /** Sends the response head on the client's stream (a gateway view edits it first). */
