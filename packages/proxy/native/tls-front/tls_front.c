@@ -17,7 +17,7 @@
  *   listenerPort(listener) -> bound port
  *   setDefault(listener, ctx | null)       the certificate for handshakes without SNI
  *   closeListener(listener)                stops accepting; open connections go on
- *   write(id, buffer) / writev(id, buffers) -> bytes queued in the kernel-bound queue, -1 if gone
+ *   write(id, chunk) / writev(id, chunks) -> bytes queued in the kernel-bound queue, -1 if gone
  *   shutdown(id)                           close_notify, then TCP FIN once written
  *   close(id)                              drops the connection now
  *   readStart(id) / readStop(id)           flow control from the JavaScript stream
@@ -865,12 +865,23 @@ static conn_t *conn_arg(napi_env env, napi_callback_info info, size_t *argc, nap
   return *argc < 1 ? NULL : lookup(st, env, argv[0]);
 }
 
+#define WRITE_SLICE (1 << 20) /* plaintext encrypted per step: the memory BIO never holds much more */
+
+/* Encrypts `len` bytes in slices, sending whenever a slice's worth is waiting (write_result
+ * sends the rest, so a writev's chunks leave in one syscall); false (connection closed) on a
+ * TLS or socket error. */
 static bool write_plain(conn_t *c, const void *data, size_t len) {
   while (len > 0) {
-    int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+    int chunk = len > WRITE_SLICE ? WRITE_SLICE : (int)len;
     int n = SSL_write(c->ssl, data, chunk);
     if (n <= 0) {
       ERR_clear_error();
+      conn_close(c, UV_EPROTO);
+      return false;
+    }
+    int ferr = BIO_ctrl_pending(c->wbio) >= WRITE_SLICE ? flush_out(c) : 0;
+    if (ferr < 0) {
+      conn_close(c, ferr);
       return false;
     }
     data = (const char *)data + n;
@@ -881,10 +892,7 @@ static bool write_plain(conn_t *c, const void *data, size_t len) {
 
 /* Returns the bytes queued behind the kernel after this write, or -1 when the connection is gone. */
 static napi_value write_result(napi_env env, conn_t *c, bool ok) {
-  if (!ok) {
-    conn_close(c, UV_EPROTO);
-    return num(env, -1);
-  }
+  if (!ok) return num(env, -1);
   int ferr = flush_out(c);
   if (ferr < 0) {
     conn_close(c, ferr);
@@ -894,18 +902,43 @@ static napi_value write_result(napi_env env, conn_t *c, bool ok) {
   return num(env, (double)c->queued);
 }
 
+/* Encrypts one chunk: a Buffer, or a string taken as latin1 (how the HTTP/1 server writes its
+ * heads: no Buffer is made for them in JavaScript). */
+static bool write_value(napi_env env, conn_t *c, napi_value v, bool *ok) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_string) {
+    size_t len;
+    if (napi_get_value_string_latin1(env, v, NULL, 0, &len) != napi_ok) return false;
+    char *buf = len < PLAIN_MAX ? c->st->pbuf : malloc(len + 1);
+    if (buf == NULL) {
+      conn_close(c, UV_ENOMEM);
+      *ok = false;
+      return true;
+    }
+    napi_get_value_string_latin1(env, v, buf, len + 1, &len);
+    *ok = write_plain(c, buf, len);
+    if (buf != c->st->pbuf) free(buf);
+    return true;
+  }
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return false;
+  *ok = write_plain(c, data, len);
+  return true;
+}
+
 static napi_value conn_write(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   conn_t *c = conn_arg(env, info, &argc, argv);
   if (c == NULL || c->state != S_OPEN || c->shut) return num(env, -1);
-  void *data;
-  size_t len;
-  if (argc < 2 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "write(id, buffer)");
+  bool ok = true;
+  if (argc < 2 || !write_value(env, c, argv[1], &ok)) {
+    napi_throw_type_error(env, NULL, "write(id, buffer | latin1 string)");
     return NULL;
   }
-  return write_result(env, c, write_plain(c, data, len));
+  return write_result(env, c, ok);
 }
 
 static napi_value conn_writev(napi_env env, napi_callback_info info) {
@@ -917,20 +950,17 @@ static napi_value conn_writev(napi_env env, napi_callback_info info) {
   bool is_array = false;
   if (argc >= 2) napi_is_array(env, argv[1], &is_array);
   if (!is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
-    napi_throw_type_error(env, NULL, "writev(id, buffers)");
+    napi_throw_type_error(env, NULL, "writev(id, chunks)");
     return NULL;
   }
   bool ok = true;
   for (uint32_t i = 0; i < n && ok; i++) {
     napi_value el;
-    void *data;
-    size_t len;
-    if (napi_get_element(env, argv[1], i, &el) != napi_ok ||
-        napi_get_buffer_info(env, el, &data, &len) != napi_ok) {
-      napi_throw_type_error(env, NULL, "writev(id, buffers)");
+    if (c->state != S_OPEN) return num(env, -1);
+    if (napi_get_element(env, argv[1], i, &el) != napi_ok || !write_value(env, c, el, &ok)) {
+      napi_throw_type_error(env, NULL, "writev(id, chunks)");
       return NULL;
     }
-    ok = write_plain(c, data, len);
   }
   return write_result(env, c, ok);
 }

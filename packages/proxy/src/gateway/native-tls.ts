@@ -41,8 +41,9 @@ interface TlsFrontAddon {
   listenerPort(l: NativeListener): number;
   setDefault(l: NativeListener, ctx: NativeContext | null): void;
   closeListener(l: NativeListener): void;
-  write(id: number, chunk: Buffer): number;
-  writev(id: number, chunks: Buffer[]): number;
+  /** Strings are written as latin1. */
+  write(id: number, chunk: Buffer | string): number;
+  writev(id: number, chunks: (Buffer | string)[]): number;
   shutdown(id: number): void;
   close(id: number): void;
   readStart(id: number): void;
@@ -200,6 +201,12 @@ export class TlsFront {
   }
 }
 
+/** A chunk the addon takes: Buffers, and strings whose encoding is latin1 (others become Buffers). */
+function latin1OrBuffer(chunk: Buffer | string, encoding: BufferEncoding): Buffer | string {
+  if (typeof chunk !== 'string' || encoding === 'latin1' || encoding === 'binary') return chunk;
+  return Buffer.from(chunk, encoding);
+}
+
 /** One listening port. */
 export class NativeTlsServer {
   private closed = false;
@@ -255,7 +262,8 @@ export class NativeTlsSocket extends Duplex {
     port: number,
   ) {
     // Not half-open, as node:tls server sockets: the client's end of input ends ours too.
-    super({ allowHalfOpen: false });
+    // Strings reach the addon as they are (latin1 heads need no Buffer); others are converted in _write.
+    super({ allowHalfOpen: false, decodeStrings: false });
     this.alpnProtocol = alpn === '' ? false : alpn;
     this.servername = servername === '' ? false : servername;
     this.remoteAddress = address === '' ? undefined : address;
@@ -347,14 +355,17 @@ export class NativeTlsSocket extends Duplex {
     if (!this.gone) this.front.addon.readStart(this.id);
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.touch();
-    this.afterWrite(this.gone ? -1 : this.front.addon.write(this.id, chunk), cb);
+    this.afterWrite(this.gone ? -1 : this.front.addon.write(this.id, latin1OrBuffer(chunk, encoding)), cb);
   }
 
-  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+  override _writev(
+    chunks: { chunk: Buffer | string; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
     this.touch();
-    const list = chunks.map((c) => c.chunk);
+    const list = chunks.map((c) => latin1OrBuffer(c.chunk, c.encoding));
     this.afterWrite(this.gone ? -1 : this.front.addon.writev(this.id, list), cb);
   }
 
