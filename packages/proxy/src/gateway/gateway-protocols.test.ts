@@ -9,6 +9,7 @@ import https from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTls, nativeTlsDisabled } from './native-tls.js';
 import { createTestCa, type TestCertificate } from './test-certificates.js';
 import { type EchoApp, type GatewayBed, metricValue, request, startGatewayBed } from './test-harness.js';
 
@@ -253,6 +254,10 @@ function unary(client: grpc.Client, method: 'Echo' | 'Missing', body: string) {
 }
 
 describe('gateway client protocols', () => {
+  it('terminates TLS in the native front unless turned off (gateway-node-tls.test.ts runs this file on node:tls)', () => {
+    expect(nativeTlsDisabled() || nativeTls() !== undefined).toBe(true);
+  });
+
   it('picks the certificate by SNI: exact listener over wildcard, a default without SNI', async () => {
     expect(await presented('api.example.com')).toBe(serialOf(api));
     expect(await presented('www.example.com')).toBe(serialOf(wild));

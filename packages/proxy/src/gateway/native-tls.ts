@@ -105,6 +105,11 @@ export function setNativeTlsDisabled(off: boolean): void {
   disabled = off;
 }
 
+/** True when turned off (by WEFT_GATEWAY_TLS=node or {@link setNativeTlsDisabled}). */
+export function nativeTlsDisabled(): boolean {
+  return disabled;
+}
+
 /** The native TLS front, or undefined when the addon is not built, cannot load, or is disabled. */
 export function nativeTls(): TlsFront | undefined {
   if (disabled) return undefined;
