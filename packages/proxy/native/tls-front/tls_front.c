@@ -32,6 +32,7 @@
  * Every size is capped: one read of at most 64 KiB enters OpenSSL at a time, and reading stops
  * while JavaScript holds its stream paused. */
 #include <errno.h>
+#define NAPI_VERSION 8 /* napi_add_async_cleanup_hook */
 #include <node_api.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -68,6 +69,9 @@ typedef struct env_state {
   uint32_t gen;
   conn_t *conns;         /* every live connection, for env teardown */
   listener_t *listeners; /* every listener not yet freed */
+  unsigned handles;      /* libuv handles open (their close callbacks are in this module) */
+  bool teardown;         /* the env is going away: no more JavaScript */
+  napi_async_cleanup_hook_handle hook;
   char rbuf[READ_SIZE];
   char pbuf[PLAIN_MAX];
 } env_t;
@@ -122,7 +126,8 @@ typedef struct {
 
 static double conn_id(const conn_t *c) { return (double)c->gen * (double)MAX_SLOTS + (double)c->slot; }
 
-static conn_t *lookup(env_t *st, napi_env env, napi_value v) {
+/* The connection for an id until it is freed, closing or not. */
+static conn_t *lookup_any(env_t *st, napi_env env, napi_value v) {
   double id;
   if (st == NULL || napi_get_value_double(env, v, &id) != napi_ok || !(id >= 0)) return NULL;
   uint64_t n = (uint64_t)id;
@@ -130,8 +135,14 @@ static conn_t *lookup(env_t *st, napi_env env, napi_value v) {
   uint32_t gen = (uint32_t)(n >> SLOT_BITS);
   if (slot >= st->nslots) return NULL;
   conn_t *c = st->slots[slot];
-  if (c == NULL || c->gen != gen || c->state == S_CLOSING) return NULL;
+  if (c == NULL || c->gen != gen) return NULL;
   return c;
+}
+
+/* The connection for an id while it is not closing. */
+static conn_t *lookup(env_t *st, napi_env env, napi_value v) {
+  conn_t *c = lookup_any(st, env, v);
+  return c == NULL || c->state == S_CLOSING ? NULL : c;
 }
 
 /* Calls callback `which` with argv; returns the result in *out when out != NULL (inside the
@@ -169,7 +180,7 @@ static napi_value num(napi_env env, double d) {
 
 static void notify_failure(listener_t *l, const char *reason) {
   env_t *st = l->st;
-  if (st == NULL) return;
+  if (st->teardown) return;
   napi_handle_scope scope;
   napi_open_handle_scope(st->env, &scope);
   napi_value argv[2] = {num(st->env, l->id), str(st->env, reason, strlen(reason))};
@@ -188,13 +199,18 @@ static void notify_conn(conn_t *c, int which) {
 
 /* ---------------------------------------------------------------- lifetime */
 
+static void teardown_done(env_t *st);
+
+/* A listener is freed once its handle is closed and its last connection is gone; JavaScript
+ * hears of it (onFailure 'listener-closed') so it can forget the listener's handlers, which
+ * connections accepted before closeListener still use. */
 static void listener_maybe_free(listener_t *l) {
   if (l->handle_open || l->open > 0) return;
-  if (l->st != NULL) {
-    if (l->prev != NULL) l->prev->next = l->next;
-    else l->st->listeners = l->next;
-    if (l->next != NULL) l->next->prev = l->prev;
-  }
+  env_t *st = l->st;
+  if (l->prev != NULL) l->prev->next = l->next;
+  else st->listeners = l->next;
+  if (l->next != NULL) l->next->prev = l->prev;
+  notify_failure(l, "listener-closed");
   SSL_CTX_free(l->base);
   SSL_CTX_free(l->dflt);
   free(l->alpn);
@@ -203,8 +219,8 @@ static void listener_maybe_free(listener_t *l) {
 
 static void conn_free(conn_t *c) {
   env_t *st = c->st;
-  if (st != NULL) {
-    if (c->handed) {
+  {
+    if (c->handed && !st->teardown) {
       napi_handle_scope scope;
       napi_open_handle_scope(st->env, &scope);
       napi_value argv[4] = {num(st->env, conn_id(c)), NULL, num(st->env, c->bytes_in),
@@ -229,7 +245,10 @@ static void conn_free(conn_t *c) {
 
 static void on_handle_closed(uv_handle_t *h) {
   conn_t *c = h->data;
+  env_t *st = c->st;
   if (--c->handles == 0) conn_free(c);
+  st->handles--;
+  if (st->teardown) teardown_done(st);
 }
 
 static void conn_close(conn_t *c, int err) {
@@ -320,7 +339,7 @@ static const char *failure_reason(char *buf, size_t size) {
 
 static void handshake_failed(conn_t *c, const char *reason) {
   ERR_clear_error();
-  if (c->l->st != NULL) notify_failure(c->l, reason);
+  notify_failure(c->l, reason);
   (void)flush_out(c); /* the alert, when OpenSSL wrote one */
   conn_close(c, 0);
 }
@@ -483,7 +502,7 @@ static int on_servername(SSL *ssl, int *alert, void *arg) {
   SSL_CTX *ctx = NULL;
   if (name == NULL || name[0] == 0) {
     ctx = l->dflt;
-  } else if (l->st != NULL) {
+  } else if (!l->st->teardown) {
     env_t *st = l->st;
     napi_handle_scope scope;
     napi_open_handle_scope(st->env, &scope);
@@ -538,12 +557,19 @@ static uint32_t take_slot(env_t *st) {
   return st->nslots++;
 }
 
-static void on_refused_closed(uv_handle_t *h) { free(h); }
+static void on_refused_closed(uv_handle_t *h) {
+  env_t *st = h->data;
+  free(h);
+  st->handles--;
+  if (st->teardown) teardown_done(st);
+}
 
 static void refuse(listener_t *l, const char *reason) {
   uv_tcp_t *t = malloc(sizeof *t);
   if (t == NULL) return;
   uv_tcp_init(l->tcp.loop, t);
+  t->data = l->st;
+  l->st->handles++;
   if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)t) == 0) notify_failure(l, reason);
   uv_close((uv_handle_t *)t, on_refused_closed);
 }
@@ -551,7 +577,7 @@ static void refuse(listener_t *l, const char *reason) {
 static void on_connection(uv_stream_t *server, int status) {
   listener_t *l = server->data;
   env_t *st = l->st;
-  if (status < 0 || st == NULL || l->closed) return;
+  if (status < 0 || st->teardown || l->closed) return;
   if (l->open >= l->max_conns) {
     refuse(l, "max-connections");
     return;
@@ -573,6 +599,7 @@ static void on_connection(uv_stream_t *server, int status) {
   c->tcp.data = c;
   c->timer.data = c;
   c->handles = 2;
+  st->handles += 2;
   st->slots[slot] = c;
   c->next = st->conns;
   if (st->conns != NULL) st->conns->prev = c;
@@ -725,8 +752,11 @@ static void drop_listener(napi_env env, void *data, void *hint) {
 
 static void on_listener_closed(uv_handle_t *h) {
   listener_t *l = h->data;
+  env_t *st = l->st;
   l->handle_open = false;
   listener_maybe_free(l);
+  st->handles--;
+  if (st->teardown) teardown_done(st);
 }
 
 static listener_t *get_listener(napi_env env, napi_value v) {
@@ -788,6 +818,7 @@ static napi_value listen_tls(napi_env env, napi_callback_info info) {
   uv_tcp_init(loop, &l->tcp);
   l->tcp.data = l;
   l->handle_open = true;
+  st->handles++;
   l->next = st->listeners;
   if (st->listeners != NULL) st->listeners->prev = l;
   st->listeners = l;
@@ -1028,7 +1059,12 @@ static napi_value conn_read_stop(napi_env env, napi_callback_info info) {
 static napi_value conn_bytes(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  conn_t *c = conn_arg(env, info, &argc, argv);
+  env_t *st = NULL;
+  napi_get_instance_data(env, (void **)&st);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  /* A closing connection's counts too: JavaScript reads them when it learns of the close
+   * (a write that failed) before onClose has delivered them. */
+  conn_t *c = argc < 1 ? NULL : lookup_any(st, env, argv[0]);
   napi_value out;
   napi_create_array_with_length(env, 2, &out);
   napi_set_element(env, out, 0, num(env, c == NULL ? 0 : c->bytes_in));
@@ -1070,11 +1106,24 @@ static napi_value init_callbacks(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The env is going away (worker exit, process teardown): close everything without JavaScript. */
-static void teardown(void *arg) {
+/* Everything the env opened is closed: libuv will not call into this module again. */
+static void teardown_done(env_t *st) {
+  if (st->handles > 0) return;
+  napi_async_cleanup_hook_handle hook = st->hook;
+  free(st->slots);
+  free(st->free_slots);
+  free(st);
+  napi_remove_async_cleanup_hook(hook);
+}
+
+/* The env is going away (worker exit, process teardown): close every handle without calling
+ * JavaScript, and hold the teardown (an async cleanup hook) until their close callbacks have
+ * run, since those are code in this module, which Node unloads after the hooks. */
+static void teardown(napi_async_cleanup_hook_handle hook, void *arg) {
   env_t *st = arg;
+  st->teardown = true;
+  st->hook = hook;
   for (conn_t *c = st->conns; c != NULL; c = c->next) {
-    c->st = NULL;
     if (c->state != S_CLOSING) {
       c->state = S_CLOSING;
       uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -1082,15 +1131,12 @@ static void teardown(void *arg) {
     }
   }
   for (listener_t *l = st->listeners; l != NULL; l = l->next) {
-    l->st = NULL;
     if (!l->closed) {
       l->closed = true;
       uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
     }
   }
-  free(st->slots);
-  free(st->free_slots);
-  free(st);
+  teardown_done(st);
 }
 
 #define EXPORT(name, fn)                                                 \
@@ -1105,7 +1151,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (st == NULL) return NULL;
   st->env = env;
   napi_set_instance_data(env, st, NULL, NULL);
-  napi_add_env_cleanup_hook(env, teardown, st);
+  napi_add_async_cleanup_hook(env, teardown, st, NULL);
   EXPORT("init", init_callbacks);
   EXPORT("createContext", create_context);
   EXPORT("listen", listen_tls);

@@ -122,7 +122,11 @@ export class GatewayPorts {
       server.listen(bindPort, this.o.host, () => {
         server.off('error', onError);
         entry.bound = (server.address() as AddressInfo).port;
-        this.o.logger.info({ port, bound: entry.bound, protocol: p.protocol }, 'gateway port listening');
+        const tls = p.protocol === 'https' ? { tls: 'node' } : {};
+        this.o.logger.info(
+          { port, bound: entry.bound, protocol: p.protocol, ...tls },
+          'gateway port listening',
+        );
         resolve();
       });
     });

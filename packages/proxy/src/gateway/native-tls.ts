@@ -154,7 +154,11 @@ export class TlsFront {
         this.sockets.delete(id);
         s?.closedByPeer(code, bytesRead, bytesWritten);
       },
-      onFailure: (listener, reason) => this.listeners.get(listener)?.failure(reason),
+      onFailure: (listener, reason) => {
+        // The addon freed a closed listener: its last connection is gone.
+        if (reason === 'listener-closed') this.listeners.delete(listener);
+        else this.listeners.get(listener)?.failure(reason);
+      },
       onServername: (listener, name) => {
         try {
           return this.listeners.get(listener)?.servername(name);
@@ -174,8 +178,17 @@ export class TlsFront {
     return this.addon.createContext(chainPem, keyPem, this.cipherConfig.ciphers, this.cipherConfig.suites);
   }
 
-  /** Binds and listens; rejects with the bind error (e.g. EADDRINUSE). */
+  /** Binds and listens; throws the bind error (e.g. EADDRINUSE), or RangeError for a bad port. */
   listen(o: NativeListenOptions, handlers: NativeTlsHandlers): NativeTlsServer {
+    if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+      throw Object.assign(new RangeError(`port must be an integer in 0-65535, not ${o.port}`), {
+        code: 'ERR_SOCKET_BAD_PORT',
+      });
+    // As net.Server#maxConnections: Infinity (or anything past the addon's range) is no cap.
+    const maxConnections = Number.isFinite(o.maxConnections)
+      ? Math.max(0, Math.min(Math.floor(o.maxConnections), 0xffffffff))
+      : 0xffffffff;
+    const handshakeMs = Math.max(1, Math.min(Math.floor(o.handshakeTimeoutMs), 0xffffffff));
     const id = this.nextListener++;
     const wire = Buffer.concat(
       o.alpn.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])),
@@ -185,19 +198,14 @@ export class TlsFront {
       o.host,
       o.port,
       511,
-      o.handshakeTimeoutMs,
-      o.maxConnections,
+      handshakeMs,
+      maxConnections,
       this.cipherConfig.ciphers,
       this.cipherConfig.suites,
       wire,
     );
     this.listeners.set(id, handlers);
-    return new NativeTlsServer(this, id, handle);
-  }
-
-  /** @internal */
-  forgetListener(id: number): void {
-    this.listeners.delete(id);
+    return new NativeTlsServer(this, handle, this.addon.listenerPort(handle));
   }
 
   /** @internal */
@@ -212,19 +220,19 @@ function latin1OrBuffer(chunk: Buffer | string, encoding: BufferEncoding): Buffe
   return Buffer.from(chunk, encoding);
 }
 
-/** One listening port. */
+/**
+ * One listening port. Its handlers stay registered after close() until the addon has freed it,
+ * so handshakes accepted before close() complete and are served.
+ */
 export class NativeTlsServer {
   private closed = false;
 
   constructor(
     private readonly front: TlsFront,
-    private readonly id: number,
     private readonly handle: NativeListener,
+    /** The port bound (the addon's listener may be freed after close(): never asked again). */
+    readonly port: number,
   ) {}
-
-  get port(): number {
-    return this.front.addon.listenerPort(this.handle);
-  }
 
   /** The context for handshakes without SNI (null: such handshakes fail). */
   setDefault(ctx: NativeContext | null): void {
@@ -236,7 +244,6 @@ export class NativeTlsServer {
     if (this.closed) return;
     this.closed = true;
     this.front.addon.closeListener(this.handle);
-    this.front.forgetListener(this.id);
   }
 }
 
