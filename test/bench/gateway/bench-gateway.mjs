@@ -354,6 +354,7 @@ async function main() {
     ].join(', '),
     loadBefore,
     loadAfter,
+    gatewayTls: targets.find((t) => t.key === 'weft')?.target.tls ?? 'node',
     loadCore,
     proxyCore,
     plan: PLAN,

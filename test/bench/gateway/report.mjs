@@ -148,7 +148,8 @@ export function gatewaySection(meta, results) {
     `How: each proxy ends TLS 1.3 with the same ECDSA P-256 certificate and forwards HTTP/1.1 to one upstream (nginx, \`return 200\` with 1 KiB), ` +
       `adding x-forwarded-for/-proto; pinned with \`taskset\` to core ${meta.proxyCore}, the upstream and every client to core ${meta.loadCore}. ` +
       'HAProxy runs `nbthread 1`, nginx one worker with upstream keepalive, the weft gateway `weft gateway --config FILE` (a GatewayConfig ' +
-      "in proto3 JSON: one HTTPS listener, one route, the upstream outside the mesh) with the sidecars' `NODE_OPTIONS`. " +
+      "in proto3 JSON: one HTTPS listener, one route, the upstream outside the mesh) with the sidecars' `NODE_OPTIONS`, " +
+      `ending TLS ${meta.gatewayTls === 'native' ? 'in its native addon (`packages/proxy/native/tls-front`, OpenSSL of the Node it runs on)' : 'with node:tls'}. ` +
       'The node:tls byte relay is not an alternative: a bare `tls.createServer` (same certificate and TLS settings, same ' +
       '`NODE_OPTIONS`) piping bytes to the upstream, one upstream connection per client, no HTTP parsed and no header added: ' +
       'the floor of any proxy written on node:tls.',

@@ -48,6 +48,7 @@ const meta = {
   tools: 'y',
   loadBefore: [0.5, 0.4, 0.3],
   loadAfter: [1, 0.5, 0.3],
+  gatewayTls: 'native',
   loadCore: 0,
   proxyCore: 1,
   plan: {
@@ -140,6 +141,8 @@ describe('gateway benchmark report', () => {
     );
     expect(section).toContain('| weft gateway | 30000 | 0.67 |');
     expect(section).toContain('the gateway reaches 0.83× and 0.96× of it.');
+    expect(section).toContain('ending TLS in its native addon');
+    expect(gatewaySection({ ...meta, gatewayTls: 'node' }, results)).toContain('ending TLS with node:tls.');
     // Without the floor measured (an older run's results), no floor line.
     const { nodeTls: _floor, ...three } = results;
     expect(gatewaySection(meta, three)).not.toContain('node:tls floor in the same run');

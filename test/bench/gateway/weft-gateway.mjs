@@ -77,5 +77,6 @@ export async function startWeftGateway({ core, dir, originPort, cert, node = pro
   if (typeof port !== 'number')
     throw new Error(`weft gateway reported no port for 443: ${JSON.stringify(line)}`);
   await waitForPort(proc, port);
-  return { port, admin: line.admin, procs: [proc] };
+  // Where the gateway ends TLS ('native': its addon; 'node': node:tls), as it says itself.
+  return { port, admin: line.admin, tls: line.tls ?? 'node', procs: [proc] };
 }

@@ -154,7 +154,7 @@ export function registerGateway(program: Command, io: CliIo): void {
     maxHeaders: 'most header fields per request head',
   });
   envForEveryFlag(addTracingOptions(command)).action(async (flags: GatewayFlags, cmd: Command) => {
-    const [{ PROXY_VERSION, StaticCertificateSource }, { runGateway }] = await Promise.all([
+    const [{ PROXY_VERSION, StaticCertificateSource }, { runGateway, gatewayTls }] = await Promise.all([
       import('@weft/proxy/run'),
       import('@weft/proxy/gateway'),
     ]);
@@ -219,9 +219,10 @@ export function registerGateway(program: Command, io: CliIo): void {
       ...(flags.config === undefined ? {} : { configFile: flags.config }),
     });
     const gatewayPorts = running.gateway.boundPorts();
-    logger.info({ ports: gatewayPorts, admin: running.proxy.ports.admin }, 'gateway listening');
+    const tls = gatewayTls();
+    logger.info({ ports: gatewayPorts, admin: running.proxy.ports.admin, tls }, 'gateway listening');
     io.stdout(
-      `${JSON.stringify({ event: 'listening', gateway: gatewayPorts, admin: running.proxy.ports.admin })}\n`,
+      `${JSON.stringify({ event: 'listening', gateway: gatewayPorts, admin: running.proxy.ports.admin, tls })}\n`,
     );
     void running.proxy.ready.then((timeline) => {
       io.stdout(`${JSON.stringify({ event: 'ready', ms: timeline.ready })}\n`);

@@ -35,6 +35,7 @@
 #define NAPI_VERSION 8 /* napi_add_async_cleanup_hook */
 #include <node_api.h>
 #include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -277,6 +278,39 @@ static void on_written(uv_write_t *req, int status) {
   }
 }
 
+#define BIO_KEEP 16384 /* a memory BIO that grew past this is replaced once empty */
+
+/* A fresh, empty memory BIO in place of one that grew large (a big response or a burst of
+ * input): a mem BIO keeps its largest size for good, and an idle connection should not hold
+ * a megabyte it used once. */
+static BIO *new_mem_bio(void) {
+  BIO *b = BIO_new(BIO_s_mem());
+  if (b != NULL) BIO_set_mem_eof_return(b, -1);
+  return b;
+}
+
+static bool bio_large(BIO *b) {
+  BUF_MEM *bm = NULL;
+  BIO_get_mem_ptr(b, &bm);
+  return bm != NULL && bm->max > BIO_KEEP;
+}
+
+static void shrink_wbio(conn_t *c) {
+  if (!bio_large(c->wbio)) return;
+  BIO *b = new_mem_bio();
+  if (b == NULL) return;
+  SSL_set0_wbio(c->ssl, b); /* frees the old one */
+  c->wbio = b;
+}
+
+static void shrink_rbio(conn_t *c) {
+  if (BIO_ctrl_pending(c->rbio) != 0 || !bio_large(c->rbio)) return;
+  BIO *b = new_mem_bio();
+  if (b == NULL) return;
+  SSL_set0_rbio(c->ssl, b);
+  c->rbio = b;
+}
+
 /* Moves what OpenSSL produced to the socket: straight to the kernel when nothing is queued,
  * else (or for what the kernel did not take) into a uv_write of its own. */
 static int flush_out(conn_t *c) {
@@ -318,6 +352,7 @@ static int flush_out(conn_t *c) {
     c->bytes_out += (double)rest;
   }
   (void)BIO_reset(c->wbio);
+  shrink_wbio(c);
   return 0;
 }
 
@@ -482,6 +517,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   if (c->state == S_HANDSHAKE) advance_handshake(c);
   else deliver(c);
+  if (c->state != S_CLOSING) shrink_rbio(c);
   /* JavaScript paused while bytes were delivered: stop reading until it resumes. */
   if (c->state == S_OPEN && !c->reading) uv_read_stop(s);
 }
@@ -671,6 +707,8 @@ static SSL_CTX *new_ctx(napi_env env, napi_value ciphers, napi_value suites) {
     return NULL;
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  /* An idle connection holds no record buffers (nginx sets the same). */
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
   return ctx;
 }

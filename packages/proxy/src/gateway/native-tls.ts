@@ -126,6 +126,11 @@ export function nativeTls(): TlsFront | undefined {
   return front ?? undefined;
 }
 
+/** Where this process's gateway ends client TLS: 'native' (the addon) or 'node' (node:tls). */
+export function gatewayTls(): 'native' | 'node' {
+  return nativeTls() === undefined ? 'node' : 'native';
+}
+
 /** The addon's one set of callbacks, dispatching to listeners and sockets by id. */
 export class TlsFront {
   private readonly listeners = new Map<number, NativeTlsHandlers>();
