@@ -189,8 +189,9 @@ export class GatewayPorts {
   private nativeConnection(tls: NativeTlsSocket, port: number): void {
     const socket = tls.asSocket();
     guard(socket, () => socket.destroy());
-    if (!this.o.admit(socket)) return;
+    // Counted before admission, as on node:tls (whose admission comes before the handshake).
     this.o.metrics.handshakes.inc({ port: String(port), result: 'ok' });
+    if (!this.o.admit(socket)) return;
     const servername = tls.servername === false ? '' : tls.servername;
     if (tls.alpnProtocol === 'h2') this.h2(socket, port, servername);
     else this.http1(socket, port, EMPTY, servername);

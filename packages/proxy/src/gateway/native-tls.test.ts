@@ -703,6 +703,23 @@ describe('native TLS front: hostile peers after the handshake', () => {
     expect(bed.socketErrors).toEqual([]);
   });
 
+  it('costs a connection, not the process, when the secureConnection handler throws', async () => {
+    let thrown = 0;
+    const bed = startBed({
+      onSocket: (s) => {
+        if (thrown++ === 0) throw new Error('handler bug');
+        echo(s);
+      },
+    });
+    const warning = once(process, 'warning');
+    const client = tlsClient(bed.port);
+    client.on('error', () => {});
+    await closed(client);
+    const [w] = (await warning) as [Error];
+    expect(w.message).toBe('handler bug');
+    await stillServes(bed.port);
+  });
+
   it('survives the server destroying a socket inside secureConnection and inside a data callback', async () => {
     const bed = startBed({
       onSocket: (s) => {

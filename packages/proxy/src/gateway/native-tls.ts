@@ -148,7 +148,14 @@ export class TlsFront {
         }
         const socket = new NativeTlsSocket(this, id, alpn, servername, address, port);
         this.sockets.set(id, socket);
-        h.secureConnection(socket);
+        try {
+          h.secureConnection(socket);
+        } catch (err) {
+          // A bug in the handler costs this connection, not the process (the addon would
+          // otherwise raise it as an uncaught exception).
+          socket.destroy();
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'WeftNativeTlsWarning');
+        }
       },
       onData: (id, chunk) => this.sockets.get(id)?.received(chunk),
       onEnd: (id) => this.sockets.get(id)?.push(null),
