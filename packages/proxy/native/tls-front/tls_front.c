@@ -405,9 +405,13 @@ static void deliver(conn_t *c) {
       napi_value argv[2];
       argv[0] = num(st->env, conn_id(c));
       void *data;
-      napi_create_buffer_copy(st->env, have, st->pbuf, &data, &argv[1]);
-      call_js(st, CB_DATA, 2, argv, NULL);
+      bool made = napi_create_buffer_copy(st->env, have, st->pbuf, &data, &argv[1]) == napi_ok;
+      if (made) call_js(st, CB_DATA, 2, argv, NULL);
       napi_close_handle_scope(st->env, scope);
+      if (!made) {
+        conn_close(c, UV_ENOMEM); /* the bytes cannot be handed on: the stream cannot go on */
+        break;
+      }
       if (c->state != S_OPEN) break;
     }
     if (ferr < 0) {
